@@ -1,0 +1,53 @@
+# Phoenix: `make run` to use it, `make test` to check it.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+DB_NAME ?= phoenix
+export DEBUG ?= 1
+export PHOENIX_STATICFILES_STORAGE ?= django.contrib.staticfiles.storage.StaticFilesStorage
+
+.PHONY: run test install services db demo lint format bench browser-deps clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+services:
+	@bash scripts/ensure-services.sh
+
+db: install services
+	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(DB_NAME)'" | grep -q 1 \
+		|| createdb -h 127.0.0.1 -U postgres $(DB_NAME)
+	$(PY) manage.py migrate --no-input
+
+demo: db
+	$(PY) manage.py create_demo_user
+
+run: demo
+	@echo "Phoenix on http://127.0.0.1:8000 (web + worker + scheduler); Ctrl-C stops all."
+	@bash scripts/run-all.sh
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install services browser-deps
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -q
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: db
+	@bash bench/run.sh
+
+clean:
+	rm -rf $(VENV) media staticfiles test-output

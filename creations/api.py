@@ -1,0 +1,80 @@
+"""JSON API: start a creation, read its state."""
+
+import json
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from tokens.services import InsufficientTokens
+
+from . import services
+from .models import Creation
+from .presenters import creation_as_json
+from .validation import RequestProblem, parse_creation_request
+
+
+def error(status: int, code: str, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"error": code, "message": message, **extra}, status=status)
+
+
+def api_login_required(view):
+    """Like login_required, but an API answers 401 JSON instead of redirecting."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return error(401, "authentication_required", "Log in to do this.")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def read_body(request: HttpRequest) -> dict:
+    if request.content_type == "application/json":
+        try:
+            return json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            raise RequestProblem("malformed_json", "The request body is not valid JSON.") from None
+    return {key: request.POST.get(key) for key in request.POST if key != "csrfmiddlewaretoken"}
+
+
+@require_POST
+@api_login_required
+def generate_creation(request: HttpRequest) -> JsonResponse:
+    try:
+        creation_request = parse_creation_request(read_body(request))
+    except RequestProblem as problem:
+        return error(400, problem.code, problem.message, field=problem.field)
+    try:
+        creation, _ = services.creation_submit(user=request.user, request=creation_request)
+    except InsufficientTokens as shortfall:
+        return error(
+            402, shortfall.code, str(shortfall), balance=shortfall.balance, cost=shortfall.needed
+        )
+    if creation.status == Creation.Status.FAILED and creation.error_code == "queue_unavailable":
+        return error(503, "queue_unavailable", creation.error_message, creation_id=str(creation.id))
+    account = request.user.token_account
+    account.refresh_from_db(fields=["balance"])
+    drafts_url = reverse("profile", args=[request.user.get_username()]) + "?tab=drafts"
+    return JsonResponse(
+        {
+            "creation_id": str(creation.id),
+            "status": creation.status,
+            "type": creation.kind,
+            "cost": creation.cost,
+            "balance": account.balance,
+            "status_url": reverse("creation_status", args=[creation.id]),
+            "drafts_url": drafts_url,
+        },
+        status=202,
+        headers={"HX-Redirect": drafts_url} if request.htmx else None,
+    )
+
+
+@require_GET
+@api_login_required
+def creation_status(request: HttpRequest, creation_id) -> JsonResponse:
+    creation = services.creation_for_owner(owner=request.user, creation_id=creation_id)
+    return JsonResponse(creation_as_json(creation))

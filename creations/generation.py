@@ -1,0 +1,134 @@
+"""The body of a generation job: claim, generate, store, finish — or fail with a refund."""
+
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from rq.timeouts import JobTimeoutException
+
+from . import services
+from .models import Creation
+from .providers import (
+    GeneratedMedia,
+    PolicyViolationError,
+    SafetyFilterError,
+    TransientProviderError,
+    image_provider,
+    video_provider,
+)
+
+log = logging.getLogger(__name__)
+
+
+class StorageFailed(Exception):
+    pass
+
+
+def _seed(creation: Creation) -> int:
+    return int(creation.id.hex[:8], 16)
+
+
+def _generate(creation: Creation) -> GeneratedMedia:
+    if creation.kind == Creation.Kind.IMAGE:
+        return image_provider().generate_image(
+            prompt=creation.prompt, aspect_ratio=creation.aspect_ratio, seed=_seed(creation)
+        )
+    return video_provider().generate_video(
+        prompt=creation.prompt,
+        orientation=creation.orientation,
+        seed=_seed(creation),
+        on_progress=lambda percent: services.creation_report_progress(
+            creation=creation, percent=percent
+        ),
+    )
+
+
+def generate_with_retries(creation: Creation) -> GeneratedMedia:
+    """Transient provider errors are tried again with exponential back-off, a bounded
+    number of times; every other error goes straight up."""
+    retries = settings.PHOENIX_TRANSIENT_RETRIES
+    for attempt in range(retries + 1):
+        try:
+            return _generate(creation)
+        except TransientProviderError:
+            if attempt == retries:
+                raise
+            pause = settings.PHOENIX_TRANSIENT_BACKOFF * 2**attempt
+            log.warning(
+                "Transient provider error for %s (attempt %d), retrying in %.1fs",
+                creation.id,
+                attempt + 1,
+                pause,
+                exc_info=True,
+            )
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
+def store_media(media: GeneratedMedia) -> tuple[str, str]:
+    """Save the media (and poster) under unguessable keys. On any failure, nothing stays."""
+    saved: list[str] = []
+    try:
+        saved.append(
+            default_storage.save(
+                f"creations/{uuid.uuid4().hex}.{media.extension}", ContentFile(media.content)
+            )
+        )
+        if media.poster is not None:
+            saved.append(
+                default_storage.save(f"creations/{uuid.uuid4().hex}.jpg", ContentFile(media.poster))
+            )
+    except Exception as error:
+        services.delete_stored_files(*saved)
+        raise StorageFailed(str(error)) from error
+    return saved[0], (saved[1] if len(saved) > 1 else "")
+
+
+def creation_generate(*, creation_id) -> str:
+    """Run one delivery of a creation's job. Returns what happened, for logs and tests."""
+    creation = services.creation_claim(creation_id=creation_id)
+    if creation is None:
+        return "not_claimed"
+    try:
+        media = generate_with_retries(creation)
+        media_name, poster_name = store_media(media)
+    except SafetyFilterError:
+        services.creation_fail(creation=creation, code="safety_filter")
+        return "failed"
+    except PolicyViolationError:
+        services.creation_fail(creation=creation, code="policy_violation")
+        return "failed"
+    except TransientProviderError:
+        log.exception("Provider kept failing for %s", creation.id)
+        services.creation_fail(creation=creation, code="provider_unavailable")
+        return "failed"
+    except StorageFailed:
+        log.exception("Storage failed for %s", creation.id)
+        services.creation_fail(creation=creation, code="storage_failed")
+        return "failed"
+    except JobTimeoutException:
+        log.exception("Job timed out for %s", creation.id)
+        services.creation_fail(creation=creation, code="timed_out")
+        return "failed"
+    except Exception:
+        # Details go to the log only; the user sees the generic message.
+        log.exception("Generation failed for %s", creation.id)
+        services.creation_fail(creation=creation, code="generation_failed")
+        return "failed"
+
+    finished = services.creation_complete(
+        creation=creation,
+        media=media_name,
+        poster=poster_name,
+        width=media.width,
+        height=media.height,
+        duration_seconds=media.duration_seconds,
+    )
+    if not finished:
+        # Recovery failed and refunded it meanwhile: the refund stands, the files go.
+        services.delete_stored_files(media_name, poster_name)
+        return "discarded"
+    return "draft"

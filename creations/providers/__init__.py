@@ -1,0 +1,78 @@
+"""Media providers: one interface, chosen per type by settings, and a small error taxonomy."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Protocol
+
+from django.conf import settings
+
+
+class ProviderError(Exception):
+    """Anything a provider raises that is not one of the kinds below: generic to the user."""
+
+
+class SafetyFilterError(ProviderError):
+    """The provider's safety system refused the prompt or the result. Never retried."""
+
+
+class PolicyViolationError(ProviderError):
+    """The request breaks the content policy. Never retried."""
+
+
+class TransientProviderError(ProviderError):
+    """Timeouts, 5xx, connection errors, rate limits: worth trying again after a pause."""
+
+
+@dataclass(frozen=True)
+class GeneratedMedia:
+    content: bytes
+    extension: str  # "png", "mp4"
+    content_type: str
+    width: int
+    height: int
+    poster: bytes | None = None  # JPEG, for videos
+    duration_seconds: float | None = None
+
+
+ProgressCallback = Callable[[int], None]
+
+
+class ImageProvider(Protocol):
+    def generate_image(self, *, prompt: str, aspect_ratio: str, seed: int) -> GeneratedMedia: ...
+
+
+class VideoProvider(Protocol):
+    def generate_video(
+        self, *, prompt: str, orientation: str, seed: int, on_progress: ProgressCallback
+    ) -> GeneratedMedia: ...
+
+
+# Setting value → "module:Class". A dotted path is accepted too, for benchmarks and tests.
+PROVIDERS = {
+    "local": "creations.providers.local:LocalProvider",
+    "openai": "creations.providers.openai_images:OpenAIImageProvider",
+    "runway": "creations.providers.runway_video:RunwayVideoProvider",
+}
+
+IMAGE_SIZES = {
+    "1:1": (1024, 1024),
+    "16:9": (1280, 720),
+    "9:16": (720, 1280),
+    "4:3": (1024, 768),
+    "3:4": (768, 1024),
+}
+
+
+def _load(name: str):
+    target = PROVIDERS.get(name, name)
+    module_name, _, class_name = target.partition(":")
+    return getattr(import_module(module_name), class_name)()
+
+
+def image_provider() -> ImageProvider:
+    return _load(settings.PHOENIX_IMAGE_PROVIDER)
+
+
+def video_provider() -> VideoProvider:
+    return _load(settings.PHOENIX_VIDEO_PROVIDER)

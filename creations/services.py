@@ -1,0 +1,272 @@
+"""State changes of a creation. Money moves only through tokens.services."""
+
+import logging
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404
+from django.utils import timezone
+from redis.exceptions import RedisError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+
+from tokens import services as tokens
+
+from . import queues
+from .models import Creation, InvalidTransition
+from .validation import CreationRequest
+
+log = logging.getLogger(__name__)
+
+# What a user reads when their creation fails, by error code.
+FAILURE_MESSAGES = {
+    "safety_filter": "The safety filter blocked this prompt. Your tokens were refunded.",
+    "policy_violation": "This prompt goes against the content policy. Your tokens were refunded.",
+    "provider_unavailable": (
+        "The generator was unavailable after several tries. Your tokens were refunded."
+    ),
+    "queue_unavailable": (
+        "Generation could not be started: the job queue is unavailable. "
+        "Your tokens were refunded; please try again in a moment."
+    ),
+    "storage_failed": "The result could not be saved. Your tokens were refunded.",
+    "timed_out": "Generation took too long and was stopped. Your tokens were refunded.",
+    "generation_failed": "Something went wrong while generating. Your tokens were refunded.",
+    "staff_refund": "Stopped by our staff. Your tokens were refunded.",
+}
+ACTIVE_JOB_STATUSES = {
+    JobStatus.QUEUED,
+    JobStatus.STARTED,
+    JobStatus.SCHEDULED,
+    JobStatus.DEFERRED,
+}
+
+
+def creation_for_owner(*, owner: AbstractBaseUser, creation_id) -> Creation:
+    """The owner's creation, or 404 — the same for someone else's and for none."""
+    try:
+        return Creation.objects.get(pk=UUID(str(creation_id)), owner=owner)
+    except (ValueError, Creation.DoesNotExist):
+        raise Http404("No such creation.") from None
+
+
+def creation_submit(*, user: AbstractBaseUser, request: CreationRequest) -> tuple[Creation, bool]:
+    """Debit the cost and create a pending creation; its job is enqueued after COMMIT.
+
+    Returns (creation, created). With an idempotency key already used by this user the
+    first creation comes back with created=False and nothing is debited again.
+    """
+    cost = settings.PHOENIX_COSTS[request.kind]
+    with transaction.atomic(durable=True):
+        account = tokens.lock_account(user)
+        if request.idempotency_key:
+            existing = Creation.objects.filter(
+                owner=user, idempotency_key=request.idempotency_key
+            ).first()
+            if existing is not None:
+                return existing, False
+        creation = Creation.objects.create(
+            owner=user,
+            kind=request.kind,
+            prompt=request.prompt,
+            aspect_ratio=request.aspect_ratio,
+            orientation=request.orientation,
+            cost=cost,
+            idempotency_key=request.idempotency_key,
+        )
+        tokens.account_debit_locked(account, amount=cost, creation=creation)
+        transaction.on_commit(lambda: creation_enqueue(creation))
+    return creation, True
+
+
+def _send_job(creation: Creation) -> None:
+    """Put the creation's job in Redis under its unique id (a live one is left alone)."""
+    try:
+        queues.queue_for_kind(creation.kind).enqueue(
+            "creations.jobs.generate_creation",
+            str(creation.id),
+            job_id=queues.job_id_for(creation.id),
+            job_timeout=settings.PHOENIX_JOB_TIMEOUT[creation.kind],
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"generate {creation.kind} {creation.id}",
+            unique=True,
+        )
+    except DuplicateJobError:
+        pass  # A live job already exists: one creation never has two.
+    now = timezone.now()
+    Creation.objects.filter(pk=creation.pk).update(enqueued_at=now)
+    creation.enqueued_at = now
+
+
+def creation_enqueue(creation: Creation) -> bool:
+    """Send the creation's job after COMMIT. If Redis refuses, fail and refund at once.
+
+    Returns True when the job is in Redis.
+    """
+    try:
+        _send_job(creation)
+    except RedisError:
+        log.exception("Could not enqueue creation %s", creation.id)
+        creation_fail(creation=creation, code="queue_unavailable")
+        return False
+    return True
+
+
+def creation_claim(*, creation_id) -> Creation | None:
+    """pending → processing, atomically. None if another delivery (or recovery) got it first."""
+    now = timezone.now()
+    claimed = Creation.objects.filter(pk=creation_id, status=Creation.Status.PENDING).update(
+        status=Creation.Status.PROCESSING, processing_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    return Creation.objects.get(pk=creation_id)
+
+
+def creation_report_progress(*, creation: Creation, percent: int) -> None:
+    percent = max(0, min(100, int(percent)))
+    Creation.objects.filter(pk=creation.pk, status=Creation.Status.PROCESSING).update(
+        progress=percent
+    )
+    creation.progress = percent
+
+
+def creation_complete(
+    *,
+    creation: Creation,
+    media: str,
+    width: int,
+    height: int,
+    poster: str = "",
+    duration_seconds: float | None = None,
+) -> bool:
+    """processing → draft, only if nobody failed it meanwhile. False: the caller's files
+    are no longer wanted (recovery already failed and refunded this creation)."""
+    creation.check_transition(Creation.Status.DRAFT)
+    now = timezone.now()
+    updated = Creation.objects.filter(pk=creation.pk, status=Creation.Status.PROCESSING).update(
+        status=Creation.Status.DRAFT,
+        media=media,
+        poster=poster,
+        width=width,
+        height=height,
+        duration_seconds=duration_seconds,
+        progress=100,
+        draft_at=now,
+    )
+    if updated:
+        creation.refresh_from_db()
+    return bool(updated)
+
+
+def creation_fail(*, creation: Creation, code: str, message: str | None = None) -> bool:
+    """Fail an in-flight creation and refund it exactly once.
+
+    Used by jobs, recovery and staff alike. A creation that is already failed is only
+    made sure to be refunded; a finished one is left alone (returns False).
+    """
+    message = message or FAILURE_MESSAGES.get(code, FAILURE_MESSAGES["generation_failed"])
+    with transaction.atomic():
+        # Lock order everywhere: account first, then the creation.
+        account = tokens.lock_account(creation.owner)
+        locked = Creation.objects.select_for_update().filter(pk=creation.pk).first()
+        if locked is None:
+            return False
+        if locked.status in Creation.IN_FLIGHT:
+            locked.status = Creation.Status.FAILED
+            locked.error_code = code
+            locked.error_message = message[:500]
+            locked.failed_at = timezone.now()
+            locked.save(update_fields=["status", "error_code", "error_message", "failed_at"])
+        elif locked.status != Creation.Status.FAILED:
+            return False
+        tokens.creation_refund_locked(account, creation=locked, reason=locked.error_code)
+    creation.refresh_from_db()
+    return True
+
+
+def creation_refund_failed(*, creation: Creation) -> bool:
+    """Staff: refund a failed creation that somehow was not refunded (idempotent)."""
+    if creation.status != Creation.Status.FAILED:
+        raise InvalidTransition(creation.status, "refunded")
+    return creation_fail(creation=creation, code=creation.error_code or "generation_failed")
+
+
+def creation_is_refunded(creation: Creation) -> bool:
+    return creation.ledger_entries.filter(kind="refund").exists()
+
+
+def creation_publish(*, creation: Creation, caption: str) -> Creation:
+    creation.check_transition(Creation.Status.PUBLISHED)
+    updated = Creation.objects.filter(pk=creation.pk, status=Creation.Status.DRAFT).update(
+        status=Creation.Status.PUBLISHED, caption=caption.strip(), published_at=timezone.now()
+    )
+    if not updated:
+        creation.refresh_from_db()
+        raise InvalidTransition(creation.status, Creation.Status.PUBLISHED)
+    creation.refresh_from_db()
+    return creation
+
+
+def delete_stored_files(*names: str) -> None:
+    for name in names:
+        if not name:
+            continue
+        try:
+            default_storage.delete(name)
+        except Exception:
+            log.exception("Could not delete stored file %s", name)
+
+
+def creation_delete(*, creation: Creation) -> None:
+    """Remove a finished or failed creation and its files; in-flight ones must end first."""
+    if creation.is_in_flight:
+        raise InvalidTransition(creation.status, "deleted")
+    with transaction.atomic():
+        deleted, _ = Creation.objects.filter(
+            pk=creation.pk, status__in=[*Creation.FINISHED, Creation.Status.FAILED]
+        ).delete()
+    if not deleted:
+        raise InvalidTransition(creation.status, "deleted")
+    transaction.on_commit(lambda: delete_stored_files(creation.media.name, creation.poster.name))
+
+
+def creations_recover(*, now=None) -> dict[str, int]:
+    """The recovery pass: enqueue again pending creations whose job is not in Redis, and
+    fail and refund every creation stuck past its deadline. Safe to run at any time, and
+    twice at once: the claim, the guarded updates and the refund constraint decide."""
+    now = now or timezone.now()
+    counts = {"reenqueued": 0, "failed": 0}
+    stuck = Creation.objects.filter(status__in=Creation.IN_FLIGHT).select_related("owner")
+    for creation in stuck:
+        if now >= creation.deadline:
+            counts["failed"] += creation_fail(creation=creation, code="timed_out")
+            continue
+        since = creation.enqueued_at or creation.created_at
+        if creation.status != Creation.Status.PENDING or (
+            (now - since).total_seconds() < settings.PHOENIX_REENQUEUE_AFTER
+        ):
+            continue
+        job_id = queues.job_id_for(creation.id)
+        connection = queues.queue_for_kind(creation.kind).connection
+        try:
+            try:
+                job = Job.fetch(job_id, connection=connection)
+            except NoSuchJobError:
+                job = None
+            if job is not None:
+                if job.get_status() in ACTIVE_JOB_STATUSES:
+                    continue
+                # A finished or failed job of a still-pending creation: replace it.
+                job.delete()
+            _send_job(creation)
+        except RedisError:
+            log.warning("Redis unavailable; recovery will retry creation %s", creation.id)
+            continue
+        counts["reenqueued"] += 1
+    return counts

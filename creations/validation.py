@@ -1,0 +1,93 @@
+"""Reads a create request (JSON or form) into clean values, or says exactly what is wrong."""
+
+from dataclasses import dataclass
+
+from .models import Creation
+
+PROMPT_MAX = 1000
+TYPE_FIELDS = {
+    Creation.Kind.IMAGE: "aspect_ratio",
+    Creation.Kind.VIDEO: "orientation",
+}
+ALLOWED_FIELDS = {"type", "prompt", "aspect_ratio", "orientation", "idempotency_key"}
+
+
+class RequestProblem(Exception):
+    def __init__(self, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class CreationRequest:
+    kind: str
+    prompt: str
+    aspect_ratio: str = ""
+    orientation: str = ""
+    idempotency_key: str | None = None
+
+
+def _text(data: dict, name: str) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RequestProblem("invalid_" + name, f"'{name}' must be a string.", name)
+    return value
+
+
+def parse_creation_request(data: dict) -> CreationRequest:
+    if not isinstance(data, dict):
+        raise RequestProblem("malformed_request", "The request body must be a JSON object.")
+    unknown = sorted(set(data) - ALLOWED_FIELDS)
+    if unknown:
+        raise RequestProblem("unknown_field", f"Unknown field '{unknown[0]}'.", unknown[0])
+
+    kind = _text(data, "type")
+    if kind not in Creation.Kind.values:
+        raise RequestProblem("invalid_type", "Type must be 'image' or 'video'.", "type")
+
+    prompt = (_text(data, "prompt") or "").strip()
+    if "\x00" in prompt:
+        raise RequestProblem("invalid_prompt", "The prompt contains a null character.", "prompt")
+    if not prompt:
+        raise RequestProblem("prompt_required", "Write a prompt first.", "prompt")
+    if len(prompt) > PROMPT_MAX:
+        raise RequestProblem(
+            "prompt_too_long",
+            f"The prompt is {len(prompt)} characters; the limit is {PROMPT_MAX}.",
+            "prompt",
+        )
+
+    # A field of the other type is an error, not silently ignored; an empty form value is
+    # treated as absent because an HTML form sends the hidden type's field empty.
+    for other_kind, field in TYPE_FIELDS.items():
+        if other_kind != kind and (_text(data, field) or ""):
+            raise RequestProblem(
+                "field_not_allowed", f"'{field}' does not apply to a {kind}.", field
+            )
+
+    aspect_ratio = orientation = ""
+    if kind == Creation.Kind.IMAGE:
+        aspect_ratio = _text(data, "aspect_ratio") or Creation.AspectRatio.SQUARE
+        if aspect_ratio not in Creation.AspectRatio.values:
+            raise RequestProblem(
+                "invalid_aspect_ratio",
+                "Aspect ratio must be one of " + ", ".join(Creation.AspectRatio.values) + ".",
+                "aspect_ratio",
+            )
+    else:
+        orientation = _text(data, "orientation") or Creation.Orientation.LANDSCAPE
+        if orientation not in Creation.Orientation.values:
+            raise RequestProblem(
+                "invalid_orientation", "Orientation must be landscape or portrait.", "orientation"
+            )
+
+    key = (_text(data, "idempotency_key") or "").strip() or None
+    if key is not None and len(key) > 64:
+        raise RequestProblem(
+            "invalid_idempotency_key", "The idempotency key is too long.", "idempotency_key"
+        )
+    return CreationRequest(kind, prompt, aspect_ratio, orientation, key)

@@ -1,0 +1,215 @@
+"""Phoenix settings: everything comes from the environment, with safe local defaults."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name: str, default: str) -> bool:
+    return os.getenv(name, default).lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: int) -> int:
+    return int(os.getenv(name, str(default)))
+
+
+def envfloat(name: str, default: float) -> float:
+    return float(os.getenv(name, str(default)))
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+DEBUG = envbool("DEBUG", "0")
+
+SECRET_KEY = os.getenv("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and not envbool("PHOENIX_ALLOW_INSECURE_KEY", "0"):
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_rq",
+    "tokens",
+    "creations",
+    "profiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "phoenix.urls"
+WSGI_APPLICATION = "phoenix.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tokens.context_processors.token_balance",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.getenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/phoenix"),
+        conn_max_age=envint("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "feed"
+LOGOUT_REDIRECT_URL = "feed"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Media is never served straight from MEDIA_ROOT: every file goes through a view that
+# checks who may see it (drafts are private).
+MEDIA_URL = "/media/"
+
+# Storage: local files by default, S3-compatible (Cloudflare R2) when a bucket is set.
+PHOENIX_S3_BUCKET = os.getenv("PHOENIX_S3_BUCKET", "")
+if PHOENIX_S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PHOENIX_S3_BUCKET,
+            "endpoint_url": os.getenv("PHOENIX_S3_ENDPOINT_URL") or None,
+            "access_key": os.getenv("PHOENIX_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.getenv("PHOENIX_S3_SECRET_ACCESS_KEY") or None,
+            "region_name": os.getenv("PHOENIX_S3_REGION", "auto"),
+            "default_acl": None,
+            "file_overwrite": False,
+            # Presigned URLs only: a custom_domain would drop the signature.
+            "querystring_auth": True,
+            "querystring_expire": envint("PHOENIX_S3_URL_EXPIRY", 300),
+            "custom_domain": None,
+            "signature_version": "s3v4",
+            "addressing_style": os.getenv("PHOENIX_S3_ADDRESSING_STYLE", "path"),
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": MEDIA_URL},
+    }
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": os.getenv(
+            "PHOENIX_STATICFILES_STORAGE",
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
+
+REDIS_URL = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in ("default", "images", "videos")
+}
+# Our services enqueue from transaction.on_commit themselves, so the queue must send at once.
+RQ = {"COMMIT_MODE": "auto"}
+RQ_SHOW_ADMIN_LINK = True
+
+# Security (effective when DEBUG is off).
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", "1")
+    CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", "1")
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+}
+
+# Phoenix product settings.
+PHOENIX_WELCOME_TOKENS = envint("PHOENIX_WELCOME_TOKENS", 100)
+PHOENIX_COSTS = {"image": 1, "video": 10}
+PHOENIX_IMAGE_PROVIDER = os.getenv("PHOENIX_IMAGE_PROVIDER", "local")
+PHOENIX_VIDEO_PROVIDER = os.getenv("PHOENIX_VIDEO_PROVIDER", "local")
+PHOENIX_LOCAL_PROVIDER_DELAY = envfloat("PHOENIX_LOCAL_PROVIDER_DELAY", 0)
+PHOENIX_LOCAL_VIDEO_SECONDS = envint("PHOENIX_LOCAL_VIDEO_SECONDS", 8)
+PHOENIX_SAFETY_BLOCKLIST = envlist(
+    "PHOENIX_SAFETY_BLOCKLIST", "gore,beheading,sexual violence,child abuse,self-harm"
+)
+PHOENIX_POLICY_BLOCKLIST = envlist(
+    "PHOENIX_POLICY_BLOCKLIST", "deepfake,counterfeit,mickey mouse,pikachu,celebrity nude"
+)
+# Job timeouts per type; a creation still pending or processing after its timeout plus
+# the grace period is failed and refunded by the recovery pass.
+PHOENIX_JOB_TIMEOUT = {
+    "image": envint("PHOENIX_IMAGE_JOB_TIMEOUT", 120),
+    "video": envint("PHOENIX_VIDEO_JOB_TIMEOUT", 600),
+}
+PHOENIX_DEADLINE_GRACE = envint("PHOENIX_DEADLINE_GRACE", 60)
+# A pending creation whose job is not in Redis after this long is enqueued again.
+PHOENIX_REENQUEUE_AFTER = envint("PHOENIX_REENQUEUE_AFTER", 30)
+PHOENIX_TRANSIENT_RETRIES = envint("PHOENIX_TRANSIENT_RETRIES", 3)
+PHOENIX_TRANSIENT_BACKOFF = envfloat("PHOENIX_TRANSIENT_BACKOFF", 1.0)
+PHOENIX_DRAFT_TTL_DAYS = envint("PHOENIX_DRAFT_TTL_DAYS", 30)
+
+OPENAI_API_KEY = os.getenv("OPENAI_API_KEY", "")
+OPENAI_BASE_URL = os.getenv("OPENAI_BASE_URL") or None
+PHOENIX_OPENAI_IMAGE_MODEL = os.getenv("PHOENIX_OPENAI_IMAGE_MODEL", "gpt-image-1.5")

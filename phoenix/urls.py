@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from creations import api as creations_api
+from creations import views as creations_views
+from profiles import views as profiles_views
+
+urlpatterns = [
+    path("", creations_views.feed, name="feed"),
+    path("create", creations_views.create_page, name="create"),
+    path("soho/<str:username>", profiles_views.profile, name="profile"),
+    path("accounts/signup/", profiles_views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/generate/creation", creations_api.generate_creation, name="generate_creation"),
+    path("api/creations/<uuid:creation_id>", creations_api.creation_status, name="creation_status"),
+    path(
+        "media/creations/<uuid:creation_id>/<str:which>",
+        creations_views.creation_media,
+        name="creation_media",
+    ),
+    path("admin/", admin.site.urls),
+]

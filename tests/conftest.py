@@ -1,0 +1,83 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import django_rq
+import pytest
+from django.conf import settings
+from django.db import connection
+from rq import SimpleWorker
+
+from creations import queues
+from profiles.services import creator_signup
+
+ROOT = Path(__file__).resolve().parent.parent
+QUEUE_NAMES = ["images", "videos", "default"]
+
+
+@pytest.fixture(autouse=True)
+def clean_redis():
+    """Each test starts with an empty Redis database of its own."""
+    queues.reset()
+    redis = django_rq.get_connection("default")
+    redis.flushdb()
+    yield redis
+    queues.reset()
+
+
+@pytest.fixture
+def alice(db):
+    return creator_signup(username="alice", password="alice-password-123")
+
+
+@pytest.fixture
+def bob(db):
+    return creator_signup(username="bob", password="bob-password-123")
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def queued_job_ids() -> list[str]:
+    ids = []
+    for name in QUEUE_NAMES:
+        ids.extend(queues.get_queue(name).get_job_ids())
+    return ids
+
+
+def run_worker_burst() -> None:
+    """Run every queued job in this process (SimpleWorker), as the real worker would."""
+    worker = SimpleWorker(
+        [queues.get_queue(name) for name in QUEUE_NAMES],
+        connection=queues.get_queue("default").connection,
+    )
+    worker.work(burst=True)
+
+
+def worker_environment(**extra: str) -> dict[str, str]:
+    """Environment for a real `manage.py rqworker` subprocess that uses the test database."""
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="phoenix.test_settings",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        REDIS_URL=settings.REDIS_URL,
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+def start_worker(*args: str, **env: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", *QUEUE_NAMES, *args],
+        cwd=ROOT,
+        env=worker_environment(**env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )

@@ -1,0 +1,163 @@
+"""The one module that moves tokens. Nothing else writes TokenAccount.balance.
+
+Every function locks the account row inside a transaction, so concurrent writers
+serialise on it; the database constraints (balance >= 0, one debit and one refund
+per creation, signs per kind, append-only ledger) hold even if this code is wrong.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from .models import LedgerEntry, TokenAccount
+
+
+class InsufficientTokens(Exception):
+    code = "insufficient_tokens"
+
+    def __init__(self, *, balance: int, needed: int):
+        super().__init__(f"This needs {needed} tokens and you have {balance}.")
+        self.balance = balance
+        self.needed = needed
+
+
+class BalanceWouldGoNegative(Exception):
+    code = "balance_would_go_negative"
+
+    def __init__(self, *, balance: int, amount: int):
+        super().__init__(
+            f"An adjustment of {amount:+d} would take the balance of {balance} below zero."
+        )
+        self.balance = balance
+        self.amount = amount
+
+
+def _locked_account(user: AbstractBaseUser) -> TokenAccount:
+    # get_or_create first (a no-op when it exists) so the lock below always finds the row.
+    TokenAccount.objects.get_or_create(user=user)
+    return TokenAccount.objects.select_for_update().get(user=user)
+
+
+def _write(
+    account: TokenAccount, *, kind: str, amount: int, creation=None, reason: str = "", staff=None
+) -> LedgerEntry:
+    account.balance += amount
+    account.save(update_fields=["balance", "updated_at"])
+    return LedgerEntry.objects.create(
+        account=account,
+        kind=kind,
+        amount=amount,
+        balance_after=account.balance,
+        creation=creation,
+        reason=reason,
+        staff=staff,
+    )
+
+
+@transaction.atomic
+def account_open(*, user: AbstractBaseUser) -> TokenAccount:
+    """Create the user's account with the welcome grant (once)."""
+    account = _locked_account(user)
+    if not account.entries.filter(kind=LedgerEntry.Kind.GRANT, reason="welcome").exists():
+        amount = settings.PHOENIX_WELCOME_TOKENS
+        if amount > 0:
+            _write(account, kind=LedgerEntry.Kind.GRANT, amount=amount, reason="welcome")
+    return account
+
+
+@transaction.atomic
+def account_grant(*, user: AbstractBaseUser, amount: int, reason: str) -> LedgerEntry:
+    if amount <= 0:
+        raise ValueError("A grant must be a positive number of tokens.")
+    account = _locked_account(user)
+    return _write(account, kind=LedgerEntry.Kind.GRANT, amount=amount, reason=reason)
+
+
+@transaction.atomic
+def account_adjust(
+    *, user: AbstractBaseUser, amount: int, reason: str, staff: AbstractBaseUser
+) -> LedgerEntry:
+    """A staff member's signed correction; never takes the balance below zero."""
+    if amount == 0:
+        raise ValueError("An adjustment must change the balance.")
+    if not reason.strip():
+        raise ValueError("An adjustment needs a reason.")
+    account = _locked_account(user)
+    if account.balance + amount < 0:
+        raise BalanceWouldGoNegative(balance=account.balance, amount=amount)
+    return _write(
+        account, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, reason=reason.strip(), staff=staff
+    )
+
+
+def account_debit_locked(account: TokenAccount, *, amount: int, creation) -> LedgerEntry:
+    """Debit an account the caller has already locked (inside the caller's transaction)."""
+    if account.balance < amount:
+        raise InsufficientTokens(balance=account.balance, needed=amount)
+    return _write(
+        account,
+        kind=LedgerEntry.Kind.DEBIT,
+        amount=-amount,
+        creation=creation,
+        reason=creation.kind,
+    )
+
+
+def lock_account(user: AbstractBaseUser) -> TokenAccount:
+    """Lock and return the user's account; call inside transaction.atomic()."""
+    return _locked_account(user)
+
+
+def creation_refund_locked(account: TokenAccount, *, creation, reason: str) -> LedgerEntry | None:
+    """Refund a creation's debit exactly once. The caller holds the account lock.
+
+    Returns the new refund row, or None if the creation was already refunded or was
+    never debited.
+    """
+    debit = creation.ledger_entries.filter(kind=LedgerEntry.Kind.DEBIT).first()
+    if debit is None or creation.ledger_entries.filter(kind=LedgerEntry.Kind.REFUND).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return _write(
+                account,
+                kind=LedgerEntry.Kind.REFUND,
+                amount=-debit.amount,
+                creation=creation,
+                reason=reason,
+            )
+    except IntegrityError:
+        # The unique constraint caught a second refund that slipped past the check.
+        account.refresh_from_db(fields=["balance"])
+        return None
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    account_id: int
+    username: str
+    balance: int
+    ledger_sum: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.username} (account {self.account_id}): balance {self.balance}, "
+            f"ledger sum {self.ledger_sum}, off by {self.balance - self.ledger_sum:+d}"
+        )
+
+
+def ledger_discrepancies() -> list[Discrepancy]:
+    """Every account whose balance is not the sum of its ledger."""
+    accounts = (
+        TokenAccount.objects.select_related("user")
+        .annotate(ledger_sum=Sum("entries__amount", default=0))
+        .order_by("id")
+    )
+    return [
+        Discrepancy(a.id, a.user.get_username(), a.balance, a.ledger_sum)
+        for a in accounts
+        if a.balance != a.ledger_sum
+    ]
