@@ -149,3 +149,19 @@ class Creation(models.Model):
     @property
     def icon(self) -> str:
         return "🎬" if self.kind == self.Kind.VIDEO else "🖼️"
+
+    @property
+    def expires_at(self):
+        """When an unpublished draft is deleted by the daily expiry (None for other states)."""
+        if self.status != self.Status.DRAFT:
+            return None
+        return (self.draft_at or self.created_at) + timedelta(days=settings.PHOENIX_DRAFT_TTL_DAYS)
+
+    @property
+    def expires_soon(self) -> bool:
+        """A draft its owner should be warned about: it expires within the warning period."""
+        expires_at = self.expires_at
+        if expires_at is None:
+            return False
+        warning = timedelta(days=settings.PHOENIX_DRAFT_EXPIRY_WARNING_DAYS)
+        return expires_at - timezone.now() <= warning
