@@ -1,6 +1,12 @@
-"""One Redis connection per process for enqueueing (django_rq.get_queue builds a new one)."""
+"""Queues for enqueueing from the web and from services.
 
-import django_rq
+One Redis connection per process (django_rq.get_queue builds a new one per call), with
+short socket timeouts so that a Redis that is down or paused fails a request quickly
+instead of hanging it.
+"""
+
+from django.conf import settings
+from redis import Redis
 from rq import Queue
 
 _queues: dict[str, Queue] = {}
@@ -11,7 +17,13 @@ QUEUE_FOR_KIND = {"image": "images", "video": "videos"}
 def get_queue(name: str) -> Queue:
     queue = _queues.get(name)
     if queue is None:
-        queue = _queues[name] = django_rq.get_queue(name)
+        config = settings.RQ_QUEUES[name]
+        connection = Redis.from_url(
+            config["URL"], socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
+        )
+        queue = _queues[name] = Queue(
+            name, connection=connection, default_timeout=config.get("DEFAULT_TIMEOUT")
+        )
     return queue
 
 
@@ -20,7 +32,7 @@ def queue_for_kind(kind: str) -> Queue:
 
 
 def reset() -> None:
-    """Forget cached queues (after REDIS_URL changes, e.g. in tests)."""
+    """Forget cached queues (after RQ_QUEUES changes, e.g. in tests)."""
     _queues.clear()
 
 

@@ -37,7 +37,7 @@ class BalanceWouldGoNegative(Exception):
 
 def _locked_account(user: AbstractBaseUser) -> TokenAccount:
     # get_or_create first (a no-op when it exists) so the lock below always finds the row.
-    TokenAccount.objects.get_or_create(user=user)
+    TokenAccount.objects.get_or_create(user_id=user.pk)
     return TokenAccount.objects.select_for_update().get(user=user)
 
 

@@ -1,0 +1,80 @@
+"""Many parallel creates against a balance that covers only some of them."""
+
+import json
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from creations.models import Creation
+from profiles.services import creator_signup
+from tests.conftest import queued_job_ids
+from tokens.services import account_adjust, ledger_discrepancies
+
+
+def race(user, bodies: list[dict]) -> list[tuple[str, int]]:
+    """POST every body at once, each from its own thread and database connection."""
+    barrier = threading.Barrier(len(bodies))
+    outcomes: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def create(body: dict) -> None:
+        client = Client()
+        client.force_login(user)
+        try:
+            barrier.wait()
+            response = client.post(
+                "/api/generate/creation", json.dumps(body), content_type="application/json"
+            )
+            with lock:
+                outcomes.append((body["type"], response.status_code))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.fixture
+def creator(transactional_db):
+    user = creator_signup(username="racer", password="racer-password-123")
+    account_adjust(user=user, amount=-75, reason="leave 25", staff=user)  # balance 25
+    return user
+
+
+@pytest.mark.django_db(transaction=True)
+def test_40_parallel_image_creates_against_25_tokens_accept_exactly_25(creator):
+    outcomes = race(creator, [{"type": "image", "prompt": f"fox {i}"} for i in range(40)])
+
+    assert sorted(status for _, status in outcomes) == [202] * 25 + [402] * 15
+    creator.token_account.refresh_from_db()
+    assert creator.token_account.balance == 0
+    assert Creation.objects.filter(owner=creator).count() == 25
+    assert len(queued_job_ids()) == 25
+    assert ledger_discrepancies() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mixed_video_and_image_creates_never_overspend(creator):
+    bodies = [{"type": "video", "prompt": f"wave {i}"} for i in range(4)] + [
+        {"type": "image", "prompt": f"fox {i}"} for i in range(12)
+    ]
+    outcomes = race(creator, bodies)
+
+    creator.token_account.refresh_from_db()
+    balance = creator.token_account.balance
+    spent = sum(Creation.objects.filter(owner=creator).values_list("cost", flat=True))
+    accepted = [kind for kind, status in outcomes if status == 202]
+    refused = [kind for kind, status in outcomes if status == 402]
+    assert len(accepted) + len(refused) == 16
+    assert len(accepted) == Creation.objects.filter(owner=creator).count()
+    assert balance == 25 - spent >= 0
+    # The balance only falls, so every refusal was for a cost the final balance can't cover.
+    costs = {"image": 1, "video": 10}
+    assert all(balance < costs[kind] for kind in refused)
+    assert ledger_discrepancies() == []

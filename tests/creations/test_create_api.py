@@ -1,0 +1,209 @@
+import json
+
+import pytest
+from django.test import Client
+
+from creations.models import Creation
+from tests.conftest import queued_job_ids
+from tokens.models import LedgerEntry
+
+URL = "/api/generate/creation"
+
+
+def post_json(client: Client, body, **extra):
+    data = body if isinstance(body, str) else json.dumps(body)
+    return client.post(URL, data=data, content_type="application/json", **extra)
+
+
+def money_snapshot(user) -> tuple:
+    user.token_account.refresh_from_db()
+    return (
+        user.token_account.balance,
+        LedgerEntry.objects.count(),
+        Creation.objects.count(),
+        tuple(queued_job_ids()),
+    )
+
+
+def test_it_accepts_an_image_and_debits_one_token(
+    alice_client, alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_json(alice_client, {"type": "image", "prompt": "  a red fox  "})
+
+    assert response.status_code == 202
+    body = response.json()
+    creation = Creation.objects.get(pk=body["creation_id"])
+    assert body == {
+        "creation_id": str(creation.id),
+        "status": "pending",
+        "type": "image",
+        "cost": 1,
+        "balance": 99,
+        "status_url": f"/api/creations/{creation.id}",
+        "drafts_url": "/soho/alice?tab=drafts",
+    }
+    assert creation.prompt == "a red fox"
+    assert creation.aspect_ratio == "1:1"
+    assert creation.enqueued_at is not None
+    assert queued_job_ids() == [f"creation-{creation.id}"]
+    debit = LedgerEntry.objects.get(creation=creation)
+    assert (debit.kind, debit.amount, debit.balance_after) == ("debit", -1, 99)
+
+
+def test_it_accepts_a_video_from_a_form_post(
+    alice_client, alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            URL, {"type": "video", "prompt": "waves", "orientation": "portrait", "aspect_ratio": ""}
+        )
+    assert response.status_code == 202
+    assert response.json()["cost"] == 10
+    assert response.json()["balance"] == 90
+    assert Creation.objects.get().orientation == "portrait"
+
+
+def test_an_htmx_post_is_told_where_to_go(alice_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            URL, {"type": "image", "prompt": "fox"}, headers={"HX-Request": "true"}
+        )
+    assert response.status_code == 202
+    assert response["HX-Redirect"] == "/soho/alice?tab=drafts"
+
+
+BAD_REQUESTS = [
+    ({"type": "audio", "prompt": "x"}, "invalid_type", "type"),
+    ({"prompt": "x"}, "invalid_type", "type"),
+    ({"type": "image"}, "prompt_required", "prompt"),
+    ({"type": "image", "prompt": "   \n "}, "prompt_required", "prompt"),
+    ({"type": "image", "prompt": "x" * 1001}, "prompt_too_long", "prompt"),
+    (
+        {"type": "image", "prompt": "x", "aspect_ratio": "2:1"},
+        "invalid_aspect_ratio",
+        "aspect_ratio",
+    ),
+    (
+        {"type": "video", "prompt": "x", "orientation": "sideways"},
+        "invalid_orientation",
+        "orientation",
+    ),
+    (
+        {"type": "image", "prompt": "x", "orientation": "portrait"},
+        "field_not_allowed",
+        "orientation",
+    ),
+    ({"type": "video", "prompt": "x", "aspect_ratio": "1:1"}, "field_not_allowed", "aspect_ratio"),
+    ({"type": "image", "prompt": 5}, "invalid_prompt", "prompt"),
+    ({"type": "image", "prompt": "x", "colour": "red"}, "unknown_field", "colour"),
+    ('{"type": "image", "prompt": ', "malformed_json", None),
+    ("[1, 2]", "malformed_request", None),
+]
+
+
+@pytest.mark.parametrize(("body", "code", "field"), BAD_REQUESTS)
+def test_a_bad_request_is_400_and_changes_nothing(
+    alice_client, alice, body, code, field, django_capture_on_commit_callbacks
+):
+    before = money_snapshot(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_json(alice_client, body)
+    assert response.status_code == 400
+    assert response.json()["error"] == code
+    assert response.json()["field"] == field
+    assert response.json()["message"]
+    assert money_snapshot(alice) == before
+
+
+def test_a_prompt_of_exactly_1000_characters_is_accepted(
+    alice_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_json(alice_client, {"type": "image", "prompt": "y" * 1000})
+    assert response.status_code == 202
+
+
+def test_an_anonymous_call_gets_401_json(client, alice):
+    before = money_snapshot(alice)
+    response = post_json(client, {"type": "image", "prompt": "fox"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "authentication_required"
+    assert money_snapshot(alice) == before
+
+
+def test_a_call_without_csrf_token_is_refused(alice, alice_client):
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(alice)
+    before = money_snapshot(alice)
+    response = post_json(csrf_client, {"type": "image", "prompt": "fox"})
+    assert response.status_code == 403
+    assert money_snapshot(alice) == before
+
+
+def test_get_is_not_allowed(alice_client):
+    assert alice_client.get(URL).status_code == 405
+
+
+def test_too_few_tokens_is_402_and_changes_nothing(
+    alice_client, alice, django_capture_on_commit_callbacks
+):
+    from tokens.services import account_adjust
+
+    account_adjust(user=alice, amount=-95, reason="test", staff=alice)
+    before = money_snapshot(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_json(alice_client, {"type": "video", "prompt": "waves"})
+    assert response.status_code == 402
+    assert response.json() == {
+        "error": "insufficient_tokens",
+        "message": "This needs 10 tokens and you have 5.",
+        "balance": 5,
+        "cost": 10,
+    }
+    assert money_snapshot(alice) == before
+
+
+def test_a_repeated_idempotency_key_returns_the_first_creation(
+    alice_client, alice, django_capture_on_commit_callbacks
+):
+    body = {"type": "image", "prompt": "fox", "idempotency_key": "k-123"}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post_json(alice_client, body)
+        second = post_json(alice_client, body)
+    assert first.status_code == second.status_code == 202
+    assert first.json()["creation_id"] == second.json()["creation_id"]
+    alice.token_account.refresh_from_db()
+    assert alice.token_account.balance == 99
+    assert Creation.objects.count() == 1
+    assert len(queued_job_ids()) == 1
+
+
+def test_the_status_endpoint_shows_the_owner_their_creation(
+    alice_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        creation_id = post_json(alice_client, {"type": "image", "prompt": "fox"}).json()[
+            "creation_id"
+        ]
+    body = alice_client.get(f"/api/creations/{creation_id}").json()
+    assert body["status"] == "pending"
+    assert body["type"] == "image"
+    assert body["cost"] == 1
+    assert body["refunded"] is False
+    assert body["media_url"] is None
+
+
+def test_the_status_endpoint_is_404_for_someone_else_exactly_like_unknown(
+    alice_client, bob, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        creation_id = post_json(alice_client, {"type": "image", "prompt": "fox"}).json()[
+            "creation_id"
+        ]
+    bob_client = Client()
+    bob_client.force_login(bob)
+    theirs = bob_client.get(f"/api/creations/{creation_id}")
+    unknown = bob_client.get("/api/creations/00000000-0000-0000-0000-000000000000")
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.content == unknown.content

@@ -1,0 +1,82 @@
+import pytest
+from django.db import transaction
+
+from creations import queues, services
+from creations.models import Creation
+from creations.validation import CreationRequest
+from profiles.services import creator_signup
+from tests.conftest import queued_job_ids
+from tokens import services as tokens_services
+from tokens.services import ledger_discrepancies
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def dead_redis(settings):
+    settings.RQ_QUEUES = {name: {"URL": DEAD_REDIS} for name in settings.RQ_QUEUES}
+    queues.reset()
+    yield
+    queues.reset()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_is_in_redis_only_after_commit(monkeypatch):
+    alice = creator_signup(username="alice", password="alice-password-123")
+    real_debit = tokens_services.account_debit_locked
+    seen_before_commit = []
+
+    def debit_and_look(*args, **kwargs):
+        entry = real_debit(*args, **kwargs)
+        seen_before_commit.append((transaction.get_connection().in_atomic_block, queued_job_ids()))
+        return entry
+
+    monkeypatch.setattr("tokens.services.account_debit_locked", debit_and_look)
+    creation, _ = services.creation_submit(
+        user=alice, request=CreationRequest("image", "fox", "1:1")
+    )
+
+    assert seen_before_commit == [(True, [])]
+    assert queued_job_ids() == [f"creation-{creation.id}"]
+    job = queues.queue_for_kind("image").fetch_job(f"creation-{creation.id}")
+    assert job.func_name == "creations.jobs.generate_creation"
+    assert job.args == (str(creation.id),)
+    assert job.timeout == 120
+    assert job.ttl is None
+    creation.refresh_from_db()
+    assert creation.enqueued_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_job_and_no_debit_when_the_transaction_rolls_back(monkeypatch):
+    alice = creator_signup(username="alice", password="alice-password-123")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("database trouble after the insert")
+
+    # Fail inside the transaction, after the creation row and before COMMIT.
+    monkeypatch.setattr("tokens.services.account_debit_locked", explode)
+    with pytest.raises(RuntimeError):
+        services.creation_submit(user=alice, request=CreationRequest("image", "fox", "1:1"))
+    assert queued_job_ids() == []
+    assert Creation.objects.count() == 0
+    alice.token_account.refresh_from_db()
+    assert alice.token_account.balance == 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_down_at_create_answers_503_fails_and_refunds_once(client, dead_redis):
+    alice = creator_signup(username="alice", password="alice-password-123")
+    client.force_login(alice)
+
+    response = client.post("/api/generate/creation", {"type": "video", "prompt": "waves"})
+
+    assert response.status_code == 503
+    assert response.json()["error"] == "queue_unavailable"
+    creation = Creation.objects.get()
+    assert creation.status == "failed"
+    assert creation.error_code == "queue_unavailable"
+    assert creation.ledger_entries.filter(kind="refund").count() == 1
+    alice.token_account.refresh_from_db()
+    assert alice.token_account.balance == 100
+    assert ledger_discrepancies() == []

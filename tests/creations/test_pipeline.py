@@ -1,0 +1,266 @@
+"""The generation job through real RQ workers, real PostgreSQL and Redis, real ffmpeg."""
+
+import os
+import signal
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import imageio_ffmpeg
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from PIL import Image
+
+from creations import services
+from creations.models import Creation
+from creations.validation import CreationRequest
+from profiles.services import creator_signup
+from tests.conftest import run_worker_burst, start_worker
+from tests.creations import fakes
+from tokens.services import ledger_discrepancies
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCRIPTED = "tests.creations.fakes:ScriptedProvider"
+
+
+@pytest.fixture
+def alice(transactional_db):
+    return creator_signup(username="alice", password="alice-password-123")
+
+
+def submit(user, kind="image", prompt="a red fox", **fields) -> Creation:
+    if kind == "image":
+        request = CreationRequest("image", prompt, fields.get("aspect_ratio", "1:1"))
+    else:
+        request = CreationRequest("video", prompt, "", fields.get("orientation", "landscape"))
+    creation, _ = services.creation_submit(user=user, request=request)
+    return creation
+
+
+def stored(name: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / name
+
+
+def refunds(creation: Creation) -> int:
+    return creation.ledger_entries.filter(kind="refund").count()
+
+
+def balance(user) -> int:
+    user.token_account.refresh_from_db()
+    return user.token_account.balance
+
+
+def assert_money_is_right():
+    assert ledger_discrepancies() == []
+    for creation in Creation.objects.all():
+        assert (creation.status == "failed") == (refunds(creation) == 1), creation
+        assert creation.ledger_entries.filter(kind="debit").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("aspect_ratio", "size"), [("1:1", (1024, 1024)), ("16:9", (1280, 720)), ("3:4", (768, 1024))]
+)
+def test_an_image_becomes_a_draft_through_a_real_worker(alice, aspect_ratio, size):
+    creation = submit(alice, aspect_ratio=aspect_ratio)
+    worker = start_worker("--burst")
+    assert worker.wait(timeout=60) == 0, worker.stderr.read().decode()
+
+    creation.refresh_from_db()
+    assert creation.status == "draft"
+    assert (creation.width, creation.height) == size
+    assert creation.processing_at <= creation.draft_at
+    with Image.open(stored(creation.media.name)) as image:
+        assert image.format == "PNG"
+        assert image.size == size
+    assert "fox" not in creation.media.name
+    assert balance(alice) == 99
+    assert_money_is_right()
+
+
+@pytest.mark.parametrize(
+    ("orientation", "size"), [("landscape", (1280, 720)), ("portrait", (720, 1280))]
+)
+def test_a_video_becomes_a_playable_draft_with_poster_and_duration(alice, orientation, size):
+    creation = submit(alice, kind="video", prompt="waves at night", orientation=orientation)
+    worker = start_worker("--burst")
+    assert worker.wait(timeout=120) == 0, worker.stderr.read().decode()
+
+    creation.refresh_from_db()
+    assert creation.status == "draft"
+    assert creation.progress == 100
+    video = stored(creation.media.name)
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(video))
+    assert frames > 0
+    expected = settings.PHOENIX_LOCAL_VIDEO_SECONDS
+    assert seconds == pytest.approx(expected, abs=0.1)
+    assert creation.duration_seconds == pytest.approx(seconds, abs=0.05)
+    reader = imageio_ffmpeg.read_frames(str(video))
+    meta = next(reader)
+    assert tuple(meta["size"]) == size
+    assert meta["codec"].startswith("h264")
+    first_frame = next(reader)
+    assert len(first_frame) == size[0] * size[1] * 3
+    reader.close()
+    with Image.open(stored(creation.poster.name)) as poster:
+        assert poster.format == "JPEG"
+        assert poster.size == size
+    assert balance(alice) == 90
+    assert_money_is_right()
+
+
+@pytest.mark.parametrize(
+    ("prompt", "code", "message_part"),
+    [
+        ("safety", "safety_filter", "safety filter"),
+        ("policy", "policy_violation", "content policy"),
+        ("always-transient", "provider_unavailable", "unavailable"),
+        ("crash", "generation_failed", "Something went wrong"),
+    ],
+)
+def test_each_error_class_fails_with_one_refund_and_its_message(
+    alice, settings, prompt, code, message_part
+):
+    settings.PHOENIX_IMAGE_PROVIDER = SCRIPTED
+    fakes.calls.clear()
+    creation = submit(alice, prompt=prompt)
+    run_worker_burst()
+
+    creation.refresh_from_db()
+    assert creation.status == "failed"
+    assert creation.error_code == code
+    assert message_part in creation.error_message
+    assert "refunded" in creation.error_message
+    assert "DEADBEEF" not in creation.error_message
+    assert refunds(creation) == 1
+    assert balance(alice) == 100
+    expected_calls = settings.PHOENIX_TRANSIENT_RETRIES + 1 if "transient" in prompt else 1
+    assert fakes.calls[prompt] == expected_calls
+    assert_money_is_right()
+
+
+def test_a_transient_error_that_recovers_on_retry_ends_as_draft_without_refund(alice, settings):
+    settings.PHOENIX_IMAGE_PROVIDER = SCRIPTED
+    fakes.calls.clear()
+    creation = submit(alice, prompt="transient:2")
+    run_worker_burst()
+
+    creation.refresh_from_db()
+    assert creation.status == "draft"
+    assert fakes.calls["transient:2"] == 3
+    assert refunds(creation) == 0
+    assert balance(alice) == 99
+    assert_money_is_right()
+
+
+def test_a_video_job_reports_progress_while_it_runs(alice, settings):
+    settings.PHOENIX_VIDEO_PROVIDER = SCRIPTED
+    fakes.calls.clear()
+    creation = submit(alice, kind="video", prompt="ok")
+    run_worker_burst()
+
+    assert fakes.calls["progress_seen"] == [40]
+    creation.refresh_from_db()
+    assert (creation.status, creation.progress) == ("draft", 100)
+
+
+def test_a_storage_failure_fails_with_one_refund_and_leaves_no_file(alice, settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "tests.creations.fakes.PosterFailsStorage",
+            "OPTIONS": {"location": str(settings.MEDIA_ROOT)},
+        },
+    }
+    before = set(Path(settings.MEDIA_ROOT).rglob("*"))
+    creation = submit(alice, kind="video", prompt="waves")
+    run_worker_burst()
+
+    creation.refresh_from_db()
+    assert creation.status == "failed"
+    assert creation.error_code == "storage_failed"
+    assert refunds(creation) == 1
+    assert balance(alice) == 100
+    # The MP4 was uploaded before the poster failed; it must be gone again.
+    assert {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()} == {
+        p for p in before if p.is_file()
+    }
+    assert_money_is_right()
+
+
+def test_recovery_racing_a_late_success_keeps_one_outcome(alice, settings):
+    settings.PHOENIX_IMAGE_PROVIDER = SCRIPTED
+    creation = submit(alice, prompt="recover-meanwhile")
+    before = {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+    run_worker_burst()
+
+    creation.refresh_from_db()
+    assert creation.status == "failed"
+    assert creation.error_code == "timed_out"
+    assert refunds(creation) == 1
+    assert balance(alice) == 100
+    assert {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()} == before
+    assert_money_is_right()
+
+
+def test_a_second_delivery_of_a_job_does_nothing(alice, settings):
+    from creations.generation import creation_generate
+
+    creation = submit(alice)
+    run_worker_burst()
+    creation.refresh_from_db()
+    assert creation.status == "draft"
+    assert creation_generate(creation_id=creation.id) == "not_claimed"
+    creation.refresh_from_db()
+    assert creation.status == "draft"
+    assert creation.attempts == 1
+
+
+def wait_for(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def test_a_worker_killed_mid_job_ends_failed_with_one_refund_after_recovery(alice):
+    creation = submit(alice, kind="video", prompt="waves")
+    worker = start_worker("--burst", PHOENIX_LOCAL_PROVIDER_DELAY="30")
+    wait_for(lambda: Creation.objects.get(pk=creation.pk).status == "processing")
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse
+    worker.wait(timeout=10)
+
+    assert services.creations_recover() == {"reenqueued": 0, "failed": 0}  # not yet overdue
+    later = timezone.now() + timedelta(
+        seconds=settings.PHOENIX_JOB_TIMEOUT["video"] + settings.PHOENIX_DEADLINE_GRACE + 1
+    )
+    assert services.creations_recover(now=later) == {"reenqueued": 0, "failed": 1}
+    assert services.creations_recover(now=later) == {"reenqueued": 0, "failed": 0}
+
+    creation.refresh_from_db()
+    assert creation.status == "failed"
+    assert creation.error_code == "timed_out"
+    assert refunds(creation) == 1
+    assert balance(alice) == 100
+    assert_money_is_right()
+
+
+def test_a_job_lost_between_commit_and_enqueue_is_sent_again_by_recovery(alice, monkeypatch):
+    monkeypatch.setattr("creations.services.creation_enqueue", lambda creation: True)
+    creation = submit(alice)
+    monkeypatch.undo()
+    assert creation.enqueued_at is None
+    assert services.creations_recover() == {"reenqueued": 0, "failed": 0}  # too fresh to judge
+
+    later = timezone.now() + timedelta(seconds=settings.PHOENIX_REENQUEUE_AFTER + 1)
+    assert services.creations_recover(now=later) == {"reenqueued": 1, "failed": 0}
+    assert services.creations_recover(now=later) == {"reenqueued": 0, "failed": 0}  # job is live
+    run_worker_burst()
+
+    creation.refresh_from_db()
+    assert creation.status == "draft"
+    assert balance(alice) == 99
+    assert_money_is_right()
