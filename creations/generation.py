@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import InterfaceError, OperationalError, connection
 from rq.timeouts import JobTimeoutException
 
 from . import services
@@ -40,8 +41,8 @@ def _generate(creation: Creation) -> GeneratedMedia:
         prompt=creation.prompt,
         orientation=creation.orientation,
         seed=_seed(creation),
-        on_progress=lambda percent: services.creation_report_progress(
-            creation=creation, percent=percent
+        on_progress=lambda percent: with_db_retry(
+            services.creation_report_progress, creation=creation, percent=percent
         ),
     )
 
@@ -87,6 +88,22 @@ def store_media(media: GeneratedMedia) -> tuple[str, str]:
     return saved[0], (saved[1] if len(saved) > 1 else "")
 
 
+def with_db_retry(write, **kwargs):
+    """Run a database write, once more on a fresh connection if the server dropped ours
+    (restart, failover, pg_terminate_backend) while the provider was working."""
+    try:
+        return write(**kwargs)
+    except (OperationalError, InterfaceError):
+        log.warning("Database connection lost; retrying %s once", write.__name__)
+        connection.close()
+        return write(**kwargs)
+
+
+def fail(creation: Creation, code: str) -> str:
+    with_db_retry(services.creation_fail, creation=creation, code=code)
+    return "failed"
+
+
 def creation_generate(*, creation_id) -> str:
     """Run one delivery of a creation's job. Returns what happened, for logs and tests."""
     creation = services.creation_claim(creation_id=creation_id)
@@ -96,37 +113,37 @@ def creation_generate(*, creation_id) -> str:
         media = generate_with_retries(creation)
         media_name, poster_name = store_media(media)
     except SafetyFilterError:
-        services.creation_fail(creation=creation, code="safety_filter")
-        return "failed"
+        return fail(creation, "safety_filter")
     except PolicyViolationError:
-        services.creation_fail(creation=creation, code="policy_violation")
-        return "failed"
+        return fail(creation, "policy_violation")
     except TransientProviderError:
         log.exception("Provider kept failing for %s", creation.id)
-        services.creation_fail(creation=creation, code="provider_unavailable")
-        return "failed"
+        return fail(creation, "provider_unavailable")
     except StorageFailed:
         log.exception("Storage failed for %s", creation.id)
-        services.creation_fail(creation=creation, code="storage_failed")
-        return "failed"
+        return fail(creation, "storage_failed")
     except JobTimeoutException:
         log.exception("Job timed out for %s", creation.id)
-        services.creation_fail(creation=creation, code="timed_out")
-        return "failed"
+        return fail(creation, "timed_out")
     except Exception:
         # Details go to the log only; the user sees the generic message.
         log.exception("Generation failed for %s", creation.id)
-        services.creation_fail(creation=creation, code="generation_failed")
-        return "failed"
+        return fail(creation, "generation_failed")
 
-    finished = services.creation_complete(
-        creation=creation,
-        media=media_name,
-        poster=poster_name,
-        width=media.width,
-        height=media.height,
-        duration_seconds=media.duration_seconds,
-    )
+    try:
+        finished = with_db_retry(
+            services.creation_complete,
+            creation=creation,
+            media=media_name,
+            poster=poster_name,
+            width=media.width,
+            height=media.height,
+            duration_seconds=media.duration_seconds,
+        )
+    except Exception:
+        # The creation stays in flight for recovery to fail and refund; no orphan files.
+        services.delete_stored_files(media_name, poster_name)
+        raise
     if not finished:
         # Recovery failed and refunded it meanwhile: the refund stands, the files go.
         services.delete_stored_files(media_name, poster_name)
