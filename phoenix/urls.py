@@ -18,5 +18,16 @@ urlpatterns = [
         creations_views.creation_media,
         name="creation_media",
     ),
+    path("creations/<uuid:creation_id>/card", creations_views.creation_card, name="creation_card"),
+    path(
+        "creations/<uuid:creation_id>/publish",
+        creations_views.creation_publish,
+        name="creation_publish",
+    ),
+    path(
+        "creations/<uuid:creation_id>/delete",
+        creations_views.creation_delete,
+        name="creation_delete",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,10 @@ from django.contrib.auth import get_user_model, login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from creations import selectors
 
 from .forms import SignupForm
 from .services import creator_signup
@@ -25,10 +29,31 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
+@require_GET
+@vary_on_headers("HX-Request")
 def profile(request: HttpRequest, username: str) -> HttpResponse:
-    creator = get_object_or_404(User, username=username, is_active=True)
-    is_owner = request.user == creator
-    tab = "drafts" if is_owner and request.GET.get("tab") == "drafts" else "posts"
-    return render(
-        request, "profiles/profile.html", {"creator": creator, "is_owner": is_owner, "tab": tab}
+    """A creator's page. Posts for everyone; the Drafts tab only for its owner (anybody
+    else asking for it gets the posts). HTMX gets just the tabs, or just the next page."""
+    creator = get_object_or_404(
+        User.objects.select_related("token_account"), username=username, is_active=True
     )
+    is_owner = request.user.is_authenticated and request.user.pk == creator.pk
+    tab = "drafts" if is_owner and request.GET.get("tab") == "drafts" else "posts"
+    cursor = request.GET.get("cursor")
+    if tab == "drafts":
+        page = selectors.drafts_page(owner=creator, cursor=cursor)
+    else:
+        page = selectors.posts_page(owner=creator, cursor=cursor)
+    account = getattr(creator, "token_account", None)
+    context = {
+        "creator": creator,
+        "is_owner": is_owner,
+        "balance": account.balance if is_owner and account else None,
+        "tab": tab,
+        "page": page,
+        "cursor": cursor,
+    }
+    template = "profiles/profile.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#more" if cursor else "#tabs"
+    return render(request, template, context)

@@ -1,0 +1,196 @@
+"""Reads for the creator pages: drafts, posts and feed pages, one card, place in line.
+
+Every page is one query for its rows (annotations included) plus at most one small
+aggregate for queue estimates, whatever the number of rows.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from tokens.models import LedgerEntry
+
+from .models import Creation
+from .presenters import media_url
+
+DRAFTS_PAGE_SIZE = 12
+POSTS_PAGE_SIZE = 12
+FEED_PAGE_SIZE = 10
+DRAFT_TAB_STATUSES = (
+    Creation.Status.PENDING,
+    Creation.Status.PROCESSING,
+    Creation.Status.DRAFT,
+    Creation.Status.FAILED,
+)
+# How far back finished creations count towards the "typical generation time".
+ETA_WINDOW = timedelta(hours=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Page:
+    items: list[Creation] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def cursor_for(moment: datetime, pk: UUID) -> str:
+    return f"{(moment - _EPOCH) // timedelta(microseconds=1)}-{pk.hex}"
+
+
+def parse_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
+    """A cursor names the last row shown: its ordering time and id. Junk reads as none."""
+    if not cursor:
+        return None
+    try:
+        micros, pk = cursor.split("-", 1)
+        return _EPOCH + timedelta(microseconds=int(micros)), UUID(hex=pk)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _page(queryset: QuerySet, *, order_field: str, cursor: str | None, size: int) -> Page:
+    """Keyset pagination, newest first: stable while new rows arrive at the top."""
+    after = parse_cursor(cursor)
+    if after is not None:
+        moment, pk = after
+        queryset = queryset.filter(
+            Q(**{f"{order_field}__lt": moment}) | Q(**{order_field: moment, "pk__lt": pk})
+        )
+    rows = list(queryset.order_by(f"-{order_field}", "-pk")[: size + 1])
+    items = rows[:size]
+    next_cursor = None
+    if len(rows) > size:
+        last = items[-1]
+        next_cursor = cursor_for(getattr(last, order_field), last.pk)
+    return Page(items=_with_media_urls(items), next_cursor=next_cursor)
+
+
+def _with_media_urls(creations: list[Creation]) -> list[Creation]:
+    for creation in creations:
+        creation.media_src = media_url(creation, "media")
+        creation.poster_src = media_url(creation, "poster")
+    return creations
+
+
+def with_card_details(queryset: QuerySet) -> QuerySet:
+    """What a card shows beyond the row itself, as annotations of the same query:
+    whether it was refunded, and for a pending one its place in its type's line."""
+    ahead = (
+        Creation.objects.filter(
+            status=Creation.Status.PENDING,
+            kind=OuterRef("kind"),
+            created_at__lt=OuterRef("created_at"),
+        )
+        .order_by()
+        .values("kind")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return queryset.annotate(
+        refunded=Exists(
+            LedgerEntry.objects.filter(creation=OuterRef("pk"), kind=LedgerEntry.Kind.REFUND)
+        ),
+        place_in_line=Case(
+            When(
+                status=Creation.Status.PENDING,
+                then=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1,
+            ),
+            default=None,
+            output_field=IntegerField(),
+        ),
+    )
+
+
+def typical_generation_seconds(*, kinds: set[str], now: datetime | None = None) -> dict[str, float]:
+    """Average processing time per type over the last hour; a type with none is absent."""
+    if not kinds:
+        return {}
+    now = now or timezone.now()
+    rows = (
+        Creation.objects.filter(
+            status__in=Creation.FINISHED,
+            kind__in=kinds,
+            created_at__gte=now - ETA_WINDOW,
+            processing_at__isnull=False,
+            draft_at__isnull=False,
+        )
+        .order_by()
+        .values("kind")
+        .annotate(
+            average=Avg(
+                ExpressionWrapper(F("draft_at") - F("processing_at"), output_field=DurationField())
+            )
+        )
+    )
+    return {row["kind"]: row["average"].total_seconds() for row in rows if row["average"]}
+
+
+def with_queue_estimates(creations: list[Creation]) -> list[Creation]:
+    """Give each pending creation a rough ETA: its place in line times the typical run.
+
+    One query, and only when something is pending.
+    """
+    pending = [c for c in creations if c.status == Creation.Status.PENDING]
+    typical = typical_generation_seconds(kinds={c.kind for c in pending})
+    for creation in creations:
+        seconds = typical.get(creation.kind)
+        place = getattr(creation, "place_in_line", None)
+        creation.eta_seconds = round(place * seconds) if seconds and place else None
+    return creations
+
+
+def drafts_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
+    queryset = with_card_details(
+        Creation.objects.filter(owner=owner, status__in=DRAFT_TAB_STATUSES)
+    )
+    page = _page(queryset, order_field="created_at", cursor=cursor, size=DRAFTS_PAGE_SIZE)
+    with_queue_estimates(page.items)
+    return page
+
+
+def posts_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
+    queryset = Creation.objects.filter(owner=owner, status=Creation.Status.PUBLISHED)
+    return _page(
+        queryset.select_related("owner"),
+        order_field="published_at",
+        cursor=cursor,
+        size=POSTS_PAGE_SIZE,
+    )
+
+
+def feed_page(*, cursor: str | None = None) -> Page:
+    queryset = Creation.objects.filter(status=Creation.Status.PUBLISHED).select_related("owner")
+    return _page(queryset, order_field="published_at", cursor=cursor, size=FEED_PAGE_SIZE)
+
+
+def card_for_owner(*, owner: AbstractBaseUser, creation_id: UUID) -> Creation:
+    """One creation with everything its card shows, or 404 — for someone else's too."""
+    if not owner.is_authenticated:
+        raise Http404("No such creation.")
+    creation = with_card_details(Creation.objects.filter(pk=creation_id, owner=owner)).first()
+    if creation is None:
+        raise Http404("No such creation.")
+    _with_media_urls([creation])
+    with_queue_estimates([creation])
+    return creation
