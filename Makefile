@@ -4,8 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DB_NAME ?= phoenix
-export DEBUG ?= 1
-export PHOENIX_STATICFILES_STORAGE ?= django.contrib.staticfiles.storage.StaticFilesStorage
+# Local use runs with DEBUG on; tests and benchmarks set their own settings.
+RUN_ENV := DEBUG=1
 
 .PHONY: run test install services db demo lint format bench browser-deps clean
 
@@ -23,14 +23,14 @@ services:
 db: install services
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(DB_NAME)'" | grep -q 1 \
 		|| createdb -h 127.0.0.1 -U postgres $(DB_NAME)
-	$(PY) manage.py migrate --no-input
+	$(RUN_ENV) $(PY) manage.py migrate --no-input
 
 demo: db
-	$(PY) manage.py create_demo_user
+	$(RUN_ENV) $(PY) manage.py create_demo_user
 
 run: demo
 	@echo "Phoenix on http://127.0.0.1:8000 (web + worker + scheduler); Ctrl-C stops all."
-	@bash scripts/run-all.sh
+	@$(RUN_ENV) bash scripts/run-all.sh
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

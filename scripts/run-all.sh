@@ -5,7 +5,9 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 pids=()
 stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; }
-trap stop INT TERM EXIT
+# Ctrl-C already reaches every process of the terminal's group: just wait for them to end.
+trap 'trap - INT; wait 2>/dev/null; exit 0' INT
+trap stop TERM EXIT
 $PY manage.py rqworker images videos default --with-scheduler & pids+=($!)
 $PY manage.py rqcron phoenix.cron & pids+=($!)
 $PY manage.py runserver 127.0.0.1:8000 & pids+=($!)
