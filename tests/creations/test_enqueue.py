@@ -80,3 +80,30 @@ def test_redis_down_at_create_answers_503_fails_and_refunds_once(client, dead_re
     alice.token_account.refresh_from_db()
     assert alice.token_account.balance == 100
     assert ledger_discrepancies() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_redis_comes_back_the_refunded_creation_stays_settled(client, settings):
+    alice = creator_signup(username="alice", password="alice-password-123")
+    client.force_login(alice)
+    real_queues = settings.RQ_QUEUES
+    settings.RQ_QUEUES = {name: {"URL": DEAD_REDIS} for name in real_queues}
+    queues.reset()
+    assert (
+        client.post("/api/generate/creation", {"type": "image", "prompt": "x"}).status_code == 503
+    )
+
+    settings.RQ_QUEUES = real_queues
+    queues.reset()
+    assert services.creations_recover() == {"reenqueued": 0, "failed": 0}
+    assert (
+        client.post("/api/generate/creation", {"type": "image", "prompt": "y"}).status_code == 202
+    )
+
+    failed, accepted = Creation.objects.order_by("created_at")
+    assert (failed.status, failed.ledger_entries.filter(kind="refund").count()) == ("failed", 1)
+    assert accepted.status == "pending"
+    assert queued_job_ids() == [f"creation-{accepted.id}"]
+    alice.token_account.refresh_from_db()
+    assert alice.token_account.balance == 99
+    assert ledger_discrepancies() == []
