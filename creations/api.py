@@ -6,6 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from tokens.models import TokenAccount
 from tokens.services import InsufficientTokens
 
 from . import services
@@ -55,8 +56,7 @@ def generate_creation(request: HttpRequest) -> JsonResponse:
         )
     if creation.status == Creation.Status.FAILED and creation.error_code == "queue_unavailable":
         return error(503, "queue_unavailable", creation.error_message, creation_id=str(creation.id))
-    account = request.user.token_account
-    account.refresh_from_db(fields=["balance"])
+    balance = TokenAccount.objects.filter(user=request.user).values_list("balance", flat=True)[0]
     drafts_url = reverse("profile", args=[request.user.get_username()]) + "?tab=drafts"
     return JsonResponse(
         {
@@ -64,7 +64,7 @@ def generate_creation(request: HttpRequest) -> JsonResponse:
             "status": creation.status,
             "type": creation.kind,
             "cost": creation.cost,
-            "balance": account.balance,
+            "balance": balance,
             "status_url": reverse("creation_status", args=[creation.id]),
             "drafts_url": drafts_url,
         },

@@ -36,9 +36,12 @@ class BalanceWouldGoNegative(Exception):
 
 
 def _locked_account(user: AbstractBaseUser) -> TokenAccount:
-    # get_or_create first (a no-op when it exists) so the lock below always finds the row.
-    TokenAccount.objects.get_or_create(user_id=user.pk)
-    return TokenAccount.objects.select_for_update().get(user=user)
+    try:
+        return TokenAccount.objects.select_for_update().get(user_id=user.pk)
+    except TokenAccount.DoesNotExist:
+        # Accounts are opened at sign-up; this covers users made another way (admin, shell).
+        TokenAccount.objects.get_or_create(user_id=user.pk)
+        return TokenAccount.objects.select_for_update().get(user_id=user.pk)
 
 
 def _write(
