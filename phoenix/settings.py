@@ -225,3 +225,16 @@ PHOENIX_LATENCY_TARGET_SHARE = envfloat("PHOENIX_LATENCY_TARGET_SHARE", 0.95)
 OPENAI_API_KEY = os.getenv("OPENAI_API_KEY", "")
 OPENAI_BASE_URL = os.getenv("OPENAI_BASE_URL") or None
 PHOENIX_OPENAI_IMAGE_MODEL = os.getenv("PHOENIX_OPENAI_IMAGE_MODEL", "gpt-image-1.5")
+# Whole image request, generation included; keep it under the image job timeout.
+PHOENIX_OPENAI_TIMEOUT = envfloat("PHOENIX_OPENAI_TIMEOUT", 90)
+
+# Runway text-to-video (https://docs.dev.runwayml.com/api).
+RUNWAY_API_KEY = os.getenv("RUNWAY_API_KEY", "")
+RUNWAY_BASE_URL = os.getenv("RUNWAY_BASE_URL", "https://api.dev.runwayml.com")
+RUNWAY_API_VERSION = os.getenv("RUNWAY_API_VERSION", "2024-11-06")
+PHOENIX_RUNWAY_MODEL = os.getenv("PHOENIX_RUNWAY_MODEL", "gen4.5")
+PHOENIX_RUNWAY_VIDEO_SECONDS = envint("PHOENIX_RUNWAY_VIDEO_SECONDS", 5)
+PHOENIX_RUNWAY_POLL_INTERVAL = envfloat("PHOENIX_RUNWAY_POLL_INTERVAL", 5)
+PHOENIX_RUNWAY_REQUEST_TIMEOUT = envfloat("PHOENIX_RUNWAY_REQUEST_TIMEOUT", 30)
+# Submit-to-output budget; keep it under the video job timeout, leaving room to download.
+PHOENIX_RUNWAY_TIMEOUT = envfloat("PHOENIX_RUNWAY_TIMEOUT", 480)

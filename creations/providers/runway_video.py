@@ -1,0 +1,265 @@
+"""Videos from Runway's text-to-video API: submit a task, poll it with progress, download.
+
+The documented shapes this speaks (docs.dev.runwayml.com, API version header
+`X-Runway-Version: 2024-11-06`, `Authorization: Bearer <key>`, base
+`https://api.dev.runwayml.com`):
+- `POST /v1/text_to_video` with `{"model", "promptText", "ratio", "duration"}` (`seed` for
+  the gen models; `ratio` "1280:720" or "720:1280") answers `{"id": "<task id>"}`.
+- `GET /v1/tasks/{id}` answers `{"id", "status", "createdAt", "progress", "output",
+  "failure", "failureCode"}`; `status` is PENDING, THROTTLED, RUNNING (with `progress`
+  from 0 to 1), SUCCEEDED (with `output`: URLs that expire in 24–48 h), FAILED (with
+  `failureCode`) or CANCELLED. Runway asks not to expect updates more often than every
+  five seconds.
+- `DELETE /v1/tasks/{id}` cancels a task that is still running (deletes a finished one).
+- HTTP errors (api-details/errors): 400, 401, 404, 405 are not to be retried; 429, 502,
+  503, 504 may be.
+- Task failure codes (api-details/task-failures): `SAFETY.INPUT.*`, `SAFETY.OUTPUT.*` and
+  `INPUT_PREPROCESSING.SAFETY.*` are content moderation, never retried;
+  `INPUT_PREPROCESSING.INTERNAL` is a moderation system hiccup and `INTERNAL` a server
+  error, both worth retrying; `INTERNAL.BAD_OUTPUT.*` "may be retried but is not likely
+  to succeed", so it is not; `ASSET.INVALID` is a bad input. Runway has no failure code
+  that tells a policy violation from a safety block, so every moderation code is a
+  SafetyFilterError here.
+
+A transient error while polling is retried in place (the task goes on at Runway); only a
+failure to submit, or polling that keeps failing, goes up as TransientProviderError, for
+the job to retry with back-off. Width, height and duration are read back from the file,
+and the JPEG poster is its first frame. Exception messages go to the log only.
+"""
+
+import io
+import logging
+import os
+import tempfile
+import time
+
+import httpx
+import imageio_ffmpeg
+from django.conf import settings
+from PIL import Image
+
+from . import (
+    GeneratedMedia,
+    ProgressCallback,
+    ProviderError,
+    SafetyFilterError,
+    TransientProviderError,
+)
+
+log = logging.getLogger(__name__)
+
+RATIOS = {"landscape": "1280:720", "portrait": "720:1280"}
+SAFETY_PREFIXES = ("SAFETY.", "INPUT_PREPROCESSING.SAFETY")
+TRANSIENT_FAILURE_CODES = frozenset(
+    {"INTERNAL", "INPUT_PREPROCESSING.INTERNAL", "THIRD_PARTY.UNAVAILABLE"}
+)
+WAITING_STATUSES = frozenset({"PENDING", "THROTTLED", "RUNNING"})
+# Polls (or downloads) in a row that may fail transiently before we give up.
+POLL_FAILURES_ALLOWED = 3
+MAX_VIDEO_BYTES = 512 * 1024 * 1024
+DOWNLOAD_CHUNK = 1024 * 1024
+
+
+def failure_error(code: str | None) -> ProviderError:
+    detail = f"Runway task failed with failureCode={code!r}"
+    if code and code.startswith(SAFETY_PREFIXES):
+        return SafetyFilterError(detail)
+    if not code or code in TRANSIENT_FAILURE_CODES:
+        return TransientProviderError(detail)
+    return ProviderError(detail)
+
+
+def check_status(response: httpx.Response, what: str) -> None:
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise TransientProviderError(f"Runway {what} answered {status}")
+    if status >= 400:
+        raise ProviderError(f"Runway {what} answered {status}")
+
+
+def read_json_object(response: httpx.Response, what: str) -> dict:
+    try:
+        body = response.json()
+    except ValueError as error:
+        raise ProviderError(f"Runway {what} answered with malformed JSON") from error
+    if not isinstance(body, dict):
+        raise ProviderError(f"Runway {what} answered with a {type(body).__name__}, not an object")
+    return body
+
+
+def media_from_mp4(path: str) -> GeneratedMedia:
+    """Size, duration and first frame read back from the file itself."""
+    try:
+        frames = imageio_ffmpeg.read_frames(path, pix_fmt="rgb24")
+        try:
+            metadata = next(frames)
+            width, height = metadata["size"]
+            first_frame = next(frames)
+        finally:
+            frames.close()
+        _, duration = imageio_ffmpeg.count_frames_and_secs(path)
+    except (OSError, RuntimeError, StopIteration, KeyError, ValueError) as error:
+        raise ProviderError("The downloaded video cannot be decoded") from error
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (width, height), first_frame).save(buffer, format="JPEG", quality=85)
+    with open(path, "rb") as handle:
+        content = handle.read()
+    return GeneratedMedia(
+        content, "mp4", "video/mp4", width, height, buffer.getvalue(), round(duration, 2)
+    )
+
+
+class RunwayVideoProvider:
+    def generate_video(
+        self, *, prompt: str, orientation: str, seed: int, on_progress: ProgressCallback
+    ) -> GeneratedMedia:
+        if not settings.RUNWAY_API_KEY:
+            raise ProviderError("RUNWAY_API_KEY is not set")
+        timeout = httpx.Timeout(settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT)
+        api = httpx.Client(
+            base_url=settings.RUNWAY_BASE_URL,
+            headers={
+                "Authorization": f"Bearer {settings.RUNWAY_API_KEY}",
+                "X-Runway-Version": settings.RUNWAY_API_VERSION,
+            },
+            timeout=timeout,
+        )
+        with api:
+            task_id = self.submit(api, prompt=prompt, orientation=orientation, seed=seed)
+            on_progress(2)
+            output_url = self.wait(api, task_id, on_progress)
+        with tempfile.TemporaryDirectory(prefix="phoenix-runway-") as folder:
+            path = os.path.join(folder, "video.mp4")
+            self.download_with_retries(output_url, path, timeout)
+            on_progress(95)
+            return media_from_mp4(path)
+
+    def submit(self, api: httpx.Client, *, prompt: str, orientation: str, seed: int) -> str:
+        model = settings.PHOENIX_RUNWAY_MODEL
+        body = {
+            "model": model,
+            "promptText": prompt,
+            "ratio": RATIOS[orientation],
+            "duration": settings.PHOENIX_RUNWAY_VIDEO_SECONDS,
+        }
+        if model.startswith("gen"):
+            body["seed"] = seed
+        try:
+            response = api.post("/v1/text_to_video", json=body)
+        except httpx.TransportError as error:  # timeouts included
+            raise TransientProviderError(f"Runway submit failed: {type(error).__name__}") from error
+        check_status(response, "submit")
+        task_id = read_json_object(response, "submit").get("id")
+        if not isinstance(task_id, str) or not task_id:
+            raise ProviderError("Runway submit answered without a task id")
+        return task_id
+
+    def wait(self, api: httpx.Client, task_id: str, on_progress: ProgressCallback) -> str:
+        """Poll the task until it ends; the URL of its first output."""
+        deadline = time.monotonic() + settings.PHOENIX_RUNWAY_TIMEOUT
+        failures = 0
+        reported = 2
+        ended = False
+        try:
+            while True:
+                try:
+                    task = self.fetch_task(api, task_id)
+                except TransientProviderError:
+                    failures += 1
+                    if failures > POLL_FAILURES_ALLOWED:
+                        raise
+                    log.warning("Polling Runway task %s failed, trying again", task_id)
+                else:
+                    failures = 0
+                    status = task.get("status")
+                    if status == "SUCCEEDED":
+                        ended = True
+                        return self.output_url(task)
+                    if status == "FAILED":
+                        ended = True
+                        raise failure_error(task.get("failureCode"))
+                    if status == "CANCELLED":
+                        ended = True
+                        raise ProviderError("The Runway task was cancelled")
+                    if status not in WAITING_STATUSES:
+                        raise ProviderError(f"Runway task has an unknown status {status!r}")
+                    percent = self.percent(task)
+                    if percent > reported:
+                        reported = percent
+                        on_progress(percent)
+                if time.monotonic() >= deadline:
+                    raise ProviderError(
+                        f"Runway task {task_id} did not finish within "
+                        f"{settings.PHOENIX_RUNWAY_TIMEOUT:.0f}s"
+                    )
+                time.sleep(settings.PHOENIX_RUNWAY_POLL_INTERVAL)
+        except BaseException:
+            # Our side gave up (deadline, job timeout, errors): don't leave it running.
+            if not ended:
+                self.cancel(api, task_id)
+            raise
+
+    def fetch_task(self, api: httpx.Client, task_id: str) -> dict:
+        try:
+            response = api.get(f"/v1/tasks/{task_id}")
+        except httpx.TransportError as error:
+            raise TransientProviderError(f"Runway poll failed: {type(error).__name__}") from error
+        check_status(response, "task")
+        return read_json_object(response, "task")
+
+    @staticmethod
+    def percent(task: dict) -> int:
+        progress = task.get("progress")
+        if task.get("status") != "RUNNING" or not isinstance(progress, int | float):
+            return 0
+        return 2 + int(88 * min(1.0, max(0.0, float(progress))))
+
+    @staticmethod
+    def output_url(task: dict) -> str:
+        output = task.get("output")
+        if not isinstance(output, list) or not output or not isinstance(output[0], str):
+            raise ProviderError("Runway task succeeded without an output URL")
+        return output[0]
+
+    @staticmethod
+    def cancel(api: httpx.Client, task_id: str) -> None:
+        try:
+            api.delete(f"/v1/tasks/{task_id}")
+        except Exception:
+            log.warning("Could not cancel Runway task %s", task_id, exc_info=True)
+
+    def download_with_retries(self, url: str, path: str, timeout: httpx.Timeout) -> None:
+        # The output stays at Runway for a day: fetch it again rather than pay for a new task.
+        for attempt in range(POLL_FAILURES_ALLOWED + 1):
+            try:
+                return self.download(url, path, timeout)
+            except TransientProviderError:
+                if attempt == POLL_FAILURES_ALLOWED:
+                    raise
+                log.warning("Downloading the Runway output failed, trying again")
+                time.sleep(settings.PHOENIX_RUNWAY_POLL_INTERVAL)
+
+    @staticmethod
+    def download(url: str, path: str, timeout: httpx.Timeout) -> None:
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as error:
+            raise ProviderError("The Runway output URL is not usable") from error
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ProviderError("The Runway output URL is not usable")
+        # A client of its own: the output URL is signed and must not get our API key.
+        try:
+            with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+                with client.stream("GET", url) as response:
+                    check_status(response, "download")
+                    size = 0
+                    with open(path, "wb") as handle:
+                        for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
+                            size += len(chunk)
+                            if size > MAX_VIDEO_BYTES:
+                                raise ProviderError("The Runway output is too large")
+                            handle.write(chunk)
+        except httpx.TransportError as error:
+            raise TransientProviderError(
+                f"Runway download failed: {type(error).__name__}"
+            ) from error

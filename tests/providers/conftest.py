@@ -1,0 +1,81 @@
+"""A local HTTP server speaking the providers' documented shapes, and real media to serve."""
+
+import io
+import os
+import tempfile
+import time
+
+import imageio_ffmpeg
+import pytest
+from PIL import Image
+
+OPENAI_KEY = "sk-test-openai-key-must-never-be-shown"
+RUNWAY_KEY = "key_test-runway-key-must-never-be-shown"
+# The fake video is deliberately not the size Runway is asked for: the provider must read
+# width, height and duration back from the file.
+FAKE_VIDEO_SIZE = (256, 144)
+FAKE_VIDEO_SECONDS = 1
+
+
+def png_bytes(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 120, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def fake_mp4() -> bytes:
+    """A small real H.264 MP4 made with the ffmpeg that imageio-ffmpeg ships."""
+    width, height = FAKE_VIDEO_SIZE
+    fps = 24
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "clip.mp4")
+        writer = imageio_ffmpeg.write_frames(
+            path,
+            (width, height),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            macro_block_size=16,
+            output_params=["-preset", "ultrafast"],
+            ffmpeg_log_level="error",
+        )
+        writer.send(None)
+        for index in range(FAKE_VIDEO_SECONDS * fps):
+            shade = 255 * index // (FAKE_VIDEO_SECONDS * fps)
+            writer.send(Image.new("RGB", (width, height), (shade, 80, 160)).tobytes())
+        writer.close()
+        with open(path, "rb") as handle:
+            return handle.read()
+
+
+@pytest.fixture
+def openai_api(httpserver, settings):
+    """Point the OpenAI provider at the local server; returns the server."""
+    settings.OPENAI_API_KEY = OPENAI_KEY
+    settings.OPENAI_BASE_URL = httpserver.url_for("/v1")
+    settings.PHOENIX_OPENAI_IMAGE_MODEL = "gpt-image-test"
+    settings.PHOENIX_OPENAI_TIMEOUT = 5
+    return httpserver
+
+
+@pytest.fixture
+def runway_api(httpserver, settings):
+    """Point the Runway provider at the local server, polling fast; returns the server."""
+    settings.RUNWAY_API_KEY = RUNWAY_KEY
+    settings.RUNWAY_BASE_URL = httpserver.url_for("/").rstrip("/")
+    settings.PHOENIX_RUNWAY_MODEL = "gen4.5"
+    settings.PHOENIX_RUNWAY_VIDEO_SECONDS = 5
+    settings.PHOENIX_RUNWAY_POLL_INTERVAL = 0.01
+    settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT = 5
+    settings.PHOENIX_RUNWAY_TIMEOUT = 30
+    return httpserver
+
+
+def wait_until_answered(server, requests: int = 1) -> None:
+    """After a client timeout the single-threaded server is still busy with the slow
+    request; wait for it, so its late answer does not land in the next test's log."""
+    deadline = time.monotonic() + 10
+    while len(server.log) < requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(server.log) >= requests

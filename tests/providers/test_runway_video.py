@@ -1,0 +1,281 @@
+"""The Runway video provider against a local server that answers like Runway's API."""
+
+import io
+import json
+import time
+
+import pytest
+from PIL import Image
+from werkzeug import Response
+
+from creations.providers import ProviderError, SafetyFilterError, TransientProviderError
+from creations.providers.runway_video import RunwayVideoProvider
+from tests.providers.conftest import (
+    FAKE_VIDEO_SECONDS,
+    FAKE_VIDEO_SIZE,
+    RUNWAY_KEY,
+    wait_until_answered,
+)
+
+TASK_ID = "17f20503-6c24-4c16-946b-35dbbce2af2f"
+SUBMIT = "/v1/text_to_video"
+TASK = f"/v1/tasks/{TASK_ID}"
+OUTPUT = "/outputs/clip.mp4"
+
+
+def task(status: str, **fields) -> dict:
+    return {"id": TASK_ID, "status": status, "createdAt": "2026-11-25T10:00:00.000Z", **fields}
+
+
+def succeeded(server) -> dict:
+    return task("SUCCEEDED", output=[server.url_for(OUTPUT)])
+
+
+def expect_submit(server) -> None:
+    server.expect_request(SUBMIT, method="POST").respond_with_json({"id": TASK_ID})
+
+
+def expect_polls(server, *answers: dict) -> None:
+    """One answer per poll, in order; the last one keeps being given."""
+    for answer in answers[:-1]:
+        server.expect_oneshot_request(TASK, method="GET").respond_with_json(answer)
+    server.expect_request(TASK, method="GET").respond_with_json(answers[-1])
+
+
+def expect_video(server, content: bytes) -> None:
+    server.expect_request(OUTPUT, method="GET").respond_with_data(content, content_type="video/mp4")
+
+
+def requests_to(server, path: str, method: str | None = None) -> list:
+    return [
+        request
+        for request, _ in server.log
+        if request.path == path and (method is None or request.method == method)
+    ]
+
+
+def generate(orientation: str = "landscape", progress: list | None = None):
+    progress = progress if progress is not None else []
+    return RunwayVideoProvider().generate_video(
+        prompt="waves at night", orientation=orientation, seed=1234, on_progress=progress.append
+    )
+
+
+def test_it_submits_polls_with_progress_and_reads_the_video_back(runway_api, fake_mp4):
+    expect_submit(runway_api)
+    expect_polls(
+        runway_api,
+        task("PENDING"),
+        task("THROTTLED"),
+        task("RUNNING", progress=0.25),
+        task("RUNNING", progress=0.75),
+        succeeded(runway_api),
+    )
+    expect_video(runway_api, fake_mp4)
+    progress = []
+
+    media = generate(progress=progress)
+
+    (submit,) = requests_to(runway_api, SUBMIT)
+    assert submit.headers["Authorization"] == f"Bearer {RUNWAY_KEY}"
+    assert submit.headers["X-Runway-Version"] == "2024-11-06"
+    assert json.loads(submit.get_data()) == {
+        "model": "gen4.5",
+        "promptText": "waves at night",
+        "ratio": "1280:720",
+        "duration": 5,
+        "seed": 1234,
+    }
+    assert len(requests_to(runway_api, TASK, "GET")) == 5
+    (download,) = requests_to(runway_api, OUTPUT)
+    assert "Authorization" not in download.headers  # the output URL never gets our key
+    assert requests_to(runway_api, TASK, "DELETE") == []
+
+    assert progress == sorted(progress)
+    assert 2 + 88 * 25 // 100 in progress and 2 + 88 * 75 // 100 in progress
+    assert progress[-1] == 95
+    assert (media.extension, media.content_type) == ("mp4", "video/mp4")
+    assert media.content == fake_mp4
+    assert (media.width, media.height) == FAKE_VIDEO_SIZE
+    assert media.duration_seconds == pytest.approx(FAKE_VIDEO_SECONDS, abs=0.1)
+    poster = Image.open(io.BytesIO(media.poster))
+    assert (poster.format, poster.size) == ("JPEG", FAKE_VIDEO_SIZE)
+
+
+def test_a_portrait_video_asks_for_the_portrait_ratio(runway_api, fake_mp4):
+    expect_submit(runway_api)
+    expect_polls(runway_api, succeeded(runway_api))
+    expect_video(runway_api, fake_mp4)
+    generate("portrait")
+    (submit,) = requests_to(runway_api, SUBMIT)
+    assert json.loads(submit.get_data())["ratio"] == "720:1280"
+
+
+def test_a_model_without_seed_is_not_sent_one(runway_api, settings, fake_mp4):
+    settings.PHOENIX_RUNWAY_MODEL = "veo3.1_fast"
+    settings.PHOENIX_RUNWAY_VIDEO_SECONDS = 4
+    expect_submit(runway_api)
+    expect_polls(runway_api, succeeded(runway_api))
+    expect_video(runway_api, fake_mp4)
+    generate()
+    (submit,) = requests_to(runway_api, SUBMIT)
+    sent = json.loads(submit.get_data())
+    assert (sent["model"], sent["duration"]) == ("veo3.1_fast", 4)
+    assert "seed" not in sent
+
+
+@pytest.mark.parametrize(
+    "code", ["SAFETY.INPUT.TEXT", "SAFETY.OUTPUT.VIDEO", "INPUT_PREPROCESSING.SAFETY.TEXT"]
+)
+def test_a_moderation_failure_is_a_safety_error(runway_api, code):
+    expect_submit(runway_api)
+    expect_polls(runway_api, task("RUNNING", progress=0.1), task("FAILED", failureCode=code))
+    with pytest.raises(SafetyFilterError):
+        generate()
+    assert requests_to(runway_api, TASK, "DELETE") == []  # it ended: nothing to cancel
+
+
+@pytest.mark.parametrize("code", ["INTERNAL", "INPUT_PREPROCESSING.INTERNAL", None])
+def test_an_internal_failure_is_transient(runway_api, code):
+    expect_submit(runway_api)
+    expect_polls(runway_api, task("FAILED", failureCode=code, failure="Something went wrong"))
+    with pytest.raises(TransientProviderError):
+        generate()
+
+
+@pytest.mark.parametrize("code", ["INTERNAL.BAD_OUTPUT.CODE01", "ASSET.INVALID", "SOMETHING.NEW"])
+def test_other_failures_are_generic(runway_api, code):
+    expect_submit(runway_api)
+    expect_polls(runway_api, task("FAILED", failureCode=code))
+    with pytest.raises(ProviderError) as raised:
+        generate()
+    assert type(raised.value) is ProviderError
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_a_refused_submit_under_load_is_transient(runway_api, status):
+    runway_api.expect_request(SUBMIT).respond_with_json({"error": "busy"}, status=status)
+    with pytest.raises(TransientProviderError):
+        generate()
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 405])
+def test_a_refused_submit_otherwise_is_generic_and_never_carries_the_key(runway_api, status):
+    runway_api.expect_request(SUBMIT).respond_with_json(
+        {"error": f"Invalid API key {RUNWAY_KEY}"}, status=status
+    )
+    with pytest.raises(ProviderError) as raised:
+        generate()
+    assert type(raised.value) is ProviderError
+    assert RUNWAY_KEY not in str(raised.value)
+
+
+def test_a_submit_timeout_is_transient(runway_api, settings):
+    settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT = 0.2
+
+    def too_slow(request):
+        time.sleep(0.6)
+        return Response(json.dumps({"id": TASK_ID}), content_type="application/json")
+
+    runway_api.expect_request(SUBMIT).respond_with_handler(too_slow)
+    with pytest.raises(TransientProviderError):
+        generate()
+    wait_until_answered(runway_api)
+
+
+def test_polls_that_fail_for_a_while_are_retried_without_a_second_task(runway_api, fake_mp4):
+    expect_submit(runway_api)
+    runway_api.expect_oneshot_request(TASK).respond_with_data("", status=503)
+    runway_api.expect_oneshot_request(TASK).respond_with_data("", status=502)
+    expect_polls(runway_api, succeeded(runway_api))
+    expect_video(runway_api, fake_mp4)
+    media = generate()
+    assert (media.width, media.height) == FAKE_VIDEO_SIZE
+    assert len(requests_to(runway_api, SUBMIT)) == 1
+
+
+def test_polls_that_keep_failing_are_transient_and_cancel_the_task(runway_api):
+    expect_submit(runway_api)
+    runway_api.expect_request(TASK, method="GET").respond_with_data("", status=503)
+    runway_api.expect_request(TASK, method="DELETE").respond_with_data("", status=204)
+    with pytest.raises(TransientProviderError):
+        generate()
+    assert len(requests_to(runway_api, TASK, "DELETE")) == 1
+
+
+def test_a_task_past_the_deadline_is_cancelled(runway_api, settings):
+    settings.PHOENIX_RUNWAY_TIMEOUT = 0
+    expect_submit(runway_api)
+    expect_polls(runway_api, task("RUNNING", progress=0.5))
+    runway_api.expect_request(TASK, method="DELETE").respond_with_data("", status=204)
+    with pytest.raises(ProviderError) as raised:
+        generate()
+    assert type(raised.value) is ProviderError
+    assert len(requests_to(runway_api, TASK, "DELETE")) == 1
+
+
+@pytest.mark.parametrize(
+    ("submit_body", "poll_body"),
+    [
+        ({"status": "ok"}, None),
+        ({"id": ""}, None),
+        ([TASK_ID], None),
+        ({"id": TASK_ID}, {"id": TASK_ID, "status": "DANCING"}),
+        ({"id": TASK_ID}, task("SUCCEEDED")),
+        ({"id": TASK_ID}, task("SUCCEEDED", output=[])),
+        ({"id": TASK_ID}, task("SUCCEEDED", output=["not a url"])),
+        ({"id": TASK_ID}, task("CANCELLED")),
+    ],
+    ids=[
+        "no-id",
+        "empty-id",
+        "not-an-object",
+        "unknown-status",
+        "no-output",
+        "empty-output",
+        "bad-output-url",
+        "cancelled",
+    ],
+)
+def test_a_malformed_answer_is_a_generic_error(runway_api, submit_body, poll_body):
+    runway_api.expect_request(SUBMIT).respond_with_json(submit_body)
+    if poll_body is not None:
+        expect_polls(runway_api, poll_body)
+    runway_api.expect_request(TASK, method="DELETE").respond_with_data("", status=204)
+    with pytest.raises(ProviderError) as raised:
+        generate()
+    assert type(raised.value) is ProviderError
+
+
+def test_a_non_json_answer_is_a_generic_error(runway_api):
+    expect_submit(runway_api)
+    runway_api.expect_request(TASK).respond_with_data("<html>maintenance</html>", status=200)
+    with pytest.raises(ProviderError) as raised:
+        generate()
+    assert type(raised.value) is ProviderError
+
+
+def test_an_output_that_is_not_a_video_is_a_generic_error(runway_api):
+    expect_submit(runway_api)
+    expect_polls(runway_api, succeeded(runway_api))
+    expect_video(runway_api, b"<html>this is not an mp4</html>")
+    with pytest.raises(ProviderError) as raised:
+        generate()
+    assert type(raised.value) is ProviderError
+
+
+def test_a_download_that_fails_for_a_while_is_fetched_again(runway_api, fake_mp4):
+    expect_submit(runway_api)
+    expect_polls(runway_api, succeeded(runway_api))
+    runway_api.expect_oneshot_request(OUTPUT).respond_with_data("", status=503)
+    expect_video(runway_api, fake_mp4)
+    media = generate()
+    assert media.content == fake_mp4
+    assert len(requests_to(runway_api, SUBMIT)) == 1
+
+
+def test_without_an_api_key_it_fails_before_calling_out(runway_api, settings):
+    settings.RUNWAY_API_KEY = ""
+    with pytest.raises(ProviderError):
+        generate()
+    assert runway_api.log == []
