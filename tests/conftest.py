@@ -81,3 +81,64 @@ def start_worker(*args: str, **env: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+
+
+@pytest.fixture
+def make_creation(db):
+    """Make a creation of `owner` in `status`, brought there through the real services
+    (debit, claim, progress, complete with stored files, fail with refund, publish)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from creations import services
+    from creations.validation import CreationRequest
+
+    def make(
+        *,
+        owner,
+        status: str = "draft",
+        kind: str = "image",
+        prompt: str = "a red fox in the snow",
+        caption: str = "",
+        progress: int = 0,
+        code: str = "safety_filter",
+    ):
+        request = CreationRequest(
+            kind=kind,
+            prompt=prompt,
+            aspect_ratio="1:1" if kind == "image" else "",
+            orientation="landscape" if kind == "video" else "",
+        )
+        creation, _ = services.creation_submit(user=owner, request=request)
+        if status == "pending":
+            return creation
+        if status == "failed":
+            services.creation_fail(creation=creation, code=code)
+            return creation
+        creation = services.creation_claim(creation_id=creation.id)
+        if progress:
+            services.creation_report_progress(creation=creation, percent=progress)
+        if status == "processing":
+            return creation
+        extension = "png" if kind == "image" else "mp4"
+        media = default_storage.save(
+            f"creations/test-{creation.id.hex}.{extension}", ContentFile(b"media-bytes")
+        )
+        poster = ""
+        if kind == "video":
+            poster = default_storage.save(
+                f"creations/test-{creation.id.hex}.jpg", ContentFile(b"poster-bytes")
+            )
+        services.creation_complete(
+            creation=creation,
+            media=media,
+            poster=poster,
+            width=640,
+            height=360,
+            duration_seconds=8.0 if kind == "video" else None,
+        )
+        if status == "published":
+            services.creation_publish(creation=creation, caption=caption)
+        return creation
+
+    return make
