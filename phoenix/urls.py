@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from creations import api as creations_api
+from creations import staff_views
 from creations import views as creations_views
 from profiles import views as profiles_views
 
@@ -29,5 +30,8 @@ urlpatterns = [
         creations_views.creation_delete,
         name="creation_delete",
     ),
+    path("staff/metrics", staff_views.metrics_page, name="staff_metrics"),
+    path("staff/analytics", staff_views.analytics_page, name="staff_analytics"),
+    path("metrics", staff_views.prometheus_metrics, name="prometheus_metrics"),
     path("admin/", admin.site.urls),
 ]

@@ -1,16 +1,41 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from .models import LedgerEntry, TokenAccount
+from .services import BalanceWouldGoNegative, account_adjust
+
+ADJUST_PERMISSION = "tokens.adjust_balance"
+
+
+def creation_link(entry: LedgerEntry):
+    # Only the id: the ledger outlives deleted creations, and following the relation of
+    # a deleted one would raise.
+    if entry.creation_id is None:
+        return "—"
+    url = reverse("admin:creations_creation_change", args=[entry.creation_id])
+    return format_html('<a href="{}">{}</a>', url, str(entry.creation_id)[:8])
 
 
 class LedgerEntryInline(admin.TabularInline):
     model = LedgerEntry
-    fields = ("created_at", "kind", "amount", "balance_after", "creation", "reason", "staff")
+    fields = ("created_at", "kind", "amount", "balance_after", "creation_ref", "reason", "staff")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
     extra = 0
     can_delete = False
-    show_change_link = False
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("staff")
+
+    @admin.display(description="creation")
+    def creation_ref(self, obj: LedgerEntry):
+        return creation_link(obj)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -18,12 +43,35 @@ class LedgerEntryInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AdjustBalanceForm(forms.Form):
+    amount = forms.IntegerField(
+        help_text="Signed: negative takes tokens away. The balance can never go below zero."
+    )
+    reason = forms.CharField(max_length=255, help_text="Recorded in the ledger with your name.")
+
+    def clean_amount(self) -> int:
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("An adjustment must change the balance.")
+        return amount
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("An adjustment needs a reason.")
+        return reason
+
 
 @admin.register(TokenAccount)
 class TokenAccountAdmin(admin.ModelAdmin):
     list_display = ("user", "balance", "updated_at")
     search_fields = ("user__username",)
-    readonly_fields = ("user", "balance", "created_at", "updated_at")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "balance", "created_at", "updated_at", "full_ledger")
     inlines = [LedgerEntryInline]
 
     def has_add_permission(self, request):
@@ -32,21 +80,88 @@ class TokenAccountAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_adjust_permission(self, request) -> bool:
+        return request.user.has_perm(ADJUST_PERMISSION)
+
+    @admin.display(description="ledger")
+    def full_ledger(self, obj: TokenAccount):
+        url = reverse("admin:tokens_ledgerentry_changelist") + f"?account__id__exact={obj.pk}"
+        return format_html('<a href="{}">All {} ledger rows</a>', url, obj.entries.count())
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/adjust/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="tokens_tokenaccount_adjust",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def adjust_view(self, request, object_id):
+        if not self.has_adjust_permission(request):
+            raise PermissionDenied
+        account = get_object_or_404(TokenAccount.objects.select_related("user"), pk=object_id)
+        form = AdjustBalanceForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                entry = account_adjust(
+                    user=account.user,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    staff=request.user,
+                )
+            except BalanceWouldGoNegative as error:
+                form.add_error("amount", str(error))
+            else:
+                self.log_change(
+                    request, account, f"Adjusted balance by {entry.amount:+d}: {entry.reason}"
+                )
+                self.message_user(
+                    request,
+                    f"Adjusted {account.user} by {entry.amount:+d}; "
+                    f"the balance is now {entry.balance_after}.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:tokens_tokenaccount_change", account.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Adjust the balance of {account.user}",
+            "opts": self.opts,
+            "original": account,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/tokens/tokenaccount/adjust_balance.html", context)
+
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(admin.ModelAdmin):
+    """Read-only: the ledger is append-only for everyone, superusers included (and the
+    database refuses UPDATE and DELETE of its rows anyway)."""
+
     list_display = (
         "created_at",
         "account",
         "kind",
         "amount",
         "balance_after",
-        "creation_id",
+        "creation_ref",
         "reason",
+        "staff",
     )
-    list_filter = ("kind",)
+    list_filter = ("kind", ("created_at", admin.DateFieldListFilter))
+    list_select_related = ("account__user", "staff")
     search_fields = ("account__user__username", "reason")
-    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+    fields = ["creation_ref" if f.name == "creation" else f.name for f in LedgerEntry._meta.fields]
+    readonly_fields = fields
+
+    @admin.display(description="creation")
+    def creation_ref(self, obj: LedgerEntry):
+        return creation_link(obj)
 
     def has_add_permission(self, request):
         return False

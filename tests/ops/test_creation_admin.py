@@ -1,0 +1,238 @@
+"""The creations admin: list, filters, detail, and the two refund actions."""
+
+import threading
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from creations.models import Creation
+from tokens.models import LedgerEntry
+from tokens.services import ledger_discrepancies
+
+from .conftest import balance_of, creation_in_state
+
+CHANGELIST = reverse("admin:creations_creation_changelist")
+
+
+def run_action(client, action: str, *creations, follow: bool = True):
+    return client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [str(c.pk) for c in creations]},
+        follow=follow,
+    )
+
+
+def refunds_of(creation) -> int:
+    return LedgerEntry.objects.filter(creation_id=creation.pk, kind="refund").count()
+
+
+def test_the_list_shows_owner_type_status_cost_refund_age_and_processing_time(
+    client, refunder, alice
+):
+    creation_in_state(
+        owner=alice, kind="video", status="draft", seconds=42.5, prompt="waves at dusk"
+    )
+    creation_in_state(owner=alice, status="failed", error_code="storage_failed", prompt="lost fox")
+    client.force_login(refunder)
+
+    response = client.get(CHANGELIST)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "waves at dusk" in page and "lost fox" in page
+    assert reverse("admin:auth_user_change", args=[alice.pk]) in page
+    assert "42.5 s" in page
+    assert "5\xa0minutes" in page  # the age
+    assert 'alt="True"' in page  # the failure's refund
+
+
+def test_the_list_filters_by_refunded_status_type_and_searches_prompt_and_owner(
+    client, refunder, alice, bob
+):
+    refunded = creation_in_state(owner=alice, status="failed", prompt="refunded one")
+    unrefunded = creation_in_state(
+        owner=bob, status="failed", refunded=False, prompt="forgotten one"
+    )
+    video = creation_in_state(owner=bob, kind="video", status="processing", prompt="rolling wave")
+    client.force_login(refunder)
+
+    def listed(**params) -> set:
+        response = client.get(CHANGELIST, params)
+        assert response.status_code == 200
+        return {c.pk for c in response.context["cl"].result_list}
+
+    assert listed(refunded="no") == {unrefunded.pk, video.pk}
+    assert listed(refunded="yes") == {refunded.pk}
+    assert listed(status__exact="failed") == {refunded.pk, unrefunded.pk}
+    assert listed(kind__exact="video") == {video.pk}
+    assert listed(q="forgotten") == {unrefunded.pk}
+    assert listed(q="alice") == {refunded.pk}
+
+
+def test_the_detail_page_links_the_owner_and_ledger_and_previews_published_media(
+    client, refunder, alice
+):
+    post = creation_in_state(owner=alice, status="published", media="creations/shown.png")
+    client.force_login(refunder)
+
+    response = client.get(reverse("admin:creations_creation_change", args=[post.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert reverse("admin:auth_user_change", args=[alice.pk]) in page
+    assert reverse("admin:tokens_tokenaccount_change", args=[alice.token_account.pk]) in page
+    debit = LedgerEntry.objects.get(creation_id=post.pk, kind="debit")
+    assert reverse("admin:tokens_ledgerentry_change", args=[debit.pk]) in page
+    assert f'<img src="{reverse("creation_media", args=[post.pk, "media"])}"' in page
+
+
+def test_the_detail_page_does_not_preview_someone_elses_private_draft(client, refunder, alice):
+    draft = creation_in_state(owner=alice, status="draft")
+    client.force_login(refunder)
+
+    response = client.get(reverse("admin:creations_creation_change", args=[draft.pk]))
+
+    assert response.status_code == 200
+    assert "Private draft" in response.content.decode()
+    assert reverse("creation_media", args=[draft.pk, "media"]) not in response.content.decode()
+
+
+def test_fail_and_refund_fails_a_stuck_creation_and_refunds_it(client, refunder, alice):
+    stuck = creation_in_state(owner=alice, kind="video", status="processing")
+    assert balance_of(alice) == 90
+    client.force_login(refunder)
+
+    response = run_action(client, "fail_and_refund", stuck)
+
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.error_code) == ("failed", "staff_refund")
+    assert balance_of(alice) == 100
+    assert refunds_of(stuck) == 1
+    assert "Failed and refunded 1 creation" in response.content.decode()
+    assert LogEntry.objects.filter(object_id=str(stuck.pk), user=refunder).exists()
+
+
+def test_fail_and_refund_twice_refunds_once(client, refunder, alice):
+    stuck = creation_in_state(owner=alice, status="pending")
+    client.force_login(refunder)
+
+    run_action(client, "fail_and_refund", stuck)
+    run_action(client, "fail_and_refund", stuck)
+
+    assert refunds_of(stuck) == 1
+    assert balance_of(alice) == 100
+    assert ledger_discrepancies() == []
+
+
+def test_refund_refunds_a_failure_that_was_not_refunded_once(client, refunder, alice):
+    forgotten = creation_in_state(owner=alice, kind="video", status="failed", refunded=False)
+    assert balance_of(alice) == 90
+    client.force_login(refunder)
+
+    first = run_action(client, "refund", forgotten)
+    second = run_action(client, "refund", forgotten)
+
+    assert refunds_of(forgotten) == 1
+    assert balance_of(alice) == 100
+    assert "Refunded 1 failed creation" in first.content.decode()
+    assert "already refunded; nothing changed" in second.content.decode()
+    forgotten.refresh_from_db()
+    assert forgotten.error_code == "generation_failed"
+
+
+@pytest.mark.parametrize("action", ["fail_and_refund", "refund"])
+@pytest.mark.parametrize("status", ["draft", "published"])
+def test_actions_on_drafts_and_published_creations_are_refused(
+    client, refunder, alice, action, status
+):
+    creation = creation_in_state(owner=alice, status=status)
+    client.force_login(refunder)
+
+    response = run_action(client, action, creation)
+
+    creation.refresh_from_db()
+    assert creation.status == status
+    assert refunds_of(creation) == 0
+    assert balance_of(alice) == 99
+    assert "Refused for 1 creation(s)" in response.content.decode()
+
+
+def test_refund_refuses_a_creation_still_in_flight(client, refunder, alice):
+    running = creation_in_state(owner=alice, status="processing")
+    client.force_login(refunder)
+
+    response = run_action(client, "refund", running)
+
+    running.refresh_from_db()
+    assert running.status == "processing"
+    assert refunds_of(running) == 0
+    assert "use Fail and refund" in response.content.decode()
+
+
+def test_staff_without_the_refund_permission_neither_see_nor_run_the_actions(
+    client, plain_staff, alice
+):
+    stuck = creation_in_state(owner=alice, status="processing")
+    forgotten = creation_in_state(owner=alice, status="failed", refunded=False)
+    client.force_login(plain_staff)
+
+    listing = client.get(CHANGELIST)
+    run_action(client, "fail_and_refund", stuck)
+    run_action(client, "refund", forgotten)
+
+    assert listing.status_code == 200
+    assert "fail_and_refund" not in listing.content.decode()
+    assert 'value="refund"' not in listing.content.decode()
+    stuck.refresh_from_db()
+    assert stuck.status == "processing"
+    assert refunds_of(stuck) == refunds_of(forgotten) == 0
+
+
+def test_staff_with_the_permission_see_both_actions(client, refunder, alice):
+    creation_in_state(owner=alice, status="processing")
+    client.force_login(refunder)
+    page = client.get(CHANGELIST).content.decode()
+    assert 'value="fail_and_refund"' in page and 'value="refund"' in page
+
+
+def race_action(users, action: str, creation) -> list[int]:
+    """Every user posts the action at once, each from a thread with its own connection."""
+    barrier = threading.Barrier(len(users))
+    statuses: list[int] = []
+
+    def post(user) -> None:
+        client = Client()
+        client.force_login(user)
+        try:
+            barrier.wait()
+            statuses.append(run_action(client, action, creation, follow=False).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(user,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("action", "status", "refunded"),
+    [("fail_and_refund", "processing", True), ("refund", "failed", False)],
+)
+def test_staff_racing_on_one_creation_refund_it_once(staff_user, alice, action, status, refunded):
+    creation = creation_in_state(owner=alice, kind="video", status=status, refunded=refunded)
+    users = [staff_user("tokens.refund_creation") for _ in range(4)]
+
+    statuses = race_action(users, action, creation)
+
+    assert statuses == [302] * 4
+    assert refunds_of(creation) == 1
+    assert balance_of(alice) == 100
+    assert Creation.objects.get(pk=creation.pk).status == "failed"
+    assert ledger_discrepancies() == []

@@ -1,0 +1,137 @@
+"""Token accounts in the admin: the read-only ledger and the Adjust balance form."""
+
+import pytest
+from django.db import IntegrityError, InternalError, transaction
+from django.urls import reverse
+
+from creations.models import Creation
+from tokens.models import LedgerEntry
+from tokens.services import account_adjust, ledger_discrepancies
+
+from .conftest import balance_of, creation_in_state
+
+
+def adjust_url(user) -> str:
+    return reverse("admin:tokens_tokenaccount_adjust", args=[user.token_account.pk])
+
+
+def account_url(user) -> str:
+    return reverse("admin:tokens_tokenaccount_change", args=[user.token_account.pk])
+
+
+def test_an_adjustment_writes_a_ledger_row_with_the_staff_member(client, adjuster, alice):
+    client.force_login(adjuster)
+
+    response = client.post(adjust_url(alice), {"amount": "-30", "reason": "chargeback"})
+
+    assert response.status_code == 302
+    assert response["Location"] == account_url(alice)
+    assert balance_of(alice) == 70
+    entry = LedgerEntry.objects.get(kind="adjustment")
+    assert (entry.amount, entry.balance_after, entry.reason, entry.staff) == (
+        -30,
+        70,
+        "chargeback",
+        adjuster,
+    )
+    assert ledger_discrepancies() == []
+
+
+def test_an_adjustment_below_zero_is_refused_with_a_clear_error(client, adjuster, alice):
+    client.force_login(adjuster)
+
+    response = client.post(adjust_url(alice), {"amount": "-101", "reason": "too much"})
+
+    assert response.status_code == 200
+    assert "would take the balance of 100 below zero" in response.content.decode()
+    assert balance_of(alice) == 100
+    assert not LedgerEntry.objects.filter(kind="adjustment").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"amount": "5", "reason": "   "}, "This field is required."),
+        ({"amount": "0", "reason": "nothing"}, "An adjustment must change the balance."),
+        ({"amount": "", "reason": "no amount"}, "This field is required."),
+    ],
+)
+def test_an_adjustment_needs_a_reason_and_a_non_zero_amount(client, adjuster, alice, data, error):
+    client.force_login(adjuster)
+
+    response = client.post(adjust_url(alice), data)
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert balance_of(alice) == 100
+
+
+def test_staff_without_the_adjust_permission_get_no_button_and_a_403(client, plain_staff, alice):
+    client.force_login(plain_staff)
+
+    page = client.get(account_url(alice))
+    form = client.get(adjust_url(alice))
+    post = client.post(adjust_url(alice), {"amount": "50", "reason": "gift"})
+
+    assert page.status_code == 200
+    assert adjust_url(alice) not in page.content.decode()
+    assert (form.status_code, post.status_code) == (403, 403)
+    assert balance_of(alice) == 100
+
+
+def test_staff_with_the_adjust_permission_see_the_button(client, adjuster, alice):
+    client.force_login(adjuster)
+    assert adjust_url(alice) in client.get(account_url(alice)).content.decode()
+
+
+def test_the_account_page_shows_the_ledger_newest_first(client, adjuster, alice):
+    account_adjust(user=alice, amount=5, reason="first correction", staff=adjuster)
+    account_adjust(user=alice, amount=7, reason="second correction", staff=adjuster)
+    client.force_login(adjuster)
+
+    page = client.get(account_url(alice)).content.decode()
+
+    assert page.index("second correction") < page.index("first correction") < page.index("welcome")
+
+
+def test_the_ledger_of_a_deleted_creation_still_renders(client, adjuster, alice):
+    creation = creation_in_state(owner=alice, status="failed")
+    Creation.objects.filter(pk=creation.pk).delete()
+    client.force_login(adjuster)
+
+    account = client.get(account_url(alice))
+    entries = client.get(reverse("admin:tokens_ledgerentry_changelist"))
+
+    assert account.status_code == entries.status_code == 200
+    assert str(creation.pk)[:8] in account.content.decode()
+
+
+def test_ledger_rows_cannot_be_changed_or_deleted_through_the_admin(admin_client, alice):
+    entry = alice.token_account.entries.get()
+    change = reverse("admin:tokens_ledgerentry_change", args=[entry.pk])
+    delete = reverse("admin:tokens_ledgerentry_delete", args=[entry.pk])
+
+    edit = admin_client.post(change, {"amount": "1000", "reason": "edited"})
+    delete_page = admin_client.get(delete)
+    delete_post = admin_client.post(delete, {"post": "yes"})
+    bulk = admin_client.post(
+        reverse("admin:tokens_ledgerentry_changelist"),
+        {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"},
+    )
+
+    assert (edit.status_code, delete_page.status_code, delete_post.status_code) == (403, 403, 403)
+    assert bulk.status_code in (200, 302)
+    entry.refresh_from_db()
+    assert (entry.amount, entry.reason) == (100, "welcome")
+    assert (
+        'value="delete_selected"'
+        not in admin_client.get(reverse("admin:tokens_ledgerentry_changelist")).content.decode()
+    )
+
+
+def test_the_database_refuses_to_update_a_ledger_row(alice):
+    entry = alice.token_account.entries.get()
+    with pytest.raises((IntegrityError, InternalError)), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).update(amount=1000)
+    entry.refresh_from_db()
+    assert entry.amount == 100
