@@ -140,8 +140,12 @@ def create_page(request: HttpRequest) -> HttpResponse:
         "values": values,
         "error": error,
         "balance": balance,
-        "costs": Creation.Kind.choices,
-        "cost_by_kind": settings.PHOENIX_COSTS,
+        "kinds": [
+            {"value": kind, "label": label, "cost": settings.PHOENIX_COSTS[kind]}
+            for kind, label in Creation.Kind.choices
+        ],
+        "cost": settings.PHOENIX_COSTS[values["type"]],
+        "remaining": balance - settings.PHOENIX_COSTS[values["type"]],
         "aspect_ratios": Creation.AspectRatio.values,
         "orientations": Creation.Orientation.choices,
         "prompt_max": PROMPT_MAX,
@@ -183,7 +187,7 @@ def creation_card(request: HttpRequest, creation_id) -> HttpResponse:
                 kind=creation.get_kind_display().lower(), message=creation.error_message
             )
         if creation.status == Creation.Status.FAILED:
-            context["balance"] = (
+            context["nav_balance"] = (
                 TokenAccount.objects.filter(user=request.user)
                 .values_list("balance", flat=True)
                 .first()
@@ -220,6 +224,8 @@ def creation_publish(request: HttpRequest, creation_id) -> HttpResponse:
         return redirect(reverse("profile", args=[request.user.get_username()]))
     if problem:
         card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+        if status == 409:
+            return render_card(request, card, status=status, notice=problem)
         return render_card(
             request, card, status=status, publish_error=problem, caption=caption, publish_open=True
         )

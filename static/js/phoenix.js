@@ -1,0 +1,154 @@
+/* Phoenix: the little JavaScript the pages need on top of HTMX. Everything here is an
+   enhancement: the pages work without it (forms post, links navigate). */
+(function () {
+  "use strict";
+
+  function newKey() {
+    if (window.crypto && typeof crypto.randomUUID === "function") {
+      return crypto.randomUUID().replace(/-/g, "");
+    }
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return b.toString(16).padStart(2, "0");
+    }).join("");
+  }
+
+  // A key whose request failed may be spent (a 503 leaves a failed creation under it), so
+  // the next attempt gets a new one. A double click never reaches here: the button is
+  // disabled while the first request is in flight.
+  function renewKeys(root) {
+    root.querySelectorAll('input[name="idempotency_key"]').forEach(function (input) {
+      input.value = newKey();
+    });
+  }
+
+  function plural(count, word) {
+    return count + " " + word + (count === 1 ? "" : "s");
+  }
+
+  /* Live character counters: <textarea data-counter="id-of-output"> */
+  function updateCounter(textarea) {
+    var output = document.getElementById(textarea.dataset.counter);
+    if (!output) return;
+    var max = textarea.maxLength > 0 ? textarea.maxLength : 0;
+    var length = textarea.value.length;
+    output.textContent = max ? length + " / " + max : String(length);
+    output.classList.toggle("counter--near", max > 0 && length >= max * 0.9);
+  }
+
+  /* The create form: show the options of the chosen type, keep the cost line right. */
+  function syncCreateForm(form) {
+    var chosen = form.querySelector('input[name="type"]:checked');
+    if (!chosen) return;
+    var kind = chosen.value;
+    var cost = Number(chosen.dataset.cost);
+    var balance = Number(form.dataset.balance);
+    form.querySelectorAll("fieldset[data-kind]").forEach(function (fieldset) {
+      var active = fieldset.dataset.kind === kind;
+      // A disabled fieldset is not sent: the API refuses options of the other type.
+      fieldset.disabled = !active;
+      fieldset.hidden = !active;
+    });
+    var costLabel = form.querySelector("[data-cost-label]");
+    if (costLabel) costLabel.textContent = plural(cost, "token");
+    var costNumber = form.querySelector("[data-cost-number]");
+    if (costNumber) costNumber.textContent = String(cost);
+    var after = form.querySelector("[data-after]");
+    if (after) after.textContent = balance >= cost ? String(balance - cost) : "—";
+    var shortfall = form.querySelector("[data-shortfall]");
+    if (shortfall) shortfall.hidden = balance >= cost;
+    var idle = form.querySelector(".when-idle");
+    if (idle) idle.textContent = "Generate " + kind + " · " + plural(cost, "token");
+  }
+
+  function errorBoxFor(elt) {
+    var owner = elt && elt.closest ? elt.closest("[data-error-target]") : null;
+    return owner ? document.querySelector(owner.dataset.errorTarget) : null;
+  }
+
+  function messageFrom(xhr) {
+    try {
+      var body = JSON.parse(xhr.responseText);
+      if (body && body.message) return body.message;
+    } catch (ignored) {
+      /* not JSON: fall through to a sentence by status */
+    }
+    if (xhr.status === 429) return "Too many requests right now. Wait a moment and try again.";
+    if (xhr.status === 403) return "Your session expired. Reload the page and try again.";
+    return "Something went wrong (error " + xhr.status + "). Please try again.";
+  }
+
+  function showError(elt, message) {
+    var box = errorBoxFor(elt);
+    if (!box) return;
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  function init(root) {
+    root.querySelectorAll("textarea[data-counter]").forEach(updateCounter);
+    root.querySelectorAll("form[data-create-form]").forEach(syncCreateForm);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document);
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    init(event.detail.elt);
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("textarea[data-counter]")) updateCounter(event.target);
+  });
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form[data-create-form]");
+    if (form && event.target.name === "type") syncCreateForm(form);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.matches("textarea")) {
+      var form = event.target.form;
+      if (form) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var box = errorBoxFor(event.detail.elt);
+    if (box) box.hidden = true;
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var elt = event.detail.elt;
+    showError(elt, messageFrom(event.detail.xhr));
+    var form = elt.closest("form");
+    if (form) renewKeys(form);
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    showError(event.detail.elt, "Could not reach Phoenix. Check your connection and try again.");
+  });
+
+  // After a tab switch the focused link is replaced: put focus on the new current tab.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (source && source.classList && source.classList.contains("tab")) {
+      var current = document.querySelector('#profile-tabs .tab[aria-current="page"]');
+      if (current) current.focus();
+    }
+  });
+
+  // Coming back to the create page from the history cache must not reuse a spent key.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) renewKeys(document);
+  });
+
+  document.addEventListener("animationend", function (event) {
+    if (event.target.classList && event.target.classList.contains("toast")) event.target.remove();
+  });
+})();

@@ -1,0 +1,237 @@
+"""The draft card: every state, polling, announcements, escaping and its query count."""
+
+from datetime import timedelta
+
+import pytest
+
+from creations.models import Creation
+from creations.services import creation_fail
+
+HTMX = {"HX-Request": "true"}
+
+
+def card(client, creation, **params):
+    return client.get(f"/creations/{creation.id}/card", params, headers=HTMX)
+
+
+def test_a_pending_card_says_queued_with_its_place_in_line_and_polls(
+    alice_client, alice, make_creation
+):
+    creation = make_creation(owner=alice, status="pending")
+
+    response = card(alice_client, creation)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="creation-{creation.id}"' in html
+    assert "card--pending" in html
+    assert "Queued" in html
+    assert "skeleton" in html
+    assert "Next in line" in html
+    assert f'hx-get="/creations/{creation.id}/card?shown=pending"' in html
+    assert "hx-trigger=\"every 2s [document.visibilityState === 'visible']\"" in html
+    assert 'hx-swap="outerHTML"' in html
+    assert 'aria-busy="true"' in html
+    assert "Delete is available once it finishes or fails." in html
+    assert "/delete" not in html
+
+
+def test_place_in_line_counts_earlier_pending_creations_of_the_same_type(
+    alice_client, alice, bob, make_creation
+):
+    make_creation(owner=bob, status="pending")  # someone else's image, earlier
+    make_creation(owner=alice, status="pending", kind="video")  # another line
+    make_creation(owner=alice, status="processing")  # no longer waiting
+    mine = make_creation(owner=alice, status="pending")
+
+    html = card(alice_client, mine).content.decode()
+
+    assert "#2 in line" in html
+
+
+def test_a_pending_card_gives_a_rough_eta_from_recent_runs(alice_client, alice, make_creation):
+    finished = make_creation(owner=alice, status="draft")
+    Creation.objects.filter(pk=finished.pk).update(
+        processing_at=finished.draft_at - timedelta(seconds=20)
+    )
+    make_creation(owner=alice, status="pending")
+    second = make_creation(owner=alice, status="pending")
+
+    html = card(alice_client, second).content.decode()
+
+    assert "#2 in line · about 40 s" in html
+
+
+def test_a_pending_card_without_recent_runs_shows_no_eta(alice_client, alice, make_creation):
+    creation = make_creation(owner=alice, status="pending")
+
+    html = card(alice_client, creation).content.decode()
+
+    assert "about" not in html
+
+
+def test_a_processing_video_card_has_an_orange_badge_and_its_progress(
+    alice_client, alice, make_creation
+):
+    creation = make_creation(owner=alice, status="processing", kind="video", progress=45)
+
+    html = card(alice_client, creation).content.decode()
+
+    assert "card--processing" in html
+    assert "badge--processing" in html
+    assert "Processing · 45%" in html
+    assert 'aria-valuenow="45"' in html
+    assert "width: 45%" in html
+    assert "skeleton" in html
+    assert "🎬" in html
+    assert "shown=processing" in html
+    assert "hx-trigger" in html
+
+
+def test_a_processing_image_card_shows_no_percentage(alice_client, alice, make_creation):
+    creation = make_creation(owner=alice, status="processing", progress=45)
+
+    html = card(alice_client, creation).content.decode()
+
+    assert "Processing" in html
+    assert "45%" not in html
+    assert "progressbar" not in html
+
+
+def test_a_draft_image_card_previews_the_image_and_stops_polling(
+    alice_client, alice, make_creation
+):
+    creation = make_creation(owner=alice, status="draft")
+
+    html = card(alice_client, creation, shown="processing").content.decode()
+
+    media = f"/media/creations/{creation.id}/media"
+    assert "card--draft" in html
+    assert f'<a class="card__image-link" href="{media}" target="_blank" rel="noopener"' in html
+    assert f'<img src="{media}"' in html
+    assert "🖼️" in html
+    assert "hx-trigger" not in html
+    assert "hx-get" not in html
+    assert "aria-busy" not in html
+    assert f'action="/creations/{creation.id}/publish"' in html
+    assert 'maxlength="2200"' in html
+    assert f'hx-post="/creations/{creation.id}/delete"' in html
+    assert "hx-confirm=" in html
+    assert "−1 token" in html
+    assert "refunded" not in html
+
+
+def test_a_draft_video_card_plays_with_its_poster_and_duration(alice_client, alice, make_creation):
+    creation = make_creation(owner=alice, status="draft", kind="video")
+
+    html = card(alice_client, creation).content.decode()
+
+    assert "<video controls" in html
+    assert f'poster="/media/creations/{creation.id}/poster"' in html
+    assert f'src="/media/creations/{creation.id}/media"' in html
+    assert '<span class="duration-badge" title="Duration">8s</span>' in html
+    assert "🎬" in html
+    assert "−10 tokens" in html
+    assert "hx-trigger" not in html
+
+
+def test_a_failed_card_is_red_with_its_message_refund_and_ways_forward(
+    alice_client, alice, make_creation
+):
+    creation = make_creation(owner=alice, status="failed", kind="video", prompt="gore & more")
+
+    html = card(alice_client, creation).content.decode()
+
+    assert "card--failed" in html
+    assert "badge--failed" in html
+    assert "The safety filter blocked this prompt. Your tokens were refunded." in html
+    assert "−10 tokens" in html
+    assert "+10 refunded" in html
+    assert "hx-trigger" not in html
+    # Try again: a new creation with the same settings, through the API.
+    assert 'hx-post="/api/generate/creation"' in html
+    assert '<input type="hidden" name="type" value="video">' in html
+    assert '<input type="hidden" name="prompt" value="gore &amp; more">' in html
+    assert '<input type="hidden" name="orientation" value="landscape">' in html
+    assert f'name="idempotency_key" value="retry-{creation.id.hex}"' in html
+    assert "Try again · 10 tokens" in html
+    # Edit prompt: back to the create page with the fields filled in.
+    assert "/create?type=video&amp;prompt=gore%20%26%20more&amp;orientation=landscape" in html
+    assert f'hx-post="/creations/{creation.id}/delete"' in html
+
+
+def test_the_card_tells_screen_readers_when_the_status_changed(alice_client, alice, make_creation):
+    creation = make_creation(owner=alice, status="draft")
+
+    changed = card(alice_client, creation, shown="processing").content.decode()
+    unchanged = card(alice_client, creation).content.decode()
+
+    assert '<div hx-swap-oob="innerHTML:#announcer">Your image is ready.</div>' in changed
+    assert "announcer" not in unchanged
+
+
+def test_a_card_that_failed_while_shown_updates_the_balance_in_the_nav(
+    alice_client, alice, make_creation
+):
+    creation = make_creation(owner=alice, status="failed")
+
+    html = card(alice_client, creation, shown="processing").content.decode()
+
+    assert "Your image failed. The safety filter blocked this prompt." in html
+    assert '<span hx-swap-oob="innerHTML:#nav-balance">100</span>' in html
+
+
+def test_prompts_are_escaped_and_long_ones_truncated_with_the_full_text_at_hand(
+    alice_client, alice, make_creation
+):
+    prompt = "<script>alert(1)</script> " + "a fox in the snow " * 20
+    creation = make_creation(owner=alice, status="pending", prompt=prompt.strip())
+
+    html = card(alice_client, creation).content.decode()
+
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "…" in html
+    assert "<summary>Full prompt</summary>" in html
+    assert 'title="&lt;script&gt;alert(1)&lt;/script&gt; a fox in the snow' in html
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        ("pending", "image"),
+        ("processing", "video"),
+        ("draft", "image"),
+        ("draft", "video"),
+        ("failed", "image"),
+    ],
+)
+def test_the_card_partial_costs_a_small_constant_number_of_queries(
+    alice_client, alice, make_creation, django_assert_max_num_queries, status, kind
+):
+    # Others in the queue must not add queries.
+    for _ in range(5):
+        make_creation(owner=alice, status="pending", kind=kind)
+    creation = make_creation(owner=alice, status=status, kind=kind)
+
+    # session, user, the card (one query with its annotations), the ETA aggregate,
+    # and the nav balance when a card has just failed.
+    with django_assert_max_num_queries(5):
+        response = card(alice_client, creation, shown="pending")
+
+    assert response.status_code == 200
+
+
+def test_a_polled_card_that_finished_meanwhile_comes_back_without_polling(
+    alice_client, alice, make_creation
+):
+    creation = make_creation(owner=alice, status="pending")
+    first = card(alice_client, creation, shown="pending").content.decode()
+    creation_fail(creation=creation, code="timed_out")
+
+    second = card(alice_client, creation, shown="pending").content.decode()
+
+    assert "hx-trigger" in first
+    assert "hx-trigger" not in second
+    assert "Generation took too long and was stopped." in second
+    assert "+1 refunded" in second
