@@ -1,0 +1,763 @@
+"""`make bench`: Phoenix as production runs it, measured against floors of the same run.
+
+gunicorn (DEBUG off, whitenoise, persistent database connections) against a database of
+its own (phoenix_bench, dropped and created again) and a Redis database of its own
+(flushed), loaded by wrk on this machine. Every figure is compared with a floor measured
+in the same run by the same gunicorn, because these machines are shared and noisy.
+
+Prints one table and writes the figures as JSON under bench/results/.
+"""
+
+import json
+import os
+import platform
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DB_NAME = os.getenv("BENCH_DB_NAME", "phoenix_bench")
+REDIS_DB = int(os.getenv("BENCH_REDIS_DB", "7"))
+SECONDS = int(os.getenv("BENCH_SECONDS", "8"))
+WARMUP_SECONDS = int(os.getenv("BENCH_WARMUP_SECONDS", "2"))
+CONNECTIONS = 16
+# For working on one part: BENCH_ONLY=worker,e2e (a full run is what counts).
+PARTS = set(os.getenv("BENCH_ONLY", "http,drafts,worker,e2e").split(","))
+USERS = 256
+WORKER_JOBS = int(os.getenv("BENCH_WORKER_JOBS", "400"))
+E2E_RUNS = int(os.getenv("BENCH_E2E_RUNS", "20"))
+INSTANT_PROVIDER = "bench.providers:InstantProvider"
+CREATE_BODY = json.dumps({"type": "image", "prompt": "a lighthouse at dusk", "aspect_ratio": "1:1"})
+# gunicorn setups compared; the best at the create endpoint serves the rest of the run.
+SERVER_SETUPS = {
+    "sync": ["--worker-class", "sync", "--workers", "2"],
+    "gthread": ["--worker-class", "gthread", "--workers", "2", "--threads", "4"],
+}
+GOALS = {
+    "create_ratio": 0.8,
+    "create_p99_ms": 50,
+    "poll_ratio": 0.7,
+    "poll_queries": 3,
+    "worker_ratio": 0.5,
+    "image_p95_s": 2.0,
+    "video_p95_s": 10.0,
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def configure_environment() -> tempfile.TemporaryDirectory:
+    """Production settings from the environment, as a deployment would set them."""
+    scratch = tempfile.TemporaryDirectory(prefix="phoenix-bench-")
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+        REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+        BENCH_STATIC_ROOT=str(Path(scratch.name) / "static"),
+        MEDIA_ROOT=str(Path(scratch.name) / "media"),
+        LOG_LEVEL="WARNING",
+        PHOENIX_LOCAL_PROVIDER_DELAY="0",
+    )
+    # Whatever a caller's shell says, the production defaults apply (manifest static
+    # storage, 8 s local videos).
+    for name in ("PHOENIX_STATICFILES_STORAGE", "PHOENIX_LOCAL_VIDEO_SECONDS", "CONN_MAX_AGE"):
+        os.environ.pop(name, None)
+    return scratch
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def prepare_django() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)
+
+
+def redis_connection():
+    from redis import Redis
+
+    return Redis.from_url(os.environ["REDIS_URL"])
+
+
+# ---------------------------------------------------------------- data
+
+
+def new_session(user) -> tuple[str, str]:
+    """A logged-in session and a CSRF secret for it, as a browser would hold them."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.middleware.csrf import _get_new_csrf_string
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key, _get_new_csrf_string()
+
+
+def make_creator(username: str, *, balance: int = 0):
+    from django.contrib.auth import get_user_model
+
+    from tokens.services import account_grant, account_open
+
+    # No password: hashing 256 of them would take longer than the benchmark itself.
+    user = get_user_model().objects.create_user(username=username, password=None)
+    account_open(user=user)
+    if balance:
+        account_grant(user=user, amount=balance, reason="benchmark")
+    return user
+
+
+def make_creators() -> list[dict]:
+    """Many creators with a large balance, so concurrent creates rarely wait on one row."""
+    from creations import services
+    from creations.validation import CreationRequest
+
+    creators = []
+    for number in range(USERS):
+        user = make_creator(f"bench{number:03d}", balance=10**9)
+        session, csrf = new_session(user)
+        # One pending card each, for the poll benchmark (its job is flushed, never run).
+        pending, _ = services.creation_submit(
+            user=user, request=CreationRequest("image", "a pending lighthouse", "1:1")
+        )
+        creators.append({"user": user, "session": session, "csrf": csrf, "pending": pending})
+    return creators
+
+
+def make_drafts_owner(count: int) -> dict:
+    from django.utils import timezone
+
+    from creations.models import Creation
+
+    user = make_creator(f"drafts{count}")
+    now = timezone.now()
+    Creation.objects.bulk_create(
+        [
+            Creation(
+                owner=user,
+                kind="image",
+                prompt=f"draft number {index} of a long series of lighthouses",
+                aspect_ratio="1:1",
+                status=Creation.Status.DRAFT,
+                cost=1,
+                media="creations/bench.png",
+                width=1024,
+                height=1024,
+                progress=100,
+                created_at=now,
+                processing_at=now,
+                draft_at=now,
+            )
+            for index in range(count)
+        ],
+        batch_size=500,
+    )
+    session, csrf = new_session(user)
+    return {"user": user, "session": session, "csrf": csrf, "count": count}
+
+
+def analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def forget_load_test_rows() -> None:
+    """Creations left by the create and debit runs would lengthen every later queue."""
+    from creations.models import Creation
+
+    Creation.objects.filter(prompt__in=["floor", json.loads(CREATE_BODY)["prompt"]]).delete()
+    redis_connection().flushdb()
+
+
+# ---------------------------------------------------------------- servers and load
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(setup_args: list[str]):
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "phoenix.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            *setup_args,
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if http_get(base + "/bench/bare")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def browser_headers(base: str, person: dict | None) -> dict:
+    headers = {"X-Forwarded-Proto": "https"}
+    if person:
+        headers.update(
+            {
+                "Cookie": f"sessionid={person['session']}; csrftoken={person['csrf']}",
+                "X-CSRFToken": person["csrf"],
+                "Origin": "https://" + base.removeprefix("http://"),
+            }
+        )
+    return headers
+
+
+def http_get(url: str, headers: dict | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {"X-Forwarded-Proto": "https"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def http_post(url: str, body: str, headers: dict) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        url,
+        data=body.encode(),
+        method="POST",
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+urllib.request.install_opener(urllib.request.build_opener(NoRedirects))
+
+
+def wrk(
+    base: str,
+    people: list[dict | None],
+    paths: list[str],
+    *,
+    method: str = "GET",
+    body: str = "",
+    hx: bool = False,
+    seconds: int = SECONDS,
+) -> dict:
+    """Load one endpoint with 16 connections; a warm-up run first, its figures dropped."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as users_file:
+        for person, path in zip(people, paths, strict=True):
+            session, csrf = (person["session"], person["csrf"]) if person else ("", "")
+            users_file.write(f"{session}\t{csrf}\t{path}\n")
+    script = str(ROOT / "bench" / "wrk" / "phoenix.lua")
+    try:
+        figures = {}
+        for duration in (WARMUP_SECONDS, seconds):
+            output = subprocess.run(
+                [
+                    "wrk",
+                    "-t2",
+                    f"-c{CONNECTIONS}",
+                    f"-d{duration}s",
+                    "--timeout",
+                    "10s",
+                    "-s",
+                    script,
+                    base + paths[0],
+                    "--",
+                    users_file.name,
+                    method,
+                    body,
+                    "1" if hx else "0",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            figures = json.loads(re.search(r"^BENCHJSON (.*)$", output, re.M).group(1))
+    finally:
+        os.unlink(users_file.name)
+    errors = sum(value for key, value in figures.items() if key.startswith("errors_"))
+    return {
+        "req_s": round(figures["requests"] / (figures["duration_us"] / 1e6), 1),
+        "p50_ms": round(figures["p50_us"] / 1000, 2),
+        "p90_ms": round(figures["p90_us"] / 1000, 2),
+        "p99_ms": round(figures["p99_us"] / 1000, 2),
+        "requests": figures["requests"],
+        "errors": errors,
+    }
+
+
+def expect(status: int, wanted: int, what: str, body: bytes = b"") -> None:
+    if status != wanted:
+        raise RuntimeError(f"{what}: expected HTTP {wanted}, got {status}: {body[:300]!r}")
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def poll_target(base: str, person: dict) -> tuple[str, str]:
+    """The card partial if it is served yet; otherwise the JSON status endpoint, labelled."""
+    card = f"/creations/{person['pending'].pk}/card?shown=pending"
+    status, body = http_get(base + card, {**browser_headers(base, person), "HX-Request": "true"})
+    if status == 200:
+        return "card", "/creations/{id}/card?shown=pending"
+    log(f"card partial answered {status}; polling /api/creations/<id> instead")
+    return "api", "/api/creations/{id}"
+
+
+def poll_path(template: str, person: dict) -> str:
+    return template.format(id=person["pending"].pk)
+
+
+def count_queries(path: str, person: dict, *, hx: bool = False) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies["sessionid"] = person["session"]
+    headers = {"HX-Request": "true"} if hx else {}
+    client.get(path, secure=True, headers=headers)  # warm: first-use lookups are not per-request
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, secure=True, headers=headers)
+    expect(response.status_code, 200, f"GET {path} in-process")
+    return len(queries)
+
+
+def measure_http(setup_name: str, base: str, creators: list[dict], poll: tuple[str, str]) -> dict:
+    creator_paths = lambda path: [path] * len(creators)  # noqa: E731
+    person = creators[0]
+    expect(*http_get(base + "/bench/bare")[:1], 200, "bare view")
+    status, body = http_post(base + "/bench/debit", "", browser_headers(base, person))
+    expect(status, 202, "debit floor", body)
+    status, body = http_post(
+        base + "/api/generate/creation", CREATE_BODY, browser_headers(base, person)
+    )
+    expect(status, 202, "create endpoint", body)
+
+    results = {}
+    log(f"{setup_name}: bare view")
+    results["bare"] = wrk(base, [None], ["/bench/bare"])
+    log(f"{setup_name}: poll ({poll[0]})")
+    results["poll"] = wrk(
+        base, creators, [poll_path(poll[1], c) for c in creators], hx=poll[0] == "card"
+    )
+    log(f"{setup_name}: debit floor")
+    results["debit"] = wrk(base, creators, creator_paths("/bench/debit"), method="POST")
+    log(f"{setup_name}: create endpoint")
+    results["create"] = wrk(
+        base, creators, creator_paths("/api/generate/creation"), method="POST", body=CREATE_BODY
+    )
+    forget_load_test_rows()
+    analyze()
+    return results
+
+
+def measure_drafts(base: str, owners: list[dict]) -> dict:
+    results = {}
+    for owner in owners:
+        path = f"/soho/{owner['user'].username}?tab=drafts"
+        status, body = http_get(base + path, browser_headers(base, owner))
+        expect(status, 200, "drafts tab", body)
+        log(f"drafts tab with {owner['count']} drafts")
+        figures = wrk(base, [owner], [path])
+        figures["queries"] = count_queries(path, owner)
+        results[str(owner["count"])] = figures
+    return results
+
+
+def run_worker_burst(queue: str, worker_class: str, **env: str) -> None:
+    subprocess.run(
+        [
+            PYTHON,
+            "manage.py",
+            "rqworker",
+            queue,
+            "--burst",
+            "--worker-class",
+            worker_class,
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def jobs_per_second(job_ids: list[str]) -> float:
+    from rq.job import Job
+
+    jobs = Job.fetch_many(job_ids, connection=redis_connection())
+    finished = [job for job in jobs if job is not None and job.get_status() == "finished"]
+    if len(finished) != len(job_ids):
+        raise RuntimeError(f"only {len(finished)} of {len(job_ids)} jobs finished")
+    span = max(j.ended_at for j in finished) - min(j.started_at for j in finished)
+    return round(len(finished) / span.total_seconds(), 1)
+
+
+def measure_worker(creators: list[dict]) -> dict:
+    """Real generation jobs with an instant provider against RQ no-op jobs, per worker class."""
+    from creations import queues, services
+    from creations.models import Creation
+    from creations.validation import CreationRequest
+
+    results = {}
+    for label, worker_class in (
+        ("forking Worker", "rq.worker.Worker"),
+        ("SimpleWorker", "rq.worker.SimpleWorker"),
+    ):
+        redis_connection().flushdb()
+        queues.reset()
+        noop_queue = queues.get_queue("default")
+        noop_ids = [
+            noop_queue.enqueue("bench.jobs.noop", result_ttl=3600).id for _ in range(WORKER_JOBS)
+        ]
+        log(f"worker: {WORKER_JOBS} no-op jobs, {label}")
+        run_worker_burst("default", worker_class)
+        noop_rate = jobs_per_second(noop_ids)
+
+        request = CreationRequest("image", "an instant lighthouse", "1:1")
+        submitted = [
+            services.creation_submit(user=creators[i % len(creators)]["user"], request=request)[0]
+            for i in range(WORKER_JOBS)
+        ]
+        log(f"worker: {WORKER_JOBS} generation jobs (instant provider), {label}")
+        run_worker_burst("images", worker_class, PHOENIX_IMAGE_PROVIDER=INSTANT_PROVIDER)
+        drafts = Creation.objects.filter(pk__in=[c.pk for c in submitted], status="draft").count()
+        if drafts != len(submitted):
+            raise RuntimeError(f"only {drafts} of {len(submitted)} instant jobs became drafts")
+        real_rate = jobs_per_second([queues.job_id_for(c.pk) for c in submitted])
+        results[label] = {
+            "noop_jobs_s": noop_rate,
+            "real_jobs_s": real_rate,
+            "ratio": round(real_rate / noop_rate, 2),
+        }
+    redis_connection().flushdb()
+    return results
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def measure_end_to_end(base: str, person: dict) -> dict:
+    """One creation at a time through gunicorn and a real worker with the local provider:
+    the time from the create request's row to its draft, on an otherwise idle machine."""
+    from creations.models import Creation
+
+    queues_env = {"PHOENIX_IMAGE_PROVIDER": "local", "PHOENIX_VIDEO_PROVIDER": "local"}
+    worker = subprocess.Popen(
+        [PYTHON, "manage.py", "rqworker", "images", "videos"],
+        cwd=ROOT,
+        env={**os.environ, **queues_env},
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    results = {}
+    try:
+        for kind, body in (
+            (
+                "image",
+                {"type": "image", "prompt": "a lighthouse in a storm", "aspect_ratio": "1:1"},
+            ),
+            (
+                "video",
+                {"type": "video", "prompt": "waves under a lighthouse", "orientation": "landscape"},
+            ),
+        ):
+            log(f"end to end: {E2E_RUNS} {kind}s with the local provider")
+            server_seconds, client_seconds = [], []
+            for _ in range(E2E_RUNS):
+                started = time.monotonic()
+                status, answer = http_post(
+                    base + "/api/generate/creation", json.dumps(body), browser_headers(base, person)
+                )
+                expect(status, 202, f"create {kind}", answer)
+                creation_id = json.loads(answer)["creation_id"]
+                deadline = started + 120
+                while True:
+                    creation = Creation.objects.get(pk=creation_id)
+                    if creation.status not in Creation.IN_FLIGHT:
+                        break
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{kind} {creation_id} still {creation.status}")
+                    time.sleep(0.02)
+                client_seconds.append(time.monotonic() - started)
+                if creation.status != Creation.Status.DRAFT:
+                    raise RuntimeError(f"{kind} {creation_id} ended {creation.status}")
+                server_seconds.append((creation.draft_at - creation.created_at).total_seconds())
+            results[kind] = {
+                "runs": E2E_RUNS,
+                "p50_s": round(statistics.median(server_seconds), 3),
+                "p95_s": round(percentile(server_seconds, 0.95), 3),
+                "max_s": round(max(server_seconds), 3),
+                "client_p95_s": round(percentile(client_seconds, 0.95), 3),
+            }
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+    return results
+
+
+# ---------------------------------------------------------------- report
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def http_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for name, figures in results["http"].items():
+        chosen = " (chosen)" if name == results["server"] else ""
+        for what in ("bare", "poll", "debit", "create"):
+            f = figures[what]
+            rows.append(
+                (
+                    f"[{name}{chosen}] {what}",
+                    f"{f['req_s']:.0f} req/s, p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms",
+                    f"{f['errors']} errors",
+                    "floor" if what in ("bare", "debit") else "",
+                )
+            )
+    http = results["http"][results["server"]]
+    bare, debit, create, poll = http["bare"], http["debit"], http["create"], http["poll"]
+    create_ratio = create["req_s"] / debit["req_s"]
+    rows.append(
+        (
+            "create vs debit floor",
+            f"{create_ratio:.2f}",
+            f"{create['req_s']:.0f} / {debit['req_s']:.0f} req/s",
+            f"≥ {GOALS['create_ratio']}: {verdict(create_ratio >= GOALS['create_ratio'])}",
+        )
+    )
+    rows.append(
+        (
+            "create p99 at 16 clients",
+            f"{create['p99_ms']:.1f} ms",
+            f"debit floor p99 {debit['p99_ms']:.1f} ms",
+            f"< {GOALS['create_p99_ms']} ms: {verdict(create['p99_ms'] < GOALS['create_p99_ms'])}",
+        )
+    )
+    poll_ratio = poll["req_s"] / bare["req_s"]
+    label = "card poll" if results["poll"]["target"] == "card" else "poll (API JSON: no card yet)"
+    rows.append(
+        (
+            f"{label} vs bare view",
+            f"{poll_ratio:.2f}",
+            f"{poll['req_s']:.0f} / {bare['req_s']:.0f} req/s",
+            f"≥ {GOALS['poll_ratio']}: {verdict(poll_ratio >= GOALS['poll_ratio'])}",
+        )
+    )
+    queries = results["poll"]["queries"]
+    rows.append(
+        (
+            f"{label}: SQL queries per poll",
+            str(queries),
+            "",
+            f"≤ {GOALS['poll_queries']}: {verdict(queries <= GOALS['poll_queries'])}",
+        )
+    )
+    return rows
+
+
+def drafts_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    drafts = results["drafts"]
+    constant = len({d["queries"] for d in drafts.values()}) == 1
+    bare = results["http"].get(results["server"], {}).get("bare")
+    rows = []
+    for count, figures in drafts.items():
+        against = f"{figures['req_s'] / bare['req_s']:.2f} of bare" if bare else ""
+        rows.append(
+            (
+                f"drafts tab, {count} drafts",
+                f"{figures['queries']} queries, {figures['req_s']:.0f} req/s, "
+                f"p50 {figures['p50_ms']:.1f} ms",
+                against,
+                f"constant queries: {verdict(constant)}",
+            )
+        )
+    return rows
+
+
+def worker_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    return [
+        (
+            f"worker jobs/s ({label})",
+            f"{figures['real_jobs_s']:.0f} jobs/s, ratio {figures['ratio']:.2f}",
+            f"no-op {figures['noop_jobs_s']:.0f} jobs/s",
+            f"≥ {GOALS['worker_ratio']}: {verdict(figures['ratio'] >= GOALS['worker_ratio'])}",
+        )
+        for label, figures in results["worker"].items()
+    ]
+
+
+def end_to_end_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for kind, figures in results["end_to_end"].items():
+        goal = GOALS[f"{kind}_p95_s"]
+        rows.append(
+            (
+                f"{kind} create→draft ({figures['runs']} runs)",
+                f"p50 {figures['p50_s']:.2f} s, p95 {figures['p95_s']:.2f} s",
+                f"client-seen p95 {figures['client_p95_s']:.2f} s",
+                f"p95 < {goal:g} s: {verdict(figures['p95_s'] < goal)}",
+            )
+        )
+    return rows
+
+
+def build_report(results: dict) -> list[tuple[str, str, str, str]]:
+    """Rows of (measure, figure, against, goal) for the parts that ran."""
+    rows = []
+    if results["http"]:
+        rows += http_rows(results)
+    if "drafts" in results:
+        rows += drafts_rows(results)
+    if "worker" in results:
+        rows += worker_rows(results)
+    if "end_to_end" in results:
+        rows += end_to_end_rows(results)
+    return rows
+
+
+def print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    headers = ("measure", "figure", "against", "goal")
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(4)]
+    line = "  ".join("-" * w for w in widths)
+    print(line)
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print(line)
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print(line)
+
+
+def machine() -> dict:
+    load = os.getloadavg()
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_at_start": [round(x, 2) for x in load],
+    }
+
+
+def main() -> None:
+    scratch = configure_environment()
+    started = datetime.now(UTC)
+    results: dict = {"started_at": started.isoformat(), "machine": machine()}
+    log(f"database {DB_NAME}, redis db {REDIS_DB}")
+    recreate_database()
+    prepare_django()
+    redis_connection().flushdb()
+
+    log(f"{USERS} creators with sessions and a pending card each")
+    creators = make_creators()
+    owners = [make_drafts_owner(count) for count in (10, 100, 1000)]
+    redis_connection().flushdb()  # the pending cards' jobs never run
+    analyze()
+
+    results["http"] = {}
+    for name, args in SERVER_SETUPS.items() if "http" in PARTS else ():
+        with gunicorn(args) as base:
+            poll = poll_target(base, creators[0])
+            results["poll"] = {"target": poll[0], "path": poll[1]}
+            results["http"][name] = measure_http(name, base, creators, poll)
+    if results["http"]:
+        results["server"] = max(
+            results["http"], key=lambda name: results["http"][name]["create"]["req_s"]
+        )
+        poll_path_for_queries = poll_path(results["poll"]["path"], creators[0])
+        results["poll"]["queries"] = count_queries(
+            poll_path_for_queries, creators[0], hx=results["poll"]["target"] == "card"
+        )
+    else:
+        results["server"] = "sync"
+    results["server_args"] = SERVER_SETUPS[results["server"]]
+    log(f"serving the rest with {results['server']}")
+
+    with gunicorn(SERVER_SETUPS[results["server"]]) as base:
+        if "drafts" in PARTS:
+            results["drafts"] = measure_drafts(base, owners)
+        if "worker" in PARTS:
+            results["worker"] = measure_worker(creators)
+        if "e2e" in PARTS:
+            results["end_to_end"] = measure_end_to_end(base, creators[1])
+
+    results["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
+    rows = build_report(results)
+    results["table"] = [
+        dict(zip(("measure", "figure", "against", "goal"), r, strict=True)) for r in rows
+    ]
+    print_table(rows)
+    out = ROOT / "bench" / "results" / f"{started:%Y%m%d-%H%M%S}.json"
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    log(f"results in {out.relative_to(ROOT)} ({results['seconds']:.0f} s)")
+    scratch.cleanup()
+
+
+if __name__ == "__main__":
+    main()

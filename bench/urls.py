@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("bench/bare", views.bare, name="bench_bare"),
+    path("bench/debit", views.debit, name="bench_debit"),
+    path("", include("phoenix.urls")),
+]
