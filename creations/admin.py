@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from tokens.models import LedgerEntry
@@ -60,7 +61,9 @@ class CreationAdmin(admin.ModelAdmin):
         "processing_time",
         "deadline",
         "ledger_rows",
-        *[f.name for f in Creation._meta.fields if f.name != "owner"],
+        "media_name",
+        "poster_name",
+        *[f.name for f in Creation._meta.fields if f.name not in ("owner", "media", "poster")],
     ]
     fieldsets = [
         (None, {"fields": ["id", "owner_link", "account_link", "kind", "status", "prompt"]}),
@@ -69,8 +72,8 @@ class CreationAdmin(admin.ModelAdmin):
             "Result",
             {
                 "fields": [
-                    "media",
-                    "poster",
+                    "media_name",
+                    "poster_name",
                     "width",
                     "height",
                     "duration_seconds",
@@ -108,6 +111,10 @@ class CreationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # Creations change only through their services (the actions below); staff view them.
+        return False
+
     def has_delete_permission(self, request, obj=None):
         # Deleting here would skip the service (files, state checks); creators delete their own.
         return False
@@ -117,7 +124,7 @@ class CreationAdmin(admin.ModelAdmin):
 
     @admin.display(description="creation", ordering="created_at")
     def short_id(self, obj: Creation) -> str:
-        return f"{obj.icon} {str(obj.id)[:8]} · {obj.prompt[:40]}"
+        return f"{str(obj.id)[:8]} · {obj.prompt[:40]}"
 
     @admin.display(description="owner", ordering="owner__username")
     def owner_link(self, obj: Creation):
@@ -147,16 +154,25 @@ class CreationAdmin(admin.ModelAdmin):
         seconds = obj.processing_seconds
         return "—" if seconds is None else f"{seconds:.1f} s"
 
+    # Stored names only: storage URLs bypass the access-checked media view.
+    @admin.display(description="media")
+    def media_name(self, obj: Creation) -> str:
+        return obj.media.name or "—"
+
+    @admin.display(description="poster")
+    def poster_name(self, obj: Creation) -> str:
+        return obj.poster.name or "—"
+
     @admin.display(description="ledger rows")
     def ledger_rows(self, obj: Creation):
         entries = LedgerEntry.objects.filter(creation_id=obj.pk).order_by("created_at", "id")
         if not entries:
             return "—"
         return format_html(
-            "<ul>{}</ul>",
+            "{}",
             format_html_join(
-                "",
-                '<li><a href="{}">{} {}</a> at {}</li>',
+                mark_safe("<br>"),  # noqa: S308 (a constant)
+                '<a href="{}">{} {}</a> at {}',
                 (
                     (
                         reverse("admin:tokens_ledgerentry_change", args=[e.pk]),

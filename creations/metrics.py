@@ -29,6 +29,9 @@ WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta
 QUEUE_NAMES = ("images", "videos", "default")
 KINDS = tuple(Creation.Kind.values)
 STATUSES = tuple(Creation.Status.values)
+# The creator's prompt was refused: not a sign of trouble with the providers or workers,
+# so these do not count towards the failure alert (they still count as failed tasks).
+PROMPT_REFUSALS = frozenset({"safety_filter", "policy_violation"})
 
 
 # --- Pure computation ------------------------------------------------------------------
@@ -121,6 +124,7 @@ class CreationFigures:
     succeeded: int
     failed: int
     failures_refunded: int
+    refused_prompts: int
     finished_drafts: int
     published: int
     storage_failures: int
@@ -135,6 +139,15 @@ class CreationFigures:
     def failure_share(self) -> float | None:
         """Failed / every creation started in the window."""
         return ratio(self.failed, self.total)
+
+    @property
+    def system_failures(self) -> int:
+        return self.failed - self.refused_prompts
+
+    @property
+    def system_failure_share(self) -> float | None:
+        """Failures other than refused prompts / every creation started in the window."""
+        return ratio(self.system_failures, self.total)
 
     @property
     def refund_rate(self) -> float | None:
@@ -157,6 +170,7 @@ def creation_figures(rows: Sequence[CreationRow]) -> CreationFigures:
         succeeded=sum(1 for r in rows if r.reached_draft),
         failed=len(failed),
         failures_refunded=sum(1 for r in failed if r.refunded),
+        refused_prompts=sum(1 for r in failed if r.error_code in PROMPT_REFUSALS),
         finished_drafts=sum(1 for r in rows if r.reached_draft),
         published=sum(1 for r in rows if r.status == Creation.Status.PUBLISHED),
         storage_failures=sum(1 for r in failed if r.error_code == "storage_failed"),
@@ -243,6 +257,10 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
+def duration_label(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds} s"
+
+
 def seconds_label(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} s"
 
@@ -275,13 +293,18 @@ def evaluate_checks(
                 "queue_depth", "Redis reachable", True, f"queue figures unavailable: {queue.error}"
             )
         )
-    share = figures.failure_share
+    share = figures.system_failure_share
     checks.append(
         Check(
             "failure_rate",
             f"Failed ≤ {thresholds.failure_rate:.0%} of the window",
             share is not None and share > thresholds.failure_rate,
-            f"{figures.failed} of {figures.total} failed ({percent(share)})",
+            f"{figures.system_failures} of {figures.total} failed ({percent(share)})"
+            + (
+                f"; {figures.refused_prompts} refused prompt(s) not counted"
+                if figures.refused_prompts
+                else ""
+            ),
         )
     )
     checks.append(
@@ -319,10 +342,11 @@ def evaluate_checks(
     )
     for kind, stats in latency.items():
         met = stats.meets_target
+        within = duration_label(stats.target_seconds)
         checks.append(
             Check(
                 f"latency_{kind}",
-                f"{stats.target_share:.0%} of {kind}s within {stats.target_seconds} s",
+                f"{stats.target_share:.0%} of {kind}s within {within}",
                 met is False,
                 f"{stats.within_target} of {stats.count} ({percent(stats.share_within_target)}); "
                 f"p95 {seconds_label(stats.p95)}",
@@ -638,7 +662,12 @@ class PhoenixCollector:
 
         for name, help_text, value in (
             ("phoenix_task_success_ratio", "Succeeded / ended tasks", figures.success_rate),
-            ("phoenix_failure_ratio", "Failed / creations in the window", figures.failure_share),
+            ("phoenix_failure_ratio", "Failed / creations", figures.failure_share),
+            (
+                "phoenix_system_failure_ratio",
+                "Failed, refused prompts not counted / creations",
+                figures.system_failure_share,
+            ),
             ("phoenix_refund_ratio", "Refunded failures / failures", figures.refund_rate),
             ("phoenix_conversion_ratio", "Published / reached draft", figures.conversion),
             ("phoenix_storage_failures", "Storage upload failures", figures.storage_failures),

@@ -47,7 +47,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
                 "median": metrics.seconds_label(stats.median),
                 "p95": metrics.seconds_label(stats.p95),
                 "within": metrics.percent(stats.share_within_target),
-                "target": stats.target_seconds,
+                "target": metrics.duration_label(stats.target_seconds),
             }
             for stats in snapshot.latency.values()
         ],

@@ -80,6 +80,10 @@ class TokenAccountAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # Balances move only through tokens.services (the Adjust balance form).
+        return False
+
     def has_adjust_permission(self, request) -> bool:
         return request.user.has_perm(ADJUST_PERMISSION)
 

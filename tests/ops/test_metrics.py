@@ -109,6 +109,7 @@ def test_the_image_target_is_missed_below_95_percent():
 def test_the_video_target_is_three_minutes_and_no_videos_means_no_data():
     checks, _ = checks_for([row(kind="video", seconds=180)] * 20)
     assert checks["latency_video"].state == "green"
+    assert checks["latency_video"].label == "95% of videos within 3 min"
     checks, _ = checks_for([row(kind="video", seconds=181)] * 20)
     assert checks["latency_video"].state == "red"
     checks, _ = checks_for([])
@@ -187,6 +188,18 @@ def test_failures_alert_above_10_percent_of_the_window(failed, succeeded, state)
     rows = [row(status="failed", error_code="x", refunded=True)] * failed + [row()] * succeeded
     checks, _ = checks_for(rows)
     assert checks["failure_rate"].state == state
+
+
+def test_refused_prompts_do_not_count_towards_the_failure_alert():
+    refusals = [
+        row(status="failed", error_code=code, refunded=True)
+        for code in ("safety_filter", "policy_violation")
+    ]
+    checks, snapshot = checks_for(refusals + [row(status="failed", error_code="x")] + [row()] * 7)
+    assert snapshot.figures.failure_share == 0.3
+    assert snapshot.figures.system_failure_share == 0.1
+    assert checks["failure_rate"].state == "green"
+    assert "2 refused prompt(s) not counted" in checks["failure_rate"].detail
 
 
 @pytest.mark.parametrize(("unrefunded", "state"), [(0, "green"), (1, "red")])
@@ -322,6 +335,14 @@ def test_the_admin_index_links_the_operations_pages(admin_client):
     for name in ("staff_metrics", "staff_analytics", "admin:django_rq_home"):
         assert reverse(name) in page
     assert admin_client.get(reverse("admin:django_rq_home")).status_code == 200
+
+
+def test_the_queue_dashboard_is_for_staff_only(client, alice, plain_staff):
+    url = reverse("admin:django_rq_home")
+    client.force_login(alice)
+    assert client.get(url).status_code == 302  # to the admin login
+    client.force_login(plain_staff)
+    assert client.get(url).status_code == 200
 
 
 def test_the_analytics_page_shows_days_top_creators_and_failure_reasons(

@@ -135,3 +135,18 @@ def test_the_database_refuses_to_update_a_ledger_row(alice):
         LedgerEntry.objects.filter(pk=entry.pk).update(amount=1000)
     entry.refresh_from_db()
     assert entry.amount == 100
+
+
+def test_the_account_links_its_full_ledger(client, adjuster, alice, bob):
+    client.force_login(adjuster)
+    page = client.get(account_url(alice)).content.decode()
+    url = (
+        reverse("admin:tokens_ledgerentry_changelist")
+        + f"?account__id__exact={alice.token_account.pk}"
+    )
+    assert url in page
+
+    listing = client.get(url)
+
+    assert listing.status_code == 200
+    assert [e.account_id for e in listing.context["cl"].result_list] == [alice.token_account.pk]
