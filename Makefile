@@ -34,6 +34,8 @@ run: demo
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@# Emoji in the screenshots (🖼️ 🎬) need a colour emoji font.
+	@fc-list 2>/dev/null | grep -qi "Noto Color Emoji" || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji >/dev/null || true
 
 test: install services browser-deps
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -q

@@ -171,6 +171,7 @@ def render_card(
     )
 
 
+@never_cache
 @require_GET
 def creation_card(request: HttpRequest, creation_id) -> HttpResponse:
     """The card on its own: what a pending or processing card polls every two seconds.

@@ -108,6 +108,17 @@
     if (form && event.target.name === "type") syncCreateForm(form);
   });
 
+  // "Cancel" in a form inside <details> (the publish form) folds it away again.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-close-details]");
+    if (!button) return;
+    var details = button.closest("details");
+    if (details) {
+      details.open = false;
+      details.querySelector("summary").focus();
+    }
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.matches("textarea")) {
       var form = event.target.form;

@@ -1,11 +1,14 @@
 """The draft card: every state, polling, announcements, escaping and its query count."""
 
+import html as html_lib
+import re
 from datetime import timedelta
 
 import pytest
 
 from creations.models import Creation
 from creations.services import creation_fail
+from tokens.models import TokenAccount
 
 HTMX = {"HX-Request": "true"}
 
@@ -235,3 +238,30 @@ def test_a_polled_card_that_finished_meanwhile_comes_back_without_polling(
     assert "hx-trigger" not in second
     assert "Generation took too long and was stopped." in second
     assert "+1 refunded" in second
+
+
+def hidden_fields(html: str, form_start: str) -> dict[str, str]:
+    form = html[html.index(form_start) :]
+    form = form[: form.index("</form>")]
+    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    return {name: html_lib.unescape(value) for name, value in found}
+
+
+@pytest.mark.parametrize("url", ["/api/generate/creation", "/create"], ids=["htmx", "no-js"])
+def test_try_again_makes_one_new_creation_with_the_same_settings(
+    alice_client, alice, make_creation, url
+):
+    failed = make_creation(owner=alice, status="failed", kind="video", prompt="gore & more")
+    html = card(alice_client, failed).content.decode()
+    fields = hidden_fields(html, 'hx-post="/api/generate/creation"')
+    fields.pop("csrfmiddlewaretoken")
+    headers = HTMX if url.startswith("/api") else {}
+
+    first = alice_client.post(url, fields, headers=headers)
+    second = alice_client.post(url, fields, headers=headers)
+
+    assert first.status_code == second.status_code == (202 if headers else 302)
+    retry = Creation.objects.exclude(pk=failed.pk).get()
+    assert (retry.kind, retry.prompt, retry.orientation) == ("video", "gore & more", "landscape")
+    assert retry.status == "pending"
+    assert TokenAccount.objects.get(user=alice).balance == 90
