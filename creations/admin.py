@@ -135,7 +135,7 @@ class CreationAdmin(admin.ModelAdmin):
     def account_link(self, obj: Creation):
         account_id = getattr(getattr(obj.owner, "token_account", None), "pk", None)
         if account_id is None:
-            return "—"
+            return None
         url = reverse("admin:tokens_tokenaccount_change", args=[account_id])
         return format_html('<a href="{}">{}</a>', url, obj.owner.token_account)
 
@@ -150,24 +150,24 @@ class CreationAdmin(admin.ModelAdmin):
         return timesince(obj.created_at, timezone.now())
 
     @admin.display(description="processing time")
-    def processing_time(self, obj: Creation) -> str:
+    def processing_time(self, obj: Creation) -> str | None:
         seconds = obj.processing_seconds
-        return "—" if seconds is None else f"{seconds:.1f} s"
+        return None if seconds is None else f"{seconds:.1f} s"
 
     # Stored names only: storage URLs bypass the access-checked media view.
     @admin.display(description="media")
-    def media_name(self, obj: Creation) -> str:
-        return obj.media.name or "—"
+    def media_name(self, obj: Creation) -> str | None:
+        return obj.media.name or None
 
     @admin.display(description="poster")
-    def poster_name(self, obj: Creation) -> str:
-        return obj.poster.name or "—"
+    def poster_name(self, obj: Creation) -> str | None:
+        return obj.poster.name or None
 
     @admin.display(description="ledger rows")
     def ledger_rows(self, obj: Creation):
         entries = LedgerEntry.objects.filter(creation_id=obj.pk).order_by("created_at", "id")
         if not entries:
-            return "—"
+            return None
         return format_html(
             "{}",
             format_html_join(

@@ -16,7 +16,7 @@ def creation_link(entry: LedgerEntry):
     # Only the id: the ledger outlives deleted creations, and following the relation of
     # a deleted one would raise.
     if entry.creation_id is None:
-        return "—"
+        return None
     url = reverse("admin:creations_creation_change", args=[entry.creation_id])
     return format_html('<a href="{}">{}</a>', url, str(entry.creation_id)[:8])
 
