@@ -30,6 +30,7 @@ and the JPEG poster is its first frame. Exception messages go to the log only.
 import io
 import logging
 import os
+import re
 import tempfile
 import time
 
@@ -48,6 +49,7 @@ from . import (
 
 log = logging.getLogger(__name__)
 
+TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 RATIOS = {"landscape": "1280:720", "portrait": "720:1280"}
 SAFETY_PREFIXES = ("SAFETY.", "INPUT_PREPROCESSING.SAFETY")
 TRANSIENT_FAILURE_CODES = frozenset(
@@ -150,8 +152,9 @@ class RunwayVideoProvider:
             raise TransientProviderError(f"Runway submit failed: {type(error).__name__}") from error
         check_status(response, "submit")
         task_id = read_json_object(response, "submit").get("id")
-        if not isinstance(task_id, str) or not task_id:
-            raise ProviderError("Runway submit answered without a task id")
+        # It goes into the polling path: only the characters a task id is made of.
+        if not isinstance(task_id, str) or not TASK_ID.fullmatch(task_id):
+            raise ProviderError("Runway submit answered without a usable task id")
         return task_id
 
     def wait(self, api: httpx.Client, task_id: str, on_progress: ProgressCallback) -> str:

@@ -219,6 +219,7 @@ def test_a_task_past_the_deadline_is_cancelled(runway_api, settings):
     [
         ({"status": "ok"}, None),
         ({"id": ""}, None),
+        ({"id": "../organization?x="}, None),
         ([TASK_ID], None),
         ({"id": TASK_ID}, {"id": TASK_ID, "status": "DANCING"}),
         ({"id": TASK_ID}, task("SUCCEEDED")),
@@ -229,6 +230,7 @@ def test_a_task_past_the_deadline_is_cancelled(runway_api, settings):
     ids=[
         "no-id",
         "empty-id",
+        "id-with-a-path",
         "not-an-object",
         "unknown-status",
         "no-output",
