@@ -142,3 +142,22 @@ def make_creation(db):
         return creation
 
     return make
+
+
+# Headline figures of the reliability and security suites ("20/20 kills ended final"),
+# recorded by tests as user_properties so they reach this summary under xdist too.
+_figures: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        _figures.extend(
+            (report.nodeid, value) for name, value in report.user_properties if name == "figure"
+        )
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _figures:
+        terminalreporter.section("figures")
+        for nodeid, text in sorted(_figures):
+            terminalreporter.write_line(f"{text}  [{nodeid.split('::')[-1]}]")

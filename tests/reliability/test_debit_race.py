@@ -1,0 +1,105 @@
+"""Many creates at once against a balance that covers only some: never overspent."""
+
+import json
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from creations.models import Creation
+from tests.conftest import queued_job_ids
+from tokens.services import account_adjust
+
+from .conftest import balance
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROUNDS = 3
+COSTS = {"image": 1, "video": 10}
+
+
+def race(user, bodies: list[dict]) -> list[tuple[str, int]]:
+    """POST every body at once, each from its own thread and database connection."""
+    barrier = threading.Barrier(len(bodies))
+    outcomes: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def create(body: dict) -> None:
+        client = Client()
+        client.force_login(user)
+        try:
+            barrier.wait()
+            response = client.post(
+                "/api/generate/creation", json.dumps(body), content_type="application/json"
+            )
+            with lock:
+                outcomes.append((body["type"], response.status_code))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def top_up_to(user, amount: int) -> None:
+    current = balance(user)
+    if current != amount:
+        account_adjust(user=user, amount=amount - current, reason="race round", staff=user)
+
+
+def test_40_concurrent_image_creates_against_25_tokens_3_rounds_accept_exactly_25(creator, figure):
+    accepted_per_round = []
+    for round_number in range(ROUNDS):
+        top_up_to(creator, 25)
+        before = Creation.objects.filter(owner=creator).count()
+        jobs_before = len(queued_job_ids())
+        outcomes = race(
+            creator, [{"type": "image", "prompt": f"fox {round_number}-{i}"} for i in range(40)]
+        )
+        statuses = sorted(status for _, status in outcomes)
+        assert statuses == [202] * 25 + [402] * 15, f"round {round_number}: {statuses}"
+        assert balance(creator) == 0
+        assert Creation.objects.filter(owner=creator).count() - before == 25
+        assert len(queued_job_ids()) - jobs_before == 25
+        accepted_per_round.append(statuses.count(202))
+    figure(
+        f"{ROUNDS}/{ROUNDS} rounds of 40 creates against 25 tokens: accepted "
+        f"{accepted_per_round}, refused {[40 - a for a in accepted_per_round]}, "
+        "0 overspent"
+    )
+
+
+def test_40_concurrent_mixed_image_and_video_creates_against_25_tokens_never_overspend(
+    creator, figure
+):
+    summaries = []
+    for round_number in range(ROUNDS):
+        top_up_to(creator, 25)
+        before = set(Creation.objects.filter(owner=creator).values_list("pk", flat=True))
+        bodies = [
+            {"type": "video", "prompt": f"wave {round_number}-{i}"}
+            if i % 4 == 0
+            else {"type": "image", "prompt": f"fox {round_number}-{i}"}
+            for i in range(40)
+        ]
+        outcomes = race(creator, bodies)
+
+        made = Creation.objects.filter(owner=creator).exclude(pk__in=before)
+        spent = sum(made.values_list("cost", flat=True))
+        left = balance(creator)
+        accepted = [kind for kind, status in outcomes if status == 202]
+        refused = [kind for kind, status in outcomes if status == 402]
+        assert len(accepted) + len(refused) == 40, outcomes
+        assert len(accepted) == made.count()
+        assert left == 25 - spent >= 0
+        # The balance only falls, so each refusal was for a cost the final balance can't pay.
+        assert all(left < COSTS[kind] for kind in refused), (left, refused)
+        summaries.append(
+            f"{accepted.count('video')}v+{accepted.count('image')}i accepted, {left} left"
+        )
+    figure(f"{ROUNDS}/{ROUNDS} mixed rounds never overspent: " + "; ".join(summaries))
