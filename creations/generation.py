@@ -70,20 +70,21 @@ def generate_with_retries(creation: Creation) -> GeneratedMedia:
 
 
 def store_media(media: GeneratedMedia) -> tuple[str, str]:
-    """Save the media (and poster) under unguessable keys. On any failure, nothing stays."""
+    """Save the media (and poster) under unguessable keys. On any failure, nothing stays.
+
+    The keys are chosen up front so that an upload which reached the bucket before its
+    answer was lost is deleted too (FileSystemStorage and S3 with file_overwrite=False keep
+    a fresh UUID key as it is).
+    """
+    wanted = [(f"creations/{uuid.uuid4().hex}.{media.extension}", media.content)]
+    if media.poster is not None:
+        wanted.append((f"creations/{uuid.uuid4().hex}.jpg", media.poster))
     saved: list[str] = []
     try:
-        saved.append(
-            default_storage.save(
-                f"creations/{uuid.uuid4().hex}.{media.extension}", ContentFile(media.content)
-            )
-        )
-        if media.poster is not None:
-            saved.append(
-                default_storage.save(f"creations/{uuid.uuid4().hex}.jpg", ContentFile(media.poster))
-            )
+        for name, content in wanted:
+            saved.append(default_storage.save(name, ContentFile(content)))
     except Exception as error:
-        services.delete_stored_files(*saved)
+        services.delete_stored_files(*{*saved, *(name for name, _ in wanted)})
         raise StorageFailed(str(error)) from error
     return saved[0], (saved[1] if len(saved) > 1 else "")
 

@@ -200,7 +200,8 @@ PHOENIX_POLICY_BLOCKLIST = envlist(
 # Job timeouts per type; a creation still pending or processing after its timeout plus
 # the grace period is failed and refunded by the recovery pass.
 PHOENIX_JOB_TIMEOUT = {
-    "image": envint("PHOENIX_IMAGE_JOB_TIMEOUT", 120),
+    # Long enough for a remote image API's timeout times its transient retries.
+    "image": envint("PHOENIX_IMAGE_JOB_TIMEOUT", 300),
     "video": envint("PHOENIX_VIDEO_JOB_TIMEOUT", 600),
 }
 PHOENIX_DEADLINE_GRACE = envint("PHOENIX_DEADLINE_GRACE", 60)
@@ -226,7 +227,7 @@ OPENAI_API_KEY = os.getenv("OPENAI_API_KEY", "")
 OPENAI_BASE_URL = os.getenv("OPENAI_BASE_URL") or None
 PHOENIX_OPENAI_IMAGE_MODEL = os.getenv("PHOENIX_OPENAI_IMAGE_MODEL", "gpt-image-1.5")
 # Whole image request, generation included; keep it under the image job timeout.
-PHOENIX_OPENAI_TIMEOUT = envfloat("PHOENIX_OPENAI_TIMEOUT", 90)
+PHOENIX_OPENAI_TIMEOUT = envfloat("PHOENIX_OPENAI_TIMEOUT", 60)
 
 # Runway text-to-video (https://docs.dev.runwayml.com/api).
 RUNWAY_API_KEY = os.getenv("RUNWAY_API_KEY", "")

@@ -1,5 +1,6 @@
 import pytest
 from django.db import transaction
+from django.conf import settings
 
 from creations import queues, services
 from creations.models import Creation
@@ -41,7 +42,7 @@ def test_the_job_is_in_redis_only_after_commit(monkeypatch):
     job = queues.queue_for_kind("image").fetch_job(f"creation-{creation.id}")
     assert job.func_name == "creations.jobs.generate_creation"
     assert job.args == (str(creation.id),)
-    assert job.timeout == 120
+    assert job.timeout == settings.PHOENIX_JOB_TIMEOUT["image"] == 300
     assert job.ttl is None
     creation.refresh_from_db()
     assert creation.enqueued_at is not None
