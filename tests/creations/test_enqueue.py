@@ -1,6 +1,6 @@
 import pytest
-from django.db import transaction
 from django.conf import settings
+from django.db import transaction
 
 from creations import queues, services
 from creations.models import Creation
