@@ -15,7 +15,9 @@ os.environ.setdefault(
 )
 # Each xdist worker gets its own Redis database so flushing one never touches another.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
-os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{10 + int(_worker)}")
+# PHOENIX_TEST_REDIS_BASE lets two test runs on one machine keep out of each other's way.
+_redis_db = int(os.environ.get("PHOENIX_TEST_REDIS_BASE", "10")) + int(_worker)
+os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{_redis_db}")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="phoenix-test-media-"))
 os.environ.setdefault("PHOENIX_LOCAL_VIDEO_SECONDS", "2")
 os.environ.setdefault("PHOENIX_TRANSIENT_BACKOFF", "0.01")
