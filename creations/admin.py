@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -29,13 +28,6 @@ class RefundedFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(refunded=False)
         return queryset
-
-
-def staff_may_preview(request: HttpRequest, creation: Creation) -> bool:
-    """Mirrors creations.views.creation_media: drafts are served to their owner only."""
-    return creation.is_finished and (
-        creation.status == Creation.Status.PUBLISHED or creation.owner_id == request.user.id
-    )
 
 
 @admin.register(Creation)
@@ -188,7 +180,7 @@ class CreationAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["media_preview"] = {
-                "allowed": staff_may_preview(request, obj),
+                "allowed": obj.media_visible_to(request.user),
                 "is_video": obj.kind == Creation.Kind.VIDEO,
                 "media_url": media_url(obj, "media"),
                 "poster_url": media_url(obj, "poster"),

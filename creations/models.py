@@ -140,6 +140,17 @@ class Creation(models.Model):
             return None
         return (end - self.created_at).total_seconds()
 
+    def media_visible_to(self, user) -> bool:
+        """Published media is public; a draft's only for its owner, and for staff who may
+        view creations (the admin's preview)."""
+        if self.status == self.Status.PUBLISHED:
+            return True
+        if self.status != self.Status.DRAFT:
+            return False
+        return self.owner_id == user.id or (
+            user.is_staff and user.has_perm("creations.view_creation")
+        )
+
     @property
     def duration_label(self) -> str:
         if self.duration_seconds is None:

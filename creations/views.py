@@ -5,8 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -17,6 +16,7 @@ from tokens.models import TokenAccount
 from tokens.services import InsufficientTokens
 
 from . import selectors, services
+from .media import serve_stored_file
 from .models import Creation, InvalidTransition
 from .validation import (
     ALLOWED_FIELDS,
@@ -31,35 +31,24 @@ CAPTION_MAX = 2200
 
 @require_GET
 def creation_media(request: HttpRequest, creation_id, which: str) -> HttpResponse:
-    """A creation's media or poster: published ones for anyone, drafts for their owner only.
-
-    Local files are streamed from here; on S3/R2 the answer is a redirect to a short-lived
-    presigned URL.
-    """
+    """A creation's media or poster: published ones for anyone, drafts for their owner only
+    (and for staff who may view creations, for the admin's preview)."""
     if which not in ("media", "poster"):
         raise Http404("No such media.")
     creation = Creation.objects.filter(pk=creation_id).only("owner_id", "status", which).first()
-    if creation is None:
+    if creation is None or creation.status not in Creation.FINISHED:
         raise Http404("No such media.")
-    if creation.status != Creation.Status.PUBLISHED and creation.owner_id != request.user.id:
-        raise Http404("No such media.")
-    if creation.status not in Creation.FINISHED:
+    published = creation.status == Creation.Status.PUBLISHED
+    if (
+        not published
+        and creation.owner_id != request.user.id
+        and not (request.user.is_staff and request.user.has_perm("creations.view_creation"))
+    ):
         raise Http404("No such media.")
     name = getattr(creation, which).name
     if not name:
         raise Http404("No such media.")
-    if hasattr(default_storage, "path"):
-        try:
-            path = default_storage.path(name)
-        except NotImplementedError:
-            path = None
-        if path is not None:
-            if not default_storage.exists(name):
-                raise Http404("No such media.")
-            response = FileResponse(open(path, "rb"))
-            response["Cache-Control"] = "private, max-age=300"
-            return response
-    return redirect(default_storage.url(name))
+    return serve_stored_file(request, name, public=published)
 
 
 def wants_partial(request: HttpRequest) -> bool:

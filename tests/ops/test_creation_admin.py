@@ -89,15 +89,18 @@ def test_the_detail_page_links_the_owner_and_ledger_and_previews_published_media
     assert f'<img src="{reverse("creation_media", args=[post.pk, "media"])}"' in page
 
 
-def test_the_detail_page_does_not_preview_someone_elses_private_draft(client, refunder, alice):
-    draft = creation_in_state(owner=alice, status="draft")
+def test_the_detail_page_previews_a_private_draft_to_staff_who_may_view_creations(
+    client, refunder, alice
+):
+    draft = creation_in_state(owner=alice, status="draft", media="creations/private.png")
     client.force_login(refunder)
 
     response = client.get(reverse("admin:creations_creation_change", args=[draft.pk]))
 
     assert response.status_code == 200
-    assert "Private draft" in response.content.decode()
-    assert reverse("creation_media", args=[draft.pk, "media"]) not in response.content.decode()
+    assert refunder.has_perm("creations.view_creation")
+    media = reverse("creation_media", args=[draft.pk, "media"])
+    assert f'<img src="{media}"' in response.content.decode()
 
 
 def test_fail_and_refund_fails_a_stuck_creation_and_refunds_it(client, refunder, alice):

@@ -1,0 +1,88 @@
+"""Serving stored media: local files with byte ranges (browsers seek and Safari plays MP4
+only with them), S3/R2 objects through short-lived presigned URLs."""
+
+import os
+import re
+
+from django.core.files.storage import default_storage
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.utils.http import http_date
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _local_path(name: str) -> str | None:
+    try:
+        return default_storage.path(name)
+    except NotImplementedError:
+        return None
+
+
+def serve_stored_file(request: HttpRequest, name: str, *, public: bool) -> HttpResponse:
+    path = _local_path(name)
+    if path is None:
+        response = HttpResponseRedirect(default_storage.url(name))
+        # The Location is a credential that expires in minutes: nobody may cache it.
+        response["Cache-Control"] = "private, no-store"
+        return response
+    try:
+        size = os.path.getsize(path)
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise Http404("No such media.") from None
+
+    start, end = 0, size - 1
+    match = RANGE.match(request.headers.get("Range", ""))
+    partial = bool(match) and any(match.groups())
+    if partial:
+        first, last = match.groups()
+        if first:
+            start, end = int(first), min(int(last), size - 1) if last else size - 1
+        else:
+            start = max(0, size - int(last))
+        if start > end or start >= size:
+            handle.close()
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        handle.seek(start)
+
+    response = StreamingHttpResponse(
+        _limited(handle, end - start + 1), status=206 if partial else 200
+    )
+    response["Content-Type"] = _content_type(name)
+    response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes"
+    response["Last-Modified"] = http_date(os.path.getmtime(path))
+    response["Cache-Control"] = f"{'public' if public else 'private'}, max-age=300"
+    if partial:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response
+
+
+def _content_type(name: str) -> str:
+    return {
+        "png": "image/png",
+        "jpg": "image/jpeg",
+        "jpeg": "image/jpeg",
+        "mp4": "video/mp4",
+        "webp": "image/webp",
+    }.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+
+
+def _limited(handle, length: int, chunk: int = 64 * 1024):
+    try:
+        while length > 0:
+            data = handle.read(min(chunk, length))
+            if not data:
+                break
+            length -= len(data)
+            yield data
+    finally:
+        handle.close()
