@@ -161,3 +161,14 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("figures")
         for nodeid, text in sorted(_figures):
             terminalreporter.write_line(f"{text}  [{nodeid.split('::')[-1]}]")
+
+
+@pytest.fixture
+def figure(request):
+    """Record a test's headline figure: printed, and listed in the run's "figures" summary."""
+
+    def record(text: str) -> None:
+        print(text)
+        request.node.user_properties.append(("figure", text))
+
+    return record

@@ -77,17 +77,6 @@ def invariants(request):
 
 
 @pytest.fixture
-def figure(request) -> Callable[[str], None]:
-    """Record a test's headline figure: printed, and listed in the run's summary."""
-
-    def record(text: str) -> None:
-        print(text)
-        request.node.user_properties.append(("figure", text))
-
-    return record
-
-
-@pytest.fixture
 def creator(transactional_db):
     return creator_signup(username="reliable", password="reliable-password-123")
 

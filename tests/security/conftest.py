@@ -1,0 +1,87 @@
+"""The security suite: built from the URL configuration itself wherever it can be, so a
+new URL is checked without anyone remembering to add it."""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLResolver, get_resolver
+
+from creations.models import Creation
+from tokens.models import LedgerEntry, TokenAccount
+
+# Everything under these prefixes is staff-only and Django's or django-rq's own code.
+STAFF_ONLY_PREFIXES = {
+    "admin/": (
+        "Django admin and the django-rq dashboard under it: staff-only; "
+        "test_staff_pages_send_non_staff_to_the_admin_login checks the gate"
+    ),
+}
+PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # the full pattern, e.g. "creations/<uuid:creation_id>/card"
+    name: str | None
+    parameters: tuple[tuple[str, str], ...]  # (converter, name) pairs
+    is_regex: bool
+
+    def __str__(self) -> str:
+        return self.route
+
+    def fill(self, values: dict[str, object]) -> str:
+        return "/" + PARAMETER.sub(lambda m: str(values[m["name"]]), self.route)
+
+
+def all_routes() -> list[Route]:
+    """Every URL pattern of the project, includes walked recursively."""
+    routes = []
+
+    def walk(patterns, prefix: str, is_regex: bool) -> None:
+        for pattern in patterns:
+            text = prefix + str(pattern.pattern)
+            regex = is_regex or type(pattern.pattern).__name__ == "RegexPattern"
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, text, regex)
+                continue
+            parameters = tuple(
+                (m["converter"] or "str", m["name"]) for m in PARAMETER.finditer(text)
+            )
+            routes.append(Route(text, pattern.name, parameters, regex))
+
+    walk(get_resolver().url_patterns, "", False)
+    return routes
+
+
+def staff_only_reason(route: Route) -> str | None:
+    for prefix, reason in STAFF_ONLY_PREFIXES.items():
+        if route.route.startswith(prefix):
+            return reason
+    return None
+
+
+def project_routes() -> list[Route]:
+    return [route for route in all_routes() if staff_only_reason(route) is None]
+
+
+def database_fingerprint() -> tuple:
+    """Everything a request by the wrong person could change."""
+    return (
+        list(
+            Creation.objects.order_by("pk").values_list(
+                "pk", "status", "caption", "published_at", "media", "poster", "progress"
+            )
+        ),
+        LedgerEntry.objects.count(),
+        list(TokenAccount.objects.order_by("pk").values_list("pk", "balance")),
+    )
+
+
+@pytest.fixture
+def staff(db):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser(
+        username="staffer", password="staffer-password-123"
+    )

@@ -1,0 +1,177 @@
+"""The IDOR matrix: every URL that addresses someone's object, asked for by another creator
+and by an anonymous visitor, with every method, in every state of the object.
+
+The list of URLs comes from the URL configuration itself. A new URL with a parameter is
+covered as soon as it exists: either its parameters have a filler below (and the matrix
+runs), or it is declared public by design with a reason — otherwise its test fails.
+"""
+
+import uuid
+
+import pytest
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.test import Client
+
+from .conftest import Route, database_fingerprint, project_routes, staff_only_reason
+
+# Which object each parameter addresses: the owner's creation, or a fixed set of values.
+FILLERS = {
+    ("uuid", "creation_id"): "creation",
+    ("str", "which"): ("media", "poster"),
+}
+PUBLIC_BY_DESIGN = {
+    "profile": (
+        "a creator's public page; its drafts tab is owner-only, checked by "
+        "test_someone_elses_drafts_tab_shows_no_draft"
+    ),
+    "password_reset_confirm": "guarded by a signed one-time token, not by a login",
+}
+# Media of a published creation is public, as the post that shows it is.
+PUBLIC_ONCE_PUBLISHED = {"creation_media"}
+METHODS = ["get", "head", "post", "put", "patch", "delete", "options"]
+STATES = ["pending", "processing", "draft", "published", "failed"]
+OBJECT_ROUTES = [route for route in project_routes() if route.parameters]
+
+
+def urls_for(route: Route, creation_id) -> list[str]:
+    urls = [{}]
+    for parameter in route.parameters:
+        filler = FILLERS[parameter]
+        values = [creation_id] if filler == "creation" else list(filler)
+        urls = [{**url, parameter[1]: value} for url in urls for value in values]
+    return [route.fill(values) for values in urls]
+
+
+def is_refusal(response) -> bool:
+    """404, 401, or a redirect to the login page — nothing that tells the object exists."""
+    if response.status_code in (401, 404):
+        return True
+    login = resolve_url(settings.LOGIN_URL)
+    return response.status_code == 302 and response["Location"].startswith(login)
+
+
+def unhandled(routes: list[Route]) -> list[str]:
+    problems = []
+    for route in routes:
+        if route.is_regex:
+            problems.append(f"{route}: a regex route; give it path() converters")
+        elif route.name not in PUBLIC_BY_DESIGN:
+            unknown = [p for p in route.parameters if p not in FILLERS]
+            if unknown:
+                problems.append(f"{route}: no filler for {unknown}")
+    return problems
+
+
+def test_every_url_with_a_parameter_is_in_the_matrix_or_declared():
+    problems = unhandled(OBJECT_ROUTES)
+    assert not problems, (
+        "URLs the IDOR matrix cannot check — add a filler (which object, whose?) to "
+        "FILLERS or declare the URL in PUBLIC_BY_DESIGN with a reason:\n" + "\n".join(problems)
+    )
+
+
+def test_a_new_url_with_an_unknown_parameter_would_not_slip_through():
+    newcomer = Route("invoices/<int:invoice_id>", "invoice", (("int", "invoice_id"),), False)
+    assert unhandled([*OBJECT_ROUTES, newcomer]) == [
+        "invoices/<int:invoice_id>: no filler for [('int', 'invoice_id')]"
+    ]
+
+
+@pytest.mark.parametrize("route", OBJECT_ROUTES, ids=str)
+def test_another_creator_and_an_anonymous_visitor_get_nothing(
+    route, alice, bob, make_creation, figure
+):
+    assert staff_only_reason(route) is None
+    if route.name in PUBLIC_BY_DESIGN:
+        pytest.skip(PUBLIC_BY_DESIGN[route.name])
+    owner = Client()
+    owner.force_login(alice)
+    other = Client()
+    other.force_login(bob)
+    visitors = {"another creator": other, "anonymous": Client()}
+
+    # Which methods the view takes: the owner's answer for an id that does not exist.
+    accepted = [
+        method
+        for method in METHODS
+        if getattr(owner, method)(urls_for(route, uuid.uuid4())[0]).status_code != 405
+    ]
+    assert accepted, f"{route} takes no method at all"
+
+    creations = [make_creation(owner=alice, status=state, kind="video") for state in STATES]
+    creations.append(make_creation(owner=alice, status="draft", kind="image"))
+    before = database_fingerprint()
+    asked = 0
+    for creation in creations:
+        if route.name in PUBLIC_ONCE_PUBLISHED and creation.status == "published":
+            continue
+        for url in urls_for(route, creation.id):
+            for who, client in visitors.items():
+                for method in METHODS:
+                    response = getattr(client, method)(url)
+                    asked += 1
+                    if method in accepted:
+                        assert is_refusal(response), (
+                            f"{who} {method.upper()} {url} ({creation.status}) "
+                            f"-> {response.status_code}"
+                        )
+                    else:
+                        assert response.status_code in (405, 404, 401), (who, method, url)
+                    assert database_fingerprint() == before, f"{who} {method.upper()} {url}"
+
+    # The control: the owner does reach these very URLs, so the refusals above mean something.
+    reached = {
+        getattr(owner, method)(url).status_code
+        for creation in creations
+        for url in urls_for(route, creation.id)
+        for method in accepted
+    }
+    assert reached - {404, 405}, f"even the owner never reached {route}: {reached}"
+    figure(
+        f"{route}: {asked} requests by another creator or anonymous "
+        f"({len(accepted)} methods taken, {len(creations)} states): all refused, 0 changes"
+    )
+
+
+def test_someone_elses_drafts_tab_shows_no_draft(alice, bob, make_creation):
+    draft = make_creation(owner=alice, status="draft", prompt="a secret lighthouse draft")
+    published = make_creation(owner=alice, status="published", prompt="a public lighthouse")
+    other = Client()
+    other.force_login(bob)
+    for client in (other, Client()):
+        page = client.get(f"/soho/{alice.username}?tab=drafts").content.decode()
+        assert draft.prompt not in page
+        assert str(draft.id) not in page
+        assert published.prompt in page  # they get the posts tab instead
+    owner = Client()
+    owner.force_login(alice)
+    assert draft.prompt in owner.get(f"/soho/{alice.username}?tab=drafts").content.decode()
+
+
+STAFF_URLS = [
+    "/admin/",
+    "/admin/creations/creation/",
+    "/admin/tokens/tokenaccount/",
+    "/admin/tokens/ledgerentry/",
+    "/admin/auth/user/",
+    "/admin/django_rq/dashboard/",
+    "/admin/django_rq/dashboard/queues/0/",
+    "/admin/django_rq/dashboard/stats.json/",
+]
+
+
+@pytest.mark.parametrize("url", STAFF_URLS)
+def test_staff_pages_send_non_staff_to_the_admin_login(url, alice, staff):
+    creator = Client()
+    creator.force_login(alice)
+    for client in (creator, Client()):
+        response = client.get(url)
+        if response.status_code in (401, 403):  # django-rq's JSON stats answer this way
+            continue
+        assert response.status_code == 302, (url, response.status_code)
+        assert response["Location"].startswith("/admin/login/")
+    # The control: staff do get in.
+    admin = Client()
+    admin.force_login(staff)
+    assert admin.get(url).status_code == 200
