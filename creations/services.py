@@ -148,19 +148,24 @@ def creation_complete(
     """processing → draft, only if nobody failed it meanwhile. False: the caller's files
     are no longer wanted (recovery already failed and refunded this creation)."""
     creation.check_transition(Creation.Status.DRAFT)
-    now = timezone.now()
+    changes = {
+        "status": Creation.Status.DRAFT,
+        "media": media,
+        "poster": poster,
+        "width": width,
+        "height": height,
+        "duration_seconds": duration_seconds,
+        "progress": 100,
+        "draft_at": timezone.now(),
+    }
     updated = Creation.objects.filter(pk=creation.pk, status=Creation.Status.PROCESSING).update(
-        status=Creation.Status.DRAFT,
-        media=media,
-        poster=poster,
-        width=width,
-        height=height,
-        duration_seconds=duration_seconds,
-        progress=100,
-        draft_at=now,
+        **changes
     )
     if updated:
-        creation.refresh_from_db()
+        # The row is now exactly what this update wrote: no need to read it back (a
+        # refresh_from_db cost ~17% of a job with an instant provider, see make bench).
+        for name, value in changes.items():
+            setattr(creation, name, value)
     return bool(updated)
 
 
