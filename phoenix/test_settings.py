@@ -13,15 +13,27 @@ os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault(
     "PHOENIX_STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
-# Each xdist worker gets its own Redis database so flushing one never touches another.
-_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
-# PHOENIX_TEST_REDIS_BASE lets two test runs on one machine keep out of each other's way.
-_redis_db = int(os.environ.get("PHOENIX_TEST_REDIS_BASE", "10")) + int(_worker)
-os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{_redis_db}")
-os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="phoenix-test-media-"))
 os.environ.setdefault("PHOENIX_LOCAL_VIDEO_SECONDS", "2")
 os.environ.setdefault("PHOENIX_TRANSIENT_BACKOFF", "0.01")
 
-from .settings import *  # noqa: E402,F403
+# Each xdist worker gets its own Redis database and media folder, so one never flushes or
+# counts the other's. They are given to settings.py for its import only: pytest's main
+# process loads these settings too, before it starts the workers, and whatever it left in
+# os.environ would be inherited by both of them. (A worker subprocess started by a test
+# gets REDIS_URL and MEDIA_ROOT explicitly and keeps them.)
+_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0")
+# PHOENIX_TEST_REDIS_BASE lets two test runs on one machine keep out of each other's way.
+_redis_db = int(os.environ.get("PHOENIX_TEST_REDIS_BASE", "10")) + _worker
+_per_worker = {
+    "REDIS_URL": f"redis://127.0.0.1:6379/{_redis_db}",
+    "MEDIA_ROOT": tempfile.mkdtemp(prefix=f"phoenix-test-media-{_worker}-"),
+}
+_per_worker = {name: value for name, value in _per_worker.items() if name not in os.environ}
+os.environ.update(_per_worker)
+try:
+    from .settings import *  # noqa: E402,F403
+finally:
+    for _name in _per_worker:
+        del os.environ[_name]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
