@@ -4,7 +4,8 @@ Phoenix's own work on top. Only mounted by bench.settings."""
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
 from django.views.decorators.http import require_POST
 from redis import Redis
 from rq import Queue
@@ -25,6 +26,27 @@ def bench_queue() -> Queue:
 
 def bare(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"ok", content_type="text/plain")
+
+
+def poll(request: HttpRequest, creation_id) -> HttpResponse:
+    """What any card poll must do: know the user (session and user rows), read one row by
+    primary key, answer a small fragment. Not a goal's floor, but the honest reference for
+    the poll: the bare view does no database work at all."""
+    if not request.user.is_authenticated:
+        raise Http404
+    row = (
+        Creation.objects.filter(pk=creation_id, owner_id=request.user.pk)
+        .values("id", "status", "progress", "prompt")
+        .first()
+    )
+    if row is None:
+        raise Http404
+    return HttpResponse(
+        f'<article id="creation-{row["id"]}" class="card card--{row["status"]}" '
+        f'hx-get="/bench/poll/{row["id"]}" hx-trigger="every 2s" hx-swap="outerHTML">'
+        f'<p class="card__prompt">{escape(row["prompt"][:140])}</p>'
+        f'<progress max="100" value="{row["progress"]}"></progress></article>'
+    )
 
 
 @require_POST
