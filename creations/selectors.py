@@ -122,27 +122,26 @@ def with_card_details(queryset: QuerySet) -> QuerySet:
     )
 
 
+def _recent_runs(now: datetime) -> QuerySet:
+    """Finished creations of the last hour, whose runs make the "typical generation time"."""
+    return Creation.objects.filter(
+        status__in=Creation.FINISHED,
+        created_at__gte=now - ETA_WINDOW,
+        processing_at__isnull=False,
+        draft_at__isnull=False,
+    ).order_by()
+
+
+def _average_run() -> Avg:
+    return Avg(ExpressionWrapper(F("draft_at") - F("processing_at"), output_field=DurationField()))
+
+
 def typical_generation_seconds(*, kinds: set[str], now: datetime | None = None) -> dict[str, float]:
     """Average processing time per type over the last hour; a type with none is absent."""
     if not kinds:
         return {}
     now = now or timezone.now()
-    rows = (
-        Creation.objects.filter(
-            status__in=Creation.FINISHED,
-            kind__in=kinds,
-            created_at__gte=now - ETA_WINDOW,
-            processing_at__isnull=False,
-            draft_at__isnull=False,
-        )
-        .order_by()
-        .values("kind")
-        .annotate(
-            average=Avg(
-                ExpressionWrapper(F("draft_at") - F("processing_at"), output_field=DurationField())
-            )
-        )
-    )
+    rows = _recent_runs(now).filter(kind__in=kinds).values("kind").annotate(average=_average_run())
     return {row["kind"]: row["average"].total_seconds() for row in rows if row["average"]}
 
 
@@ -185,12 +184,35 @@ def feed_page(*, cursor: str | None = None) -> Page:
 
 
 def card_for_owner(*, owner: AbstractBaseUser, creation_id: UUID) -> Creation:
-    """One creation with everything its card shows, or 404 — for someone else's too."""
+    """One creation with everything its card shows, or 404 — for someone else's too.
+
+    One query, the typical run for a pending card's ETA included: a pending card is
+    polled every two seconds by every waiting creator.
+    """
     if not owner.is_authenticated:
         raise Http404("No such creation.")
-    creation = with_card_details(Creation.objects.filter(pk=creation_id, owner=owner)).first()
+    typical_run = (
+        _recent_runs(timezone.now())
+        .filter(kind=OuterRef("kind"))
+        .values("kind")
+        .annotate(average=_average_run())
+        .values("average")
+    )
+    creation = (
+        with_card_details(Creation.objects.filter(pk=creation_id, owner=owner))
+        .annotate(
+            typical_run=Case(
+                When(status=Creation.Status.PENDING, then=Subquery(typical_run)),
+                default=None,
+                output_field=DurationField(),
+            )
+        )
+        .first()
+    )
     if creation is None:
         raise Http404("No such creation.")
     _with_media_urls([creation])
-    with_queue_estimates([creation])
+    seconds = creation.typical_run.total_seconds() if creation.typical_run else None
+    place = creation.place_in_line
+    creation.eta_seconds = round(place * seconds) if seconds and place else None
     return creation
