@@ -34,7 +34,7 @@ SECONDS = int(os.getenv("BENCH_SECONDS", "5"))
 WARMUP_SECONDS = int(os.getenv("BENCH_WARMUP_SECONDS", "1"))
 # Each figure and its floor are measured in alternating rounds and the best round counts:
 # other work on a shared machine only ever slows a round down.
-ROUNDS = int(os.getenv("BENCH_ROUNDS", "2"))
+ROUNDS = int(os.getenv("BENCH_ROUNDS", "3"))
 CONNECTIONS = 16
 # For working on one part: BENCH_ONLY=worker,e2e (a full run is what counts).
 PARTS = set(os.getenv("BENCH_ONLY", "http,drafts,worker,e2e").split(","))
