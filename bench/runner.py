@@ -830,6 +830,7 @@ def main() -> None:
     if PROFILE:
         poll_template = results.get("poll", {}).get("path", "/api/creations/{id}")
         profile_views(creators, owners, poll_template, out)
+    redis_connection().flushdb()  # leave no jobs behind in the benchmark's Redis database
     results["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
     rows = build_report(results)
     results["table"] = [
