@@ -203,9 +203,11 @@ class CreationAdmin(admin.ModelAdmin):
             if creation.is_in_flight:
                 # The one idempotent refund path: two staff members (or staff and the
                 # recovery pass) racing here still refund once.
-                services.creation_fail(creation=creation, code="staff_refund")
-                self.log_change(request, creation, "Failed and refunded by staff")
-                failed += 1
+                if services.creation_fail(creation=creation, code="staff_refund"):
+                    self.log_change(request, creation, "Failed and refunded by staff")
+                    failed += 1
+                else:
+                    made_sure += 1
             elif creation.status == Creation.Status.FAILED:
                 services.creation_refund_failed(creation=creation)
                 made_sure += 1
@@ -229,9 +231,11 @@ class CreationAdmin(admin.ModelAdmin):
             if services.creation_is_refunded(creation):
                 already += 1
                 continue
-            services.creation_refund_failed(creation=creation)
-            self.log_change(request, creation, "Refunded by staff")
-            refunded += 1
+            if services.creation_refund_failed(creation=creation):
+                self.log_change(request, creation, "Refunded by staff")
+                refunded += 1
+            else:
+                already += 1
         if refunded:
             self.message_user(request, f"Refunded {refunded} failed creation(s).")
         if already:

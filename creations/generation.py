@@ -15,6 +15,7 @@ from .models import Creation
 from .providers import (
     GeneratedMedia,
     PolicyViolationError,
+    ProviderError,
     SafetyFilterError,
     TransientProviderError,
     image_provider,
@@ -47,13 +48,20 @@ def _generate(creation: Creation) -> GeneratedMedia:
     )
 
 
+def checked(media) -> GeneratedMedia:
+    """A provider's answer must be media before anything is stored."""
+    if not isinstance(media, GeneratedMedia) or not media.content:
+        raise ProviderError(f"provider returned no media ({type(media).__name__})")
+    return media
+
+
 def generate_with_retries(creation: Creation) -> GeneratedMedia:
     """Transient provider errors are tried again with exponential back-off, a bounded
     number of times; every other error goes straight up."""
     retries = settings.PHOENIX_TRANSIENT_RETRIES
     for attempt in range(retries + 1):
         try:
-            return _generate(creation)
+            return checked(_generate(creation))
         except TransientProviderError:
             if attempt == retries:
                 raise

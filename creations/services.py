@@ -83,8 +83,8 @@ def creation_submit(*, user: AbstractBaseUser, request: CreationRequest) -> tupl
     return creation, True
 
 
-def _send_job(creation: Creation) -> None:
-    """Put the creation's job in Redis under its unique id (a live one is left alone)."""
+def _send_job(creation: Creation) -> bool:
+    """Put the creation's job in Redis under its unique id. False if a live one was there."""
     try:
         queues.queue_for_kind(creation.kind).enqueue(
             "creations.jobs.generate_creation",
@@ -97,10 +97,11 @@ def _send_job(creation: Creation) -> None:
             unique=True,
         )
     except DuplicateJobError:
-        pass  # A live job already exists: one creation never has two.
+        return False  # A live job already exists: one creation never has two.
     now = timezone.now()
     Creation.objects.filter(pk=creation.pk).update(enqueued_at=now)
     creation.enqueued_at = now
+    return True
 
 
 def creation_enqueue(creation: Creation) -> bool:
@@ -173,7 +174,9 @@ def creation_fail(*, creation: Creation, code: str, message: str | None = None) 
     """Fail an in-flight creation and refund it exactly once.
 
     Used by jobs, recovery and staff alike. A creation that is already failed is only
-    made sure to be refunded; a finished one is left alone (returns False).
+    made sure to be refunded; a finished one is left alone. Returns True when this call
+    changed something (failed it, or wrote its missing refund), False when there was
+    nothing left to do — so racing callers can tell which of them did the work.
     """
     message = message or FAILURE_MESSAGES.get(code, FAILURE_MESSAGES["generation_failed"])
     with transaction.atomic():
@@ -182,7 +185,8 @@ def creation_fail(*, creation: Creation, code: str, message: str | None = None) 
         locked = Creation.objects.select_for_update().filter(pk=creation.pk).first()
         if locked is None:
             return False
-        if locked.status in Creation.IN_FLIGHT:
+        failed_now = locked.status in Creation.IN_FLIGHT
+        if failed_now:
             locked.status = Creation.Status.FAILED
             locked.error_code = code
             locked.error_message = message[:500]
@@ -190,9 +194,9 @@ def creation_fail(*, creation: Creation, code: str, message: str | None = None) 
             locked.save(update_fields=["status", "error_code", "error_message", "failed_at"])
         elif locked.status != Creation.Status.FAILED:
             return False
-        tokens.creation_refund_locked(account, creation=locked, reason=locked.error_code)
+        refund = tokens.creation_refund_locked(account, creation=locked, reason=locked.error_code)
     creation.refresh_from_db()
-    return True
+    return failed_now or refund is not None
 
 
 def creation_refund_failed(*, creation: Creation) -> bool:
@@ -269,9 +273,7 @@ def creations_recover(*, now=None) -> dict[str, int]:
                     continue
                 # A finished or failed job of a still-pending creation: replace it.
                 job.delete()
-            _send_job(creation)
+            counts["reenqueued"] += _send_job(creation)
         except RedisError:
             log.warning("Redis unavailable; recovery will retry creation %s", creation.id)
-            continue
-        counts["reenqueued"] += 1
     return counts

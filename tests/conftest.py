@@ -1,6 +1,9 @@
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import django_rq
@@ -172,3 +175,39 @@ def figure(request):
         request.node.user_properties.append(("figure", text))
 
     return record
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """SIGKILL the worker and its work horse. RQ puts the horse in a process group of its
+    own (os.setpgrp), so killing the worker's group alone leaves the horse running."""
+    if worker.poll() is None:
+        horses = work_horse_pids(worker.pid)
+        os.killpg(worker.pid, signal.SIGKILL)
+        for pid in horses:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    worker.wait(timeout=10)
+    if worker.stderr:
+        worker.stderr.close()
+
+
+def work_horse_pids(worker_pid: int) -> list[int]:
+    """The worker's forked children (RQ's work horse while a job runs), from /proc."""
+    children = []
+    for task in Path(f"/proc/{worker_pid}/task").glob("*"):
+        try:
+            children += [int(pid) for pid in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return children
+
+
+def wait_for(predicate: Callable[[], bool], *, timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not reached within {timeout:g}s: {what}")

@@ -1,8 +1,5 @@
 """The generation job through real RQ workers, real PostgreSQL and Redis, real ffmpeg."""
 
-import os
-import signal
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +13,7 @@ from creations import services
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
-from tests.conftest import run_worker_burst, start_worker
+from tests.conftest import run_worker_burst, start_worker, stop_worker, wait_for
 from tests.creations import fakes
 from tokens.services import ledger_discrepancies
 
@@ -217,21 +214,11 @@ def test_a_second_delivery_of_a_job_does_nothing(alice, settings):
     assert creation.attempts == 1
 
 
-def wait_for(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 def test_a_worker_killed_mid_job_ends_failed_with_one_refund_after_recovery(alice):
     creation = submit(alice, kind="video", prompt="waves")
     worker = start_worker("--burst", PHOENIX_LOCAL_PROVIDER_DELAY="30")
-    wait_for(lambda: Creation.objects.get(pk=creation.pk).status == "processing")
-    os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse
-    worker.wait(timeout=10)
+    wait_for(lambda: Creation.objects.get(pk=creation.pk).status == "processing", what="processing")
+    stop_worker(worker)  # SIGKILL to the worker and its work horse
 
     assert services.creations_recover() == {"reenqueued": 0, "failed": 0}  # not yet overdue
     later = timezone.now() + timedelta(

@@ -5,8 +5,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,7 +18,13 @@ from creations import queues, services
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
-from tests.conftest import QUEUE_NAMES, start_worker
+from tests.conftest import (  # noqa: F401 (re-exported for the suite)
+    QUEUE_NAMES,
+    start_worker,
+    stop_worker,
+    wait_for,
+    work_horse_pids,
+)
 from tokens.models import LedgerEntry, TokenAccount
 from tokens.services import ledger_discrepancies
 
@@ -102,15 +106,6 @@ def status_of(creation: Creation) -> str:
     return Creation.objects.values_list("status", flat=True).get(pk=creation.pk)
 
 
-def wait_for(predicate: Callable[[], bool], *, timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not reached within {timeout:g}s: {what}")
-
-
 def past_deadline(creation: Creation):
     """A moment just past the creation's deadline, for a recovery pass."""
     creation.refresh_from_db()
@@ -120,33 +115,6 @@ def past_deadline(creation: Creation):
 def scripted_worker(*args: str, **env: str) -> subprocess.Popen:
     """A real `manage.py rqworker` (forking) with the scripted provider."""
     return start_worker(*args, PHOENIX_IMAGE_PROVIDER=SCRIPTED, **env)
-
-
-def stop_worker(worker: subprocess.Popen) -> None:
-    """SIGKILL the worker and its work horse. RQ puts the horse in a process group of its
-    own (os.setpgrp), so killing the worker's group alone leaves the horse running."""
-    if worker.poll() is None:
-        horses = work_horse_pids(worker.pid)
-        os.killpg(worker.pid, signal.SIGKILL)
-        for pid in horses:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    worker.wait(timeout=10)
-    if worker.stderr:
-        worker.stderr.close()
-
-
-def work_horse_pids(worker_pid: int) -> list[int]:
-    """The worker's forked children (RQ's work horse while a job runs), from /proc."""
-    children = []
-    for task in Path(f"/proc/{worker_pid}/task").glob("*"):
-        try:
-            children += [int(pid) for pid in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return children
 
 
 def free_port() -> int:

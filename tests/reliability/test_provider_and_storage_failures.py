@@ -33,8 +33,8 @@ def scripted(settings, private_media):
         ("transient", "failed", "provider_unavailable", 4),
         ("transient once", "draft", "", 2),
         ("sleep 1", "draft", "", 1),
-        ("malformed none", "failed", None, 1),
-        ("malformed object", "failed", None, 1),
+        ("malformed none", "failed", "generation_failed", 1),
+        ("malformed object", "failed", "generation_failed", 1),
     ],
     ids=["error", "timeouts-every-time", "timeout-then-answer", "slow", "no-content", "not-media"],
 )
