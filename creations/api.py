@@ -6,7 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from tokens.models import TokenAccount
+from tokens.selectors import balance_of
 from tokens.services import InsufficientTokens
 
 from . import services
@@ -56,7 +56,7 @@ def generate_creation(request: HttpRequest) -> JsonResponse:
         )
     if creation.status == Creation.Status.FAILED and creation.error_code == "queue_unavailable":
         return error(503, "queue_unavailable", creation.error_message, creation_id=str(creation.id))
-    balance = TokenAccount.objects.filter(user=request.user).values_list("balance", flat=True)[0]
+    balance = balance_of(request.user)
     drafts_url = reverse("profile", args=[request.user.get_username()]) + "?tab=drafts"
     return JsonResponse(
         {

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from tokens.models import TokenAccount
+from tokens.selectors import balance_of
 from tokens.services import InsufficientTokens
 
 from . import selectors, services
@@ -121,10 +121,7 @@ def create_page(request: HttpRequest) -> HttpResponse:
         if response is not None:
             return response
         values = create_form_values(request.POST)
-    balance = (
-        TokenAccount.objects.filter(user=request.user).values_list("balance", flat=True).first()
-        or 0
-    )
+    balance = balance_of(request.user)
     context = {
         "values": values,
         "error": error,
@@ -177,11 +174,7 @@ def creation_card(request: HttpRequest, creation_id) -> HttpResponse:
                 kind=creation.get_kind_display().lower(), message=creation.error_message
             )
         if creation.status == Creation.Status.FAILED:
-            context["nav_balance"] = (
-                TokenAccount.objects.filter(user=request.user)
-                .values_list("balance", flat=True)
-                .first()
-            )
+            context["nav_balance"] = balance_of(request.user)
     return render_card(request, creation, **context)
 
 

@@ -1,7 +1,9 @@
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +12,7 @@ import django_rq
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from rq import SimpleWorker
 
 from creations import queues
@@ -211,3 +214,30 @@ def wait_for(predicate: Callable[[], bool], *, timeout: float = 30.0, what: str 
             return
         time.sleep(0.05)
     raise AssertionError(f"not reached within {timeout:g}s: {what}")
+
+
+def race_creates(user, bodies: list[dict]) -> list[tuple[str, int]]:
+    """POST every body at once, each from its own thread and database connection."""
+    barrier = threading.Barrier(len(bodies))
+    outcomes: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def create(body: dict) -> None:
+        client = Client()
+        client.force_login(user)
+        try:
+            barrier.wait()
+            response = client.post(
+                "/api/generate/creation", json.dumps(body), content_type="application/json"
+            )
+            with lock:
+                outcomes.append((body["type"], response.status_code))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

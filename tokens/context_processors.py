@@ -1,5 +1,7 @@
 from django.http import HttpRequest
 
+from .selectors import balance_of
+
 
 def token_balance(request: HttpRequest) -> dict:
     """The signed-in user's balance for the navigation bar (one small query, lazily)."""
@@ -7,9 +9,4 @@ def token_balance(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {}
 
-    def balance() -> int:
-        from .models import TokenAccount
-
-        return TokenAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
-
-    return {"token_balance": balance}
+    return {"token_balance": lambda: balance_of(user)}

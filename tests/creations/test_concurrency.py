@@ -1,43 +1,11 @@
 """Many parallel creates against a balance that covers only some of them."""
 
-import json
-import threading
-
 import pytest
-from django.db import connection
-from django.test import Client
 
 from creations.models import Creation
 from profiles.services import creator_signup
-from tests.conftest import queued_job_ids
+from tests.conftest import queued_job_ids, race_creates
 from tokens.services import account_adjust, ledger_discrepancies
-
-
-def race(user, bodies: list[dict]) -> list[tuple[str, int]]:
-    """POST every body at once, each from its own thread and database connection."""
-    barrier = threading.Barrier(len(bodies))
-    outcomes: list[tuple[str, int]] = []
-    lock = threading.Lock()
-
-    def create(body: dict) -> None:
-        client = Client()
-        client.force_login(user)
-        try:
-            barrier.wait()
-            response = client.post(
-                "/api/generate/creation", json.dumps(body), content_type="application/json"
-            )
-            with lock:
-                outcomes.append((body["type"], response.status_code))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=create, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 @pytest.fixture
@@ -49,7 +17,7 @@ def creator(transactional_db):
 
 @pytest.mark.django_db(transaction=True)
 def test_40_parallel_image_creates_against_25_tokens_accept_exactly_25(creator):
-    outcomes = race(creator, [{"type": "image", "prompt": f"fox {i}"} for i in range(40)])
+    outcomes = race_creates(creator, [{"type": "image", "prompt": f"fox {i}"} for i in range(40)])
 
     assert sorted(status for _, status in outcomes) == [202] * 25 + [402] * 15
     creator.token_account.refresh_from_db()
@@ -64,7 +32,7 @@ def test_mixed_video_and_image_creates_never_overspend(creator):
     bodies = [{"type": "video", "prompt": f"wave {i}"} for i in range(4)] + [
         {"type": "image", "prompt": f"fox {i}"} for i in range(12)
     ]
-    outcomes = race(creator, bodies)
+    outcomes = race_creates(creator, bodies)
 
     creator.token_account.refresh_from_db()
     balance = creator.token_account.balance

@@ -1,14 +1,10 @@
 """Many creates at once against a balance that covers only some: never overspent."""
 
-import json
-import threading
-
 import pytest
-from django.db import connection
-from django.test import Client
 
 from creations.models import Creation
 from tests.conftest import queued_job_ids
+from tests.conftest import race_creates as race
 from tokens.services import account_adjust
 
 from .conftest import balance
@@ -17,33 +13,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ROUNDS = 3
 COSTS = {"image": 1, "video": 10}
-
-
-def race(user, bodies: list[dict]) -> list[tuple[str, int]]:
-    """POST every body at once, each from its own thread and database connection."""
-    barrier = threading.Barrier(len(bodies))
-    outcomes: list[tuple[str, int]] = []
-    lock = threading.Lock()
-
-    def create(body: dict) -> None:
-        client = Client()
-        client.force_login(user)
-        try:
-            barrier.wait()
-            response = client.post(
-                "/api/generate/creation", json.dumps(body), content_type="application/json"
-            )
-            with lock:
-                outcomes.append((body["type"], response.status_code))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=create, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def top_up_to(user, amount: int) -> None:
