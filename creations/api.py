@@ -41,21 +41,42 @@ def read_body(request: HttpRequest) -> dict:
     return {key: request.POST.get(key) for key in request.POST if key != "csrfmiddlewaretoken"}
 
 
+class Refusal(Exception):
+    """Why a create request was turned down: an HTTP status and the JSON error body."""
+
+    def __init__(self, status: int, code: str, message: str, **extra):
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": code, "message": message, **extra}
+
+
+def start_creation(user, data: dict) -> Creation:
+    """Parse, debit and enqueue — the one path for the API and the create form. Raises
+    Refusal (400, 402, 503) with nothing debited, or with the debit already refunded."""
+    try:
+        creation, _ = services.creation_submit(user=user, request=parse_creation_request(data))
+    except RequestProblem as problem:
+        raise Refusal(400, problem.code, problem.message, field=problem.field) from None
+    except InsufficientTokens as shortfall:
+        raise Refusal(
+            402, shortfall.code, str(shortfall), balance=shortfall.balance, cost=shortfall.needed
+        ) from None
+    if creation.status == Creation.Status.FAILED and creation.error_code == "queue_unavailable":
+        raise Refusal(
+            503, "queue_unavailable", creation.error_message, creation_id=str(creation.id)
+        )
+    return creation
+
+
 @require_POST
 @api_login_required
 def generate_creation(request: HttpRequest) -> JsonResponse:
     try:
-        creation_request = parse_creation_request(read_body(request))
+        creation = start_creation(request.user, read_body(request))
     except RequestProblem as problem:
         return error(400, problem.code, problem.message, field=problem.field)
-    try:
-        creation, _ = services.creation_submit(user=request.user, request=creation_request)
-    except InsufficientTokens as shortfall:
-        return error(
-            402, shortfall.code, str(shortfall), balance=shortfall.balance, cost=shortfall.needed
-        )
-    if creation.status == Creation.Status.FAILED and creation.error_code == "queue_unavailable":
-        return error(503, "queue_unavailable", creation.error_message, creation_id=str(creation.id))
+    except Refusal as refusal:
+        return JsonResponse(refusal.body, status=refusal.status)
     balance = balance_of(request.user)
     drafts_url = reverse("profile", args=[request.user.get_username()]) + "?tab=drafts"
     return JsonResponse(

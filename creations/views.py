@@ -13,17 +13,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from tokens.selectors import balance_of
-from tokens.services import InsufficientTokens
 
 from . import selectors, services
+from .api import Refusal, start_creation
 from .media import serve_stored_file
 from .models import Creation, InvalidTransition
 from .validation import (
     ALLOWED_FIELDS,
     PROMPT_MAX,
     TYPE_FIELDS,
-    RequestProblem,
-    parse_creation_request,
 )
 
 CAPTION_MAX = 2200
@@ -99,14 +97,9 @@ def submit_from_form(request: HttpRequest) -> tuple[HttpResponse | None, str, in
         if other_kind != kind:
             data.pop(field_name, None)
     try:
-        creation_request = parse_creation_request(data)
-        creation, _ = services.creation_submit(user=request.user, request=creation_request)
-    except RequestProblem as problem:
-        return None, problem.message, 400
-    except InsufficientTokens as shortfall:
-        return None, str(shortfall), 402
-    if creation.status == Creation.Status.FAILED and creation.error_code == "queue_unavailable":
-        return None, creation.error_message, 503
+        start_creation(request.user, data)
+    except Refusal as refusal:
+        return None, refusal.body["message"], refusal.status
     return redirect(drafts_url_for(request.user)), "", 0
 
 
