@@ -45,6 +45,8 @@ USERS = 256
 WORKER_JOBS = int(os.getenv("BENCH_WORKER_JOBS", "300"))
 E2E_RUNS = int(os.getenv("BENCH_E2E_RUNS", "20"))
 INSTANT_PROVIDER = "bench.providers:InstantProvider"
+# The worker class scripts/run-all.sh runs.
+PRODUCTION_WORKER = "creations.worker.PreloadingWorker"
 CREATE_BODY = json.dumps({"type": "image", "prompt": "a lighthouse at dusk", "aspect_ratio": "1:1"})
 # gunicorn setups compared; the best at the create endpoint serves the rest of the run.
 SERVER_SETUPS = {
@@ -493,6 +495,8 @@ def run_worker_burst(queue: str, worker_class: str, **env: str) -> None:
             "--burst",
             "--worker-class",
             worker_class,
+            "--verbosity",
+            "0",
         ],
         cwd=ROOT,
         env={**os.environ, **env},
@@ -543,7 +547,7 @@ def measure_worker(creators: list[dict]) -> dict:
     results = {}
     for label, worker_class in (
         ("forking Worker", "rq.worker.Worker"),
-        ("forking, modules preloaded (proposal)", "bench.workers.PreloadingWorker"),
+        ("PreloadingWorker, as run", PRODUCTION_WORKER),
         ("SimpleWorker", "rq.worker.SimpleWorker"),
     ):
         noop_rounds, real_rounds = [], []
@@ -574,7 +578,7 @@ def measure_end_to_end(base: str, person: dict) -> dict:
 
     queues_env = {"PHOENIX_IMAGE_PROVIDER": "local", "PHOENIX_VIDEO_PROVIDER": "local"}
     worker = subprocess.Popen(
-        [PYTHON, "manage.py", "rqworker", "images", "videos"],
+        [PYTHON, "manage.py", "rqworker", "images", "videos", "--worker-class", PRODUCTION_WORKER],
         cwd=ROOT,
         env={**os.environ, **queues_env},
         stdout=subprocess.DEVNULL,

@@ -8,7 +8,8 @@ stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; 
 # Ctrl-C already reaches every process of the terminal's group: just wait for them to end.
 trap 'trap - INT; wait 2>/dev/null; exit 0' INT
 trap stop TERM EXIT
-$PY manage.py rqworker images videos default --with-scheduler & pids+=($!)
+$PY manage.py rqworker images videos default --with-scheduler \
+  --worker-class creations.worker.PreloadingWorker & pids+=($!)
 $PY manage.py rqcron phoenix.cron & pids+=($!)
 $PY manage.py runserver 127.0.0.1:8000 & pids+=($!)
 wait -n

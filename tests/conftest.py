@@ -78,9 +78,13 @@ def worker_environment(**extra: str) -> dict[str, str]:
     return env
 
 
+WORKER_CLASS = ("--worker-class", "creations.worker.PreloadingWorker")
+
+
 def start_worker(*args: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", *QUEUE_NAMES, *args],
+        # The worker class production runs (scripts/run-all.sh).
+        [sys.executable, "manage.py", "rqworker", *QUEUE_NAMES, *WORKER_CLASS, *args],
         cwd=ROOT,
         env=worker_environment(**env),
         stdout=subprocess.DEVNULL,
