@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db.models import (
     Avg,
     Case,
@@ -183,36 +184,59 @@ def feed_page(*, cursor: str | None = None) -> Page:
     return _page(queryset, order_field="published_at", cursor=cursor, size=FEED_PAGE_SIZE)
 
 
+# The card of one creation, in one statement: a pending card is polled every two seconds by
+# every waiting creator, and building and compiling this as an annotated queryset cost
+# more than the rest of the poll (about 3 ms of ORM work against 0.5 ms for the same SQL
+# written out). The same place-in-line rule as with_card_details, kept side by side.
+_CARD_SQL = f"""
+SELECT card.*,
+  EXISTS (
+    SELECT 1 FROM {LedgerEntry._meta.db_table} AS entry
+    WHERE entry.creation_id = card.id AND entry.kind = %(refund)s
+  ) AS refunded,
+  CASE WHEN card.status = %(pending)s THEN 1 + (
+    SELECT count(*) FROM {Creation._meta.db_table} AS ahead
+    WHERE ahead.status = %(pending)s AND ahead.kind = card.kind
+      AND ahead.created_at < card.created_at
+  ) END AS place_in_line
+FROM {Creation._meta.db_table} AS card
+WHERE card.id = %(creation_id)s AND card.owner_id = %(owner_id)s
+"""
+# The typical run behind a pending card's ETA changes slowly: it is read at most this often
+# per process and type, instead of on every poll.
+TYPICAL_RUN_CACHE_SECONDS = 30
+
+
+def typical_run_seconds(kind: str) -> float | None:
+    """typical_generation_seconds for one type, through the cache."""
+    key = f"creations:typical-run:{kind}"
+    seconds = cache.get(key)
+    if seconds is None:
+        # 0.0 stands for "no recent runs", so that it is cached too.
+        seconds = typical_generation_seconds(kinds={kind}).get(kind, 0.0)
+        cache.set(key, seconds, TYPICAL_RUN_CACHE_SECONDS)
+    return seconds or None
+
+
 def card_for_owner(*, owner: AbstractBaseUser, creation_id: UUID) -> Creation:
     """One creation with everything its card shows, or 404 — for someone else's too.
 
-    One query, the typical run for a pending card's ETA included: a pending card is
-    polled every two seconds by every waiting creator.
+    One query for the row, whether it was refunded and its place in line; the typical run
+    for a pending card's ETA comes from the cache.
     """
     if not owner.is_authenticated:
         raise Http404("No such creation.")
-    typical_run = (
-        _recent_runs(timezone.now())
-        .filter(kind=OuterRef("kind"))
-        .values("kind")
-        .annotate(average=_average_run())
-        .values("average")
-    )
-    creation = (
-        with_card_details(Creation.objects.filter(pk=creation_id, owner=owner))
-        .annotate(
-            typical_run=Case(
-                When(status=Creation.Status.PENDING, then=Subquery(typical_run)),
-                default=None,
-                output_field=DurationField(),
-            )
-        )
-        .first()
-    )
+    params = {
+        "refund": LedgerEntry.Kind.REFUND,
+        "pending": Creation.Status.PENDING,
+        "creation_id": creation_id,
+        "owner_id": owner.pk,
+    }
+    creation = next(iter(Creation.objects.raw(_CARD_SQL, params)), None)
     if creation is None:
         raise Http404("No such creation.")
     _with_media_urls([creation])
-    seconds = creation.typical_run.total_seconds() if creation.typical_run else None
     place = creation.place_in_line
-    creation.eta_seconds = round(place * seconds) if seconds and place else None
+    seconds = typical_run_seconds(creation.kind) if place else None
+    creation.eta_seconds = round(place * seconds) if seconds else None
     return creation

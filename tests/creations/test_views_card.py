@@ -5,12 +5,21 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 
 from creations.models import Creation
 from creations.services import creation_fail
 from tokens.models import TokenAccount
 
 HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_typical_run():
+    """The typical run behind an ETA is cached per process: each test starts without it."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def card(client, creation, **params):
