@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -119,14 +118,26 @@ def creation_enqueue(creation: Creation) -> bool:
 
 
 def creation_claim(*, creation_id) -> Creation | None:
-    """pending → processing, atomically. None if another delivery (or recovery) got it first."""
-    now = timezone.now()
-    claimed = Creation.objects.filter(pk=creation_id, status=Creation.Status.PENDING).update(
-        status=Creation.Status.PROCESSING, processing_at=now, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        return None
-    return Creation.objects.get(pk=creation_id)
+    """pending → processing, atomically. None if another delivery (or recovery) got it first.
+
+    Claimed and read back in one transaction: a connection lost in between rolls the claim
+    back, so the creation stays pending for recovery to enqueue again, never "processing"
+    with nobody working on it.
+    """
+    with transaction.atomic():
+        creation = (
+            Creation.objects.select_for_update()
+            .filter(pk=creation_id, status=Creation.Status.PENDING)
+            .first()
+        )
+        if creation is None:
+            return None
+        creation.check_transition(Creation.Status.PROCESSING)
+        creation.status = Creation.Status.PROCESSING
+        creation.processing_at = timezone.now()
+        creation.attempts += 1
+        creation.save(update_fields=["status", "processing_at", "attempts"])
+    return creation
 
 
 def creation_report_progress(*, creation: Creation, percent: int) -> None:
