@@ -220,28 +220,41 @@ def wait_for(predicate: Callable[[], bool], *, timeout: float = 30.0, what: str 
     raise AssertionError(f"not reached within {timeout:g}s: {what}")
 
 
-def race_creates(user, bodies: list[dict]) -> list[tuple[str, int]]:
-    """POST every body at once, each from its own thread and database connection."""
-    barrier = threading.Barrier(len(bodies))
-    outcomes: list[tuple[str, int]] = []
-    lock = threading.Lock()
+def run_at_once(calls: list[Callable[[], object]]) -> list[object]:
+    """Start every call at the same moment, each in its own thread with its own database
+    connection, and return their results in call order. An exception in any is re-raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+    errors: list[BaseException] = []
 
-    def create(body: dict) -> None:
-        client = Client()
-        client.force_login(user)
+    def run(index: int, call: Callable[[], object]) -> None:
         try:
             barrier.wait()
-            response = client.post(
-                "/api/generate/creation", json.dumps(body), content_type="application/json"
-            )
-            with lock:
-                outcomes.append((body["type"], response.status_code))
+            results[index] = call()
+        except BaseException as error:  # noqa: BLE001 - re-raised below, in the caller
+            errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=create, args=(body,)) for body in bodies]
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return outcomes
+    if errors:
+        raise errors[0]
+    return results
+
+
+def race_creates(user, bodies: list[dict]) -> list[tuple[str, int]]:
+    """POST every body at once, each from its own thread and database connection."""
+
+    def create(body: dict) -> tuple[str, int]:
+        client = Client()
+        client.force_login(user)
+        response = client.post(
+            "/api/generate/creation", json.dumps(body), content_type="application/json"
+        )
+        return body["type"], response.status_code
+
+    return run_at_once([lambda body=body: create(body) for body in bodies])

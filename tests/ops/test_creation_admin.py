@@ -1,14 +1,12 @@
 """The creations admin: list, filters, detail, and the two refund actions."""
 
-import threading
-
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from creations.models import Creation
+from tests.conftest import run_at_once
 from tokens.models import LedgerEntry
 from tokens.services import ledger_discrepancies
 
@@ -203,24 +201,13 @@ def test_staff_with_the_permission_see_both_actions(client, refunder, alice):
 
 def race_action(users, action: str, creation) -> list[int]:
     """Every user posts the action at once, each from a thread with its own connection."""
-    barrier = threading.Barrier(len(users))
-    statuses: list[int] = []
 
-    def post(user) -> None:
+    def post(user) -> int:
         client = Client()
         client.force_login(user)
-        try:
-            barrier.wait()
-            statuses.append(run_action(client, action, creation, follow=False).status_code)
-        finally:
-            connection.close()
+        return run_action(client, action, creation, follow=False).status_code
 
-    threads = [threading.Thread(target=post, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses
+    return run_at_once([lambda user=user: post(user) for user in users])
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,16 +1,14 @@
 """The recovery pass against a job that finishes late, and against itself."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rq.job import Job
 
 from creations import queues, services
 from creations.models import Creation
-from tests.conftest import queued_job_ids
+from tests.conftest import queued_job_ids, run_at_once
 
 from .conftest import (
     balance,
@@ -64,26 +62,7 @@ def test_recovery_failing_a_job_that_then_succeeds_keeps_the_refund_3_times(
 
 
 def recover_in_threads(count: int) -> list[dict[str, int]]:
-    barrier = threading.Barrier(count)
-    results: list[dict[str, int]] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(services.creations_recover())
-        except BaseException as error:  # noqa: BLE001 - reported below, in the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
+    return run_at_once([services.creations_recover] * count)
 
 
 def test_two_recovery_passes_at_once_fail_each_stuck_creation_once_and_resend_each_job_once(

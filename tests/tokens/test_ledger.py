@@ -1,14 +1,13 @@
-import threading
-
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import IntegrityError, InternalError, connection, transaction
+from django.db import IntegrityError, InternalError, transaction
 
 from creations import services
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
+from tests.conftest import run_at_once
 from tokens.models import LedgerEntry, TokenAccount
 from tokens.services import (
     BalanceWouldGoNegative,
@@ -118,25 +117,14 @@ def test_concurrent_refunds_of_one_creation_write_one_refund_row():
     creation, _ = services.creation_submit(
         user=alice, request=CreationRequest("video", "w", "", "landscape")
     )
-    barrier = threading.Barrier(8)
-    results = []
-
-    def refund():
-        try:
-            barrier.wait()
-            results.append(
-                services.creation_fail(
-                    creation=Creation.objects.get(pk=creation.pk), code="generation_failed"
-                )
+    results = run_at_once(
+        [
+            lambda: services.creation_fail(
+                creation=Creation.objects.get(pk=creation.pk), code="generation_failed"
             )
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=refund) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        ]
+        * 8
+    )
     assert sorted(results) == [False] * 7 + [True]
     assert creation.ledger_entries.filter(kind="refund").count() == 1
     alice.token_account.refresh_from_db()
