@@ -35,6 +35,9 @@ def _text(data: dict, name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise RequestProblem("invalid_" + name, f"'{name}' must be a string.", name)
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail at INSERT.
+    if "\x00" in value:
+        raise RequestProblem("invalid_" + name, f"'{name}' contains a null character.", name)
     return value
 
 
@@ -50,8 +53,6 @@ def parse_creation_request(data: dict) -> CreationRequest:
         raise RequestProblem("invalid_type", "Type must be 'image' or 'video'.", "type")
 
     prompt = (_text(data, "prompt") or "").strip()
-    if "\x00" in prompt:
-        raise RequestProblem("invalid_prompt", "The prompt contains a null character.", "prompt")
     if not prompt:
         raise RequestProblem("prompt_required", "Write a prompt first.", "prompt")
     if len(prompt) > PROMPT_MAX:

@@ -182,7 +182,9 @@ def creation_publish(request: HttpRequest, creation_id) -> HttpResponse:
     creation = _owned_or_404(request, creation_id)
     caption = request.POST.get("caption", "")
     problem, status = "", 200
-    if len(caption.strip()) > CAPTION_MAX:
+    if "\x00" in caption:
+        problem, status = "The caption contains a null character.", 422
+    elif len(caption.strip()) > CAPTION_MAX:
         problem, status = (
             f"The caption is {len(caption.strip())} characters; the limit is {CAPTION_MAX}.",
             422,

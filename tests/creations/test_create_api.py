@@ -96,6 +96,13 @@ BAD_REQUESTS = [
     ),
     ({"type": "video", "prompt": "x", "aspect_ratio": "1:1"}, "field_not_allowed", "aspect_ratio"),
     ({"type": "image", "prompt": 5}, "invalid_prompt", "prompt"),
+    ({"type": "image", "prompt": "a\x00fox"}, "invalid_prompt", "prompt"),
+    ({"type": "image\x00", "prompt": "fox"}, "invalid_type", "type"),
+    (
+        {"type": "image", "prompt": "fox", "idempotency_key": "\x00"},
+        "invalid_idempotency_key",
+        "idempotency_key",
+    ),
     ({"type": "image", "prompt": "x", "colour": "red"}, "unknown_field", "colour"),
     ('{"type": "image", "prompt": ', "malformed_json", None),
     ("[1, 2]", "malformed_request", None),

@@ -64,6 +64,19 @@ def test_a_caption_over_2200_characters_is_refused_and_kept(alice_client, alice,
     assert draft.status == "draft"
 
 
+def test_a_caption_with_a_null_character_is_refused(alice_client, alice, make_creation):
+    draft = make_creation(owner=alice, status="draft")
+
+    response = alice_client.post(
+        f"/creations/{draft.id}/publish", {"caption": "hi\x00there"}, headers=HTMX
+    )
+
+    assert response.status_code == 422
+    assert "The caption contains a null character." in response.content.decode()
+    draft.refresh_from_db()
+    assert (draft.status, draft.caption) == ("draft", "")
+
+
 def test_a_caption_of_exactly_2200_characters_is_fine(alice_client, alice, make_creation):
     draft = make_creation(owner=alice, status="draft")
 
