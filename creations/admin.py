@@ -84,7 +84,7 @@ class CreationAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "created_at",
-                    "enqueued_at",
+                    "requeued_at",
                     "processing_at",
                     "draft_at",
                     "published_at",

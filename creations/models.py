@@ -72,7 +72,9 @@ class Creation(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
 
     created_at = models.DateTimeField(default=timezone.now)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # Set by recovery when it sends a lost job again (the first send writes nothing, to keep
+    # the create path to one transaction); RQ's job keeps its own enqueued_at.
+    requeued_at = models.DateTimeField(null=True, blank=True)
     processing_at = models.DateTimeField(null=True, blank=True)
     draft_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)

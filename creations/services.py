@@ -97,9 +97,6 @@ def _send_job(creation: Creation) -> bool:
         )
     except DuplicateJobError:
         return False  # A live job already exists: one creation never has two.
-    now = timezone.now()
-    Creation.objects.filter(pk=creation.pk).update(enqueued_at=now)
-    creation.enqueued_at = now
     return True
 
 
@@ -267,7 +264,7 @@ def creations_recover(*, now=None) -> dict[str, int]:
         if now >= creation.deadline:
             counts["failed"] += creation_fail(creation=creation, code="timed_out")
             continue
-        since = creation.enqueued_at or creation.created_at
+        since = creation.requeued_at or creation.created_at
         if creation.status != Creation.Status.PENDING or (
             (now - since).total_seconds() < settings.PHOENIX_REENQUEUE_AFTER
         ):
@@ -284,7 +281,9 @@ def creations_recover(*, now=None) -> dict[str, int]:
                     continue
                 # A finished or failed job of a still-pending creation: replace it.
                 job.delete()
-            counts["reenqueued"] += _send_job(creation)
+            if _send_job(creation):
+                Creation.objects.filter(pk=creation.pk).update(requeued_at=now)
+                counts["reenqueued"] += 1
         except RedisError:
             log.warning("Redis unavailable; recovery will retry creation %s", creation.id)
     return counts

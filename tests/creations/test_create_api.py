@@ -45,7 +45,6 @@ def test_it_accepts_an_image_and_debits_one_token(
     }
     assert creation.prompt == "a red fox"
     assert creation.aspect_ratio == "1:1"
-    assert creation.enqueued_at is not None
     assert queued_job_ids() == [f"creation-{creation.id}"]
     debit = LedgerEntry.objects.get(creation=creation)
     assert (debit.kind, debit.amount, debit.balance_after) == ("debit", -1, 99)

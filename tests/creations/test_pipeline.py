@@ -239,11 +239,11 @@ def test_a_job_lost_between_commit_and_enqueue_is_sent_again_by_recovery(alice, 
     monkeypatch.setattr("creations.services.creation_enqueue", lambda creation: True)
     creation = submit(alice)
     monkeypatch.undo()
-    assert creation.enqueued_at is None
     assert services.creations_recover() == {"reenqueued": 0, "failed": 0}  # too fresh to judge
 
     later = timezone.now() + timedelta(seconds=settings.PHOENIX_REENQUEUE_AFTER + 1)
     assert services.creations_recover(now=later) == {"reenqueued": 1, "failed": 0}
+    assert Creation.objects.get(pk=creation.pk).requeued_at == later
     assert services.creations_recover(now=later) == {"reenqueued": 0, "failed": 0}  # job is live
     run_worker_burst()
 

@@ -50,7 +50,6 @@ def creation_in_state(
             prompt=prompt,
             cost=settings.PHOENIX_COSTS[kind],
             created_at=created_at,
-            enqueued_at=created_at,
         )
         tokens.account_debit_locked(account, amount=creation.cost, creation=creation)
     rows = Creation.objects.filter(pk=creation.pk)
