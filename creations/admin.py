@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
+from phoenix.admin import ViewOnlyAdminMixin
 from tokens.models import LedgerEntry
 
 from . import services
@@ -31,7 +32,10 @@ class RefundedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Creation)
-class CreationAdmin(admin.ModelAdmin):
+class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Creations change only through their services (the actions below); deleting here
+    would skip the service (files, state checks), and creators delete their own."""
+
     list_display = (
         "short_id",
         "owner_link",
@@ -99,17 +103,6 @@ class CreationAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         refunds = LedgerEntry.objects.filter(creation_id=OuterRef("pk"), kind="refund")
         return super().get_queryset(request).annotate(refunded=Exists(refunds))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Creations change only through their services (the actions below); staff view them.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Deleting here would skip the service (files, state checks); creators delete their own.
-        return False
 
     def has_refund_permission(self, request) -> bool:
         return request.user.has_perm(REFUND_PERMISSION)

@@ -6,6 +6,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from phoenix.admin import ViewOnlyAdminMixin
+
 from .models import LedgerEntry, TokenAccount
 from .services import BalanceWouldGoNegative, account_adjust
 
@@ -21,7 +23,7 @@ def creation_link(entry: LedgerEntry):
     return format_html('<a href="{}">{}</a>', url, str(entry.creation_id)[:8])
 
 
-class LedgerEntryInline(admin.TabularInline):
+class LedgerEntryInline(ViewOnlyAdminMixin, admin.TabularInline):
     model = LedgerEntry
     fields = ("created_at", "kind", "amount", "balance_after", "creation_ref", "reason", "staff")
     readonly_fields = fields
@@ -36,15 +38,6 @@ class LedgerEntryInline(admin.TabularInline):
     @admin.display(description="creation")
     def creation_ref(self, obj: LedgerEntry):
         return creation_link(obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AdjustBalanceForm(forms.Form):
@@ -67,22 +60,14 @@ class AdjustBalanceForm(forms.Form):
 
 
 @admin.register(TokenAccount)
-class TokenAccountAdmin(admin.ModelAdmin):
+class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Balances move only through tokens.services: the Adjust balance form below."""
+
     list_display = ("user", "balance", "updated_at")
     search_fields = ("user__username",)
     list_select_related = ("user",)
     readonly_fields = ("user", "balance", "created_at", "updated_at", "full_ledger")
     inlines = [LedgerEntryInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Balances move only through tokens.services (the Adjust balance form).
-        return False
 
     def has_adjust_permission(self, request) -> bool:
         return request.user.has_perm(ADJUST_PERMISSION)
@@ -143,7 +128,7 @@ class TokenAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the ledger is append-only for everyone, superusers included (and the
     database refuses UPDATE and DELETE of its rows anyway)."""
 
@@ -166,12 +151,3 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     @admin.display(description="creation")
     def creation_ref(self, obj: LedgerEntry):
         return creation_link(obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
