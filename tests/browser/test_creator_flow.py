@@ -54,7 +54,7 @@ def test_an_image_goes_from_queued_to_a_draft_and_is_published_to_the_feed(
     page: Page, worker, screenshot
 ):
     username = sign_up(page)
-    expect(page.locator("#nav-balance")).to_have_text("100")
+    expect(page.locator("#nav-balance")).to_have_text("100 tokens")
     page.fill("#prompt", "A lighthouse on a cliff at sunset, warm light, crashing waves")
     choose(page, "16:9")
     expect(page.locator("[data-after]")).to_have_text("99")
@@ -68,7 +68,7 @@ def test_an_image_goes_from_queued_to_a_draft_and_is_published_to_the_feed(
     expect(card.locator(".badge")).to_have_text("Queued")
     expect(card).to_contain_text("Next in line")
     expect(card).to_contain_text("−1 token")
-    expect(page.locator("#nav-balance")).to_have_text("99")
+    expect(page.locator("#nav-balance")).to_have_text("99 tokens")
     screenshot(page, "02-image-pending")
 
     worker(delay=2)
@@ -162,14 +162,15 @@ def test_a_blocked_prompt_ends_as_a_red_card_with_the_refund(page: Page, worker,
     page.get_by_role("button", name=re.compile("Generate image")).click()
 
     card, creation_id = land_on_new_card(page, username)
-    expect(page.locator("#nav-balance")).to_have_text("99")
+    expect(page.locator("#nav-balance")).to_have_text("99 tokens")
     worker(delay=2)
 
     expect(card).to_have_attribute("data-status", "failed", timeout=WORKER_TIMEOUT)
     expect(card).to_have_class(re.compile(r"\bcard--failed\b"))
     expect(card).to_contain_text("The safety filter blocked this prompt.")
     expect(card.locator(".receipt--refund")).to_have_text("+1 refunded")
-    expect(page.locator("#nav-balance")).to_have_text("100")
+    expect(page.locator("#nav-balance")).to_have_text("100 tokens")
+    expect(page.locator(".balance-card__amount")).to_have_text("100 tokens")
     background = card.evaluate("el => getComputedStyle(el).backgroundColor")
     assert background == "rgb(254, 242, 242)"
     assert_no_reload(page)

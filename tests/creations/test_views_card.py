@@ -182,7 +182,7 @@ def test_the_card_tells_screen_readers_when_the_status_changed(alice_client, ali
     assert "announcer" not in unchanged
 
 
-def test_a_card_that_failed_while_shown_updates_the_balance_in_the_nav(
+def test_a_card_that_failed_while_shown_updates_every_balance_on_the_page(
     alice_client, alice, make_creation
 ):
     creation = make_creation(owner=alice, status="failed")
@@ -190,7 +190,7 @@ def test_a_card_that_failed_while_shown_updates_the_balance_in_the_nav(
     html = card(alice_client, creation, shown="processing").content.decode()
 
     assert "Your image failed. The safety filter blocked this prompt." in html
-    assert '<span hx-swap-oob="innerHTML:#nav-balance">100</span>' in html
+    assert '<span hx-swap-oob="innerHTML:[data-balance]">100 tokens</span>' in html
 
 
 def test_prompts_are_escaped_and_long_ones_truncated_with_the_full_text_at_hand(

@@ -65,7 +65,7 @@ def test_the_owner_sees_the_balance_in_the_header(alice_client, alices_work):
     html = alice_client.get("/soho/alice").content.decode()
 
     # 100 welcome tokens, minus 1 + 1 + 1 + 10 + 1, plus the failed image's refund.
-    assert '<span class="balance-card__amount">87</span> tokens' in html
+    assert '<span class="balance-card__amount" data-balance>87 tokens</span>' in html
     assert "<h1>alice</h1>" in html
 
 
