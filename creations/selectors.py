@@ -149,10 +149,10 @@ def typical_generation_seconds(*, kinds: set[str], now: datetime | None = None) 
 def with_queue_estimates(creations: list[Creation]) -> list[Creation]:
     """Give each pending creation a rough ETA: its place in line times the typical run.
 
-    One query, and only when something is pending.
+    The typical runs come from the same per-type cache as the card poll's.
     """
-    pending = [c for c in creations if c.status == Creation.Status.PENDING]
-    typical = typical_generation_seconds(kinds={c.kind for c in pending})
+    kinds = {c.kind for c in creations if c.status == Creation.Status.PENDING}
+    typical = {kind: typical_run_seconds(kind) for kind in kinds}
     for creation in creations:
         seconds = typical.get(creation.kind)
         place = getattr(creation, "place_in_line", None)

@@ -11,6 +11,7 @@ from pathlib import Path
 import django_rq
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from rq import SimpleWorker
@@ -20,6 +21,14 @@ from profiles.services import creator_signup
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUE_NAMES = ["images", "videos", "default"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The typical run behind an ETA is cached per process: each test starts without it."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -5,21 +5,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 
 from creations.models import Creation
 from creations.services import creation_fail
 from tokens.models import TokenAccount
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_typical_run():
-    """The typical run behind an ETA is cached per process: each test starts without it."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def card(client, creation, **params):
@@ -226,8 +217,8 @@ def test_the_card_partial_costs_a_small_constant_number_of_queries(
         make_creation(owner=alice, status="pending", kind=kind)
     creation = make_creation(owner=alice, status=status, kind=kind)
 
-    # session, user, the card (one query with its annotations), the ETA aggregate,
-    # and the nav balance when a card has just failed.
+    # session, user, the card (one query with its annotations), the ETA aggregate (once a
+    # process in 30 s), and the nav balance when a card has just failed.
     with django_assert_max_num_queries(5):
         response = card(alice_client, creation, shown="pending")
 

@@ -182,7 +182,7 @@ def test_the_drafts_tab_costs_the_same_queries_for_3_and_30_drafts(
     many = drafts_tab_queries(alice_client, **headers)
 
     assert few == many
-    # session, user, creator with account, drafts page, ETA aggregate, nav balance.
+    # session, user, creator with account, drafts page, ETA aggregate (cached), nav balance.
     assert many <= 6
 
 
