@@ -3,8 +3,9 @@
 import pytest
 
 from creations.models import Creation
+from creations.services import creation_claim
 from profiles.services import creator_signup
-from tests.conftest import queued_job_ids, race_creates
+from tests.conftest import queued_job_ids, race_creates, run_at_once
 from tokens.services import account_adjust, ledger_discrepancies
 
 
@@ -46,3 +47,17 @@ def test_mixed_video_and_image_creates_never_overspend(creator):
     costs = {"image": 1, "video": 10}
     assert all(balance < costs[kind] for kind in refused)
     assert ledger_discrepancies() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_8_workers_claiming_one_creation_at_once_leave_one_claim(creator, make_creation):
+    pending = make_creation(owner=creator, status="pending")
+
+    claims = run_at_once([lambda: creation_claim(creation_id=pending.id)] * 8)
+
+    winners = [claim for claim in claims if claim is not None]
+    assert len(winners) == 1
+    assert (winners[0].status, winners[0].attempts) == ("processing", 1)
+    pending.refresh_from_db()
+    assert (pending.status, pending.attempts) == ("processing", 1)
+    assert pending.processing_at == winners[0].processing_at
