@@ -2,6 +2,7 @@
 
 import json
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -42,17 +43,19 @@ def read_body(request: HttpRequest) -> dict:
 
 
 class Refusal(Exception):
-    """Why a create request was turned down: an HTTP status and the JSON error body."""
+    """Why a create request was turned down: an HTTP status, the JSON error body and any
+    headers the answer needs."""
 
-    def __init__(self, status: int, code: str, message: str, **extra):
+    def __init__(self, status: int, code: str, message: str, *, headers=None, **extra):
         super().__init__(message)
         self.status = status
         self.body = {"error": code, "message": message, **extra}
+        self.headers = headers or {}
 
 
 def start_creation(user, data: dict) -> Creation:
     """Parse, debit and enqueue — the one path for the API and the create form. Raises
-    Refusal (400, 402, 503) with nothing debited, or with the debit already refunded."""
+    Refusal (400, 402, 429, 503) with nothing debited, or with the debit already refunded."""
     try:
         creation, _ = services.creation_submit(user=user, request=parse_creation_request(data))
     except RequestProblem as problem:
@@ -60,6 +63,14 @@ def start_creation(user, data: dict) -> Creation:
     except InsufficientTokens as shortfall:
         raise Refusal(
             402, shortfall.code, str(shortfall), balance=shortfall.balance, cost=shortfall.needed
+        ) from None
+    except services.TooManyInFlight as crowd:
+        raise Refusal(
+            429,
+            crowd.code,
+            str(crowd),
+            limit=crowd.limit,
+            headers={"Retry-After": str(settings.PHOENIX_IN_FLIGHT_RETRY_AFTER)},
         ) from None
     if creation.status == Creation.Status.FAILED and creation.error_code == "queue_unavailable":
         raise Refusal(
@@ -76,7 +87,7 @@ def generate_creation(request: HttpRequest) -> JsonResponse:
     except RequestProblem as problem:
         return error(400, problem.code, problem.message, field=problem.field)
     except Refusal as refusal:
-        return JsonResponse(refusal.body, status=refusal.status)
+        return JsonResponse(refusal.body, status=refusal.status, headers=refusal.headers)
     balance = balance_of(request.user)
     drafts_url = reverse("profile", args=[request.user.get_username()]) + "?tab=drafts"
     return JsonResponse(

@@ -45,6 +45,17 @@ ACTIVE_JOB_STATUSES = {
 }
 
 
+class TooManyInFlight(Exception):
+    code = "too_many_in_flight"
+
+    def __init__(self, *, limit: int):
+        super().__init__(
+            f"You have {limit} creations queued or generating. "
+            "Wait for one of them to finish, then try again."
+        )
+        self.limit = limit
+
+
 def creation_for_owner(*, owner: AbstractBaseUser, creation_id) -> Creation:
     """The owner's creation, or 404 — the same for someone else's and for none."""
     try:
@@ -68,6 +79,7 @@ def creation_submit(*, user: AbstractBaseUser, request: CreationRequest) -> tupl
             ).first()
             if existing is not None:
                 return existing, False
+        _refuse_beyond_in_flight_limit(user)
         creation = Creation.objects.create(
             owner=user,
             kind=request.kind,
@@ -80,6 +92,19 @@ def creation_submit(*, user: AbstractBaseUser, request: CreationRequest) -> tupl
         tokens.account_debit_locked(account, amount=cost, creation=creation)
         transaction.on_commit(lambda: creation_enqueue(creation))
     return creation, True
+
+
+def _refuse_beyond_in_flight_limit(user: AbstractBaseUser) -> None:
+    """One creator cannot fill the queue for everybody: at most PHOENIX_MAX_IN_FLIGHT of
+    their creations pending or processing (0: no limit). Exact under concurrency because the
+    caller holds the account's row lock, which every create of this creator takes first."""
+    limit = settings.PHOENIX_MAX_IN_FLIGHT
+    if not limit:
+        return
+    in_flight = Creation.objects.filter(owner=user, status__in=Creation.IN_FLIGHT)
+    # Counting at most `limit` rows keeps this cheap however many there are.
+    if in_flight[:limit].count() >= limit:
+        raise TooManyInFlight(limit=limit)
 
 
 def _send_job(creation: Creation) -> bool:

@@ -190,6 +190,10 @@ LOGGING = {
 # Phoenix product settings.
 PHOENIX_WELCOME_TOKENS = envint("PHOENIX_WELCOME_TOKENS", 100)
 PHOENIX_COSTS = {"image": 1, "video": 10}
+# At most this many creations of one creator queued or generating at once (0: no limit);
+# one more is refused with 429 and this Retry-After, in seconds.
+PHOENIX_MAX_IN_FLIGHT = envint("PHOENIX_MAX_IN_FLIGHT", 20)
+PHOENIX_IN_FLIGHT_RETRY_AFTER = envint("PHOENIX_IN_FLIGHT_RETRY_AFTER", 10)
 PHOENIX_IMAGE_PROVIDER = os.getenv("PHOENIX_IMAGE_PROVIDER", "local")
 PHOENIX_VIDEO_PROVIDER = os.getenv("PHOENIX_VIDEO_PROVIDER", "local")
 PHOENIX_LOCAL_PROVIDER_DELAY = envfloat("PHOENIX_LOCAL_PROVIDER_DELAY", 0)

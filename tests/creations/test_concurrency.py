@@ -9,6 +9,12 @@ from tests.conftest import queued_job_ids, race_creates, run_at_once
 from tokens.services import account_adjust, ledger_discrepancies
 
 
+@pytest.fixture(autouse=True)
+def no_in_flight_limit(settings):
+    """Only the balance may stop these creates; the in-flight limit has its own tests."""
+    settings.PHOENIX_MAX_IN_FLIGHT = 0
+
+
 @pytest.fixture
 def creator(transactional_db):
     user = creator_signup(username="racer", password="racer-password-123")
@@ -61,3 +67,18 @@ def test_8_workers_claiming_one_creation_at_once_leave_one_claim(creator, make_c
     pending.refresh_from_db()
     assert (pending.status, pending.attempts) == ("processing", 1)
     assert pending.processing_at == winners[0].processing_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_20_parallel_creates_against_an_in_flight_limit_of_5_accept_exactly_5(creator, settings):
+    settings.PHOENIX_MAX_IN_FLIGHT = 5
+
+    outcomes = race_creates(creator, [{"type": "image", "prompt": f"fox {i}"} for i in range(20)])
+
+    statuses = sorted(status for _, status in outcomes)
+    assert statuses == [202] * 5 + [429] * 15
+    assert Creation.objects.filter(owner=creator, status="pending").count() == 5
+    assert len(queued_job_ids()) == 5
+    creator.token_account.refresh_from_db()
+    assert creator.token_account.balance == 20
+    assert ledger_discrepancies() == []

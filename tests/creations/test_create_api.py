@@ -3,6 +3,7 @@ import json
 import pytest
 from django.test import Client
 
+from creations import services
 from creations.models import Creation
 from tests.conftest import queued_job_ids
 from tokens.models import LedgerEntry
@@ -183,6 +184,65 @@ def test_a_repeated_idempotency_key_returns_the_first_creation(
     assert alice.token_account.balance == 99
     assert Creation.objects.count() == 1
     assert len(queued_job_ids()) == 1
+
+
+@pytest.fixture
+def in_flight_limit(settings):
+    settings.PHOENIX_MAX_IN_FLIGHT = 3
+    return 3
+
+
+def test_one_create_beyond_the_in_flight_limit_is_429_and_changes_nothing(
+    alice_client, alice, make_creation, in_flight_limit, django_capture_on_commit_callbacks
+):
+    make_creation(owner=alice, status="draft")  # finished ones do not count
+    make_creation(owner=alice, status="pending")
+    make_creation(owner=alice, status="processing", kind="video")
+    make_creation(owner=alice, status="pending")
+    before = money_snapshot(alice)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_json(alice_client, {"type": "image", "prompt": "one too many"})
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "10"
+    assert response.json() == {
+        "error": "too_many_in_flight",
+        "message": (
+            "You have 3 creations queued or generating. "
+            "Wait for one of them to finish, then try again."
+        ),
+        "limit": 3,
+    }
+    assert money_snapshot(alice) == before
+
+
+def test_a_finished_creation_makes_room_again(
+    alice_client, alice, make_creation, in_flight_limit, django_capture_on_commit_callbacks
+):
+    first, *_ = [make_creation(owner=alice, status="pending") for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_json(alice_client, {"type": "image", "prompt": "x"}).status_code == 429
+    services.creation_fail(creation=first, code="safety_filter")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_json(alice_client, {"type": "image", "prompt": "x"})
+
+    assert response.status_code == 202
+
+
+def test_a_replay_at_the_limit_returns_the_first_creation_not_429(
+    alice_client, alice, make_creation, in_flight_limit, django_capture_on_commit_callbacks
+):
+    body = {"type": "image", "prompt": "fox", "idempotency_key": "k-limit"}
+    make_creation(owner=alice, status="pending")
+    make_creation(owner=alice, status="pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post_json(alice_client, body)
+        replay = post_json(alice_client, body)
+
+    assert first.status_code == replay.status_code == 202
+    assert replay.json()["creation_id"] == first.json()["creation_id"]
 
 
 def test_the_status_endpoint_shows_the_owner_their_creation(

@@ -136,3 +136,18 @@ def test_without_enough_tokens_the_page_says_how_many_are_needed(alice_client, a
     assert "This needs 10 tokens and you have 0." in response.content.decode()
     assert "one more</textarea>" in response.content.decode()
     assert Creation.objects.count() == 10
+
+
+def test_without_javascript_the_in_flight_limit_shows_inline(
+    alice_client, alice, make_creation, settings
+):
+    settings.PHOENIX_MAX_IN_FLIGHT = 1
+    make_creation(owner=alice, status="pending")
+
+    response = alice_client.post("/create", {"type": "image", "prompt": "a second fox"})
+
+    html = response.content.decode()
+    assert response.status_code == 429
+    assert "You have 1 creations queued or generating." in html
+    assert "a second fox</textarea>" in html
+    assert Creation.objects.count() == 1

@@ -15,6 +15,12 @@ ROUNDS = 3
 COSTS = {"image": 1, "video": 10}
 
 
+@pytest.fixture(autouse=True)
+def no_in_flight_limit(settings):
+    """These rounds leave up to 75 creations pending: only the balance may stop a create."""
+    settings.PHOENIX_MAX_IN_FLIGHT = 0
+
+
 def top_up_to(user, amount: int) -> None:
     current = balance(user)
     if current != amount:
