@@ -7,7 +7,6 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from tokens.selectors import balance_of
 from tokens.services import InsufficientTokens
 
 from . import services
@@ -88,7 +87,6 @@ def generate_creation(request: HttpRequest) -> JsonResponse:
         return error(400, problem.code, problem.message, field=problem.field)
     except Refusal as refusal:
         return JsonResponse(refusal.body, status=refusal.status, headers=refusal.headers)
-    balance = balance_of(request.user)
     drafts_url = reverse("profile", args=[request.user.get_username()]) + "?tab=drafts"
     return JsonResponse(
         {
@@ -96,7 +94,7 @@ def generate_creation(request: HttpRequest) -> JsonResponse:
             "status": creation.status,
             "type": creation.kind,
             "cost": creation.cost,
-            "balance": balance,
+            "balance": creation.owner_balance,
             "status_url": reverse("creation_status", args=[creation.id]),
             "drafts_url": drafts_url,
         },

@@ -180,6 +180,7 @@ def test_a_repeated_idempotency_key_returns_the_first_creation(
         second = post_json(alice_client, body)
     assert first.status_code == second.status_code == 202
     assert first.json()["creation_id"] == second.json()["creation_id"]
+    assert first.json()["balance"] == second.json()["balance"] == 99
     alice.token_account.refresh_from_db()
     assert alice.token_account.balance == 99
     assert Creation.objects.count() == 1
