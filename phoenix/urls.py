@@ -11,6 +11,7 @@ urlpatterns = [
     path("create", creations_views.create_page, name="create"),
     path("soho/<str:username>", profiles_views.profile, name="profile"),
     path("accounts/signup/", profiles_views.signup, name="signup"),
+    path("accounts/login/", profiles_views.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/generate/creation", creations_api.generate_creation, name="generate_creation"),
     path("api/creations/<uuid:creation_id>", creations_api.creation_status, name="creation_status"),

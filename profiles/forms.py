@@ -1,6 +1,44 @@
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.exceptions import ValidationError
+
+from . import throttle
 
 
 class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+
+class ThrottledLoginMixin:
+    """Refuses to check a password once an account or a network has failed too often, and
+    counts each failure; the site's login and the admin's both use it."""
+
+    throttled = False
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username and throttle.login_locked(self.request, username):
+            self.throttled = True
+            raise ValidationError(
+                "Too many failed log-ins. Try again in %(minutes)d minutes.",
+                code="throttled",
+                params={"minutes": throttle.login_minutes_left()},
+            )
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            if username and self.get_user() is None:
+                throttle.login_failed(self.request, username)
+            raise
+        if username:
+            throttle.login_succeeded(username)
+        return cleaned
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass

@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -7,20 +8,35 @@ from django.views.decorators.vary import vary_on_headers
 
 from creations import selectors
 
-from .forms import SignupForm
+from . import throttle
+from .forms import LoginForm, SignupForm
 from .services import creator_signup
 
 User = get_user_model()
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = LoginForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled:
+            response.status_code = 429
+        return response
 
 
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("feed")
     form = SignupForm(request.POST or None)
+    if request.method == "POST" and not throttle.signup_allowed(request):
+        form.add_error(None, "Too many new accounts from your network. Try again later.")
+        return render(request, "registration/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         user = creator_signup(
             username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
         )
+        throttle.signed_up(request)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         next_url = request.POST.get("next") or request.GET.get("next")
         if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
