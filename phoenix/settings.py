@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "phoenix.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,6 +119,9 @@ MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", str(BASE_DIR / "media")))
 # checks who may see it (drafts are private).
 MEDIA_URL = "/media/"
 
+# Extra origins the Content-Security-Policy lets media come from (comma-separated); by
+# default the S3 endpoint's, when S3 is on.
+PHOENIX_CSP_MEDIA_ORIGINS = [o for o in os.getenv("PHOENIX_CSP_MEDIA_ORIGINS", "").split(",") if o]
 # Storage: local files by default, S3-compatible (Cloudflare R2) when a bucket is set.
 PHOENIX_S3_BUCKET = os.getenv("PHOENIX_S3_BUCKET", "")
 if PHOENIX_S3_BUCKET:

@@ -130,6 +130,12 @@
   });
 
   document.addEventListener("htmx:beforeRequest", function (event) {
+    // A card polls only while its tab is visible. (A trigger filter would do this in the
+    // template, but htmx evaluates filters as strings, which our CSP refuses.)
+    if (document.hidden && event.detail.elt.hasAttribute("data-poll")) {
+      event.preventDefault();
+      return;
+    }
     var box = errorBoxFor(event.detail.elt);
     if (box) box.hidden = true;
   });

@@ -47,8 +47,17 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
     context.set_default_timeout(10_000)
     page = context.new_page()
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    # Whatever the test did, nothing on the page was refused by our Content-Security-Policy.
+    assert blocked == []
 
 
 @pytest.fixture

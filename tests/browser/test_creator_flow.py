@@ -232,3 +232,34 @@ def test_the_drafts_tab_is_usable_at_phone_width(page: Page, worker, screenshot)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing overflows sideways
     screenshot(page, "15-phone-drafts")
+
+
+def set_tab_hidden(page: Page, hidden: bool) -> None:
+    """As if the creator switched to another tab (or back)."""
+    page.evaluate(
+        "hidden => Object.defineProperty(document, 'hidden', "
+        "{configurable: true, get: () => hidden})",
+        hidden,
+    )
+
+
+def test_a_pending_card_polls_only_while_the_tab_is_visible(page: Page):
+    username = sign_up(page)
+    page.fill("#prompt", "A quiet harbour at night")
+    page.get_by_role("button", name=re.compile("Generate image")).click()
+    card, creation_id = land_on_new_card(page, username)  # no worker: it stays pending
+    polls: list[str] = []
+    page.on(
+        "request", lambda request: polls.append(request.url) if creation_id in request.url else None
+    )
+
+    set_tab_hidden(page, True)
+    page.wait_for_timeout(5_000)
+    hidden_polls = len(polls)
+    set_tab_hidden(page, False)
+    page.wait_for_timeout(4_500)
+
+    assert hidden_polls == 0
+    assert len(polls) >= 1
+    expect(card).to_have_attribute("data-status", "pending")
+    assert_no_reload(page)

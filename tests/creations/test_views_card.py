@@ -32,7 +32,7 @@ def test_a_pending_card_says_queued_with_its_place_in_line_and_polls(
     assert "skeleton" in html
     assert "Next in line" in html
     assert f'hx-get="/creations/{creation.id}/card?shown=pending"' in html
-    assert "hx-trigger=\"every 2s [document.visibilityState === 'visible']\"" in html
+    assert 'hx-trigger="every 2s" data-poll' in html
     assert 'hx-swap="outerHTML"' in html
     assert 'aria-busy="true"' in html
     assert "Delete is available once it finishes or fails." in html
