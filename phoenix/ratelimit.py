@@ -1,7 +1,10 @@
 """Fixed-window counters in Redis, for throttling what an attacker would repeat: failed
 log-ins and sign-ups (each sign-up is granted welcome tokens).
 
-They fail open: with Redis down nobody is locked out, and the error is logged.
+A try is counted *before* the work it guards (INCR is atomic), so requests sent in
+parallel cannot all slip under a limit while each is still being checked; a try that
+turns out not to count is given back. The counters fail open: with Redis down nobody is
+locked out, and the error is logged.
 """
 
 import hashlib
@@ -18,12 +21,12 @@ log = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or the header a trusted proxy sets
-    (PHOENIX_CLIENT_IP_HEADER, e.g. HTTP_CF_CONNECTING_IP behind Cloudflare)."""
+    """The client's address: REMOTE_ADDR, or the header a trusted proxy in front sets
+    (PHOENIX_CLIENT_IP_HEADER). In a list such as X-Forwarded-For only the right-most
+    entry was written by our proxy; the ones before it are whatever the client sent."""
     header = settings.PHOENIX_CLIENT_IP_HEADER
     value = request.META.get(header) or request.META.get("REMOTE_ADDR") or "unknown"
-    # X-Forwarded-For style lists: the first address is the client's.
-    return value.split(",")[0].strip()
+    return value.split(",")[-1].strip()
 
 
 def _key(scope: str, subject: str, window: int) -> str:
@@ -35,24 +38,26 @@ def _redis():
     return queues.get_queue("default").connection
 
 
-def count(scope: str, subject: str, *, window: int) -> int:
-    try:
-        value = _redis().get(_key(scope, subject, window))
-    except RedisError:
-        log.warning("Rate limit %s unavailable (Redis); allowing", scope, exc_info=True)
-        return 0
-    return int(value or 0)
-
-
-def hit(scope: str, subject: str, *, window: int) -> None:
+def take(scope: str, subject: str, *, window: int) -> int:
+    """Count one more try in the current window and return the count (0 if Redis is down)."""
     key = _key(scope, subject, window)
     try:
         pipe = _redis().pipeline()
         pipe.incr(key)
         pipe.expire(key, window)
-        pipe.execute()
+        count, _ = pipe.execute()
     except RedisError:
-        log.warning("Rate limit %s not recorded (Redis)", scope, exc_info=True)
+        log.warning("Rate limit %s unavailable (Redis); allowing", scope, exc_info=True)
+        return 0
+    return int(count)
+
+
+def give_back(scope: str, subject: str, *, window: int) -> None:
+    """Uncount one try (it turned out not to count: a valid log-in, an invalid form)."""
+    try:
+        _redis().decr(_key(scope, subject, window))
+    except RedisError:
+        log.warning("Rate limit %s not given back (Redis)", scope, exc_info=True)
 
 
 def forget(scope: str, subject: str, *, window: int) -> None:

@@ -194,15 +194,18 @@ LOGGING = {
 # Phoenix product settings.
 PHOENIX_WELCOME_TOKENS = envint("PHOENIX_WELCOME_TOKENS", 100)
 PHOENIX_COSTS = {"image": 1, "video": 10}
-# Throttles (0 turns one off). Failed log-ins per account and per network address in a
-# window; sign-ups (each gets the welcome grant) per network address in a window.
-PHOENIX_LOGIN_FAILURES_PER_ACCOUNT = envint("PHOENIX_LOGIN_FAILURES_PER_ACCOUNT", 10)
+# Throttles (0 turns one off). Failed log-ins in a window: per account from one network
+# address, per account from anywhere (a backstop), per network address; sign-ups (each
+# gets the welcome grant) per network address in a window.
+PHOENIX_LOGIN_FAILURES = envint("PHOENIX_LOGIN_FAILURES", 10)
+PHOENIX_LOGIN_FAILURES_PER_ACCOUNT = envint("PHOENIX_LOGIN_FAILURES_PER_ACCOUNT", 100)
 PHOENIX_LOGIN_FAILURES_PER_NETWORK = envint("PHOENIX_LOGIN_FAILURES_PER_NETWORK", 100)
 PHOENIX_LOGIN_FAILURE_WINDOW = envint("PHOENIX_LOGIN_FAILURE_WINDOW", 15 * 60)
 PHOENIX_SIGNUPS_PER_NETWORK = envint("PHOENIX_SIGNUPS_PER_NETWORK", 10)
 PHOENIX_SIGNUP_WINDOW = envint("PHOENIX_SIGNUP_WINDOW", 60 * 60)
 # Where the client's address is: REMOTE_ADDR, or the header a trusted proxy in front sets
-# (HTTP_CF_CONNECTING_IP behind Cloudflare, HTTP_X_FORWARDED_FOR behind a load balancer).
+# (HTTP_CF_CONNECTING_IP behind Cloudflare; HTTP_X_FORWARDED_FOR behind one load balancer,
+# whose right-most entry is used).
 PHOENIX_CLIENT_IP_HEADER = os.getenv("PHOENIX_CLIENT_IP_HEADER", "REMOTE_ADDR")
 # At most this many creations of one creator queued or generating at once (0: no limit);
 # one more is refused with 429 and this Retry-After, in seconds.

@@ -18,21 +18,18 @@ class ThrottledLoginMixin:
 
     def clean(self):
         username = self.cleaned_data.get("username")
-        if username and throttle.login_locked(self.request, username):
+        if not username:
+            return super().clean()
+        attempt = throttle.login_try(self.request, username)
+        if attempt.refused:
             self.throttled = True
             raise ValidationError(
                 "Too many failed log-ins. Try again in %(minutes)d minutes.",
                 code="throttled",
                 params={"minutes": throttle.login_minutes_left()},
             )
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            if username and self.get_user() is None:
-                throttle.login_failed(self.request, username)
-            raise
-        if username:
-            throttle.login_succeeded(username)
+        cleaned = super().clean()  # a wrong password raises, and its try stays counted
+        attempt.succeeded()
         return cleaned
 
 

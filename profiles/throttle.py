@@ -1,5 +1,13 @@
-"""Who may try to log in or sign up right now: failed log-ins per account and per network,
-sign-ups per network. Limits and windows are settings; 0 turns a limit off."""
+"""Who may try to log in or sign up right now. Limits and windows are settings; 0 turns a
+limit off.
+
+Log-ins: tries that fail are limited per account *from one network*, so nobody can lock
+a creator out from elsewhere by failing on their name; per account from anywhere, with a
+much higher limit, as a backstop against an attack spread over many networks; and per
+network. Sign-ups: per network, as each new account gets the welcome grant.
+"""
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -12,43 +20,56 @@ def _account(username: str) -> str:
     return username.strip().casefold()
 
 
-def login_locked(request: HttpRequest, username: str) -> bool:
+@dataclass(frozen=True)
+class LoginTry:
+    """One log-in try, counted against every limit before the password is checked."""
+
+    counters: tuple[tuple[str, str, int], ...]  # (scope, subject, limit)
+    refused: bool
+
+    def succeeded(self) -> None:
+        # A right password is not a failure: give its counts back, and forget the
+        # account's failures from this network.
+        window = settings.PHOENIX_LOGIN_FAILURE_WINDOW
+        for scope, subject, _ in self.counters:
+            if scope == "login-account-network":
+                ratelimit.forget(scope, subject, window=window)
+            else:
+                ratelimit.give_back(scope, subject, window=window)
+
+
+def login_try(request: HttpRequest, username: str) -> LoginTry:
     window = settings.PHOENIX_LOGIN_FAILURE_WINDOW
-    per_account = settings.PHOENIX_LOGIN_FAILURES_PER_ACCOUNT
-    per_network = settings.PHOENIX_LOGIN_FAILURES_PER_NETWORK
-    if per_account and (
-        ratelimit.count("login-account", _account(username), window=window) >= per_account
-    ):
-        return True
-    ip = ratelimit.client_ip(request)
-    return bool(per_network) and (
-        ratelimit.count("login-network", ip, window=window) >= per_network
-    )
-
-
-def login_failed(request: HttpRequest, username: str) -> None:
-    window = settings.PHOENIX_LOGIN_FAILURE_WINDOW
-    ratelimit.hit("login-account", _account(username), window=window)
-    ratelimit.hit("login-network", ratelimit.client_ip(request), window=window)
-
-
-def login_succeeded(username: str) -> None:
-    ratelimit.forget(
-        "login-account", _account(username), window=settings.PHOENIX_LOGIN_FAILURE_WINDOW
-    )
+    account = _account(username)
+    network = ratelimit.client_ip(request)
+    limits = [
+        ("login-account-network", f"{account}\n{network}", settings.PHOENIX_LOGIN_FAILURES),
+        ("login-account", account, settings.PHOENIX_LOGIN_FAILURES_PER_ACCOUNT),
+        ("login-network", network, settings.PHOENIX_LOGIN_FAILURES_PER_NETWORK),
+    ]
+    counters = tuple(limit for limit in limits if limit[2])
+    refused = False
+    for scope, subject, limit in counters:
+        if ratelimit.take(scope, subject, window=window) > limit:
+            refused = True
+    return LoginTry(counters=counters, refused=refused)
 
 
 def login_minutes_left() -> int:
     return -(-ratelimit.seconds_left(settings.PHOENIX_LOGIN_FAILURE_WINDOW) // 60)
 
 
-def signup_allowed(request: HttpRequest) -> bool:
+def signup_try(request: HttpRequest) -> bool:
+    """Count a sign-up before the account is made; False when over the limit."""
     limit = settings.PHOENIX_SIGNUPS_PER_NETWORK
+    if not limit:
+        return True
     window = settings.PHOENIX_SIGNUP_WINDOW
-    ip = ratelimit.client_ip(request)
-    return not limit or ratelimit.count("signup", ip, window=window) < limit
+    return ratelimit.take("signup", ratelimit.client_ip(request), window=window) <= limit
 
 
-def signed_up(request: HttpRequest) -> None:
-    window = settings.PHOENIX_SIGNUP_WINDOW
-    ratelimit.hit("signup", ratelimit.client_ip(request), window=window)
+def signup_not_made(request: HttpRequest) -> None:
+    """The form was invalid: that try made no account, so it does not count."""
+    if settings.PHOENIX_SIGNUPS_PER_NETWORK:
+        window = settings.PHOENIX_SIGNUP_WINDOW
+        ratelimit.give_back("signup", ratelimit.client_ip(request), window=window)

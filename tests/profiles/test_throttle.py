@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from creations import queues
+from tests.conftest import run_at_once
 from tokens.models import LedgerEntry
 
 LOGIN = "/accounts/login/"
@@ -31,9 +32,28 @@ def test_the_11th_try_after_10_failures_is_refused_even_with_the_right_password(
     assert response.status_code == 429
     assert "Too many failed log-ins. Try again in" in response.content.decode()
     assert not logged_in(response)
-    # The lock is on the account: another one on the same network is not held up.
+    # Locked for that network only: failing on someone's name does not lock them out
+    # everywhere, and other accounts on that network are not held up.
+    assert logged_in(log_in("alice", "alice-password-123", address="10.9.9.9"))
     get_user_model().objects.create_user("carol", password="carol-password-123")
     assert logged_in(log_in("carol", "carol-password-123"))
+
+
+def test_failures_from_many_networks_lock_the_account_at_the_backstop(alice, settings):
+    settings.PHOENIX_LOGIN_FAILURES_PER_ACCOUNT = 5
+    for number in range(5):
+        log_in("alice", "wrong", address=f"10.5.5.{number}")
+
+    assert log_in("alice", "alice-password-123", address="10.5.5.99").status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_passwords_cannot_slip_under_the_limit(alice, settings):
+    settings.PHOENIX_LOGIN_FAILURES = 3
+
+    statuses = run_at_once([lambda: log_in("alice", "wrong").status_code] * 12)
+
+    assert sorted(statuses) == [200] * 3 + [429] * 9
 
 
 def test_case_variants_of_a_name_count_as_one_account(alice):
@@ -75,6 +95,18 @@ def test_the_address_comes_from_the_proxy_header_when_configured(alice, settings
     assert blocked.status_code == 429
 
 
+def test_only_the_right_most_forwarded_address_counts(alice, settings):
+    """A load balancer appends the address it saw; what comes before is the client's say."""
+    settings.PHOENIX_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.PHOENIX_LOGIN_FAILURES_PER_NETWORK = 3
+    for number in range(3):
+        forged = f"198.51.100.{number}, 203.0.113.5"
+        log_in(f"guess{number}", "wrong", HTTP_X_FORWARDED_FOR=forged)
+
+    forged = "198.51.100.77, 203.0.113.5"
+    assert log_in("alice", "alice-password-123", HTTP_X_FORWARDED_FOR=forged).status_code == 429
+
+
 def test_the_admin_log_in_is_throttled_too(db):
     get_user_model().objects.create_superuser("root", password="root-password-123")
     for _ in range(10):
@@ -108,6 +140,31 @@ def test_sign_ups_per_network_are_limited_and_the_refused_one_gets_no_tokens(db,
     assert not get_user_model().objects.filter(username="third").exists()
     assert LedgerEntry.objects.filter(kind="grant").count() == 2
     assert sign_up("fourth", "10.2.2.2").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_sign_ups_cannot_slip_under_the_limit(settings):
+    settings.PHOENIX_SIGNUPS_PER_NETWORK = 2
+    password = "a-long-password-123"
+
+    def sign_up(name: str) -> int:
+        form = {"username": name, "password1": password, "password2": password}
+        return Client().post(SIGNUP, form, REMOTE_ADDR="10.3.3.3").status_code
+
+    statuses = run_at_once([lambda name=f"racer{i}": sign_up(name) for i in range(8)])
+
+    assert sorted(statuses) == [302] * 2 + [429] * 6
+    assert get_user_model().objects.filter(username__startswith="racer").count() == 2
+
+
+def test_an_invalid_sign_up_form_does_not_use_up_the_limit(db, settings):
+    settings.PHOENIX_SIGNUPS_PER_NETWORK = 1
+    bad = {"username": "typo", "password1": "a-long-password-123", "password2": "different"}
+    for _ in range(3):
+        assert Client().post(SIGNUP, bad, REMOTE_ADDR="10.4.4.4").status_code == 200
+
+    good = {**bad, "password2": bad["password1"]}
+    assert Client().post(SIGNUP, good, REMOTE_ADDR="10.4.4.4").status_code == 302
 
 
 def test_with_redis_down_nobody_is_locked_out(alice, settings, monkeypatch):
