@@ -3,8 +3,9 @@
 import json
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from tokens.services import InsufficientTokens
@@ -103,8 +104,13 @@ def generate_creation(request: HttpRequest) -> JsonResponse:
     )
 
 
+@never_cache
 @require_GET
 @api_login_required
 def creation_status(request: HttpRequest, creation_id) -> JsonResponse:
-    creation = services.creation_for_owner(owner=request.user, creation_id=creation_id)
+    try:
+        creation = services.creation_for_owner(owner=request.user, creation_id=creation_id)
+    except Http404:
+        # Someone else's creation and one that does not exist answer alike.
+        return error(404, "not_found", "No such creation.")
     return JsonResponse(creation_as_json(creation))

@@ -172,7 +172,9 @@ def posts_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
 
 
 def feed_page(*, cursor: str | None = None) -> Page:
-    queryset = Creation.objects.filter(status=Creation.Status.PUBLISHED).select_related("owner")
+    queryset = Creation.objects.filter(
+        status=Creation.Status.PUBLISHED, owner__is_active=True
+    ).select_related("owner")
     return _page(queryset, order_field="published_at", cursor=cursor, size=FEED_PAGE_SIZE)
 
 

@@ -223,6 +223,7 @@ IN_FLIGHT_DELETE_MESSAGE = (
 )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def creation_delete(request: HttpRequest, creation_id) -> HttpResponse:
     """GET asks for confirmation (the page without JavaScript); POST deletes. HTMX asks

@@ -16,11 +16,15 @@ def media_origins() -> list[str]:
         return settings.PHOENIX_CSP_MEDIA_ORIGINS
     if not settings.PHOENIX_S3_BUCKET:
         return []
-    endpoint = settings.STORAGES["default"]["OPTIONS"].get("endpoint_url")
-    if endpoint:
-        parts = urlsplit(endpoint)
-        return [f"{parts.scheme}://{parts.netloc}"]
-    return ["https://*.amazonaws.com"]
+    options = settings.STORAGES["default"]["OPTIONS"]
+    endpoint = options.get("endpoint_url")
+    if not endpoint:
+        return ["https://*.amazonaws.com"]
+    parts = urlsplit(endpoint)
+    if options.get("addressing_style") == "virtual":
+        # Presigned URLs then name the bucket as a subdomain of the endpoint.
+        return [f"{parts.scheme}://{options['bucket_name']}.{parts.netloc}"]
+    return [f"{parts.scheme}://{parts.netloc}"]
 
 
 def build_policy() -> str:

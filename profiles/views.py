@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -73,4 +74,8 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     template = "profiles/profile.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#more" if cursor else "#tabs"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if is_owner:
+        # Drafts and the balance: nothing a shared computer's Back button should show later.
+        add_never_cache_headers(response)
+    return response

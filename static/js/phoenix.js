@@ -140,11 +140,44 @@
     if (box) box.hidden = true;
   });
 
+  // A card whose polls are refused (logged out elsewhere, deleted in another tab) would be
+  // refused every two seconds forever: put an inert copy in its place, which stops the
+  // polling, and say what to do.
+  function stopPolling(card) {
+    var still = card.cloneNode(true);
+    ["hx-get", "hx-trigger", "data-poll", "aria-busy"].forEach(function (name) {
+      still.removeAttribute(name);
+    });
+    var note = document.createElement("p");
+    note.className = "card__notice";
+    note.setAttribute("role", "alert");
+    note.textContent = "This card stopped updating: you may have been logged out, or it was deleted. Reload the page.";
+    (still.querySelector(".card__body") || still).appendChild(note);
+    card.replaceWith(still);
+  }
+
+  // Only a creation that was made and then failed at once (the queue was down) has spent
+  // its idempotency key. After any other error the key stays: a request that timed out on
+  // the way back may have gone through, and sending it again must not debit twice.
+  function spentKey(xhr) {
+    try {
+      return JSON.parse(xhr.responseText).error === "queue_unavailable";
+    } catch (ignored) {
+      return false;
+    }
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
     var elt = event.detail.elt;
-    showError(elt, messageFrom(event.detail.xhr));
+    var xhr = event.detail.xhr;
+    if (elt.hasAttribute("data-poll")) {
+      // Other errors (a restart, a timeout) are left to the next poll.
+      if (xhr.status === 403 || xhr.status === 404) stopPolling(elt);
+      return;
+    }
+    showError(elt, messageFrom(xhr));
     var form = elt.closest("form");
-    if (form) renewKeys(form);
+    if (form && spentKey(xhr)) renewKeys(form);
   });
 
   document.addEventListener("htmx:sendError", function (event) {

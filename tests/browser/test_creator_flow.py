@@ -263,3 +263,41 @@ def test_a_pending_card_polls_only_while_the_tab_is_visible(page: Page):
     assert len(polls) >= 1
     expect(card).to_have_attribute("data-status", "pending")
     assert_no_reload(page)
+
+
+def test_a_card_logged_out_elsewhere_stops_polling_and_says_so(page: Page):
+    username = sign_up(page)
+    page.fill("#prompt", "A lighthouse in fog")
+    page.get_by_role("button", name=re.compile("Generate image")).click()
+    card, creation_id = land_on_new_card(page, username)  # no worker: it stays pending
+    polls: list[str] = []
+    page.on(
+        "request", lambda request: polls.append(request.url) if creation_id in request.url else None
+    )
+
+    page.context.clear_cookies()  # as if the creator logged out in another tab
+    expect(page.locator(f"#creation-{creation_id}")).to_contain_text(
+        "This card stopped updating", timeout=6_000
+    )
+    refused = len(polls)
+    page.wait_for_timeout(4_500)
+
+    assert refused >= 1 and len(polls) == refused  # no poll after the refusal
+    assert_no_reload(page)
+
+
+def test_a_publish_that_fails_says_why_on_the_card(page: Page, worker):
+    username = sign_up(page)
+    page.fill("#prompt", "A paper boat on a puddle")
+    page.get_by_role("button", name=re.compile("Generate image")).click()
+    card, creation_id = land_on_new_card(page, username)
+    worker(delay=0)
+    expect(card).to_have_attribute("data-status", "draft", timeout=WORKER_TIMEOUT)
+
+    page.context.clear_cookies()
+    card.locator("summary", has_text="Publish").click()
+    card.get_by_role("button", name="Post it").click()
+
+    expect(card.locator(f"#card-error-{creation_id}")).to_be_visible()
+    expect(card.locator(f"#card-error-{creation_id}")).not_to_have_text("")
+    assert Creation.objects.get(pk=creation_id).status == "draft"

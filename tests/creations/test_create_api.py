@@ -274,3 +274,5 @@ def test_the_status_endpoint_is_404_for_someone_else_exactly_like_unknown(
     unknown = bob_client.get("/api/creations/00000000-0000-0000-0000-000000000000")
     assert theirs.status_code == unknown.status_code == 404
     assert theirs.content == unknown.content
+    assert theirs.json() == {"error": "not_found", "message": "No such creation."}
+    assert "no-store" in theirs["Cache-Control"]

@@ -196,3 +196,23 @@ def test_the_posts_tab_costs_the_same_queries_for_few_and_many_posts(client, ali
         client.get("/soho/alice")
 
     assert len(few) == len(many) <= 2
+
+
+def test_the_owners_page_is_never_cached_and_a_visitors_may_be(alice_client, alices_work):
+    own = alice_client.get("/soho/alice", {"tab": "drafts"})
+    public = Client().get("/soho/alice")
+
+    assert "no-store" in own["Cache-Control"] and "private" in own["Cache-Control"]
+    assert "Cache-Control" not in public
+
+
+def test_the_feed_leaves_out_posts_of_deactivated_creators(client, alice, bob, make_creation):
+    make_creation(owner=alice, status="published", caption="alice's post")
+    make_creation(owner=bob, status="published", caption="bob's post")
+    bob.is_active = False
+    bob.save(update_fields=["is_active"])
+
+    html = client.get("/").content.decode()
+
+    assert "alice&#x27;s post" in html
+    assert "bob&#x27;s post" not in html

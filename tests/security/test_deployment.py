@@ -154,5 +154,10 @@ def test_the_csp_lets_media_come_from_the_s3_endpoint_that_presigned_urls_point_
     assert "img-src 'self' https://acct.r2.cloudflarestorage.com data:" in policy
     assert "media-src 'self' https://acct.r2.cloudflarestorage.com" in policy
 
+    settings.STORAGES["default"]["OPTIONS"].update(
+        addressing_style="virtual", bucket_name="phoenix-media"
+    )
+    assert "media-src 'self' https://phoenix-media.acct.r2.cloudflarestorage.com" in build_policy()
+
     settings.PHOENIX_CSP_MEDIA_ORIGINS = ["https://media.example.com"]
     assert "media-src 'self' https://media.example.com" in build_policy()
