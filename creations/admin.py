@@ -199,6 +199,8 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
                 if services.creation_fail(creation=creation, code="staff_refund"):
                     self.log_change(request, creation, "Failed and refunded by staff")
                     failed += 1
+                elif creation.status in Creation.FINISHED:
+                    refused.append(creation)  # it finished meanwhile: nothing to refund
                 else:
                     made_sure += 1
             elif creation.status == Creation.Status.FAILED:

@@ -108,6 +108,19 @@ def with_db_retry(write, **kwargs):
         return write(**kwargs)
 
 
+def discard_unless_committed(creation: Creation, media_name: str, poster_name: str) -> None:
+    """Delete the files of a completion that did not happen. When the database cannot say
+    (still unreachable), keep them: an orphan file costs less than a paid draft whose
+    media is gone."""
+    try:
+        held = with_db_retry(services.creation_holds_media, creation=creation, media=media_name)
+    except (OperationalError, InterfaceError):
+        log.warning("Cannot tell whether %s kept its files; keeping them", creation.id)
+        return
+    if not held:
+        services.delete_stored_files(media_name, poster_name)
+
+
 def fail(creation: Creation, code: str) -> str:
     with_db_retry(services.creation_fail, creation=creation, code=code)
     return "failed"
@@ -150,8 +163,9 @@ def creation_generate(*, creation_id) -> str:
             duration_seconds=media.duration_seconds,
         )
     except Exception:
-        # The creation stays in flight for recovery to fail and refund; no orphan files.
-        services.delete_stored_files(media_name, poster_name)
+        # Unless the update did commit (its answer lost), the creation stays in flight for
+        # recovery to fail and refund, and its files go.
+        discard_unless_committed(creation, media_name, poster_name)
         raise
     if not finished:
         # Recovery failed and refunded it meanwhile: the refund stands, the files go.

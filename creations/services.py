@@ -1,6 +1,7 @@
 """State changes of a creation. Money moves only through tokens.services."""
 
 import logging
+from datetime import datetime
 from uuid import UUID
 
 from django.conf import settings
@@ -194,7 +195,11 @@ def creation_complete(
     duration_seconds: float | None = None,
 ) -> bool:
     """processing → draft, only if nobody failed it meanwhile. False: the caller's files
-    are no longer wanted (recovery already failed and refunded this creation)."""
+    are no longer wanted (recovery already failed and refunded this creation).
+
+    True as well when the row already holds these very files: the caller's earlier try
+    committed but its answer was lost with the connection (the files' keys are unique to
+    one try, so nobody else can have written them)."""
     creation.check_transition(Creation.Status.DRAFT)
     changes = {
         "status": Creation.Status.DRAFT,
@@ -214,16 +219,36 @@ def creation_complete(
         # refresh_from_db cost ~17% of a job with an instant provider, see make bench).
         for name, value in changes.items():
             setattr(creation, name, value)
-    return bool(updated)
+        return True
+    return creation_holds_media(creation=creation, media=media)
 
 
-def creation_fail(*, creation: Creation, code: str, message: str | None = None) -> bool:
+def creation_holds_media(*, creation: Creation, media: str) -> bool:
+    already = Creation.objects.filter(pk=creation.pk, media=media, status__in=Creation.FINISHED)
+    row = already.first()
+    if row is None:
+        return False
+    _take_state(creation, row)
+    return True
+
+
+def creation_fail(
+    *,
+    creation: Creation,
+    code: str,
+    message: str | None = None,
+    only_if_past_deadline_at: datetime | None = None,
+) -> bool:
     """Fail an in-flight creation and refund it exactly once.
 
     Used by jobs, recovery and staff alike. A creation that is already failed is only
     made sure to be refunded; a finished one is left alone. Returns True when this call
     changed something (failed it, or wrote its missing refund), False when there was
     nothing left to do — so racing callers can tell which of them did the work.
+
+    Recovery passes the time it judged "past the deadline" at: the deadline is checked
+    again under the lock, as a worker may have claimed the creation since (which moves
+    its deadline) and must not see it failed under its feet.
     """
     message = message or FAILURE_MESSAGES.get(code, FAILURE_MESSAGES["generation_failed"])
     with transaction.atomic():
@@ -232,18 +257,33 @@ def creation_fail(*, creation: Creation, code: str, message: str | None = None) 
         locked = Creation.objects.select_for_update().filter(pk=creation.pk).first()
         if locked is None:
             return False
-        failed_now = locked.status in Creation.IN_FLIGHT
-        if failed_now:
-            locked.status = Creation.Status.FAILED
-            locked.error_code = code
-            locked.error_message = message[:500]
-            locked.failed_at = timezone.now()
-            locked.save(update_fields=["status", "error_code", "error_message", "failed_at"])
-        elif locked.status != Creation.Status.FAILED:
+        changed = _fail_locked(account, locked, code, message, only_if_past_deadline_at)
+    # The caller's copy takes the row as it was committed (no read after COMMIT: the
+    # creator may delete a failed creation at any moment).
+    _take_state(creation, locked)
+    return changed
+
+
+def _fail_locked(account, locked: Creation, code: str, message: str, past_deadline_at) -> bool:
+    if locked.status in Creation.IN_FLIGHT:
+        if past_deadline_at is not None and past_deadline_at < locked.deadline:
             return False
-        refund = tokens.creation_refund_locked(account, creation=locked, reason=locked.error_code)
-    creation.refresh_from_db()
-    return failed_now or refund is not None
+        locked.status = Creation.Status.FAILED
+        locked.error_code = code
+        locked.error_message = message[:500]
+        locked.failed_at = timezone.now()
+        locked.save(update_fields=["status", "error_code", "error_message", "failed_at"])
+        tokens.creation_refund_locked(account, creation=locked, reason=code)
+        return True
+    if locked.status != Creation.Status.FAILED:
+        return False  # finished meanwhile: nothing to fail, nothing to refund
+    refund = tokens.creation_refund_locked(account, creation=locked, reason=locked.error_code)
+    return refund is not None
+
+
+def _take_state(creation: Creation, row: Creation) -> None:
+    for field in Creation._meta.concrete_fields:
+        setattr(creation, field.attname, getattr(row, field.attname))
 
 
 def creation_refund_failed(*, creation: Creation) -> bool:
@@ -263,7 +303,10 @@ def creation_publish(*, creation: Creation, caption: str) -> Creation:
         status=Creation.Status.PUBLISHED, caption=caption.strip(), published_at=timezone.now()
     )
     if not updated:
-        creation.refresh_from_db()
+        status = Creation.objects.filter(pk=creation.pk).values_list("status", flat=True).first()
+        if status is None:  # deleted (by its owner elsewhere, or expired) meanwhile
+            raise Http404("No such creation.")
+        creation.status = status
         raise InvalidTransition(creation.status, Creation.Status.PUBLISHED)
     creation.refresh_from_db()
     return creation
@@ -301,7 +344,9 @@ def creations_recover(*, now=None) -> dict[str, int]:
     stuck = Creation.objects.filter(status__in=Creation.IN_FLIGHT).select_related("owner")
     for creation in stuck:
         if now >= creation.deadline:
-            counts["failed"] += creation_fail(creation=creation, code="timed_out")
+            counts["failed"] += creation_fail(
+                creation=creation, code="timed_out", only_if_past_deadline_at=now
+            )
             continue
         since = creation.requeued_at or creation.created_at
         if creation.status != Creation.Status.PENDING or (

@@ -251,3 +251,61 @@ def test_a_job_lost_between_commit_and_enqueue_is_sent_again_by_recovery(alice, 
     assert creation.status == "draft"
     assert balance(alice) == 99
     assert_money_is_right()
+
+
+def test_a_completion_whose_answer_was_lost_keeps_its_draft_and_its_files(alice, monkeypatch):
+    """The UPDATE to draft commits, then the connection drops before its answer: the retry
+    finds the row already holding this job's files and calls it done."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    from creations.generation import creation_generate
+
+    creation = submit(alice)
+    real_update = QuerySet.update
+    dropped = []
+
+    def commit_then_drop(self, **changes):
+        rows = real_update(self, **changes)
+        if changes.get("status") == "draft" and not dropped:
+            dropped.append(True)
+            raise OperationalError("server closed the connection unexpectedly")
+        return rows
+
+    monkeypatch.setattr(QuerySet, "update", commit_then_drop)
+    assert creation_generate(creation_id=creation.id) == "draft"
+
+    creation.refresh_from_db()
+    assert dropped and creation.status == "draft"
+    assert stored(creation.media.name).is_file()
+    assert refunds(creation) == 0
+    assert_money_is_right()
+
+
+def test_recovery_does_not_fail_a_creation_claimed_after_it_looked(alice):
+    creation = submit(alice)
+    long_ago = timezone.now() - timedelta(hours=1)
+    Creation.objects.filter(pk=creation.pk).update(created_at=long_ago)
+    stale = Creation.objects.get(pk=creation.pk)  # what the recovery pass read: overdue
+    now = timezone.now()
+    assert now >= stale.deadline
+
+    services.creation_claim(creation_id=creation.id)  # a worker takes it meanwhile
+    changed = services.creation_fail(creation=stale, code="timed_out", only_if_past_deadline_at=now)
+
+    assert changed is False
+    creation.refresh_from_db()
+    assert creation.status == "processing"
+    assert refunds(creation) == 0
+
+
+def test_publishing_a_draft_deleted_meanwhile_is_404(alice):
+    from django.http import Http404
+
+    creation = submit(alice)
+    run_worker_burst()
+    loaded = Creation.objects.get(pk=creation.pk)
+    Creation.objects.filter(pk=creation.pk).delete()
+
+    with pytest.raises(Http404):
+        services.creation_publish(creation=loaded, caption="too late")

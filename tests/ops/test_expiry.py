@@ -159,3 +159,37 @@ def test_the_expiry_is_scheduled_daily_in_the_rq_cron(clean_redis):
     assert jobs["expire_drafts_job"].cron == "30 3 * * *"
     assert jobs["expire_drafts_job"].queue_name == "default"
     assert "recover_creations" in jobs
+
+
+def test_a_draft_published_while_expiry_runs_keeps_its_row_and_files(
+    alice, ttl, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Expiry reads its candidates, then deletes each one only if it is still a draft (one
+    guarded DELETE): a publish that lands in between wins."""
+    from creations import maintenance, services
+
+    old = draft_aged(alice, 31)
+    read = maintenance.expired_drafts
+
+    def read_then_publish(*, now):
+        rows = list(read(now=now).only("id", "media", "poster"))
+        services.creation_publish(creation=Creation.objects.get(pk=old.pk), caption="mine")
+        return _Rows(rows)
+
+    monkeypatch.setattr(maintenance, "expired_drafts", read_then_publish)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert drafts_expire() == 0
+
+    old.refresh_from_db()
+    assert old.status == "published"
+    assert default_storage.exists(old.media.name)
+
+
+class _Rows(list):
+    """Stands in for the queryset drafts_expire narrows and iterates."""
+
+    def only(self, *fields):
+        return self
+
+    def iterator(self):
+        return iter(self)
