@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -9,7 +11,7 @@ from django.utils.html import format_html
 from phoenix.admin import ViewOnlyAdminMixin
 
 from .models import LedgerEntry, TokenAccount
-from .services import BalanceWouldGoNegative, account_adjust
+from .services import AlreadyApplied, BalanceWouldGoNegative, account_adjust
 
 ADJUST_PERMISSION = "tokens.adjust_balance"
 
@@ -45,6 +47,8 @@ class AdjustBalanceForm(forms.Form):
         help_text="Signed: negative takes tokens away. The balance can never go below zero."
     )
     reason = forms.CharField(max_length=255, help_text="Recorded in the ledger with your name.")
+    # New with every render: sending this form twice adjusts once.
+    request_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
     def clean_amount(self) -> int:
         amount = self.cleaned_data["amount"]
@@ -95,7 +99,7 @@ class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         if not self.has_adjust_permission(request):
             raise PermissionDenied
         account = get_object_or_404(TokenAccount.objects.select_related("user"), pk=object_id)
-        form = AdjustBalanceForm(request.POST or None)
+        form = AdjustBalanceForm(request.POST or None, initial={"request_key": uuid.uuid4().hex})
         if request.method == "POST" and form.is_valid():
             try:
                 entry = account_adjust(
@@ -103,9 +107,18 @@ class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
                     amount=form.cleaned_data["amount"],
                     reason=form.cleaned_data["reason"],
                     staff=request.user,
+                    request_key=form.cleaned_data["request_key"] or None,
                 )
             except BalanceWouldGoNegative as error:
                 form.add_error("amount", str(error))
+            except AlreadyApplied as applied:
+                self.message_user(
+                    request,
+                    f"This adjustment was already applied ({applied.entry.amount:+d}); "
+                    "the form was sent twice, nothing changed the second time.",
+                    messages.WARNING,
+                )
+                return redirect("admin:tokens_tokenaccount_change", account.pk)
             else:
                 self.log_change(
                     request, account, f"Adjusted balance by {entry.amount:+d}: {entry.reason}"

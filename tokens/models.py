@@ -52,6 +52,9 @@ class LedgerEntry(models.Model):
         blank=True,
         related_name="+",
     )
+    # A staff form's one-time key: the same form sent twice (a double click, a resubmit
+    # after a timeout) makes one entry.
+    request_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -63,6 +66,11 @@ class LedgerEntry(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["creation"], condition=Q(kind="refund"), name="one_refund_per_creation"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "request_key"],
+                condition=Q(request_key__isnull=False),
+                name="one_entry_per_request_key",
             ),
             models.CheckConstraint(
                 condition=(

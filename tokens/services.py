@@ -24,6 +24,14 @@ class InsufficientTokens(Exception):
         self.needed = needed
 
 
+class AlreadyApplied(Exception):
+    """This form was sent before; `entry` is what the first sending wrote."""
+
+    def __init__(self, entry: LedgerEntry):
+        super().__init__(f"Already applied: {entry}")
+        self.entry = entry
+
+
 class BalanceWouldGoNegative(Exception):
     code = "balance_would_go_negative"
 
@@ -45,7 +53,14 @@ def _locked_account(user: AbstractBaseUser) -> TokenAccount:
 
 
 def _write(
-    account: TokenAccount, *, kind: str, amount: int, creation=None, reason: str = "", staff=None
+    account: TokenAccount,
+    *,
+    kind: str,
+    amount: int,
+    creation=None,
+    reason: str = "",
+    staff=None,
+    request_key: str | None = None,
 ) -> LedgerEntry:
     account.balance += amount
     account.save(update_fields=["balance", "updated_at"])
@@ -57,6 +72,7 @@ def _write(
         creation=creation,
         reason=reason,
         staff=staff,
+        request_key=request_key,
     )
 
 
@@ -81,18 +97,37 @@ def account_grant(*, user: AbstractBaseUser, amount: int, reason: str) -> Ledger
 
 @transaction.atomic
 def account_adjust(
-    *, user: AbstractBaseUser, amount: int, reason: str, staff: AbstractBaseUser
+    *,
+    user: AbstractBaseUser,
+    amount: int,
+    reason: str,
+    staff: AbstractBaseUser,
+    request_key: str | None = None,
 ) -> LedgerEntry:
-    """A staff member's signed correction; never takes the balance below zero."""
+    """A staff member's signed correction; never takes the balance below zero.
+
+    With a request_key already used on this account, nothing moves: AlreadyApplied
+    carries the entry the first sending made.
+    """
     if amount == 0:
         raise ValueError("An adjustment must change the balance.")
     if not reason.strip():
         raise ValueError("An adjustment needs a reason.")
     account = _locked_account(user)
+    if request_key:
+        # Under the account lock, so two sendings of one form cannot both get past this.
+        first = account.entries.filter(request_key=request_key).first()
+        if first is not None:
+            raise AlreadyApplied(first)
     if account.balance + amount < 0:
         raise BalanceWouldGoNegative(balance=account.balance, amount=amount)
     return _write(
-        account, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, reason=reason.strip(), staff=staff
+        account,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        amount=amount,
+        reason=reason.strip(),
+        staff=staff,
+        request_key=request_key,
     )
 
 

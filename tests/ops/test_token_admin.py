@@ -150,3 +150,40 @@ def test_the_account_links_its_full_ledger(client, adjuster, alice, bob):
 
     assert listing.status_code == 200
     assert [e.account_id for e in listing.context["cl"].result_list] == [alice.token_account.pk]
+
+
+def test_the_same_adjust_form_sent_twice_adjusts_once(client, adjuster, alice):
+    client.force_login(adjuster)
+    form = client.get(adjust_url(alice)).content.decode()
+    key = form.split('name="request_key" value="')[1].split('"')[0]
+    assert len(key) == 32
+    sent = {"amount": "25", "reason": "goodwill", "request_key": key}
+
+    first = client.post(adjust_url(alice), sent)
+    again = client.post(adjust_url(alice), sent, follow=True)
+
+    assert first.status_code == 302
+    assert "This adjustment was already applied (+25)" in again.content.decode()
+    assert balance_of(alice) == 125
+    assert LedgerEntry.objects.filter(kind="adjustment").count() == 1
+    # A fresh render is a fresh key: a deliberate second adjustment goes through.
+    fresh = client.get(adjust_url(alice)).content.decode()
+    assert key not in fresh
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sendings_of_one_form_at_once_adjust_once(adjuster, alice):
+    from tests.conftest import run_at_once
+    from tokens.services import AlreadyApplied
+
+    def send():
+        try:
+            account_adjust(
+                user=alice, amount=10, reason="double click", staff=adjuster, request_key="k1"
+            )
+            return "applied"
+        except AlreadyApplied:
+            return "already"
+
+    assert sorted(run_at_once([send] * 6)) == ["already"] * 5 + ["applied"]
+    assert balance_of(alice) == 110
