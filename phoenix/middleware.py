@@ -11,9 +11,12 @@ from django.conf import settings
 
 
 def media_origins() -> list[str]:
-    """Where a presigned media URL may send the browser (nothing extra for local files)."""
-    if settings.PHOENIX_CSP_MEDIA_ORIGINS:
-        return settings.PHOENIX_CSP_MEDIA_ORIGINS
+    """Where media may come from besides us: the storage presigned media URLs redirect to,
+    and any origins added by PHOENIX_CSP_MEDIA_ORIGINS (a CDN, say)."""
+    return [*storage_origins(), *settings.PHOENIX_CSP_MEDIA_ORIGINS]
+
+
+def storage_origins() -> list[str]:
     if not settings.PHOENIX_S3_BUCKET:
         return []
     options = settings.STORAGES["default"]["OPTIONS"]

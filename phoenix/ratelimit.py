@@ -54,8 +54,13 @@ def take(scope: str, subject: str, *, window: int) -> int:
 
 def give_back(scope: str, subject: str, *, window: int) -> None:
     """Uncount one try (it turned out not to count: a valid log-in, an invalid form)."""
+    key = _key(scope, subject, window)
     try:
-        _redis().decr(_key(scope, subject, window))
+        pipe = _redis().pipeline()
+        pipe.decr(key)
+        # If the window turned in between, this made a new key: let it expire too.
+        pipe.expire(key, window)
+        pipe.execute()
     except RedisError:
         log.warning("Rate limit %s not given back (Redis)", scope, exc_info=True)
 

@@ -29,7 +29,9 @@ class ThrottledLoginMixin:
                 params={"minutes": throttle.login_minutes_left()},
             )
         cleaned = super().clean()  # a wrong password raises, and its try stays counted
-        attempt.succeeded()
+        if self.get_user() is not None:
+            attempt.succeeded()
+        # A try without a password checked nothing; it stays counted, like a failure.
         return cleaned
 
 

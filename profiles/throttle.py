@@ -1,10 +1,12 @@
 """Who may try to log in or sign up right now. Limits and windows are settings; 0 turns a
 limit off.
 
-Log-ins: tries that fail are limited per account *from one network*, so nobody can lock
-a creator out from elsewhere by failing on their name; per account from anywhere, with a
-much higher limit, as a backstop against an attack spread over many networks; and per
-network. Sign-ups: per network, as each new account gets the welcome grant.
+Log-ins: tries that fail are limited per account *from one network*, so failing on a
+creator's name from one place does not lock them out elsewhere; per network; and per
+account from anywhere, with a much higher limit, as a backstop against an attack spread
+over many networks (a try refused by a narrower limit does not count towards it, so only
+such a spread attack can reach it). Sign-ups: per network, as each new account gets the
+welcome grant.
 """
 
 from dataclasses import dataclass
@@ -24,14 +26,14 @@ def _account(username: str) -> str:
 class LoginTry:
     """One log-in try, counted against every limit before the password is checked."""
 
-    counters: tuple[tuple[str, str, int], ...]  # (scope, subject, limit)
+    counters: tuple[tuple[str, str], ...]  # (scope, subject) of the counts taken
     refused: bool
 
     def succeeded(self) -> None:
         # A right password is not a failure: give its counts back, and forget the
         # account's failures from this network.
         window = settings.PHOENIX_LOGIN_FAILURE_WINDOW
-        for scope, subject, _ in self.counters:
+        for scope, subject in self.counters:
             if scope == "login-account-network":
                 ratelimit.forget(scope, subject, window=window)
             else:
@@ -42,17 +44,20 @@ def login_try(request: HttpRequest, username: str) -> LoginTry:
     window = settings.PHOENIX_LOGIN_FAILURE_WINDOW
     account = _account(username)
     network = ratelimit.client_ip(request)
+    # Narrowest first; a try refused by one limit is not counted by the wider ones.
     limits = [
         ("login-account-network", f"{account}\n{network}", settings.PHOENIX_LOGIN_FAILURES),
-        ("login-account", account, settings.PHOENIX_LOGIN_FAILURES_PER_ACCOUNT),
         ("login-network", network, settings.PHOENIX_LOGIN_FAILURES_PER_NETWORK),
+        ("login-account", account, settings.PHOENIX_LOGIN_FAILURES_PER_ACCOUNT),
     ]
-    counters = tuple(limit for limit in limits if limit[2])
-    refused = False
-    for scope, subject, limit in counters:
+    taken = []
+    for scope, subject, limit in limits:
+        if not limit:
+            continue
+        taken.append((scope, subject))
         if ratelimit.take(scope, subject, window=window) > limit:
-            refused = True
-    return LoginTry(counters=counters, refused=refused)
+            return LoginTry(counters=tuple(taken), refused=True)
+    return LoginTry(counters=tuple(taken), refused=False)
 
 
 def login_minutes_left() -> int:

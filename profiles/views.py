@@ -1,6 +1,6 @@
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -52,6 +52,8 @@ def signup(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest, username: str) -> HttpResponse:
     """A creator's page. Posts for everyone; the Drafts tab only for its owner (anybody
     else asking for it gets the posts). HTMX gets just the tabs, or just the next page."""
+    if "\x00" in username:  # no username has one, and PostgreSQL refuses to compare it
+        raise Http404("No such creator.")
     creator = get_object_or_404(
         User.objects.select_related("token_account"), username=username, is_active=True
     )

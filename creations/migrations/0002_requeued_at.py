@@ -12,4 +12,9 @@ class Migration(migrations.Migration):
             old_name="enqueued_at",
             new_name="requeued_at",
         ),
+        # The old column held every first send; the new one only recovery's re-sends.
+        migrations.RunSQL(
+            "UPDATE creations_creation SET requeued_at = NULL",
+            reverse_sql=migrations.RunSQL.noop,
+        ),
     ]

@@ -216,3 +216,7 @@ def test_the_feed_leaves_out_posts_of_deactivated_creators(client, alice, bob, m
 
     assert "alice&#x27;s post" in html
     assert "bob&#x27;s post" not in html
+
+
+def test_a_null_character_in_a_username_is_404(client, db):
+    assert client.get("/soho/al%00ice").status_code == 404

@@ -39,6 +39,23 @@ def test_the_11th_try_after_10_failures_is_refused_even_with_the_right_password(
     assert logged_in(log_in("carol", "carol-password-123"))
 
 
+def test_a_blank_password_does_not_reset_the_count(alice):
+    for _ in range(9):
+        log_in("alice", "wrong")
+    log_in("alice", "")  # checks no password: must not clear the failures before it
+
+    assert log_in("alice", "alice-password-123").status_code == 429
+
+
+def test_hammering_from_one_network_does_not_reach_the_account_wide_backstop(alice, settings):
+    settings.PHOENIX_LOGIN_FAILURES_PER_ACCOUNT = 20
+    for _ in range(50):
+        log_in("alice", "wrong", address="10.66.66.66")
+
+    assert log_in("alice", "alice-password-123", address="10.66.66.66").status_code == 429
+    assert logged_in(log_in("alice", "alice-password-123", address="192.0.2.10"))
+
+
 def test_failures_from_many_networks_lock_the_account_at_the_backstop(alice, settings):
     settings.PHOENIX_LOGIN_FAILURES_PER_ACCOUNT = 5
     for number in range(5):

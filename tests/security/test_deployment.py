@@ -32,6 +32,7 @@ def production_environment(**extra: str) -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="phoenix.example.com",
+        PHOENIX_CLIENT_IP_HEADER="HTTP_X_FORWARDED_FOR",
     )
     env.update(extra)
     return env
@@ -49,6 +50,19 @@ def test_manage_py_check_deploy_is_clean_with_production_settings(figure):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout, result.stdout
     figure("manage.py check --deploy with production settings: no issues")
+
+
+def test_the_deployment_check_warns_when_the_client_address_is_the_proxys():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=production_environment(PHOENIX_CLIENT_IP_HEADER="REMOTE_ADDR"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "phoenix.W001" in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -160,4 +174,7 @@ def test_the_csp_lets_media_come_from_the_s3_endpoint_that_presigned_urls_point_
     assert "media-src 'self' https://phoenix-media.acct.r2.cloudflarestorage.com" in build_policy()
 
     settings.PHOENIX_CSP_MEDIA_ORIGINS = ["https://media.example.com"]
-    assert "media-src 'self' https://media.example.com" in build_policy()
+    assert (
+        "media-src 'self' https://phoenix-media.acct.r2.cloudflarestorage.com "
+        "https://media.example.com"
+    ) in build_policy()
