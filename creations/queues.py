@@ -5,6 +5,8 @@ short socket timeouts so that a Redis that is down or paused fails a request qui
 instead of hanging it.
 """
 
+import threading
+
 from django.conf import settings
 from redis import Redis
 from rq import Queue
@@ -14,16 +16,28 @@ _queues: dict[str, Queue] = {}
 QUEUE_FOR_KIND = {"image": "images", "video": "videos"}
 
 
+_made = threading.Lock()
+
+
 def get_queue(name: str) -> Queue:
     queue = _queues.get(name)
     if queue is None:
-        config = settings.RQ_QUEUES[name]
-        connection = Redis.from_url(
-            config["URL"], socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
-        )
-        queue = _queues[name] = Queue(
-            name, connection=connection, default_timeout=config.get("DEFAULT_TIMEOUT")
-        )
+        # One per process even when threads ask at once: a second client made meanwhile
+        # would be dropped, and a dropped redis client closes its pool's connections,
+        # in use or not.
+        with _made:
+            queue = _queues.get(name)
+            if queue is None:
+                config = settings.RQ_QUEUES[name]
+                connection = Redis.from_url(
+                    config["URL"],
+                    socket_timeout=5,
+                    socket_connect_timeout=2,
+                    health_check_interval=30,
+                )
+                queue = _queues[name] = Queue(
+                    name, connection=connection, default_timeout=config.get("DEFAULT_TIMEOUT")
+                )
     return queue
 
 

@@ -106,3 +106,27 @@ def test_after_redis_comes_back_the_refunded_creation_stays_settled(client, sett
     alice.token_account.refresh_from_db()
     assert alice.token_account.balance == 99
     assert ledger_discrepancies() == []
+
+
+def test_threads_asking_for_a_queue_at_once_all_get_the_same_one(monkeypatch):
+    """A second client made meanwhile would be dropped, and a dropped redis client closes
+    its pool's connections under whoever is using them (gthread workers, at start)."""
+    import time
+
+    from redis import Redis
+
+    from tests.conftest import run_at_once
+
+    class SlowToConnectRedis:
+        @staticmethod
+        def from_url(*args, **kwargs):
+            time.sleep(0.02)  # widens the window in which the threads overlap
+            return Redis.from_url(*args, **kwargs)
+
+    monkeypatch.setattr(queues, "Redis", SlowToConnectRedis)
+    queues.reset()
+
+    got = run_at_once([lambda: queues.get_queue("default")] * 16)
+
+    assert len({id(queue) for queue in got}) == 1
+    assert got[0] is queues.get_queue("default")
