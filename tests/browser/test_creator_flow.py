@@ -243,15 +243,22 @@ def set_tab_hidden(page: Page, hidden: bool) -> None:
     )
 
 
-def test_a_pending_card_polls_only_while_the_tab_is_visible(page: Page):
+def pending_card_with_its_polls(page: Page, prompt: str):
+    """A new creator's image card that stays pending (no worker), and the list its polls
+    are recorded in as they are sent."""
     username = sign_up(page)
-    page.fill("#prompt", "A quiet harbour at night")
+    page.fill("#prompt", prompt)
     page.get_by_role("button", name=re.compile("Generate image")).click()
-    card, creation_id = land_on_new_card(page, username)  # no worker: it stays pending
+    card, creation_id = land_on_new_card(page, username)
     polls: list[str] = []
     page.on(
         "request", lambda request: polls.append(request.url) if creation_id in request.url else None
     )
+    return card, creation_id, polls
+
+
+def test_a_pending_card_polls_only_while_the_tab_is_visible(page: Page):
+    card, creation_id, polls = pending_card_with_its_polls(page, "A quiet harbour at night")
 
     set_tab_hidden(page, True)
     page.wait_for_timeout(5_000)
@@ -266,14 +273,7 @@ def test_a_pending_card_polls_only_while_the_tab_is_visible(page: Page):
 
 
 def test_a_card_logged_out_elsewhere_stops_polling_and_says_so(page: Page):
-    username = sign_up(page)
-    page.fill("#prompt", "A lighthouse in fog")
-    page.get_by_role("button", name=re.compile("Generate image")).click()
-    card, creation_id = land_on_new_card(page, username)  # no worker: it stays pending
-    polls: list[str] = []
-    page.on(
-        "request", lambda request: polls.append(request.url) if creation_id in request.url else None
-    )
+    card, creation_id, polls = pending_card_with_its_polls(page, "A lighthouse in fog")
 
     page.context.clear_cookies()  # as if the creator logged out in another tab
     expect(page.locator(f"#creation-{creation_id}")).to_contain_text(
