@@ -261,13 +261,14 @@ def test_a_pending_card_polls_only_while_the_tab_is_visible(page: Page):
     card, creation_id, polls = pending_card_with_its_polls(page, "A quiet harbour at night")
 
     set_tab_hidden(page, True)
+    sent_before = len(polls)  # a poll may have gone out before the tab was hidden
     page.wait_for_timeout(5_000)
-    hidden_polls = len(polls)
+    hidden_polls = len(polls) - sent_before
     set_tab_hidden(page, False)
     page.wait_for_timeout(4_500)
 
     assert hidden_polls == 0
-    assert len(polls) >= 1
+    assert len(polls) - sent_before >= 1
     expect(card).to_have_attribute("data-status", "pending")
     assert_no_reload(page)
 
