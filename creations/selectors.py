@@ -129,13 +129,10 @@ def _average_run() -> Avg:
     return Avg(ExpressionWrapper(F("draft_at") - F("processing_at"), output_field=DurationField()))
 
 
-def typical_generation_seconds(*, kinds: set[str], now: datetime | None = None) -> dict[str, float]:
-    """Average processing time per type over the last hour; a type with none is absent."""
-    if not kinds:
-        return {}
-    now = now or timezone.now()
-    rows = _recent_runs(now).filter(kind__in=kinds).values("kind").annotate(average=_average_run())
-    return {row["kind"]: row["average"].total_seconds() for row in rows if row["average"]}
+def typical_generation_seconds(kind: str, *, now: datetime | None = None) -> float:
+    """Average processing time of one type over the last hour; 0.0 when there was none."""
+    average = _recent_runs(now or timezone.now()).filter(kind=kind).aggregate(a=_average_run())
+    return average["a"].total_seconds() if average["a"] else 0.0
 
 
 def with_queue_estimates(creations: list[Creation]) -> list[Creation]:
@@ -195,12 +192,12 @@ TYPICAL_RUN_CACHE_SECONDS = 30
 
 
 def typical_run_seconds(kind: str) -> float | None:
-    """typical_generation_seconds for one type, through the cache."""
+    """typical_generation_seconds through the cache."""
     key = f"creations:typical-run:{kind}"
     seconds = cache.get(key)
     if seconds is None:
         # 0.0 stands for "no recent runs", so that it is cached too.
-        seconds = typical_generation_seconds(kinds={kind}).get(kind, 0.0)
+        seconds = typical_generation_seconds(kind)
         cache.set(key, seconds, TYPICAL_RUN_CACHE_SECONDS)
     return seconds or None
 

@@ -30,20 +30,20 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("feed")
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and not throttle.signup_try(request):
-        form.add_error(None, "Too many new accounts from your network. Try again later.")
-        return render(request, "registration/signup.html", {"form": form}, status=429)
-    if request.method == "POST" and not form.is_valid():
+    if request.method == "POST":
+        if not throttle.signup_try(request):
+            form.add_error(None, "Too many new accounts from your network. Try again later.")
+            return render(request, "registration/signup.html", {"form": form}, status=429)
+        if form.is_valid():
+            user = creator_signup(
+                username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+            )
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            next_url = request.POST.get("next") or request.GET.get("next")
+            if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+                return redirect(next_url)
+            return redirect("create")
         throttle.signup_not_made(request)
-    elif request.method == "POST":
-        user = creator_signup(
-            username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        next_url = request.POST.get("next") or request.GET.get("next")
-        if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-            return redirect(next_url)
-        return redirect("create")
     return render(request, "registration/signup.html", {"form": form})
 
 
