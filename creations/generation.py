@@ -33,18 +33,36 @@ def _seed(creation: Creation) -> int:
     return int(creation.id.hex[:8], 16)
 
 
+class NoLongerWanted(Exception):
+    """The creation stopped being processing under the job (canceled, or failed by
+    recovery or staff): the work stops, and the provider cancels its task."""
+
+
+def _report_progress(creation: Creation, percent: int) -> None:
+    if not with_db_retry(services.creation_report_progress, creation=creation, percent=percent):
+        raise NoLongerWanted(creation.id)
+
+
+def _record_task(creation: Creation, task_id: str) -> None:
+    if not with_db_retry(services.creation_record_task, creation=creation, task_id=task_id):
+        raise NoLongerWanted(creation.id)
+
+
 def _generate(creation: Creation) -> GeneratedMedia:
     if creation.kind == Creation.Kind.IMAGE:
         return image_provider().generate_image(
             prompt=creation.prompt, aspect_ratio=creation.aspect_ratio, seed=_seed(creation)
         )
-    return video_provider().generate_video(
+    provider = video_provider()
+    extra = {}
+    if getattr(provider, "runs_remote_tasks", False):
+        extra["on_task"] = lambda task_id: _record_task(creation, task_id)
+    return provider.generate_video(
         prompt=creation.prompt,
         orientation=creation.orientation,
         seed=_seed(creation),
-        on_progress=lambda percent: with_db_retry(
-            services.creation_report_progress, creation=creation, percent=percent
-        ),
+        on_progress=lambda percent: _report_progress(creation, percent),
+        **extra,
     )
 
 
@@ -134,6 +152,9 @@ def creation_generate(*, creation_id) -> str:
     try:
         media = generate_with_retries(creation)
         media_name, poster_name = store_media(media)
+    except NoLongerWanted:
+        # Canceled (or failed) meanwhile, and refunded by whoever did it.
+        return "discarded"
     except SafetyFilterError:
         return fail(creation, "safety_filter")
     except PolicyViolationError:
@@ -168,7 +189,7 @@ def creation_generate(*, creation_id) -> str:
         discard_unless_committed(creation, media_name, poster_name)
         raise
     if not finished:
-        # Recovery failed and refunded it meanwhile: the refund stands, the files go.
+        # Canceled, or failed by recovery, meanwhile: the refund stands, the files go.
         services.delete_stored_files(media_name, poster_name)
         return "discarded"
     return "draft"

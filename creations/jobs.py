@@ -17,3 +17,12 @@ def generate_creation(creation_id: str) -> str:
 def recover_creations() -> dict[str, int]:
     close_old_connections()
     return services.creations_recover()
+
+
+def publish_scheduled_creation(creation_id: str) -> bool:
+    """Run by RQ's scheduler at a scheduled post's time."""
+    close_old_connections()
+    try:
+        return services.creation_publish_due(creation_id=creation_id)
+    finally:
+        close_old_connections()

@@ -1,62 +1,84 @@
-"""Scheduled housekeeping: expiring old drafts. Run daily by the RQ cron (phoenix/cron.py)
-and by `manage.py expire_drafts`; safe to run at any time, twice, or at once."""
+"""Scheduled housekeeping: old drafts to the trash, old trash purged. Run daily by the RQ
+cron (phoenix/cron.py) and by `manage.py expire_drafts`; safe to run at any time,
+twice, or at once."""
 
 import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 from django.db.models import F
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from .models import Creation
-from .services import delete_stored_files
+from .services import ActionRefused, creation_purge, creation_trash
 
 log = logging.getLogger(__name__)
 
 
 def expired_drafts(*, now: datetime):
-    """Unpublished drafts past the TTL, counted from when they became drafts."""
+    """Unpublished drafts past the TTL, counted from when they (last) became drafts;
+    scheduled ones and those already in the trash are not."""
     cutoff = now - timedelta(days=settings.PHOENIX_DRAFT_TTL_DAYS)
+    since = Greatest(
+        Coalesce(F("draft_at"), F("created_at")), Coalesce(F("redrafted_at"), F("created_at"))
+    )
     return (
-        Creation.objects.filter(status=Creation.Status.DRAFT)
-        .annotate(draft_since=Coalesce(F("draft_at"), F("created_at")))
+        Creation.objects.filter(status=Creation.Status.DRAFT, trashed_at__isnull=True)
+        .annotate(draft_since=since)
         .filter(draft_since__lte=cutoff)
         .order_by("draft_since")
     )
 
 
 def drafts_expire(*, now: datetime | None = None) -> int:
-    """Delete expired drafts and their files; returns how many were deleted.
-
-    Each row is deleted only if it is still a draft, so a draft published while this runs
-    keeps its files. Files go after the row's COMMIT: a failed delete leaves an orphan
-    file (logged), never a creation without its media. The ledger keeps its rows (its
-    creation link has no database constraint, by design).
-    """
+    """Move expired drafts to the trash (where they are purged after PHOENIX_TRASH_DAYS);
+    returns how many moved. Each goes through the trash service, which re-checks it under
+    its row lock, so a draft published while this runs is left alone."""
     now = now or timezone.now()
-    deleted = 0
-    for creation in expired_drafts(now=now).only("id", "media", "poster").iterator():
-        with transaction.atomic():
-            _, per_model = Creation.objects.filter(
-                pk=creation.pk, status=Creation.Status.DRAFT
-            ).delete()
-            count = per_model.get(Creation._meta.label, 0)
-            if count:
-                names = (creation.media.name, creation.poster.name)
-                transaction.on_commit(lambda names=names: delete_stored_files(*names))
-        if count:
-            deleted += 1
-    if deleted:
-        log.info("Expired %d draft(s) older than %d days", deleted, settings.PHOENIX_DRAFT_TTL_DAYS)
-    return deleted
+    moved = 0
+    for creation in expired_drafts(now=now).iterator():
+        try:
+            creation_trash(creation=creation, now=now)
+        except ActionRefused:
+            continue
+        moved += 1
+    if moved:
+        log.info(
+            "Moved %d draft(s) older than %d days to the trash",
+            moved,
+            settings.PHOENIX_DRAFT_TTL_DAYS,
+        )
+    return moved
 
 
-def expire_drafts_job() -> int:
-    """RQ cron entry point."""
+def trash_purge(*, now: datetime | None = None) -> int:
+    """Purge what has been in the trash longer than PHOENIX_TRASH_DAYS: files deleted, words
+    cleared, rows kept. Idempotent: a purged creation is not purged again."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PHOENIX_TRASH_DAYS)
+    purged = 0
+    for creation in Creation.objects.in_trash().filter(trashed_at__lte=cutoff).iterator():
+        try:
+            creation_purge(creation=creation, now=now)
+        except ActionRefused:
+            continue  # restored or purged meanwhile
+        purged += 1
+    if purged:
+        log.info("Purged %d creation(s) from the trash", purged)
+    return purged
+
+
+def housekeeping(*, now: datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    return {"trashed": drafts_expire(now=now), "purged": trash_purge(now=now)}
+
+
+def expire_drafts_job() -> dict[str, int]:
+    """RQ cron entry point: expired drafts to the trash, old trash purged."""
     close_old_connections()
     try:
-        return drafts_expire()
+        return housekeeping()
     finally:
         close_old_connections()

@@ -14,6 +14,33 @@ class InvalidTransition(Exception):
         self.target = target
 
 
+class CreationQuerySet(models.QuerySet):
+    def transition(self, target: str, *, sources=None, **changes) -> int:
+        """Move every row of this queryset that may become `target` to it, in one guarded
+        UPDATE built from the state table. `sources` narrows the statuses it may come from
+        (each must be one the table allows). Returns how many rows changed: 0 means another
+        writer changed the status first, or the status never allowed it."""
+        allowed = Creation.sources_of(target)
+        if sources is None:
+            sources = allowed
+        for source in sources:
+            if source not in allowed:
+                raise InvalidTransition(source, target)
+        return self.filter(status__in=list(sources)).update(status=target, **changes)
+
+    def not_trashed(self):
+        return self.filter(trashed_at__isnull=True)
+
+    def in_trash(self):
+        return self.filter(trashed_at__isnull=False, purged_at__isnull=True)
+
+    def public(self):
+        """What anyone may see: published, not in the trash, its creator active."""
+        return self.filter(
+            status=Creation.Status.PUBLISHED, trashed_at__isnull=True, owner__is_active=True
+        )
+
+
 class Creation(models.Model):
     class Kind(models.TextChoices):
         IMAGE = "image", "Image"
@@ -23,8 +50,11 @@ class Creation(models.Model):
         PENDING = "pending", "Pending"
         PROCESSING = "processing", "Processing"
         DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
         PUBLISHED = "published", "Published"
         FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+        TAKEN_DOWN = "taken_down", "Taken down"
 
     class AspectRatio(models.TextChoices):
         SQUARE = "1:1", "1:1"
@@ -37,16 +67,30 @@ class Creation(models.Model):
         LANDSCAPE = "landscape", "Landscape"
         PORTRAIT = "portrait", "Portrait"
 
-    # The one place that says which status may follow which.
+    # The one place that says which status may follow which. Every status change is a
+    # guarded UPDATE built from it (Creation.objects.transition, and the claim's SQL).
     TRANSITIONS: dict[str, frozenset[str]] = {
-        Status.PENDING: frozenset({Status.PROCESSING, Status.FAILED}),
-        Status.PROCESSING: frozenset({Status.DRAFT, Status.FAILED}),
-        Status.DRAFT: frozenset({Status.PUBLISHED}),
-        Status.PUBLISHED: frozenset(),
+        Status.PENDING: frozenset({Status.PROCESSING, Status.FAILED, Status.CANCELED}),
+        Status.PROCESSING: frozenset({Status.DRAFT, Status.FAILED, Status.CANCELED}),
+        Status.DRAFT: frozenset({Status.PUBLISHED, Status.SCHEDULED}),
+        # Published at its time, or back to a draft when unscheduled (or restored).
+        Status.SCHEDULED: frozenset({Status.PUBLISHED, Status.DRAFT}),
+        # Unpublished (or restored from the trash) back to a draft; or taken down by staff.
+        Status.PUBLISHED: frozenset({Status.DRAFT, Status.TAKEN_DOWN}),
         Status.FAILED: frozenset(),
+        Status.CANCELED: frozenset(),
+        Status.TAKEN_DOWN: frozenset(),
     }
     IN_FLIGHT = (Status.PENDING, Status.PROCESSING)
-    FINISHED = (Status.DRAFT, Status.PUBLISHED)
+    # Generated, with media (whatever happened since).
+    FINISHED = (Status.DRAFT, Status.SCHEDULED, Status.PUBLISHED, Status.TAKEN_DOWN)
+    # Ended without media: refunded.
+    ENDED_WITHOUT_MEDIA = (Status.FAILED, Status.CANCELED)
+    # Trash is not a status: these may be moved to the trash and keep their status there.
+    TRASHABLE = (*FINISHED, *ENDED_WITHOUT_MEDIA)
+    # Shown on the owner's drafts tab (when not in the trash) and on the posts tab.
+    DRAFT_TAB = (*IN_FLIGHT, Status.DRAFT, Status.SCHEDULED, *ENDED_WITHOUT_MEDIA)
+    POSTS_TAB = (Status.PUBLISHED, Status.TAKEN_DOWN)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -79,13 +123,47 @@ class Creation(models.Model):
     draft_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    # When it last became a draft again (unpublished, unscheduled, restored): the draft
+    # expiry counts from here too, so a draft given back is not expired at once.
+    redrafted_at = models.DateTimeField(null=True, blank=True)
+    # Scheduled publishing: when it is to be published (UTC).
+    publish_at = models.DateTimeField(null=True, blank=True)
+    # Trash is not a status: a trashed creation keeps its status for Restore. Purged: its
+    # files are deleted and its words cleared; the row stays as the record figures count.
+    trashed_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+    taken_down_at = models.DateTimeField(null=True, blank=True)
+    takedown_reason = models.CharField(max_length=500, blank=True)
+    taken_down_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # A remote provider's task (Runway), so that a cancel can reach the provider.
+    provider_task_id = models.CharField(max_length=128, blank=True)
+
+    objects = CreationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("take_down_creation", "Can take a published post down")]
         indexes = [
             models.Index(fields=["owner", "status", "-created_at"], name="creation_owner_status"),
             models.Index(fields=["status", "-published_at"], name="creation_feed"),
             models.Index(fields=["status", "created_at"], name="creation_status_age"),
+            models.Index(
+                fields=["publish_at"],
+                name="creation_scheduled",
+                condition=Q(status="scheduled"),
+            ),
+            models.Index(
+                fields=["owner", "-trashed_at"],
+                name="creation_trash",
+                condition=Q(trashed_at__isnull=False, purged_at__isnull=True),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -98,8 +176,22 @@ class Creation(models.Model):
             ),
             models.CheckConstraint(condition=Q(cost__gt=0), name="creation_cost_positive"),
             models.CheckConstraint(
-                condition=~Q(status__in=["draft", "published"]) | ~Q(media=""),
+                condition=~Q(status__in=["draft", "scheduled", "published", "taken_down"])
+                | ~Q(media="")
+                | Q(purged_at__isnull=False),
                 name="finished_creation_has_media",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="scheduled") | Q(publish_at__isnull=False),
+                name="scheduled_creation_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(purged_at__isnull=True) | Q(trashed_at__isnull=False),
+                name="purged_creation_was_trashed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="taken_down") | ~Q(takedown_reason=""),
+                name="taken_down_creation_has_reason",
             ),
             models.CheckConstraint(
                 condition=~Q(status="failed") | ~Q(error_code=""),
@@ -118,6 +210,14 @@ class Creation(models.Model):
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
+    @property
+    def is_trashed(self) -> bool:
+        return self.trashed_at is not None
+
+    @property
+    def is_purged(self) -> bool:
+        return self.purged_at is not None
+
     def can_become(self, target: str) -> bool:
         return target in self.TRANSITIONS[self.status]
 
@@ -129,6 +229,67 @@ class Creation(models.Model):
     def sources_of(cls, target: str) -> list[str]:
         return [source for source, targets in cls.TRANSITIONS.items() if target in targets]
 
+    # What the owner may do now: the templates, the API and bulk actions ask these.
+    @property
+    def can_cancel(self) -> bool:
+        return not self.is_trashed and self.can_become(self.Status.CANCELED)
+
+    @property
+    def can_publish(self) -> bool:
+        return (
+            not self.is_trashed
+            and self.can_become(self.Status.PUBLISHED)
+            and (self.status == self.Status.DRAFT)
+        )
+
+    @property
+    def can_schedule(self) -> bool:
+        return not self.is_trashed and self.can_become(self.Status.SCHEDULED)
+
+    @property
+    def can_unschedule(self) -> bool:
+        return (
+            not self.is_trashed
+            and self.status == self.Status.SCHEDULED
+            and self.can_become(self.Status.DRAFT)
+        )
+
+    @property
+    def can_unpublish(self) -> bool:
+        return (
+            not self.is_trashed
+            and self.status == self.Status.PUBLISHED
+            and self.can_become(self.Status.DRAFT)
+        )
+
+    @property
+    def can_edit_caption(self) -> bool:
+        return not self.is_trashed and self.status in (self.Status.SCHEDULED, self.Status.PUBLISHED)
+
+    @property
+    def can_trash(self) -> bool:
+        return not self.is_trashed and self.status in self.TRASHABLE
+
+    @property
+    def can_restore(self) -> bool:
+        return self.is_trashed and not self.is_purged
+
+    @property
+    def can_purge(self) -> bool:
+        return self.is_trashed and not self.is_purged
+
+    @property
+    def can_take_down(self) -> bool:
+        return self.can_become(self.Status.TAKEN_DOWN)
+
+    @property
+    def restores_as(self) -> str:
+        """The status Restore gives back: the same, except that a post (or a scheduled one)
+        comes back as a draft rather than reappearing in public."""
+        if self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED):
+            return self.Status.DRAFT
+        return self.status
+
     @property
     def deadline(self):
         start = self.processing_at or self.created_at
@@ -137,17 +298,26 @@ class Creation(models.Model):
 
     @property
     def processing_seconds(self) -> float | None:
-        end = self.draft_at or self.failed_at
+        end = self.draft_at or self.failed_at or self.canceled_at
         if end is None:
             return None
         return (end - self.created_at).total_seconds()
 
+    @property
+    def is_public(self) -> bool:
+        """Seen by anyone: published, not in the trash, its creator not deactivated (the
+        same rule as Creation.objects.public())."""
+        return self.status == self.Status.PUBLISHED and not self.is_trashed and self.owner.is_active
+
     def media_visible_to(self, user) -> bool:
-        """Published media is public; a draft's only for its owner, and for staff who may
-        view creations (the admin's preview)."""
-        if self.status == self.Status.PUBLISHED:
+        """Published media (not trashed, its creator active) is public; any other finished
+        creation's only for its owner, and for staff who may view creations (the admin's
+        preview)."""
+        if self.is_purged:
+            return False
+        if self.is_public:
             return True
-        if self.status != self.Status.DRAFT:
+        if self.status not in self.FINISHED:
             return False
         return self.owner_id == user.id or (
             user.is_staff and user.has_perm("creations.view_creation")
@@ -165,10 +335,12 @@ class Creation(models.Model):
 
     @property
     def expires_at(self):
-        """When an unpublished draft is deleted by the daily expiry (None for other states)."""
-        if self.status != self.Status.DRAFT:
+        """When an unpublished draft goes to the trash by the daily expiry (None for other
+        states, and for a scheduled draft)."""
+        if self.status != self.Status.DRAFT or self.is_trashed:
             return None
-        return (self.draft_at or self.created_at) + timedelta(days=settings.PHOENIX_DRAFT_TTL_DAYS)
+        since = max(filter(None, [self.draft_at, self.redrafted_at]), default=self.created_at)
+        return since + timedelta(days=settings.PHOENIX_DRAFT_TTL_DAYS)
 
     @property
     def expires_soon(self) -> bool:

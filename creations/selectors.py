@@ -32,12 +32,8 @@ from .presenters import media_url
 DRAFTS_PAGE_SIZE = 12
 POSTS_PAGE_SIZE = 12
 FEED_PAGE_SIZE = 10
-DRAFT_TAB_STATUSES = (
-    Creation.Status.PENDING,
-    Creation.Status.PROCESSING,
-    Creation.Status.DRAFT,
-    Creation.Status.FAILED,
-)
+TRASH_PAGE_SIZE = 12
+DRAFT_TAB_STATUSES = Creation.DRAFT_TAB
 # How far back finished creations count towards the "typical generation time".
 ETA_WINDOW = timedelta(hours=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -151,28 +147,59 @@ def with_queue_estimates(creations: list[Creation]) -> list[Creation]:
 
 def drafts_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
     queryset = with_card_details(
-        Creation.objects.filter(owner=owner, status__in=DRAFT_TAB_STATUSES)
+        Creation.objects.not_trashed().filter(owner=owner, status__in=DRAFT_TAB_STATUSES)
     )
     page = _page(queryset, order_field="created_at", cursor=cursor, size=DRAFTS_PAGE_SIZE)
     with_queue_estimates(page.items)
     return page
 
 
-def posts_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
-    queryset = Creation.objects.filter(owner=owner, status=Creation.Status.PUBLISHED)
+def trash_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
+    """The owner's trash, most recently trashed first (purged ones are gone from it)."""
+    queryset = with_card_details(Creation.objects.in_trash().filter(owner=owner))
+    return _page(queryset, order_field="trashed_at", cursor=cursor, size=TRASH_PAGE_SIZE)
+
+
+def posts_page(
+    *, owner: AbstractBaseUser, cursor: str | None = None, for_owner: bool = False
+) -> Page:
+    """A creator's posts. Its owner also sees the ones staff took down (with the reason)."""
+    if for_owner:
+        queryset = Creation.objects.not_trashed().filter(owner=owner, status__in=Creation.POSTS_TAB)
+        order_field = "created_at"
+    else:
+        queryset = Creation.objects.public().filter(owner=owner)
+        order_field = "published_at"
     return _page(
         queryset.select_related("owner"),
-        order_field="published_at",
+        order_field=order_field,
         cursor=cursor,
         size=POSTS_PAGE_SIZE,
     )
 
 
 def feed_page(*, cursor: str | None = None) -> Page:
-    queryset = Creation.objects.filter(
-        status=Creation.Status.PUBLISHED, owner__is_active=True
-    ).select_related("owner")
+    queryset = Creation.objects.public().select_related("owner")
     return _page(queryset, order_field="published_at", cursor=cursor, size=FEED_PAGE_SIZE)
+
+
+def post_for_viewer(*, viewer: AbstractBaseUser, creation_id) -> Creation:
+    """One post's page: public ones for anyone; its owner also sees it taken down."""
+    try:
+        creation_id = UUID(str(creation_id))
+    except ValueError:
+        raise Http404("No such post.") from None
+    creation = Creation.objects.public().select_related("owner").filter(pk=creation_id).first()
+    if creation is None and viewer.is_authenticated:
+        creation = (
+            Creation.objects.not_trashed()
+            .filter(pk=creation_id, owner=viewer, status__in=Creation.POSTS_TAB)
+            .select_related("owner")
+            .first()
+        )
+    if creation is None:
+        raise Http404("No such post.")
+    return _with_media_urls([creation])[0]
 
 
 # The card of one creation, in one statement: a pending card is polled every two seconds by

@@ -1,7 +1,8 @@
 """State changes of a creation. Money moves only through tokens.services."""
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
@@ -11,7 +12,8 @@ from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from redis.exceptions import RedisError
-from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.command import send_stop_job_command
+from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
 from tokens import services as tokens
@@ -177,12 +179,25 @@ def creation_claim(*, creation_id) -> Creation | None:
     return next(iter(Creation.objects.raw(_CLAIM_SQL, params)), None)
 
 
-def creation_report_progress(*, creation: Creation, percent: int) -> None:
+def creation_report_progress(*, creation: Creation, percent: int) -> bool:
+    """Record a running job's progress. False: the creation is no longer processing
+    (canceled or failed under the job), so the work is not wanted any more."""
     percent = max(0, min(100, int(percent)))
-    Creation.objects.filter(pk=creation.pk, status=Creation.Status.PROCESSING).update(
+    updated = Creation.objects.filter(pk=creation.pk, status=Creation.Status.PROCESSING).update(
         progress=percent
     )
     creation.progress = percent
+    return bool(updated)
+
+
+def creation_record_task(*, creation: Creation, task_id: str) -> bool:
+    """Keep a remote provider's task id, so that a cancel reaches the task. False: the
+    creation is no longer processing (canceled meanwhile)."""
+    updated = Creation.objects.filter(pk=creation.pk, status=Creation.Status.PROCESSING).update(
+        provider_task_id=task_id[:128]
+    )
+    creation.provider_task_id = task_id
+    return bool(updated)
 
 
 def creation_complete(
@@ -194,8 +209,8 @@ def creation_complete(
     poster: str = "",
     duration_seconds: float | None = None,
 ) -> bool:
-    """processing → draft, only if nobody failed it meanwhile. False: the caller's files
-    are no longer wanted (recovery already failed and refunded this creation).
+    """processing → draft, only if nobody failed or canceled it meanwhile. False: the
+    caller's files are no longer wanted (it was failed or canceled, and refunded).
 
     True as well when the row already holds these very files: the caller's earlier try
     committed but its answer was lost with the connection (the files' keys are unique to
@@ -211,9 +226,11 @@ def creation_complete(
         "progress": 100,
         "draft_at": timezone.now(),
     }
-    updated = Creation.objects.filter(pk=creation.pk, status=Creation.Status.PROCESSING).update(
-        **changes
+    changes.pop("status")
+    updated = Creation.objects.filter(pk=creation.pk).transition(
+        Creation.Status.DRAFT, sources=[Creation.Status.PROCESSING], **changes
     )
+    changes["status"] = Creation.Status.DRAFT
     if updated:
         # The row is now exactly what this update wrote: no need to read it back (a
         # refresh_from_db cost ~17% of a job with an instant provider, see make bench).
@@ -265,14 +282,14 @@ def creation_fail(
 
 
 def _fail_locked(account, locked: Creation, code: str, message: str, past_deadline_at) -> bool:
-    if locked.status in Creation.IN_FLIGHT:
+    if locked.can_become(Creation.Status.FAILED):
         if past_deadline_at is not None and past_deadline_at < locked.deadline:
             return False
+        changes = {"error_code": code, "error_message": message[:500], "failed_at": timezone.now()}
+        Creation.objects.filter(pk=locked.pk).transition(Creation.Status.FAILED, **changes)
         locked.status = Creation.Status.FAILED
-        locked.error_code = code
-        locked.error_message = message[:500]
-        locked.failed_at = timezone.now()
-        locked.save(update_fields=["status", "error_code", "error_message", "failed_at"])
+        for name, value in changes.items():
+            setattr(locked, name, value)
         tokens.creation_refund_locked(account, creation=locked, reason=code)
         return True
     if locked.status != Creation.Status.FAILED:
@@ -297,21 +314,6 @@ def creation_is_refunded(creation: Creation) -> bool:
     return creation.ledger_entries.filter(kind="refund").exists()
 
 
-def creation_publish(*, creation: Creation, caption: str) -> Creation:
-    creation.check_transition(Creation.Status.PUBLISHED)
-    updated = Creation.objects.filter(pk=creation.pk, status=Creation.Status.DRAFT).update(
-        status=Creation.Status.PUBLISHED, caption=caption.strip(), published_at=timezone.now()
-    )
-    if not updated:
-        status = Creation.objects.filter(pk=creation.pk).values_list("status", flat=True).first()
-        if status is None:  # deleted (by its owner elsewhere, or expired) meanwhile
-            raise Http404("No such creation.")
-        creation.status = status
-        raise InvalidTransition(creation.status, Creation.Status.PUBLISHED)
-    creation.refresh_from_db()
-    return creation
-
-
 def delete_stored_files(*names: str) -> None:
     for name in names:
         if not name:
@@ -322,25 +324,19 @@ def delete_stored_files(*names: str) -> None:
             log.exception("Could not delete stored file %s", name)
 
 
-def creation_delete(*, creation: Creation) -> None:
-    """Remove a finished or failed creation and its files; in-flight ones must end first."""
-    if creation.is_in_flight:
-        raise InvalidTransition(creation.status, "deleted")
-    with transaction.atomic():
-        deleted, _ = Creation.objects.filter(
-            pk=creation.pk, status__in=[*Creation.FINISHED, Creation.Status.FAILED]
-        ).delete()
-    if not deleted:
-        raise InvalidTransition(creation.status, "deleted")
-    transaction.on_commit(lambda: delete_stored_files(creation.media.name, creation.poster.name))
-
-
 def creations_recover(*, now=None) -> dict[str, int]:
-    """The recovery pass: enqueue again pending creations whose job is not in Redis, and
-    fail and refund every creation stuck past its deadline. Safe to run at any time, and
+    """The recovery pass: publish scheduled posts whose time has passed, enqueue again
+    pending creations whose job is not in Redis, and fail and refund every creation stuck
+    past its deadline. Safe to run at any time, and
     twice at once: the claim, the guarded updates and the refund constraint decide."""
     now = now or timezone.now()
-    counts = {"reenqueued": 0, "failed": 0}
+    counts = {"reenqueued": 0, "failed": 0, "published": 0}
+    # Scheduled posts whose time has passed (the scheduler was down, Redis was flushed).
+    due = Creation.objects.filter(
+        status=Creation.Status.SCHEDULED, publish_at__lte=now, trashed_at__isnull=True
+    ).values_list("pk", flat=True)
+    for creation_id in due:
+        counts["published"] += creation_publish_due(creation_id=creation_id, now=now)
     stuck = Creation.objects.filter(status__in=Creation.IN_FLIGHT).select_related("owner")
     for creation in stuck:
         if now >= creation.deadline:
@@ -371,3 +367,398 @@ def creations_recover(*, now=None) -> dict[str, int]:
         except RedisError:
             log.warning("Redis unavailable; recovery will retry creation %s", creation.id)
     return counts
+
+
+# ---------------------------------------------------------------------------------------
+# The creator's lifecycle after Generate: cancel, publish (now or at a time), unschedule,
+# unpublish, edit the caption, trash, restore, purge, and staff take-down. Each locks the
+# creation's row, asks the model whether the action is allowed now, and changes the status
+# only through Creation.objects.transition; a refused action changes nothing.
+
+
+class ActionRefused(InvalidTransition):
+    """An action the creation's state (or the request) does not allow: a code for the API,
+    a sentence for people, and the HTTP status the views answer with."""
+
+    def __init__(self, code: str, message: str, *, status: int = 409):
+        Exception.__init__(self, message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.current = ""
+        self.target = ""
+
+
+class CreationGone(ActionRefused):
+    def __init__(self):
+        super().__init__("not_found", "No such creation.", status=404)
+
+
+REFUSALS = {
+    "not_cancelable": "Only a queued or generating creation can be canceled.",
+    "not_publishable": "Only a finished draft can be published.",
+    "not_scheduled": "Only a scheduled post can be unscheduled.",
+    "not_published": "Only a published post can be unpublished.",
+    "not_editable": "Only the caption of a published or scheduled post can be edited.",
+    "not_trashable": "A creation still generating cannot be moved to the trash; cancel it.",
+    "not_in_trash": "Only a creation in the trash can be restored or deleted forever.",
+    "not_published_post": "Only a published post can be taken down.",
+}
+CAPTION_MAX = 2200
+
+
+def refused(code: str, *, status: int = 409) -> ActionRefused:
+    return ActionRefused(code, REFUSALS[code], status=status)
+
+
+@dataclass(frozen=True)
+class Canceled:
+    creation: Creation
+    refunded: int
+    balance: int
+
+
+def clean_caption(caption) -> str:
+    if caption is None:
+        caption = ""
+    if not isinstance(caption, str):
+        raise ActionRefused("invalid_caption", "The caption must be text.", status=400)
+    caption = caption.strip()
+    if "\x00" in caption:
+        raise ActionRefused("invalid_caption", "The caption contains a null character.", status=422)
+    if len(caption) > CAPTION_MAX:
+        raise ActionRefused(
+            "caption_too_long",
+            f"The caption is {len(caption)} characters; the limit is {CAPTION_MAX}.",
+            status=422,
+        )
+    return caption
+
+
+PUBLISH_AT_HORIZON = timedelta(days=365)
+
+
+def parse_publish_at(value, *, now: datetime | None = None) -> datetime | None:
+    """The "Publish at" of a request: an ISO 8601 time with its offset (the creator's local
+    time), between now and a year ahead; None when not given."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ActionRefused("invalid_publish_at", "Publish at must be a date and time.", status=400)
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ActionRefused(
+            "invalid_publish_at",
+            "Publish at must be a date and time such as 2026-12-01T14:00+01:00.",
+            status=400,
+        ) from None
+    if moment.tzinfo is None:
+        raise ActionRefused(
+            "invalid_publish_at", "Publish at needs its time zone offset.", status=400
+        )
+    moment = moment.astimezone(UTC)
+    now = now or timezone.now()
+    if moment <= now:
+        raise ActionRefused("invalid_publish_at", "Publish at is in the past.", status=400)
+    if moment > now + PUBLISH_AT_HORIZON:
+        raise ActionRefused(
+            "invalid_publish_at", "Publish at can be at most a year ahead.", status=400
+        )
+    return moment
+
+
+def _locked(creation: Creation) -> Creation:
+    """The creation's row, locked for this transaction (the caller's atomic block)."""
+    row = Creation.objects.select_for_update().filter(pk=creation.pk).first()
+    if row is None:
+        raise CreationGone()
+    return row
+
+
+def _apply(creation: Creation, row: Creation, target: str | None, **changes) -> None:
+    """Write `changes` to the locked row (through the state table when the status changes)
+    and give the caller's copy the result."""
+    rows = Creation.objects.filter(pk=row.pk)
+    if target is None:
+        rows.update(**changes)
+    elif not rows.transition(target, sources=[row.status], **changes):
+        raise InvalidTransition(row.status, target)
+    if target is not None:
+        row.status = target
+    for name, value in changes.items():
+        setattr(row, name, value)
+    _take_state(creation, row)
+
+
+def creation_cancel(*, creation: Creation) -> Canceled:
+    """The owner stops a queued or generating creation: canceled and refunded at once.
+
+    Under the account and row locks, as failing is: exactly one of draft / canceled /
+    failed wins, and the refund is the one refund function's. After COMMIT a running job
+    is stopped and the provider's task canceled; a result that still arrives finds the
+    creation no longer processing and is discarded with its files.
+    """
+    with transaction.atomic():
+        account = tokens.lock_account(creation.owner)
+        row = _locked(creation)
+        if not row.can_cancel:
+            _take_state(creation, row)
+            raise refused("not_cancelable")
+        was = row.status
+        _apply(
+            creation,
+            row,
+            Creation.Status.CANCELED,
+            canceled_at=timezone.now(),
+            error_message="Canceled. Your tokens were refunded.",
+        )
+        refund = tokens.creation_refund_locked(account, creation=row, reason="canceled")
+        balance = account.balance
+        if was == Creation.Status.PROCESSING:
+            transaction.on_commit(lambda: stop_running_work(creation))
+    return Canceled(creation=creation, refunded=refund.amount if refund else 0, balance=balance)
+
+
+def stop_running_work(creation: Creation) -> None:
+    """Best effort, after a cancel: the provider's task first (it bills), then the job (RQ's
+    stop-job command kills its work horse). Neither decides anything: the status already
+    did, and whatever the job still writes is refused by its guarded update."""
+    if creation.provider_task_id:
+        from .providers import cancel_remote_task
+
+        cancel_remote_task(creation.kind, creation.provider_task_id)
+    try:
+        send_stop_job_command(
+            queues.queue_for_kind(creation.kind).connection, queues.job_id_for(creation.id)
+        )
+    except (InvalidJobOperation, NoSuchJobError):
+        pass  # not running (yet, or any more): its claim or completion will find it canceled
+    except RedisError:
+        log.warning("Could not stop the job of canceled creation %s", creation.id)
+
+
+def creation_publish(
+    *, creation: Creation, caption: str = "", publish_at: datetime | None = None
+) -> Creation:
+    """A draft becomes a post now, or is scheduled to become one at `publish_at`."""
+    caption = clean_caption(caption)
+    now = timezone.now()
+    with transaction.atomic():
+        row = _locked(creation)
+        target = Creation.Status.SCHEDULED if publish_at else Creation.Status.PUBLISHED
+        if not row.can_publish or not row.can_become(target):
+            _take_state(creation, row)
+            raise refused("not_publishable")
+        if publish_at:
+            _apply(creation, row, target, caption=caption, publish_at=publish_at)
+            transaction.on_commit(lambda: schedule_publication(creation))
+        else:
+            _apply(creation, row, target, caption=caption, published_at=now, publish_at=None)
+    return creation
+
+
+def schedule_publication(creation: Creation) -> None:
+    """Ask RQ's scheduler to publish it at its time. If Redis refuses, the recovery pass
+    publishes it when its time has passed (within a minute)."""
+    from . import jobs
+
+    moment = creation.publish_at
+    try:
+        queues.get_queue("default").enqueue_at(
+            moment,
+            jobs.publish_scheduled_creation,
+            str(creation.id),
+            job_id=f"publish-{creation.id}-{int(moment.timestamp())}",
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"publish {creation.id} at {moment.isoformat()}",
+        )
+    except RedisError:
+        log.warning("Could not schedule %s; recovery will publish it", creation.id)
+
+
+def creation_publish_due(*, creation_id, now: datetime | None = None) -> bool:
+    """scheduled → published when its time has come, exactly once: the guarded update lets
+    one caller through (the scheduled job, a repeat of it, or recovery); a creation that
+    was unscheduled, moved to the trash, rescheduled later or taken down is left alone."""
+    now = now or timezone.now()
+    rows = Creation.objects.filter(pk=creation_id, trashed_at__isnull=True, publish_at__lte=now)
+    return bool(
+        rows.transition(
+            Creation.Status.PUBLISHED, sources=[Creation.Status.SCHEDULED], published_at=now
+        )
+    )
+
+
+def creation_unschedule(*, creation: Creation) -> Creation:
+    with transaction.atomic():
+        row = _locked(creation)
+        if not row.can_unschedule:
+            _take_state(creation, row)
+            raise refused("not_scheduled")
+        _apply(creation, row, Creation.Status.DRAFT, publish_at=None, redrafted_at=timezone.now())
+    return creation
+
+
+def creation_unpublish(*, creation: Creation) -> Creation:
+    """A post goes back to the drafts (its caption kept for the next publish)."""
+    with transaction.atomic():
+        row = _locked(creation)
+        if not row.can_unpublish:
+            _take_state(creation, row)
+            raise refused("not_published")
+        _apply(creation, row, Creation.Status.DRAFT, published_at=None, redrafted_at=timezone.now())
+    return creation
+
+
+def creation_edit_caption(*, creation: Creation, caption: str) -> Creation:
+    caption = clean_caption(caption)
+    with transaction.atomic():
+        row = _locked(creation)
+        if not row.can_edit_caption:
+            _take_state(creation, row)
+            raise refused("not_editable")
+        _apply(creation, row, None, caption=caption)
+    return creation
+
+
+def creation_trash(*, creation: Creation, now: datetime | None = None) -> Creation:
+    """Into the trash, keeping its status and files: a post leaves the feed at once."""
+    with transaction.atomic():
+        row = _locked(creation)
+        if not row.can_trash:
+            _take_state(creation, row)
+            raise refused("not_trashable")
+        _apply(creation, row, None, trashed_at=now or timezone.now())
+    return creation
+
+
+def creation_restore(*, creation: Creation) -> Creation:
+    """Out of the trash, as it was; a post (or a scheduled one) comes back as a draft."""
+    with transaction.atomic():
+        row = _locked(creation)
+        if not row.can_restore:
+            _take_state(creation, row)
+            raise refused("not_in_trash")
+        changes = {"trashed_at": None}
+        target = row.restores_as if row.restores_as != row.status else None
+        if target is not None or row.status == Creation.Status.DRAFT:
+            # Back among the drafts: its expiry starts again.
+            changes.update(redrafted_at=timezone.now(), publish_at=None, published_at=None)
+        _apply(creation, row, target, **changes)
+    return creation
+
+
+def creation_purge(*, creation: Creation, now: datetime | None = None) -> Creation:
+    """Delete forever: the files go (after COMMIT) and the prompt and caption are cleared;
+    the row stays, as the record the staff figures count. Only from the trash."""
+    with transaction.atomic():
+        row = _locked(creation)
+        if not row.can_purge:
+            _take_state(creation, row)
+            raise refused("not_in_trash")
+        names = (row.media.name, row.poster.name)
+        _apply(
+            creation,
+            row,
+            None,
+            purged_at=now or timezone.now(),
+            prompt="",
+            caption="",
+            media="",
+            poster="",
+        )
+        transaction.on_commit(lambda: delete_stored_files(*names))
+    return creation
+
+
+def creation_take_down(*, creation: Creation, staff, reason: str) -> Creation:
+    """Staff: a published post is gone from every public URL at once; its owner sees why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused("reason_required", "A take-down needs a reason.", status=400)
+    with transaction.atomic():
+        row = _locked(creation)
+        if not row.can_take_down:
+            _take_state(creation, row)
+            raise refused("not_published_post")
+        _apply(
+            creation,
+            row,
+            Creation.Status.TAKEN_DOWN,
+            taken_down_at=timezone.now(),
+            taken_down_by=staff,
+            takedown_reason=reason[:500],
+        )
+    return creation
+
+
+# Bulk actions: each item is its own transaction, so one refusal does not undo the others.
+BULK_ACTIONS = {
+    "publish": lambda creation, caption: creation_publish(creation=creation, caption=caption),
+    "trash": lambda creation, caption: creation_trash(creation=creation),
+    "restore": lambda creation, caption: creation_restore(creation=creation),
+    "cancel": lambda creation, caption: creation_cancel(creation=creation),
+    "purge": lambda creation, caption: creation_purge(creation=creation),
+}
+
+
+class BulkRequestProblem(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def parse_bulk_request(data) -> tuple[str, list[UUID], str]:
+    """(action, ids, caption) of a bulk request, or BulkRequestProblem with nothing done."""
+    if not isinstance(data, dict):
+        raise BulkRequestProblem("malformed_request", "Send a JSON object.")
+    action = data.get("action")
+    if not isinstance(action, str) or action not in BULK_ACTIONS:
+        raise BulkRequestProblem(
+            "unknown_action", f"The action must be one of: {', '.join(BULK_ACTIONS)}."
+        )
+    ids = data.get("ids")
+    if not isinstance(ids, list) or not ids:
+        raise BulkRequestProblem("invalid_ids", "ids must be a non-empty list of creation ids.")
+    limit = settings.PHOENIX_BULK_MAX
+    if len(ids) > limit:
+        raise BulkRequestProblem(
+            "too_many_ids", f"At most {limit} creations at once; this request has {len(ids)}."
+        )
+    parsed = []
+    for value in ids:
+        try:
+            if not isinstance(value, str):
+                raise ValueError
+            parsed.append(UUID(value))
+        except ValueError:
+            raise BulkRequestProblem("invalid_ids", "Every id must be a creation id.") from None
+    caption = data.get("caption", "")
+    if caption is not None and not isinstance(caption, str):
+        raise BulkRequestProblem("invalid_caption", "The caption must be text.")
+    return action, list(dict.fromkeys(parsed)), caption or ""
+
+
+def creations_bulk(
+    *, owner: AbstractBaseUser, action: str, ids: list[UUID], caption: str = ""
+) -> dict[str, str]:
+    """Apply one action to each of the owner's creations; "ok" or the refusal's code per
+    id. Someone else's id reads as not_found, like an unknown one."""
+    apply = BULK_ACTIONS[action]
+    owned = {c.pk: c for c in Creation.objects.filter(owner=owner, pk__in=ids)}
+    results: dict[str, str] = {}
+    for creation_id in ids:
+        creation = owned.get(creation_id)
+        if creation is None:
+            results[str(creation_id)] = "not_found"
+            continue
+        try:
+            apply(creation, caption)
+        except ActionRefused as refusal:
+            results[str(creation_id)] = refusal.code
+        else:
+            results[str(creation_id)] = "ok"
+    return results

@@ -33,20 +33,18 @@ def creation_media(request: HttpRequest, creation_id, which: str) -> HttpRespons
     (and for staff who may view creations, for the admin's preview)."""
     if which not in ("media", "poster"):
         raise Http404("No such media.")
-    creation = Creation.objects.filter(pk=creation_id).only("owner_id", "status", which).first()
-    if creation is None or creation.status not in Creation.FINISHED:
-        raise Http404("No such media.")
-    published = creation.status == Creation.Status.PUBLISHED
-    if (
-        not published
-        and creation.owner_id != request.user.id
-        and not (request.user.is_staff and request.user.has_perm("creations.view_creation"))
-    ):
+    creation = (
+        Creation.objects.filter(pk=creation_id)
+        .select_related("owner")
+        .only("owner__is_active", "status", "trashed_at", "purged_at", which)
+        .first()
+    )
+    if creation is None or not creation.media_visible_to(request.user):
         raise Http404("No such media.")
     name = getattr(creation, which).name
     if not name:
         raise Http404("No such media.")
-    return serve_stored_file(request, name, public=published)
+    return serve_stored_file(request, name, public=creation.is_public)
 
 
 def wants_partial(request: HttpRequest) -> bool:

@@ -235,6 +235,10 @@ PHOENIX_TRANSIENT_RETRIES = envint("PHOENIX_TRANSIENT_RETRIES", 3)
 PHOENIX_TRANSIENT_BACKOFF = envfloat("PHOENIX_TRANSIENT_BACKOFF", 1.0)
 PHOENIX_DRAFT_TTL_DAYS = envint("PHOENIX_DRAFT_TTL_DAYS", 30)
 PHOENIX_DRAFT_EXPIRY_WARNING_DAYS = envint("PHOENIX_DRAFT_EXPIRY_WARNING_DAYS", 3)
+# Trashed creations are purged (files deleted, words cleared, the row kept) after this.
+PHOENIX_TRASH_DAYS = envint("PHOENIX_TRASH_DAYS", 7)
+# At most this many creations in one bulk action.
+PHOENIX_BULK_MAX = envint("PHOENIX_BULK_MAX", 100)
 
 # Operations: /metrics takes this bearer token (or a staff session); empty turns tokens off.
 PHOENIX_METRICS_TOKEN = os.getenv("PHOENIX_METRICS_TOKEN", "")

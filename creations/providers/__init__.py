@@ -76,3 +76,12 @@ def image_provider() -> ImageProvider:
 
 def video_provider() -> VideoProvider:
     return _load(settings.PHOENIX_VIDEO_PROVIDER)
+
+
+def cancel_remote_task(kind: str, task_id: str) -> None:
+    """Cancel a provider's task (after the creation was canceled), where the configured
+    provider has a cancel call. Best effort: the provider logs what it could not do."""
+    provider = video_provider() if kind == "video" else image_provider()
+    cancel = getattr(provider, "cancel_task", None)
+    if cancel is not None:
+        cancel(task_id)

@@ -33,6 +33,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 
 import httpx
 import imageio_ffmpeg
@@ -112,13 +113,13 @@ def media_from_mp4(path: str) -> GeneratedMedia:
 
 
 class RunwayVideoProvider:
-    def generate_video(
-        self, *, prompt: str, orientation: str, seed: int, on_progress: ProgressCallback
-    ) -> GeneratedMedia:
-        if not settings.RUNWAY_API_KEY:
-            raise ProviderError("RUNWAY_API_KEY is not set")
-        timeout = httpx.Timeout(settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT)
-        api = httpx.Client(
+    # Its work is a task at Runway with an id: the job tells the creation (on_task), so that
+    # a cancel can reach the task through cancel_task.
+    runs_remote_tasks = True
+
+    @staticmethod
+    def client(timeout: httpx.Timeout) -> httpx.Client:
+        return httpx.Client(
             base_url=settings.RUNWAY_BASE_URL,
             headers={
                 "Authorization": f"Bearer {settings.RUNWAY_API_KEY}",
@@ -126,9 +127,29 @@ class RunwayVideoProvider:
             },
             timeout=timeout,
         )
-        with api:
+
+    def generate_video(
+        self,
+        *,
+        prompt: str,
+        orientation: str,
+        seed: int,
+        on_progress: ProgressCallback,
+        on_task: Callable[[str], None] | None = None,
+    ) -> GeneratedMedia:
+        if not settings.RUNWAY_API_KEY:
+            raise ProviderError("RUNWAY_API_KEY is not set")
+        timeout = httpx.Timeout(settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT)
+        with self.client(timeout) as api:
             task_id = self.submit(api, prompt=prompt, orientation=orientation, seed=seed)
-            on_progress(2)
+            try:
+                if on_task is not None:
+                    on_task(task_id)
+                on_progress(2)
+            except BaseException:
+                # Not wanted any more (canceled meanwhile): don't leave it running.
+                self.cancel(api, task_id)
+                raise
             output_url = self.wait(api, task_id, on_progress)
         with tempfile.TemporaryDirectory(prefix="phoenix-runway-") as folder:
             path = os.path.join(folder, "video.mp4")
@@ -223,6 +244,13 @@ class RunwayVideoProvider:
         if not isinstance(output, list) or not output or not isinstance(output[0], str):
             raise ProviderError("Runway task succeeded without an output URL")
         return output[0]
+
+    def cancel_task(self, task_id: str) -> None:
+        """Cancel a task from outside its job (the creator canceled the creation)."""
+        if not settings.RUNWAY_API_KEY or not TASK_ID.fullmatch(task_id):
+            return
+        with self.client(httpx.Timeout(settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT)) as api:
+            self.cancel(api, task_id)
 
     @staticmethod
     def cancel(api: httpx.Client, task_id: str) -> None:

@@ -1,14 +1,19 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from creations.maintenance import drafts_expire
+from creations.maintenance import housekeeping
 
 
 class Command(BaseCommand):
-    help = "Delete unpublished drafts (and their files) older than PHOENIX_DRAFT_TTL_DAYS."
+    help = (
+        "Move unpublished drafts older than PHOENIX_DRAFT_TTL_DAYS to the trash, and purge "
+        "what has been in the trash longer than PHOENIX_TRASH_DAYS."
+    )
 
     def handle(self, *args, **options):
-        deleted = drafts_expire()
+        done = housekeeping()
         self.stdout.write(
-            f"expired {deleted} draft(s) older than {settings.PHOENIX_DRAFT_TTL_DAYS} days"
+            f"moved {done['trashed']} draft(s) older than {settings.PHOENIX_DRAFT_TTL_DAYS} "
+            f"days to the trash; purged {done['purged']} creation(s) trashed more than "
+            f"{settings.PHOENIX_TRASH_DAYS} days ago"
         )
