@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Exists, OuterRef
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -10,10 +13,11 @@ from phoenix.admin import ViewOnlyAdminMixin
 from tokens.models import LedgerEntry
 
 from . import services
-from .models import Creation
+from .models import Creation, InvalidTransition
 from .presenters import media_url
 
 REFUND_PERMISSION = "tokens.refund_creation"
+TAKE_DOWN_PERMISSION = "creations.take_down_creation"
 
 
 class RefundedFilter(admin.SimpleListFilter):
@@ -31,6 +35,34 @@ class RefundedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TrashFilter(admin.SimpleListFilter):
+    """Trash is not a status: a trashed creation keeps its status, so the status filter
+    alone would list a trashed post among the published ones."""
+
+    title = "trash"
+    parameter_name = "trash"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not trashed"), ("trashed", "In the trash"), ("purged", "Purged")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.not_trashed()
+        if self.value() == "trashed":
+            return queryset.in_trash()
+        if self.value() == "purged":
+            return queryset.filter(purged_at__isnull=False)
+        return queryset
+
+
+class TakeDownForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Shown to the creator on their post, and recorded with your name.",
+    )
+
+
 @admin.register(Creation)
 class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Creations change only through their services (the actions below); deleting here
@@ -41,15 +73,22 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "owner_link",
         "kind",
         "status",
+        "trash",
         "cost",
         "refunded",
         "age",
         "processing_time",
     )
-    list_filter = ("status", "kind", ("created_at", admin.DateFieldListFilter), RefundedFilter)
+    list_filter = (
+        "status",
+        TrashFilter,
+        "kind",
+        ("created_at", admin.DateFieldListFilter),
+        RefundedFilter,
+    )
     search_fields = ("owner__username", "prompt")
     list_select_related = ("owner",)
-    actions = ["fail_and_refund", "refund"]
+    actions = ["fail_and_refund", "refund", "take_down"]
     readonly_fields = [
         "owner_link",
         "account_link",
@@ -59,7 +98,12 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "ledger_rows",
         "media_name",
         "poster_name",
-        *[f.name for f in Creation._meta.fields if f.name not in ("owner", "media", "poster")],
+        "taken_down_by_link",
+        *[
+            f.name
+            for f in Creation._meta.fields
+            if f.name not in ("owner", "media", "poster", "taken_down_by")
+        ],
     ]
     fieldsets = [
         (None, {"fields": ["id", "owner_link", "account_link", "kind", "status", "prompt"]}),
@@ -80,8 +124,13 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
                     "attempts",
                     "error_code",
                     "error_message",
+                    "provider_task_id",
                 ]
             },
+        ),
+        (
+            "Take-down",
+            {"fields": ["takedown_reason", "taken_down_by_link", "taken_down_at"]},
         ),
         (
             "Timeline",
@@ -91,8 +140,13 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
                     "requeued_at",
                     "processing_at",
                     "draft_at",
-                    "published_at",
+                    "canceled_at",
                     "failed_at",
+                    "publish_at",
+                    "published_at",
+                    "redrafted_at",
+                    "trashed_at",
+                    "purged_at",
                     "processing_time",
                     "deadline",
                 ]
@@ -100,12 +154,20 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         ),
     ]
 
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.taken_down_at is None:
+            return [fieldset for fieldset in self.fieldsets if fieldset[0] != "Take-down"]
+        return self.fieldsets
+
     def get_queryset(self, request):
         refunds = LedgerEntry.objects.filter(creation_id=OuterRef("pk"), kind="refund")
         return super().get_queryset(request).annotate(refunded=Exists(refunds))
 
     def has_refund_permission(self, request) -> bool:
         return request.user.has_perm(REFUND_PERMISSION)
+
+    def has_take_down_permission(self, request) -> bool:
+        return request.user.has_perm(TAKE_DOWN_PERMISSION)
 
     @admin.display(description="creation", ordering="created_at")
     def short_id(self, obj: Creation) -> str:
@@ -115,6 +177,21 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     def owner_link(self, obj: Creation):
         url = reverse("admin:auth_user_change", args=[obj.owner_id])
         return format_html('<a href="{}">{}</a>', url, obj.owner.get_username())
+
+    @admin.display(description="taken down by")
+    def taken_down_by_link(self, obj: Creation):
+        if obj.taken_down_by_id is None:
+            return None
+        url = reverse("admin:auth_user_change", args=[obj.taken_down_by_id])
+        return format_html('<a href="{}">{}</a>', url, obj.taken_down_by.get_username())
+
+    @admin.display(description="trash", ordering="trashed_at")
+    def trash(self, obj: Creation) -> str:
+        if obj.is_purged:
+            return f"purged {obj.purged_at:%Y-%m-%d}"
+        if obj.is_trashed:
+            return f"in the trash since {obj.trashed_at:%Y-%m-%d %H:%M}"
+        return ""
 
     @admin.display(description="token account")
     def account_link(self, obj: Creation):
@@ -193,20 +270,21 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     def fail_and_refund(self, request, queryset):
         failed, made_sure, refused = 0, 0, []
         for creation in queryset.select_related("owner"):
-            if creation.is_in_flight:
+            if creation.can_become(Creation.Status.FAILED):
                 # The one idempotent refund path: two staff members (or staff and the
                 # recovery pass) racing here still refund once.
                 if services.creation_fail(creation=creation, code="staff_refund"):
                     self.log_change(request, creation, "Failed and refunded by staff")
                     failed += 1
-                elif creation.status in Creation.FINISHED:
-                    refused.append(creation)  # it finished meanwhile: nothing to refund
+                elif creation.status == Creation.Status.FAILED:
+                    made_sure += 1  # failed meanwhile by someone else, its refund ensured
                 else:
-                    made_sure += 1
+                    refused.append(creation)  # finished or canceled meanwhile
             elif creation.status == Creation.Status.FAILED:
                 services.creation_refund_failed(creation=creation)
                 made_sure += 1
             else:
+                # Finished, or canceled (refunded when it was canceled).
                 refused.append(creation)
         if failed:
             self.message_user(request, f"Failed and refunded {failed} creation(s).")
@@ -220,13 +298,14 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     def refund(self, request, queryset):
         refunded, already, refused = 0, 0, []
         for creation in queryset.select_related("owner"):
-            if creation.status != Creation.Status.FAILED:
+            # The service says which creations it refunds: failed ones only. A canceled one
+            # was refunded when it was canceled; a stuck one is for Fail and refund.
+            try:
+                changed = services.creation_refund_failed(creation=creation)
+            except InvalidTransition:
                 refused.append(creation)
                 continue
-            if services.creation_is_refunded(creation):
-                already += 1
-                continue
-            if services.creation_refund_failed(creation=creation):
+            if changed:
                 self.log_change(request, creation, "Refunded by staff")
                 refunded += 1
             else:
@@ -237,4 +316,53 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(
                 request, f"{already} creation(s) were already refunded; nothing changed."
             )
-        self._refuse(request, refused, "that have not failed (use Fail and refund for stuck ones)")
+        self._refuse(
+            request,
+            refused,
+            "that are not failed creations (use Fail and refund for stuck ones)",
+        )
+
+    @admin.action(description="Take down (published posts)", permissions=["take_down"])
+    def take_down(self, request, queryset):
+        """Asks for the reason on a page of its own (Django's intermediate action page),
+        then takes each selected post down through the service and reports each."""
+        creations = list(queryset.select_related("owner"))
+        form = TakeDownForm(request.POST if "post" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            taken, refused = [], {}
+            for creation in creations:
+                try:
+                    services.creation_take_down(
+                        creation=creation, staff=request.user, reason=reason
+                    )
+                except services.ActionRefused as refusal:
+                    refused.setdefault(refusal.code, []).append(creation)
+                    continue
+                self.log_change(request, creation, f"Taken down: {creation.takedown_reason}")
+                taken.append(creation)
+            if taken:
+                self.message_user(
+                    request,
+                    f"Took down {len(taken)} post(s): " + ", ".join(str(c.id)[:8] for c in taken),
+                    messages.SUCCESS,
+                )
+            for code, creations_refused in refused.items():
+                self._refuse(request, creations_refused, TAKE_DOWN_REFUSALS.get(code, code))
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Take down posts",
+            "opts": self.opts,
+            "form": form,
+            "creations": creations,
+            "takeable": [c for c in creations if c.can_take_down],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/creations/creation/take_down.html", context)
+
+
+TAKE_DOWN_REFUSALS = {
+    "not_published_post": "that are not published posts",
+    "not_found": "that no longer exist",
+}

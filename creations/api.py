@@ -1,6 +1,7 @@
-"""JSON API: start a creation, read its state."""
+"""JSON API: start a creation, read its state, and everything its owner does after."""
 
 import json
+from functools import wraps
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
@@ -12,12 +13,17 @@ from tokens.services import InsufficientTokens
 
 from . import services
 from .models import Creation
-from .presenters import creation_as_json
+from .presenters import bulk_summary, creation_as_json
 from .validation import RequestProblem, parse_creation_request
 
 
 def error(status: int, code: str, message: str, **extra) -> JsonResponse:
     return JsonResponse({"error": code, "message": message, **extra}, status=status)
+
+
+def not_found() -> JsonResponse:
+    # Someone else's creation and one that does not exist answer alike.
+    return error(404, "not_found", "No such creation.")
 
 
 def api_login_required(view):
@@ -36,9 +42,12 @@ def api_login_required(view):
 def read_body(request: HttpRequest) -> dict:
     if request.content_type == "application/json":
         try:
-            return json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError):
+            data = json.loads(request.body or b"null")
+            # JSON may spell a lone surrogate ("\ud800"), which no database can store.
+            json.dumps(data, ensure_ascii=False).encode()
+        except (ValueError, UnicodeError, RecursionError):
             raise RequestProblem("malformed_json", "The request body is not valid JSON.") from None
+        return data
     return {key: request.POST.get(key) for key in request.POST if key != "csrfmiddlewaretoken"}
 
 
@@ -111,6 +120,126 @@ def creation_status(request: HttpRequest, creation_id) -> JsonResponse:
     try:
         creation = services.creation_for_owner(owner=request.user, creation_id=creation_id)
     except Http404:
-        # Someone else's creation and one that does not exist answer alike.
-        return error(404, "not_found", "No such creation.")
+        return not_found()
     return JsonResponse(creation_as_json(creation))
+
+
+def read_fields(request: HttpRequest, allowed: set[str]) -> dict:
+    """The body of a lifecycle request: a JSON object or a form (or nothing), with only
+    the fields the action takes; a misspelt field is an error rather than ignored."""
+    data = read_body(request)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise RequestProblem("malformed_request", "The request body must be a JSON object.")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise RequestProblem("unknown_field", f"Unknown field '{unknown[0]}'.", unknown[0])
+    return data
+
+
+def creation_action(*fields: str):
+    """A POST on one of the owner's creations, taking `fields` from the body. The action
+    calls a service; a refusal answers with its own status and code, nothing changed."""
+
+    def decorate(action):
+        @require_POST
+        @api_login_required
+        @wraps(action)
+        def view(request: HttpRequest, creation_id) -> JsonResponse:
+            try:
+                creation = services.creation_for_owner(owner=request.user, creation_id=creation_id)
+            except Http404:
+                return not_found()
+            try:
+                return action(request, creation, read_fields(request, set(fields)))
+            except RequestProblem as problem:
+                return error(400, problem.code, problem.message, field=problem.field)
+            except services.ActionRefused as refusal:
+                # CreationGone (deleted meanwhile) is a 404 not_found, worded as not_found().
+                return error(refusal.status, refusal.code, refusal.message)
+
+        return view
+
+    return decorate
+
+
+@creation_action()
+def cancel_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
+    canceled = services.creation_cancel(creation=creation)
+    return JsonResponse(
+        {
+            "creation_id": str(creation.id),
+            "status": creation.status,
+            "refunded": canceled.refunded,
+            "balance": canceled.balance,
+        }
+    )
+
+
+@creation_action("caption", "publish_at")
+def publish_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
+    publish_at = services.parse_publish_at(data.get("publish_at"))
+    services.creation_publish(creation=creation, caption=data.get("caption"), publish_at=publish_at)
+    return JsonResponse(creation_as_json(creation))
+
+
+@creation_action()
+def unschedule_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
+    services.creation_unschedule(creation=creation)
+    return JsonResponse(creation_as_json(creation))
+
+
+@creation_action()
+def unpublish_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
+    services.creation_unpublish(creation=creation)
+    return JsonResponse(creation_as_json(creation))
+
+
+@creation_action("caption")
+def edit_caption(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
+    if "caption" not in data:
+        # Absent is not "clear it": an empty caption has to be sent as one.
+        raise RequestProblem("caption_required", "Send the new caption.", "caption")
+    services.creation_edit_caption(creation=creation, caption=data["caption"])
+    return JsonResponse(creation_as_json(creation))
+
+
+@creation_action()
+def trash_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
+    services.creation_trash(creation=creation)
+    return JsonResponse(creation_as_json(creation))
+
+
+@creation_action()
+def restore_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
+    services.creation_restore(creation=creation)
+    return JsonResponse(creation_as_json(creation))
+
+
+@creation_action()
+def purge_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
+    services.creation_purge(creation=creation)
+    return JsonResponse(creation_as_json(creation))
+
+
+@require_POST
+@api_login_required
+def creations_bulk(request: HttpRequest) -> JsonResponse:
+    """One action on up to PHOENIX_BULK_MAX of the owner's creations, each in its own
+    transaction: "ok" or the refusal's code per id. A bad request changes nothing."""
+    try:
+        data = read_body(request)
+        if request.content_type != "application/json" and "ids" in request.POST:
+            data["ids"] = request.POST.getlist("ids")
+        action, ids, caption = services.parse_bulk_request(data)
+        # Checked once for the request, rather than refused item by item.
+        caption = services.clean_caption(caption)
+    except RequestProblem as problem:
+        return error(400, problem.code, problem.message)
+    except services.BulkRequestProblem as problem:
+        return error(400, problem.code, problem.message)
+    except services.ActionRefused as refusal:
+        return error(refusal.status, refusal.code, refusal.message)
+    results = services.creations_bulk(owner=request.user, action=action, ids=ids, caption=caption)
+    return JsonResponse({"results": results, "summary": bulk_summary(results)})

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -39,10 +39,17 @@ def drafts_expire(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     moved = 0
     for creation in expired_drafts(now=now).iterator():
-        try:
-            creation_trash(creation=creation, now=now)
-        except ActionRefused:
-            continue
+        with transaction.atomic():
+            # Read again under the row lock: a draft published, scheduled or trashed since
+            # (the trash service would take a post too), or redrafted afresh, stays.
+            row = Creation.objects.select_for_update().filter(pk=creation.pk).first()
+            expires_at = row.expires_at if row is not None else None
+            if expires_at is None or expires_at > now:
+                continue
+            try:
+                creation_trash(creation=row, now=now)
+            except ActionRefused:
+                continue
         moved += 1
     if moved:
         log.info(
@@ -59,11 +66,18 @@ def trash_purge(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.PHOENIX_TRASH_DAYS)
     purged = 0
-    for creation in Creation.objects.in_trash().filter(trashed_at__lte=cutoff).iterator():
-        try:
-            creation_purge(creation=creation, now=now)
-        except ActionRefused:
-            continue  # restored or purged meanwhile
+    old_trash = Creation.objects.in_trash().filter(trashed_at__lte=cutoff)
+    for creation in old_trash.iterator():
+        with transaction.atomic():
+            # Read again under the row lock: one restored (and perhaps trashed again) since
+            # has a new trash date.
+            row = old_trash.select_for_update().filter(pk=creation.pk).first()
+            if row is None:
+                continue
+            try:
+                creation_purge(creation=row, now=now)
+            except ActionRefused:
+                continue
         purged += 1
     if purged:
         log.info("Purged %d creation(s) from the trash", purged)

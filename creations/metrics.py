@@ -29,6 +29,9 @@ WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta
 QUEUE_NAMES = ("images", "videos", "default")
 KINDS = tuple(Creation.Kind.values)
 STATUSES = tuple(Creation.Status.values)
+# Published by its creator: a post staff took down later was published all the same, and
+# a post in the trash keeps its status (rows are never deleted: purged ones count too).
+PUBLISHED = (Creation.Status.PUBLISHED, Creation.Status.TAKEN_DOWN)
 # The creator's prompt was refused: not a sign of trouble with the providers or workers,
 # so these do not count towards the failure alert (they still count as failed tasks).
 PROMPT_REFUSALS = frozenset({"safety_filter", "policy_violation"})
@@ -123,6 +126,9 @@ class CreationFigures:
     by_kind_status: dict[str, dict[str, int]]
     succeeded: int
     failed: int
+    # Stopped by their creators (and refunded): their choice, not a failure of ours, so
+    # neither in the success rate nor in the failure alert.
+    canceled: int
     failures_refunded: int
     refused_prompts: int
     finished_drafts: int
@@ -132,12 +138,14 @@ class CreationFigures:
 
     @property
     def success_rate(self) -> float | None:
-        """Succeeded / ended (draft, published or failed); in-flight ones are not counted."""
+        """Succeeded / ended (reached draft, or failed); in-flight and canceled ones are not
+        counted."""
         return ratio(self.succeeded, self.succeeded + self.failed)
 
     @property
     def failure_share(self) -> float | None:
-        """Failed / every creation started in the window."""
+        """Failed / every creation started in the window (canceled ones included: they
+        were started, and did not fail)."""
         return ratio(self.failed, self.total)
 
     @property
@@ -155,7 +163,8 @@ class CreationFigures:
 
     @property
     def conversion(self) -> float | None:
-        """Published / creations that reached draft."""
+        """Published (taken down since, or trashed, included) / creations that reached
+        draft."""
         return ratio(self.published, self.finished_drafts)
 
 
@@ -169,10 +178,11 @@ def creation_figures(rows: Sequence[CreationRow]) -> CreationFigures:
         by_kind_status=by_kind_status,
         succeeded=sum(1 for r in rows if r.reached_draft),
         failed=len(failed),
+        canceled=sum(1 for r in rows if r.status == Creation.Status.CANCELED),
         failures_refunded=sum(1 for r in failed if r.refunded),
         refused_prompts=sum(1 for r in failed if r.error_code in PROMPT_REFUSALS),
         finished_drafts=sum(1 for r in rows if r.reached_draft),
-        published=sum(1 for r in rows if r.status == Creation.Status.PUBLISHED),
+        published=sum(1 for r in rows if r.status in PUBLISHED),
         storage_failures=sum(1 for r in failed if r.error_code == "storage_failed"),
         failure_reasons=dict(Counter(r.error_code for r in failed).most_common()),
     )
@@ -310,9 +320,9 @@ def evaluate_checks(
     checks.append(
         Check(
             "unrefunded_failures",
-            "Every failure refunded",
+            "Every failure and cancel refunded",
             unrefunded_failures > 0,
-            f"{unrefunded_failures} failed creation(s) without a refund (all time); "
+            f"{unrefunded_failures} failed or canceled creation(s) without a refund (all time); "
             f"refund rate in the window {percent(figures.refund_rate if figures.failed else 1)}",
         )
     )
@@ -422,8 +432,10 @@ def creation_rows(*, since: datetime) -> list[CreationRow]:
 
 
 def unrefunded_failure_count() -> int:
+    """Creations that ended without media (failed or canceled) and have no refund: each
+    must have one, written in the same transaction as its status."""
     return (
-        Creation.objects.filter(status=Creation.Status.FAILED)
+        Creation.objects.filter(status__in=Creation.ENDED_WITHOUT_MEDIA)
         .annotate(refunded=_refunded())
         .filter(refunded=False)
         .count()
@@ -554,8 +566,9 @@ class Analytics:
 def collect_analytics(*, days: int = 30, now: datetime | None = None) -> Analytics:
     """Creations and tokens spent per day, top creators and failure reasons.
 
-    Tokens spent are debits minus refunds, read from the append-only ledger, so they stay
-    right after creations are deleted or expire.
+    Tokens spent are debits minus refunds (of failures and cancels alike), read from the
+    append-only ledger. Creation rows are never deleted (trash and purge keep them), so
+    the counts per day include what its creator has trashed or purged since.
     """
     now = now or timezone.now()
     last = timezone.localdate(now)
@@ -585,7 +598,7 @@ def collect_analytics(*, days: int = 30, now: datetime | None = None) -> Analyti
     )
     published = defaultdict(int)
     for owner_id, n in (
-        Creation.objects.filter(created_at__gte=since, status=Creation.Status.PUBLISHED)
+        Creation.objects.filter(created_at__gte=since, status__in=PUBLISHED)
         .order_by()
         .values_list("owner_id")
         .annotate(n=Count("id"))
@@ -671,6 +684,7 @@ class PhoenixCollector:
             ("phoenix_refund_ratio", "Refunded failures / failures", figures.refund_rate),
             ("phoenix_conversion_ratio", "Published / reached draft", figures.conversion),
             ("phoenix_storage_failures", "Storage upload failures", figures.storage_failures),
+            ("phoenix_canceled_creations", "Canceled by their creators", figures.canceled),
         ):
             gauge = GaugeMetricFamily(name, f"{help_text} (window)", labels=["window"])
             if value is not None:
@@ -706,7 +720,7 @@ class PhoenixCollector:
             ),
             (
                 "phoenix_unrefunded_failures",
-                "Failed creations without a refund",
+                "Failed or canceled creations without a refund",
                 snapshot.unrefunded_failures,
             ),
             (

@@ -280,7 +280,9 @@ class Creation(models.Model):
 
     @property
     def can_take_down(self) -> bool:
-        return self.can_become(self.Status.TAKEN_DOWN)
+        # A post in its owner's trash may still be taken down (Restore then gives it back
+        # taken down); a purged one has nothing left to take down.
+        return not self.is_purged and self.can_become(self.Status.TAKEN_DOWN)
 
     @property
     def restores_as(self) -> str:

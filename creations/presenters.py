@@ -1,6 +1,24 @@
+from collections import Counter
+
 from django.urls import reverse
 
+from . import services
 from .models import Creation
+
+# What the owner may do with a creation, each the model's can_<action> predicate. Each is
+# an endpoint under /api/creations/<id>/ except "schedule" (publish with a publish_at) and
+# "edit_caption" (…/caption).
+OWNER_ACTIONS = (
+    "cancel",
+    "publish",
+    "schedule",
+    "unschedule",
+    "unpublish",
+    "edit_caption",
+    "trash",
+    "restore",
+    "purge",
+)
 
 
 def media_url(creation: Creation, which: str = "media") -> str:
@@ -8,6 +26,14 @@ def media_url(creation: Creation, which: str = "media") -> str:
     if not getattr(creation, which):
         return ""
     return reverse("creation_media", args=[creation.id, which])
+
+
+def moment(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def owner_actions(creation: Creation) -> list[str]:
+    return [action for action in OWNER_ACTIONS if getattr(creation, f"can_{action}")]
 
 
 def creation_as_json(creation: Creation) -> dict:
@@ -27,6 +53,23 @@ def creation_as_json(creation: Creation) -> dict:
         "error_code": creation.error_code or None,
         "error_message": creation.error_message or None,
         "cost": creation.cost,
-        "refunded": creation.ledger_entries.filter(kind="refund").exists(),
+        "refunded": services.creation_is_refunded(creation),
         "created_at": creation.created_at.isoformat(),
+        "caption": creation.caption,
+        "published_at": moment(creation.published_at),
+        "publish_at": moment(creation.publish_at),
+        "trashed_at": moment(creation.trashed_at),
+        "purged_at": moment(creation.purged_at),
+        "takedown_reason": creation.takedown_reason or None,
+        "actions": owner_actions(creation),
+    }
+
+
+def bulk_summary(results: dict[str, str]) -> dict:
+    """How a bulk request went: how many were done, how many skipped, and why."""
+    skipped = Counter(outcome for outcome in results.values() if outcome != "ok")
+    return {
+        "ok": len(results) - skipped.total(),
+        "skipped": skipped.total(),
+        "reasons": dict(skipped),
     }

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from . import metrics
+from .models import Creation
 
 
 def _choice(request: HttpRequest, name: str, choices, default):
@@ -51,7 +52,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             }
             for stats in snapshot.latency.values()
         ],
-        "statuses": metrics.STATUSES,
+        "statuses": [Creation.Status(status).label for status in metrics.STATUSES],
         "queue_rows": [
             (name, depth, snapshot.queue.failed_jobs.get(name, 0))
             for name, depth in snapshot.queue.depths.items()

@@ -15,6 +15,47 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/generate/creation", creations_api.generate_creation, name="generate_creation"),
     path("api/creations/<uuid:creation_id>", creations_api.creation_status, name="creation_status"),
+    path("api/creations/bulk", creations_api.creations_bulk, name="api_creations_bulk"),
+    path(
+        "api/creations/<uuid:creation_id>/cancel",
+        creations_api.cancel_creation,
+        name="api_creation_cancel",
+    ),
+    path(
+        "api/creations/<uuid:creation_id>/publish",
+        creations_api.publish_creation,
+        name="api_creation_publish",
+    ),
+    path(
+        "api/creations/<uuid:creation_id>/unschedule",
+        creations_api.unschedule_creation,
+        name="api_creation_unschedule",
+    ),
+    path(
+        "api/creations/<uuid:creation_id>/unpublish",
+        creations_api.unpublish_creation,
+        name="api_creation_unpublish",
+    ),
+    path(
+        "api/creations/<uuid:creation_id>/caption",
+        creations_api.edit_caption,
+        name="api_creation_caption",
+    ),
+    path(
+        "api/creations/<uuid:creation_id>/trash",
+        creations_api.trash_creation,
+        name="api_creation_trash",
+    ),
+    path(
+        "api/creations/<uuid:creation_id>/restore",
+        creations_api.restore_creation,
+        name="api_creation_restore",
+    ),
+    path(
+        "api/creations/<uuid:creation_id>/purge",
+        creations_api.purge_creation,
+        name="api_creation_purge",
+    ),
     path(
         "media/creations/<uuid:creation_id>/<str:which>",
         creations_views.creation_media,

@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import django_rq
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from rq import SimpleWorker
 
 from creations import queues
@@ -105,7 +107,8 @@ def start_worker(*args: str, **env: str) -> subprocess.Popen:
 @pytest.fixture
 def make_creation(db):
     """Make a creation of `owner` in `status`, brought there through the real services
-    (debit, claim, progress, complete with stored files, fail with refund, publish)."""
+    (debit, claim, progress, complete with stored files, fail with refund, cancel with
+    refund, publish now or at `publish_at` (default: a day ahead), staff take-down)."""
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
@@ -121,6 +124,8 @@ def make_creation(db):
         caption: str = "",
         progress: int = 0,
         code: str = "safety_filter",
+        publish_at=None,
+        takedown_reason: str = "Breaks the community rules.",
     ):
         request = CreationRequest(
             kind=kind,
@@ -130,6 +135,9 @@ def make_creation(db):
         )
         creation, _ = services.creation_submit(user=owner, request=request)
         if status == "pending":
+            return creation
+        if status == "canceled":
+            services.creation_cancel(creation=creation)
             return creation
         if status == "failed":
             services.creation_fail(creation=creation, code=code)
@@ -156,8 +164,16 @@ def make_creation(db):
             height=360,
             duration_seconds=8.0 if kind == "video" else None,
         )
-        if status == "published":
+        if status in ("published", "taken_down"):
             services.creation_publish(creation=creation, caption=caption)
+        if status == "taken_down":
+            services.creation_take_down(creation=creation, staff=None, reason=takedown_reason)
+        if status == "scheduled":
+            services.creation_publish(
+                creation=creation,
+                caption=caption,
+                publish_at=publish_at or timezone.now() + timedelta(days=1),
+            )
         return creation
 
     return make

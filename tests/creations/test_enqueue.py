@@ -94,7 +94,7 @@ def test_after_redis_comes_back_the_refunded_creation_stays_settled(client, sett
 
     settings.RQ_QUEUES = real_queues
     queues.reset()
-    assert services.creations_recover() == {"reenqueued": 0, "failed": 0}
+    assert services.creations_recover() == {"reenqueued": 0, "failed": 0, "published": 0}
     assert (
         client.post("/api/generate/creation", {"type": "image", "prompt": "y"}).status_code == 202
     )

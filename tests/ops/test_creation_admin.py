@@ -1,10 +1,15 @@
-"""The creations admin: list, filters, detail, and the two refund actions."""
+"""The creations admin: list, filters, detail, and the two refund actions (the take-down
+action is in test_takedown.py)."""
+
+from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from creations import services
 from creations.models import Creation
 from tests.conftest import run_at_once
 from tokens.models import LedgerEntry
@@ -226,3 +231,112 @@ def test_staff_racing_on_one_creation_refund_it_once(staff_user, alice, action, 
     assert balance_of(alice) == 100
     assert Creation.objects.get(pk=creation.pk).status == "failed"
     assert ledger_discrepancies() == []
+
+
+def canceled_creation(owner, kind: str = "video") -> Creation:
+    creation = creation_in_state(owner=owner, kind=kind, status="processing")
+    services.creation_cancel(creation=creation)
+    creation.refresh_from_db()
+    return creation
+
+
+@pytest.mark.parametrize(
+    ("action", "why"),
+    [
+        ("refund", "that are not failed creations"),
+        ("fail_and_refund", "that are not pending or processing"),
+    ],
+)
+def test_a_canceled_creation_was_refunded_already_and_both_actions_refuse_it(
+    client, refunder, alice, action, why
+):
+    canceled = canceled_creation(alice)
+    assert (canceled.status, refunds_of(canceled), balance_of(alice)) == ("canceled", 1, 100)
+    client.force_login(refunder)
+
+    response = run_action(client, action, canceled)
+
+    canceled.refresh_from_db()
+    assert canceled.status == "canceled"
+    assert refunds_of(canceled) == 1
+    assert balance_of(alice) == 100
+    page = response.content.decode()
+    assert f"Refused for 1 creation(s) {why}" in page
+    assert f"{str(canceled.pk)[:8]} (canceled)" in page
+    assert not LogEntry.objects.filter(object_id=str(canceled.pk)).exists()
+    assert ledger_discrepancies() == []
+
+
+def test_fail_and_refund_refuses_one_its_owner_canceled_meanwhile(client, refunder, alice):
+    """The list showed it processing; the owner canceled it before staff pressed Go."""
+    running = creation_in_state(owner=alice, kind="video", status="processing")
+    client.force_login(refunder)
+    services.creation_cancel(creation=Creation.objects.get(pk=running.pk))
+
+    response = run_action(client, "fail_and_refund", running)
+
+    running.refresh_from_db()
+    assert running.status == "canceled"
+    assert refunds_of(running) == 1
+    assert balance_of(alice) == 100
+    assert "Refused for 1 creation(s) that are not pending or processing" in (
+        response.content.decode()
+    )
+
+
+def test_the_list_filters_by_the_new_statuses_and_by_trash(client, refunder, alice, bob):
+    post = creation_in_state(owner=alice, status="published", prompt="kept post")
+    taken_down = creation_in_state(owner=bob, status="published", prompt="taken down post")
+    services.creation_take_down(creation=taken_down, staff=refunder, reason="spam")
+    scheduled = creation_in_state(owner=alice, status="draft", prompt="scheduled one")
+    services.creation_publish(creation=scheduled, publish_at=timezone.now() + timedelta(days=1))
+    canceled = canceled_creation(bob)
+    trashed_post = creation_in_state(owner=alice, status="published", prompt="trashed post")
+    services.creation_trash(creation=trashed_post)
+    purged = creation_in_state(owner=bob, status="failed", prompt="purged failure")
+    services.creation_trash(creation=purged)
+    services.creation_purge(creation=purged)
+    client.force_login(refunder)
+
+    def listed(**params) -> set:
+        response = client.get(CHANGELIST, params)
+        assert response.status_code == 200
+        return {c.pk for c in response.context["cl"].result_list}
+
+    assert listed(status__exact="canceled") == {canceled.pk}
+    assert listed(status__exact="scheduled") == {scheduled.pk}
+    assert listed(status__exact="taken_down") == {taken_down.pk}
+    # A trashed post keeps its status: the trash filter tells it apart.
+    assert listed(status__exact="published") == {post.pk, trashed_post.pk}
+    assert listed(status__exact="published", trash="no") == {post.pk}
+    assert listed(trash="trashed") == {trashed_post.pk}
+    assert listed(trash="purged") == {purged.pk}
+    assert purged.pk not in listed(trash="no")
+    page = client.get(CHANGELIST).content.decode()
+    for label in ("Canceled", "Scheduled", "Taken down", "In the trash", "Purged"):
+        assert f">{label}</a>" in page
+
+
+def test_the_detail_page_shows_the_lifecycle_times(client, refunder, alice):
+    canceled = canceled_creation(alice)
+    purged = creation_in_state(owner=alice, status="draft", prompt="gone for good")
+    services.creation_trash(creation=purged)
+    services.creation_purge(creation=purged)
+    client.force_login(refunder)
+
+    canceled_page = client.get(reverse("admin:creations_creation_change", args=[canceled.pk]))
+    purged_page = client.get(reverse("admin:creations_creation_change", args=[purged.pk]))
+
+    for response in (canceled_page, purged_page):
+        assert response.status_code == 200
+        labels = {
+            line.field["field"]
+            for fieldset in response.context["adminform"]
+            for fieldline in fieldset
+            for line in fieldline
+        }
+        assert {"canceled_at", "publish_at", "trashed_at", "purged_at"} <= labels
+        assert "takedown_reason" not in labels  # only for a post taken down
+    assert canceled_page.context["original"].canceled_at is not None
+    page = purged_page.content.decode()
+    assert "Purged " in page and "its files were deleted" in page

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from creations import metrics, queues
+from creations import metrics, queues, services
 from creations.metrics import CreationRow, QueueFigures, Thresholds
+from creations.models import Creation
 from tests.conftest import run_worker_burst
 from tokens.models import TokenAccount
 from tokens.services import Discrepancy
@@ -25,7 +26,7 @@ THRESHOLDS = Thresholds(
 
 def row(kind="image", status="draft", seconds=10.0, error_code="", refunded=False) -> CreationRow:
     ended = T0 + timedelta(seconds=seconds)
-    reached = status in ("draft", "published")
+    reached = status in Creation.FINISHED
     return CreationRow(
         kind=kind,
         status=status,
@@ -141,8 +142,11 @@ def test_the_rates_on_a_known_mix():
         "pending": 1,
         "processing": 1,
         "draft": 4,
+        "scheduled": 0,
         "published": 4,
         "failed": 2,
+        "canceled": 0,
+        "taken_down": 0,
     }
     assert figures.by_kind_status["video"]["draft"] == 0
 
@@ -157,6 +161,53 @@ def test_a_failure_without_a_refund_lowers_the_refund_rate():
 def test_no_data_gives_no_rates():
     figures = metrics.creation_figures([])
     assert figures.success_rate is figures.refund_rate is figures.conversion is None
+
+
+def test_every_status_has_its_count_and_every_figure_and_check_is_computed():
+    rows = [row(kind=kind, status=status) for kind in metrics.KINDS for status in Creation.Status]
+
+    checks, snapshot = checks_for(rows)
+
+    figures = snapshot.figures
+    assert set(metrics.STATUSES) == set(Creation.Status.values)
+    for kind in metrics.KINDS:
+        assert figures.by_kind_status[kind] == dict.fromkeys(Creation.Status.values, 1)
+    assert figures.total == 2 * len(Creation.Status)
+    # draft, scheduled, published and taken down reached draft; one failed, one canceled.
+    assert (figures.succeeded, figures.failed, figures.canceled) == (8, 2, 2)
+    assert figures.success_rate == 0.8
+    assert figures.conversion == 0.5
+    assert {check.state for check in checks.values()} <= {"green", "red", "no-data"}
+    for kind in metrics.KINDS:
+        buckets, _ = metrics.processing_histogram(rows, kind=kind)
+        assert buckets[-1] == ("+Inf", 4)
+
+
+def test_a_cancel_is_the_creators_choice_not_a_failure():
+    rows = [row() for _ in range(8)] + [row(status="canceled", refunded=True)] * 5
+
+    checks, snapshot = checks_for(rows)
+
+    figures = snapshot.figures
+    assert figures.canceled == 5
+    assert figures.failed == figures.system_failures == 0
+    assert figures.success_rate == 1.0
+    assert figures.failure_reasons == {}
+    assert figures.refund_rate is None  # refunds of failures; there were none
+    assert checks["failure_rate"].state == "green"
+    assert checks["failure_rate"].detail.startswith("0 of 13 failed")
+
+
+def test_a_post_taken_down_or_trashed_still_counts_as_published_for_conversion():
+    rows = [
+        row(status="published"),
+        row(status="taken_down"),
+        row(status="scheduled"),  # not published yet
+        row(status="draft"),
+    ]
+    figures = metrics.creation_figures(rows)
+    assert (figures.published, figures.finished_drafts) == (2, 4)
+    assert figures.conversion == 0.5
 
 
 # --- alert thresholds -------------------------------------------------------------------
@@ -296,6 +347,62 @@ def test_collect_reads_the_database_and_redis(alice, bob):
     assert one_hour.figures.total == 8
 
 
+def test_trashed_purged_canceled_and_taken_down_creations_all_count(alice, bob, staff_user):
+    """Rows are never deleted: what its creator trashed or purged since stays in the
+    figures (a failure the user deleted still counts against the failure alert)."""
+    now = timezone.now()
+    for _ in range(4):
+        creation_in_state(owner=alice, status="draft", seconds=5, now=now)
+    failure = creation_in_state(owner=bob, status="failed", error_code="timed_out", now=now)
+    trashed_post = creation_in_state(owner=alice, status="published", now=now)
+    taken_down = creation_in_state(owner=bob, status="published", now=now)
+    canceled = creation_in_state(owner=bob, kind="video", status="processing", now=now)
+    services.creation_trash(creation=failure)
+    services.creation_purge(creation=failure)
+    services.creation_trash(creation=trashed_post)
+    services.creation_take_down(creation=taken_down, staff=staff_user(), reason="spam")
+    services.creation_cancel(creation=canceled)
+
+    snapshot = metrics.collect(window="24h", now=timezone.now())
+
+    figures = snapshot.figures
+    assert figures.total == 8
+    assert (figures.succeeded, figures.failed, figures.canceled) == (6, 1, 1)
+    assert figures.failure_reasons == {"timed_out": 1}
+    assert figures.failures_refunded == 1
+    assert figures.published == 2 and figures.conversion == 2 / 6
+    assert figures.by_kind_status["image"]["taken_down"] == 1
+    assert figures.by_kind_status["video"]["canceled"] == 1
+    assert snapshot.unrefunded_failures == 0
+    checks = {check.name: check for check in snapshot.checks}
+    assert checks["failure_rate"].detail.startswith("1 of 8 failed")
+    assert checks["failure_rate"].state == "red"  # 12.5%: the purged failure still counts
+    assert checks["unrefunded_failures"].state == "green"
+
+    analytics = metrics.collect_analytics(days=7)
+    assert analytics.total_creations == 8
+    assert analytics.failure_reasons == [("timed_out", 1)]
+    assert {c["username"]: c["published"] for c in analytics.top_creators} == {
+        "alice": 1,
+        "bob": 1,
+    }
+    # Spent: alice's 5 images and bob's post; his failure and his canceled video refunded.
+    assert analytics.total_tokens == 6
+
+
+def test_a_canceled_creation_without_its_refund_alerts(alice):
+    canceled = creation_in_state(owner=alice, status="processing")
+    # The bug the check is for: canceled, but its refund never written.
+    Creation.objects.filter(pk=canceled.pk).update(status="canceled")
+
+    snapshot = metrics.collect(window="1h")
+
+    assert snapshot.unrefunded_failures == 1
+    check = {c.name: c for c in snapshot.checks}["unrefunded_failures"]
+    assert check.state == "red"
+    assert "1 failed or canceled creation(s) without a refund" in check.detail
+
+
 def test_a_balance_that_drifted_from_the_ledger_shows_as_a_discrepancy(alice):
     TokenAccount.objects.filter(user=alice).update(balance=101)
     snapshot = metrics.collect(window="1h")
@@ -328,6 +435,26 @@ def test_the_metrics_page_shows_the_checks_red_and_green(client, plain_staff, al
     assert 'data-check="queue_depth" data-state="green"' in page
     assert 'data-check="token_discrepancies" data-state="green"' in page
     assert "0.0%" in page  # the refund rate of one unrefunded failure
+
+
+def test_the_metrics_page_shows_cancels_apart_and_a_column_for_every_status(
+    client, plain_staff, alice
+):
+    for _ in range(2):
+        services.creation_cancel(creation=creation_in_state(owner=alice, status="pending"))
+    creation_in_state(owner=alice, status="draft")
+    client.force_login(plain_staff)
+
+    response = client.get(reverse("staff_metrics"))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    canceled = page.split('data-figure="canceled">')[1].split("</div>")[0]
+    assert canceled == '<h3>Canceled</h3><div class="figure">2'
+    assert "1 succeeded, 0 failed" in page
+    assert 'data-check="failure_rate" data-state="green"' in page
+    for label in Creation.Status.labels:
+        assert f'<th class="num">{label}</th>' in page
 
 
 def test_the_admin_index_links_the_operations_pages(admin_client):

@@ -1,7 +1,13 @@
 """/metrics: a bearer token or a staff session, Phoenix's figures plus RQ's own."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+
+from creations import services
+from creations.models import Creation
 
 from .conftest import creation_in_state
 
@@ -65,3 +71,24 @@ def test_a_staff_session_gets_the_metrics(client, plain_staff, alice):
 
     assert response.status_code == 200
     assert 'phoenix_task_success_ratio{window="7d"} 1.0' in response.content.decode()
+
+
+def test_every_status_is_exported_and_cancels_have_their_own_gauge(client, alice, staff_user):
+    post = creation_in_state(owner=alice, status="published")
+    services.creation_take_down(creation=post, staff=staff_user(), reason="spam")
+    services.creation_cancel(creation=creation_in_state(owner=alice, status="processing"))
+    scheduled = creation_in_state(owner=alice, status="draft")
+    services.creation_publish(creation=scheduled, publish_at=timezone.now() + timedelta(hours=2))
+
+    response = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    for status in Creation.Status.values:
+        assert f'phoenix_window_creations{{kind="video",status="{status}",window="1h"}} 0.0' in body
+    for status in ("taken_down", "canceled", "scheduled"):
+        assert f'phoenix_window_creations{{kind="image",status="{status}",window="1h"}} 1.0' in body
+    assert 'phoenix_canceled_creations{window="1h"} 1.0' in body
+    assert 'phoenix_conversion_ratio{window="1h"} 0.5' in body  # the post taken down of 2
+    assert 'phoenix_failure_ratio{window="1h"} 0.0' in body
+    assert "phoenix_unrefunded_failures 0.0" in body

@@ -51,10 +51,14 @@ def invariant_violations() -> list[str]:
             )
         if row["refunds"]:
             refunded.add(row["creation_id"])
-    for creation in Creation.objects.only("id", "status"):
-        if (creation.status == Creation.Status.FAILED) != (creation.id in refunded):
+    # Failed and canceled creations are refunded, exactly those, and hold no media.
+    for creation in Creation.objects.only("id", "status", "media"):
+        ended_without_media = creation.status in Creation.ENDED_WITHOUT_MEDIA
+        if ended_without_media != (creation.id in refunded):
             state = "refunded" if creation.id in refunded else "not refunded"
             problems.append(f"creation {creation.id} is {creation.status} and {state}")
+        if ended_without_media and creation.media:
+            problems.append(f"creation {creation.id} is {creation.status} and holds media")
     # Nothing may stay in flight past its deadline once a recovery pass has run.
     queues.reset()  # a test may have left the queues on a Redis it has stopped
     services.creations_recover()

@@ -48,10 +48,18 @@ def test_whole_worker_killed_mid_job_5_times_each_ends_failed_with_one_refund(cr
         wait_for(lambda: not process_alive(horses[0]), what="the horse to be gone")  # noqa: B023
 
         # Not overdue yet: a recovery pass leaves it alone.
-        assert services.creations_recover() == {"reenqueued": 0, "failed": 0}
+        assert services.creations_recover() == {"reenqueued": 0, "failed": 0, "published": 0}
         later = past_deadline(creation)
-        assert services.creations_recover(now=later) == {"reenqueued": 0, "failed": 1}
-        assert services.creations_recover(now=later) == {"reenqueued": 0, "failed": 0}
+        assert services.creations_recover(now=later) == {
+            "reenqueued": 0,
+            "failed": 1,
+            "published": 0,
+        }
+        assert services.creations_recover(now=later) == {
+            "reenqueued": 0,
+            "failed": 0,
+            "published": 0,
+        }
 
         creation.refresh_from_db()
         final += creation.status == "failed" and creation.error_code == "timed_out"
@@ -85,7 +93,11 @@ def test_only_the_work_horse_killed_5_times_the_worker_goes_on_and_each_ends_ref
         stop_worker(worker)
 
     later = max(past_deadline(c) for c in creations)
-    assert services.creations_recover(now=later) == {"reenqueued": 0, "failed": KILLS}
+    assert services.creations_recover(now=later) == {
+        "reenqueued": 0,
+        "failed": KILLS,
+        "published": 0,
+    }
     for creation in creations:
         creation.refresh_from_db()
         assert (creation.status, creation.error_code, refunds(creation)) == (
@@ -152,7 +164,7 @@ def test_a_worker_killed_before_claiming_is_retried_by_recovery_and_the_retry_su
     assert queues.job_id_for(creation.id) in FailedJobRegistry(queue=images).get_job_ids()
 
     later = timezone.now() + timedelta(seconds=settings.PHOENIX_REENQUEUE_AFTER + 1)
-    assert services.creations_recover(now=later) == {"reenqueued": 1, "failed": 0}
+    assert services.creations_recover(now=later) == {"reenqueued": 1, "failed": 0, "published": 0}
     run_worker_burst()
 
     creation.refresh_from_db()

@@ -6,12 +6,17 @@ covered as soon as it exists: either its parameters have a filler below (and the
 runs), or it is declared public by design with a reason — otherwise its test fails.
 """
 
+import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.shortcuts import resolve_url
 from django.test import Client
+from django.utils import timezone
+
+from creations import services
 
 from .conftest import Route, database_fingerprint, project_routes, staff_only_reason
 
@@ -32,6 +37,19 @@ PUBLIC_ONCE_PUBLISHED = {"creation_media"}
 METHODS = ["get", "head", "post", "put", "patch", "delete", "options"]
 STATES = ["pending", "processing", "draft", "published", "failed"]
 OBJECT_ROUTES = [route for route in project_routes() if route.parameters]
+
+
+def lifecycle_states(owner, make_creation) -> list:
+    """States that are not a status: scheduled, and in the trash (a draft, a post), where
+    unschedule, restore and purge would succeed for the owner."""
+    in_an_hour = timezone.now() + timedelta(hours=1)
+    return [
+        services.creation_publish(
+            creation=make_creation(owner=owner, status="draft"), publish_at=in_an_hour
+        ),
+        services.creation_trash(creation=make_creation(owner=owner, status="draft")),
+        services.creation_trash(creation=make_creation(owner=owner, status="published")),
+    ]
 
 
 def urls_for(route: Route, creation_id) -> list[str]:
@@ -101,6 +119,7 @@ def test_another_creator_and_an_anonymous_visitor_get_nothing(
 
     creations = [make_creation(owner=alice, status=state, kind="video") for state in STATES]
     creations.append(make_creation(owner=alice, status="draft", kind="image"))
+    creations += lifecycle_states(alice, make_creation)
     before = database_fingerprint()
     asked = 0
     for creation in creations:
@@ -132,6 +151,30 @@ def test_another_creator_and_an_anonymous_visitor_get_nothing(
         f"{route}: {asked} requests by another creator or anonymous "
         f"({len(accepted)} methods taken, {len(creations)} states): all refused, 0 changes"
     )
+
+
+@pytest.mark.parametrize("action", services.BULK_ACTIONS)
+def test_a_bulk_action_on_someone_elses_ids_finds_none_of_them(action, alice, bob, make_creation):
+    """Bulk takes ids in its body, not its URL, so the matrix above does not see it."""
+    creations = [make_creation(owner=alice, status=state) for state in STATES]
+    creations += lifecycle_states(alice, make_creation)
+    body = json.dumps({"action": action, "ids": [str(c.id) for c in creations], "caption": "x"})
+    other = Client()
+    other.force_login(bob)
+    before = database_fingerprint()
+
+    response = other.post("/api/creations/bulk", body, content_type="application/json")
+    anonymous = Client().post("/api/creations/bulk", body, content_type="application/json")
+
+    assert response.status_code == 200
+    assert set(response.json()["results"].values()) == {"not_found"}
+    assert anonymous.status_code == 401
+    assert database_fingerprint() == before
+    # The control: the owner's same request does something.
+    owner = Client()
+    owner.force_login(alice)
+    answer = owner.post("/api/creations/bulk", body, content_type="application/json")
+    assert "ok" in answer.json()["results"].values()
 
 
 def test_someone_elses_drafts_tab_shows_no_draft(alice, bob, make_creation):
