@@ -141,6 +141,10 @@ def discard_unless_committed(creation: Creation, media_name: str, poster_name: s
 
 def fail(creation: Creation, code: str) -> str:
     with_db_retry(services.creation_fail, creation=creation, code=code)
+    if creation.status == Creation.Status.CANCELED:
+        # The provider's error was the echo of the cancel (its task was canceled): the
+        # creation stays canceled and refunded.
+        return "discarded"
     return "failed"
 
 

@@ -1,6 +1,15 @@
-"""The creator pages: feed, create, and the draft card with its publish and delete."""
+"""The creator pages: feed, create, a post's page, and the owner's actions on a card or a
+post — publish (now or at a time), cancel, delete (to the trash, with undo), restore,
+delete forever, unschedule, unpublish, edit the caption — and bulk actions on a tab.
 
+Each action is a plain function view around one service. An HTMX request gets the card
+(or post) back, or a toast when it leaves its tab; without JavaScript the form posts and
+the view redirects with a message.
+"""
+
+import re
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -17,14 +27,14 @@ from tokens.selectors import balance_of
 from . import selectors, services
 from .api import Refusal, start_creation
 from .media import serve_stored_file
-from .models import Creation, InvalidTransition
+from .models import Creation
+from .presenters import media_url
+from .services import ActionRefused
 from .validation import (
     ALLOWED_FIELDS,
     PROMPT_MAX,
     TYPE_FIELDS,
 )
-
-CAPTION_MAX = 2200
 
 
 @require_GET
@@ -136,8 +146,11 @@ STATUS_ANNOUNCEMENTS = {
     Creation.Status.PROCESSING: "Your {kind} is being generated.",
     Creation.Status.DRAFT: "Your {kind} is ready.",
     Creation.Status.FAILED: "Your {kind} failed. {message}",
+    Creation.Status.CANCELED: "Your {kind} was canceled. Your tokens were refunded.",
     Creation.Status.PUBLISHED: "Your {kind} is published.",
 }
+# A card polls while these are shown (in flight), or asks once at its time (scheduled).
+WATCHED_STATUSES = (*Creation.IN_FLIGHT, Creation.Status.SCHEDULED)
 
 
 def render_card(
@@ -151,20 +164,21 @@ def render_card(
 @never_cache
 @require_GET
 def creation_card(request: HttpRequest, creation_id) -> HttpResponse:
-    """The card on its own: what a pending or processing card polls every two seconds.
+    """The card on its own: what a pending or processing card polls every two seconds, and
+    what a scheduled card asks for once its time has come.
 
     `shown` is the status the browser is showing; when it changed, screen readers are told.
     """
     creation = selectors.card_for_owner(owner=request.user, creation_id=creation_id)
     shown = request.GET.get("shown")
     context = {}
-    if shown in Creation.IN_FLIGHT and shown != creation.status:
+    if shown in WATCHED_STATUSES and shown != creation.status:
         template = STATUS_ANNOUNCEMENTS.get(creation.status)
         if template:
             context["announcement"] = template.format(
                 kind=creation.get_kind_display().lower(), message=creation.error_message
             )
-        if creation.status == Creation.Status.FAILED:
+        if creation.status in Creation.ENDED_WITHOUT_MEDIA:
             context["nav_balance"] = balance_of(request.user)
     return render_card(request, creation, **context)
 
@@ -175,77 +189,434 @@ def _owned_or_404(request: HttpRequest, creation_id) -> Creation:
     return services.creation_for_owner(owner=request.user, creation_id=creation_id)
 
 
+def profile_url(user, tab: str = "posts") -> str:
+    url = reverse("profile", args=[user.get_username()])
+    return url if tab == "posts" else f"{url}?tab={tab}"
+
+
+def home_tab(creation: Creation) -> str:
+    """The profile tab a (not trashed) creation is listed on."""
+    return "posts" if creation.status in Creation.POSTS_TAB else "drafts"
+
+
+def back_url(request: HttpRequest, creation: Creation, default: str) -> str:
+    """Where a form without JavaScript returns to: the tab it was sent from (`back`), or the
+    post's own page."""
+    back = request.POST.get("back")
+    if back == "post" and not creation.is_trashed and creation.status in Creation.POSTS_TAB:
+        return reverse("post", args=[creation.id])
+    if back in ("posts", "drafts", "trash"):
+        return profile_url(request.user, back)
+    return profile_url(request.user, default)
+
+
+def target_of(request: HttpRequest) -> str:
+    """The id of the element an HTMX request swaps: a card (creation-…) or a post (post-…)."""
+    return (request.htmx.target or "") if request.htmx else ""
+
+
+def with_media(creation: Creation) -> Creation:
+    creation.media_src = media_url(creation, "media")
+    creation.poster_src = media_url(creation, "poster")
+    return creation
+
+
+def render_post(
+    request: HttpRequest, creation: Creation, *, status: int = 200, **extra
+) -> HttpResponse:
+    """The owner's post with its actions, for a swap in the Posts tab or on its page."""
+    context = {
+        "creation": with_media(creation),
+        "manage": True,
+        "on_page": request.POST.get("back") == "post",
+        **extra,
+    }
+    return render(request, "creations/post.html#update", context, status=status)
+
+
+def render_gone(request: HttpRequest, creation: Creation, *, toast: str, **extra) -> HttpResponse:
+    """The swapped element leaves its tab: an empty slot keeps its place (an Undo puts the
+    element back there), a toast says what happened."""
+    return render(
+        request,
+        "creations/card.html#gone",
+        {"creation": creation, "slot": target_of(request), "toast": toast, **extra},
+    )
+
+
+def refused(
+    request: HttpRequest, creation: Creation, refusal: ActionRefused, *, default_tab: str
+) -> HttpResponse:
+    """A refused action changed nothing: say why, where the action was asked."""
+    if refusal.status == 404:
+        raise Http404(refusal.message)
+    if not request.htmx:
+        messages.error(request, refusal.message)
+        return redirect(back_url(request, creation, default_tab))
+    if request.POST.get("undo"):
+        return render(
+            request,
+            "creations/toast.html#replace",
+            {"text": refusal.message, "level": "error"},
+            status=refusal.status,
+        )
+    if target_of(request).startswith("post-"):
+        return render_post(request, creation, status=refusal.status, notice=refusal.message)
+    card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+    return render_card(request, card, status=refusal.status, notice=refusal.message)
+
+
+def confirm_page(request: HttpRequest, creation_id, **context) -> HttpResponse:
+    """The question a link asks before a POST when there is no JavaScript (with it, the
+    link posts after the browser's own confirm)."""
+    creation = selectors.card_for_owner(owner=request.user, creation_id=creation_id)
+    return render(request, "creations/confirm.html", {"creation": creation, **context})
+
+
+def tokens(count: int) -> str:
+    return f"{count} token{'' if count == 1 else 's'}"
+
+
+# ---------------------------------------------------------------------------------------
+# Publish, now or at a time.
+
+OFFSET = re.compile(r"[+-]\d{2}:\d{2}")
+PUBLISH_AT_FORMAT = "D j M, H:i"
+
+
+def publish_at_from_form(data) -> datetime | None:
+    """The "Publish at" of a form: the browser's local date and time, and its UTC offset
+    in a hidden field that phoenix.js fills. Without JavaScript there is no offset and the
+    time is taken as UTC (the form says so)."""
+    value = (data.get("publish_at") or "").strip()
+    if not value:
+        return None
+    offset = (data.get("publish_at_offset") or "").strip() or "+00:00"
+    if not OFFSET.fullmatch(offset):
+        raise ActionRefused(
+            "invalid_publish_at", "The time zone offset must look like +01:00.", status=400
+        )
+    try:
+        naive = datetime.fromisoformat(value).tzinfo is None
+    except ValueError:
+        naive = False  # parse_publish_at says what is wrong with it
+    return services.parse_publish_at(value + offset if naive else value)
+
+
 @require_POST
 def creation_publish(request: HttpRequest, creation_id) -> HttpResponse:
     creation = _owned_or_404(request, creation_id)
     caption = request.POST.get("caption", "")
-    problem, status = "", 200
-    if "\x00" in caption:
-        problem, status = "The caption contains a null character.", 422
-    elif len(caption.strip()) > CAPTION_MAX:
-        problem, status = (
-            f"The caption is {len(caption.strip())} characters; the limit is {CAPTION_MAX}.",
-            422,
-        )
-    else:
-        try:
-            services.creation_publish(creation=creation, caption=caption)
-        except InvalidTransition:
-            problem, status = "Only a finished draft can be published.", 409
-    if not request.htmx:
-        if problem:
-            messages.error(request, problem)
-            return redirect(drafts_url_for(request.user))
-        messages.success(request, "Published. It is at the top of your posts.")
-        return redirect(reverse("profile", args=[request.user.get_username()]))
-    if problem:
+    try:
+        publish_at = publish_at_from_form(request.POST)
+        services.creation_publish(creation=creation, caption=caption, publish_at=publish_at)
+    except ActionRefused as refusal:
+        if refusal.code == "not_publishable" or not request.htmx:
+            return refused(request, creation, refusal, default_tab="drafts")
+        # A problem with what was typed: the form again, open, with the words kept.
         card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
-        if status == 409:
-            return render_card(request, card, status=status, notice=problem)
         return render_card(
-            request, card, status=status, publish_error=problem, caption=caption, publish_open=True
+            request,
+            card,
+            status=refusal.status,
+            publish_error=refusal.message,
+            caption=caption,
+            publish_at_value=request.POST.get("publish_at", ""),
+            publish_open=True,
         )
-    return render(
+    if creation.status == Creation.Status.SCHEDULED:
+        when = f"{creation.publish_at:%a %-d %b, %H:%M} UTC"
+        if not request.htmx:
+            messages.success(request, f"Scheduled for {when}. It waits in your drafts.")
+            return redirect(profile_url(request.user, "drafts"))
+        card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+        return render_card(request, card, focus=True, scheduled_announcement=True)
+    if not request.htmx:
+        messages.success(request, "Published. It is at the top of your posts.")
+        return redirect(profile_url(request.user))
+    return render_gone(
         request,
-        "creations/card.html#gone",
-        {
-            "toast": "Published. It is now at the top of your posts.",
-            "toast_link": reverse("profile", args=[request.user.get_username()]),
-            "toast_link_text": "See your posts",
-        },
+        creation,
+        toast="Published. It is now at the top of your posts.",
+        toast_link=profile_url(request.user),
+        toast_link_text="See your posts",
     )
 
 
-IN_FLIGHT_DELETE_MESSAGE = (
-    "This creation is still being generated. It can be deleted once it finishes or fails."
-)
+@require_POST
+def creation_unschedule(request: HttpRequest, creation_id) -> HttpResponse:
+    creation = _owned_or_404(request, creation_id)
+    try:
+        services.creation_unschedule(creation=creation)
+    except ActionRefused as refusal:
+        return refused(request, creation, refusal, default_tab="drafts")
+    text = "Unscheduled. It is a draft again."
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect(profile_url(request.user, "drafts"))
+    card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+    return render_card(request, card, focus=True, announcement=text)
+
+
+# ---------------------------------------------------------------------------------------
+# Cancel a creation still queued or generating.
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def creation_cancel(request: HttpRequest, creation_id) -> HttpResponse:
+    """GET asks first (the page without JavaScript); POST cancels and refunds."""
+    if request.method == "GET":
+        return confirm_page(request, creation_id, action="cancel")
+    creation = _owned_or_404(request, creation_id)
+    try:
+        result = services.creation_cancel(creation=creation)
+    except ActionRefused as refusal:
+        return refused(request, creation, refusal, default_tab="drafts")
+    text = f"Canceled. {tokens(result.refunded)} refunded."
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect(profile_url(request.user, "drafts"))
+    card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+    return render_card(request, card, focus=True, announcement=text, nav_balance=result.balance)
+
+
+# ---------------------------------------------------------------------------------------
+# Delete (into the trash, with Undo), restore, delete forever.
+
+TRASHED_TEXT = "Moved to the trash."
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def creation_delete(request: HttpRequest, creation_id) -> HttpResponse:
-    """GET asks for confirmation (the page without JavaScript); POST deletes. HTMX asks
-    with hx-confirm and posts straight away."""
+    """Delete moves to the trash, which Undo (or Restore in the Trash tab) reverses, so the
+    POST asks nothing first. GET is the same question as a page, for old links."""
     if request.method == "GET":
-        creation = selectors.card_for_owner(owner=request.user, creation_id=creation_id)
-        return render(
-            request,
-            "creations/delete_confirm.html",
-            {"creation": creation, "in_flight_message": IN_FLIGHT_DELETE_MESSAGE},
-        )
+        return confirm_page(request, creation_id, action="delete")
     creation = _owned_or_404(request, creation_id)
     try:
-        services.creation_delete(creation=creation)
-    except InvalidTransition:
-        if not request.htmx:
-            messages.error(request, IN_FLIGHT_DELETE_MESSAGE)
-            return redirect(drafts_url_for(request.user))
-        card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
-        return render_card(request, card, status=409, notice=IN_FLIGHT_DELETE_MESSAGE)
-    was_published = creation.status == Creation.Status.PUBLISHED
+        services.creation_trash(creation=creation)
+    except ActionRefused as refusal:
+        return refused(request, creation, refusal, default_tab=home_tab(creation))
+    tab = home_tab(creation)
     if not request.htmx:
-        messages.success(request, "Deleted.")
-        if was_published:
-            return redirect(reverse("profile", args=[request.user.get_username()]))
-        return redirect(drafts_url_for(request.user))
-    return render(request, "creations/card.html#gone", {"toast": "Deleted."})
+        # base.html turns this tag into an Undo button.
+        messages.success(request, TRASHED_TEXT, extra_tags=f"undo {creation.id} {tab}")
+        return redirect(profile_url(request.user, tab))
+    return render_gone(request, creation, toast=TRASHED_TEXT, undo_id=creation.id, back=tab)
+
+
+UNDO_SLOTS = ("creation-{}", "post-{}")
+
+
+@require_POST
+def creation_restore(request: HttpRequest, creation_id) -> HttpResponse:
+    """Restore from the Trash tab, or Undo right after a delete (`undo`): then the card goes
+    back into the slot it left (`slot`, sent only while that slot is on the page)."""
+    creation = _owned_or_404(request, creation_id)
+    undo = bool(request.POST.get("undo"))
+    try:
+        services.creation_restore(creation=creation)
+    except ActionRefused as refusal:
+        return refused(request, creation, refusal, default_tab="trash")
+    tab = home_tab(creation)
+    text = "Restored." if undo else f"Restored to your {tab}."
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect(profile_url(request.user, tab if undo else "trash"))
+    context = {"toast": text, "toast_link": profile_url(request.user, tab)}
+    context["toast_link_text"] = f"Open your {tab}"
+    if undo:
+        slot = request.POST.get("slot", "")
+        if slot == f"creation-{creation.id}" and tab == "drafts":
+            context["card"] = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+            context.pop("toast_link")
+        elif slot == f"post-{creation.id}" and tab == "posts":
+            context["post"] = with_media(creation)
+            context.pop("toast_link")
+        return render(request, "creations/card.html#undone", context)
+    return render_gone(request, creation, **context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def creation_purge(request: HttpRequest, creation_id) -> HttpResponse:
+    """Delete forever, from the trash: GET asks first (without JavaScript); POST deletes."""
+    if request.method == "GET":
+        return confirm_page(request, creation_id, action="purge")
+    creation = _owned_or_404(request, creation_id)
+    try:
+        services.creation_purge(creation=creation)
+    except ActionRefused as refusal:
+        return refused(request, creation, refusal, default_tab="trash")
+    text = "Deleted forever."
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect(profile_url(request.user, "trash"))
+    return render_gone(request, creation, toast=text)
+
+
+# ---------------------------------------------------------------------------------------
+# A post: its page, its caption, unpublish.
+
+
+@require_GET
+def post_page(request: HttpRequest, creation_id) -> HttpResponse:
+    """One post, for anyone while it is public; its owner also sees it taken down, with the
+    reason (anyone else gets 404, as for a post that never was)."""
+    creation = selectors.post_for_viewer(viewer=request.user, creation_id=creation_id)
+    is_owner = request.user.is_authenticated and creation.owner_id == request.user.pk
+    context = {"creation": creation, "manage": is_owner, "on_page": True}
+    response = render(request, "creations/post_page.html", context)
+    if is_owner:
+        add_never_cache_headers(response)
+    return response
+
+
+@require_POST
+def creation_caption(request: HttpRequest, creation_id) -> HttpResponse:
+    creation = _owned_or_404(request, creation_id)
+    caption = request.POST.get("caption", "")
+    try:
+        services.creation_edit_caption(creation=creation, caption=caption)
+    except ActionRefused as refusal:
+        if refusal.code == "not_editable" or not request.htmx:
+            return refused(request, creation, refusal, default_tab="posts")
+        return render_post(
+            request,
+            creation,
+            status=refusal.status,
+            caption_error=refusal.message,
+            caption=caption,
+            caption_open=True,
+        )
+    text = "Caption saved."
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect(back_url(request, creation, "posts"))
+    return render_post(request, creation, announcement=text, focus=True)
+
+
+@require_POST
+def creation_unpublish(request: HttpRequest, creation_id) -> HttpResponse:
+    creation = _owned_or_404(request, creation_id)
+    try:
+        services.creation_unpublish(creation=creation)
+    except ActionRefused as refusal:
+        return refused(request, creation, refusal, default_tab="posts")
+    text = "Unpublished. It is back in your drafts."
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect(profile_url(request.user, "drafts"))
+    return render_gone(
+        request,
+        creation,
+        toast=text,
+        toast_link=profile_url(request.user, "drafts"),
+        toast_link_text="Open your drafts",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Bulk actions on the Drafts and Trash tabs.
+
+BULK_TABS = {"drafts": ("publish", "trash", "cancel"), "trash": ("restore", "purge")}
+BULK_DONE = {
+    "publish": "published",
+    "trash": "moved to the trash",
+    "cancel": "canceled",
+    "restore": "restored",
+    "purge": "deleted forever",
+}
+
+
+def skip_reason(code: str, creation: Creation | None) -> str:
+    """Why one item of a bulk action was skipped, in a few words."""
+    if creation is None or code == "not_found":
+        return "not found"
+    if creation.is_in_flight and code in ("not_publishable", "not_trashable"):
+        return "still generating"
+    if creation.is_trashed and code != "not_in_trash":
+        return "in the trash"
+    if code == "not_publishable":
+        if creation.status in Creation.ENDED_WITHOUT_MEDIA:
+            return "failed or canceled"
+        return "already published or scheduled"
+    if code == "not_cancelable":
+        return "already finished"
+    if code == "not_in_trash":
+        return "not in the trash"
+    return services.REFUSALS.get(code, code.replace("_", " "))
+
+
+def bulk_summary(action: str, results: dict[str, str], creations: dict[str, Creation]) -> str:
+    """A bulk action's outcome in words: "12 published, 2 skipped: still generating"."""
+    done = [key for key, result in results.items() if result == "ok"]
+    summary = f"{len(done)} {BULK_DONE[action]}"
+    if action == "cancel" and done:
+        summary += f", {tokens(sum(creations[key].cost for key in done))} refunded"
+    reasons: dict[str, int] = {}
+    for key, result in results.items():
+        if result != "ok":
+            reason = skip_reason(result, creations.get(key))
+            reasons[reason] = reasons.get(reason, 0) + 1
+    skipped = sum(reasons.values())
+    if len(reasons) == 1:
+        summary += f", {skipped} skipped: {next(iter(reasons))}"
+    elif reasons:
+        summary += f", {skipped} skipped: " + ", ".join(f"{n} {why}" for why, n in reasons.items())
+    return summary + "."
+
+
+@login_required
+@require_POST
+def creations_bulk(request: HttpRequest) -> HttpResponse:
+    """One action for the creations ticked on a tab; each item is its own transaction and
+    the answer is a summary in words. Without JavaScript, Delete forever asks first."""
+    from profiles.views import tabs_context
+
+    tab = request.POST.get("tab") if request.POST.get("tab") in BULK_TABS else "drafts"
+    action = request.POST.get("action", "")
+    ids = request.POST.getlist("ids")
+    caption = request.POST.get("caption", "")
+    summary, problem, status = "", "", 200
+    try:
+        if not ids:
+            raise services.BulkRequestProblem("invalid_ids", "Select at least one first.")
+        if action not in BULK_TABS[tab]:
+            raise services.BulkRequestProblem("unknown_action", "Choose an action.")
+        action, parsed, caption = services.parse_bulk_request(
+            {"action": action, "ids": ids, "caption": caption}
+        )
+        if action == "publish":
+            caption = services.clean_caption(caption)
+    except services.BulkRequestProblem as bad:
+        problem, status = bad.message, 400
+    except ActionRefused as refusal:
+        problem, status = refusal.message, refusal.status
+    else:
+        if action == "purge" and not request.htmx and not request.POST.get("confirmed"):
+            return render(
+                request,
+                "creations/confirm.html",
+                {"action": "bulk_purge", "ids": ids, "count": len(parsed)},
+            )
+        results = services.creations_bulk(
+            owner=request.user, action=action, ids=parsed, caption=caption
+        )
+        creations = {
+            str(c.pk): c for c in Creation.objects.filter(owner=request.user, pk__in=parsed)
+        }
+        summary = bulk_summary(action, results, creations)
+    if not request.htmx:
+        if problem:
+            messages.error(request, problem)
+        else:
+            messages.success(request, summary)
+        return redirect(profile_url(request.user, tab))
+    context = tabs_context(request, request.user, tab)
+    context.update(bulk_summary=summary, bulk_error=problem)
+    if action == "cancel" and summary:
+        context["nav_balance"] = balance_of(request.user)
+    return render(request, "profiles/profile.html#bulk_done", context, status=status)

@@ -72,6 +72,38 @@ urlpatterns = [
         creations_views.creation_delete,
         name="creation_delete",
     ),
+    path(
+        "creations/<uuid:creation_id>/cancel",
+        creations_views.creation_cancel,
+        name="creation_cancel",
+    ),
+    path(
+        "creations/<uuid:creation_id>/restore",
+        creations_views.creation_restore,
+        name="creation_restore",
+    ),
+    path(
+        "creations/<uuid:creation_id>/purge",
+        creations_views.creation_purge,
+        name="creation_purge",
+    ),
+    path(
+        "creations/<uuid:creation_id>/unschedule",
+        creations_views.creation_unschedule,
+        name="creation_unschedule",
+    ),
+    path(
+        "creations/<uuid:creation_id>/unpublish",
+        creations_views.creation_unpublish,
+        name="creation_unpublish",
+    ),
+    path(
+        "creations/<uuid:creation_id>/caption",
+        creations_views.creation_caption,
+        name="creation_caption",
+    ),
+    path("creations/bulk", creations_views.creations_bulk, name="creations_bulk"),
+    path("p/<uuid:creation_id>", creations_views.post_page, name="post"),
     path("staff/metrics", staff_views.metrics_page, name="staff_metrics"),
     path("staff/analytics", staff_views.analytics_page, name="staff_analytics"),
     path("metrics", staff_views.prometheus_metrics, name="prometheus_metrics"),

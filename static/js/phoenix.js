@@ -86,10 +86,146 @@
     box.hidden = false;
   }
 
-  function init(root) {
-    root.querySelectorAll("textarea[data-counter]").forEach(updateCounter);
-    root.querySelectorAll("form[data-create-form]").forEach(syncCreateForm);
+  function pad(number) {
+    return String(number).padStart(2, "0");
   }
+
+  function within(root, selector) {
+    var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+    if (root.matches && root.matches(selector)) found.unshift(root);
+    return found;
+  }
+
+  /* Times the server writes in UTC (<time data-local-time>), shown in the viewer's own time:
+     "Tue 14:00" within the coming week, with the date further out. */
+  function localLabel(date) {
+    var ahead = date.getTime() - Date.now();
+    var options = { weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    if (ahead > 6 * 864e5 || ahead < -864e5) {
+      options.day = "numeric";
+      options.month = "short";
+    }
+    return new Intl.DateTimeFormat("en-GB", options).format(date);
+  }
+
+  function timeZoneName() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (ignored) {
+      return "";
+    }
+  }
+
+  function localizeTime(element) {
+    var date = new Date(element.getAttribute("datetime"));
+    if (isNaN(date.getTime())) return;
+    element.textContent = localLabel(date);
+    var full = new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeStyle: "short" });
+    var zone = timeZoneName();
+    element.title = full.format(date) + (zone ? " (" + zone + ")" : "");
+  }
+
+  /* "Publish at": the browser's UTC offset for the chosen local time (daylight saving
+     included) goes with it, so the server reads the creator's own time. */
+  function offsetOf(date) {
+    var minutes = -date.getTimezoneOffset();
+    var sign = minutes < 0 ? "-" : "+";
+    minutes = Math.abs(minutes);
+    return sign + pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60);
+  }
+
+  function syncPublishForm(input) {
+    var form = input.form;
+    if (!form) return;
+    var date = input.value ? new Date(input.value) : null;
+    var offset = form.querySelector("input[data-offset]");
+    if (offset) offset.value = date && !isNaN(date.getTime()) ? offsetOf(date) : "";
+    var label = form.querySelector("[data-publish-label]");
+    if (label) label.textContent = input.value ? "Schedule" : "Post it";
+  }
+
+  function describeTimeZone(hint) {
+    var zone = timeZoneName();
+    hint.textContent =
+      "Leave it empty to publish now. Your time zone: " +
+      (zone ? zone + " (UTC" + offsetOf(new Date()) + ")" : "UTC" + offsetOf(new Date())) +
+      ".";
+  }
+
+  /* A scheduled card asks for itself once its time has come (hx-trigger="due"), and again a
+     little later while the scheduler has not got to it yet. */
+  var DAY = 864e5;
+  function watchDue(card) {
+    if (card.dataset.dueWatched) return;
+    card.dataset.dueWatched = "1";
+    var wait = Date.parse(card.dataset.due) - Date.now();
+    if (isNaN(wait) || wait > DAY || wait < -10 * 60e3) return;
+    window.setTimeout(function () {
+      if (document.body.contains(card)) htmx.trigger(card, "due");
+    }, wait > 0 ? wait + 1500 : 5000);
+  }
+
+  function init(root) {
+    within(root, "textarea[data-counter]").forEach(updateCounter);
+    within(root, "form[data-create-form]").forEach(syncCreateForm);
+    within(root, "time[data-local-time]").forEach(localizeTime);
+    within(root, "input[data-publish-at]").forEach(syncPublishForm);
+    within(root, "[data-tz-hint]").forEach(describeTimeZone);
+    within(root, "[data-due]").forEach(watchDue);
+    within(root, "[data-js-only]").forEach(function (element) {
+      element.hidden = false;
+    });
+    syncBulk();
+  }
+
+  /* Bulk actions: every card's checkbox belongs to the tab's bulk form. "Select all on this
+     page", shift-click for a range, a live count, and the buttons only with a selection. */
+  function selectBoxes() {
+    return Array.prototype.slice.call(
+      document.querySelectorAll('#tab-items input[data-select][form="bulk-form"]')
+    );
+  }
+
+  function syncBulk() {
+    var form = document.getElementById("bulk-form");
+    if (!form) return;
+    var boxes = selectBoxes();
+    var chosen = boxes.filter(function (box) {
+      return box.checked;
+    }).length;
+    var count = form.querySelector("[data-bulk-count]");
+    if (count) {
+      count.textContent = chosen
+        ? chosen + " selected"
+        : "None selected. Tick the cards to act on several at once.";
+    }
+    form.querySelectorAll('button[name="action"]').forEach(function (button) {
+      button.disabled = chosen === 0;
+    });
+    var all = form.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = boxes.length > 0 && chosen === boxes.length;
+      all.indeterminate = chosen > 0 && chosen < boxes.length;
+    }
+  }
+
+  var lastTicked = null;
+  document.addEventListener("click", function (event) {
+    var box = event.target.closest && event.target.closest("input[data-select]");
+    if (!box) return;
+    if (event.shiftKey && lastTicked && lastTicked !== box) {
+      var boxes = selectBoxes();
+      var from = boxes.indexOf(lastTicked);
+      var to = boxes.indexOf(box);
+      if (from >= 0 && to >= 0) {
+        boxes.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (other) {
+          other.checked = box.checked;
+        });
+      }
+    }
+    lastTicked = box;
+    syncBulk();
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
@@ -101,11 +237,45 @@
 
   document.addEventListener("input", function (event) {
     if (event.target.matches("textarea[data-counter]")) updateCounter(event.target);
+    if (event.target.matches("input[data-publish-at]")) syncPublishForm(event.target);
+  });
+
+  // The offset again at the moment of sending, whatever changed the field.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var input = event.target.querySelector && event.target.querySelector("input[data-publish-at]");
+      if (input) syncPublishForm(input);
+    },
+    true
+  );
+
+  // A bulk button that asks first (Delete forever, Cancel): the browser's confirm, as
+  // hx-confirm does for one card.
+  document.addEventListener("htmx:confirm", function (event) {
+    var trigger = event.detail.triggeringEvent;
+    var submitter = trigger && trigger.submitter;
+    if (!submitter || !submitter.dataset.confirm) return;
+    event.preventDefault();
+    if (window.confirm(submitter.dataset.confirm)) event.detail.issueRequest(true);
+  });
+
+  // Undo puts the card back into the slot it left, if that slot is still on the page.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var slot = event.detail.elt.dataset && event.detail.elt.dataset.undoSlot;
+    if (slot && document.getElementById(slot)) event.detail.parameters.slot = slot;
   });
 
   document.addEventListener("change", function (event) {
     var form = event.target.closest("form[data-create-form]");
     if (form && event.target.name === "type") syncCreateForm(form);
+    if (event.target.matches("[data-select-all]")) {
+      selectBoxes().forEach(function (box) {
+        box.checked = event.target.checked;
+      });
+    }
+    if (event.target.matches("[data-select], [data-select-all]")) syncBulk();
+    if (event.target.matches("input[data-publish-at]")) syncPublishForm(event.target);
   });
 
   // "Cancel" in a form inside <details> (the publish form) folds it away again.
@@ -184,13 +354,55 @@
     showError(event.detail.elt, "Could not reach Phoenix. Check your connection and try again.");
   });
 
-  // After a tab switch the focused link is replaced: put focus on the new current tab.
+  // A form sent back with what was wrong with it (a publish time in the past) is a 400
+  // with our HTML: swap it like a 409 or 422. Other 400s (JSON, an error page) stay errors.
+  var focusAfterSwap = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (xhr.status === 400 && type.indexOf("text/html") === 0 && !/<html/i.test(xhr.responseText)) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+    // Focus inside what is about to go (a card that leaves its tab) moves to its neighbour.
+    var target = event.detail.target;
+    var active = document.activeElement;
+    if (target && active && active !== document.body && target.contains(active)) {
+      focusAfterSwap = neighbourOf(target);
+    }
+  });
+
+  function neighbourOf(element) {
+    var items = ".card, .post";
+    var next = element.nextElementSibling;
+    while (next && !next.matches(items)) next = next.nextElementSibling;
+    if (next) return next;
+    var previous = element.previousElementSibling;
+    while (previous && !previous.matches(items)) previous = previous.previousElementSibling;
+    return previous || document.getElementById("tab-title") || document.getElementById("main");
+  }
+
   document.addEventListener("htmx:afterSettle", function (event) {
+    syncBulk();
+    // After a tab switch the focused link is replaced: put focus on the new current tab.
     var source = event.detail.requestConfig && event.detail.requestConfig.elt;
     if (source && source.classList && source.classList.contains("tab")) {
       var current = document.querySelector('#profile-tabs .tab[aria-current="page"]');
       if (current) current.focus();
+      return;
     }
+    // An answer may say where focus goes (the card after Cancel, Undo after a delete).
+    var wanted = document.querySelector("[data-autofocus]");
+    if (wanted) {
+      wanted.removeAttribute("data-autofocus");
+      wanted.focus();
+    } else if (focusAfterSwap && document.body.contains(focusAfterSwap)) {
+      var active = document.activeElement;
+      if (!active || active === document.body || !document.body.contains(active)) {
+        focusAfterSwap.focus();
+      }
+    }
+    focusAfterSwap = null;
   });
 
   // Coming back to the create page from the history cache must not reuse a spent key.

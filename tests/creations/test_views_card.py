@@ -35,7 +35,9 @@ def test_a_pending_card_says_queued_with_its_place_in_line_and_polls(
     assert 'hx-trigger="every 2s" data-poll' in html
     assert 'hx-swap="outerHTML"' in html
     assert 'aria-busy="true"' in html
-    assert "Delete is available once it finishes or fails." in html
+    # It can be canceled (the browser asks first, and says what comes back), not deleted.
+    assert f'hx-post="/creations/{creation.id}/cancel"' in html
+    assert 'hx-confirm="Cancel this image? Your 1 token comes back."' in html
     assert "/delete" not in html
 
 
@@ -118,8 +120,11 @@ def test_a_draft_image_card_previews_the_image_and_stops_polling(
     assert "aria-busy" not in html
     assert f'action="/creations/{creation.id}/publish"' in html
     assert 'maxlength="2200"' in html
+    # Delete moves it to the trash, which Undo reverses: the browser does not ask first.
     assert f'hx-post="/creations/{creation.id}/delete"' in html
-    assert "hx-confirm=" in html
+    assert "hx-confirm=" not in html
+    assert 'type="datetime-local"' in html and 'name="publish_at_offset"' in html
+    assert "/cancel" not in html
     assert "−1 token" in html
     assert "refunded" not in html
 

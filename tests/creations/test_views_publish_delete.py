@@ -1,8 +1,10 @@
-"""Publishing a draft with a caption, and deleting a creation with its files."""
+"""Publishing a draft with a caption, and Delete, which moves a creation to the trash."""
 
 import pytest
 from django.core.files.storage import default_storage
+from django.test import Client
 
+from creations import services
 from creations.models import Creation
 
 HTMX = {"HX-Request": "true"}
@@ -111,37 +113,80 @@ def test_captions_are_escaped_in_the_feed(alice_client, alice, make_creation):
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
-@pytest.mark.parametrize("status", ["draft", "failed"])
-def test_deleting_with_htmx_removes_the_card_the_row_and_the_files(
+@pytest.mark.parametrize("status", ["draft", "failed", "canceled", "published"])
+def test_deleting_with_htmx_moves_it_to_the_trash_with_an_undo_and_keeps_the_files(
     alice_client, alice, make_creation, django_capture_on_commit_callbacks, status
 ):
-    creation = make_creation(owner=alice, status=status, kind="video")
+    creation = make_creation(owner=alice, status="pending" if status == "canceled" else status)
+    if status == "canceled":
+        services.creation_cancel(creation=creation)
     files = [name for name in (creation.media.name, creation.poster.name) if name]
+    slot = f"{'post' if status == 'published' else 'creation'}-{creation.id}"
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = alice_client.post(f"/creations/{creation.id}/delete", headers=HTMX)
+        response = alice_client.post(
+            f"/creations/{creation.id}/delete", headers={**HTMX, "HX-Target": slot}
+        )
 
+    html = response.content.decode()
     assert response.status_code == 200
-    assert f"creation-{creation.id}" not in response.content.decode()
-    assert "Deleted." in response.content.decode()
-    assert not Creation.objects.filter(pk=creation.pk).exists()
-    assert len(files) == (2 if status == "draft" else 0)
-    assert not any(default_storage.exists(name) for name in files)
+    # The card leaves an empty slot of its own id, for Undo to fill again.
+    assert f'<div id="{slot}" class="slot" hidden></div>' in html
+    assert "Moved to the trash." in html
+    assert f'hx-post="/creations/{creation.id}/restore"' in html
+    assert f'data-undo-slot="{slot}"' in html
+    assert "toast--undo" in html
+    creation.refresh_from_db()
+    assert creation.status == status  # trash is not a status
+    assert creation.trashed_at is not None
+    assert all(default_storage.exists(name) for name in files)
+    drafts = alice_client.get("/soho/alice?tab=drafts").content.decode()
+    trash = alice_client.get("/soho/alice?tab=trash").content.decode()
+    assert f'id="creation-{creation.id}"' not in drafts
+    assert f'id="creation-{creation.id}"' in trash
 
 
-def test_deleting_without_javascript_asks_first_then_deletes(alice_client, alice, make_creation):
+def test_a_deleted_post_leaves_the_feed_at_once(alice_client, alice, make_creation):
+    post = make_creation(owner=alice, status="published", caption="soon gone")
+    assert "soon gone" in Client().get("/").content.decode()
+
+    alice_client.post(f"/creations/{post.id}/delete", headers=HTMX)
+
+    assert "soon gone" not in Client().get("/").content.decode()
+    assert "soon gone" not in Client().get("/soho/alice").content.decode()
+
+
+def test_deleting_without_javascript_redirects_with_an_undo_button(
+    alice_client, alice, make_creation
+):
     draft = make_creation(owner=alice, status="draft")
 
     confirm = alice_client.get(f"/creations/{draft.id}/delete")
     assert confirm.status_code == 200
     assert "Delete this image?" in confirm.content.decode()
-    assert Creation.objects.filter(pk=draft.pk).exists()
+    draft.refresh_from_db()
+    assert draft.trashed_at is None
 
     response = alice_client.post(f"/creations/{draft.id}/delete", follow=True)
 
     assert response.redirect_chain == [("/soho/alice?tab=drafts", 302)]
-    assert "Deleted." in response.content.decode()
-    assert not Creation.objects.filter(pk=draft.pk).exists()
+    html = response.content.decode()
+    assert "Moved to the trash." in html
+    # The message carries a real form: Undo works without JavaScript too.
+    assert f'<form method="post" action="/creations/{draft.id}/restore"' in html
+    assert '<input type="hidden" name="undo" value="1">' in html
+    draft.refresh_from_db()
+    assert draft.trashed_at is not None
+
+    undone = alice_client.post(
+        f"/creations/{draft.id}/restore", {"undo": "1", "back": "drafts"}, follow=True
+    )
+
+    assert undone.redirect_chain == [("/soho/alice?tab=drafts", 302)]
+    assert "Restored." in undone.content.decode()
+    assert f'id="creation-{draft.id}"' in undone.content.decode()
+    draft.refresh_from_db()
+    assert (draft.status, draft.trashed_at) == ("draft", None)
 
 
 @pytest.mark.parametrize("status", ["pending", "processing"])
@@ -149,16 +194,27 @@ def test_an_unfinished_creation_cannot_be_deleted_and_the_page_says_so(
     alice_client, alice, make_creation, status
 ):
     creation = make_creation(owner=alice, status=status)
-    message = "This creation is still being generated. It can be deleted once it finishes or fails."
+    message = "A creation still generating cannot be moved to the trash; cancel it."
 
     confirm = alice_client.get(f"/creations/{creation.id}/delete").content.decode()
     with_htmx = alice_client.post(f"/creations/{creation.id}/delete", headers=HTMX)
     without = alice_client.post(f"/creations/{creation.id}/delete", follow=True)
 
-    assert message in confirm
+    assert "This creation is still being generated: cancel it instead" in confirm
     assert "<button" not in confirm.split('class="narrow panel"')[1]
     assert with_htmx.status_code == 409
     assert message in with_htmx.content.decode()
     assert f'id="creation-{creation.id}"' in with_htmx.content.decode()
     assert message in without.content.decode()
-    assert Creation.objects.filter(pk=creation.pk, status=status).exists()
+    assert Creation.objects.filter(pk=creation.pk, status=status, trashed_at=None).exists()
+
+
+def test_deleting_what_is_already_in_the_trash_is_refused(alice_client, alice, make_creation):
+    draft = make_creation(owner=alice, status="draft")
+    services.creation_trash(creation=draft)
+    trashed_at = Creation.objects.get(pk=draft.pk).trashed_at
+
+    response = alice_client.post(f"/creations/{draft.id}/delete", headers=HTMX)
+
+    assert response.status_code == 409
+    assert Creation.objects.get(pk=draft.pk).trashed_at == trashed_at

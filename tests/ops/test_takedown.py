@@ -36,6 +36,7 @@ def moderator_client(client, moderator):
 
 def public_urls(post: Creation) -> list[str]:
     return [
+        reverse("post", args=[post.pk]),
         reverse("creation_media", args=[post.pk, "media"]),
         reverse("creation_media", args=[post.pk, "poster"]),
     ]
@@ -179,11 +180,11 @@ def test_a_taken_down_post_is_gone_from_every_public_url_at_once(
         # The rest of the creator's posts stay.
         for page in pages:
             assert str(kept.pk) in client.get(page).content.decode()
-    # Its owner still has the files (their Posts tab shows it with the reason).
+    # Its owner still sees it, with its files (and the reason, on their Posts tab).
     for url in public_urls(post):
         assert owner.get(url).status_code == 200
     figure(
-        "taken-down post: 0 of 4 public URLs (feed, creator page, media, poster) "
+        "taken-down post: 0 of 5 public URLs (feed, creator page, post page, media, poster) "
         "for anonymous and for another creator"
     )
 
