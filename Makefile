@@ -7,7 +7,7 @@ DB_NAME ?= phoenix
 # Local use runs with DEBUG on; tests and benchmarks set their own settings.
 RUN_ENV := DEBUG=1
 
-.PHONY: run test install services db demo lint format bench browser-deps clean
+.PHONY: run test install services db demo lint format bench browser-deps deploy-deps clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,16 +28,23 @@ db: install services
 demo: db
 	$(RUN_ENV) $(PY) manage.py create_demo_user
 
+# The Procfile's processes (web, worker, worker-default, cron) through honcho, as in
+# production; release (migrate) is done by `db`. Ctrl-C stops all of them.
 run: demo
-	@echo "Phoenix on http://127.0.0.1:8000 (web + worker + scheduler); Ctrl-C stops all."
-	@$(RUN_ENV) bash scripts/run-all.sh
+	@echo "Phoenix on http://127.0.0.1:8000 (web + workers + cron from the Procfile); Ctrl-C stops all."
+	@$(RUN_ENV) GUNICORN_BIND=127.0.0.1:8000 GUNICORN_RELOAD=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		$(VENV)/bin/honcho start web worker worker-default cron || [ $$? -eq 130 ]
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@# Emoji in the screenshots (🖼️ 🎬) need a colour emoji font.
 	@fc-list 2>/dev/null | grep -qi "Noto Color Emoji" || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji >/dev/null || true
 
-test: install services browser-deps
+# PgBouncer for the tests that run the money suite through it (tests/deploy).
+deploy-deps:
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; }
+
+test: install services browser-deps deploy-deps
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -q
 
 lint:

@@ -1,22 +1,48 @@
-"""Queues for enqueueing from the web and from services.
+"""Queues for enqueueing from the web and from services, and the Redis clients behind them.
 
-One Redis connection per process (django_rq.get_queue builds a new one per call), with
-short socket timeouts so that a Redis that is down or paused fails a request quickly
-instead of hanging it.
+One Redis client per process (django_rq.get_queue builds a new one per call), with short
+socket timeouts so that a Redis that is down or paused fails a request quickly instead of
+hanging it. With Sentinel configured (settings.REDIS_SENTINELS) the client is django-rq's
+own Sentinel client, built from the same RQ_QUEUES settings as the workers', the
+schedulers' and rqcron's: it asks the sentinels for the current primary and follows a
+failover.
 """
 
 import threading
 
 from django.conf import settings
+from django_rq.connection_utils import filter_connection_params, get_redis_connection
 from redis import Redis
 from rq import Queue
 
 _queues: dict[str, Queue] = {}
+_clients: dict[str, Redis] = {}
 
 QUEUE_FOR_KIND = {"image": "images", "video": "videos"}
 
 
 _made = threading.Lock()
+
+
+def redis_client(config: dict) -> Redis:
+    """A client for one RQ_QUEUES entry: Sentinel's when it names sentinels."""
+    if "SENTINELS" in config:
+        return get_redis_connection(config)
+    return Redis.from_url(
+        config["URL"],
+        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+        socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
+        health_check_interval=30,
+    )
+
+
+def _shared_client(config: dict) -> Redis:
+    # Queues on the same Redis share one client. Called with _made held.
+    key = repr(sorted(filter_connection_params(config).items()))
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = redis_client(config)
+    return client
 
 
 def get_queue(name: str) -> Queue:
@@ -29,16 +55,21 @@ def get_queue(name: str) -> Queue:
             queue = _queues.get(name)
             if queue is None:
                 config = settings.RQ_QUEUES[name]
-                connection = Redis.from_url(
-                    config["URL"],
-                    socket_timeout=5,
-                    socket_connect_timeout=2,
-                    health_check_interval=30,
-                )
                 queue = _queues[name] = Queue(
-                    name, connection=connection, default_timeout=config.get("DEFAULT_TIMEOUT")
+                    name,
+                    connection=_shared_client(config),
+                    default_timeout=config.get("DEFAULT_TIMEOUT"),
                 )
     return queue
+
+
+def cache_redis() -> Redis:
+    """The Redis for what may be evicted or lost (the throttles): REDIS_CACHE_URL's when
+    set, else the queue Redis."""
+    if not settings.REDIS_CACHE_URL:
+        return get_queue("default").connection
+    with _made:
+        return _shared_client({"URL": settings.REDIS_CACHE_URL})
 
 
 def queue_for_kind(kind: str) -> Queue:
@@ -46,8 +77,10 @@ def queue_for_kind(kind: str) -> Queue:
 
 
 def reset() -> None:
-    """Forget cached queues (after RQ_QUEUES changes, e.g. in tests)."""
-    _queues.clear()
+    """Forget cached queues and clients (after RQ_QUEUES changes, e.g. in tests)."""
+    with _made:
+        _queues.clear()
+        _clients.clear()
 
 
 def job_id_for(creation_id) -> str:

@@ -564,9 +564,15 @@ def schedule_publication(creation: Creation) -> None:
     from . import jobs
 
     moment = creation.publish_at
+    # RQ's scheduler keeps whole seconds (it drops the fraction): asked for 14:00:03.7 it
+    # would run the job at 14:00:03, which would find the post not yet due. The next whole
+    # second instead.
+    runs_at = moment.replace(microsecond=0)
+    if runs_at < moment:
+        runs_at += timedelta(seconds=1)
     try:
         queues.get_queue("default").enqueue_at(
-            moment,
+            runs_at,
             jobs.publish_scheduled_creation,
             str(creation.id),
             job_id=f"publish-{creation.id}-{int(moment.timestamp())}",

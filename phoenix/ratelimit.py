@@ -35,7 +35,7 @@ def _key(scope: str, subject: str, window: int) -> str:
 
 
 def _redis():
-    return queues.get_queue("default").connection
+    return queues.cache_redis()
 
 
 def take(scope: str, subject: str, *, window: int) -> int:

@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -84,16 +85,34 @@ TEMPLATES = [
     },
 ]
 
+# Behind PgBouncer in transaction mode (DATABASE_PGBOUNCER=1), a session is not one server
+# connection: no server-side cursors (they live across transactions) and no startup
+# options (PgBouncer refuses them). Prepared statements are off either way (Django's
+# default), and reused connections are health-checked either way.
+DATABASE_PGBOUNCER = envbool("DATABASE_PGBOUNCER", "0")
+# psycopg's own pool, for web processes only: gunicorn.conf.py sets PHOENIX_PROCESS=web.
+# A pool must never cross a fork, and RQ forks a work horse per job.
+DATABASE_POOL_SIZE = envint("DATABASE_POOL_SIZE", 0) if os.getenv("PHOENIX_PROCESS") == "web" else 0
 DATABASES = {
     "default": dj_database_url.parse(
         os.getenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/phoenix"),
-        conn_max_age=envint("CONN_MAX_AGE", 60),
+        # A pooled connection goes back to the pool after each request instead.
+        conn_max_age=0 if DATABASE_POOL_SIZE else envint("CONN_MAX_AGE", 60),
         conn_health_checks=True,
+        disable_server_side_cursors=DATABASE_PGBOUNCER,
     )
 }
-# Sessions start in UTC, so Django needn't send SET TIME ZONE on every new connection
-# (each forked job opens one).
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c timezone=UTC"
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+# A database that does not answer fails a request (or a /readyz probe) in seconds.
+_db_options["connect_timeout"] = envint("DATABASE_CONNECT_TIMEOUT", 5)
+if not DATABASE_PGBOUNCER:
+    # Sessions start in UTC, so Django needn't send SET TIME ZONE on every new connection
+    # (each forked job opens one). Behind PgBouncer the database's own default does this
+    # (ALTER DATABASE ... SET timezone TO 'UTC', docs/deploy.md); without it Django sends
+    # SET TIME ZONE, which PgBouncer keeps per client.
+    _db_options["options"] = "-c timezone=UTC"
+if DATABASE_POOL_SIZE:
+    _db_options["pool"] = {"min_size": 1, "max_size": DATABASE_POOL_SIZE, "timeout": 10}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -160,10 +179,68 @@ STORAGES = {
     },
 }
 
+# The queue Redis: jobs, schedules, worker registries, throttles. It must not evict
+# (maxmemory-policy noeviction; /readyz warns otherwise).
 REDIS_URL = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+# With Sentinel (REDIS_SENTINELS=host:port,host:port,...), every Redis user reaches the
+# current primary of REDIS_SENTINEL_MASTER through the sentinels; REDIS_URL then gives
+# only the database number and the primary's password (its host is not used).
+REDIS_SENTINELS = [
+    (host, int(port))
+    for host, _, port in (item.rpartition(":") for item in envlist("REDIS_SENTINELS", ""))
+]
+REDIS_SENTINEL_MASTER = os.getenv("REDIS_SENTINEL_MASTER", "phoenix")
+REDIS_SENTINEL_PASSWORD = os.getenv("REDIS_SENTINEL_PASSWORD") or None
+# Short timeouts, so that a Redis that is down or paused fails a request quickly instead
+# of hanging it (workers raise the read timeout for their blocking waits themselves).
+REDIS_SOCKET_TIMEOUT = envfloat("REDIS_SOCKET_TIMEOUT", 5)
+REDIS_CONNECT_TIMEOUT = envfloat("REDIS_CONNECT_TIMEOUT", 2)
+# An optional second Redis for what may be evicted or lost: the cache and the throttles.
+REDIS_CACHE_URL = os.getenv("REDIS_CACHE_URL", "")
+
+
+def redis_queue_connection() -> dict:
+    """django-rq's connection settings for the queue Redis (django-rq builds the workers',
+    the scheduler's and rqcron's connections from them, creations/queues.py the web's)."""
+    if not REDIS_SENTINELS:
+        return {"URL": REDIS_URL}
+    url = urlsplit(REDIS_URL)
+    return {
+        "SENTINELS": REDIS_SENTINELS,
+        "MASTER_NAME": REDIS_SENTINEL_MASTER,
+        "DB": int(url.path.strip("/") or 0),
+        "USERNAME": unquote(url.username) if url.username else None,
+        "PASSWORD": unquote(url.password) if url.password else None,
+        "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+        "CONNECTION_KWARGS": {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            "health_check_interval": 30,
+        },
+        "SENTINEL_KWARGS": {
+            "password": REDIS_SENTINEL_PASSWORD,
+            "socket_timeout": REDIS_CONNECT_TIMEOUT,
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        },
+    }
+
+
 RQ_QUEUES = {
-    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in ("default", "images", "videos")
+    name: {**redis_queue_connection(), "DEFAULT_TIMEOUT": 600}
+    for name in ("default", "images", "videos")
 }
+# The cache holds only figures that can be recomputed: per process unless REDIS_CACHE_URL
+# names a Redis for it, which may evict and may fail (the cache then reads as empty).
+if REDIS_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "phoenix.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "OPTIONS": {
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            },
+        }
+    }
 # Our services enqueue from transaction.on_commit themselves, so the queue must send at once.
 RQ = {"COMMIT_MODE": "auto"}
 RQ_SHOW_ADMIN_LINK = True
@@ -174,6 +251,8 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Load balancers probe the processes over plain HTTP, behind the TLS they terminate.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if not DEBUG:
     SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", "1")
     CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", "1")

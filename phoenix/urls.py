@@ -4,9 +4,12 @@ from django.urls import include, path
 from creations import api as creations_api
 from creations import staff_views
 from creations import views as creations_views
+from phoenix import health
 from profiles import views as profiles_views
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", creations_views.feed, name="feed"),
     path("create", creations_views.create_page, name="create"),
     path("soho/<str:username>", profiles_views.profile, name="profile"),

@@ -68,11 +68,14 @@ def test_the_daily_job_moves_expired_drafts_to_the_trash_and_purges_old_trash(al
 
 
 def queues_with_a_scheduler() -> set[str]:
-    """The queues of `make run`'s workers that run RQ's scheduler (scripts/run-all.sh)."""
+    """The queues of the Procfile's workers (what `make run` and production start) that
+    run RQ's scheduler."""
     names = set()
-    for line in (ROOT / "scripts" / "run-all.sh").read_text().splitlines():
-        if line.startswith("$PY manage.py rqworker") and "--with-scheduler" in line:
-            words = line.split("rqworker", 1)[1].split()
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        command = line.partition(":")[2]
+        if " rqworker " in command and "--with-scheduler" in command:
+            words = command.split("rqworker", 1)[1].split()
+            # Skip options and their values (the worker class is a dotted path).
             names.update(w for w in words if not w.startswith("-") and w.isidentifier())
     return names
 

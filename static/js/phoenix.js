@@ -354,9 +354,19 @@
     showError(event.detail.elt, "Could not reach Phoenix. Check your connection and try again.");
   });
 
+  // Focus inside what a request may remove (a card that leaves its tab) moves on to its
+  // neighbour. Noted when the request starts: hx-disabled-elt takes focus off the button.
+  var focusNext = new WeakMap();
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    if (target && active && active !== document.body && target.contains(active)) {
+      focusNext.set(event.detail.xhr, neighbourOf(target));
+    }
+  });
+
   // A form sent back with what was wrong with it (a publish time in the past) is a 400
   // with our HTML: swap it like a 409 or 422. Other 400s (JSON, an error page) stay errors.
-  var focusAfterSwap = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr;
     var type = xhr.getResponseHeader("Content-Type") || "";
@@ -364,13 +374,29 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
-    // Focus inside what is about to go (a card that leaves its tab) moves to its neighbour.
-    var target = event.detail.target;
-    var active = document.activeElement;
-    if (target && active && active !== document.body && target.contains(active)) {
-      focusAfterSwap = neighbourOf(target);
+    // When the target goes without a replacement no settle event reaches the document:
+    // place focus once the swap and its settling are done.
+    var next = focusNext.get(xhr);
+    if (next) {
+      window.setTimeout(function () {
+        placeFocus(next);
+      }, 60);
     }
   });
+
+  function placeFocus(next) {
+    // An answer may say where focus goes (the card after Cancel, Undo after a delete).
+    var wanted = document.querySelector("[data-autofocus]");
+    if (wanted) {
+      wanted.removeAttribute("data-autofocus");
+      wanted.focus();
+      return;
+    }
+    var active = document.activeElement;
+    if (next && document.body.contains(next) && (!active || active === document.body)) {
+      next.focus();
+    }
+  }
 
   function neighbourOf(element) {
     var items = ".card, .post";
@@ -391,18 +417,7 @@
       if (current) current.focus();
       return;
     }
-    // An answer may say where focus goes (the card after Cancel, Undo after a delete).
-    var wanted = document.querySelector("[data-autofocus]");
-    if (wanted) {
-      wanted.removeAttribute("data-autofocus");
-      wanted.focus();
-    } else if (focusAfterSwap && document.body.contains(focusAfterSwap)) {
-      var active = document.activeElement;
-      if (!active || active === document.body || !document.body.contains(active)) {
-        focusAfterSwap.focus();
-      }
-    }
-    focusAfterSwap = null;
+    placeFocus(event.detail.xhr && focusNext.get(event.detail.xhr));
   });
 
   // Coming back to the create page from the history cache must not reuse a spent key.

@@ -43,8 +43,17 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+def context_options() -> dict:
+    """More options for the browser context; a test module may override this fixture (say,
+    with a time zone other than the server's UTC)."""
+    return {}
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, context_options) -> Iterator[Page]:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=live_server.url, **context_options
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     blocked: list[str] = []
@@ -75,14 +84,18 @@ def screenshot() -> Callable[[Page, str], Path]:
 @pytest.fixture
 def worker(transactional_db, live_server) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start a long-running `manage.py rqworker` when the test says so (so the test can see
-    a card still pending first); it is stopped, with its work horses, at the end."""
+    a card still pending first), with RQ's scheduler if asked; it is stopped, with its work
+    horses, at the end."""
     started: list[subprocess.Popen] = []
     OUTPUT.mkdir(exist_ok=True)
 
-    def start(*, delay: float = 2.0) -> subprocess.Popen:
+    def start(*, delay: float = 2.0, scheduler: bool = False) -> subprocess.Popen:
         log = open(OUTPUT / "browser-worker.log", "ab")  # noqa: SIM115 - closed with the process
+        # With RQ's scheduler, as production runs it: it moves jobs enqueued for a time
+        # (scheduled posts) onto their queue when the time comes.
+        options = ["--with-scheduler"] if scheduler else []
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "rqworker", *QUEUE_NAMES],
+            [sys.executable, "manage.py", "rqworker", *QUEUE_NAMES, *options],
             cwd=ROOT,
             env=worker_environment(PHOENIX_LOCAL_PROVIDER_DELAY=str(delay)),
             stdout=log,

@@ -181,12 +181,12 @@ def test_a_blocked_prompt_ends_as_a_red_card_with_the_refund(page: Page, worker,
     expect(page.locator("#prompt")).to_have_value("A battlefield full of gore")
     page.go_back()
 
-    card = page.locator(f"#creation-{creation_id}")
-    page.once("dialog", lambda dialog: dialog.accept())
-    card.get_by_role("link", name="Delete").click()
+    # Delete moves it to the trash at once (Undo takes it back), with no question first.
+    card = page.locator(f"article#creation-{creation_id}")
+    card.get_by_role("button", name="Delete").click()
     expect(card).to_have_count(0)
-    expect(page.locator("#toasts")).to_contain_text("Deleted.")
-    assert not Creation.objects.filter(pk=creation_id).exists()
+    expect(page.locator("#toasts")).to_contain_text("Moved to the trash.")
+    assert Creation.objects.get(pk=creation_id).trashed_at is not None
 
 
 def test_errors_show_inline_and_a_double_click_creates_once(page: Page, settings, screenshot):

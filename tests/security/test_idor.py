@@ -32,8 +32,8 @@ PUBLIC_BY_DESIGN = {
     ),
     "password_reset_confirm": "guarded by a signed one-time token, not by a login",
 }
-# Media of a published creation is public, as the post that shows it is.
-PUBLIC_ONCE_PUBLISHED = {"creation_media"}
+# Media of a published creation is public, as the post that shows it is (and its page).
+PUBLIC_ONCE_PUBLISHED = {"creation_media", "post"}
 METHODS = ["get", "head", "post", "put", "patch", "delete", "options"]
 STATES = ["pending", "processing", "draft", "published", "failed"]
 OBJECT_ROUTES = [route for route in project_routes() if route.parameters]

@@ -1,0 +1,179 @@
+"""/healthz (the process answers, touching nothing) and /readyz (the database, the queue
+Redis and the storage answer; 503 names the ones that do not)."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+import httpx
+import pytest
+from django.db import connection
+from django.test import Client
+
+from creations import queues
+
+from .engines import RedisServer, free_port, start_web
+
+
+def no_cookie_set(response) -> bool:
+    return "Set-Cookie" not in response.headers and not response.cookies
+
+
+@pytest.mark.parametrize("method", ["get", "head"])
+def test_healthz_answers_without_a_query_or_a_cookie_even_for_a_logged_in_creator(
+    alice_client, django_assert_num_queries, method
+):
+    with django_assert_num_queries(0):
+        response = getattr(alice_client, method)("/healthz")
+
+    assert response.status_code == 200
+    assert no_cookie_set(response)
+    assert "no-store" in response.headers["Cache-Control"]
+    if method == "get":
+        assert response.json() == {"status": "ok"}
+
+
+def test_healthz_answers_while_redis_is_down_and_readyz_names_redis(db, settings):
+    settings.RQ_QUEUES = {
+        name: {"URL": f"redis://127.0.0.1:{free_port()}/0"} for name in settings.RQ_QUEUES
+    }
+    queues.reset()
+    client = Client()
+
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["redis"]
+    assert response.json()["checks"] == {
+        "database": "ok",
+        "redis": "failed: ConnectionError",
+        "storage": "ok",
+    }
+
+
+def test_readyz_is_ok_when_the_database_redis_and_storage_answer(db, django_assert_max_num_queries):
+    client = Client()
+    # Cheap enough to probe every few seconds: one query, no session, no cookie.
+    with django_assert_max_num_queries(1):
+        response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "ok", "storage": "ok"},
+    }
+    assert no_cookie_set(response)
+
+
+def test_readyz_names_the_storage_when_the_media_folder_cannot_be_written(db, settings, tmp_path):
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(not_a_folder / "media")},
+        },
+    }
+
+    response = Client().get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["storage"]
+
+
+def test_readyz_warns_when_the_queue_redis_may_evict_jobs(db, settings, tmp_path):
+    evicting = RedisServer(tmp_path, "evicting", "--maxmemory", "64mb")
+    evicting.args += ("--maxmemory-policy", "allkeys-lru")
+    evicting.start()
+    try:
+        settings.RQ_QUEUES = {name: {"URL": evicting.url} for name in settings.RQ_QUEUES}
+        queues.reset()
+
+        response = Client().get("/readyz")
+    finally:
+        evicting.kill()
+        queues.reset()
+
+    assert response.status_code == 200
+    [warning] = response.json()["warnings"]
+    assert "maxmemory-policy is allkeys-lru" in warning
+
+
+def production_environment(**extra: str) -> dict[str, str]:
+    """DEBUG off, HTTPS redirects on, as production runs (test_settings turns them off)."""
+    test_only = {"SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"}
+    test_only |= {"SECURE_HSTS_SECONDS", "DEBUG", "PHOENIX_STATICFILES_STORAGE"}
+    env = {k: v for k, v in os.environ.items() if k not in test_only}
+    db = connection.settings_dict
+    env.update(
+        DJANGO_SETTINGS_MODULE="phoenix.settings",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        PHOENIX_CLIENT_IP_HEADER="HTTP_X_FORWARDED_FOR",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.mark.slow
+def test_the_production_web_process_answers_probes_over_plain_http(transactional_db, tmp_path):
+    """Load balancers probe over HTTP behind the TLS they end: the probes are not
+    redirected to HTTPS (every other page is), and with the database down /healthz still
+    answers while /readyz names the database."""
+    env = production_environment(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/nowhere",
+        DATABASE_CONNECT_TIMEOUT="2",
+    )
+    web, base = start_web(tmp_path, base_env=env)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as http:
+            assert http.get("/").status_code == 301
+            healthz = http.get("/healthz")
+            readyz = http.get("/readyz")
+    finally:
+        web.signal(15)
+        web.process.wait(timeout=30)
+
+    assert healthz.status_code == 200
+    assert readyz.status_code == 503
+    assert readyz.json()["failed"] == ["database"]
+    assert "Set-Cookie" not in healthz.headers and "Set-Cookie" not in readyz.headers
+    access_log = web.log.read_text()
+    assert '"GET /healthz HTTP/1.1" 200' in access_log  # the access log goes to stdout
+
+
+def test_gunicorn_takes_its_workers_threads_and_limits_from_the_environment():
+    script = (
+        "import runpy, json; c = runpy.run_path('gunicorn.conf.py'); "
+        "print(json.dumps({k: c[k] for k in ('bind', 'workers', 'threads', 'max_requests', "
+        "'max_requests_jitter', 'graceful_timeout', 'timeout', 'accesslog', "
+        "'control_socket_disable')}))"
+    )
+    env = {
+        **os.environ,
+        "WEB_CONCURRENCY": "5",
+        "GUNICORN_THREADS": "8",
+        "GUNICORN_MAX_REQUESTS": "2000",
+        "GUNICORN_GRACEFUL_TIMEOUT": "40",
+        "PORT": "9123",
+    }
+    env.pop("GUNICORN_BIND", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    assert json.loads(result.stdout) == {
+        "bind": "0.0.0.0:9123",
+        "workers": 5,
+        "threads": 8,
+        "max_requests": 2000,
+        "max_requests_jitter": 100,
+        "graceful_timeout": 40,
+        "timeout": 30,
+        "accesslog": "-",
+        "control_socket_disable": True,
+    }
