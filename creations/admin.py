@@ -363,6 +363,6 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
 
 TAKE_DOWN_REFUSALS = {
-    "not_published_post": "that are not published posts",
+    "not_published_post": "that are not published or scheduled posts",
     "not_found": "that no longer exist",
 }

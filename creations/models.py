@@ -73,8 +73,9 @@ class Creation(models.Model):
         Status.PENDING: frozenset({Status.PROCESSING, Status.FAILED, Status.CANCELED}),
         Status.PROCESSING: frozenset({Status.DRAFT, Status.FAILED, Status.CANCELED}),
         Status.DRAFT: frozenset({Status.PUBLISHED, Status.SCHEDULED}),
-        # Published at its time, or back to a draft when unscheduled (or restored).
-        Status.SCHEDULED: frozenset({Status.PUBLISHED, Status.DRAFT}),
+        # Published at its time, back to a draft when unscheduled (or restored), or taken
+        # down by staff before its time.
+        Status.SCHEDULED: frozenset({Status.PUBLISHED, Status.DRAFT, Status.TAKEN_DOWN}),
         # Unpublished (or restored from the trash) back to a draft; or taken down by staff.
         Status.PUBLISHED: frozenset({Status.DRAFT, Status.TAKEN_DOWN}),
         Status.FAILED: frozenset(),

@@ -402,7 +402,7 @@ REFUSALS = {
     "not_editable": "Only the caption of a published or scheduled post can be edited.",
     "not_trashable": "A creation still generating cannot be moved to the trash; cancel it.",
     "not_in_trash": "Only a creation in the trash can be restored or deleted forever.",
-    "not_published_post": "Only a published post can be taken down.",
+    "not_published_post": "Only a published or scheduled post can be taken down.",
 }
 CAPTION_MAX = 2200
 

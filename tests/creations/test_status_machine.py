@@ -23,7 +23,7 @@ DOCUMENTED = {
     "pending": {"processing", "failed", "canceled"},
     "processing": {"draft", "failed", "canceled"},
     "draft": {"published", "scheduled"},
-    "scheduled": {"published", "draft"},
+    "scheduled": {"published", "draft", "taken_down"},
     "published": {"draft", "taken_down"},
     "failed": set(),
     "canceled": set(),
@@ -136,7 +136,11 @@ CHANGES: dict[str, dict[tuple[str, str], dict]] = {
     },
     "purge": {(status, "trashed"): PURGED for status in TRASHABLE},
     # Moderation reaches a post in its owner's trash too (Restore keeps it taken down).
-    "take_down": {("published", ""): TAKEN_DOWN, ("published", "trashed"): TAKEN_DOWN},
+    "take_down": {
+        (status, where): TAKEN_DOWN
+        for status in ("published", "scheduled")
+        for where in ("", "trashed")
+    },
 }
 REFUSAL = {
     "cancel": "not_cancelable",

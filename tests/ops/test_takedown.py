@@ -56,7 +56,10 @@ def test_the_action_asks_for_the_reason_first_and_changes_nothing_yet(
     assert 'name="reason"' in page
     assert 'name="post" value="yes"' in page
     assert page.count('name="_selected_action"') == 2
-    assert "will be taken down" in page and "will be refused: not a published post" in page
+    assert (
+        "will be taken down" in page
+        and "will be refused: not a published or scheduled post" in page
+    )
     assert "Take down 1 post" in page
     post.refresh_from_db()
     assert post.status == "published"
@@ -105,7 +108,7 @@ def test_it_takes_published_posts_down_with_the_reason_and_reports_each_item(
     taken, refused = [str(m) for m in response.context["messages"]]
     assert taken.startswith("Took down 2 post(s): ")
     assert str(post.pk)[:8] in taken and str(other_post.pk)[:8] in taken
-    assert refused.startswith("Refused for 2 creation(s) that are not published posts")
+    assert refused.startswith("Refused for 2 creation(s) that are not published or scheduled posts")
     assert f"{str(draft.pk)[:8]} (draft)" in refused
     assert f"{str(pending.pk)[:8]} (pending)" in refused
 
@@ -121,7 +124,7 @@ def test_a_post_taken_down_twice_is_refused_the_second_time(
     post.refresh_from_db()
     assert (post.status, post.takedown_reason) == ("taken_down", "spam")
     assert LogEntry.objects.filter(object_id=str(post.pk)).count() == 1
-    assert "Refused for 1 creation(s) that are not published posts" in "".join(
+    assert "Refused for 1 creation(s) that are not published or scheduled posts" in "".join(
         str(m) for m in response.context["messages"]
     )
 

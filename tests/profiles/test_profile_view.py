@@ -6,6 +6,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from creations import services
 from creations.selectors import DRAFTS_PAGE_SIZE
 from tokens.services import account_grant
 
@@ -33,11 +34,14 @@ def shown(html: str, work: dict) -> set[str]:
         ("alice", "", "posts"),
         ("alice", "?tab=posts", "posts"),
         ("alice", "?tab=drafts", "drafts"),
+        ("alice", "?tab=trash", "trash"),
         ("alice", "?tab=nonsense", "posts"),
         ("bob", "", "posts"),
         ("bob", "?tab=drafts", "posts"),
+        ("bob", "?tab=trash", "posts"),
         ("anonymous", "", "posts"),
         ("anonymous", "?tab=drafts", "posts"),
+        ("anonymous", "?tab=trash", "posts"),
     ],
 )
 def test_each_visitor_sees_the_tab_they_may_see(client, bob, alices_work, viewer, query, tab):
@@ -51,6 +55,9 @@ def test_each_visitor_sees_the_tab_they_may_see(client, bob, alices_work, viewer
     if tab == "drafts":
         assert shown(html, alices_work) == {"draft", "pending", "processing", "failed"}
         assert "private draft prompt" in html
+    elif tab == "trash":
+        assert shown(html, alices_work) == set()
+        assert "The trash is empty." in html
     else:
         assert shown(html, alices_work) == {"post"}
         assert "my public fox" in html
@@ -58,6 +65,8 @@ def test_each_visitor_sees_the_tab_they_may_see(client, bob, alices_work, viewer
         assert "queued prompt" not in html
     is_owner = viewer == "alice"
     assert ('href="?tab=drafts"' in html) is is_owner
+    assert ('href="?tab=trash"' in html) is is_owner
+    assert ('id="bulk-form"' in html) is (tab == "drafts")
     assert ('class="balance-card"' in html) is is_owner
 
 
@@ -220,3 +229,37 @@ def test_the_feed_leaves_out_posts_of_deactivated_creators(client, alice, bob, m
 
 def test_a_null_character_in_a_username_is_404(client, db):
     assert client.get("/soho/al%00ice").status_code == 404
+
+
+def test_the_trash_tab_costs_the_same_queries_for_few_and_many_items(
+    alice_client, alice, make_creation
+):
+    def trash_tab_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert alice_client.get("/soho/alice?tab=trash").status_code == 200
+        return len(queries)
+
+    def trash(count: int) -> None:
+        for _ in range(count):
+            services.creation_trash(creation=make_creation(owner=alice, status="draft"))
+
+    trash(2)
+    few = trash_tab_queries()
+    trash(10)
+    many = trash_tab_queries()
+
+    assert few == many <= 5
+
+
+def test_the_owners_posts_tab_has_the_post_actions_and_a_visitors_has_none(
+    alice_client, alice, make_creation
+):
+    post = make_creation(owner=alice, status="published", caption="mine")
+
+    own = alice_client.get("/soho/alice").content.decode()
+    visitor = Client().get("/soho/alice").content.decode()
+
+    for action in ("caption", "unpublish", "delete"):
+        assert f'action="/creations/{post.id}/{action}"' in own
+        assert f"/creations/{post.id}/{action}" not in visitor
+    assert f'href="/p/{post.id}"' in own and f'href="/p/{post.id}"' in visitor
