@@ -1,7 +1,5 @@
-"""gunicorn settings for the `web` process (Procfile), all from the environment.
-
-    gunicorn phoenix.wsgi -c gunicorn.conf.py
-"""
+"""gunicorn settings for the Procfile's `web` process (`gunicorn -c gunicorn.conf.py`),
+all from the environment."""
 
 import os
 

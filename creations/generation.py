@@ -3,26 +3,38 @@
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, connection
+from django.db.models import Q
+from django.utils import timezone
+from redis.exceptions import RedisError
 from rq.timeouts import JobTimeoutException
 
-from . import services
+from . import queues, services
 from .models import Creation
 from .providers import (
     GeneratedMedia,
     PolicyViolationError,
     ProviderError,
+    RemoteTask,
+    RemoteTaskProvider,
     SafetyFilterError,
     TransientProviderError,
     image_provider,
+    remote_provider,
     video_provider,
 )
 
 log = logging.getLogger(__name__)
+
+# Provider answers asked for at once by the periodic check (HTTP only; the writes follow
+# in the job's own thread).
+CHECK_THREADS = 8
 
 
 class StorageFailed(Exception):
@@ -43,26 +55,16 @@ def _report_progress(creation: Creation, percent: int) -> None:
         raise NoLongerWanted(creation.id)
 
 
-def _record_task(creation: Creation, task_id: str) -> None:
-    if not with_db_retry(services.creation_record_task, creation=creation, task_id=task_id):
-        raise NoLongerWanted(creation.id)
-
-
 def _generate(creation: Creation) -> GeneratedMedia:
     if creation.kind == Creation.Kind.IMAGE:
         return image_provider().generate_image(
             prompt=creation.prompt, aspect_ratio=creation.aspect_ratio, seed=_seed(creation)
         )
-    provider = video_provider()
-    extra = {}
-    if getattr(provider, "runs_remote_tasks", False):
-        extra["on_task"] = lambda task_id: _record_task(creation, task_id)
-    return provider.generate_video(
+    return video_provider().generate_video(
         prompt=creation.prompt,
         orientation=creation.orientation,
         seed=_seed(creation),
         on_progress=lambda percent: _report_progress(creation, percent),
-        **extra,
     )
 
 
@@ -73,13 +75,13 @@ def checked(media) -> GeneratedMedia:
     return media
 
 
-def generate_with_retries(creation: Creation) -> GeneratedMedia:
+def with_transient_retries(creation: Creation, call):
     """Transient provider errors are tried again with exponential back-off, a bounded
     number of times; every other error goes straight up."""
     retries = settings.PHOENIX_TRANSIENT_RETRIES
     for attempt in range(retries + 1):
         try:
-            return checked(_generate(creation))
+            return call()
         except TransientProviderError:
             if attempt == retries:
                 raise
@@ -93,6 +95,10 @@ def generate_with_retries(creation: Creation) -> GeneratedMedia:
             )
             time.sleep(pause)
     raise AssertionError("unreachable")
+
+
+def generate_with_retries(creation: Creation) -> GeneratedMedia:
+    return with_transient_retries(creation, lambda: checked(_generate(creation)))
 
 
 def store_media(media: GeneratedMedia) -> tuple[str, str]:
@@ -148,35 +154,52 @@ def fail(creation: Creation, code: str) -> str:
     return "failed"
 
 
+def failure_code(error: BaseException) -> str:
+    """The error code a user sees for what stopped the work."""
+    if isinstance(error, SafetyFilterError):
+        return "safety_filter"
+    if isinstance(error, PolicyViolationError):
+        return "policy_violation"
+    if isinstance(error, TransientProviderError):
+        return "provider_unavailable"
+    if isinstance(error, StorageFailed):
+        return "storage_failed"
+    if isinstance(error, JobTimeoutException):
+        return "timed_out"
+    return "generation_failed"
+
+
+def fail_for(creation: Creation, error: BaseException) -> str:
+    code = failure_code(error)
+    if code not in ("safety_filter", "policy_violation"):
+        # Details go to the log only; the user sees the code's message.
+        log.error("Generation of %s failed (%s)", creation.id, code, exc_info=error)
+    return fail(creation, code)
+
+
 def creation_generate(*, creation_id) -> str:
-    """Run one delivery of a creation's job. Returns what happened, for logs and tests."""
+    """Run one delivery of a creation's job. Returns what happened, for logs and tests.
+
+    With a provider that runs remote tasks the job only submits the task and records its
+    id ("submitted"): the periodic check (remote_tasks_check) carries on from there."""
     creation = services.creation_claim(creation_id=creation_id)
     if creation is None:
         return "not_claimed"
+    remote = remote_provider(creation.kind)
     try:
+        if remote is not None:
+            return submit_remote_task(creation, remote)
         media = generate_with_retries(creation)
         media_name, poster_name = store_media(media)
     except NoLongerWanted:
         # Canceled (or failed) meanwhile, and refunded by whoever did it.
         return "discarded"
-    except SafetyFilterError:
-        return fail(creation, "safety_filter")
-    except PolicyViolationError:
-        return fail(creation, "policy_violation")
-    except TransientProviderError:
-        log.exception("Provider kept failing for %s", creation.id)
-        return fail(creation, "provider_unavailable")
-    except StorageFailed:
-        log.exception("Storage failed for %s", creation.id)
-        return fail(creation, "storage_failed")
-    except JobTimeoutException:
-        log.exception("Job timed out for %s", creation.id)
-        return fail(creation, "timed_out")
-    except Exception:
-        # Details go to the log only; the user sees the generic message.
-        log.exception("Generation failed for %s", creation.id)
-        return fail(creation, "generation_failed")
+    except Exception as error:
+        return fail_for(creation, error)
+    return complete(creation, media, media_name, poster_name)
 
+
+def complete(creation: Creation, media: GeneratedMedia, media_name: str, poster_name: str) -> str:
     try:
         finished = with_db_retry(
             services.creation_complete,
@@ -197,3 +220,132 @@ def creation_generate(*, creation_id) -> str:
         services.delete_stored_files(media_name, poster_name)
         return "discarded"
     return "draft"
+
+
+# Remote tasks: submit, then check without holding a worker, then a short fetch.
+
+
+def submit_remote_task(creation: Creation, provider: RemoteTaskProvider) -> str:
+    task_id = with_transient_retries(
+        creation,
+        lambda: provider.submit_video(
+            prompt=creation.prompt, orientation=creation.orientation, seed=_seed(creation)
+        ),
+    )
+    if not with_db_retry(services.creation_record_task, creation=creation, task_id=task_id):
+        # Canceled between the claim and now: the cancel could not know the task.
+        provider.cancel_task(task_id)
+        return "discarded"
+    # Canceled from here on, the cancel reaches the task through the recorded id.
+    with_db_retry(services.creation_report_progress, creation=creation, percent=2)
+    return "submitted"
+
+
+def remote_tasks_check() -> dict[str, int]:
+    """One look at every remote task in flight (the provider's answers fetched in a few
+    threads, the writes here): progress to the card, a fetch job for each task that
+    succeeded, fail and refund for each that failed or that the provider no longer knows.
+    A task that could not be asked about is asked again next time. Returns counts."""
+    counts = dict.fromkeys(RemoteTask.STATES, 0)
+    provider = remote_provider(Creation.Kind.VIDEO)
+    if provider is None:
+        return counts
+    in_flight = list(
+        Creation.objects.filter(kind=Creation.Kind.VIDEO, status=Creation.Status.PROCESSING)
+        .exclude(provider_task_id="")
+        .select_related("owner")
+    )
+    if not in_flight:
+        return counts
+
+    def look(creation: Creation) -> RemoteTask:
+        try:
+            return provider.check_task(creation.provider_task_id)
+        except Exception:
+            log.exception("Checking the remote task of %s failed", creation.id)
+            return RemoteTask(RemoteTask.UNKNOWN)
+
+    try:
+        with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
+            answers = list(pool.map(look, in_flight))
+    finally:
+        close = getattr(provider, "close", None)
+        if close is not None:
+            close()
+    now = timezone.now()
+    for creation, task in zip(in_flight, answers, strict=True):
+        counts[task.state] += 1
+        if task.state == RemoteTask.RUNNING:
+            if task.percent > creation.progress:
+                services.creation_report_progress(creation=creation, percent=task.percent)
+        elif task.state == RemoteTask.SUCCEEDED:
+            send_fetch(creation, task, now=now)
+        elif task.state == RemoteTask.FAILED:
+            fail_for(creation, task.error or ProviderError("remote task failed"))
+        elif task.state == RemoteTask.GONE:
+            log.error("The provider no longer knows the task of %s", creation.id)
+            fail(creation, "task_lost")
+    return counts
+
+
+def send_fetch(creation: Creation, task: RemoteTask, *, now) -> bool:
+    """Send the short job that fetches a succeeded task's result, unless one was sent
+    lately (it may still be queued or running). One sent before a lost worker goes stale
+    after PHOENIX_REMOTE_FETCH_TIMEOUT and is sent again."""
+    from . import jobs
+
+    stale = now - timedelta(seconds=settings.PHOENIX_REMOTE_FETCH_TIMEOUT)
+    sent = (
+        Creation.objects.filter(pk=creation.pk, status=Creation.Status.PROCESSING)
+        .filter(Q(fetch_sent_at__isnull=True) | Q(fetch_sent_at__lt=stale))
+        .update(fetch_sent_at=now)
+    )
+    if not sent:
+        return False
+    try:
+        # At the front: it finishes work already paid for and is short.
+        queues.queue_for_kind(creation.kind).enqueue(
+            jobs.fetch_remote_result,
+            str(creation.id),
+            task.output_url,
+            job_timeout=settings.PHOENIX_REMOTE_FETCH_TIMEOUT,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"fetch {creation.kind} {creation.id}",
+            at_front=True,
+        )
+    except RedisError:
+        log.warning("Could not send the fetch of %s; the next check will", creation.id)
+        Creation.objects.filter(pk=creation.pk).update(fetch_sent_at=None)
+        return False
+    return True
+
+
+def remote_result_fetch(*, creation_id, output_url: str) -> str:
+    """Download, store and complete a succeeded remote task's result. A completion after a
+    cancel is refused by the guarded update and its files deleted."""
+    creation = (
+        Creation.objects.filter(pk=creation_id, status=Creation.Status.PROCESSING)
+        .exclude(provider_task_id="")
+        .select_related("owner")
+        .first()
+    )
+    provider = remote_provider(creation.kind) if creation is not None else None
+    if creation is None or provider is None:
+        return "not_wanted"
+    try:
+        media = checked(
+            provider.fetch_output(RemoteTask(RemoteTask.SUCCEEDED, output_url=output_url))
+        )
+        _report_progress(creation, 95)
+        media_name, poster_name = store_media(media)
+    except NoLongerWanted:
+        return "discarded"
+    except TransientProviderError:
+        # The output stays at the provider for a day: the next check sends the fetch again.
+        log.warning("Fetching the result of %s failed; the next check tries again", creation.id)
+        Creation.objects.filter(pk=creation.pk).update(fetch_sent_at=None)
+        return "later"
+    except Exception as error:
+        return fail_for(creation, error)
+    return complete(creation, media, media_name, poster_name)

@@ -1,15 +1,38 @@
-"""RQ entry points: thin wrappers around services."""
+"""RQ entry points: thin wrappers around services. Every job Phoenix runs starts here, and
+is enqueued by function (never by a dotted string)."""
 
 from django.db import close_old_connections
 
 from . import generation, services
 
 
-def generate_creation(creation_id: str) -> str:
+def run_generation(creation_id: str) -> str:
+    """A creation's job: claim it and generate it (or, for a remote provider, submit its
+    task and return)."""
     # A long-lived worker may hold a connection the server has closed since the last job.
     close_old_connections()
     try:
         return generation.creation_generate(creation_id=creation_id)
+    finally:
+        close_old_connections()
+
+
+def check_remote_tasks() -> dict[str, int]:
+    """Run by rqcron every PHOENIX_REMOTE_CHECK_INTERVAL: one look at every remote task in
+    flight, in a batch."""
+    close_old_connections()
+    try:
+        return generation.remote_tasks_check()
+    finally:
+        close_old_connections()
+
+
+def fetch_remote_result(creation_id: str, output_url: str) -> str:
+    """A short job, sent by the check when a remote task has succeeded: download, store,
+    complete."""
+    close_old_connections()
+    try:
+        return generation.remote_result_fetch(creation_id=creation_id, output_url=output_url)
     finally:
         close_old_connections()
 

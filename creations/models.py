@@ -143,8 +143,12 @@ class Creation(models.Model):
         blank=True,
         related_name="+",
     )
-    # A remote provider's task (Runway), so that a cancel can reach the provider.
+    # A remote provider's task (Runway): the periodic check, a cancel and recovery reach the
+    # provider's task through it, whichever worker submitted it.
     provider_task_id = models.CharField(max_length=128, blank=True)
+    # When the short job that fetches a remote task's result was last sent: not sent again
+    # while it may still be running (see PHOENIX_REMOTE_FETCH_TIMEOUT).
+    fetch_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = CreationQuerySet.as_manager()
 
@@ -155,6 +159,8 @@ class Creation(models.Model):
             models.Index(fields=["owner", "status", "-created_at"], name="creation_owner_status"),
             models.Index(fields=["status", "-published_at"], name="creation_feed"),
             models.Index(fields=["status", "created_at"], name="creation_status_age"),
+            # "Has the queue of this type moved lately?" (the recovery pass's stall check).
+            models.Index(fields=["kind", "processing_at"], name="creation_kind_claimed"),
             models.Index(
                 fields=["publish_at"],
                 name="creation_scheduled",
@@ -295,9 +301,19 @@ class Creation(models.Model):
 
     @property
     def deadline(self):
-        start = self.processing_at or self.created_at
-        seconds = settings.PHOENIX_JOB_TIMEOUT[self.kind] + settings.PHOENIX_DEADLINE_GRACE
-        return start + timedelta(seconds=seconds)
+        """The earliest moment the recovery pass may fail it. Work is measured, not the
+        queue: a pending creation counts from when it was (re)sent, and is failed only if
+        its queue has not moved meanwhile either (queue_stalled); a remote task counts from
+        its claim with the provider's budget; any other claimed job with its job timeout."""
+        grace = settings.PHOENIX_DEADLINE_GRACE
+        if self.status == self.Status.PENDING or self.processing_at is None:
+            start = self.requeued_at or self.created_at
+            return start + timedelta(seconds=settings.PHOENIX_QUEUE_STALL)
+        if self.provider_task_id:
+            seconds = settings.PHOENIX_REMOTE_TASK_TIMEOUT + grace
+        else:
+            seconds = settings.PHOENIX_JOB_TIMEOUT[self.kind] + grace
+        return self.processing_at + timedelta(seconds=seconds)
 
     @property
     def processing_seconds(self) -> float | None:

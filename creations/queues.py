@@ -16,7 +16,7 @@ from redis import Redis
 from rq import Queue
 
 _queues: dict[str, Queue] = {}
-_clients: dict[str, Redis] = {}
+_clients: list[tuple[dict, Redis]] = []
 
 QUEUE_FOR_KIND = {"image": "images", "video": "videos"}
 
@@ -38,10 +38,12 @@ def redis_client(config: dict) -> Redis:
 
 def _shared_client(config: dict) -> Redis:
     # Queues on the same Redis share one client. Called with _made held.
-    key = repr(sorted(filter_connection_params(config).items()))
-    client = _clients.get(key)
-    if client is None:
-        client = _clients[key] = redis_client(config)
+    params = filter_connection_params(config)
+    for known, client in _clients:
+        if known == params:
+            return client
+    client = redis_client(config)
+    _clients.append((params, client))
     return client
 
 

@@ -18,7 +18,7 @@ from rq.job import Job, JobStatus
 
 from tokens import services as tokens
 
-from . import queues
+from . import fair_queue, queues
 from .models import Creation, InvalidTransition
 from .validation import CreationRequest
 
@@ -37,6 +37,15 @@ FAILURE_MESSAGES = {
     ),
     "storage_failed": "The result could not be saved. Your tokens were refunded.",
     "timed_out": "Generation took too long and was stopped. Your tokens were refunded.",
+    "worker_lost": (
+        "The server working on this stopped unexpectedly. Your tokens were refunded; "
+        "please try again."
+    ),
+    "task_lost": "The generator lost track of this creation. Your tokens were refunded.",
+    "queue_stalled": (
+        "Generation could not start: the queue has not moved for a long time. "
+        "Your tokens were refunded; please try again later."
+    ),
     "generation_failed": "Something went wrong while generating. Your tokens were refunded.",
     "staff_refund": "Stopped by our staff. Your tokens were refunded.",
 }
@@ -126,12 +135,17 @@ def _refuse_beyond_in_flight_limit(user: AbstractBaseUser) -> None:
 
 
 def _send_job(creation: Creation) -> bool:
-    """Put the creation's job in Redis under its unique id. False if a live one was there."""
+    """Put the creation's job in Redis under its unique id, at its creator's fair place in
+    the queue (round-robin by creator). False if a live one was there."""
+    from . import jobs
+
+    queue = queues.queue_for_kind(creation.kind)
+    job_id = queues.job_id_for(creation.id)
     try:
-        queues.queue_for_kind(creation.kind).enqueue(
-            "creations.jobs.generate_creation",
+        queue.enqueue(
+            jobs.run_generation,
             str(creation.id),
-            job_id=queues.job_id_for(creation.id),
+            job_id=job_id,
             job_timeout=settings.PHOENIX_JOB_TIMEOUT[creation.kind],
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
@@ -140,6 +154,7 @@ def _send_job(creation: Creation) -> bool:
         )
     except DuplicateJobError:
         return False  # A live job already exists: one creation never has two.
+    fair_queue.place_or_leave(queue, job_id, str(creation.owner_id))
     return True
 
 
@@ -326,9 +341,9 @@ def delete_stored_files(*names: str) -> None:
 
 def creations_recover(*, now=None) -> dict[str, int]:
     """The recovery pass: publish scheduled posts whose time has passed, enqueue again
-    pending creations whose job is not in Redis, and fail and refund every creation stuck
-    past its deadline. Safe to run at any time, and
-    twice at once: the claim, the guarded updates and the refund constraint decide."""
+    pending creations whose job is not in Redis, and fail and refund what is truly stuck,
+    saying which (stuck_reason). Safe to run at any time, and twice at once: the claim, the
+    guarded updates and the refund constraint decide."""
     now = now or timezone.now()
     counts = {"reenqueued": 0, "failed": 0, "published": 0}
     # Scheduled posts whose time has passed (the scheduler was down, Redis was flushed).
@@ -337,13 +352,17 @@ def creations_recover(*, now=None) -> dict[str, int]:
     ).values_list("pk", flat=True)
     for creation_id in due:
         counts["published"] += creation_publish_due(creation_id=creation_id, now=now)
+    queue_moved: dict[str, bool] = {}
     stuck = Creation.objects.filter(status__in=Creation.IN_FLIGHT).select_related("owner")
     for creation in stuck:
         if now >= creation.deadline:
-            counts["failed"] += creation_fail(
-                creation=creation, code="timed_out", only_if_past_deadline_at=now
-            )
-            continue
+            code = stuck_reason(creation, now=now, queue_moved=queue_moved)
+            if code is not None:
+                if creation_fail(creation=creation, code=code, only_if_past_deadline_at=now):
+                    counts["failed"] += 1
+                    if creation.provider_task_id:
+                        _cancel_remote_task(creation)
+                continue
         since = creation.requeued_at or creation.created_at
         if creation.status != Creation.Status.PENDING or (
             (now - since).total_seconds() < settings.PHOENIX_REENQUEUE_AFTER
@@ -367,6 +386,36 @@ def creations_recover(*, now=None) -> dict[str, int]:
         except RedisError:
             log.warning("Redis unavailable; recovery will retry creation %s", creation.id)
     return counts
+
+
+def stuck_reason(creation: Creation, *, now: datetime, queue_moved: dict) -> str | None:
+    """Why an in-flight creation past its deadline is stuck, as its error code; None when it
+    is not (pending in a queue that keeps moving: waiting is not a failure).
+
+    - queue_stalled: pending, and nothing of its type was started for PHOENIX_QUEUE_STALL;
+    - timed_out: its remote task has not ended within PHOENIX_REMOTE_TASK_TIMEOUT;
+    - worker_lost: claimed, no remote task, and still processing after the job timeout
+      (a job that runs past its timeout is stopped by RQ and fails itself as timed_out, so
+      one still processing here lost its worker)."""
+    if creation.status == Creation.Status.PENDING:
+        if creation.kind not in queue_moved:
+            since = now - timedelta(seconds=settings.PHOENIX_QUEUE_STALL)
+            queue_moved[creation.kind] = Creation.objects.filter(
+                kind=creation.kind, processing_at__gte=since, processing_at__lte=now
+            ).exists()
+        return None if queue_moved[creation.kind] else "queue_stalled"
+    if creation.provider_task_id:
+        return "timed_out"
+    return "worker_lost"
+
+
+def _cancel_remote_task(creation: Creation) -> None:
+    from .providers import cancel_remote_task
+
+    try:
+        cancel_remote_task(creation.kind, creation.provider_task_id)
+    except Exception:
+        log.warning("Could not cancel the remote task of %s", creation.id, exc_info=True)
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from profiles.views import tabs_context
 from tokens.selectors import balance_of
 
 from . import selectors, services
@@ -273,7 +274,7 @@ def confirm_page(request: HttpRequest, creation_id, **context) -> HttpResponse:
     return render(request, "creations/confirm.html", {"creation": creation, **context})
 
 
-def tokens(count: int) -> str:
+def token_count(count: int) -> str:
     return f"{count} token{'' if count == 1 else 's'}"
 
 
@@ -281,7 +282,6 @@ def tokens(count: int) -> str:
 # Publish, now or at a time.
 
 OFFSET = re.compile(r"[+-]\d{2}:\d{2}")
-PUBLISH_AT_FORMAT = "D j M, H:i"
 
 
 def publish_at_from_form(data) -> datetime | None:
@@ -325,8 +325,8 @@ def creation_publish(request: HttpRequest, creation_id) -> HttpResponse:
             publish_open=True,
         )
     if creation.status == Creation.Status.SCHEDULED:
-        when = f"{creation.publish_at:%a %-d %b, %H:%M} UTC"
         if not request.htmx:
+            when = f"{creation.publish_at:%a %-d %b, %H:%M} UTC"
             messages.success(request, f"Scheduled for {when}. It waits in your drafts.")
             return redirect(profile_url(request.user, "drafts"))
         card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
@@ -373,7 +373,7 @@ def creation_cancel(request: HttpRequest, creation_id) -> HttpResponse:
         result = services.creation_cancel(creation=creation)
     except ActionRefused as refusal:
         return refused(request, creation, refusal, default_tab="drafts")
-    text = f"Canceled. {tokens(result.refunded)} refunded."
+    text = f"Canceled. {token_count(result.refunded)} refunded."
     if not request.htmx:
         messages.success(request, text)
         return redirect(profile_url(request.user, "drafts"))
@@ -405,9 +405,6 @@ def creation_delete(request: HttpRequest, creation_id) -> HttpResponse:
         messages.success(request, TRASHED_TEXT, extra_tags=f"undo {creation.id} {tab}")
         return redirect(profile_url(request.user, tab))
     return render_gone(request, creation, toast=TRASHED_TEXT, undo_id=creation.id, back=tab)
-
-
-UNDO_SLOTS = ("creation-{}", "post-{}")
 
 
 @require_POST
@@ -555,7 +552,7 @@ def bulk_summary(action: str, results: dict[str, str], creations: dict[str, Crea
     done = [key for key, result in results.items() if result == "ok"]
     summary = f"{len(done)} {BULK_DONE[action]}"
     if action == "cancel" and done:
-        summary += f", {tokens(sum(creations[key].cost for key in done))} refunded"
+        summary += f", {token_count(sum(creations[key].cost for key in done))} refunded"
     reasons: dict[str, int] = {}
     for key, result in results.items():
         if result != "ok":
@@ -574,8 +571,6 @@ def bulk_summary(action: str, results: dict[str, str], creations: dict[str, Crea
 def creations_bulk(request: HttpRequest) -> HttpResponse:
     """One action for the creations ticked on a tab; each item is its own transaction and
     the answer is a summary in words. Without JavaScript, Delete forever asks first."""
-    from profiles.views import tabs_context
-
     tab = request.POST.get("tab") if request.POST.get("tab") in BULK_TABS else "drafts"
     action = request.POST.get("action", "")
     ids = request.POST.getlist("ids")

@@ -1,11 +1,21 @@
 """Scheduled jobs, run by `python manage.py rqcron phoenix.cron` (visible in the dashboard)."""
 
+from django.conf import settings
 from rq import cron
 
-from creations.jobs import recover_creations
+from creations.jobs import check_remote_tasks, recover_creations
 from creations.maintenance import expire_drafts_job
 
 cron.register(recover_creations, queue_name="default", interval=60, job_timeout=300)
+# Every remote task in flight (Runway) is looked at once per interval, in one batch job:
+# one short job per interval rather than one per task, and nothing to lose with a worker
+# (the next run reads the task ids from the database again).
+cron.register(
+    check_remote_tasks,
+    queue_name="default",
+    interval=settings.PHOENIX_REMOTE_CHECK_INTERVAL,
+    job_timeout=120,
+)
 # Daily at 03:30 UTC: expired drafts to the trash, trash older than PHOENIX_TRASH_DAYS
 # purged. Idempotent, so a missed or doubled run does no harm.
 cron.register(expire_drafts_job, queue_name="default", cron="30 3 * * *", job_timeout=1800)

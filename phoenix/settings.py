@@ -7,6 +7,8 @@ from urllib.parse import unquote, urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from phoenix.redis_failover import RetryFor
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -195,6 +197,10 @@ REDIS_SENTINEL_PASSWORD = os.getenv("REDIS_SENTINEL_PASSWORD") or None
 # of hanging it (workers raise the read timeout for their blocking waits themselves).
 REDIS_SOCKET_TIMEOUT = envfloat("REDIS_SOCKET_TIMEOUT", 5)
 REDIS_CONNECT_TIMEOUT = envfloat("REDIS_CONNECT_TIMEOUT", 2)
+# With Sentinel, a command whose connection fails is sent again to whichever primary the
+# sentinels name, for up to this many seconds: long enough to ride through a failover
+# (down-after-milliseconds plus the promotion), short enough to fail a request in time.
+REDIS_FAILOVER_WAIT = envfloat("REDIS_FAILOVER_WAIT", 10)
 # An optional second Redis for what may be evicted or lost: the cache and the throttles.
 REDIS_CACHE_URL = os.getenv("REDIS_CACHE_URL", "")
 
@@ -215,6 +221,7 @@ def redis_queue_connection() -> dict:
         "CONNECTION_KWARGS": {
             "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
             "health_check_interval": 30,
+            "retry": RetryFor(REDIS_FAILOVER_WAIT),
         },
         "SENTINEL_KWARGS": {
             "password": REDIS_SENTINEL_PASSWORD,
@@ -224,9 +231,9 @@ def redis_queue_connection() -> dict:
     }
 
 
+_queue_connection = redis_queue_connection()
 RQ_QUEUES = {
-    name: {**redis_queue_connection(), "DEFAULT_TIMEOUT": 600}
-    for name in ("default", "images", "videos")
+    name: {**_queue_connection, "DEFAULT_TIMEOUT": 600} for name in ("default", "images", "videos")
 }
 # The cache holds only figures that can be recomputed: per process unless REDIS_CACHE_URL
 # names a Redis for it, which may evict and may fail (the cache then reads as empty).
@@ -300,8 +307,8 @@ PHOENIX_SAFETY_BLOCKLIST = envlist(
 PHOENIX_POLICY_BLOCKLIST = envlist(
     "PHOENIX_POLICY_BLOCKLIST", "deepfake,counterfeit,mickey mouse,pikachu,celebrity nude"
 )
-# Job timeouts per type; a creation still pending or processing after its timeout plus
-# the grace period is failed and refunded by the recovery pass.
+# Job timeouts per type; a creation still processing (without a remote task) after its
+# timeout plus the grace period is failed (worker_lost) and refunded by the recovery pass.
 PHOENIX_JOB_TIMEOUT = {
     # Long enough for a remote image API's timeout times its transient retries.
     "image": envint("PHOENIX_IMAGE_JOB_TIMEOUT", 300),
@@ -344,5 +351,14 @@ PHOENIX_RUNWAY_MODEL = os.getenv("PHOENIX_RUNWAY_MODEL", "gen4.5")
 PHOENIX_RUNWAY_VIDEO_SECONDS = envint("PHOENIX_RUNWAY_VIDEO_SECONDS", 5)
 PHOENIX_RUNWAY_POLL_INTERVAL = envfloat("PHOENIX_RUNWAY_POLL_INTERVAL", 5)
 PHOENIX_RUNWAY_REQUEST_TIMEOUT = envfloat("PHOENIX_RUNWAY_REQUEST_TIMEOUT", 30)
-# Submit-to-output budget; keep it under the video job timeout, leaving room to download.
-PHOENIX_RUNWAY_TIMEOUT = envfloat("PHOENIX_RUNWAY_TIMEOUT", 480)
+# Remote tasks (Runway): no worker waits for them. One periodic job checks every task in
+# flight this often (Runway asks for no more than one look per task per 5 s); a creation
+# whose task has not ended this long after it was claimed is failed, refunded and its
+# task canceled; the short job that fetches a result is sent again if it has not finished
+# after PHOENIX_REMOTE_FETCH_TIMEOUT (its worker was lost).
+PHOENIX_REMOTE_CHECK_INTERVAL = envint("PHOENIX_REMOTE_CHECK_INTERVAL", 5)
+PHOENIX_REMOTE_TASK_TIMEOUT = envint("PHOENIX_REMOTE_TASK_TIMEOUT", 1800)
+PHOENIX_REMOTE_FETCH_TIMEOUT = envint("PHOENIX_REMOTE_FETCH_TIMEOUT", 300)
+# A pending creation is failed (queue_stalled) only when nothing of its type has been
+# started for this long while it waited: time in a moving queue is not a failure.
+PHOENIX_QUEUE_STALL = envint("PHOENIX_QUEUE_STALL", 900)

@@ -48,6 +48,39 @@ class VideoProvider(Protocol):
     ) -> GeneratedMedia: ...
 
 
+@dataclass(frozen=True)
+class RemoteTask:
+    """What a provider says about one of its tasks, at one check."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    GONE = "gone"  # the provider no longer knows the task (404)
+    UNKNOWN = "unknown"  # the provider could not be asked this time (5xx, timeout)
+    STATES = (RUNNING, SUCCEEDED, FAILED, GONE, UNKNOWN)
+
+    state: str
+    percent: int = 0
+    output_url: str = ""
+    error: ProviderError | None = None
+
+
+class RemoteTaskProvider(Protocol):
+    """A provider that runs a task on its side and is checked on, instead of a call that
+    returns the media (Runway). No worker waits for it: a job submits and records the task
+    id, a periodic job checks every such task, and a short job fetches the output."""
+
+    runs_remote_tasks: bool  # True
+
+    def submit_video(self, *, prompt: str, orientation: str, seed: int) -> str: ...
+
+    def check_task(self, task_id: str) -> RemoteTask: ...
+
+    def fetch_output(self, task: RemoteTask) -> GeneratedMedia: ...
+
+    def cancel_task(self, task_id: str) -> None: ...
+
+
 # Setting value → "module:Class". A dotted path is accepted too, for benchmarks and tests.
 PROVIDERS = {
     "local": "creations.providers.local:LocalProvider",
@@ -76,6 +109,12 @@ def image_provider() -> ImageProvider:
 
 def video_provider() -> VideoProvider:
     return _load(settings.PHOENIX_VIDEO_PROVIDER)
+
+
+def remote_provider(kind: str) -> RemoteTaskProvider | None:
+    """The configured provider of this kind if it runs remote tasks, else None."""
+    provider = video_provider() if kind == "video" else image_provider()
+    return provider if getattr(provider, "runs_remote_tasks", False) else None
 
 
 def cancel_remote_task(kind: str, task_id: str) -> None:

@@ -1,4 +1,4 @@
-"""Videos from Runway's text-to-video API: submit a task, poll it with progress, download.
+"""Videos from Runway's text-to-video API: submit a task, check it with progress, download.
 
 The documented shapes this speaks (docs.dev.runwayml.com, API version header
 `X-Runway-Version: 2024-11-06`, `Authorization: Bearer <key>`, base
@@ -21,10 +21,12 @@ The documented shapes this speaks (docs.dev.runwayml.com, API version header
   that tells a policy violation from a safety block, so every moderation code is a
   SafetyFilterError here.
 
-A transient error while polling is retried in place (the task goes on at Runway); only a
-failure to submit, or polling that keeps failing, goes up as TransientProviderError, for
-the job to retry with back-off. Width, height and duration are read back from the file,
-and the JPEG poster is its first frame. Exception messages go to the log only.
+No call here waits for the task: submit_video answers the task id, check_task one look at
+the task (a transient error is "unknown": the task goes on at Runway and the next check
+asks again; a 404 is "gone"), fetch_output downloads a succeeded task's video. A failure to
+submit goes up as TransientProviderError, for the job to retry with back-off. Width,
+height and duration are read back from the file, and the JPEG poster is its first frame.
+Exception messages go to the log only.
 """
 
 import io
@@ -33,7 +35,6 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
 
 import httpx
 import imageio_ffmpeg
@@ -42,8 +43,8 @@ from PIL import Image
 
 from . import (
     GeneratedMedia,
-    ProgressCallback,
     ProviderError,
+    RemoteTask,
     SafetyFilterError,
     TransientProviderError,
 )
@@ -57,8 +58,9 @@ TRANSIENT_FAILURE_CODES = frozenset(
     {"INTERNAL", "INPUT_PREPROCESSING.INTERNAL", "THIRD_PARTY.UNAVAILABLE"}
 )
 WAITING_STATUSES = frozenset({"PENDING", "THROTTLED", "RUNNING"})
-# Polls (or downloads) in a row that may fail transiently before we give up.
-POLL_FAILURES_ALLOWED = 3
+# Downloads in a row that may fail transiently before the fetch gives up (the periodic
+# check sends the fetch again later).
+DOWNLOAD_FAILURES_ALLOWED = 3
 MAX_VIDEO_BYTES = 512 * 1024 * 1024
 DOWNLOAD_CHUNK = 1024 * 1024
 
@@ -113,9 +115,13 @@ def media_from_mp4(path: str) -> GeneratedMedia:
 
 
 class RunwayVideoProvider:
-    # Its work is a task at Runway with an id: the job tells the creation (on_task), so that
-    # a cancel can reach the task through cancel_task.
+    # Its work is a task at Runway with an id: a job submits it and records the id on the
+    # creation, a periodic job checks it (check_task), a short job fetches the output
+    # (fetch_output); a cancel reaches it through cancel_task. No worker waits meanwhile.
     runs_remote_tasks = True
+
+    def __init__(self):
+        self._api: httpx.Client | None = None
 
     @staticmethod
     def client(timeout: httpx.Timeout) -> httpx.Client:
@@ -128,34 +134,27 @@ class RunwayVideoProvider:
             timeout=timeout,
         )
 
-    def generate_video(
-        self,
-        *,
-        prompt: str,
-        orientation: str,
-        seed: int,
-        on_progress: ProgressCallback,
-        on_task: Callable[[str], None] | None = None,
-    ) -> GeneratedMedia:
+    @staticmethod
+    def timeout() -> httpx.Timeout:
+        return httpx.Timeout(settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT)
+
+    def api(self) -> httpx.Client:
+        # One client (and its kept-alive connections) for every check of a batch; httpx's
+        # client is safe to share between threads.
+        if self._api is None:
+            self._api = self.client(self.timeout())
+        return self._api
+
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.close()
+            self._api = None
+
+    def submit_video(self, *, prompt: str, orientation: str, seed: int) -> str:
         if not settings.RUNWAY_API_KEY:
             raise ProviderError("RUNWAY_API_KEY is not set")
-        timeout = httpx.Timeout(settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT)
-        with self.client(timeout) as api:
-            task_id = self.submit(api, prompt=prompt, orientation=orientation, seed=seed)
-            try:
-                if on_task is not None:
-                    on_task(task_id)
-                on_progress(2)
-            except BaseException:
-                # Not wanted any more (canceled meanwhile): don't leave it running.
-                self.cancel(api, task_id)
-                raise
-            output_url = self.wait(api, task_id, on_progress)
-        with tempfile.TemporaryDirectory(prefix="phoenix-runway-") as folder:
-            path = os.path.join(folder, "video.mp4")
-            self.download_with_retries(output_url, path, timeout)
-            on_progress(95)
-            return media_from_mp4(path)
+        with self.client(self.timeout()) as api:
+            return self.submit(api, prompt=prompt, orientation=orientation, seed=seed)
 
     def submit(self, api: httpx.Client, *, prompt: str, orientation: str, seed: int) -> str:
         model = settings.PHOENIX_RUNWAY_MODEL
@@ -178,58 +177,43 @@ class RunwayVideoProvider:
             raise ProviderError("Runway submit answered without a usable task id")
         return task_id
 
-    def wait(self, api: httpx.Client, task_id: str, on_progress: ProgressCallback) -> str:
-        """Poll the task until it ends; the URL of its first output."""
-        deadline = time.monotonic() + settings.PHOENIX_RUNWAY_TIMEOUT
-        failures = 0
-        reported = 2
-        ended = False
+    def check_task(self, task_id: str) -> RemoteTask:
+        """One look at the task. A transient error is UNKNOWN (the task goes on at Runway;
+        the next check asks again), a 404 is GONE, anything malformed a generic FAILED."""
+        if not TASK_ID.fullmatch(task_id):
+            return RemoteTask(RemoteTask.FAILED, error=ProviderError("Not a Runway task id"))
         try:
-            while True:
-                try:
-                    task = self.fetch_task(api, task_id)
-                except TransientProviderError:
-                    failures += 1
-                    if failures > POLL_FAILURES_ALLOWED:
-                        raise
-                    log.warning("Polling Runway task %s failed, trying again", task_id)
-                else:
-                    failures = 0
-                    status = task.get("status")
-                    if status == "SUCCEEDED":
-                        ended = True
-                        return self.output_url(task)
-                    if status == "FAILED":
-                        ended = True
-                        raise failure_error(task.get("failureCode"))
-                    if status == "CANCELLED":
-                        ended = True
-                        raise ProviderError("The Runway task was cancelled")
-                    if status not in WAITING_STATUSES:
-                        raise ProviderError(f"Runway task has an unknown status {status!r}")
-                    percent = self.percent(task)
-                    if percent > reported:
-                        reported = percent
-                        on_progress(percent)
-                if time.monotonic() >= deadline:
-                    raise ProviderError(
-                        f"Runway task {task_id} did not finish within "
-                        f"{settings.PHOENIX_RUNWAY_TIMEOUT:.0f}s"
-                    )
-                time.sleep(settings.PHOENIX_RUNWAY_POLL_INTERVAL)
-        except BaseException:
-            # Our side gave up (deadline, job timeout, errors): don't leave it running.
-            if not ended:
-                self.cancel(api, task_id)
-            raise
-
-    def fetch_task(self, api: httpx.Client, task_id: str) -> dict:
+            response = self.api().get(f"/v1/tasks/{task_id}")
+        except httpx.TransportError:
+            log.warning("Checking Runway task %s failed; the next check asks again", task_id)
+            return RemoteTask(RemoteTask.UNKNOWN)
+        if response.status_code == 404:
+            return RemoteTask(RemoteTask.GONE)
         try:
-            response = api.get(f"/v1/tasks/{task_id}")
-        except httpx.TransportError as error:
-            raise TransientProviderError(f"Runway poll failed: {type(error).__name__}") from error
-        check_status(response, "task")
-        return read_json_object(response, "task")
+            check_status(response, "task")
+            task = read_json_object(response, "task")
+        except TransientProviderError:
+            log.warning("Checking Runway task %s failed; the next check asks again", task_id)
+            return RemoteTask(RemoteTask.UNKNOWN)
+        except ProviderError as error:
+            return RemoteTask(RemoteTask.FAILED, error=error)
+        status = task.get("status")
+        if status in WAITING_STATUSES:
+            return RemoteTask(RemoteTask.RUNNING, percent=self.percent(task))
+        if status == "SUCCEEDED":
+            try:
+                return RemoteTask(RemoteTask.SUCCEEDED, output_url=self.output_url(task))
+            except ProviderError as error:
+                return RemoteTask(RemoteTask.FAILED, error=error)
+        if status == "FAILED":
+            return RemoteTask(RemoteTask.FAILED, error=failure_error(task.get("failureCode")))
+        if status == "CANCELLED":
+            return RemoteTask(
+                RemoteTask.FAILED, error=ProviderError("The Runway task was cancelled")
+            )
+        return RemoteTask(
+            RemoteTask.FAILED, error=ProviderError(f"Runway task has an unknown status {status!r}")
+        )
 
     @staticmethod
     def percent(task: dict) -> int:
@@ -243,13 +227,27 @@ class RunwayVideoProvider:
         output = task.get("output")
         if not isinstance(output, list) or not output or not isinstance(output[0], str):
             raise ProviderError("Runway task succeeded without an output URL")
-        return output[0]
+        url = output[0]
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as error:
+            raise ProviderError("The Runway output URL is not usable") from error
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ProviderError("The Runway output URL is not usable")
+        return url
+
+    def fetch_output(self, task: RemoteTask) -> GeneratedMedia:
+        """Download a succeeded task's video and read it back (size, duration, poster)."""
+        with tempfile.TemporaryDirectory(prefix="phoenix-runway-") as folder:
+            path = os.path.join(folder, "video.mp4")
+            self.download_with_retries(task.output_url, path, self.timeout())
+            return media_from_mp4(path)
 
     def cancel_task(self, task_id: str) -> None:
-        """Cancel a task from outside its job (the creator canceled the creation)."""
+        """Cancel a task that is no longer wanted (canceled creation, or past its deadline)."""
         if not settings.RUNWAY_API_KEY or not TASK_ID.fullmatch(task_id):
             return
-        with self.client(httpx.Timeout(settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT)) as api:
+        with self.client(self.timeout()) as api:
             self.cancel(api, task_id)
 
     @staticmethod
@@ -261,14 +259,14 @@ class RunwayVideoProvider:
 
     def download_with_retries(self, url: str, path: str, timeout: httpx.Timeout) -> None:
         # The output stays at Runway for a day: fetch it again rather than pay for a new task.
-        for attempt in range(POLL_FAILURES_ALLOWED + 1):
+        for attempt in range(DOWNLOAD_FAILURES_ALLOWED + 1):
             try:
                 return self.download(url, path, timeout)
             except TransientProviderError:
-                if attempt == POLL_FAILURES_ALLOWED:
+                if attempt == DOWNLOAD_FAILURES_ALLOWED:
                     raise
                 log.warning("Downloading the Runway output failed, trying again")
-                time.sleep(settings.PHOENIX_RUNWAY_POLL_INTERVAL)
+                time.sleep(min(settings.PHOENIX_RUNWAY_POLL_INTERVAL, 2))
 
     @staticmethod
     def download(url: str, path: str, timeout: httpx.Timeout) -> None:

@@ -426,6 +426,7 @@
   });
 
   document.addEventListener("animationend", function (event) {
-    if (event.target.classList && event.target.classList.contains("toast")) event.target.remove();
+    var toast = event.target;
+    if (event.animationName === "toast-out" && toast.classList.contains("toast")) toast.remove();
   });
 })();

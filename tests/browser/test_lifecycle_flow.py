@@ -143,6 +143,7 @@ def test_delete_moves_a_draft_to_the_trash_and_undo_puts_it_back_after_ten_secon
     expect(toast).to_contain_text("Moved to the trash.")
     undo = toast.get_by_role("button", name="Undo")
     expect(undo).to_be_focused()
+    expect(toast).to_have_css("opacity", "1")  # focused at once, and still shown
     expect(page.locator("#announcer")).to_have_text("Moved to the trash.")
     assert Creation.objects.get(pk=newer.pk).trashed_at is not None
     settle(page)
@@ -153,6 +154,7 @@ def test_delete_moves_a_draft_to_the_trash_and_undo_puts_it_back_after_ten_secon
     page.mouse.move(5, 5)
     page.wait_for_timeout(10_500)
     expect(undo).to_be_visible()
+    expect(toast).to_have_css("opacity", "1")
     undo.click()
 
     expect(card_of(page, newer)).to_be_visible()

@@ -40,7 +40,7 @@ def test_the_job_is_in_redis_only_after_commit(monkeypatch):
     assert seen_before_commit == [(True, [])]
     assert queued_job_ids() == [f"creation-{creation.id}"]
     job = queues.queue_for_kind("image").fetch_job(f"creation-{creation.id}")
-    assert job.func_name == "creations.jobs.generate_creation"
+    assert job.func_name == "creations.jobs.run_generation"
     assert job.args == (str(creation.id),)
     assert job.timeout == settings.PHOENIX_JOB_TIMEOUT["image"] == 300
     assert job.ttl is None

@@ -195,7 +195,7 @@ def test_recovery_racing_a_late_success_keeps_one_outcome(alice, settings):
 
     creation.refresh_from_db()
     assert creation.status == "failed"
-    assert creation.error_code == "timed_out"
+    assert creation.error_code == "worker_lost"
     assert refunds(creation) == 1
     assert balance(alice) == 100
     assert {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()} == before
@@ -234,7 +234,7 @@ def test_a_worker_killed_mid_job_ends_failed_with_one_refund_after_recovery(alic
 
     creation.refresh_from_db()
     assert creation.status == "failed"
-    assert creation.error_code == "timed_out"
+    assert creation.error_code == "worker_lost"
     assert refunds(creation) == 1
     assert balance(alice) == 100
     assert_money_is_right()

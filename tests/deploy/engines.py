@@ -17,6 +17,7 @@ import httpx
 from redis import Redis
 from redis.exceptions import RedisError
 
+from phoenix.redis_failover import RetryFor
 from tests.conftest import ROOT, WORKER_CLASS, stop_worker, wait_for, worker_environment
 
 MASTER_NAME = "phoenix"
@@ -192,7 +193,11 @@ class RedisWithSentinels:
             "MASTER_NAME": MASTER_NAME,
             "DB": 0,
             "SOCKET_TIMEOUT": 5,
-            "CONNECTION_KWARGS": {"socket_connect_timeout": 2, "health_check_interval": 30},
+            "CONNECTION_KWARGS": {
+                "socket_connect_timeout": 2,
+                "health_check_interval": 30,
+                "retry": RetryFor(10),
+            },
             "SENTINEL_KWARGS": {"socket_timeout": 2, "socket_connect_timeout": 2},
         }
         return {

@@ -2,12 +2,15 @@
 
 import io
 import os
+import re
 import tempfile
 import time
 
 import imageio_ffmpeg
 import pytest
 from PIL import Image
+
+from tests.providers.fake_runway import FakeRunway
 
 OPENAI_KEY = "sk-test-openai-key-must-never-be-shown"
 RUNWAY_KEY = "key_test-runway-key-must-never-be-shown"
@@ -68,8 +71,27 @@ def runway_api(httpserver, settings):
     settings.PHOENIX_RUNWAY_VIDEO_SECONDS = 5
     settings.PHOENIX_RUNWAY_POLL_INTERVAL = 0.01
     settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT = 5
-    settings.PHOENIX_RUNWAY_TIMEOUT = 30
     return httpserver
+
+
+@pytest.fixture
+def fake_runway(runway_api, settings, fake_mp4) -> FakeRunway:
+    """The video provider is Runway, answered by a fake that runs tasks (instantly unless
+    its `duration` is set; `failure_code` and `forget` make them fail or vanish)."""
+    settings.PHOENIX_VIDEO_PROVIDER = "runway"
+    fake = FakeRunway(video=fake_mp4, base_url=settings.RUNWAY_BASE_URL)
+    runway_api.expect_request(re.compile(".*")).respond_with_handler(fake.handle)
+    return fake
+
+
+def runway_worker_env(settings) -> dict[str, str]:
+    """What a real worker subprocess needs to talk to the fake Runway."""
+    return {
+        "PHOENIX_VIDEO_PROVIDER": "runway",
+        "RUNWAY_API_KEY": settings.RUNWAY_API_KEY,
+        "RUNWAY_BASE_URL": settings.RUNWAY_BASE_URL,
+        "PHOENIX_RUNWAY_REQUEST_TIMEOUT": "5",
+    }
 
 
 def wait_until_answered(server, requests: int = 1) -> None:

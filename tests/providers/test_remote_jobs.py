@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 from PIL import Image
 
+from creations import jobs, queues
 from creations.models import Creation
 from tests.conftest import run_worker_burst
 from tests.providers.conftest import OPENAI_KEY, RUNWAY_KEY, png_bytes
@@ -88,6 +89,13 @@ def test_an_openai_moderation_block_fails_with_one_refund_and_no_provider_text(
     assert PROVIDER_TEXT not in shown and OPENAI_KEY not in shown
 
 
+def check_remote_tasks() -> dict:
+    """One run of the periodic check, as rqcron sends it (a job on the default queue)."""
+    job = queues.get_queue("default").enqueue(jobs.check_remote_tasks)
+    run_worker_burst()
+    return job.return_value()
+
+
 def test_a_runway_video_becomes_a_draft_with_poster_and_duration(
     alice, alice_client, runway_api, settings, fake_mp4
 ):
@@ -105,7 +113,17 @@ def test_a_runway_video_becomes_a_draft_with_poster_and_duration(
     runway_api.expect_request("/out/v.mp4").respond_with_data(fake_mp4, content_type="video/mp4")
     creation = create(alice_client, type="video", prompt="waves", orientation="landscape")
 
-    run_worker_burst()
+    run_worker_burst()  # the job submits and returns
+    creation.refresh_from_db()
+    assert (creation.status, creation.provider_task_id, creation.progress) == (
+        "processing",
+        "task-1",
+        2,
+    )
+    assert check_remote_tasks()["running"] == 1
+    creation.refresh_from_db()
+    assert creation.progress == 2 + 88 // 2  # reaches the card
+    assert check_remote_tasks()["succeeded"] == 1  # and sends the fetch, run by this burst
 
     creation.refresh_from_db()
     assert creation.status == "draft"
@@ -115,6 +133,7 @@ def test_a_runway_video_becomes_a_draft_with_poster_and_duration(
     assert (creation.width, creation.height) == poster.size == (256, 144)
     assert creation.duration_seconds == pytest.approx(1.0, abs=0.1)
     assert (creation.progress, refunds(creation)) == (100, 0)
+    assert [r.path for r, _ in runway_api.log].count("/out/v.mp4") == 1
 
 
 def test_a_runway_safety_failure_fails_with_one_refund_and_no_provider_text(
@@ -137,6 +156,8 @@ def test_a_runway_safety_failure_fails_with_one_refund_and_no_provider_text(
     )
 
     run_worker_burst()
+    check_remote_tasks()
+    check_remote_tasks()
 
     creation.refresh_from_db()
     assert (creation.status, creation.error_code) == ("failed", "safety_filter")

@@ -1,16 +1,14 @@
 """Canceling a Runway creation reaches Runway: the job records the task's id as soon as
-Runway gives it, and the cancel sends DELETE /v1/tasks/<id> (Runway bills running tasks)."""
+Runway gives it, and the cancel sends DELETE /v1/tasks/<id> once (Runway bills running
+tasks)."""
 
 import json
-import threading
 
 import pytest
-from django.db import connection
 from werkzeug import Response
 
 from creations import generation, services
 from creations.models import Creation
-from tests.conftest import wait_for
 from tests.providers.conftest import RUNWAY_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,40 +39,49 @@ def runway_task(runway_api, settings):
     return runway_api
 
 
-def test_canceling_a_generating_runway_video_deletes_its_task_and_the_job_ends_discarded(
+def test_canceling_a_generating_runway_video_deletes_its_task_once_and_nothing_follows(
     alice, make_creation, runway_task
 ):
     creation = make_creation(owner=alice, status="pending", kind="video")
-    outcome = []
+    assert generation.creation_generate(creation_id=creation.id) == "submitted"
+    assert Creation.objects.get(pk=creation.pk).provider_task_id == TASK_ID
+    assert deletes(runway_task) == []
 
-    def run_the_job() -> None:
-        try:
-            outcome.append(generation.creation_generate(creation_id=creation.id))
-        finally:
-            connection.close()
+    canceled = services.creation_cancel(creation=Creation.objects.get(pk=creation.pk))
+    # The periodic check no longer looks at it, and a fetch sent before the cancel
+    # finds it unwanted.
+    assert generation.remote_tasks_check()["running"] == 0
+    assert generation.remote_result_fetch(creation_id=creation.id, output_url="http://x/") == (
+        "not_wanted"
+    )
 
-    job = threading.Thread(target=run_the_job)
-    job.start()
-    try:
-        wait_for(
-            lambda: Creation.objects.get(pk=creation.pk).provider_task_id == TASK_ID,
-            timeout=10,
-            what="the job to record Runway's task id",
-        )
-        assert deletes(runway_task) == []
-
-        canceled = services.creation_cancel(creation=Creation.objects.get(pk=creation.pk))
-    finally:
-        job.join(timeout=20)
-
-    assert not job.is_alive()
-    assert outcome == ["discarded"]
     (delete,) = deletes(runway_task)
     assert delete.path == TASK
     assert delete.headers["Authorization"] == f"Bearer {RUNWAY_KEY}"
     assert (canceled.refunded, canceled.balance) == (10, 100)
     creation.refresh_from_db()
     assert (creation.status, creation.error_code, creation.media.name) == ("canceled", "", "")
+    assert creation.ledger_entries.filter(kind="refund").count() == 1
+
+
+def test_a_cancel_between_submit_and_record_still_deletes_the_task(
+    alice, make_creation, runway_task, monkeypatch
+):
+    """The cancel cannot know a task whose id is not recorded yet: the job, finding the
+    creation canceled when it records the id, deletes the task itself."""
+    creation = make_creation(owner=alice, status="pending", kind="video")
+    real_record = services.creation_record_task
+
+    def cancel_first(*, creation, task_id):
+        services.creation_cancel(creation=Creation.objects.get(pk=creation.pk))
+        return real_record(creation=creation, task_id=task_id)
+
+    monkeypatch.setattr(services, "creation_record_task", cancel_first)
+    assert generation.creation_generate(creation_id=creation.id) == "discarded"
+
+    assert [d.path for d in deletes(runway_task)] == [TASK]
+    creation.refresh_from_db()
+    assert (creation.status, creation.provider_task_id) == ("canceled", "")
     assert creation.ledger_entries.filter(kind="refund").count() == 1
 
 

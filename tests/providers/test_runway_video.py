@@ -8,7 +8,12 @@ import pytest
 from PIL import Image
 from werkzeug import Response
 
-from creations.providers import ProviderError, SafetyFilterError, TransientProviderError
+from creations.providers import (
+    ProviderError,
+    RemoteTask,
+    SafetyFilterError,
+    TransientProviderError,
+)
 from creations.providers.runway_video import RunwayVideoProvider
 from tests.providers.conftest import (
     FAKE_VIDEO_SECONDS,
@@ -55,10 +60,25 @@ def requests_to(server, path: str, method: str | None = None) -> list:
 
 
 def generate(orientation: str = "landscape", progress: list | None = None):
+    """What the pipeline does over several jobs, in one go: submit, check until the task
+    ends (progress while it runs), fetch the output; a failed task's error is raised."""
     progress = progress if progress is not None else []
-    return RunwayVideoProvider().generate_video(
-        prompt="waves at night", orientation=orientation, seed=1234, on_progress=progress.append
-    )
+    provider = RunwayVideoProvider()
+    task_id = provider.submit_video(prompt="waves at night", orientation=orientation, seed=1234)
+    try:
+        for _ in range(50):
+            task = provider.check_task(task_id)
+            if task.state == RemoteTask.RUNNING:
+                progress.append(task.percent)
+            elif task.state == RemoteTask.FAILED:
+                raise task.error
+            elif task.state == RemoteTask.SUCCEEDED:
+                return provider.fetch_output(task)
+            elif task.state == RemoteTask.GONE:
+                raise AssertionError("the task is gone")
+        raise AssertionError("the task never ended")
+    finally:
+        provider.close()
 
 
 def test_it_submits_polls_with_progress_and_reads_the_video_back(runway_api, fake_mp4):
@@ -91,9 +111,7 @@ def test_it_submits_polls_with_progress_and_reads_the_video_back(runway_api, fak
     assert "Authorization" not in download.headers  # the output URL never gets our key
     assert requests_to(runway_api, TASK, "DELETE") == []
 
-    assert progress == sorted(progress)
-    assert 2 + 88 * 25 // 100 in progress and 2 + 88 * 75 // 100 in progress
-    assert progress[-1] == 95
+    assert progress == [0, 0, 2 + 88 * 25 // 100, 2 + 88 * 75 // 100]
     assert (media.extension, media.content_type) == ("mp4", "video/mp4")
     assert media.content == fake_mp4
     assert (media.width, media.height) == FAKE_VIDEO_SIZE
@@ -183,35 +201,34 @@ def test_a_submit_timeout_is_transient(runway_api, settings):
     wait_until_answered(runway_api)
 
 
-def test_polls_that_fail_for_a_while_are_retried_without_a_second_task(runway_api, fake_mp4):
+def test_checks_that_fail_for_a_while_are_unknown_and_the_task_goes_on(runway_api, fake_mp4):
     expect_submit(runway_api)
     runway_api.expect_oneshot_request(TASK).respond_with_data("", status=503)
     runway_api.expect_oneshot_request(TASK).respond_with_data("", status=502)
     expect_polls(runway_api, succeeded(runway_api))
     expect_video(runway_api, fake_mp4)
-    media = generate()
-    assert (media.width, media.height) == FAKE_VIDEO_SIZE
-    assert len(requests_to(runway_api, SUBMIT)) == 1
+    provider = RunwayVideoProvider()
+    assert provider.check_task(TASK_ID).state == RemoteTask.UNKNOWN
+    assert provider.check_task(TASK_ID).state == RemoteTask.UNKNOWN
+    task = provider.check_task(TASK_ID)
+    provider.close()
+    assert task.state == RemoteTask.SUCCEEDED
+    assert provider.fetch_output(task).content == fake_mp4
+    assert requests_to(runway_api, TASK, "DELETE") == []
 
 
-def test_polls_that_keep_failing_are_transient_and_cancel_the_task(runway_api):
-    expect_submit(runway_api)
-    runway_api.expect_request(TASK, method="GET").respond_with_data("", status=503)
+def test_a_task_runway_no_longer_knows_is_gone(runway_api):
+    runway_api.expect_request(TASK).respond_with_json({"error": "Not found"}, status=404)
+    provider = RunwayVideoProvider()
+    assert provider.check_task(TASK_ID).state == RemoteTask.GONE
+    provider.close()
+
+
+def test_cancel_task_deletes_the_task(runway_api):
     runway_api.expect_request(TASK, method="DELETE").respond_with_data("", status=204)
-    with pytest.raises(TransientProviderError):
-        generate()
-    assert len(requests_to(runway_api, TASK, "DELETE")) == 1
-
-
-def test_a_task_past_the_deadline_is_cancelled(runway_api, settings):
-    settings.PHOENIX_RUNWAY_TIMEOUT = 0
-    expect_submit(runway_api)
-    expect_polls(runway_api, task("RUNNING", progress=0.5))
-    runway_api.expect_request(TASK, method="DELETE").respond_with_data("", status=204)
-    with pytest.raises(ProviderError) as raised:
-        generate()
-    assert type(raised.value) is ProviderError
-    assert len(requests_to(runway_api, TASK, "DELETE")) == 1
+    RunwayVideoProvider().cancel_task(TASK_ID)
+    (delete,) = requests_to(runway_api, TASK, "DELETE")
+    assert delete.headers["Authorization"] == f"Bearer {RUNWAY_KEY}"
 
 
 @pytest.mark.parametrize(

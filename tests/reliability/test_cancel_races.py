@@ -219,13 +219,13 @@ def test_cancel_against_recovery_failing_it_20_rounds_one_of_canceled_or_failed(
         status = assert_settled(creation, start_balance=start, drafts=0)
         if status == "failed":
             assert (recovered["failed"], canceled) == (1, "not_cancelable")
-            assert Creation.objects.get(pk=creation.pk).error_code == "timed_out"
+            assert Creation.objects.get(pk=creation.pk).error_code == "worker_lost"
         else:
             assert (recovered["failed"], canceled) == (0, "canceled")
         outcomes[status] += 1
     figure(
         f"{ROUNDS}/{ROUNDS} cancel-vs-recovery rounds ended once: {outcomes['canceled']} "
-        f"canceled, {outcomes['failed']} failed (timed_out); 1 refund each"
+        f"canceled, {outcomes['failed']} failed (worker_lost); 1 refund each"
     )
 
 

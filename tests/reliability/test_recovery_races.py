@@ -47,7 +47,7 @@ def test_recovery_failing_a_job_that_then_succeeds_keeps_the_refund_3_times(
             creation.refresh_from_db()
             assert (creation.status, creation.error_code, refunds(creation)) == (
                 "failed",
-                "timed_out",
+                "worker_lost",
                 1,
             )
             discarded += 1

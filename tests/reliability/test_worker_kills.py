@@ -62,7 +62,7 @@ def test_whole_worker_killed_mid_job_5_times_each_ends_failed_with_one_refund(cr
         }
 
         creation.refresh_from_db()
-        final += creation.status == "failed" and creation.error_code == "timed_out"
+        final += creation.status == "failed" and creation.error_code == "worker_lost"
         double_refunds += refunds(creation) > 1
         assert refunds(creation) == 1
     assert balance(creator) == start_balance
@@ -102,7 +102,7 @@ def test_only_the_work_horse_killed_5_times_the_worker_goes_on_and_each_ends_ref
         creation.refresh_from_db()
         assert (creation.status, creation.error_code, refunds(creation)) == (
             "failed",
-            "timed_out",
+            "worker_lost",
             1,
         )
     assert balance(creator) == start_balance

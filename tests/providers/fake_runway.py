@@ -1,0 +1,91 @@
+"""A fake Runway: a WSGI handler that speaks the task API the provider uses (submit, task
+status with progress, cancel, output download of a real MP4), for tests and `make bench`.
+
+Serve it with pytest-httpserver (`runway` fixture in conftest) or any WSGI server, and
+point the provider at it with RUNWAY_BASE_URL. Tasks run for `duration` seconds of wall
+time (PENDING, then RUNNING with progress, then SUCCEEDED), or end FAILED with
+`failure_code`; with `forget` set the server answers 404 for tasks it was asked about.
+"""
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from werkzeug import Request, Response
+
+
+@dataclass
+class FakeTask:
+    id: str
+    submitted: float
+    body: dict
+    cancelled: bool = False
+
+
+@dataclass
+class FakeRunway:
+    video: bytes
+    base_url: str = ""
+    duration: float = 0.0
+    failure_code: str | None = None
+    forget: bool = False
+    tasks: dict[str, FakeTask] = field(default_factory=dict)
+    calls: Counter = field(default_factory=Counter)  # ("submit"|"task"|"cancel"|"output", id)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handle(self, request: Request) -> Response:
+        path = request.path
+        with self._lock:
+            if path == "/v1/text_to_video" and request.method == "POST":
+                return self.submit(request)
+            if path.startswith("/v1/tasks/"):
+                task_id = path.removeprefix("/v1/tasks/")
+                if request.method == "DELETE":
+                    return self.cancel(task_id)
+                return self.status(task_id)
+            if path.startswith("/outputs/"):
+                task_id = path.removeprefix("/outputs/").removesuffix(".mp4")
+                self.calls["output", task_id] += 1
+                return Response(self.video, content_type="video/mp4")
+        return Response("not found", status=404)
+
+    def submit(self, request: Request) -> Response:
+        task = FakeTask(str(uuid.uuid4()), time.monotonic(), json.loads(request.get_data()))
+        self.tasks[task.id] = task
+        self.calls["submit", task.id] += 1
+        return self.json({"id": task.id})
+
+    def status(self, task_id: str) -> Response:
+        self.calls["task", task_id] += 1
+        task = self.tasks.get(task_id)
+        if task is None or self.forget:
+            return self.json({"error": "Task not found"}, status=404)
+        body = {"id": task.id, "createdAt": "2026-11-29T10:00:00.000Z"}
+        elapsed = time.monotonic() - task.submitted
+        if task.cancelled:
+            body["status"] = "CANCELLED"
+        elif elapsed < self.duration:
+            body.update(status="RUNNING", progress=round(elapsed / self.duration, 2))
+        elif self.failure_code:
+            body.update(status="FAILED", failure="It went wrong", failureCode=self.failure_code)
+        else:
+            body.update(status="SUCCEEDED", output=[f"{self.base_url}/outputs/{task.id}.mp4"])
+        return self.json(body)
+
+    def cancel(self, task_id: str) -> Response:
+        self.calls["cancel", task_id] += 1
+        task = self.tasks.get(task_id)
+        if task is None:
+            return self.json({"error": "Task not found"}, status=404)
+        task.cancelled = True
+        return Response("", status=204)
+
+    @staticmethod
+    def json(body: dict, status: int = 200) -> Response:
+        return Response(json.dumps(body), status=status, content_type="application/json")
+
+    def count(self, kind: str, task_id: str | None = None) -> int:
+        return sum(n for (k, t), n in self.calls.items() if k == kind and task_id in (None, t))
