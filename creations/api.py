@@ -180,6 +180,7 @@ def cancel_creation(request: HttpRequest, creation: Creation, data: dict) -> Jso
 @creation_action("caption", "publish_at")
 def publish_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
     publish_at = services.parse_publish_at(data.get("publish_at"))
+    # Without a caption, the draft keeps the one it has (an unpublished post's, say).
     services.creation_publish(creation=creation, caption=data.get("caption"), publish_at=publish_at)
     return JsonResponse(creation_as_json(creation))
 

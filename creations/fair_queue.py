@@ -12,9 +12,10 @@ against other placements and against workers popping):
 
 So a creator's next job waits behind at most one job of each other waiting creator (r = 0),
 and their k-th behind at most k of each. Creator A with 20 queued and B queueing 1: B's job
-goes second. The queue's owners are kept in a hash next to the list, rewritten by each
-placement to the jobs still queued (so it never grows past the queue). A job that a worker
-took meanwhile is left alone; a job of unknown owner counts as its own creator.
+goes second. The queue's owners are kept in a hash next to the list (pruned to the jobs
+still queued whenever it grows past twice the queue). A job that a worker took meanwhile is
+left alone; a job of unknown owner counts as its own creator. One placement reads the
+whole queue (O(n) inside Redis, ~1 ms for a few thousand queued jobs).
 
 Job ids stay the creation's (cancel, recovery and the dashboard find them as before).
 """
@@ -25,6 +26,7 @@ from rq import Queue
 _PLACE = """
 local queue, owners = KEYS[1], KEYS[2]
 local job, owner = ARGV[1], ARGV[2]
+redis.call('HSET', owners, job, owner)
 local ids = redis.call('LRANGE', queue, 0, -1)
 local known = {}
 -- In slices: Lua's unpack has a limit of a few thousand values.
@@ -33,11 +35,15 @@ for first = 1, #ids, 1000 do
   local found = redis.call('HMGET', owners, unpack(ids, first, last))
   for i = first, last do known[ids[i]] = found[i - first + 1] end
 end
-known[job] = owner
-redis.call('DEL', owners)
+-- Now and then, forget the owners of jobs no longer queued.
+if redis.call('HLEN', owners) > 2 * #ids + 64 then
+  redis.call('DEL', owners)
+  for _, id in ipairs(ids) do
+    if known[id] then redis.call('HSET', owners, id, known[id]) end
+  end
+end
 local mine = 0
 for _, id in ipairs(ids) do
-  if known[id] then redis.call('HSET', owners, id, known[id]) end
   if id ~= job and known[id] == owner then mine = mine + 1 end
 end
 local seen = {}

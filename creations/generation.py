@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # Provider answers asked for at once by the periodic check (HTTP only; the writes follow
 # in the job's own thread).
 CHECK_THREADS = 8
+# Succeeded results fetched by one job, each in a thread of its own.
+FETCH_BATCH = 4
 
 
 class StorageFailed(Exception):
@@ -272,53 +274,72 @@ def remote_tasks_check() -> dict[str, int]:
         close = getattr(provider, "close", None)
         if close is not None:
             close()
-    now = timezone.now()
+    succeeded = []
     for creation, task in zip(in_flight, answers, strict=True):
         counts[task.state] += 1
         if task.state == RemoteTask.RUNNING:
             if task.percent > creation.progress:
                 services.creation_report_progress(creation=creation, percent=task.percent)
         elif task.state == RemoteTask.SUCCEEDED:
-            send_fetch(creation, task, now=now)
+            succeeded.append((creation, task))
         elif task.state == RemoteTask.FAILED:
             fail_for(creation, task.error or ProviderError("remote task failed"))
         elif task.state == RemoteTask.GONE:
             log.error("The provider no longer knows the task of %s", creation.id)
             fail(creation, "task_lost")
+    send_fetches(succeeded, now=timezone.now())
     return counts
 
 
-def send_fetch(creation: Creation, task: RemoteTask, *, now) -> bool:
-    """Send the short job that fetches a succeeded task's result, unless one was sent
-    lately (it may still be queued or running). One sent before a lost worker goes stale
-    after PHOENIX_REMOTE_FETCH_TIMEOUT and is sent again."""
+def send_fetches(succeeded: list[tuple[Creation, RemoteTask]], *, now) -> int:
+    """Send the short jobs that fetch succeeded tasks' results (FETCH_BATCH to a job, run in
+    as many threads), except those sent lately (they may still be queued or running). A
+    fetch sent before a lost worker goes stale after PHOENIX_REMOTE_FETCH_TIMEOUT and is
+    sent again. Returns how many were sent."""
     from . import jobs
 
     stale = now - timedelta(seconds=settings.PHOENIX_REMOTE_FETCH_TIMEOUT)
-    sent = (
-        Creation.objects.filter(pk=creation.pk, status=Creation.Status.PROCESSING)
-        .filter(Q(fetch_sent_at__isnull=True) | Q(fetch_sent_at__lt=stale))
-        .update(fetch_sent_at=now)
+    due = Creation.objects.filter(status=Creation.Status.PROCESSING).filter(
+        Q(fetch_sent_at__isnull=True) | Q(fetch_sent_at__lt=stale)
     )
-    if not sent:
-        return False
-    try:
-        # At the front: it finishes work already paid for and is short.
-        queues.queue_for_kind(creation.kind).enqueue(
-            jobs.fetch_remote_result,
-            str(creation.id),
-            task.output_url,
-            job_timeout=settings.PHOENIX_REMOTE_FETCH_TIMEOUT,
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            description=f"fetch {creation.kind} {creation.id}",
-            at_front=True,
-        )
-    except RedisError:
-        log.warning("Could not send the fetch of %s; the next check will", creation.id)
-        Creation.objects.filter(pk=creation.pk).update(fetch_sent_at=None)
-        return False
-    return True
+    claimed = [(c, task) for c, task in succeeded if due.filter(pk=c.pk).update(fetch_sent_at=now)]
+    for start in range(0, len(claimed), FETCH_BATCH):
+        batch = claimed[start : start + FETCH_BATCH]
+        try:
+            # At the front: it finishes work already paid for, and is short.
+            queues.queue_for_kind(Creation.Kind.VIDEO).enqueue(
+                jobs.fetch_remote_results,
+                [(str(c.id), task.output_url) for c, task in batch],
+                job_timeout=settings.PHOENIX_REMOTE_FETCH_TIMEOUT,
+                result_ttl=3600,
+                failure_ttl=7 * 24 * 3600,
+                description=f"fetch {len(batch)} remote result(s)",
+                at_front=True,
+            )
+        except RedisError:
+            log.warning("Could not send a fetch of %d results; the next check will", len(batch))
+            Creation.objects.filter(pk__in=[c.pk for c, _ in batch]).update(fetch_sent_at=None)
+            return start
+    return len(claimed)
+
+
+def remote_results_fetch(*, items: list[tuple[str, str]]) -> dict[str, str]:
+    """Fetch several results at once, each in its own thread (downloads wait on the network,
+    and each decode is an ffmpeg process of its own): {creation id: what happened}."""
+
+    def fetch_one(item: tuple[str, str]) -> str:
+        creation_id, output_url = item
+        try:
+            return remote_result_fetch(creation_id=creation_id, output_url=output_url)
+        except Exception:
+            # Left processing with its fetch sent: sent again when that goes stale.
+            log.exception("Fetching the result of %s failed", creation_id)
+            return "error"
+        finally:
+            connection.close()  # this thread's own
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(items), FETCH_BATCH))) as pool:
+        return dict(zip([i for i, _ in items], pool.map(fetch_one, items), strict=True))
 
 
 def remote_result_fetch(*, creation_id, output_url: str) -> str:

@@ -27,12 +27,12 @@ def check_remote_tasks() -> dict[str, int]:
         close_old_connections()
 
 
-def fetch_remote_result(creation_id: str, output_url: str) -> str:
-    """A short job, sent by the check when a remote task has succeeded: download, store,
-    complete."""
+def fetch_remote_results(items: list[tuple[str, str]]) -> dict[str, str]:
+    """A short job, sent by the check for remote tasks that succeeded: download, store and
+    complete each ((creation id, output URL) pairs)."""
     close_old_connections()
     try:
-        return generation.remote_result_fetch(creation_id=creation_id, output_url=output_url)
+        return generation.remote_results_fetch(items=items)
     finally:
         close_old_connections()
 

@@ -9,10 +9,11 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseNotModified,
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date_safe
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -33,6 +34,17 @@ def serve_stored_file(request: HttpRequest, name: str, *, public: bool) -> HttpR
         return response
     try:
         size = os.path.getsize(path)
+        modified = int(os.path.getmtime(path))
+    except FileNotFoundError:
+        raise Http404("No such media.") from None
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    if since is not None and modified <= since:
+        # The file is unchanged: the cached copy may be used (the access check above ran).
+        response = HttpResponseNotModified()
+        response["Last-Modified"] = http_date(modified)
+        response["Cache-Control"] = f"{'public' if public else 'private'}, no-cache"
+        return response
+    try:
         handle = open(path, "rb")
     except FileNotFoundError:
         raise Http404("No such media.") from None
@@ -59,8 +71,10 @@ def serve_stored_file(request: HttpRequest, name: str, *, public: bool) -> HttpR
     response["Content-Type"] = _content_type(name)
     response["Content-Length"] = str(end - start + 1)
     response["Accept-Ranges"] = "bytes"
-    response["Last-Modified"] = http_date(os.path.getmtime(path))
-    response["Cache-Control"] = f"{'public' if public else 'private'}, max-age=300"
+    response["Last-Modified"] = http_date(modified)
+    # Revalidated on every use (Last-Modified makes that a 304): a post taken down, trashed or
+    # unpublished must not live on in a shared cache.
+    response["Cache-Control"] = f"{'public' if public else 'private'}, no-cache"
     if partial:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
     return response

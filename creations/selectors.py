@@ -21,6 +21,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -165,8 +166,14 @@ def posts_page(
 ) -> Page:
     """A creator's posts. Its owner also sees the ones staff took down (with the reason)."""
     if for_owner:
-        queryset = Creation.objects.not_trashed().filter(owner=owner, status__in=Creation.POSTS_TAB)
-        order_field = "created_at"
+        # Newest post first, as visitors see them; one taken down before its scheduled time
+        # was never published and sorts by its take-down.
+        queryset = (
+            Creation.objects.not_trashed()
+            .filter(owner=owner, status__in=Creation.POSTS_TAB)
+            .annotate(posted_at=Coalesce("published_at", "taken_down_at"))
+        )
+        order_field = "posted_at"
     else:
         queryset = Creation.objects.public().filter(owner=owner)
         order_field = "published_at"

@@ -506,7 +506,12 @@ def parse_publish_at(value, *, now: datetime | None = None) -> datetime | None:
         raise ActionRefused(
             "invalid_publish_at", "Publish at needs its time zone offset.", status=400
         )
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 with a positive offset, 9999-12-31 with a negative
+        raise ActionRefused(
+            "invalid_publish_at", "Publish at is out of range.", status=400
+        ) from None
     now = now or timezone.now()
     if moment <= now:
         raise ActionRefused("invalid_publish_at", "Publish at is in the past.", status=400)
@@ -588,10 +593,12 @@ def stop_running_work(creation: Creation) -> None:
 
 
 def creation_publish(
-    *, creation: Creation, caption: str = "", publish_at: datetime | None = None
+    *, creation: Creation, caption: str | None = "", publish_at: datetime | None = None
 ) -> Creation:
-    """A draft becomes a post now, or is scheduled to become one at `publish_at`."""
-    caption = clean_caption(caption)
+    """A draft becomes a post now, or is scheduled to become one at `publish_at`. A caption
+    of None keeps the one the draft has (kept from an earlier publish, say)."""
+    if caption is not None:
+        caption = clean_caption(caption)
     now = timezone.now()
     with transaction.atomic():
         row = _locked(creation)
@@ -599,6 +606,8 @@ def creation_publish(
         if not row.can_publish or not row.can_become(target):
             _take_state(creation, row)
             raise refused("not_publishable")
+        if caption is None:
+            caption = row.caption
         if publish_at:
             _apply(creation, row, target, caption=caption, publish_at=publish_at)
             transaction.on_commit(lambda: schedule_publication(creation))
@@ -751,7 +760,10 @@ def creation_take_down(*, creation: Creation, staff, reason: str) -> Creation:
 
 # Bulk actions: each item is its own transaction, so one refusal does not undo the others.
 BULK_ACTIONS = {
-    "publish": lambda creation, caption: creation_publish(creation=creation, caption=caption),
+    # An empty caption for all keeps each draft's own (an unpublished post keeps its caption).
+    "publish": lambda creation, caption: creation_publish(
+        creation=creation, caption=caption or None
+    ),
     "trash": lambda creation, caption: creation_trash(creation=creation),
     "restore": lambda creation, caption: creation_restore(creation=creation),
     "cancel": lambda creation, caption: creation_cancel(creation=creation),

@@ -102,7 +102,11 @@ def media_from_mp4(path: str) -> GeneratedMedia:
             first_frame = next(frames)
         finally:
             frames.close()
-        _, duration = imageio_ffmpeg.count_frames_and_secs(path)
+        # The container's own duration, read with the first frame; counting the frames
+        # instead decodes the whole file in a second ffmpeg (the fetch's largest cost).
+        duration = metadata.get("duration")
+        if not isinstance(duration, int | float) or duration <= 0:
+            _, duration = imageio_ffmpeg.count_frames_and_secs(path)
     except (OSError, RuntimeError, StopIteration, KeyError, ValueError) as error:
         raise ProviderError("The downloaded video cannot be decoded") from error
     buffer = io.BytesIO()
