@@ -413,12 +413,17 @@ def creation_restore(request: HttpRequest, creation_id) -> HttpResponse:
     back into the slot it left (`slot`, sent only while that slot is on the page)."""
     creation = _owned_or_404(request, creation_id)
     undo = bool(request.POST.get("undo"))
+    was = creation.status
     try:
         services.creation_restore(creation=creation)
     except ActionRefused as refusal:
         return refused(request, creation, refusal, default_tab="trash")
     tab = home_tab(creation)
-    text = "Restored." if undo else f"Restored to your {tab}."
+    if creation.status != was:
+        # A post (or a scheduled one) never goes straight back into public.
+        text = "Restored as a draft: publish it again when you want it back in the feed."
+    else:
+        text = "Restored." if undo else f"Restored to your {tab}."
     if not request.htmx:
         messages.success(request, text)
         return redirect(profile_url(request.user, tab if undo else "trash"))
