@@ -258,7 +258,13 @@ class PhoenixProcess:
     """One process of the Procfile, run with the test database and the given environment."""
 
     def __init__(
-        self, args: list[str], folder: Path, name: str, base_env: dict | None = None, **env: str
+        self,
+        args: list[str],
+        folder: Path,
+        name: str,
+        base_env: dict | None = None,
+        cwd: Path = ROOT,
+        **env: str,
     ) -> None:
         self.name = name
         self.log = folder / f"{name}.log"
@@ -267,7 +273,7 @@ class PhoenixProcess:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 args,
-                cwd=ROOT,
+                cwd=cwd,
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -301,22 +307,28 @@ def start_web(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], folder, name, base_env, **env
     )
     base = f"http://127.0.0.1:{port}"
-    wait_for(
-        lambda: (
-            answers(lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200)
-            or not web.alive()
-        ),
-        timeout=30,
-        what="gunicorn to answer /healthz",
-    )
-    assert web.alive(), web.log_tail()
+    try:
+        wait_for(
+            lambda: (
+                answers(lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200)
+                or not web.alive()
+            ),
+            timeout=30,
+            what="gunicorn to answer /healthz",
+        )
+        assert web.alive(), web.log_tail()
+    except BaseException:
+        web.kill()
+        raise
     return web, base
 
 
-def start_rqworker(folder: Path, *queue_names: str, name: str = "worker", **env: str):
+def start_rqworker(
+    folder: Path, *queue_names: str, name: str = "worker", cwd: Path = ROOT, **env: str
+) -> PhoenixProcess:
     """`manage.py rqworker` with the worker class and scheduler the Procfile's have."""
-    args = [sys.executable, "manage.py", "rqworker", *queue_names, *WORKER_CLASS]
-    return PhoenixProcess([*args, "--with-scheduler"], folder, name, **env)
+    args = [sys.executable, str(ROOT / "manage.py"), "rqworker", *queue_names, *WORKER_CLASS]
+    return PhoenixProcess([*args, "--with-scheduler"], folder, name, cwd=cwd, **env)
 
 
 def start_rqcron(folder: Path, config: Path, **env: str) -> PhoenixProcess:

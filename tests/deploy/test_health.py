@@ -177,3 +177,30 @@ def test_gunicorn_takes_its_workers_threads_and_limits_from_the_environment():
         "accesslog": "-",
         "control_socket_disable": True,
     }
+
+
+@pytest.mark.slow
+def test_the_web_process_serves_from_a_psycopg_pool_when_asked(transactional_db, tmp_path):
+    web, base = start_web(tmp_path, DATABASE_POOL_SIZE="4", GUNICORN_THREADS="4", CONN_MAX_AGE="0")
+    try:
+        with httpx.Client(base_url=base, timeout=10) as http:
+            answers = [http.get(path).status_code for path in ["/readyz", "/", "/readyz"] * 3]
+        # Without a pool and with CONN_MAX_AGE=0 each request closes its connection; the
+        # pool keeps its connections open between requests.
+        kept_open = idle_connections_of_others()
+    finally:
+        web.signal(15)
+        web.process.wait(timeout=30)
+
+    assert answers == [200] * 9, web.log_tail()
+    assert kept_open >= 1
+
+
+def idle_connections_of_others() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'idle' "
+            "AND pid <> pg_backend_pid()",
+            [connection.settings_dict["NAME"]],
+        )
+        return cursor.fetchone()[0]

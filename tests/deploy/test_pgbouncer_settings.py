@@ -69,3 +69,20 @@ def test_phoenix_reads_and_writes_through_pgbouncer_in_utc_and_needs_the_setting
     assert "unsupported startup parameter: options" in refused.stderr
     assert pgbouncer.client_logins(db["NAME"]) >= 1
     assert Creation.objects.count() == 2
+
+
+def test_the_psycopg_pool_is_for_web_processes_only():
+    script = (
+        "from django.conf import settings; import json; d = settings.DATABASES['default']; "
+        "print(json.dumps([d['OPTIONS'].get('pool'), d['CONN_MAX_AGE']]))"
+    )
+
+    worker = manage_shell(script, DATABASE_POOL_SIZE="8")
+    web = manage_shell(script, DATABASE_POOL_SIZE="8", PHOENIX_PROCESS="web")
+
+    # RQ forks a work horse per job: a pool must never be copied into one.
+    assert json.loads(worker.stdout.splitlines()[-1]) == [None, 60]
+    assert json.loads(web.stdout.splitlines()[-1]) == [
+        {"min_size": 1, "max_size": 8, "timeout": 10},
+        0,
+    ]

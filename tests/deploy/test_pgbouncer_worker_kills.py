@@ -8,4 +8,5 @@ from tests.reliability.test_worker_kills import *  # noqa: F403
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("through_pgbouncer"),
+    pytest.mark.slow,
 ]
