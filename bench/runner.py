@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -37,13 +38,15 @@ WARMUP_SECONDS = int(os.getenv("BENCH_WARMUP_SECONDS", "1"))
 ROUNDS = int(os.getenv("BENCH_ROUNDS", "3"))
 CONNECTIONS = 16
 # For working on one part: BENCH_ONLY=worker,e2e (a full run is what counts).
-PARTS = set(os.getenv("BENCH_ONLY", "http,drafts,worker,e2e").split(","))
+PARTS = set(os.getenv("BENCH_ONLY", "http,drafts,worker,e2e,remote").split(","))
 # BENCH_PROFILE=1: also profile the measured views in-process (pyinstrument, from
 # requirements-dev.txt) and save the text profiles next to the results.
 PROFILE = os.getenv("BENCH_PROFILE", "") == "1"
 USERS = 256
 WORKER_JOBS = int(os.getenv("BENCH_WORKER_JOBS", "300"))
 E2E_RUNS = int(os.getenv("BENCH_E2E_RUNS", "20"))
+REMOTE_VIDEOS = int(os.getenv("BENCH_REMOTE_VIDEOS", "40"))
+REMOTE_TASK_SECONDS = int(os.getenv("BENCH_REMOTE_TASK_SECONDS", "20"))
 INSTANT_PROVIDER = "bench.providers:InstantProvider"
 # The worker class scripts/run-all.sh runs.
 PRODUCTION_WORKER = "creations.worker.PreloadingWorker"
@@ -61,6 +64,8 @@ GOALS = {
     "worker_ratio": 0.5,
     "image_p95_s": 2.0,
     "video_p95_s": 10.0,
+    # All remote videos submitted at once are drafts within this many task durations.
+    "remote_task_durations": 1.5,
 }
 
 
@@ -634,6 +639,109 @@ def measure_end_to_end(base: str, person: dict) -> dict:
     return results
 
 
+def process_pss_kb(pid: int) -> int:
+    """A process's proportional set size: pages it shares with its forked work horse count
+    half to each, so the sum of the two is what they take together."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def child_pids(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return children
+
+
+def measure_remote_videos(creators: list[dict]) -> dict:
+    """REMOTE_VIDEOS Runway videos of REMOTE_TASK_SECONDS each, submitted at once, one
+    worker process (and rqcron for the periodic check) against the fake Runway: the time
+    until all are drafts, the worker's peak memory (its PSS plus its work horse's), and
+    the provider calls per video. Before submit-then-check, each video held the worker
+    for its whole task: about REMOTE_VIDEOS x REMOTE_TASK_SECONDS."""
+    from werkzeug import Request
+    from werkzeug.serving import make_server
+
+    from creations import services
+    from creations.models import Creation
+    from creations.validation import CreationRequest
+    from tests.providers.fake_runway import FakeRunway, make_mp4
+
+    redis_connection().flushdb()
+    fake = FakeRunway(video=make_mp4(640, 360, 2), duration=REMOTE_TASK_SECONDS)
+    server = make_server("127.0.0.1", 0, Request.application(fake.handle), threaded=True)
+    fake.base_url = f"http://127.0.0.1:{server.server_port}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {
+        **os.environ,
+        "PHOENIX_VIDEO_PROVIDER": "runway",
+        "RUNWAY_API_KEY": "bench-key",
+        "RUNWAY_BASE_URL": fake.base_url,
+    }
+    worker = subprocess.Popen(
+        [PYTHON, "manage.py", "rqworker", "videos", "default", "--worker-class", PRODUCTION_WORKER],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    cron = subprocess.Popen(
+        [PYTHON, "manage.py", "rqcron", "phoenix.cron"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(3)  # the worker warms up, rqcron registers its jobs
+        log(f"remote: {REMOTE_VIDEOS} videos of {REMOTE_TASK_SECONDS} s at once, one worker")
+        request = CreationRequest("video", "waves under a lighthouse", "", "landscape")
+        started = time.monotonic()
+        submitted = [
+            services.creation_submit(user=creators[i]["user"], request=request)[0].pk
+            for i in range(REMOTE_VIDEOS)
+        ]
+        peak_kb = 0
+        deadline = started + 40 * REMOTE_TASK_SECONDS
+        while True:
+            peak_kb = max(
+                peak_kb, sum(process_pss_kb(p) for p in [worker.pid, *child_pids(worker.pid)])
+            )
+            in_flight = Creation.objects.filter(pk__in=submitted, status__in=Creation.IN_FLIGHT)
+            if not in_flight.exists():
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{in_flight.count()} remote videos still in flight")
+            time.sleep(0.1)
+        seconds = time.monotonic() - started
+        drafts = Creation.objects.filter(pk__in=submitted, status="draft").count()
+        if drafts != REMOTE_VIDEOS:
+            raise RuntimeError(f"only {drafts} of {REMOTE_VIDEOS} remote videos became drafts")
+    finally:
+        for process in (cron, worker):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        server.shutdown()
+    calls = {kind: fake.count(kind) for kind in ("submit", "task", "output", "cancel")}
+    return {
+        "videos": REMOTE_VIDEOS,
+        "task_seconds": REMOTE_TASK_SECONDS,
+        "all_drafts_s": round(seconds, 1),
+        "before_s": REMOTE_VIDEOS * REMOTE_TASK_SECONDS,
+        "worker_peak_mb": round(peak_kb / 1024, 1),
+        "calls_per_video": {kind: round(n / REMOTE_VIDEOS, 2) for kind, n in calls.items()},
+    }
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -764,7 +872,25 @@ def build_report(results: dict) -> list[tuple[str, str, str, str]]:
         rows += worker_rows(results)
     if "end_to_end" in results:
         rows += end_to_end_rows(results)
+    if "remote" in results:
+        rows += remote_rows(results)
     return rows
+
+
+def remote_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    figures = results["remote"]
+    goal = GOALS["remote_task_durations"] * figures["task_seconds"]
+    calls = figures["calls_per_video"]
+    return [
+        (
+            f"{figures['videos']} remote videos of {figures['task_seconds']} s, 1 worker",
+            f"all drafts in {figures['all_drafts_s']:.1f} s; worker peak "
+            f"{figures['worker_peak_mb']:.0f} MB PSS",
+            f"before: ~{figures['before_s']} s (one held worker per video); calls/video: "
+            f"{calls['submit']:g} submit, {calls['task']:g} checks, {calls['output']:g} download",
+            f"< {goal:g} s: {verdict(figures['all_drafts_s'] < goal)}",
+        )
+    ]
 
 
 def print_table(rows: list[tuple[str, str, str, str]]) -> None:
@@ -833,6 +959,8 @@ def main() -> None:
             results["worker"] = measure_worker(creators)
         if "e2e" in PARTS:
             results["end_to_end"] = measure_end_to_end(base, creators[1])
+    if "remote" in PARTS:
+        results["remote"] = measure_remote_videos(creators)
 
     out = ROOT / "bench" / "results" / f"{started:%Y%m%d-%H%M%S}.json"
     if PROFILE:

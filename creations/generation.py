@@ -1,4 +1,12 @@
-"""The body of a generation job: claim, generate, store, finish — or fail with a refund."""
+"""The body of a generation job: claim, generate, store, finish — or fail with a refund.
+
+A provider that runs remote tasks (Runway) holds no worker while it works: the job claims
+the creation, submits the task, records its id and returns; one periodic job
+(remote_tasks_check, from rqcron) looks at every such task in a batch and reports
+progress; a task that succeeded is fetched, stored and completed by a short job; one that
+failed, or that the provider no longer knows, is failed and refunded. Everything carries
+on from the task id in the database, so a worker lost at any step costs nothing but time.
+"""
 
 import logging
 import time
@@ -10,7 +18,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.timeouts import JobTimeoutException
@@ -283,12 +291,40 @@ def remote_tasks_check() -> dict[str, int]:
         elif task.state == RemoteTask.SUCCEEDED:
             succeeded.append((creation, task))
         elif task.state == RemoteTask.FAILED:
-            fail_for(creation, task.error or ProviderError("remote task failed"))
+            if not resubmitted(creation, task, provider):
+                fail_for(creation, task.error or ProviderError("remote task failed"))
         elif task.state == RemoteTask.GONE:
             log.error("The provider no longer knows the task of %s", creation.id)
             fail(creation, "task_lost")
     send_fetches(succeeded, now=timezone.now())
     return counts
+
+
+def resubmitted(creation: Creation, task: RemoteTask, provider: RemoteTaskProvider) -> bool:
+    """A task that failed on the provider's side for a passing reason (its internal error)
+    is submitted again, up to PHOENIX_TRANSIENT_RETRIES times (counted in `attempts`, as
+    the job counts its tries). True when the creation goes on with a new task."""
+    if not isinstance(task.error, TransientProviderError):
+        return False
+    if creation.attempts > settings.PHOENIX_TRANSIENT_RETRIES:
+        return False
+    log.warning("The remote task of %s failed (%s); submitting again", creation.id, task.error)
+    try:
+        task_id = provider.submit_video(
+            prompt=creation.prompt, orientation=creation.orientation, seed=_seed(creation)
+        )
+    except TransientProviderError:
+        return True  # the next check sees the failed task again and tries again
+    except ProviderError:
+        return False
+    replaced = Creation.objects.filter(
+        pk=creation.pk,
+        status=Creation.Status.PROCESSING,
+        provider_task_id=creation.provider_task_id,
+    ).update(provider_task_id=task_id, attempts=F("attempts") + 1, progress=2)
+    if not replaced:
+        provider.cancel_task(task_id)  # canceled meanwhile
+    return True
 
 
 def send_fetches(succeeded: list[tuple[Creation, RemoteTask]], *, now) -> int:

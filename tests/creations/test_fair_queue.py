@@ -19,8 +19,7 @@ def queue_images(user, count: int) -> list[Creation]:
 
 def owners_in_queue() -> list[str]:
     by_job = {
-        queues.job_id_for(c.id): c.owner.username
-        for c in Creation.objects.select_related("owner")
+        queues.job_id_for(c.id): c.owner.username for c in Creation.objects.select_related("owner")
     }
     return [by_job[job_id] for job_id in queues.queue_for_kind("image").get_job_ids()]
 

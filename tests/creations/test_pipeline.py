@@ -341,3 +341,40 @@ def test_publishing_a_creation_whose_row_is_gone_is_refused_as_not_found(alice):
 
     assert (gone.value.code, gone.value.status) == ("not_found", 404)
     assert not Creation.objects.filter(pk=creation.pk).exists()
+
+
+def test_a_creation_waiting_in_a_long_but_moving_queue_is_not_failed(alice, settings):
+    """Waiting is not a failure: an hour in the queue, while others' jobs keep starting."""
+    waiting = submit(alice, prompt="at the back of the queue")
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Creation.objects.filter(pk=waiting.pk).update(created_at=an_hour_ago)
+    ahead = submit(alice, prompt="just started")
+    services.creation_claim(creation_id=ahead.id)
+    assert timezone.now() >= Creation.objects.get(pk=waiting.pk).deadline
+
+    assert services.creations_recover()["failed"] == 0
+
+    assert Creation.objects.get(pk=waiting.pk).status == "pending"
+    run_worker_burst()
+    assert Creation.objects.get(pk=waiting.pk).status == "draft"
+    assert_money_is_right()
+
+
+def test_a_creation_in_a_queue_that_has_not_moved_is_failed_as_queue_stalled(alice, settings):
+    waiting = submit(alice, prompt="nobody works this queue")
+    long_ago = timezone.now() - timedelta(seconds=settings.PHOENIX_QUEUE_STALL + 60)
+    Creation.objects.filter(pk=waiting.pk).update(created_at=long_ago)
+    started_long_ago = submit(alice, kind="image")
+    services.creation_claim(creation_id=started_long_ago.id)
+    Creation.objects.filter(pk=started_long_ago.pk).update(processing_at=long_ago)
+    # Another type's queue moving says nothing about this one.
+    services.creation_claim(creation_id=submit(alice, kind="video").id)
+
+    assert services.creations_recover()["failed"] == 2  # and the long-claimed one: worker_lost
+
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.error_code, refunds(waiting)) == ("failed", "queue_stalled", 1)
+    assert "queue has not moved" in waiting.error_message
+    started_long_ago.refresh_from_db()
+    assert started_long_ago.error_code == "worker_lost"
+    assert_money_is_right()

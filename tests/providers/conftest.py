@@ -1,16 +1,13 @@
 """A local HTTP server speaking the providers' documented shapes, and real media to serve."""
 
 import io
-import os
 import re
-import tempfile
 import time
 
-import imageio_ffmpeg
 import pytest
 from PIL import Image
 
-from tests.providers.fake_runway import FakeRunway
+from tests.providers.fake_runway import FakeRunway, make_mp4
 
 OPENAI_KEY = "sk-test-openai-key-must-never-be-shown"
 RUNWAY_KEY = "key_test-runway-key-must-never-be-shown"
@@ -28,28 +25,7 @@ def png_bytes(width: int, height: int) -> bytes:
 
 @pytest.fixture(scope="session")
 def fake_mp4() -> bytes:
-    """A small real H.264 MP4 made with the ffmpeg that imageio-ffmpeg ships."""
-    width, height = FAKE_VIDEO_SIZE
-    fps = 24
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "clip.mp4")
-        writer = imageio_ffmpeg.write_frames(
-            path,
-            (width, height),
-            fps=fps,
-            codec="libx264",
-            pix_fmt_out="yuv420p",
-            macro_block_size=16,
-            output_params=["-preset", "ultrafast"],
-            ffmpeg_log_level="error",
-        )
-        writer.send(None)
-        for index in range(FAKE_VIDEO_SECONDS * fps):
-            shade = 255 * index // (FAKE_VIDEO_SECONDS * fps)
-            writer.send(Image.new("RGB", (width, height), (shade, 80, 160)).tobytes())
-        writer.close()
-        with open(path, "rb") as handle:
-            return handle.read()
+    return make_mp4(*FAKE_VIDEO_SIZE, FAKE_VIDEO_SECONDS)
 
 
 @pytest.fixture

@@ -4,17 +4,45 @@ status with progress, cancel, output download of a real MP4), for tests and `mak
 Serve it with pytest-httpserver (`runway` fixture in conftest) or any WSGI server, and
 point the provider at it with RUNWAY_BASE_URL. Tasks run for `duration` seconds of wall
 time (PENDING, then RUNNING with progress, then SUCCEEDED), or end FAILED with
-`failure_code`; with `forget` set the server answers 404 for tasks it was asked about.
+`failure_code`; with `forget` set the server answers 404 for every task. A look or a
+download can be made slow (`task_delay`, `output_delay`).
 """
 
 import json
+import os
+import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
+import imageio_ffmpeg
+from PIL import Image
 from werkzeug import Request, Response
+
+
+def make_mp4(width: int, height: int, seconds: int, fps: int = 24) -> bytes:
+    """A small real H.264 MP4 made with the ffmpeg that imageio-ffmpeg ships."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "clip.mp4")
+        writer = imageio_ffmpeg.write_frames(
+            path,
+            (width, height),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            macro_block_size=16,
+            output_params=["-preset", "ultrafast"],
+            ffmpeg_log_level="error",
+        )
+        writer.send(None)
+        for index in range(seconds * fps):
+            shade = 255 * index // (seconds * fps)
+            writer.send(Image.new("RGB", (width, height), (shade, 80, 160)).tobytes())
+        writer.close()
+        with open(path, "rb") as handle:
+            return handle.read()
 
 
 @dataclass
@@ -32,12 +60,24 @@ class FakeRunway:
     duration: float = 0.0
     failure_code: str | None = None
     forget: bool = False
+    # Seconds each task look / output download takes to answer (a worker can be killed
+    # in the middle of one).
+    task_delay: float = 0.0
+    output_delay: float = 0.0
     tasks: dict[str, FakeTask] = field(default_factory=dict)
     calls: Counter = field(default_factory=Counter)  # ("submit"|"task"|"cancel"|"output", id)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, request: Request) -> Response:
         path = request.path
+        if path.startswith("/v1/tasks/") and request.method == "GET":
+            with self._lock:
+                self.calls["task_asked", None] += 1
+            time.sleep(self.task_delay)
+        if path.startswith("/outputs/"):
+            with self._lock:
+                self.calls["output_asked", None] += 1
+            time.sleep(self.output_delay)
         with self._lock:
             if path == "/v1/text_to_video" and request.method == "POST":
                 return self.submit(request)
