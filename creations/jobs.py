@@ -4,6 +4,7 @@ is enqueued by function (never by a dotted string)."""
 from django.db import close_old_connections
 
 from . import generation, services
+from .providers import cancel_remote_task
 
 
 def run_generation(creation_id: str) -> str:
@@ -49,3 +50,8 @@ def publish_scheduled_creation(creation_id: str) -> bool:
         return services.creation_publish_due(creation_id=creation_id)
     finally:
         close_old_connections()
+
+
+def cancel_provider_task(kind: str, task_id: str) -> None:
+    """After a cancel: stop the provider's task (it bills while it runs)."""
+    cancel_remote_task(kind, task_id)

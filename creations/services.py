@@ -579,9 +579,7 @@ def stop_running_work(creation: Creation) -> None:
     stop-job command kills its work horse). Neither decides anything: the status already
     did, and whatever the job still writes is refused by its guarded update."""
     if creation.provider_task_id:
-        from .providers import cancel_remote_task
-
-        cancel_remote_task(creation.kind, creation.provider_task_id)
+        cancel_provider_task(creation)
     try:
         send_stop_job_command(
             queues.queue_for_kind(creation.kind).connection, queues.job_id_for(creation.id)
@@ -590,6 +588,28 @@ def stop_running_work(creation: Creation) -> None:
         pass  # not running (yet, or any more): its claim or completion will find it canceled
     except RedisError:
         log.warning("Could not stop the job of canceled creation %s", creation.id)
+
+
+def cancel_provider_task(creation: Creation) -> None:
+    """The provider's cancel is an HTTP call that may take its full timeout: a short job on
+    `default` makes it, so that a cancel (or a bulk cancel of many) answers at once. Only if
+    Redis refuses the job is it made here and now (the task would go on billing)."""
+    from . import jobs
+    from .providers import cancel_remote_task
+
+    try:
+        queues.get_queue("default").enqueue(
+            jobs.cancel_provider_task,
+            creation.kind,
+            creation.provider_task_id,
+            job_id=f"cancel-task-{creation.id}",
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"cancel the provider task of {creation.id}",
+        )
+    except RedisError:
+        log.warning("Could not queue the provider cancel of %s; calling it now", creation.id)
+        cancel_remote_task(creation.kind, creation.provider_task_id)
 
 
 def creation_publish(

@@ -9,6 +9,7 @@ from werkzeug import Response
 
 from creations import generation, services
 from creations.models import Creation
+from tests.conftest import run_worker_burst
 from tests.providers.conftest import RUNWAY_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,12 +49,15 @@ def test_canceling_a_generating_runway_video_deletes_its_task_once_and_nothing_f
     assert deletes(runway_task) == []
 
     canceled = services.creation_cancel(creation=Creation.objects.get(pk=creation.pk))
+    # The cancel answered without waiting for Runway: a job of its own calls it.
+    assert deletes(runway_task) == []
     # The periodic check no longer looks at it, and a fetch sent before the cancel
     # finds it unwanted.
     assert generation.remote_tasks_check()["running"] == 0
     assert generation.remote_result_fetch(creation_id=creation.id, output_url="http://x/") == (
         "not_wanted"
     )
+    run_worker_burst()
 
     (delete,) = deletes(runway_task)
     assert delete.path == TASK
@@ -93,3 +97,23 @@ def test_canceling_a_pending_runway_video_calls_no_one(alice, make_creation, run
     assert runway_task.log == []
     assert generation.creation_generate(creation_id=creation.id) == "not_claimed"
     assert runway_task.log == []
+
+
+def test_with_redis_refusing_the_job_the_cancel_calls_runway_itself(
+    alice, make_creation, runway_task, settings
+):
+    creation = make_creation(owner=alice, status="pending", kind="video")
+    assert generation.creation_generate(creation_id=creation.id) == "submitted"
+    from creations import queues
+
+    settings.RQ_QUEUES = {
+        name: {**config, "URL": "redis://127.0.0.1:1/0"}
+        for name, config in settings.RQ_QUEUES.items()
+    }
+    queues.reset()
+
+    canceled = services.creation_cancel(creation=Creation.objects.get(pk=creation.pk))
+
+    (delete,) = deletes(runway_task)
+    assert delete.path == TASK
+    assert canceled.refunded == 10
