@@ -105,6 +105,25 @@ def start_worker(*args: str, **env: str) -> subprocess.Popen:
 
 
 @pytest.fixture
+def private_media(settings, tmp_path) -> Path:
+    """A media folder of this test's own (the workers of a run share MEDIA_ROOT), for
+    checks that no file is left behind. Real worker subprocesses get it too."""
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": settings.MEDIA_URL},
+        },
+    }
+    return tmp_path
+
+
+def files_in(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
 def make_creation(db):
     """Make a creation of `owner` in `status`, brought there through the real services
     (debit, claim, progress, complete with stored files, fail with refund, cancel with

@@ -36,18 +36,8 @@ def alice(transactional_db):
 
 
 @pytest.fixture
-def media(settings, tmp_path) -> Path:
-    """A media folder of this test's own (real workers get it too): "no file left behind"
-    means an empty folder."""
-    settings.MEDIA_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path), "base_url": settings.MEDIA_URL},
-        },
-    }
-    return tmp_path
+def media(private_media) -> Path:
+    return private_media
 
 
 def submit(user, kind: str = "image", prompt: str = "a red fox") -> Creation:

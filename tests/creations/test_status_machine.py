@@ -185,17 +185,8 @@ assert set(CHANGES) == set(REFUSAL) == set(ACTIONS)
 
 
 @pytest.fixture
-def media_folder(settings, tmp_path) -> Path:
-    """A media folder of this test's own, so "no file changed" means exactly that."""
-    settings.MEDIA_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path), "base_url": settings.MEDIA_URL},
-        },
-    }
-    return tmp_path
+def media_folder(private_media) -> Path:
+    return private_media
 
 
 @pytest.fixture

@@ -18,16 +18,8 @@ from tokens.services import ledger_discrepancies
 
 
 @pytest.fixture
-def media(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path), "base_url": settings.MEDIA_URL},
-        },
-    }
-    return tmp_path
+def media(private_media) -> Path:
+    return private_media
 
 
 def files_in(folder: Path) -> set[str]:

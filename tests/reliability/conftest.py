@@ -6,7 +6,6 @@ import signal
 import socket
 import subprocess
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.db.models import Count, Q
@@ -20,6 +19,8 @@ from creations.validation import CreationRequest
 from profiles.services import creator_signup
 from tests.conftest import (  # noqa: F401 (re-exported for the suite)
     QUEUE_NAMES,
+    files_in,
+    private_media,
     start_worker,
     stop_worker,
     wait_for,
@@ -189,22 +190,3 @@ def private_redis(settings):
             redis.resume()
         redis.stop()
         queues.reset()
-
-
-@pytest.fixture
-def private_media(settings, tmp_path) -> Path:
-    """A media folder of this test's own (the workers of a run share MEDIA_ROOT), for
-    checks that no file is left behind. Real worker subprocesses get it too."""
-    settings.MEDIA_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path), "base_url": settings.MEDIA_URL},
-        },
-    }
-    return tmp_path
-
-
-def files_in(folder: Path) -> set[Path]:
-    return {p for p in folder.rglob("*") if p.is_file()}
