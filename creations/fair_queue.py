@@ -8,7 +8,8 @@ against other placements and against workers popping):
 - a queued job's *round* is how many jobs of the same creator are ahead of it (0 for a
   creator's first queued job, 1 for the second, ...);
 - the new job (its creator having r jobs queued already) goes just before the first job
-  whose round is greater than r, or stays at the tail if there is none.
+  whose round is greater than r and that is behind the creator's own queued jobs (a
+  creator's jobs keep their order), or stays at the tail if there is none.
 
 So a creator's next job waits behind at most one job of each other waiting creator (r = 0),
 and their k-th behind at most k of each. Creator A with 20 queued and B queueing 1: B's job
@@ -42,18 +43,23 @@ if redis.call('HLEN', owners) > 2 * #ids + 64 then
     if known[id] then redis.call('HSET', owners, id, known[id]) end
   end
 end
-local mine = 0
-for _, id in ipairs(ids) do
-  if id ~= job and known[id] == owner then mine = mine + 1 end
+local mine, last_mine = 0, 0
+for i, id in ipairs(ids) do
+  if id ~= job and known[id] == owner then
+    mine = mine + 1
+    last_mine = i
+  end
 end
+-- Never ahead of the creator's own queued jobs: once workers have popped some, a
+-- later round can sit before them.
 local seen = {}
 local pivot = nil
-for _, id in ipairs(ids) do
+for i, id in ipairs(ids) do
   if id ~= job then
     local who = known[id] or id
     local round = seen[who] or 0
     seen[who] = round + 1
-    if round > mine then pivot = id break end
+    if round > mine and i > last_mine then pivot = id break end
   end
 end
 if pivot == nil then return 0 end

@@ -11,7 +11,7 @@ on from the task id in the database, so a worker lost at any step costs nothing 
 import logging
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,7 +20,7 @@ from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F, Q
 from django.utils import timezone
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 from rq.timeouts import JobTimeoutException
 
 from . import queues, services
@@ -45,6 +45,17 @@ log = logging.getLogger(__name__)
 CHECK_THREADS = 8
 # Succeeded results fetched by one job, each in a thread of its own.
 FETCH_BATCH = 4
+# The periodic check's job timeout (its asking stops after PHOENIX_REMOTE_CHECK_BUDGET).
+CHECK_JOB_TIMEOUT = 120
+CHECK_LOCK = "phoenix:remote-check"
+# The last task the previous check asked about: the next one starts after it, so that a
+# check cut short by its time budget does not leave the same tasks unasked every time.
+CHECK_CURSOR = "phoenix:remote-check:cursor"
+# After a fetch failed for a passing reason (download, storage), the next check sends it
+# again after this pause rather than at once.
+FETCH_RETRY_PAUSE = 30
+# A task that succeeded is still fetched for this many fetch timeouts past its deadline.
+FETCH_GRACE_TIMEOUTS = 3
 
 
 class StorageFailed(Exception):
@@ -155,8 +166,8 @@ def discard_unless_committed(creation: Creation, media_name: str, poster_name: s
         services.delete_stored_files(media_name, poster_name)
 
 
-def fail(creation: Creation, code: str) -> str:
-    with_db_retry(services.creation_fail, creation=creation, code=code)
+def fail(creation: Creation, code: str, *, task_id: str | None = None) -> str:
+    with_db_retry(services.creation_fail, creation=creation, code=code, only_with_task_id=task_id)
     if creation.status == Creation.Status.CANCELED:
         # The provider's error was the echo of the cancel (its task was canceled): the
         # creation stays canceled and refunded.
@@ -179,12 +190,12 @@ def failure_code(error: BaseException) -> str:
     return "generation_failed"
 
 
-def fail_for(creation: Creation, error: BaseException) -> str:
+def fail_for(creation: Creation, error: BaseException, *, task_id: str | None = None) -> str:
     code = failure_code(error)
     if code not in ("safety_filter", "policy_violation"):
         # Details go to the log only; the user sees the code's message.
         log.error("Generation of %s failed (%s)", creation.id, code, exc_info=error)
-    return fail(creation, code)
+    return fail(creation, code, task_id=task_id)
 
 
 def creation_generate(*, creation_id) -> str:
@@ -253,51 +264,157 @@ def submit_remote_task(creation: Creation, provider: RemoteTaskProvider) -> str:
 
 def remote_tasks_check() -> dict[str, int]:
     """One look at every remote task in flight (the provider's answers fetched in a few
-    threads, the writes here): progress to the card, a fetch job for each task that
-    succeeded, fail and refund for each that failed or that the provider no longer knows.
-    A task that could not be asked about is asked again next time. Returns counts."""
+    threads, each written here as it arrives): progress to the card, a fetch job for each
+    task that succeeded, fail and refund for each that failed or that the provider no
+    longer knows. A task that could not be asked about is asked again next time. Returns
+    counts of the answers.
+
+    One check at a time (a Redis lock): the checks rqcron queues while one runs return at
+    once instead of piling up on `default`. A check asks for PHOENIX_REMOTE_CHECK_BUDGET
+    seconds at most; the next one starts with the tasks it did not reach."""
     counts = dict.fromkeys(RemoteTask.STATES, 0)
     provider = remote_provider(Creation.Kind.VIDEO)
     if provider is None:
         return counts
+    redis = queues.get_queue("default").connection
+    lock = redis.lock(CHECK_LOCK, timeout=check_lock_ttl(), blocking=False)
+    if not lock.acquire(blocking=False):
+        log.info("A remote task check is already running; this one stops")
+        return counts
+    try:
+        check_in_flight(provider, redis, counts)
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            pass  # expired meanwhile: another check may have taken it
+    return counts
+
+
+def check_lock_ttl() -> int:
+    """How long a check's lock lives: its time budget, the answers still on their way
+    then, and the writes. A check whose worker died holds the next ones back no longer."""
+    seconds = settings.PHOENIX_REMOTE_CHECK_BUDGET + 2 * settings.PHOENIX_REMOTE_CHECK_HTTP_TIMEOUT
+    return int(min(CHECK_JOB_TIMEOUT, seconds + 30))
+
+
+def check_in_flight(provider: RemoteTaskProvider, redis, counts: dict[str, int]) -> None:
     in_flight = list(
         Creation.objects.filter(kind=Creation.Kind.VIDEO, status=Creation.Status.PROCESSING)
         .exclude(provider_task_id="")
         .select_related("owner")
+        .order_by("id")
     )
     if not in_flight:
-        return counts
+        return
+    cursor = (redis.get(CHECK_CURSOR) or b"").decode()
+    after = next((i for i, c in enumerate(in_flight) if str(c.id) > cursor), 0)
+    in_flight = in_flight[after:] + in_flight[:after]
+    stop_asking_at = time.monotonic() + settings.PHOENIX_REMOTE_CHECK_BUDGET
+    asked: set = set()
 
-    def look(creation: Creation) -> RemoteTask:
+    def look(creation: Creation) -> RemoteTask | None:
+        if time.monotonic() > stop_asking_at:
+            return None
+        asked.add(creation.id)
         try:
             return provider.check_task(creation.provider_task_id)
         except Exception:
             log.exception("Checking the remote task of %s failed", creation.id)
             return RemoteTask(RemoteTask.UNKNOWN)
 
+    succeeded: list[tuple[Creation, RemoteTask]] = []
+    pool = ThreadPoolExecutor(max_workers=CHECK_THREADS)
     try:
-        with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
-            answers = list(pool.map(look, in_flight))
+        looks = {pool.submit(look, creation): creation for creation in in_flight}
+        for done in as_completed(looks):
+            task = done.result()
+            if task is None:
+                continue
+            counts[task.state] += 1
+            record_answer(looks[done], task, provider, succeeded)
+            if len(succeeded) >= FETCH_BATCH:
+                send_fetches(succeeded, now=timezone.now())
+                succeeded = []
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        close = getattr(provider, "close", None)
+        if close is not None:
+            close()
+    send_fetches(succeeded, now=timezone.now())
+    last_asked = [c.id for c in in_flight if c.id in asked]
+    if last_asked:
+        redis.set(CHECK_CURSOR, str(last_asked[-1]), ex=24 * 3600)
+
+
+def record_answer(
+    creation: Creation,
+    task: RemoteTask,
+    provider: RemoteTaskProvider,
+    succeeded: list[tuple[Creation, RemoteTask]],
+) -> None:
+    """Act on the provider's answer about a creation's task. Failing is guarded by the task
+    id that was asked about: a task replaced meanwhile is not failed for the old one."""
+    if task.state == RemoteTask.RUNNING:
+        if task.percent > creation.progress:
+            services.creation_report_progress(creation=creation, percent=task.percent)
+    elif task.state == RemoteTask.SUCCEEDED:
+        succeeded.append((creation, task))
+    elif task.state == RemoteTask.FAILED:
+        if not resubmitted(creation, task, provider):
+            fail_for(
+                creation,
+                task.error or ProviderError("remote task failed"),
+                task_id=creation.provider_task_id,
+            )
+    elif task.state == RemoteTask.GONE:
+        log.error("The provider no longer knows the task of %s", creation.id)
+        fail(creation, "task_lost", task_id=creation.provider_task_id)
+
+
+def fetch_resend_after() -> timedelta:
+    """A fetch job not finished this long after it was sent (or started) lost its worker:
+    twice its job timeout, so that one merely waiting in the queue is not sent twice."""
+    return timedelta(seconds=2 * settings.PHOENIX_REMOTE_FETCH_TIMEOUT)
+
+
+def fetch_later(creation: Creation) -> None:
+    """The fetch failed for a passing reason: the next check sends it again after a pause."""
+    pause = timedelta(seconds=FETCH_RETRY_PAUSE)
+    Creation.objects.filter(pk=creation.pk, status=Creation.Status.PROCESSING).update(
+        fetch_sent_at=timezone.now() - fetch_resend_after() + pause
+    )
+
+
+def result_on_its_way(creation: Creation, *, now, may_ask: bool = True) -> bool:
+    """Asked by recovery before it fails a remote task past its deadline: True when the
+    result is being fetched, or the provider says the task succeeded (its fetch is sent
+    now). A result is given FETCH_GRACE_TIMEOUTS fetch timeouts past the deadline; within
+    them, a task recovery has no time left to ask about is left for its next pass."""
+    grace = timedelta(seconds=FETCH_GRACE_TIMEOUTS * settings.PHOENIX_REMOTE_FETCH_TIMEOUT)
+    if not creation.provider_task_id or now > creation.deadline + grace:
+        return False
+    if creation.fetch_sent_at is not None and creation.fetch_sent_at > now - fetch_resend_after():
+        return True
+    if not may_ask:
+        return True
+    provider = remote_provider(creation.kind)
+    if provider is None:
+        return False
+    try:
+        task = provider.check_task(creation.provider_task_id)
+    except Exception:
+        log.exception("Checking the remote task of %s failed", creation.id)
+        return False
     finally:
         close = getattr(provider, "close", None)
         if close is not None:
             close()
-    succeeded = []
-    for creation, task in zip(in_flight, answers, strict=True):
-        counts[task.state] += 1
-        if task.state == RemoteTask.RUNNING:
-            if task.percent > creation.progress:
-                services.creation_report_progress(creation=creation, percent=task.percent)
-        elif task.state == RemoteTask.SUCCEEDED:
-            succeeded.append((creation, task))
-        elif task.state == RemoteTask.FAILED:
-            if not resubmitted(creation, task, provider):
-                fail_for(creation, task.error or ProviderError("remote task failed"))
-        elif task.state == RemoteTask.GONE:
-            log.error("The provider no longer knows the task of %s", creation.id)
-            fail(creation, "task_lost")
-    send_fetches(succeeded, now=timezone.now())
-    return counts
+    if task.state != RemoteTask.SUCCEEDED:
+        return False
+    log.warning("The remote task of %s succeeded at its deadline; fetching it", creation.id)
+    send_fetches([(creation, task)], now=timezone.now())
+    return True
 
 
 def resubmitted(creation: Creation, task: RemoteTask, provider: RemoteTaskProvider) -> bool:
@@ -330,11 +447,11 @@ def resubmitted(creation: Creation, task: RemoteTask, provider: RemoteTaskProvid
 def send_fetches(succeeded: list[tuple[Creation, RemoteTask]], *, now) -> int:
     """Send the short jobs that fetch succeeded tasks' results (FETCH_BATCH to a job, run in
     as many threads), except those sent lately (they may still be queued or running). A
-    fetch sent before a lost worker goes stale after PHOENIX_REMOTE_FETCH_TIMEOUT and is
-    sent again. Returns how many were sent."""
+    fetch sent (or started) before a lost worker goes stale after fetch_resend_after() and
+    is sent again. Returns how many were sent."""
     from . import jobs
 
-    stale = now - timedelta(seconds=settings.PHOENIX_REMOTE_FETCH_TIMEOUT)
+    stale = now - fetch_resend_after()
     due = Creation.objects.filter(status=Creation.Status.PROCESSING).filter(
         Q(fetch_sent_at__isnull=True) | Q(fetch_sent_at__lt=stale)
     )
@@ -390,6 +507,10 @@ def remote_result_fetch(*, creation_id, output_url: str) -> str:
     provider = remote_provider(creation.kind) if creation is not None else None
     if creation is None or provider is None:
         return "not_wanted"
+    # Started now: the fetch is not sent again before it has had its whole job timeout.
+    Creation.objects.filter(pk=creation.pk, status=Creation.Status.PROCESSING).update(
+        fetch_sent_at=timezone.now()
+    )
     try:
         media = checked(
             provider.fetch_output(RemoteTask(RemoteTask.SUCCEEDED, output_url=output_url))
@@ -398,10 +519,15 @@ def remote_result_fetch(*, creation_id, output_url: str) -> str:
         media_name, poster_name = store_media(media)
     except NoLongerWanted:
         return "discarded"
-    except TransientProviderError:
-        # The output stays at the provider for a day: the next check sends the fetch again.
-        log.warning("Fetching the result of %s failed; the next check tries again", creation.id)
-        Creation.objects.filter(pk=creation.pk).update(fetch_sent_at=None)
+    except (TransientProviderError, StorageFailed):
+        # The output stays at the provider for a day, and the task is paid for: the fetch
+        # is sent again (the deadline and its grace bound the tries).
+        log.warning(
+            "Fetching the result of %s failed; a later check tries again",
+            creation.id,
+            exc_info=True,
+        )
+        fetch_later(creation)
         return "later"
     except Exception as error:
         return fail_for(creation, error)

@@ -18,6 +18,10 @@ def run_generation(creation_id: str) -> str:
         close_old_connections()
 
 
+# Jobs queued before the rename still name the old function: kept for one release.
+generate_creation = run_generation
+
+
 def check_remote_tasks() -> dict[str, int]:
     """Run by rqcron every PHOENIX_REMOTE_CHECK_INTERVAL: one look at every remote task in
     flight, in a batch."""

@@ -1,6 +1,7 @@
 """State changes of a creation. Money moves only through tokens.services."""
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -23,6 +24,9 @@ from .models import Creation, InvalidTransition
 from .validation import CreationRequest
 
 log = logging.getLogger(__name__)
+
+# How long one recovery pass may spend asking a provider about tasks past their deadline.
+RECOVERY_ASK_SECONDS = 60
 
 # What a user reads when their creation fails, by error code.
 FAILURE_MESSAGES = {
@@ -270,6 +274,7 @@ def creation_fail(
     code: str,
     message: str | None = None,
     only_if_past_deadline_at: datetime | None = None,
+    only_with_task_id: str | None = None,
 ) -> bool:
     """Fail an in-flight creation and refund it exactly once.
 
@@ -280,7 +285,8 @@ def creation_fail(
 
     Recovery passes the time it judged "past the deadline" at: the deadline is checked
     again under the lock, as a worker may have claimed the creation since (which moves
-    its deadline) and must not see it failed under its feet.
+    its deadline) and must not see it failed under its feet. The remote task check passes
+    the task id it asked about: a task replaced meanwhile is not failed for the old one.
     """
     message = message or FAILURE_MESSAGES.get(code, FAILURE_MESSAGES["generation_failed"])
     with transaction.atomic():
@@ -288,6 +294,9 @@ def creation_fail(
         account = tokens.lock_account(creation.owner)
         locked = Creation.objects.select_for_update().filter(pk=creation.pk).first()
         if locked is None:
+            return False
+        if only_with_task_id is not None and locked.provider_task_id != only_with_task_id:
+            _take_state(creation, locked)
             return False
         changed = _fail_locked(account, locked, code, message, only_if_past_deadline_at)
     # The caller's copy takes the row as it was committed (no read after COMMIT: the
@@ -353,10 +362,16 @@ def creations_recover(*, now=None) -> dict[str, int]:
     for creation_id in due:
         counts["published"] += creation_publish_due(creation_id=creation_id, now=now)
     queue_moved: dict[str, bool] = {}
+    # Asking the provider about remote tasks past their deadline stops after a while (it
+    # may be down); those not asked wait for the next pass.
+    ask_until = time.monotonic() + RECOVERY_ASK_SECONDS
     stuck = Creation.objects.filter(status__in=Creation.IN_FLIGHT).select_related("owner")
     for creation in stuck:
         if now >= creation.deadline:
             code = stuck_reason(creation, now=now, queue_moved=queue_moved)
+            may_ask = time.monotonic() < ask_until
+            if code == "timed_out" and _result_on_its_way(creation, now=now, may_ask=may_ask):
+                continue
             if code is not None:
                 if creation_fail(creation=creation, code=code, only_if_past_deadline_at=now):
                     counts["failed"] += 1
@@ -407,6 +422,14 @@ def stuck_reason(creation: Creation, *, now: datetime, queue_moved: dict) -> str
     if creation.provider_task_id:
         return "timed_out"
     return "worker_lost"
+
+
+def _result_on_its_way(creation: Creation, *, now: datetime, may_ask: bool) -> bool:
+    """A remote task past its deadline whose result is being fetched, or that succeeded
+    just now, is not failed (and its finished output not deleted) while it has grace."""
+    from . import generation
+
+    return generation.result_on_its_way(creation, now=now, may_ask=may_ask)
 
 
 def _cancel_remote_task(creation: Creation) -> None:
@@ -577,9 +600,17 @@ def creation_cancel(*, creation: Creation) -> Canceled:
 def stop_running_work(creation: Creation) -> None:
     """Best effort, after a cancel: the provider's task first (it bills), then the job (RQ's
     stop-job command kills its work horse). Neither decides anything: the status already
-    did, and whatever the job still writes is refused by its guarded update."""
+    did, and whatever the job still writes is refused by its guarded update.
+
+    A remote-task provider's job is not stopped: it is short (a submit), and killed in the
+    middle of one it could not cancel the task the provider just accepted; it sees the
+    cancel itself when it records the task id, and cancels that task."""
+    from .providers import remote_provider
+
     if creation.provider_task_id:
         cancel_provider_task(creation)
+    if remote_provider(creation.kind) is not None:
+        return
     try:
         send_stop_job_command(
             queues.queue_for_kind(creation.kind).connection, queues.job_id_for(creation.id)

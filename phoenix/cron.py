@@ -3,18 +3,20 @@
 from django.conf import settings
 from rq import cron
 
+from creations.generation import CHECK_JOB_TIMEOUT
 from creations.jobs import check_remote_tasks, recover_creations
 from creations.maintenance import expire_drafts_job
 
 cron.register(recover_creations, queue_name="default", interval=60, job_timeout=300)
 # Every remote task in flight (Runway) is looked at once per interval, in one batch job:
 # one short job per interval rather than one per task, and nothing to lose with a worker
-# (the next run reads the task ids from the database again).
+# (the next run reads the task ids from the database again). rqcron queues one every
+# interval whatever happens: a check that finds another still running returns at once.
 cron.register(
     check_remote_tasks,
     queue_name="default",
     interval=settings.PHOENIX_REMOTE_CHECK_INTERVAL,
-    job_timeout=120,
+    job_timeout=CHECK_JOB_TIMEOUT,
 )
 # Daily at 03:30 UTC: expired drafts to the trash, trash older than PHOENIX_TRASH_DAYS
 # purged. Idempotent, so a missed or doubled run does no harm.

@@ -23,17 +23,23 @@ The documented shapes this speaks (docs.dev.runwayml.com, API version header
 
 No call here waits for the task: submit_video answers the task id, check_task one look at
 the task (a transient error is "unknown": the task goes on at Runway and the next check
-asks again; a 404 is "gone"), fetch_output downloads a succeeded task's video. A failure to
+asks again; so is an answer that is our side's problem — a refused key, a bad version, a
+page that is not the API — as failing every video in flight for it would refund them all
+while Runway goes on making them; a 404 is "gone"), fetch_output downloads a succeeded
+task's video (https from a public address only, or from the API's own host). A failure to
 submit goes up as TransientProviderError, for the job to retry with back-off. Width,
 height and duration are read back from the file, and the JPEG poster is its first frame.
 Exception messages go to the log only.
 """
 
 import io
+import ipaddress
 import logging
 import os
 import re
+import socket
 import tempfile
+import threading
 import time
 
 import httpx
@@ -61,8 +67,11 @@ WAITING_STATUSES = frozenset({"PENDING", "THROTTLED", "RUNNING"})
 # Downloads in a row that may fail transiently before the fetch gives up (the periodic
 # check sends the fetch again later).
 DOWNLOAD_FAILURES_ALLOWED = 3
-MAX_VIDEO_BYTES = 512 * 1024 * 1024
+# A 10 s 1280x720 clip is ~10-20 MB; the file is read into memory once, per fetch thread.
+MAX_VIDEO_BYTES = 128 * 1024 * 1024
 DOWNLOAD_CHUNK = 1024 * 1024
+# Redirects followed by a download, each one checked like the first URL.
+MAX_REDIRECTS = 3
 
 
 def failure_error(code: str | None) -> ProviderError:
@@ -126,6 +135,8 @@ class RunwayVideoProvider:
 
     def __init__(self):
         self._api: httpx.Client | None = None
+        # The batch check calls api() from several threads at once.
+        self._api_lock = threading.Lock()
 
     @staticmethod
     def client(timeout: httpx.Timeout) -> httpx.Client:
@@ -144,15 +155,18 @@ class RunwayVideoProvider:
 
     def api(self) -> httpx.Client:
         # One client (and its kept-alive connections) for every check of a batch; httpx's
-        # client is safe to share between threads.
-        if self._api is None:
-            self._api = self.client(self.timeout())
-        return self._api
+        # client is safe to share between threads. Checks get a short timeout of their own:
+        # one slow answer must not hold the whole batch.
+        with self._api_lock:
+            if self._api is None:
+                self._api = self.client(httpx.Timeout(settings.PHOENIX_REMOTE_CHECK_HTTP_TIMEOUT))
+            return self._api
 
     def close(self) -> None:
-        if self._api is not None:
-            self._api.close()
-            self._api = None
+        with self._api_lock:
+            if self._api is not None:
+                self._api.close()
+                self._api = None
 
     def submit_video(self, *, prompt: str, orientation: str, seed: int) -> str:
         if not settings.RUNWAY_API_KEY:
@@ -182,8 +196,11 @@ class RunwayVideoProvider:
         return task_id
 
     def check_task(self, task_id: str) -> RemoteTask:
-        """One look at the task. A transient error is UNKNOWN (the task goes on at Runway;
-        the next check asks again), a 404 is GONE, anything malformed a generic FAILED."""
+        """One look at the task. A 404 is GONE; Runway's own FAILED and CANCELLED (and a
+        success without a usable output) are FAILED. Anything else that is not an answer
+        about the task — a transient error, a refused key or version (4xx), a body that is
+        not the task, a status we do not know — is UNKNOWN: the task goes on at Runway, the
+        next check asks again, and the overall deadline decides."""
         if not TASK_ID.fullmatch(task_id):
             return RemoteTask(RemoteTask.FAILED, error=ProviderError("Not a Runway task id"))
         try:
@@ -200,7 +217,9 @@ class RunwayVideoProvider:
             log.warning("Checking Runway task %s failed; the next check asks again", task_id)
             return RemoteTask(RemoteTask.UNKNOWN)
         except ProviderError as error:
-            return RemoteTask(RemoteTask.FAILED, error=error)
+            # Our key, our version, our base URL: every task in flight would answer the same.
+            log.error("Checking Runway task %s: %s; the next check asks again", task_id, error)
+            return RemoteTask(RemoteTask.UNKNOWN)
         status = task.get("status")
         if status in WAITING_STATUSES:
             return RemoteTask(RemoteTask.RUNNING, percent=self.percent(task))
@@ -215,9 +234,8 @@ class RunwayVideoProvider:
             return RemoteTask(
                 RemoteTask.FAILED, error=ProviderError("The Runway task was cancelled")
             )
-        return RemoteTask(
-            RemoteTask.FAILED, error=ProviderError(f"Runway task has an unknown status {status!r}")
-        )
+        log.error("Runway task %s has an unknown status %r", task_id, status)
+        return RemoteTask(RemoteTask.UNKNOWN)
 
     @staticmethod
     def percent(task: dict) -> int:
@@ -236,7 +254,7 @@ class RunwayVideoProvider:
             parsed = httpx.URL(url)
         except httpx.InvalidURL as error:
             raise ProviderError("The Runway output URL is not usable") from error
-        if parsed.scheme not in ("http", "https") or not parsed.host:
+        if not output_url_allowed(parsed):
             raise ProviderError("The Runway output URL is not usable")
         return url
 
@@ -263,9 +281,11 @@ class RunwayVideoProvider:
 
     def download_with_retries(self, url: str, path: str, timeout: httpx.Timeout) -> None:
         # The output stays at Runway for a day: fetch it again rather than pay for a new task.
+        # All tries together stay well inside the fetch job's timeout.
+        deadline = time.monotonic() + settings.PHOENIX_REMOTE_FETCH_TIMEOUT / 2
         for attempt in range(DOWNLOAD_FAILURES_ALLOWED + 1):
             try:
-                return self.download(url, path, timeout)
+                return self.download(url, path, timeout, deadline=deadline)
             except TransientProviderError:
                 if attempt == DOWNLOAD_FAILURES_ALLOWED:
                     raise
@@ -273,26 +293,69 @@ class RunwayVideoProvider:
                 time.sleep(min(settings.PHOENIX_RUNWAY_POLL_INTERVAL, 2))
 
     @staticmethod
-    def download(url: str, path: str, timeout: httpx.Timeout) -> None:
-        try:
-            parsed = httpx.URL(url)
-        except httpx.InvalidURL as error:
-            raise ProviderError("The Runway output URL is not usable") from error
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ProviderError("The Runway output URL is not usable")
+    def download(url: str, path: str, timeout: httpx.Timeout, *, deadline: float) -> None:
         # A client of its own: the output URL is signed and must not get our API key.
+        # Redirects are followed by hand, each hop checked like the first URL.
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=True) as client:
-                with client.stream("GET", url) as response:
-                    check_status(response, "download")
-                    size = 0
-                    with open(path, "wb") as handle:
-                        for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
-                            size += len(chunk)
-                            if size > MAX_VIDEO_BYTES:
-                                raise ProviderError("The Runway output is too large")
-                            handle.write(chunk)
+            with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+                for _ in range(MAX_REDIRECTS + 1):
+                    check_download_url(url)
+                    with client.stream("GET", url) as response:
+                        if response.is_redirect and "location" in response.headers:
+                            url = str(response.url.join(response.headers["location"]))
+                            continue
+                        check_status(response, "download")
+                        save_stream(response, path, deadline)
+                        return
+                raise ProviderError("The Runway output redirects too often")
         except httpx.TransportError as error:
             raise TransientProviderError(
                 f"Runway download failed: {type(error).__name__}"
             ) from error
+
+
+def save_stream(response: httpx.Response, path: str, deadline: float) -> None:
+    size = 0
+    with open(path, "wb") as handle:
+        for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
+            size += len(chunk)
+            if size > MAX_VIDEO_BYTES:
+                raise ProviderError("The Runway output is too large")
+            if time.monotonic() > deadline:
+                # The timeout is per read: a server trickling bytes would never trip it.
+                raise TransientProviderError("The Runway download took too long")
+            handle.write(chunk)
+
+
+def from_api_host(url: httpx.URL) -> bool:
+    """The configured API's own scheme, host and port (the fake server in tests and the
+    bench serves outputs itself; the real API never does)."""
+    api = httpx.URL(settings.RUNWAY_BASE_URL)
+    return (url.scheme, url.host, url.port) == (api.scheme, api.host, api.port)
+
+
+def output_url_allowed(url: httpx.URL) -> bool:
+    """https (or the API's own host), before any address is looked up."""
+    return bool(url.host) and (url.scheme == "https" or from_api_host(url))
+
+
+def check_download_url(raw: str) -> None:
+    """Refuse what an output URL must never reach: anything but https, and any address
+    that is not public (loopback, private ranges, link-local such as cloud metadata).
+    The API's own host is trusted as configured."""
+    try:
+        url = httpx.URL(raw)
+    except httpx.InvalidURL as error:
+        raise ProviderError("The Runway output URL is not usable") from error
+    if not output_url_allowed(url):
+        raise ProviderError("The Runway output URL is not usable")
+    if from_api_host(url):
+        return
+    try:
+        infos = socket.getaddrinfo(url.host, url.port or 443, type=socket.SOCK_STREAM)
+    except OSError as error:
+        raise TransientProviderError("The Runway output host does not resolve") from error
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global or address.is_multicast:
+            raise ProviderError("The Runway output URL points to a non-public address")

@@ -55,5 +55,31 @@ def test_three_creators_take_turns_and_each_keeps_their_own_order():
 
 def test_a_job_a_worker_already_took_is_left_alone(clean_redis):
     queue = queues.queue_for_kind("image")
-    assert fair_queue.place(queue, "creation-gone", "7") is False
-    assert queue.get_job_ids() == []
+    enqueue(queue, "x1", "1")
+    enqueue(queue, "x2", "1")
+    # Creator 2's job would go before x2, but a worker popped it before its placement.
+    assert fair_queue.place(queue, "creation-gone", "2") is False
+    assert queue.get_job_ids() == ["x1", "x2"]
+
+
+def enqueue(queue, job_id: str, owner: str) -> None:
+    """What creation_enqueue does, by hand: to the tail, then to its fair place."""
+    queue.connection.rpush(queue.key, job_id)
+    fair_queue.place(queue, job_id, owner)
+
+
+def test_a_creator_keeps_their_own_order_while_workers_pop_between_enqueues(clean_redis):
+    queue = queues.queue_for_kind("image")
+    steps = "a b b a pop a a b pop pop b".split()
+    for number, step in enumerate(steps):
+        if step == "pop":
+            queue.connection.lpop(queue.key)
+        else:
+            enqueue(queue, f"{step}{number}", step)
+
+    ids = queue.get_job_ids()
+    for creator in "ab":
+        mine = [int(i[1:]) for i in ids if i[0] == creator]
+        assert mine == sorted(mine), ids
+    # b7 went in as b's third (behind a's third); b10 may not pass it.
+    assert ids == ["a3", "a5", "a6", "b7", "b10"]

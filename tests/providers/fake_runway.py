@@ -4,8 +4,8 @@ status with progress, cancel, output download of a real MP4), for tests and `mak
 Serve it with pytest-httpserver (`runway` fixture in conftest) or any WSGI server, and
 point the provider at it with RUNWAY_BASE_URL. Tasks run for `duration` seconds of wall
 time (PENDING, then RUNNING with progress, then SUCCEEDED), or end FAILED with
-`failure_code`; with `forget` set the server answers 404 for every task. A look or a
-download can be made slow (`task_delay`, `output_delay`).
+`failure_code`; with `forget` set the server answers 404 for every task. A submit, a look
+or a download can be made slow (`submit_delay`, `task_delay`, `output_delay`).
 """
 
 import json
@@ -64,12 +64,17 @@ class FakeRunway:
     # in the middle of one).
     task_delay: float = 0.0
     output_delay: float = 0.0
+    submit_delay: float = 0.0
     tasks: dict[str, FakeTask] = field(default_factory=dict)
     calls: Counter = field(default_factory=Counter)  # ("submit"|"task"|"cancel"|"output", id)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, request: Request) -> Response:
         path = request.path
+        if path == "/v1/text_to_video":
+            with self._lock:
+                self.calls["submit_asked", None] += 1
+            time.sleep(self.submit_delay)
         if path.startswith("/v1/tasks/") and request.method == "GET":
             with self._lock:
                 self.calls["task_asked", None] += 1
