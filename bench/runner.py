@@ -38,7 +38,9 @@ WARMUP_SECONDS = int(os.getenv("BENCH_WARMUP_SECONDS", "1"))
 ROUNDS = int(os.getenv("BENCH_ROUNDS", "3"))
 CONNECTIONS = 16
 # For working on one part: BENCH_ONLY=worker,e2e (a full run is what counts).
-PARTS = set(os.getenv("BENCH_ONLY", "http,drafts,worker,e2e,remote").split(","))
+PARTS = set(os.getenv("BENCH_ONLY", "http,drafts,worker,e2e,remote,capacity").split(","))
+# Trial runs of one part can write elsewhere: only full runs are kept in bench/results.
+RESULTS_DIR = Path(os.getenv("BENCH_RESULTS_DIR", str(ROOT / "bench" / "results")))
 # BENCH_PROFILE=1: also profile the measured views in-process (pyinstrument, from
 # requirements-dev.txt) and save the text profiles next to the results.
 PROFILE = os.getenv("BENCH_PROFILE", "") == "1"
@@ -48,7 +50,7 @@ E2E_RUNS = int(os.getenv("BENCH_E2E_RUNS", "20"))
 REMOTE_VIDEOS = int(os.getenv("BENCH_REMOTE_VIDEOS", "40"))
 REMOTE_TASK_SECONDS = int(os.getenv("BENCH_REMOTE_TASK_SECONDS", "20"))
 INSTANT_PROVIDER = "bench.providers:InstantProvider"
-# The worker class scripts/run-all.sh runs.
+# The worker class the Procfile runs.
 PRODUCTION_WORKER = "creations.worker.PreloadingWorker"
 CREATE_BODY = json.dumps({"type": "image", "prompt": "a lighthouse at dusk", "aspect_ratio": "1:1"})
 # gunicorn setups compared; the best at the create endpoint serves the rest of the run.
@@ -234,6 +236,12 @@ def gunicorn(setup_args: list[str]):
             PYTHON,
             "-m",
             "gunicorn",
+            # The setups compared here are whole on their own: not the production
+            # gunicorn.conf.py gunicorn would read from the working directory (its access
+            # log and max_requests restarts would be measured too; the capacity part runs
+            # the production configuration).
+            "--config",
+            "/dev/null",
             "phoenix.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
@@ -478,7 +486,7 @@ def profile_views(creators: list[dict], owners: list[dict], poll_template: str, 
             f"{name}: {per_request:.2f} ms a request in-process\n\n"
             + profiler.output_text(unicode=False, color=False)
         )
-        log(f"profile of {name}: {per_request:.2f} ms a request, in {path.relative_to(ROOT)}")
+        log(f"profile of {name}: {per_request:.2f} ms a request, in {path}")
 
 
 def measure_drafts(base: str, owners: list[dict]) -> dict:
@@ -874,6 +882,10 @@ def build_report(results: dict) -> list[tuple[str, str, str, str]]:
         rows += end_to_end_rows(results)
     if "remote" in results:
         rows += remote_rows(results)
+    if "capacity" in results:
+        from bench import capacity
+
+        rows += capacity.rows(results["capacity"])
     return rows
 
 
@@ -961,8 +973,13 @@ def main() -> None:
             results["end_to_end"] = measure_end_to_end(base, creators[1])
     if "remote" in PARTS:
         results["remote"] = measure_remote_videos(creators)
+    if "capacity" in PARTS:
+        from bench import capacity
 
-    out = ROOT / "bench" / "results" / f"{started:%Y%m%d-%H%M%S}.json"
+        results["capacity"] = capacity.measure()
+
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / f"{started:%Y%m%d-%H%M%S}.json"
     if PROFILE:
         poll_template = results.get("poll", {}).get("path", "/api/creations/{id}")
         profile_views(creators, owners, poll_template, out)
@@ -974,7 +991,7 @@ def main() -> None:
     ]
     print_table(rows)
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    log(f"results in {out.relative_to(ROOT)} ({results['seconds']:.0f} s)")
+    log(f"results in {out} ({results['seconds']:.0f} s)")
     scratch.cleanup()
 
 
