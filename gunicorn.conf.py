@@ -24,8 +24,10 @@ threads = _int("GUNICORN_THREADS", 4)
 # once): whatever leaks slowly never grows for long.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
-# A request that takes longer than this is killed (the create API answers in
-# milliseconds: the slow work is in the RQ workers).
+# A worker process whose main loop is silent this long is killed and replaced. With
+# threads this is not a per-request limit (a slow request in a thread does not trip it):
+# requests are bounded by the database, Redis (REDIS_FAILOVER_WAIT is short in web
+# processes) and provider timeouts instead.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 # On SIGTERM a worker stops accepting and has this long to finish the requests it has.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)

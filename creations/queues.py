@@ -15,8 +15,11 @@ from django_rq.connection_utils import filter_connection_params, get_redis_conne
 from redis import Redis
 from rq import Queue
 
+from phoenix.redis_failover import no_retry
+
 _queues: dict[str, Queue] = {}
 _clients: list[tuple[dict, Redis]] = []
+_probes: list[Redis] = []
 
 QUEUE_FOR_KIND = {"image": "images", "video": "videos"}
 
@@ -24,16 +27,17 @@ QUEUE_FOR_KIND = {"image": "images", "video": "videos"}
 _made = threading.Lock()
 
 
-def redis_client(config: dict) -> Redis:
+def redis_client(config: dict, **url_kwargs) -> Redis:
     """A client for one RQ_QUEUES entry: Sentinel's when it names sentinels."""
     if "SENTINELS" in config:
         return get_redis_connection(config)
-    return Redis.from_url(
-        config["URL"],
-        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
-        health_check_interval=30,
-    )
+    kwargs = {
+        "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT,
+        "health_check_interval": 30,
+        **url_kwargs,
+    }
+    return Redis.from_url(config["URL"], **kwargs)
 
 
 def _shared_client(config: dict) -> Redis:
@@ -71,7 +75,32 @@ def cache_redis() -> Redis:
     if not settings.REDIS_CACHE_URL:
         return get_queue("default").connection
     with _made:
-        return _shared_client({"URL": settings.REDIS_CACHE_URL})
+        config = {"URL": settings.REDIS_CACHE_URL}
+        params = filter_connection_params(config)
+        for known, client in _clients:
+            if known == params:
+                return client
+        # It fails open, so it should fail fast: one try, a short connect timeout.
+        client = redis_client(
+            config,
+            socket_connect_timeout=settings.REDIS_CACHE_CONNECT_TIMEOUT,
+            retry=no_retry(),
+        )
+        _clients.append((params, client))
+        return client
+
+
+def probe_redis() -> Redis:
+    """A client of the queue Redis that tries once, without the failover wait: /readyz
+    must answer now, whatever a command from a request would wait for."""
+    with _made:
+        if not _probes:
+            config = settings.RQ_QUEUES["default"]
+            if "SENTINELS" in config:
+                kwargs = {**config.get("CONNECTION_KWARGS", {}), "retry": no_retry()}
+                config = {**config, "CONNECTION_KWARGS": kwargs}
+            _probes.append(redis_client(config, retry=no_retry()))
+        return _probes[0]
 
 
 def queue_for_kind(kind: str) -> Queue:
@@ -83,6 +112,7 @@ def reset() -> None:
     with _made:
         _queues.clear()
         _clients.clear()
+        _probes.clear()
 
 
 def job_id_for(creation_id) -> str:

@@ -5,12 +5,19 @@ session): a failing dependency must not get every web process restarted. /readyz
 whether this process can do its work now: the database, the queue Redis and the media
 storage answer; 503 names the ones that did not. Neither reads the session or sets a
 cookie, so they are cheap enough to be probed every few seconds.
+
+/readyz is public (load balancers probe without credentials), so it says only which
+dependency failed; the error class and the warnings go to a caller with the metrics
+token. It logs when its answer changes, not on every probe.
 """
 
 import logging
 import os
+import threading
+from hmac import compare_digest
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -38,8 +45,8 @@ def check_database() -> None:
 
 
 def check_queue_redis() -> list[str]:
-    """PING the queue Redis; a warning if it may evict keys."""
-    redis = queues.get_queue("default").connection
+    """PING the queue Redis (once: no failover wait); a warning if it may evict keys."""
+    redis = queues.probe_redis()
     redis.ping()
     # INFO rather than CONFIG GET: managed Redis services often disable CONFIG.
     policy = redis.info("memory").get("maxmemory_policy", SAFE_EVICTION_POLICY)
@@ -67,25 +74,51 @@ def check_storage() -> None:
 
 CHECKS = {"database": check_database, "redis": check_queue_redis, "storage": check_storage}
 
+# What this process last logged, so that a probe every few seconds logs a change once.
+_last_state: list[tuple] = [((), ())]
+_state_lock = threading.Lock()
+
+
+def _log_if_changed(checks: dict[str, str], warnings: list[str], errors: dict) -> None:
+    state = (tuple(sorted(checks.items())), tuple(warnings))
+    with _state_lock:
+        if state == _last_state[0]:
+            return
+        _last_state[0] = state
+    for name, error in errors.items():
+        log.warning("Readiness check %s failed", name, exc_info=error)
+    for warning in warnings:
+        log.warning("Readiness: %s", warning)
+    if not errors and not warnings:
+        log.info("Readiness: all checks pass")
+
+
+def _shows_details(request: HttpRequest) -> bool:
+    """The metrics token (Authorization: Bearer ...) shows the details."""
+    token = settings.PHOENIX_METRICS_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and compare_digest(given.strip(), token)
+
 
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks, failed, warnings = {}, [], []
+    checks, failed, warnings, errors = {}, [], [], {}
     for name, check in CHECKS.items():
         try:
             warnings += check() or []
         except Exception as error:  # noqa: BLE001 - any failure means not ready
-            log.warning("Readiness check %s failed", name, exc_info=True)
+            errors[name] = error
             checks[name] = f"failed: {type(error).__name__}"
             failed.append(name)
         else:
             checks[name] = "ok"
-    for warning in warnings:
-        log.warning("Readiness: %s", warning)
-    body = {"status": "unavailable" if failed else "ok", "checks": checks}
+    _log_if_changed(checks, warnings, errors)
+    body = {"status": "unavailable" if failed else "ok"}
     if failed:
         body["failed"] = failed
-    if warnings:
-        body["warnings"] = warnings
+    if _shows_details(request):
+        body["checks"] = checks
+        if warnings:
+            body["warnings"] = warnings
     return JsonResponse(body, status=503 if failed else 200)

@@ -39,7 +39,8 @@ def _redis():
 
 
 def take(scope: str, subject: str, *, window: int) -> int:
-    """Count one more try in the current window and return the count (0 if Redis is down)."""
+    """Count one more try in the current window and return the count (0 if Redis is down:
+    a caller with more counters to take should not wait on Redis again)."""
     key = _key(scope, subject, window)
     try:
         pipe = _redis().pipeline()
@@ -52,8 +53,9 @@ def take(scope: str, subject: str, *, window: int) -> int:
     return int(count)
 
 
-def give_back(scope: str, subject: str, *, window: int) -> None:
-    """Uncount one try (it turned out not to count: a valid log-in, an invalid form)."""
+def give_back(scope: str, subject: str, *, window: int) -> bool:
+    """Uncount one try (it turned out not to count: a valid log-in, an invalid form).
+    False if Redis is down."""
     key = _key(scope, subject, window)
     try:
         pipe = _redis().pipeline()
@@ -63,13 +65,18 @@ def give_back(scope: str, subject: str, *, window: int) -> None:
         pipe.execute()
     except RedisError:
         log.warning("Rate limit %s not given back (Redis)", scope, exc_info=True)
+        return False
+    return True
 
 
-def forget(scope: str, subject: str, *, window: int) -> None:
+def forget(scope: str, subject: str, *, window: int) -> bool:
+    """Clear a counter; False if Redis is down."""
     try:
         _redis().delete(_key(scope, subject, window))
     except RedisError:
         log.warning("Rate limit %s not cleared (Redis)", scope, exc_info=True)
+        return False
+    return True
 
 
 def seconds_left(window: int) -> int:

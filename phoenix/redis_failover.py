@@ -5,20 +5,29 @@ command fails. redis-py's Sentinel clients retry nothing by default, and one fai
 command ends an RQ worker, its scheduler or rqcron. With this retry, a command whose
 connection fails is sent again, each time to the primary the sentinels name then, until
 it succeeds or the time is up.
+
+Only connection errors are retried, not timeouts: a command that timed out reached a
+Redis that is alive but slow, and has most likely run (an INCR sent again would count
+twice). A connection cut by a dying primary may still repeat a command the primary ran
+just before it died: the callers tolerate that (a creation's job is claimed by a guarded
+update, a throttle counter may count one try more).
 """
 
 import time
 
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import ConnectionError
 from redis.retry import Retry
 
 
 class RetryFor(Retry):
-    """Retry connection errors and timeouts for up to `seconds`, however many tries that
-    takes (a dead host costs a connect timeout a try, a dead process nothing)."""
+    """Retry connection errors for up to `seconds`, however many tries that takes (a dead
+    host costs a connect timeout a try, a dead process nothing)."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(ExponentialBackoff(cap=0.5, base=0.05), retries=-1)
+        super().__init__(
+            ExponentialBackoff(cap=0.5, base=0.05), retries=-1, supported_errors=(ConnectionError,)
+        )
         self.seconds = seconds
 
     def __eq__(self, other) -> bool:
@@ -49,3 +58,10 @@ class RetryFor(Retry):
                 if time.monotonic() + delay > deadline:
                     raise error
                 time.sleep(delay)
+
+
+def no_retry() -> Retry:
+    """One try: for the sentinels themselves (redis-py gives every client a few retries,
+    and a client asking a dead sentinel should move on to the next one at once) and for
+    the readiness probe (which must answer now, not after a failover)."""
+    return Retry(NoBackoff(), 0)

@@ -1,13 +1,14 @@
 """Phoenix settings: everything comes from the environment, with safe local defaults."""
 
 import os
+import socket
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from phoenix.redis_failover import RetryFor
+from phoenix.redis_failover import RetryFor, no_retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -92,9 +93,12 @@ TEMPLATES = [
 # options (PgBouncer refuses them). Prepared statements are off either way (Django's
 # default), and reused connections are health-checked either way.
 DATABASE_PGBOUNCER = envbool("DATABASE_PGBOUNCER", "0")
-# psycopg's own pool, for web processes only: gunicorn.conf.py sets PHOENIX_PROCESS=web.
-# A pool must never cross a fork, and RQ forks a work horse per job.
-DATABASE_POOL_SIZE = envint("DATABASE_POOL_SIZE", 0) if os.getenv("PHOENIX_PROCESS") == "web" else 0
+# gunicorn.conf.py sets PHOENIX_PROCESS=web: web processes get psycopg's pool and a short
+# Redis failover wait.
+WEB_PROCESS = os.getenv("PHOENIX_PROCESS") == "web"
+# psycopg's own pool, for web processes only. A pool must never cross a fork, and RQ forks
+# a work horse per job.
+DATABASE_POOL_SIZE = envint("DATABASE_POOL_SIZE", 0) if WEB_PROCESS else 0
 DATABASES = {
     "default": dj_database_url.parse(
         os.getenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/phoenix"),
@@ -133,7 +137,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Filled by `collectstatic`, which the Procfile's web line runs before gunicorn starts.
+STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Media is never served straight from MEDIA_ROOT: every file goes through a view that
@@ -198,11 +203,26 @@ REDIS_SENTINEL_PASSWORD = os.getenv("REDIS_SENTINEL_PASSWORD") or None
 REDIS_SOCKET_TIMEOUT = envfloat("REDIS_SOCKET_TIMEOUT", 5)
 REDIS_CONNECT_TIMEOUT = envfloat("REDIS_CONNECT_TIMEOUT", 2)
 # With Sentinel, a command whose connection fails is sent again to whichever primary the
-# sentinels name, for up to this many seconds: long enough to ride through a failover
-# (down-after-milliseconds plus the promotion), short enough to fail a request in time.
-REDIS_FAILOVER_WAIT = envfloat("REDIS_FAILOVER_WAIT", 10)
+# sentinels name, for up to this many seconds. Workers, their schedulers and rqcron wait
+# long enough to ride through a failover (down-after-milliseconds plus the promotion);
+# the web gives up soon (a create is then refused 503 and refunded): a web thread waiting
+# on Redis serves nobody else, and a few such threads would starve /healthz.
+REDIS_FAILOVER_WAIT = envfloat("REDIS_FAILOVER_WAIT", 2 if WEB_PROCESS else 30)
 # An optional second Redis for what may be evicted or lost: the cache and the throttles.
 REDIS_CACHE_URL = os.getenv("REDIS_CACHE_URL", "")
+# Its clients fail open, so they fail fast: one try, and this connect timeout (a cache
+# host that does not answer would otherwise cost every page the full connect timeout).
+REDIS_CACHE_CONNECT_TIMEOUT = envfloat("REDIS_CACHE_CONNECT_TIMEOUT", 0.25)
+
+
+# A primary cut off by the network (not stopped) never closes its connections: without
+# keepalive a worker's blocking wait for a job would sit on it for minutes. With these the
+# kernel gives up on a silent peer after about 30 s and the failover retry takes over.
+REDIS_KEEPALIVE_OPTIONS = {
+    getattr(socket, name): value
+    for name, value in (("TCP_KEEPIDLE", 15), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
+    if hasattr(socket, name)
+}
 
 
 def redis_queue_connection() -> dict:
@@ -211,6 +231,13 @@ def redis_queue_connection() -> dict:
     if not REDIS_SENTINELS:
         return {"URL": REDIS_URL}
     url = urlsplit(REDIS_URL)
+    if url.query or url.scheme not in ("redis", "rediss"):
+        # The sentinels' clients are built from keyword arguments, not from the URL:
+        # anything else in it would be silently dropped.
+        raise ImproperlyConfigured(
+            "With REDIS_SENTINELS, REDIS_URL gives only redis:// or rediss://, a password "
+            "and a database number (no query parameters)."
+        )
     return {
         "SENTINELS": REDIS_SENTINELS,
         "MASTER_NAME": REDIS_SENTINEL_MASTER,
@@ -220,13 +247,20 @@ def redis_queue_connection() -> dict:
         "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
         "CONNECTION_KWARGS": {
             "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            "socket_keepalive": True,
+            "socket_keepalive_options": REDIS_KEEPALIVE_OPTIONS,
             "health_check_interval": 30,
             "retry": RetryFor(REDIS_FAILOVER_WAIT),
+            # rediss:// to the primary (the sentinels themselves are asked in plain text).
+            "ssl": url.scheme == "rediss",
         },
         "SENTINEL_KWARGS": {
             "password": REDIS_SENTINEL_PASSWORD,
             "socket_timeout": REDIS_CONNECT_TIMEOUT,
             "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            # A dead sentinel is skipped at once for the next one (redis-py would retry
+            # it, for every connection the failover retry makes).
+            "retry": no_retry(),
         },
     }
 
@@ -244,7 +278,8 @@ if REDIS_CACHE_URL:
             "LOCATION": REDIS_CACHE_URL,
             "OPTIONS": {
                 "socket_timeout": REDIS_SOCKET_TIMEOUT,
-                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_connect_timeout": REDIS_CACHE_CONNECT_TIMEOUT,
+                "retry": no_retry(),
             },
         }
     }
@@ -354,11 +389,16 @@ PHOENIX_RUNWAY_REQUEST_TIMEOUT = envfloat("PHOENIX_RUNWAY_REQUEST_TIMEOUT", 30)
 # Remote tasks (Runway): no worker waits for them. One periodic job checks every task in
 # flight this often (Runway asks for no more than one look per task per 5 s); a creation
 # whose task has not ended this long after it was claimed is failed, refunded and its
-# task canceled; the short job that fetches a result is sent again if it has not finished
-# after PHOENIX_REMOTE_FETCH_TIMEOUT (its worker was lost).
+# task canceled (unless its result is being fetched: then up to three fetch timeouts
+# later); the short job that fetches a result (job timeout PHOENIX_REMOTE_FETCH_TIMEOUT)
+# is sent again if it has not finished twice that long after it was sent or started.
 PHOENIX_REMOTE_CHECK_INTERVAL = envint("PHOENIX_REMOTE_CHECK_INTERVAL", 5)
 PHOENIX_REMOTE_TASK_TIMEOUT = envint("PHOENIX_REMOTE_TASK_TIMEOUT", 1800)
 PHOENIX_REMOTE_FETCH_TIMEOUT = envint("PHOENIX_REMOTE_FETCH_TIMEOUT", 300)
+# One check asks no more after this many seconds (the tasks it did not reach come first
+# next time), and gives each answer this long: a slow provider cannot pile checks up.
+PHOENIX_REMOTE_CHECK_BUDGET = envfloat("PHOENIX_REMOTE_CHECK_BUDGET", 20)
+PHOENIX_REMOTE_CHECK_HTTP_TIMEOUT = envfloat("PHOENIX_REMOTE_CHECK_HTTP_TIMEOUT", 5)
 # A pending creation is failed (queue_stalled) only when nothing of its type has been
 # started for this long while it waited: time in a moving queue is not a failure.
 PHOENIX_QUEUE_STALL = envint("PHOENIX_QUEUE_STALL", 900)

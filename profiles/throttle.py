@@ -35,9 +35,11 @@ class LoginTry:
         window = settings.PHOENIX_LOGIN_FAILURE_WINDOW
         for scope, subject in self.counters:
             if scope == "login-account-network":
-                ratelimit.forget(scope, subject, window=window)
+                done = ratelimit.forget(scope, subject, window=window)
             else:
-                ratelimit.give_back(scope, subject, window=window)
+                done = ratelimit.give_back(scope, subject, window=window)
+            if not done:
+                break  # Redis is down: the next counter would wait on it again
 
 
 def login_try(request: HttpRequest, username: str) -> LoginTry:
@@ -54,8 +56,13 @@ def login_try(request: HttpRequest, username: str) -> LoginTry:
     for scope, subject, limit in limits:
         if not limit:
             continue
+        count = ratelimit.take(scope, subject, window=window)
+        if not count:
+            # Redis is down: let the try through (fail open) without waiting on Redis
+            # once per counter; nothing was counted, so nothing is given back.
+            break
         taken.append((scope, subject))
-        if ratelimit.take(scope, subject, window=window) > limit:
+        if count > limit:
             return LoginTry(counters=tuple(taken), refused=True)
     return LoginTry(counters=tuple(taken), refused=False)
 

@@ -16,8 +16,8 @@ def pgbouncer():
     """A PgBouncer in transaction mode in front of the test PostgreSQL."""
     db = connection.settings_dict
     bouncer = PgBouncer(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
-    bouncer.start()
     try:
+        bouncer.start()
         yield bouncer
     finally:
         bouncer.stop()

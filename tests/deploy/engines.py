@@ -17,7 +17,7 @@ import httpx
 from redis import Redis
 from redis.exceptions import RedisError
 
-from phoenix.redis_failover import RetryFor
+from phoenix.redis_failover import RetryFor, no_retry
 from tests.conftest import ROOT, WORKER_CLASS, stop_worker, wait_for, worker_environment
 
 MASTER_NAME = "phoenix"
@@ -137,6 +137,14 @@ class RedisWithSentinels:
         self.sentinels = [Sentinel(folder, f"sentinel-{i}", self.primary.port) for i in range(3)]
 
     def start(self) -> None:
+        """Start them all; on a failure, stop the ones started."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         self.primary.start()
         self.replica.start()
         replica = self.replica.client()
@@ -195,10 +203,15 @@ class RedisWithSentinels:
             "SOCKET_TIMEOUT": 5,
             "CONNECTION_KWARGS": {
                 "socket_connect_timeout": 2,
+                "socket_keepalive": True,
                 "health_check_interval": 30,
                 "retry": RetryFor(10),
             },
-            "SENTINEL_KWARGS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+            "SENTINEL_KWARGS": {
+                "socket_timeout": 2,
+                "socket_connect_timeout": 2,
+                "retry": no_retry(),
+            },
         }
         return {
             name: {**connection, "DEFAULT_TIMEOUT": 600} for name in ("default", "images", "videos")
@@ -297,15 +310,31 @@ class PhoenixProcess:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
+def procfile_command(process_type: str) -> str:
+    """The Procfile's line for one process type, as a shell runs it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{process_type}:"):
+            return line.partition(":")[2].strip()
+    raise LookupError(process_type)
+
+
 def start_web(
     folder: Path, name: str = "web", base_env: dict | None = None, **env: str
 ) -> tuple[PhoenixProcess, str]:
-    """gunicorn with gunicorn.conf.py, as the Procfile's `web` line; returns its base URL."""
+    """The Procfile's `web` line (static files collected, then gunicorn with
+    gunicorn.conf.py), run by a shell as honcho or a platform runs it; returns its base
+    URL."""
     port = free_port()
-    env = {"GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", **env}
-    web = PhoenixProcess(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], folder, name, base_env, **env
-    )
+    # `python` and `gunicorn` are this virtualenv's, as `make run` puts them first on PATH.
+    path = f"{Path(sys.executable).parent}:{(base_env or os.environ).get('PATH', '')}"
+    env = {
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "STATIC_ROOT": str(folder / f"{name}-static"),
+        "PATH": path,
+        **env,
+    }
+    web = PhoenixProcess(["/bin/sh", "-c", procfile_command("web")], folder, name, base_env, **env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(
@@ -313,7 +342,7 @@ def start_web(
                 answers(lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200)
                 or not web.alive()
             ),
-            timeout=30,
+            timeout=60,
             what="gunicorn to answer /healthz",
         )
         assert web.alive(), web.log_tail()
@@ -335,6 +364,17 @@ def start_rqcron(folder: Path, config: Path, **env: str) -> PhoenixProcess:
     return PhoenixProcess(
         [sys.executable, "manage.py", "rqcron", str(config)], folder, "cron", **env
     )
+
+
+def stop_web(web: PhoenixProcess, timeout: float = 30) -> None:
+    """SIGTERM (graceful), and SIGKILL to the whole group if it has not gone in time."""
+    try:
+        web.signal(15)
+        web.process.wait(timeout=timeout)
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        pass
+    finally:
+        web.kill()
 
 
 def wait_until_gone(process: PhoenixProcess, timeout: float) -> float:

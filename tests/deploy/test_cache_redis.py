@@ -2,6 +2,8 @@
 may fail, apart from the queue Redis (which must not)."""
 
 import runpy
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -34,8 +36,8 @@ def test_the_throttles_and_the_cache_live_in_the_cache_redis(
     alice, settings, monkeypatch, tmp_path, clean_redis
 ):
     cache_redis = RedisServer(tmp_path, "cache", "--maxmemory-policy", "allkeys-lru")
-    cache_redis.start()
     try:
+        cache_redis.start()
         use_cache_redis(settings, monkeypatch, cache_redis.url)
         settings.PHOENIX_LOGIN_FAILURES = 2
 
@@ -67,3 +69,42 @@ def test_with_the_cache_redis_down_pages_work_and_nobody_is_locked_out(
     cache.set("anything", 1)  # dropped, not raised
     assert alice_client.get(path).status_code == 200
     assert [failed_log_in().status_code for _ in range(3)] == [200, 200, 200]
+
+
+@pytest.fixture
+def silent_port():
+    """A port whose connections are never accepted (its backlog is full): connecting to
+    it hangs, as to a host that is down."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(8):  # more than the backlog the kernel allows for listen(0)
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    try:
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def test_a_cache_redis_that_does_not_answer_costs_a_page_a_fraction_of_a_second(
+    alice, settings, monkeypatch, silent_port
+):
+    use_cache_redis(settings, monkeypatch, f"redis://127.0.0.1:{silent_port}/0")
+    settings.PHOENIX_LOGIN_FAILURES = 1
+
+    started = time.monotonic()
+    assert cache.get("anything", "missing") == "missing"
+    cache_seconds = time.monotonic() - started
+    started = time.monotonic()
+    assert failed_log_in().status_code == 200
+    log_in_seconds = time.monotonic() - started
+
+    # One connect try of REDIS_CACHE_CONNECT_TIMEOUT each (was 2 s per try, retried).
+    assert cache_seconds < 1 and log_in_seconds < 1.5, (cache_seconds, log_in_seconds)

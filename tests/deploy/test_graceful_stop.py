@@ -13,14 +13,21 @@ import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
+from rq import Worker
 
+from creations import queues
 from creations.models import Creation
 from tests.conftest import ROOT, worker_environment
 
 from .conftest import balance, refunds, scripted_worker, status_of, stop_worker, submit
-from .engines import start_web, wait_for, wait_until_gone
+from .engines import answers, start_web, wait_for, wait_until_gone
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    # Heavy: never two drills at once on a small machine (`make test` runs --dist loadgroup).
+    pytest.mark.xdist_group("deploy-drills"),
+]
 
 GRACE = 10  # seconds, as a process manager gives before SIGKILL
 
@@ -35,56 +42,64 @@ def lock_waiters() -> int:
 
 
 def test_sigterm_lets_the_web_finish_the_request_it_is_serving(creator, tmp_path, figure):
-    web, base = start_web(tmp_path, GUNICORN_GRACEFUL_TIMEOUT=str(GRACE))
     browser = Client()
     browser.force_login(creator)
     csrf = secrets.token_hex(16)
-    http = httpx.Client(
-        base_url=base,
-        cookies={"sessionid": browser.cookies["sessionid"].value, "csrftoken": csrf},
-        headers={"X-CSRFToken": csrf},
-        timeout=30,
-    )
     db = connection.settings_dict
-    holder = psycopg.connect(
-        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=False
-    )
-    answers = []
+    responses = []
+    web = holder = http = None
     try:
+        web, base = start_web(tmp_path, GUNICORN_GRACEFUL_TIMEOUT=str(GRACE))
+        http = httpx.Client(
+            base_url=base,
+            cookies={"sessionid": browser.cookies["sessionid"].value, "csrftoken": csrf},
+            headers={"X-CSRFToken": csrf},
+            timeout=30,
+        )
+        holder = psycopg.connect(
+            host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=False
+        )
         # Hold the creator's account: the create request waits on it inside the web.
         holder.execute(
             "SELECT id FROM tokens_tokenaccount WHERE user_id = %s FOR UPDATE", [creator.pk]
         )
         body = {"type": "image", "prompt": "a fox caught mid-deploy"}
         request = threading.Thread(
-            target=lambda: answers.append(http.post("/api/generate/creation", json=body))
+            target=lambda: responses.append(http.post("/api/generate/creation", json=body))
         )
         request.start()
         wait_for(lambda: lock_waiters() == 1, what="the request to wait on the account")
 
         web.signal(signal.SIGTERM)
-        time.sleep(1)
-        # Stopping: a new request is not served (refused or left unanswered: the load
-        # balancer must have stopped sending first), the one in hand still is.
-        with pytest.raises(httpx.TransportError):
-            httpx.get(f"{base}/healthz", timeout=2)
+        signaled = time.monotonic()
+        # Stopping: new requests are soon not served (refused or left unanswered: the load
+        # balancer must have stopped sending first), while the one in hand still is.
+        wait_for(
+            lambda: not answers(lambda: httpx.get(f"{base}/healthz", timeout=1)),
+            timeout=GRACE / 2,
+            what="gunicorn to stop taking new requests",
+        )
+        assert web.alive() and not responses
         holder.commit()
         request.join(timeout=GRACE)
-        stopped_in = wait_until_gone(web, timeout=GRACE)
+        wait_until_gone(web, timeout=GRACE)
+        stopped_in = time.monotonic() - signaled
     finally:
-        holder.close()
-        http.close()
-        if web.alive():
+        if holder is not None:
+            holder.close()
+        if http is not None:
+            http.close()
+        if web is not None and web.alive():
             web.kill()
 
-    [answer] = answers
+    [answer] = responses
     assert answer.status_code == 202, answer.text
     assert web.process.returncode == 0, web.log_tail()
     creation = Creation.objects.get(pk=answer.json()["creation_id"])
     assert creation.status == "pending" and refunds(creation) == 0
     figure(
         f"web SIGTERM with a create in flight: served no new request, answered it 202, "
-        f"exited 0 within {1 + stopped_in:.1f}s (grace {GRACE}s)"
+        f"exited 0 within {stopped_in:.1f}s (grace {GRACE}s)"
     )
 
 
@@ -138,7 +153,14 @@ def test_a_deploy_suspends_the_workers_replaces_them_and_resumes_without_losing_
         old.wait(timeout=GRACE)
         waiting = submit(creator, prompt="sent during the deploy")
         new = scripted_worker()
-        time.sleep(3)
+        # The new worker is up and has seen the suspension (RQ records it as its state).
+        connection = queues.get_queue("default").connection
+        wait_for(
+            lambda: [w.get_state() for w in Worker.all(connection=connection)] == ["suspended"],
+            timeout=30,
+            what="the new worker to start suspended",
+        )
+        time.sleep(1)  # more than its suspension check's interval
         assert status_of(waiting) == "pending"  # the new worker waits for rqresume
 
         manage("rqresume")
@@ -151,6 +173,6 @@ def test_a_deploy_suspends_the_workers_replaces_them_and_resumes_without_losing_
     assert old.returncode == 0
     assert refunds(waiting) == 0
     figure(
-        "deploy with rqsuspend/rqresume: a create sent while the workers were replaced waited "
-        "3s pending, then became a draft"
+        "deploy with rqsuspend/rqresume: a create sent while the workers were replaced stayed "
+        "pending under the suspended new worker, then became a draft after rqresume"
     )

@@ -3,6 +3,7 @@ Redis and the storage answer; 503 names the ones that do not)."""
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -13,8 +14,10 @@ from django.db import connection
 from django.test import Client
 
 from creations import queues
+from phoenix import health
+from tests.conftest import ROOT
 
-from .engines import RedisServer, free_port, start_web
+from .engines import RedisServer, free_port, procfile_command, start_web, stop_web
 
 
 def no_cookie_set(response) -> bool:
@@ -35,23 +38,36 @@ def test_healthz_answers_without_a_query_or_a_cookie_even_for_a_logged_in_creato
         assert response.json() == {"status": "ok"}
 
 
-def test_healthz_answers_while_redis_is_down_and_readyz_names_redis(db, settings):
+TOKEN = "readiness-details-token"
+
+
+def test_healthz_answers_while_redis_is_down_and_readyz_names_redis(
+    db, settings, caplog, monkeypatch
+):
+    monkeypatch.setattr(health, "_last_state", [((), ())])  # as a process that just started
     settings.RQ_QUEUES = {
         name: {"URL": f"redis://127.0.0.1:{free_port()}/0"} for name in settings.RQ_QUEUES
     }
+    settings.PHOENIX_METRICS_TOKEN = TOKEN
     queues.reset()
     client = Client()
 
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")
+    detailed = client.get("/readyz", headers={"Authorization": f"Bearer {TOKEN}"})
 
     assert response.status_code == 503
-    assert response.json()["failed"] == ["redis"]
-    assert response.json()["checks"] == {
+    # Public: which dependency failed, nothing about how.
+    assert response.json() == {"status": "unavailable", "failed": ["redis"]}
+    assert detailed.status_code == 503
+    assert detailed.json()["checks"] == {
         "database": "ok",
         "redis": "failed: ConnectionError",
         "storage": "ok",
     }
+    # Probed every few seconds: the failure is logged when it starts, not on every probe.
+    failures = [r for r in caplog.records if "Readiness check redis failed" in r.getMessage()]
+    assert len(failures) == 1
 
 
 def test_readyz_is_ok_when_the_database_redis_and_storage_answer(db, django_assert_max_num_queries):
@@ -61,10 +77,7 @@ def test_readyz_is_ok_when_the_database_redis_and_storage_answer(db, django_asse
         response = client.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok",
-        "checks": {"database": "ok", "redis": "ok", "storage": "ok"},
-    }
+    assert response.json() == {"status": "ok"}
     assert no_cookie_set(response)
 
 
@@ -85,22 +98,26 @@ def test_readyz_names_the_storage_when_the_media_folder_cannot_be_written(db, se
     assert response.json()["failed"] == ["storage"]
 
 
-def test_readyz_warns_when_the_queue_redis_may_evict_jobs(db, settings, tmp_path):
+def test_readyz_warns_when_the_queue_redis_may_evict_jobs(db, settings, tmp_path, caplog):
     evicting = RedisServer(tmp_path, "evicting", "--maxmemory", "64mb")
     evicting.args += ("--maxmemory-policy", "allkeys-lru")
-    evicting.start()
     try:
+        evicting.start()
         settings.RQ_QUEUES = {name: {"URL": evicting.url} for name in settings.RQ_QUEUES}
+        settings.PHOENIX_METRICS_TOKEN = TOKEN
         queues.reset()
 
         response = Client().get("/readyz")
+        detailed = Client().get("/readyz", headers={"Authorization": f"Bearer {TOKEN}"})
     finally:
         evicting.kill()
         queues.reset()
 
     assert response.status_code == 200
-    [warning] = response.json()["warnings"]
+    assert response.json() == {"status": "ok"}
+    [warning] = detailed.json()["warnings"]
     assert "maxmemory-policy is allkeys-lru" in warning
+    assert "maxmemory-policy is allkeys-lru" in caplog.text
 
 
 def production_environment(**extra: str) -> dict[str, str]:
@@ -136,8 +153,7 @@ def test_the_production_web_process_answers_probes_over_plain_http(transactional
             healthz = http.get("/healthz")
             readyz = http.get("/readyz")
     finally:
-        web.signal(15)
-        web.process.wait(timeout=30)
+        stop_web(web)
 
     assert healthz.status_code == 200
     assert readyz.status_code == 503
@@ -145,6 +161,52 @@ def test_the_production_web_process_answers_probes_over_plain_http(transactional
     assert "Set-Cookie" not in healthz.headers and "Set-Cookie" not in readyz.headers
     access_log = web.log.read_text()
     assert '"GET /healthz HTTP/1.1" 200' in access_log  # the access log goes to stdout
+
+
+@pytest.mark.slow
+def test_the_production_web_command_serves_pages_with_their_static_files(
+    transactional_db, tmp_path
+):
+    """The Procfile's web line as production runs it (DEBUG off, whitenoise's manifest
+    storage): a page renders, and the static files it names are served."""
+    web, base = start_web(tmp_path, base_env=production_environment())
+    try:
+        # Behind the TLS-ending proxy, as SECURE_PROXY_SSL_HEADER expects.
+        with httpx.Client(
+            base_url=base, timeout=10, headers={"X-Forwarded-Proto": "https"}
+        ) as http:
+            page = http.get("/accounts/login/")
+            stylesheets = re.findall(r'href="(/static/[^"]+\.css)"', page.text)
+            assets = [http.get(path) for path in stylesheets]
+    finally:
+        stop_web(web)
+
+    assert page.status_code == 200, web.log_tail()
+    assert stylesheets, page.text[:500]
+    # Hashed names from the manifest, served with a long cache lifetime.
+    assert all(re.search(r"\.[0-9a-f]{12}\.css$", path) for path in stylesheets), stylesheets
+    assert [a.status_code for a in assets] == [200] * len(assets)
+    assert all("max-age=315360000" in a.headers["Cache-Control"] for a in assets)
+
+
+def test_the_release_line_migrates_the_database_directly_when_told_to(transactional_db):
+    """DATABASE_DIRECT_URL (PostgreSQL itself) wins over DATABASE_URL (PgBouncer) for
+    migrations; the release line checks here instead of migrating."""
+    db = connection.settings_dict
+    direct = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    command = procfile_command("release").replace("migrate --no-input", "migrate --check")
+    env = {
+        **os.environ,
+        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/nowhere",
+        "DATABASE_DIRECT_URL": direct,
+    }
+    assert "migrate --check" in command
+    result = subprocess.run(
+        ["/bin/sh", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_gunicorn_takes_its_workers_threads_and_limits_from_the_environment():
@@ -164,7 +226,12 @@ def test_gunicorn_takes_its_workers_threads_and_limits_from_the_environment():
     }
     env.pop("GUNICORN_BIND", None)
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=60,
     )
     assert json.loads(result.stdout) == {
         "bind": "0.0.0.0:9123",
@@ -189,8 +256,7 @@ def test_the_web_process_serves_from_a_psycopg_pool_when_asked(transactional_db,
         # pool keeps its connections open between requests.
         kept_open = idle_connections_of_others()
     finally:
-        web.signal(15)
-        web.process.wait(timeout=30)
+        stop_web(web)
 
     assert answers == [200] * 9, web.log_tail()
     assert kept_open >= 1

@@ -36,12 +36,12 @@ AFTER_KILL = 5.0  # and after
 @pytest.fixture
 def redis_ha(tmp_path, settings):
     ha = RedisWithSentinels(tmp_path)
-    ha.start()
-    # This process reaches the primary through the sentinels too (scheduling a post,
-    # reading the queues afterwards).
-    settings.RQ_QUEUES = ha.queue_settings()
-    queues.reset()
     try:
+        ha.start()
+        # This process reaches the primary through the sentinels too (scheduling a post,
+        # reading the queues afterwards).
+        settings.RQ_QUEUES = ha.queue_settings()
+        queues.reset()
         yield ha
     finally:
         queues.reset()
@@ -65,6 +65,7 @@ def test_settings_send_every_queue_through_the_sentinels_named_in_the_environmen
         capture_output=True,
         text=True,
         check=True,
+        timeout=120,
     )
     rq_queues = json.loads(result.stdout.strip().splitlines()[-1])  # after shell's banner
 
@@ -75,8 +76,10 @@ def test_settings_send_every_queue_through_the_sentinels_named_in_the_environmen
         assert config["MASTER_NAME"] == "phoenix"
         assert (config["DB"], config["PASSWORD"]) == (3, "s3cret")
         assert config["SENTINEL_KWARGS"]["password"] == "watch-word"
-        # A command is retried through a failover instead of ending the worker.
-        assert config["CONNECTION_KWARGS"]["retry"] == "RetryFor(10)"
+        # A command is retried through a failover instead of ending the worker (this
+        # process is not a web process: it waits the longer default).
+        assert config["CONNECTION_KWARGS"]["retry"] == "RetryFor(30)"
+        assert config["CONNECTION_KWARGS"]["ssl"] is False
 
 
 def subprocess_environment() -> dict[str, str]:
@@ -137,6 +140,8 @@ cron.register(recover_creations, queue_name="default", interval=2, job_timeout=6
 
 
 @pytest.mark.slow
+# Heavy: never two drills at once on a small machine (`make test` runs --dist loadgroup).
+@pytest.mark.xdist_group("deploy-drills")
 # The web either waits the failover out (the default REDIS_FAILOVER_WAIT), or gives up
 # sooner than the sentinels promote a replica: then a create is answered 503 and refunded.
 @pytest.mark.parametrize("web_wait", ["10", "1"], ids=["web-waits-10s", "web-waits-1s"])
