@@ -22,8 +22,10 @@ workers = _int("WEB_CONCURRENCY", 2)
 threads = _int("GUNICORN_THREADS", 4)
 # A worker is replaced after this many requests (jitter, so they do not all restart at
 # once): whatever leaks slowly never grows for long.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# Tens of thousands, not the usual 1000: at poll-heavy load a process retiring every few
+# seconds made the capacity bench's p95 (see docs/deploy.md, Sizing); leaks stay bounded.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 50000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 5000)
 # A worker process whose main loop is silent this long is killed and replaced. With
 # threads this is not a per-request limit (a slow request in a thread does not trip it):
 # requests are bounded by the database, Redis (REDIS_FAILOVER_WAIT is short in web
