@@ -3,7 +3,7 @@ is enqueued by function (never by a dotted string)."""
 
 from django.db import close_old_connections
 
-from . import generation, services
+from . import generation, recovery, services
 from .providers import cancel_remote_task
 
 
@@ -44,7 +44,7 @@ def fetch_remote_results(items: list[tuple[str, str]]) -> dict[str, str]:
 
 def recover_creations() -> dict[str, int]:
     close_old_connections()
-    return services.creations_recover()
+    return recovery.creations_recover()
 
 
 def publish_scheduled_creation(creation_id: str) -> bool:

@@ -1,7 +1,6 @@
 """State changes of a creation. Money moves only through tokens.services."""
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -15,7 +14,6 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.command import send_stop_job_command
 from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
-from rq.job import Job, JobStatus
 
 from tokens import services as tokens
 
@@ -25,8 +23,6 @@ from .validation import CreationRequest
 
 log = logging.getLogger(__name__)
 
-# How long one recovery pass may spend asking a provider about tasks past their deadline.
-RECOVERY_ASK_SECONDS = 60
 
 # What a user reads when their creation fails, by error code.
 FAILURE_MESSAGES = {
@@ -52,12 +48,6 @@ FAILURE_MESSAGES = {
     ),
     "generation_failed": "Something went wrong while generating. Your tokens were refunded.",
     "staff_refund": "Stopped by our staff. Your tokens were refunded.",
-}
-ACTIVE_JOB_STATUSES = {
-    JobStatus.QUEUED,
-    JobStatus.STARTED,
-    JobStatus.SCHEDULED,
-    JobStatus.DEFERRED,
 }
 
 
@@ -346,99 +336,6 @@ def delete_stored_files(*names: str) -> None:
             default_storage.delete(name)
         except Exception:
             log.exception("Could not delete stored file %s", name)
-
-
-def creations_recover(*, now=None) -> dict[str, int]:
-    """The recovery pass: publish scheduled posts whose time has passed, enqueue again
-    pending creations whose job is not in Redis, and fail and refund what is truly stuck,
-    saying which (stuck_reason). Safe to run at any time, and twice at once: the claim, the
-    guarded updates and the refund constraint decide."""
-    now = now or timezone.now()
-    counts = {"reenqueued": 0, "failed": 0, "published": 0}
-    # Scheduled posts whose time has passed (the scheduler was down, Redis was flushed).
-    due = Creation.objects.filter(
-        status=Creation.Status.SCHEDULED, publish_at__lte=now, trashed_at__isnull=True
-    ).values_list("pk", flat=True)
-    for creation_id in due:
-        counts["published"] += creation_publish_due(creation_id=creation_id, now=now)
-    queue_moved: dict[str, bool] = {}
-    # Asking the provider about remote tasks past their deadline stops after a while (it
-    # may be down); those not asked wait for the next pass.
-    ask_until = time.monotonic() + RECOVERY_ASK_SECONDS
-    stuck = Creation.objects.filter(status__in=Creation.IN_FLIGHT).select_related("owner")
-    for creation in stuck:
-        if now >= creation.deadline:
-            code = stuck_reason(creation, now=now, queue_moved=queue_moved)
-            may_ask = time.monotonic() < ask_until
-            if code == "timed_out" and _result_on_its_way(creation, now=now, may_ask=may_ask):
-                continue
-            if code is not None:
-                if creation_fail(creation=creation, code=code, only_if_past_deadline_at=now):
-                    counts["failed"] += 1
-                    if creation.provider_task_id:
-                        _cancel_remote_task(creation)
-                continue
-        since = creation.requeued_at or creation.created_at
-        if creation.status != Creation.Status.PENDING or (
-            (now - since).total_seconds() < settings.PHOENIX_REENQUEUE_AFTER
-        ):
-            continue
-        job_id = queues.job_id_for(creation.id)
-        connection = queues.queue_for_kind(creation.kind).connection
-        try:
-            try:
-                job = Job.fetch(job_id, connection=connection)
-            except NoSuchJobError:
-                job = None
-            if job is not None:
-                if job.get_status() in ACTIVE_JOB_STATUSES:
-                    continue
-                # A finished or failed job of a still-pending creation: replace it.
-                job.delete()
-            if _send_job(creation):
-                Creation.objects.filter(pk=creation.pk).update(requeued_at=now)
-                counts["reenqueued"] += 1
-        except RedisError:
-            log.warning("Redis unavailable; recovery will retry creation %s", creation.id)
-    return counts
-
-
-def stuck_reason(creation: Creation, *, now: datetime, queue_moved: dict) -> str | None:
-    """Why an in-flight creation past its deadline is stuck, as its error code; None when it
-    is not (pending in a queue that keeps moving: waiting is not a failure).
-
-    - queue_stalled: pending, and nothing of its type was started for PHOENIX_QUEUE_STALL;
-    - timed_out: its remote task has not ended within PHOENIX_REMOTE_TASK_TIMEOUT;
-    - worker_lost: claimed, no remote task, and still processing after the job timeout
-      (a job that runs past its timeout is stopped by RQ and fails itself as timed_out, so
-      one still processing here lost its worker)."""
-    if creation.status == Creation.Status.PENDING:
-        if creation.kind not in queue_moved:
-            since = now - timedelta(seconds=settings.PHOENIX_QUEUE_STALL)
-            queue_moved[creation.kind] = Creation.objects.filter(
-                kind=creation.kind, processing_at__gte=since, processing_at__lte=now
-            ).exists()
-        return None if queue_moved[creation.kind] else "queue_stalled"
-    if creation.provider_task_id:
-        return "timed_out"
-    return "worker_lost"
-
-
-def _result_on_its_way(creation: Creation, *, now: datetime, may_ask: bool) -> bool:
-    """A remote task past its deadline whose result is being fetched, or that succeeded
-    just now, is not failed (and its finished output not deleted) while it has grace."""
-    from . import generation
-
-    return generation.result_on_its_way(creation, now=now, may_ask=may_ask)
-
-
-def _cancel_remote_task(creation: Creation) -> None:
-    from .providers import cancel_remote_task
-
-    try:
-        cancel_remote_task(creation.kind, creation.provider_task_id)
-    except Exception:
-        log.warning("Could not cancel the remote task of %s", creation.id, exc_info=True)
 
 
 # ---------------------------------------------------------------------------------------

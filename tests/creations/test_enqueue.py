@@ -2,7 +2,7 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 
-from creations import queues, services
+from creations import queues, recovery, services
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
@@ -94,7 +94,7 @@ def test_after_redis_comes_back_the_refunded_creation_stays_settled(client, sett
 
     settings.RQ_QUEUES = real_queues
     queues.reset()
-    assert services.creations_recover() == {"reenqueued": 0, "failed": 0, "published": 0}
+    assert recovery.creations_recover() == {"reenqueued": 0, "failed": 0, "published": 0}
     assert (
         client.post("/api/generate/creation", {"type": "image", "prompt": "y"}).status_code == 202
     )

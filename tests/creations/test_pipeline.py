@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 from PIL import Image
 
-from creations import services
+from creations import recovery, services
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
@@ -221,7 +221,7 @@ def test_a_worker_killed_mid_job_ends_failed_with_one_refund_after_recovery(alic
     wait_for(lambda: Creation.objects.get(pk=creation.pk).status == "processing", what="processing")
     stop_worker(worker)  # SIGKILL to the worker and its work horse
 
-    assert services.creations_recover() == {
+    assert recovery.creations_recover() == {
         "reenqueued": 0,
         "failed": 0,
         "published": 0,
@@ -229,8 +229,8 @@ def test_a_worker_killed_mid_job_ends_failed_with_one_refund_after_recovery(alic
     later = timezone.now() + timedelta(
         seconds=settings.PHOENIX_JOB_TIMEOUT["video"] + settings.PHOENIX_DEADLINE_GRACE + 1
     )
-    assert services.creations_recover(now=later) == {"reenqueued": 0, "failed": 1, "published": 0}
-    assert services.creations_recover(now=later) == {"reenqueued": 0, "failed": 0, "published": 0}
+    assert recovery.creations_recover(now=later) == {"reenqueued": 0, "failed": 1, "published": 0}
+    assert recovery.creations_recover(now=later) == {"reenqueued": 0, "failed": 0, "published": 0}
 
     creation.refresh_from_db()
     assert creation.status == "failed"
@@ -244,16 +244,16 @@ def test_a_job_lost_between_commit_and_enqueue_is_sent_again_by_recovery(alice, 
     monkeypatch.setattr("creations.services.creation_enqueue", lambda creation: True)
     creation = submit(alice)
     monkeypatch.undo()
-    assert services.creations_recover() == {
+    assert recovery.creations_recover() == {
         "reenqueued": 0,
         "failed": 0,
         "published": 0,
     }  # too fresh to judge
 
     later = timezone.now() + timedelta(seconds=settings.PHOENIX_REENQUEUE_AFTER + 1)
-    assert services.creations_recover(now=later) == {"reenqueued": 1, "failed": 0, "published": 0}
+    assert recovery.creations_recover(now=later) == {"reenqueued": 1, "failed": 0, "published": 0}
     assert Creation.objects.get(pk=creation.pk).requeued_at == later
-    assert services.creations_recover(now=later) == {
+    assert recovery.creations_recover(now=later) == {
         "reenqueued": 0,
         "failed": 0,
         "published": 0,
@@ -352,7 +352,7 @@ def test_a_creation_waiting_in_a_long_but_moving_queue_is_not_failed(alice, sett
     services.creation_claim(creation_id=ahead.id)
     assert timezone.now() >= Creation.objects.get(pk=waiting.pk).deadline
 
-    assert services.creations_recover()["failed"] == 0
+    assert recovery.creations_recover()["failed"] == 0
 
     assert Creation.objects.get(pk=waiting.pk).status == "pending"
     run_worker_burst()
@@ -370,7 +370,7 @@ def test_a_creation_in_a_queue_that_has_not_moved_is_failed_as_queue_stalled(ali
     # Another type's queue moving says nothing about this one.
     services.creation_claim(creation_id=submit(alice, kind="video").id)
 
-    assert services.creations_recover()["failed"] == 2  # and the long-claimed one: worker_lost
+    assert recovery.creations_recover()["failed"] == 2  # and the long-claimed one: worker_lost
 
     waiting.refresh_from_db()
     assert (waiting.status, waiting.error_code, refunds(waiting)) == ("failed", "queue_stalled", 1)

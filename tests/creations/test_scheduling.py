@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from rq.job import Job, JobStatus
 
-from creations import jobs, queues, services
+from creations import jobs, queues, recovery, services
 from creations.models import Creation
 from creations.services import ActionRefused, parse_publish_at
 from tests.conftest import (
@@ -149,7 +149,7 @@ def test_when_redis_refuses_the_schedule_the_post_is_still_scheduled_for_recover
 
     assert status_of(draft) == "scheduled"
     make_due(draft)
-    assert services.creations_recover()["published"] == 1
+    assert recovery.creations_recover()["published"] == 1
     assert status_of(draft) == "published"
 
 
@@ -159,10 +159,10 @@ def test_without_a_scheduler_recovery_publishes_once_its_time_has_passed(alice, 
     moment = timezone.now() + timedelta(minutes=10)
     services.creation_publish(creation=draft, caption="later", publish_at=moment)
 
-    assert services.creations_recover(now=moment - timedelta(seconds=1))["published"] == 0
+    assert recovery.creations_recover(now=moment - timedelta(seconds=1))["published"] == 0
     assert status_of(draft) == "scheduled"
-    assert services.creations_recover(now=moment)["published"] == 1
-    assert services.creations_recover(now=moment + timedelta(minutes=1))["published"] == 0
+    assert recovery.creations_recover(now=moment)["published"] == 1
+    assert recovery.creations_recover(now=moment + timedelta(minutes=1))["published"] == 0
 
     draft.refresh_from_db()
     assert (draft.status, draft.published_at, draft.caption) == ("published", moment, "later")
@@ -205,7 +205,7 @@ def test_unscheduled_trashed_or_taken_down_before_its_time_it_is_not_published(
         before = Creation.objects.filter(pk=draft.pk).values().get()
 
     run_scheduled_jobs_now()
-    recovered = services.creations_recover(now=timezone.now() + timedelta(hours=2))
+    recovered = recovery.creations_recover(now=timezone.now() + timedelta(hours=2))
 
     (job_id,) = queues.get_queue("default").finished_job_registry.get_job_ids()
     job = Job.fetch(job_id, connection=queues.get_queue("default").connection)
@@ -226,7 +226,7 @@ def test_rescheduling_keeps_only_the_latest_time(alice, make_creation):
     services.creation_publish(creation=Creation.objects.get(pk=draft.pk), publish_at=second)
 
     assert set(scheduled_jobs().values()) == {first, second}  # the old job is still there
-    assert services.creations_recover(now=first + timedelta(minutes=1))["published"] == 0
+    assert recovery.creations_recover(now=first + timedelta(minutes=1))["published"] == 0
     assert services.creation_publish_due(creation_id=draft.id, now=first) is False
     assert status_of(draft) == "scheduled"
     assert services.creation_publish_due(creation_id=draft.id, now=second) is True
@@ -311,7 +311,7 @@ def test_a_scheduled_post_is_published_once_at_its_time_by_rqs_scheduler(
     assert plain.caption == "on time"
     assert later.publish_at == at + timedelta(seconds=1.5)
     assert earlier.publish_at == at
-    assert services.creations_recover(now=timezone.now() + timedelta(hours=1))["published"] == 0
+    assert recovery.creations_recover(now=timezone.now() + timedelta(hours=1))["published"] == 0
     figure(
         "3/3 scheduled posts published once by RQ's scheduler, "
         f"{min(delays):.2f}-{max(delays):.2f} s after their time; "

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from creations import generation, jobs, queues, services
+from creations import generation, jobs, queues, recovery, services
 from creations.models import Creation
 from creations.providers import RemoteTask, remote_provider
 from creations.validation import CreationRequest
@@ -106,7 +106,7 @@ def test_recovery_leaves_a_task_whose_result_is_being_fetched(alice, fake_runway
     # The fetch was sent just before the deadline and is still running (or retrying).
     Creation.objects.filter(pk=creation.pk).update(fetch_sent_at=deadline - timedelta(seconds=10))
 
-    assert services.creations_recover(now=deadline + timedelta(seconds=1))["failed"] == 0
+    assert recovery.creations_recover(now=deadline + timedelta(seconds=1))["failed"] == 0
     run_worker_burst()
 
     assert_a_paid_draft(creation)
@@ -119,7 +119,7 @@ def test_recovery_fetches_a_task_that_succeeded_at_its_deadline_instead_of_faili
     (creation,) = submitted(alice)  # succeeded at Runway; no check has seen it yet
     deadline = fresh(creation).deadline
 
-    assert services.creations_recover(now=deadline + timedelta(seconds=1))["failed"] == 0
+    assert recovery.creations_recover(now=deadline + timedelta(seconds=1))["failed"] == 0
     assert queues.queue_for_kind("video").count == 1  # its fetch
     run_worker_burst()
 
@@ -132,7 +132,7 @@ def test_past_the_fetch_grace_recovery_fails_it_after_all(alice, fake_runway, se
     grace = generation.FETCH_GRACE_TIMEOUTS * settings.PHOENIX_REMOTE_FETCH_TIMEOUT
     late = fresh(creation).deadline + timedelta(seconds=grace + 1)
 
-    assert services.creations_recover(now=late)["failed"] == 1
+    assert recovery.creations_recover(now=late)["failed"] == 1
 
     creation = fresh(creation)
     assert (creation.status, creation.error_code, refunds(creation)) == ("failed", "timed_out", 1)
@@ -238,10 +238,10 @@ def test_recovery_with_no_time_left_to_ask_leaves_the_task_for_its_next_pass(
     alice, fake_runway, monkeypatch
 ):
     (creation,) = submitted(alice)
-    monkeypatch.setattr(services, "RECOVERY_ASK_SECONDS", 0)  # as if Runway took it all
+    monkeypatch.setattr(recovery, "RECOVERY_ASK_SECONDS", 0)  # as if Runway took it all
     deadline = fresh(creation).deadline
 
-    assert services.creations_recover(now=deadline + timedelta(seconds=1))["failed"] == 0
+    assert recovery.creations_recover(now=deadline + timedelta(seconds=1))["failed"] == 0
 
     assert fake_runway.count("task_asked") == 0
     assert (fresh(creation).status, refunds(creation)) == ("processing", 0)

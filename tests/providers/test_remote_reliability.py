@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db.models import F
 
-from creations import generation, jobs, queues, services
+from creations import generation, jobs, queues, recovery, services
 from creations.models import Creation
 from creations.validation import CreationRequest
 from tests.conftest import run_worker_burst, start_worker, stop_worker, wait_for
@@ -78,7 +78,7 @@ def test_worker_killed_after_the_submit_and_during_a_check_the_video_still_becom
     assert fresh(creation).status == "processing"
     # Past the job timeout: the task still lives at Runway, so recovery leaves it alone.
     later = past_the_job_deadline(creation)
-    assert services.creations_recover(now=later) == {"reenqueued": 0, "failed": 0, "published": 0}
+    assert recovery.creations_recover(now=later) == {"reenqueued": 0, "failed": 0, "published": 0}
 
     fake_runway.task_delay = 0
     # The killed check's lock holds the next ones back until it expires (check_lock_ttl)...
@@ -198,8 +198,8 @@ def test_a_task_past_the_overall_deadline_is_failed_and_canceled_at_the_provider
     deadline = fresh(creation).deadline
     assert deadline > past_the_job_deadline(creation)
 
-    assert services.creations_recover(now=deadline - timedelta(seconds=1))["failed"] == 0
-    assert services.creations_recover(now=deadline + timedelta(seconds=1))["failed"] == 1
+    assert recovery.creations_recover(now=deadline - timedelta(seconds=1))["failed"] == 0
+    assert recovery.creations_recover(now=deadline + timedelta(seconds=1))["failed"] == 1
 
     assert_failed_with_one_refund(creation, alice, "timed_out")
     assert fake_runway.count("cancel") == 1
@@ -209,7 +209,7 @@ def test_a_job_lost_before_it_recorded_a_task_is_worker_lost(alice, fake_runway)
     creation = submit_video(alice)
     services.creation_claim(creation_id=creation.id)  # claimed, then its worker died
 
-    assert services.creations_recover(now=past_the_job_deadline(creation))["failed"] == 1
+    assert recovery.creations_recover(now=past_the_job_deadline(creation))["failed"] == 1
 
     assert_failed_with_one_refund(creation, alice, "worker_lost")
 

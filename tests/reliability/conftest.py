@@ -13,7 +13,7 @@ from django.utils import timezone
 from redis import Redis
 from redis.exceptions import RedisError
 
-from creations import queues, services
+from creations import queues, recovery, services
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
@@ -62,7 +62,7 @@ def invariant_violations() -> list[str]:
             problems.append(f"creation {creation.id} is {creation.status} and holds media")
     # Nothing may stay in flight past its deadline once a recovery pass has run.
     queues.reset()  # a test may have left the queues on a Redis it has stopped
-    services.creations_recover()
+    recovery.creations_recover()
     now = timezone.now()
     for creation in Creation.objects.filter(status__in=Creation.IN_FLIGHT):
         if creation.deadline <= now:

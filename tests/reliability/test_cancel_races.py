@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from creations import generation, services
+from creations import generation, recovery, services
 from creations.models import Creation
 from creations.providers import GeneratedMedia
 from creations.services import ActionRefused
@@ -211,7 +211,7 @@ def test_cancel_against_recovery_failing_it_20_rounds_one_of_canceled_or_failed(
         overdue = past_deadline(creation)  # the recovery pass judges it lost
         recovered, canceled = run_at_once(
             [
-                after(-offset, lambda now=overdue: services.creations_recover(now=now)),
+                after(-offset, lambda now=overdue: recovery.creations_recover(now=now)),
                 canceler(creation, delay=offset),
             ]
         )

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from rq.job import Job
 
-from creations import queues, services
+from creations import queues, recovery, services
 from creations.models import Creation
 from tests.conftest import queued_job_ids, run_at_once
 
@@ -38,7 +38,7 @@ def test_recovery_failing_a_job_that_then_succeeds_keeps_the_refund_3_times(
             creation = submit(creator, prompt="sleep 1")
             wait_for(lambda: status_of(creation) == "processing", what="the job to claim")  # noqa: B023
             # The pass thinks the job is lost and refunds it while the provider still works.
-            assert services.creations_recover(now=past_deadline(creation))["failed"] == 1
+            assert recovery.creations_recover(now=past_deadline(creation))["failed"] == 1
             job = Job.fetch(
                 queues.job_id_for(creation.id), connection=queues.get_queue("images").connection
             )
@@ -62,7 +62,7 @@ def test_recovery_failing_a_job_that_then_succeeds_keeps_the_refund_3_times(
 
 
 def recover_in_threads(count: int) -> list[dict[str, int]]:
-    return run_at_once([services.creations_recover] * count)
+    return run_at_once([recovery.creations_recover] * count)
 
 
 def test_two_recovery_passes_at_once_fail_each_stuck_creation_once_and_resend_each_job_once(

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 from rq.job import Job
 
-from creations import queues, services
+from creations import queues, recovery
 from creations.models import Creation
 from tests.conftest import queued_job_ids, run_worker_burst
 
@@ -118,9 +118,9 @@ def test_recovery_with_redis_stopped_skips_resending_and_resends_once_it_is_back
     later = timezone.now() + timedelta(seconds=settings.PHOENIX_REENQUEUE_AFTER + 1)
 
     private_redis.stop()
-    assert services.creations_recover(now=later) == {"reenqueued": 0, "failed": 0, "published": 0}
+    assert recovery.creations_recover(now=later) == {"reenqueued": 0, "failed": 0, "published": 0}
     private_redis.start()
-    assert services.creations_recover(now=later) == {"reenqueued": 1, "failed": 0, "published": 0}
+    assert recovery.creations_recover(now=later) == {"reenqueued": 1, "failed": 0, "published": 0}
     assert queued_job_ids() == [queues.job_id_for(creation.id)]
     assert status_of(creation) == "pending"
     figure("recovery with Redis down resent 0 and failed 0; once back it resent 1/1")

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from creations import queues, services
+from creations import queues, recovery
 from tests.conftest import run_worker_burst
 
 from .conftest import (
@@ -48,14 +48,14 @@ def test_whole_worker_killed_mid_job_5_times_each_ends_failed_with_one_refund(cr
         wait_for(lambda: not process_alive(horses[0]), what="the horse to be gone")  # noqa: B023
 
         # Not overdue yet: a recovery pass leaves it alone.
-        assert services.creations_recover() == {"reenqueued": 0, "failed": 0, "published": 0}
+        assert recovery.creations_recover() == {"reenqueued": 0, "failed": 0, "published": 0}
         later = past_deadline(creation)
-        assert services.creations_recover(now=later) == {
+        assert recovery.creations_recover(now=later) == {
             "reenqueued": 0,
             "failed": 1,
             "published": 0,
         }
-        assert services.creations_recover(now=later) == {
+        assert recovery.creations_recover(now=later) == {
             "reenqueued": 0,
             "failed": 0,
             "published": 0,
@@ -93,7 +93,7 @@ def test_only_the_work_horse_killed_5_times_the_worker_goes_on_and_each_ends_ref
         stop_worker(worker)
 
     later = max(past_deadline(c) for c in creations)
-    assert services.creations_recover(now=later) == {
+    assert recovery.creations_recover(now=later) == {
         "reenqueued": 0,
         "failed": KILLS,
         "published": 0,
@@ -164,7 +164,7 @@ def test_a_worker_killed_before_claiming_is_retried_by_recovery_and_the_retry_su
     assert queues.job_id_for(creation.id) in FailedJobRegistry(queue=images).get_job_ids()
 
     later = timezone.now() + timedelta(seconds=settings.PHOENIX_REENQUEUE_AFTER + 1)
-    assert services.creations_recover(now=later) == {"reenqueued": 1, "failed": 0, "published": 0}
+    assert recovery.creations_recover(now=later) == {"reenqueued": 1, "failed": 0, "published": 0}
     run_worker_burst()
 
     creation.refresh_from_db()
