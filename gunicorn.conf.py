@@ -25,7 +25,7 @@ threads = _int("GUNICORN_THREADS", 4)
 # Tens of thousands, not the usual 1000: at poll-heavy load a process retiring every few
 # seconds made the capacity bench's p95 (see docs/deploy.md, Sizing); leaks stay bounded.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 50000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 5000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 10)
 # A worker process whose main loop is silent this long is killed and replaced. With
 # threads this is not a per-request limit (a slow request in a thread does not trip it):
 # requests are bounded by the database, Redis (REDIS_FAILOVER_WAIT is short in web

@@ -238,7 +238,7 @@ def test_gunicorn_takes_its_workers_threads_and_limits_from_the_environment():
         "workers": 5,
         "threads": 8,
         "max_requests": 2000,
-        "max_requests_jitter": 100,
+        "max_requests_jitter": 200,  # a tenth of max_requests unless set
         "graceful_timeout": 40,
         "timeout": 30,
         "accesslog": "-",
