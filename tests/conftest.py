@@ -16,12 +16,19 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from hypothesis import settings as hypothesis_settings
 from rq import SimpleWorker
 
 from creations import queues
 from profiles.services import creator_signup
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Fuzzing is derandomised by default (CI runs the same cases every time, and every case
+# ever found is pinned as an @example); HYPOTHESIS_PROFILE=explore tries new ones locally.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False, database=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 QUEUE_NAMES = ["images", "videos", "default"]
 
 
