@@ -7,6 +7,9 @@ import time
 import pytest
 from PIL import Image
 
+from creations import services
+from creations.models import Creation
+from creations.validation import CreationRequest
 from tests.providers.fake_runway import FakeRunway, make_mp4
 
 OPENAI_KEY = "sk-test-openai-key-must-never-be-shown"
@@ -77,3 +80,18 @@ def wait_until_answered(server, requests: int = 1) -> None:
     while len(server.log) < requests and time.monotonic() < deadline:
         time.sleep(0.01)
     assert len(server.log) >= requests
+
+
+# Shared by the remote-task tests.
+def submit_video(user) -> Creation:
+    request = CreationRequest("video", "waves at night", "", "landscape")
+    creation, _ = services.creation_submit(user=user, request=request)
+    return creation
+
+
+def fresh(creation: Creation) -> Creation:
+    return Creation.objects.get(pk=creation.pk)
+
+
+def refunds(creation: Creation) -> int:
+    return creation.ledger_entries.filter(kind="refund").count()

@@ -16,26 +16,11 @@ from django.utils import timezone
 from creations import generation, jobs, queues, recovery, services
 from creations.models import Creation
 from creations.providers import RemoteTask, remote_provider
-from creations.validation import CreationRequest
 from tests.conftest import run_worker_burst, start_worker, stop_worker, wait_for
-from tests.providers.conftest import runway_worker_env
+from tests.providers.conftest import fresh, refunds, runway_worker_env, submit_video
 from tokens.services import ledger_discrepancies
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def submit_video(user) -> Creation:
-    request = CreationRequest("video", "waves at night", "", "landscape")
-    creation, _ = services.creation_submit(user=user, request=request)
-    return creation
-
-
-def fresh(creation: Creation) -> Creation:
-    return Creation.objects.get(pk=creation.pk)
-
-
-def refunds(creation: Creation) -> int:
-    return creation.ledger_entries.filter(kind="refund").count()
 
 
 def submitted(user, count: int = 1) -> list[Creation]:
