@@ -408,17 +408,9 @@ def measure_web_capacity() -> dict:
 
 
 def creations_per_second(job_ids: list[str]) -> float:
-    """From RQ's own start and end times: the first job's start to the last job's end."""
-    from rq.job import Job
+    from bench.runner import jobs_per_second
 
-    from bench.runner import redis_connection
-
-    jobs = Job.fetch_many(job_ids, connection=redis_connection())
-    finished = [job for job in jobs if job is not None and job.get_status() == "finished"]
-    if len(finished) != len(job_ids):
-        raise RuntimeError(f"only {len(finished)} of {len(job_ids)} jobs finished")
-    span = max(j.ended_at for j in finished) - min(j.started_at for j in finished)
-    return round(len(finished) / span.total_seconds(), 2)
+    return jobs_per_second(job_ids, digits=2)
 
 
 def measure_worker_throughput() -> dict:

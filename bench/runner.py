@@ -522,7 +522,8 @@ def run_worker_burst(queue: str, worker_class: str, **env: str) -> None:
     )
 
 
-def jobs_per_second(job_ids: list[str]) -> float:
+def jobs_per_second(job_ids: list[str], *, digits: int = 1) -> float:
+    """From RQ's own start and end times: the first job's start to the last job's end."""
     from rq.job import Job
 
     jobs = Job.fetch_many(job_ids, connection=redis_connection())
@@ -530,7 +531,7 @@ def jobs_per_second(job_ids: list[str]) -> float:
     if len(finished) != len(job_ids):
         raise RuntimeError(f"only {len(finished)} of {len(job_ids)} jobs finished")
     span = max(j.ended_at for j in finished) - min(j.started_at for j in finished)
-    return round(len(finished) / span.total_seconds(), 1)
+    return round(len(finished) / span.total_seconds(), digits)
 
 
 def measure_worker(creators: list[dict]) -> dict:

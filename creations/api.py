@@ -185,18 +185,6 @@ def publish_creation(request: HttpRequest, creation: Creation, data: dict) -> Js
     return JsonResponse(creation_as_json(creation))
 
 
-@creation_action()
-def unschedule_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
-    services.creation_unschedule(creation=creation)
-    return JsonResponse(creation_as_json(creation))
-
-
-@creation_action()
-def unpublish_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
-    services.creation_unpublish(creation=creation)
-    return JsonResponse(creation_as_json(creation))
-
-
 @creation_action("caption")
 def edit_caption(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
     if "caption" not in data:
@@ -206,22 +194,22 @@ def edit_caption(request: HttpRequest, creation: Creation, data: dict) -> JsonRe
     return JsonResponse(creation_as_json(creation))
 
 
-@creation_action()
-def trash_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
-    services.creation_trash(creation=creation)
-    return JsonResponse(creation_as_json(creation))
+def state_action(service):
+    """An action with no body that one service does: the creation's JSON after it."""
+
+    def action(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
+        service(creation=creation)
+        return JsonResponse(creation_as_json(creation))
+
+    action.__name__ = action.__qualname__ = service.__name__.removeprefix("creation_") + "_creation"
+    return creation_action()(action)
 
 
-@creation_action()
-def restore_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
-    services.creation_restore(creation=creation)
-    return JsonResponse(creation_as_json(creation))
-
-
-@creation_action()
-def purge_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
-    services.creation_purge(creation=creation)
-    return JsonResponse(creation_as_json(creation))
+unschedule_creation = state_action(services.creation_unschedule)
+unpublish_creation = state_action(services.creation_unpublish)
+trash_creation = state_action(services.creation_trash)
+restore_creation = state_action(services.creation_restore)
+purge_creation = state_action(services.creation_purge)
 
 
 @require_POST

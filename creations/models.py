@@ -286,6 +286,11 @@ class Creation(models.Model):
         return self.is_trashed and not self.is_purged
 
     @property
+    def can_retry(self) -> bool:
+        """Ended without media (failed, canceled) and refunded: Try again and Edit prompt."""
+        return self.status in self.ENDED_WITHOUT_MEDIA
+
+    @property
     def can_take_down(self) -> bool:
         # A post in its owner's trash may still be taken down (Restore then gives it back
         # taken down); a purged one has nothing left to take down.
