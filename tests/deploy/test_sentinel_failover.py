@@ -156,6 +156,11 @@ def test_killing_the_redis_primary_under_steady_creates_loses_no_creation_and_no
         # A job lost with the primary (written, not yet replicated) is sent again soon.
         "PHOENIX_REENQUEUE_AFTER": "2",
         "PHOENIX_MAX_IN_FLIGHT": "0",
+        # A job whose worker lost it in the failover (claimed, then its job gone with the
+        # old primary) is failed and refunded by recovery at its deadline: short here, so
+        # the drill sees that end too (production waits the job timeout and a grace).
+        "PHOENIX_IMAGE_JOB_TIMEOUT": "15",
+        "PHOENIX_DEADLINE_GRACE": "5",
     }
     cron_config = tmp_path / "drill_cron.py"
     cron_config.write_text(CRON_CONFIG)
@@ -217,11 +222,21 @@ def test_killing_the_redis_primary_under_steady_creates_loses_no_creation_and_no
         assert during and after, "creates were sent during the failover and accepted after it"
 
         mine = Creation.objects.filter(owner=creator)
-        wait_for(
-            lambda: not mine.filter(status__in=Creation.IN_FLIGHT).exists(),
-            timeout=60,
-            what="every accepted creation to end",
-        )
+        try:
+            wait_for(
+                lambda: not mine.filter(status__in=Creation.IN_FLIGHT).exists(),
+                timeout=90,
+                what="every accepted creation to end",
+            )
+        except AssertionError as error:
+            still = list(
+                mine.filter(status__in=Creation.IN_FLIGHT).values_list(
+                    "id", "status", "created_at", "processing_at", "requeued_at"
+                )
+            )
+            raise AssertionError(
+                f"{error}: {still}; " + "; ".join(f"{p.name}: {p.log_tail()}" for p in processes)
+            ) from None
         wait_for(
             lambda: Creation.objects.get(pk=draft.pk).status == "published",
             timeout=30,
@@ -254,6 +269,7 @@ def test_killing_the_redis_primary_under_steady_creates_loses_no_creation_and_no
     # recovery pass sends them again.
     resent = mine.filter(requeued_at__isnull=False).count()
     failed_accepted = mine.filter(status="failed").exclude(error_code="queue_unavailable").count()
+    lost_by_worker = mine.filter(error_code="worker_lost").count()
     assert balance(creator) == start_balance - made  # images cost 1; the rest refunded
     call_command("reconcile_tokens")
     figure(
@@ -262,7 +278,8 @@ def test_killing_the_redis_primary_under_steady_creates_loses_no_creation_and_no
         f"primary ({len(during)} creates sent meanwhile waited, the slowest "
         f"{stream.slowest:.1f}s); "
         f"{len(accepted)} accepted (all ended: {made} "
-        f"with media, {failed_accepted} failed and refunded; {resent} lost jobs sent again by "
+        f"with media, {failed_accepted} failed and refunded ({lost_by_worker} lost by the "
+        f"worker in the failover); {resent} lost jobs sent again by "
         f"recovery), {len(refused)} refused with 503 and refunded; scheduled post "
         "published by RQ's scheduler after the failover; rqcron and the worker carried on; "
         "0 tokens lost"
