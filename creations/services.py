@@ -17,7 +17,7 @@ from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
 
 from tokens import services as tokens
 
-from . import fair_queue, queues
+from . import events, fair_queue, queues
 from .models import Creation, InvalidTransition
 from .validation import CreationRequest
 
@@ -245,6 +245,8 @@ def creation_complete(
         # refresh_from_db cost ~17% of a job with an instant provider, see make bench).
         for name, value in changes.items():
             setattr(creation, name, value)
+        seconds = (creation.draft_at - creation.created_at).total_seconds()
+        events.announce("completed", creation, seconds=seconds)
         return True
     return creation_holds_media(creation=creation, media=media)
 
@@ -304,12 +306,21 @@ def _fail_locked(account, locked: Creation, code: str, message: str, past_deadli
         locked.status = Creation.Status.FAILED
         for name, value in changes.items():
             setattr(locked, name, value)
-        tokens.creation_refund_locked(account, creation=locked, reason=code)
+        events.announce("failed", locked, code=code)
+        _announce_refund(
+            locked, tokens.creation_refund_locked(account, creation=locked, reason=code)
+        )
         return True
     if locked.status != Creation.Status.FAILED:
         return False  # finished meanwhile: nothing to fail, nothing to refund
     refund = tokens.creation_refund_locked(account, creation=locked, reason=locked.error_code)
+    _announce_refund(locked, refund)
     return refund is not None
+
+
+def _announce_refund(creation: Creation, refund) -> None:
+    if refund is not None:
+        events.announce("refunded", creation, amount=refund.amount)
 
 
 def _take_state(creation: Creation, row: Creation) -> None:
@@ -488,6 +499,8 @@ def creation_cancel(*, creation: Creation) -> Canceled:
             error_message="Canceled. Your tokens were refunded.",
         )
         refund = tokens.creation_refund_locked(account, creation=row, reason="canceled")
+        events.announce("canceled", creation)
+        _announce_refund(creation, refund)
         balance = account.balance
         if was == Creation.Status.PROCESSING:
             transaction.on_commit(lambda: stop_running_work(creation))
@@ -559,8 +572,10 @@ def creation_publish(
         if publish_at:
             _apply(creation, row, target, caption=caption, publish_at=publish_at)
             transaction.on_commit(lambda: schedule_publication(creation))
+            events.announce("scheduled", creation)
         else:
             _apply(creation, row, target, caption=caption, published_at=now, publish_at=None)
+            events.announce("published", creation, scheduled=False)
     return creation
 
 
@@ -596,11 +611,14 @@ def creation_publish_due(*, creation_id, now: datetime | None = None) -> bool:
     was unscheduled, moved to the trash, rescheduled later or taken down is left alone."""
     now = now or timezone.now()
     rows = Creation.objects.filter(pk=creation_id, trashed_at__isnull=True, publish_at__lte=now)
-    return bool(
-        rows.transition(
-            Creation.Status.PUBLISHED, sources=[Creation.Status.SCHEDULED], published_at=now
-        )
+    published = rows.transition(
+        Creation.Status.PUBLISHED, sources=[Creation.Status.SCHEDULED], published_at=now
     )
+    if published:
+        creation = Creation.objects.filter(pk=creation_id).first()
+        if creation is not None:
+            events.announce("published", creation, scheduled=True)
+    return bool(published)
 
 
 def creation_unschedule(*, creation: Creation) -> Creation:
@@ -610,6 +628,7 @@ def creation_unschedule(*, creation: Creation) -> Creation:
             _take_state(creation, row)
             raise refused("not_scheduled")
         _apply(creation, row, Creation.Status.DRAFT, publish_at=None, redrafted_at=timezone.now())
+        events.announce("unpublished", creation)
     return creation
 
 
@@ -621,6 +640,7 @@ def creation_unpublish(*, creation: Creation) -> Creation:
             _take_state(creation, row)
             raise refused("not_published")
         _apply(creation, row, Creation.Status.DRAFT, published_at=None, redrafted_at=timezone.now())
+        events.announce("unpublished", creation)
     return creation
 
 
@@ -643,6 +663,7 @@ def creation_trash(*, creation: Creation, now: datetime | None = None) -> Creati
             _take_state(creation, row)
             raise refused("not_trashable")
         _apply(creation, row, None, trashed_at=now or timezone.now())
+        events.announce("trashed", creation)
     return creation
 
 
@@ -659,6 +680,7 @@ def creation_restore(*, creation: Creation) -> Creation:
             # Back among the drafts: its expiry starts again.
             changes.update(redrafted_at=timezone.now(), publish_at=None, published_at=None)
         _apply(creation, row, target, **changes)
+        events.announce("restored", creation)
     return creation
 
 
@@ -682,6 +704,7 @@ def creation_purge(*, creation: Creation, now: datetime | None = None) -> Creati
             poster="",
         )
         transaction.on_commit(lambda: delete_stored_files(*names))
+        events.announce("purged", creation)
     return creation
 
 
@@ -703,6 +726,7 @@ def creation_take_down(*, creation: Creation, staff, reason: str) -> Creation:
             taken_down_by=staff,
             takedown_reason=reason[:500],
         )
+        events.announce("taken_down", creation)
     return creation
 
 

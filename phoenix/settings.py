@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "tokens",
     "creations",
     "profiles",
+    "ops",
+    "sharing",
+    "notifications",
 ]
 
 MIDDLEWARE = [

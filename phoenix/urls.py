@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from creations import api as creations_api
-from creations import staff_views
+from ops import views as ops_views
 from creations import views as creations_views
 from phoenix import health
 from profiles import views as profiles_views
@@ -107,8 +107,8 @@ urlpatterns = [
     ),
     path("creations/bulk", creations_views.creations_bulk, name="creations_bulk"),
     path("p/<uuid:creation_id>", creations_views.post_page, name="post"),
-    path("staff/metrics", staff_views.metrics_page, name="staff_metrics"),
-    path("staff/analytics", staff_views.analytics_page, name="staff_analytics"),
-    path("metrics", staff_views.prometheus_metrics, name="prometheus_metrics"),
+    path("staff/metrics", ops_views.metrics_page, name="staff_metrics"),
+    path("staff/analytics", ops_views.analytics_page, name="staff_analytics"),
+    path("metrics", ops_views.prometheus_metrics, name="prometheus_metrics"),
     path("admin/", admin.site.urls),
 ]

@@ -11,8 +11,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.utils import timezone
 
-from creations import maintenance, metrics, selectors, services
+from creations import maintenance, selectors, services
 from creations.models import Creation
+from ops import metrics
 from tokens.models import LedgerEntry
 from tokens.services import ledger_discrepancies
 
@@ -145,7 +146,8 @@ def test_the_files_are_kept_until_the_purge_commits(
     # A purge that rolled back would leave a row pointing at no file: none goes before.
     assert files_in(media) == {name}
 
-    (delete_files,) = callbacks
+    delete_files, told = callbacks
+    assert told.args[:1] == ("purged",)
     delete_files()
     assert files_in(media) == set()
 

@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from creations import metrics, queues, services
-from creations.metrics import CreationRow, QueueFigures, Thresholds
+from creations import queues, services
 from creations.models import Creation
+from ops import metrics
+from ops.metrics import CreationRow, QueueFigures, Thresholds
 from tests.conftest import run_worker_burst
 from tokens.models import TokenAccount
 from tokens.services import Discrepancy

@@ -19,11 +19,10 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 from rq import Worker
 
+from creations import queues
+from creations.models import Creation
 from tokens.models import LedgerEntry
 from tokens.services import Discrepancy, ledger_discrepancies
-
-from . import queues
-from .models import Creation
 
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
 QUEUE_NAMES = ("images", "videos", "default")

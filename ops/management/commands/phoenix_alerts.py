@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from creations import metrics
+from ops import metrics
 
 
 class Command(BaseCommand):

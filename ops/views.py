@@ -13,8 +13,9 @@ from django_rq.contrib.prometheus import RQCollector
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from creations.models import Creation
+
 from . import metrics
-from .models import Creation
 
 
 def _choice(request: HttpRequest, name: str, choices, default):
@@ -58,7 +59,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             for name, depth in snapshot.queue.depths.items()
         ],
     }
-    return render(request, "staff/metrics.html", context)
+    return render(request, "ops/metrics.html", context)
 
 
 @require_GET
@@ -75,7 +76,7 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
         "creations_chart": analytics.creations_chart,
         "tokens_chart": analytics.tokens_chart,
     }
-    return render(request, "staff/analytics.html", context)
+    return render(request, "ops/analytics.html", context)
 
 
 def _metrics_access(request: HttpRequest) -> int | None:
