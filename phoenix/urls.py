@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 
 from creations import api as creations_api
-from ops import views as ops_views
 from creations import views as creations_views
 from phoenix import health
 from profiles import views as profiles_views
@@ -107,8 +106,9 @@ urlpatterns = [
     ),
     path("creations/bulk", creations_views.creations_bulk, name="creations_bulk"),
     path("p/<uuid:creation_id>", creations_views.post_page, name="post"),
-    path("staff/metrics", ops_views.metrics_page, name="staff_metrics"),
-    path("staff/analytics", ops_views.analytics_page, name="staff_analytics"),
-    path("metrics", ops_views.prometheus_metrics, name="prometheus_metrics"),
+    path("", include("ops.urls")),
+    path("", include("tokens.urls")),
+    path("", include("sharing.urls")),
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
