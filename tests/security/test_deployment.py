@@ -20,7 +20,6 @@ TEST_OVERRIDES = (
     "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE",
     "SECURE_HSTS_SECONDS",
-    "PHOENIX_ALLOW_INSECURE_KEY",
     "DEBUG",
 )
 
@@ -178,3 +177,34 @@ def test_the_csp_lets_media_come_from_the_s3_endpoint_that_presigned_urls_point_
         "media-src 'self' https://phoenix-media.acct.r2.cloudflarestorage.com "
         "https://media.example.com"
     ) in build_policy()
+
+
+@pytest.mark.parametrize(
+    "key_environment",
+    [
+        {},
+        {"SECRET_KEY": "insecure-local-development-key-do-not-use-in-production"},
+        {"SECRET_KEY": "   "},
+        # A flag that used to let the development key through with DEBUG off.
+        {"PHOENIX_ALLOW_INSECURE_KEY": "1"},
+        {"PHOENIX_ALLOW_INSECURE_KEY": "1", "DJANGO_DEBUG": "1", "DEBUG": "false"},
+    ],
+    ids=["no-key", "the-development-key", "blank", "with-the-old-flag", "debug-false-spelled"],
+)
+def test_production_refuses_to_start_with_no_key_or_the_public_development_key(
+    key_environment,
+):
+    env = production_environment()
+    del env["SECRET_KEY"]
+    env.update(key_environment)
+    for command in (["check"], ["check", "--deploy"]):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode != 0, result.stdout
+        assert "SECRET_KEY must be set" in result.stderr
