@@ -43,6 +43,9 @@ browser-deps:
 # PgBouncer for the tests that run the money suite through it (tests/deploy).
 deploy-deps:
 	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; }
+	@# promtool (Debian's prometheus package) checks ops/prometheus/alerts.yml. Only the tool is
+	@# wanted: where the install started the package's server (systemd), it is stopped again.
+	@command -v promtool >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null && { systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true; }; }
 
 test: install services browser-deps deploy-deps
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -q

@@ -38,7 +38,9 @@ WARMUP_SECONDS = int(os.getenv("BENCH_WARMUP_SECONDS", "1"))
 ROUNDS = int(os.getenv("BENCH_ROUNDS", "3"))
 CONNECTIONS = 16
 # For working on one part: BENCH_ONLY=worker,e2e (a full run is what counts).
-PARTS = set(os.getenv("BENCH_ONLY", "http,drafts,worker,e2e,remote,capacity").split(","))
+PARTS = set(
+    os.getenv("BENCH_ONLY", "http,drafts,notifications,worker,e2e,remote,capacity").split(",")
+)
 # Trial runs of one part can write elsewhere: only full runs are kept in bench/results.
 RESULTS_DIR = Path(os.getenv("BENCH_RESULTS_DIR", str(ROOT / "bench" / "results")))
 # BENCH_PROFILE=1: also profile the measured views in-process (pyinstrument, from
@@ -63,6 +65,9 @@ GOALS = {
     "create_p99_ms": 50,
     "poll_ratio": 0.7,
     "poll_queries": 3,
+    # The nav bell's own poll: session, user and one COUNT on the unread index.
+    "bell_ratio": 0.7,
+    "bell_queries": 3,
     "worker_ratio": 0.5,
     "image_p95_s": 2.0,
     "video_p95_s": 10.0,
@@ -489,6 +494,77 @@ def profile_views(creators: list[dict], owners: list[dict], poll_template: str, 
         log(f"profile of {name}: {per_request:.2f} ms a request, in {path}")
 
 
+NOTIFICATIONS_PER_CREATOR = 200
+UNREAD_PER_CREATOR = 10
+
+
+def make_notifications(creators: list[dict]) -> None:
+    """200 notifications per creator (10 unread), so the bell counts over a real table."""
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.models import Notification
+
+    now = timezone.now()
+    rows = []
+    for person in creators:
+        for number in range(NOTIFICATIONS_PER_CREATOR):
+            comment_id = uuid.uuid4()
+            rows.append(
+                Notification(
+                    recipient=person["user"],
+                    kind=Notification.Kind.COMMENT,
+                    creation=person["pending"],
+                    comment_id=comment_id,
+                    object_key=str(comment_id),
+                    text=f"bench{number:03d} commented on your draft: “Lovely light”",
+                    created_at=now - timedelta(minutes=number),
+                    read_at=None if number < UNREAD_PER_CREATOR else now,
+                )
+            )
+    Notification.objects.bulk_create(rows, batch_size=5000)
+
+
+def measure_notifications(base: str, creators: list[dict], owners: list[dict]) -> dict:
+    """The bell's own light poll (every PHOENIX_NOTIFICATIONS_POLL_SECONDS on every page of a
+    signed-in creator) against the bare view and the poll reference, in alternating rounds;
+    its queries; and what the piggyback adds to the one card poll that shows a creation
+    finishing (the steady card poll is unchanged: it carries no bell)."""
+    from creations.models import Creation
+
+    bell = "/notifications/bell"
+    person = creators[0]
+    status, body = http_get(base + bell, {**browser_headers(base, person), "HX-Request": "true"})
+    expect(status, 200, "bell", body)
+    if f"{UNREAD_PER_CREATOR} unread".encode() not in body:
+        raise RuntimeError(f"the bell does not count {UNREAD_PER_CREATOR}: {body[:300]!r}")
+    endpoints = {
+        "bare": lambda: wrk(base, [None], ["/bench/bare"]),
+        "poll_floor": lambda: wrk(
+            base, creators, [poll_path("/bench/poll/{id}", c) for c in creators], hx=True
+        ),
+        "bell": lambda: wrk(base, creators, [bell] * len(creators), hx=True),
+    }
+    rounds: dict[str, list[dict]] = {name: [] for name in endpoints}
+    for number in range(1, ROUNDS + 1):
+        log(f"notifications: round {number}/{ROUNDS}: {', '.join(endpoints)}")
+        for name, measure in endpoints.items():
+            rounds[name].append(measure())
+    results = {}
+    for name, figures in rounds.items():
+        best = max(figures, key=lambda f: f["req_s"])
+        results[name] = {**best, "rounds_req_s": [f["req_s"] for f in figures]}
+    results["bell_queries"] = count_queries(bell, person, hx=True)
+    owner = owners[0]
+    draft = Creation.objects.filter(owner=owner["user"]).values_list("pk", flat=True).first()
+    card = f"/creations/{draft}/card"
+    results["card_queries_no_news"] = count_queries(f"{card}?shown=draft", owner, hx=True)
+    results["card_queries_finishing"] = count_queries(f"{card}?shown=processing", owner, hx=True)
+    return results
+
+
 def measure_drafts(base: str, owners: list[dict]) -> dict:
     results = {}
     for owner in owners:
@@ -855,6 +931,48 @@ def worker_rows(results: dict) -> list[tuple[str, str, str, str]]:
     ]
 
 
+def notifications_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    figures = results["notifications"]
+    bell, bare, floor = figures["bell"], figures["bare"], figures["poll_floor"]
+    ratio = bell["req_s"] / bare["req_s"]
+    queries = figures["bell_queries"]
+    added = figures["card_queries_finishing"] - figures["card_queries_no_news"]
+    return [
+        (
+            "bell poll (/notifications/bell)",
+            f"{bell['req_s']:.0f} req/s, p50 {bell['p50_ms']:.1f} ms, p99 {bell['p99_ms']:.1f} ms",
+            f"{bell['errors']} errors; rounds "
+            + "/".join(f"{r:.0f}" for r in bell["rounds_req_s"]),
+            "",
+        ),
+        (
+            "bell poll vs bare view",
+            f"{ratio:.2f}",
+            f"{bell['req_s']:.0f} / {bare['req_s']:.0f} req/s",
+            f"≥ {GOALS['bell_ratio']}: {verdict(ratio >= GOALS['bell_ratio'])}",
+        ),
+        (
+            "bell poll vs poll reference",
+            f"{bell['req_s'] / floor['req_s']:.2f}",
+            f"{bell['req_s']:.0f} / {floor['req_s']:.0f} req/s",
+            "(no goal: what a logged-in one-row poll can do)",
+        ),
+        (
+            "bell: SQL queries per poll",
+            str(queries),
+            f"{NOTIFICATIONS_PER_CREATOR} notifications, {UNREAD_PER_CREATOR} unread each",
+            f"≤ {GOALS['bell_queries']}: {verdict(queries <= GOALS['bell_queries'])}",
+        ),
+        (
+            "card poll showing a creation finish: bell piggyback",
+            f"+{added} statement",
+            f"{figures['card_queries_finishing']} vs {figures['card_queries_no_news']} "
+            "queries (steady polls: +0)",
+            "",
+        ),
+    ]
+
+
 def end_to_end_rows(results: dict) -> list[tuple[str, str, str, str]]:
     rows = []
     for kind, figures in results["end_to_end"].items():
@@ -877,6 +995,8 @@ def build_report(results: dict) -> list[tuple[str, str, str, str]]:
         rows += http_rows(results)
     if "drafts" in results:
         rows += drafts_rows(results)
+    if "notifications" in results:
+        rows += notifications_rows(results)
     if "worker" in results:
         rows += worker_rows(results)
     if "end_to_end" in results:
@@ -940,6 +1060,8 @@ def main() -> None:
     log(f"{USERS} creators with sessions and a pending card each")
     creators = make_creators()
     owners = [make_drafts_owner(count) for count in (10, 100, 1000)]
+    if "notifications" in PARTS:
+        make_notifications(creators)
     redis_connection().flushdb()  # the pending cards' jobs never run
     analyze()
 
@@ -968,6 +1090,8 @@ def main() -> None:
     with gunicorn(SERVER_SETUPS[results["server"]]) as base:
         if "drafts" in PARTS:
             results["drafts"] = measure_drafts(base, owners)
+        if "notifications" in PARTS:
+            results["notifications"] = measure_notifications(base, creators, owners)
         if "worker" in PARTS:
             results["worker"] = measure_worker(creators)
         if "e2e" in PARTS:

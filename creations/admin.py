@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Exists, OuterRef
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils.timesince import timesince
 
 from phoenix.admin import ViewOnlyAdminMixin
 from tokens.models import LedgerEntry
+from tokens.selectors import creation_is_refunded, refund_exists
 
 from . import services
 from .models import Creation, InvalidTransition
@@ -60,6 +60,18 @@ class TakeDownForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Shown to the creator on their post, and recorded with your name.",
+    )
+
+
+class RefundReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=(
+            "Recorded in the ledger with your name, and shown to the creator on their token "
+            "history as “refunded by Phoenix staff: …” (your name is not)."
+        ),
+        error_messages={"required": "A refund needs a reason: nothing was refunded."},
     )
 
 
@@ -160,8 +172,7 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         return self.fieldsets
 
     def get_queryset(self, request):
-        refunds = LedgerEntry.objects.filter(creation_id=OuterRef("pk"), kind="refund")
-        return super().get_queryset(request).annotate(refunded=Exists(refunds))
+        return super().get_queryset(request).annotate(refunded=refund_exists())
 
     def has_refund_permission(self, request) -> bool:
         return request.user.has_perm(REFUND_PERMISSION)
@@ -205,7 +216,7 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     def refunded(self, obj: Creation) -> bool:
         if hasattr(obj, "refunded"):
             return obj.refunded
-        return services.creation_is_refunded(obj)
+        return creation_is_refunded(obj)
 
     @admin.display(description="age", ordering="created_at")
     def age(self, obj: Creation) -> str:
@@ -227,20 +238,26 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="ledger rows")
     def ledger_rows(self, obj: Creation):
-        entries = LedgerEntry.objects.filter(creation_id=obj.pk).order_by("created_at", "id")
+        entries = (
+            LedgerEntry.objects.filter(creation_id=obj.pk)
+            .select_related("staff")
+            .order_by("created_at", "id")
+        )
         if not entries:
             return None
         return format_html(
             "{}",
             format_html_join(
                 mark_safe("<br>"),  # noqa: S308 (a constant)
-                '<a href="{}">{} {}</a> at {}',
+                '<a href="{}">{} {}</a> at {}{}',
                 (
                     (
                         reverse("admin:tokens_ledgerentry_change", args=[e.pk]),
                         e.get_kind_display(),
                         f"{e.amount:+d}",
                         f"{e.created_at:%Y-%m-%d %H:%M:%S}",
+                        # Who refunded by hand, and why (automatic rows have no staff).
+                        f" by {e.staff.get_username()}: {e.reason}" if e.staff_id else "",
                     )
                     for e in entries
                 ),
@@ -266,22 +283,56 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
                 messages.ERROR,
             )
 
+    def _refund_reason_page(self, request, form, creations, *, action: str, title: str):
+        """The intermediate page of both refund actions: what each selected creation will
+        get, and the reason, which the refund row records with the staff member's name."""
+        outcomes = [(creation, refund_outcome(action, creation)) for creation in creations]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "form": form,
+            "action": action,
+            "outcomes": outcomes,
+            "doable": sum(1 for _, (will, _) in outcomes if will),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        # A reason left out is a bad request: the page again, with the message.
+        status = 400 if form.is_bound else 200
+        return TemplateResponse(
+            request, "admin/creations/creation/refund_reason.html", context, status=status
+        )
+
     @admin.action(description="Fail and refund (pending or processing)", permissions=["refund"])
     def fail_and_refund(self, request, queryset):
+        creations = list(queryset.select_related("owner"))
+        form = RefundReasonForm(request.POST if "post" in request.POST else None)
+        if not form.is_valid():
+            return self._refund_reason_page(
+                request, form, creations, action="fail_and_refund", title="Fail and refund"
+            )
+        reason = form.cleaned_data["reason"]
         failed, made_sure, refused = 0, 0, []
-        for creation in queryset.select_related("owner"):
+        for creation in creations:
             if creation.can_become(Creation.Status.FAILED):
                 # The one idempotent refund path: two staff members (or staff and the
                 # recovery pass) racing here still refund once.
-                if services.creation_fail(creation=creation, code="staff_refund"):
-                    self.log_change(request, creation, "Failed and refunded by staff")
+                if services.creation_fail(
+                    creation=creation,
+                    code="staff_refund",
+                    staff=request.user,
+                    refund_reason=reason,
+                ):
+                    self.log_change(request, creation, f"Failed and refunded by staff: {reason}")
                     failed += 1
                 elif creation.status == Creation.Status.FAILED:
                     made_sure += 1  # failed meanwhile by someone else, its refund ensured
                 else:
                     refused.append(creation)  # finished or canceled meanwhile
             elif creation.status == Creation.Status.FAILED:
-                services.creation_refund_failed(creation=creation)
+                services.creation_refund_failed(
+                    creation=creation, staff=request.user, reason=reason
+                )
                 made_sure += 1
             else:
                 # Finished, or canceled (refunded when it was canceled).
@@ -296,17 +347,26 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Refund (failed but not refunded)", permissions=["refund"])
     def refund(self, request, queryset):
+        creations = list(queryset.select_related("owner"))
+        form = RefundReasonForm(request.POST if "post" in request.POST else None)
+        if not form.is_valid():
+            return self._refund_reason_page(
+                request, form, creations, action="refund", title="Refund failed creations"
+            )
+        reason = form.cleaned_data["reason"]
         refunded, already, refused = 0, 0, []
-        for creation in queryset.select_related("owner"):
+        for creation in creations:
             # The service says which creations it refunds: failed ones only. A canceled one
             # was refunded when it was canceled; a stuck one is for Fail and refund.
             try:
-                changed = services.creation_refund_failed(creation=creation)
+                changed = services.creation_refund_failed(
+                    creation=creation, staff=request.user, reason=reason
+                )
             except InvalidTransition:
                 refused.append(creation)
                 continue
             if changed:
-                self.log_change(request, creation, "Refunded by staff")
+                self.log_change(request, creation, f"Refunded by staff: {reason}")
                 refunded += 1
             else:
                 already += 1
@@ -360,6 +420,24 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/creations/creation/take_down.html", context)
+
+
+def refund_outcome(action: str, creation: Creation) -> tuple[bool, str]:
+    """What a refund action will do to the creation, as the page before it says: (whether
+    it will move tokens, the words). The action itself asks the services again, under lock."""
+    refunded = getattr(creation, "refunded", None)
+    if refunded is None:
+        refunded = creation_is_refunded(creation)
+    cost = f"{creation.cost} token{'s' if creation.cost != 1 else ''}"
+    if action == "fail_and_refund" and creation.can_become(Creation.Status.FAILED):
+        return True, f"will be failed and {cost} refunded"
+    if creation.status == Creation.Status.FAILED:
+        if refunded:
+            return False, "already refunded: nothing will change"
+        return True, f"will be refunded {cost}"
+    if action == "fail_and_refund":
+        return False, f"will be refused: not pending or processing ({creation.status})"
+    return False, f"will be refused: not a failed creation ({creation.status})"
 
 
 TAKE_DOWN_REFUSALS = {

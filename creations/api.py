@@ -64,7 +64,7 @@ class Refusal(Exception):
 
 def start_creation(user, data: dict) -> Creation:
     """Parse, debit and enqueue — the one path for the API and the create form. Raises
-    Refusal (400, 402, 429, 503) with nothing debited, or with the debit already refunded."""
+    Refusal (400, 402, 422, 429, 503) with nothing debited, or with the debit already refunded."""
     try:
         creation, _ = services.creation_submit(user=user, request=parse_creation_request(data))
     except RequestProblem as problem:
@@ -73,6 +73,8 @@ def start_creation(user, data: dict) -> Creation:
         raise Refusal(
             402, shortfall.code, str(shortfall), balance=shortfall.balance, cost=shortfall.needed
         ) from None
+    except services.IdempotencyKeyReused as reuse:
+        raise Refusal(422, reuse.code, str(reuse), field="idempotency_key") from None
     except services.TooManyInFlight as crowd:
         raise Refusal(
             429,

@@ -4,6 +4,7 @@ only with them), S3/R2 objects through short-lived presigned URLs."""
 import os
 import re
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import (
     Http404,
@@ -25,6 +26,18 @@ def _local_path(name: str) -> str | None:
         return None
 
 
+def cache_control(*, public: bool) -> str:
+    """A draft's (or any private) file is stored by no cache at all. A post's may be kept
+    by any cache, for at most PHOENIX_PUBLIC_MEDIA_MAX_AGE seconds without asking again:
+    the bound within which an unpublish, a trash or a take-down reaches every viewer
+    (Phoenix itself refuses at once). 0, the default: asked again on every use (a cheap
+    304 while the post stands), so the bound is none at all."""
+    if not public:
+        return "private, no-store"
+    max_age = settings.PHOENIX_PUBLIC_MEDIA_MAX_AGE
+    return f"public, max-age={max_age}" if max_age > 0 else "public, no-cache"
+
+
 def serve_stored_file(request: HttpRequest, name: str, *, public: bool) -> HttpResponse:
     path = _local_path(name)
     if path is None:
@@ -42,7 +55,7 @@ def serve_stored_file(request: HttpRequest, name: str, *, public: bool) -> HttpR
         # The file is unchanged: the cached copy may be used (the access check above ran).
         response = HttpResponseNotModified()
         response["Last-Modified"] = http_date(modified)
-        response["Cache-Control"] = f"{'public' if public else 'private'}, no-cache"
+        response["Cache-Control"] = cache_control(public=public)
         return response
     try:
         handle = open(path, "rb")
@@ -72,9 +85,7 @@ def serve_stored_file(request: HttpRequest, name: str, *, public: bool) -> HttpR
     response["Content-Length"] = str(end - start + 1)
     response["Accept-Ranges"] = "bytes"
     response["Last-Modified"] = http_date(modified)
-    # Revalidated on every use (Last-Modified makes that a 304): a post taken down, trashed or
-    # unpublished must not live on in a shared cache.
-    response["Cache-Control"] = f"{'public' if public else 'private'}, no-cache"
+    response["Cache-Control"] = cache_control(public=public)
     if partial:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
     return response

@@ -104,6 +104,8 @@ class Creation(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     cost = models.PositiveIntegerField()
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
+    # sha256 of what a keyed request asked for (CreationRequest.fingerprint).
+    request_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     media = models.FileField(max_length=255, blank=True)
     poster = models.FileField(max_length=255, blank=True)
@@ -333,19 +335,29 @@ class Creation(models.Model):
         same rule as Creation.objects.public())."""
         return self.status == self.Status.PUBLISHED and not self.is_trashed and self.owner.is_active
 
+    @property
+    def is_shareable(self) -> bool:
+        """A draft (not trashed, not purged): the only state in which it may be shared and
+        seen through a share. Leaving it ends every share (sharing.services)."""
+        return self.status == self.Status.DRAFT and not self.is_trashed and not self.is_purged
+
     def media_visible_to(self, user) -> bool:
         """Published media (not trashed, its creator active) is public; any other finished
-        creation's only for its owner, and for staff who may view creations (the admin's
-        preview)."""
+        creation's only for its owner, for staff who may view creations (the admin's
+        preview), and for a draft's the people it is shared with (sharing.selectors)."""
         if self.is_purged:
             return False
         if self.is_public:
             return True
         if self.status not in self.FINISHED:
             return False
-        return self.owner_id == user.id or (
-            user.is_staff and user.has_perm("creations.view_creation")
-        )
+        if self.owner_id == user.id or (user.is_staff and user.has_perm("creations.view_creation")):
+            return True
+        if not self.is_shareable or not user.is_authenticated:
+            return False
+        from sharing.selectors import is_shared_with  # sharing's models import this module
+
+        return is_shared_with(creation=self, user=user)
 
     @property
     def duration_label(self) -> str:

@@ -2,7 +2,8 @@ from collections import Counter
 
 from django.urls import reverse
 
-from . import services
+from tokens.selectors import creation_is_refunded
+
 from .models import Creation
 
 # What the owner may do with a creation, each the model's can_<action> predicate. Each is
@@ -53,7 +54,7 @@ def creation_as_json(creation: Creation) -> dict:
         "error_code": creation.error_code or None,
         "error_message": creation.error_message or None,
         "cost": creation.cost,
-        "refunded": services.creation_is_refunded(creation),
+        "refunded": creation_is_refunded(creation),
         "created_at": creation.created_at.isoformat(),
         "caption": creation.caption,
         "published_at": moment(creation.published_at),

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from tokens.models import LedgerEntry
+from tokens.selectors import refunded_sql
 
 from .models import Creation
 from .presenters import media_url
@@ -89,11 +89,7 @@ def _with_media_urls(creations: list[Creation]) -> list[Creation]:
 # the card poll's one statement share: whether it was refunded, and for a pending one its
 # place in its type's line.
 _CREATIONS = Creation._meta.db_table
-_REFUNDED_SQL = f"""EXISTS (
-    SELECT 1 FROM {LedgerEntry._meta.db_table} AS entry
-    WHERE entry.creation_id = {_CREATIONS}.id AND entry.kind = %s
-  )"""
-_REFUNDED_PARAMS = [LedgerEntry.Kind.REFUND]
+_REFUNDED_SQL, _REFUNDED_PARAMS = refunded_sql(_CREATIONS)
 _PLACE_IN_LINE_SQL = f"""CASE WHEN {_CREATIONS}.status = %s THEN 1 + (
     SELECT count(*) FROM {_CREATIONS} AS ahead
     WHERE ahead.status = %s AND ahead.kind = {_CREATIONS}.kind

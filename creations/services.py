@@ -19,7 +19,7 @@ from tokens import services as tokens
 
 from . import events, fair_queue, queues
 from .models import Creation, InvalidTransition
-from .validation import CreationRequest
+from .validation import CreationRequest, normalise_line_breaks
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,16 @@ class TooManyInFlight(Exception):
         self.limit = limit
 
 
+class IdempotencyKeyReused(Exception):
+    code = "idempotency_key_reused"
+
+    def __init__(self):
+        super().__init__(
+            "This idempotency key was already used for a different request. "
+            "Use a new key for a new creation."
+        )
+
+
 def creation_for_owner(*, owner: AbstractBaseUser, creation_id) -> Creation:
     """The owner's creation, or 404 — the same for someone else's and for none."""
     try:
@@ -86,6 +96,10 @@ def creation_submit(*, user: AbstractBaseUser, request: CreationRequest) -> tupl
                 owner=user, idempotency_key=request.idempotency_key
             ).first()
             if existing is not None:
+                # The key stays spent whatever became of its creation (trashed, purged:
+                # the hash outlives the prompt).
+                if existing.request_hash != request.fingerprint:
+                    raise IdempotencyKeyReused()
                 existing.owner_balance = account.balance
                 return existing, False
         _refuse_beyond_in_flight_limit(user)
@@ -97,6 +111,7 @@ def creation_submit(*, user: AbstractBaseUser, request: CreationRequest) -> tupl
             orientation=request.orientation,
             cost=cost,
             idempotency_key=request.idempotency_key,
+            request_hash=request.fingerprint if request.idempotency_key else "",
         )
         tokens.account_debit_locked(account, amount=cost, creation=creation)
         creation.owner_balance = account.balance
@@ -159,7 +174,9 @@ def creation_enqueue(creation: Creation) -> bool:
     """
     try:
         _send_job(creation)
-    except RedisError:
+    except Exception:
+        # Redis down, a script refused, a job that would not serialise: whatever stopped
+        # it, the creator is refunded now (and answered 503), not left to recovery.
         log.exception("Could not enqueue creation %s", creation.id)
         creation_fail(creation=creation, code="queue_unavailable")
         return False
@@ -267,6 +284,8 @@ def creation_fail(
     message: str | None = None,
     only_if_past_deadline_at: datetime | None = None,
     only_with_task_id: str | None = None,
+    staff: AbstractBaseUser | None = None,
+    refund_reason: str = "",
 ) -> bool:
     """Fail an in-flight creation and refund it exactly once.
 
@@ -279,7 +298,12 @@ def creation_fail(
     again under the lock, as a worker may have claimed the creation since (which moves
     its deadline) and must not see it failed under its feet. The remote task check passes
     the task id it asked about: a task replaced meanwhile is not failed for the old one.
+
+    Staff who fail or refund by hand pass themselves and their reason: the refund row
+    this call writes names them (automatic refunds have none).
     """
+    if staff is not None and not refund_reason.strip():
+        raise refund_reason_required()
     message = message or FAILURE_MESSAGES.get(code, FAILURE_MESSAGES["generation_failed"])
     with transaction.atomic():
         # Lock order everywhere: account first, then the creation.
@@ -290,14 +314,31 @@ def creation_fail(
         if only_with_task_id is not None and locked.provider_task_id != only_with_task_id:
             _take_state(creation, locked)
             return False
-        changed = _fail_locked(account, locked, code, message, only_if_past_deadline_at)
+        changed = _fail_locked(
+            account,
+            locked,
+            code,
+            message,
+            only_if_past_deadline_at,
+            staff=staff,
+            refund_reason=refund_reason,
+        )
     # The caller's copy takes the row as it was committed (no read after COMMIT: the
     # creator may delete a failed creation at any moment).
     _take_state(creation, locked)
     return changed
 
 
-def _fail_locked(account, locked: Creation, code: str, message: str, past_deadline_at) -> bool:
+def _fail_locked(
+    account,
+    locked: Creation,
+    code: str,
+    message: str,
+    past_deadline_at,
+    *,
+    staff=None,
+    refund_reason: str = "",
+) -> bool:
     if locked.can_become(Creation.Status.FAILED):
         if past_deadline_at is not None and past_deadline_at < locked.deadline:
             return False
@@ -307,13 +348,19 @@ def _fail_locked(account, locked: Creation, code: str, message: str, past_deadli
         for name, value in changes.items():
             setattr(locked, name, value)
         events.announce("failed", locked, code=code)
-        _announce_refund(
-            locked, tokens.creation_refund_locked(account, creation=locked, reason=code)
+        refund = tokens.creation_refund_locked(
+            account, creation=locked, reason=refund_reason if staff else code, staff=staff
         )
+        _announce_refund(locked, refund)
         return True
     if locked.status != Creation.Status.FAILED:
         return False  # finished meanwhile: nothing to fail, nothing to refund
-    refund = tokens.creation_refund_locked(account, creation=locked, reason=locked.error_code)
+    refund = tokens.creation_refund_locked(
+        account,
+        creation=locked,
+        reason=refund_reason if staff else locked.error_code,
+        staff=staff,
+    )
     _announce_refund(locked, refund)
     return refund is not None
 
@@ -328,15 +375,25 @@ def _take_state(creation: Creation, row: Creation) -> None:
         setattr(creation, field.attname, getattr(row, field.attname))
 
 
-def creation_refund_failed(*, creation: Creation) -> bool:
-    """Staff: refund a failed creation that somehow was not refunded (idempotent)."""
+def creation_refund_failed(*, creation: Creation, staff: AbstractBaseUser, reason: str) -> bool:
+    """Staff: refund a failed creation that somehow was not refunded (idempotent). The
+    refund row names the staff member and their reason; without a reason nothing moves."""
+    if not (reason or "").strip():
+        raise refund_reason_required()
     if creation.status != Creation.Status.FAILED:
         raise InvalidTransition(creation.status, "refunded")
-    return creation_fail(creation=creation, code=creation.error_code or "generation_failed")
+    return creation_fail(
+        creation=creation,
+        code=creation.error_code or "generation_failed",
+        staff=staff,
+        refund_reason=reason,
+    )
 
 
-def creation_is_refunded(creation: Creation) -> bool:
-    return creation.ledger_entries.filter(kind="refund").exists()
+def refund_reason_required() -> "ActionRefused":
+    return ActionRefused(
+        "reason_required", "A refund by staff needs a reason; nothing was refunded.", status=400
+    )
 
 
 def delete_stored_files(*names: str) -> None:
@@ -403,7 +460,7 @@ def clean_caption(caption) -> str:
         caption = ""
     if not isinstance(caption, str):
         raise ActionRefused("invalid_caption", "The caption must be text.", status=400)
-    caption = caption.strip()
+    caption = normalise_line_breaks(caption).strip()
     if "\x00" in caption:
         raise ActionRefused("invalid_caption", "The caption contains a null character.", status=422)
     if len(caption) > CAPTION_MAX:

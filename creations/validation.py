@@ -1,5 +1,7 @@
 """Reads a create request (JSON or form) into clean values, or says exactly what is wrong."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from .models import Creation
@@ -28,6 +30,20 @@ class CreationRequest:
     orientation: str = ""
     idempotency_key: str | None = None
 
+    @property
+    def fingerprint(self) -> str:
+        """What the request asks for, hashed: the same key sent again with a different
+        body is refused. Taken from the parsed values, so key order and spacing in the
+        JSON do not count as a difference."""
+        asked = [self.kind, self.prompt, self.aspect_ratio, self.orientation]
+        return hashlib.sha256(json.dumps(asked, ensure_ascii=False).encode()).hexdigest()
+
+
+def normalise_line_breaks(text: str) -> str:
+    """One line break is one character, as the page counts it: a form posted without
+    JavaScript sends CRLF (the HTML standard's form encoding), a script sends LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
 
 def _text(data: dict, name: str) -> str | None:
     value = data.get(name)
@@ -52,7 +68,7 @@ def parse_creation_request(data: dict) -> CreationRequest:
     if kind not in Creation.Kind.values:
         raise RequestProblem("invalid_type", "Type must be 'image' or 'video'.", "type")
 
-    prompt = (_text(data, "prompt") or "").strip()
+    prompt = normalise_line_breaks(_text(data, "prompt") or "").strip()
     if not prompt:
         raise RequestProblem("prompt_required", "Write a prompt first.", "prompt")
     if len(prompt) > PROMPT_MAX:

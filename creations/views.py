@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from notifications.services import creation_seen
 from profiles.views import tabs_context
 from tokens.selectors import balance_of
 
@@ -181,6 +182,9 @@ def creation_card(request: HttpRequest, creation_id) -> HttpResponse:
             )
         if creation.status in Creation.ENDED_WITHOUT_MEDIA:
             context["nav_balance"] = balance_of(request.user)
+        # The owner sees the news on the card: its notification is read, and the answer
+        # refreshes the bell (see notifications.services.creation_seen).
+        context["nav_unread"] = creation_seen(owner=request.user, creation=creation, shown=shown)
     return render_card(request, creation, **context)
 
 

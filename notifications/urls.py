@@ -1,3 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import api, views
+
+urlpatterns = [
+    path("notifications", views.notifications, name="notifications"),
+    path("notifications/bell", views.notifications_bell, name="notifications_bell"),
+    path("notifications/read", views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/settings", views.notifications_settings, name="notifications_settings"),
+    path(
+        "notifications/<uuid:notification_id>/open",
+        views.notification_open,
+        name="notification_open",
+    ),
+    path("api/notifications", api.notifications_list, name="api_notifications"),
+    path("api/notifications/read", api.notifications_read, name="api_notifications_read"),
+]

@@ -1,21 +1,20 @@
 """Staff-only pages: metrics and alerts, analytics, and the Prometheus endpoint."""
 
+import uuid
 from secrets import compare_digest
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
-from django_rq.contrib.prometheus import RQCollector
-from prometheus_client import CollectorRegistry
+from django.views.decorators.http import require_GET, require_POST
 from prometheus_client.exposition import choose_encoder
 
 from creations.models import Creation
 
-from . import metrics
+from . import alerting, analytics, exporter, figures
 
 
 def _choice(request: HttpRequest, name: str, choices, default):
@@ -27,33 +26,49 @@ def _choice(request: HttpRequest, name: str, choices, default):
 @never_cache
 @staff_member_required
 def metrics_page(request: HttpRequest) -> HttpResponse:
-    window = _choice(request, "window", metrics.WINDOWS, "24h")
-    snapshot = metrics.collect(window=window)
+    window = _choice(request, "window", figures.WINDOWS, "24h")
+    snapshot = figures.collect(window=window)
+    f = snapshot.figures
     context = {
         **admin.site.each_context(request),
         "title": "Metrics and alerts",
         "snapshot": snapshot,
-        "windows": list(metrics.WINDOWS),
+        "windows": list(figures.WINDOWS),
         "alerts": [c for c in snapshot.checks if not c.is_target],
         "targets": [c for c in snapshot.checks if c.is_target],
-        "refund_rate": metrics.percent(
-            snapshot.figures.refund_rate if snapshot.figures.failed else 1
-        ),
-        "success_rate": metrics.percent(snapshot.figures.success_rate),
-        "conversion": metrics.percent(snapshot.figures.conversion),
-        "failure_share": metrics.percent(snapshot.figures.failure_share),
+        "refund_rate": figures.percent(f.refund_rate if f.failed else 1),
+        "success_rate": figures.percent(f.success_rate),
+        "conversion": figures.percent(f.conversion),
+        "failure_share": figures.percent(f.failure_share),
+        "worker_error_rate": figures.percent(f.worker_error_rate),
+        "worker_error_codes": sorted(figures.WORKER_ERRORS),
+        "by_kind": [
+            {
+                "kind": kind,
+                "outcomes": outcomes,
+                "success_rate": figures.percent(outcomes.success_rate),
+                "worker_error_rate": figures.percent(outcomes.worker_error_rate),
+                "refund_rate": figures.percent(outcomes.refund_rate),
+                "conversion": figures.percent(outcomes.conversion),
+            }
+            for kind, outcomes in f.by_kind.items()
+        ],
         "latency": [
             {
                 "kind": stats.kind,
                 "count": stats.count,
-                "median": metrics.seconds_label(stats.median),
-                "p95": metrics.seconds_label(stats.p95),
-                "within": metrics.percent(stats.share_within_target),
-                "target": metrics.duration_label(stats.target_seconds),
+                "mean": figures.seconds_label(stats.mean),
+                "median": figures.seconds_label(stats.median),
+                "p95": figures.seconds_label(stats.p95),
+                "within": figures.percent(stats.share_within_target),
+                "target": figures.duration_label(stats.target_seconds),
+                "average_target": figures.duration_label(stats.average_target),
+                "meets_average": stats.meets_average,
+                "meets_target": stats.meets_target,
             }
             for stats in snapshot.latency.values()
         ],
-        "statuses": [Creation.Status(status).label for status in metrics.STATUSES],
+        "statuses": [Creation.Status(status).label for status in figures.STATUSES],
         "queue_rows": [
             (name, depth, snapshot.queue.failed_jobs.get(name, 0))
             for name, depth in snapshot.queue.depths.items()
@@ -66,15 +81,16 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 @staff_member_required
 def analytics_page(request: HttpRequest) -> HttpResponse:
-    days = int(_choice(request, "days", [str(d) for d in metrics.ANALYTICS_DAYS], "30"))
-    analytics = metrics.collect_analytics(days=days)
+    days = int(_choice(request, "days", [str(d) for d in analytics.ANALYTICS_DAYS], "30"))
+    result = analytics.collect_analytics(days=days)
     context = {
         **admin.site.each_context(request),
         "title": "Analytics",
-        "analytics": analytics,
-        "day_choices": metrics.ANALYTICS_DAYS,
-        "creations_chart": analytics.creations_chart,
-        "tokens_chart": analytics.tokens_chart,
+        "analytics": result,
+        "day_choices": analytics.ANALYTICS_DAYS,
+        "kinds": figures.KINDS,
+        "creations_chart": result.creations_chart,
+        "tokens_chart": result.tokens_chart,
     }
     return render(request, "ops/analytics.html", context)
 
@@ -93,20 +109,6 @@ def _metrics_access(request: HttpRequest) -> int | None:
     return 401
 
 
-_registries: dict[str, CollectorRegistry] = {}
-
-
-def _registry(window: str) -> CollectorRegistry:
-    registry = _registries.get(window)
-    if registry is None:
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(metrics.PhoenixCollector(window=window))
-        # RQ's own figures (workers, job counts per queue and status), from django-rq.
-        registry.register(RQCollector())
-        _registries[window] = registry
-    return registry
-
-
 @require_GET
 @never_cache
 def prometheus_metrics(request: HttpRequest) -> HttpResponse:
@@ -116,6 +118,101 @@ def prometheus_metrics(request: HttpRequest) -> HttpResponse:
         if denied == 401:
             response["WWW-Authenticate"] = 'Bearer realm="phoenix-metrics"'
         return response
-    window = _choice(request, "window", metrics.WINDOWS, "1h")
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-    return HttpResponse(encoder(_registry(window)), content_type=content_type)
+    return HttpResponse(encoder(exporter.registry()), content_type=content_type)
+
+
+# --- Alerts: incidents, who was told, silences ---------------------------------------------
+
+
+def _alerts_page(
+    request: HttpRequest,
+    *,
+    error: str = "",
+    form: dict | None = None,
+    status: int = 200,
+    checks: dict[str, str] | None = None,
+) -> HttpResponse:
+    overview = alerting.alerts_overview(page=request.GET.get("page"))
+    checks = checks if checks is not None else alerting.alert_checks()
+    context = {
+        **admin.site.each_context(request),
+        "title": "Alerts",
+        "overview": overview,
+        "checks": checks,
+        "silences": [
+            (silence, checks.get(silence.check_name, "")) for silence in overview.silences
+        ],
+        "durations": [(key, label) for key, (label, _) in alerting.SILENCE_DURATIONS.items()],
+        "reason_max": alerting.SILENCE_REASON_MAX,
+        "can_silence": request.user.has_perm("ops.silence_alert"),
+        "error": error,
+        "form": form or {},
+        "window": settings.PHOENIX_ALERT_WINDOW,
+        "emails": settings.PHOENIX_ALERT_EMAILS,
+        "webhook": bool(settings.PHOENIX_ALERT_WEBHOOK_URL),
+    }
+    return render(request, "ops/alerts.html", context, status=status)
+
+
+@require_GET
+@never_cache
+@staff_member_required
+def alerts_page(request: HttpRequest) -> HttpResponse:
+    return _alerts_page(request)
+
+
+SILENCE_PERMISSION_MISSING = (
+    "You may see alerts but not silence them: that takes the “Can silence an alert and "
+    "end a silence” permission."
+)
+
+
+@require_POST
+@never_cache
+@staff_member_required
+def alerts_silence(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("ops.silence_alert"):
+        return _alerts_page(request, error=SILENCE_PERMISSION_MISSING, status=403)
+    checks = alerting.alert_checks()
+    try:
+        silence = alerting.silence_create(
+            user=request.user,
+            check_name=request.POST.get("check", ""),
+            duration=request.POST.get("duration", ""),
+            reason=request.POST.get("reason", ""),
+            known_checks=checks,
+        )
+    except alerting.SilenceError as error:
+        return _alerts_page(
+            request, error=error.message, form=request.POST.dict(), status=400, checks=checks
+        )
+    messages.success(
+        request,
+        f"“{checks[silence.check_name]}” ({silence.check_name}) silenced until "
+        f"{silence.ends_at:%Y-%m-%d %H:%M} UTC: its incidents are recorded, nobody is told.",
+    )
+    return redirect("staff_alerts")
+
+
+@require_POST
+@never_cache
+@staff_member_required
+def alerts_end_silence(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("ops.silence_alert"):
+        return _alerts_page(request, error=SILENCE_PERMISSION_MISSING, status=403)
+    try:
+        code = uuid.UUID(request.POST.get("silence", ""))
+    except ValueError:
+        return _alerts_page(request, error="That silence does not exist.", status=400)
+    try:
+        silence = alerting.silence_end(user=request.user, code=code)
+    except alerting.SilenceError as error:
+        status = 404 if error.code == "not_found" else 400
+        return _alerts_page(request, error=error.message, status=status)
+    messages.success(
+        request,
+        f"The silence of {silence.check_name} is over: the next run (within a minute) tells "
+        "whatever it held back that is still true.",
+    )
+    return redirect("staff_alerts")

@@ -6,6 +6,7 @@ from rq import cron
 from creations.generation import CHECK_JOB_TIMEOUT
 from creations.jobs import check_remote_tasks, recover_creations
 from creations.maintenance import expire_drafts_job
+from ops.jobs import run_alert_checks
 
 cron.register(recover_creations, queue_name="default", interval=60, job_timeout=300)
 # Every remote task in flight (Runway) is looked at once per interval, in one batch job:
@@ -21,3 +22,6 @@ cron.register(
 # Daily at 03:30 UTC: expired drafts to the trash, trash older than PHOENIX_TRASH_DAYS
 # purged. Idempotent, so a missed or doubled run does no harm.
 cron.register(expire_drafts_job, queue_name="default", cron="30 3 * * *", job_timeout=1800)
+# Every minute: the alert checks, their incidents, and whoever is to be told (e-mail,
+# webhook). A doubled run waits for the other's lock and sends nothing twice.
+cron.register(run_alert_checks, queue_name="default", interval=60, job_timeout=300)

@@ -8,6 +8,7 @@ locked out, and the error is logged.
 """
 
 import hashlib
+import ipaddress
 import logging
 import time
 
@@ -27,6 +28,24 @@ def client_ip(request: HttpRequest) -> str:
     header = settings.PHOENIX_CLIENT_IP_HEADER
     value = request.META.get(header) or request.META.get("REMOTE_ADDR") or "unknown"
     return value.split(",")[-1].strip()
+
+
+def client_network(request: HttpRequest) -> str:
+    """What the throttles count a client as: its IPv4 address, or the /64 of its IPv6
+    address. One home, phone or server is given a whole /64, so counting single IPv6
+    addresses would give one client 2**64 fresh limits. An IPv4-mapped IPv6 address is
+    the IPv4 client it maps; anything unparsable is counted as the text it is."""
+    value = client_ip(request)
+    text = value.removeprefix("[").removesuffix("]").split("%")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return value
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    if address.version == 6:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def _key(scope: str, subject: str, window: int) -> str:

@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tokens.context_processors.token_balance",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -323,15 +324,25 @@ LOGGING = {
 # Phoenix product settings.
 PHOENIX_WELCOME_TOKENS = envint("PHOENIX_WELCOME_TOKENS", 100)
 PHOENIX_COSTS = {"image": 1, "video": 10}
-# Throttles (0 turns one off). Failed log-ins in a window: per account from one network
-# address, per account from anywhere (a backstop), per network address; sign-ups (each
-# gets the welcome grant) per network address in a window.
+# Throttles (0 turns one off), counting a client by its IPv4 address or IPv6 /64. Failed
+# log-ins in a window: per account from one network, per account from anywhere (a
+# backstop), per network; sign-ups per network in a window.
 PHOENIX_LOGIN_FAILURES = envint("PHOENIX_LOGIN_FAILURES", 10)
 PHOENIX_LOGIN_FAILURES_PER_ACCOUNT = envint("PHOENIX_LOGIN_FAILURES_PER_ACCOUNT", 100)
 PHOENIX_LOGIN_FAILURES_PER_NETWORK = envint("PHOENIX_LOGIN_FAILURES_PER_NETWORK", 100)
 PHOENIX_LOGIN_FAILURE_WINDOW = envint("PHOENIX_LOGIN_FAILURE_WINDOW", 15 * 60)
 PHOENIX_SIGNUPS_PER_NETWORK = envint("PHOENIX_SIGNUPS_PER_NETWORK", 10)
 PHOENIX_SIGNUP_WINDOW = envint("PHOENIX_SIGNUP_WINDOW", 60 * 60)
+# A browser that has logged in to an account is remembered (a signed cookie) this long;
+# it is not held to the per-account limit a stranger could fill, only to its own.
+PHOENIX_KNOWN_DEVICE_DAYS = envint("PHOENIX_KNOWN_DEVICE_DAYS", 365)
+PHOENIX_LOGIN_FAILURES_PER_DEVICE = envint("PHOENIX_LOGIN_FAILURES_PER_DEVICE", 20)
+# E-mails sent on request (password resets, confirmation links) per network and per
+# address in a window; a confirmation link works for this many days.
+PHOENIX_EMAILS_PER_NETWORK = envint("PHOENIX_EMAILS_PER_NETWORK", 10)
+PHOENIX_EMAILS_PER_ADDRESS = envint("PHOENIX_EMAILS_PER_ADDRESS", 3)
+PHOENIX_EMAIL_WINDOW = envint("PHOENIX_EMAIL_WINDOW", 60 * 60)
+PHOENIX_EMAIL_CONFIRM_DAYS = envint("PHOENIX_EMAIL_CONFIRM_DAYS", 7)
 # Where the client's address is: REMOTE_ADDR, or the header a trusted proxy in front sets
 # (HTTP_CF_CONNECTING_IP behind Cloudflare; HTTP_X_FORWARDED_FOR behind one load balancer,
 # whose right-most entry is used).
@@ -368,6 +379,9 @@ PHOENIX_DRAFT_EXPIRY_WARNING_DAYS = envint("PHOENIX_DRAFT_EXPIRY_WARNING_DAYS", 
 PHOENIX_TRASH_DAYS = envint("PHOENIX_TRASH_DAYS", 7)
 # At most this many creations in one bulk action.
 PHOENIX_BULK_MAX = envint("PHOENIX_BULK_MAX", 100)
+# The nav bell asks for its count this often (the drafts tab's card polls also refresh it
+# when a creation ends).
+PHOENIX_NOTIFICATIONS_POLL_SECONDS = envint("PHOENIX_NOTIFICATIONS_POLL_SECONDS", 45)
 
 # Operations: /metrics takes this bearer token (or a staff session); empty turns tokens off.
 PHOENIX_METRICS_TOKEN = os.getenv("PHOENIX_METRICS_TOKEN", "")
@@ -379,6 +393,35 @@ PHOENIX_LATENCY_TARGETS = {
     "video": envint("PHOENIX_VIDEO_LATENCY_TARGET", 180),
 }
 PHOENIX_LATENCY_TARGET_SHARE = envfloat("PHOENIX_LATENCY_TARGET_SHARE", 0.95)
+# Alerts reach someone: the checks run every minute (rqcron, phoenix/cron.py) over this
+# window; a firing one opens an incident, told once to these addresses and/or this
+# Slack-compatible webhook, and its end once too (either may be unset).
+PHOENIX_ALERT_WINDOW = os.getenv("PHOENIX_ALERT_WINDOW", "1h")
+if PHOENIX_ALERT_WINDOW not in ("1h", "24h", "7d", "30d"):
+    raise ImproperlyConfigured("PHOENIX_ALERT_WINDOW must be 1h, 24h, 7d or 30d.")
+PHOENIX_ALERT_EMAILS = envlist("PHOENIX_ALERT_EMAILS", "")
+PHOENIX_ALERT_WEBHOOK_URL = os.getenv("PHOENIX_ALERT_WEBHOOK_URL", "")
+PHOENIX_ALERT_WEBHOOK_TIMEOUT = envfloat("PHOENIX_ALERT_WEBHOOK_TIMEOUT", 5)
+# The site's address, for links in what is sent outside a request (alert messages).
+PHOENIX_SITE_URL = os.getenv("PHOENIX_SITE_URL", "http://localhost:8000" if DEBUG else "")
+
+# E-mail (alerts, password resets): printed to the console with DEBUG, SMTP otherwise.
+EMAIL_BACKEND = os.getenv(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "0")
+# An SMTP server that does not answer fails the send (tried again next run), not the job.
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Phoenix <phoenix@localhost>")
+SERVER_EMAIL = os.getenv("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 OPENAI_API_KEY = os.getenv("OPENAI_API_KEY", "")
 OPENAI_BASE_URL = os.getenv("OPENAI_BASE_URL") or None
@@ -410,3 +453,7 @@ PHOENIX_REMOTE_CHECK_HTTP_TIMEOUT = envfloat("PHOENIX_REMOTE_CHECK_HTTP_TIMEOUT"
 # A pending creation is failed (queue_stalled) only when nothing of its type has been
 # started for this long while it waited: time in a moving queue is not a failure.
 PHOENIX_QUEUE_STALL = envint("PHOENIX_QUEUE_STALL", 900)
+# How long a cache (a browser, a CDN) may keep a published post's media without asking
+# again: the longest an unpublished, trashed or taken-down post's file stays visible.
+# 0: revalidated on every use (gone everywhere at once).
+PHOENIX_PUBLIC_MEDIA_MAX_AGE = envint("PHOENIX_PUBLIC_MEDIA_MAX_AGE", 0)

@@ -3,8 +3,11 @@ from django.urls import include, path
 
 from creations import api as creations_api
 from creations import views as creations_views
-from phoenix import health
+from phoenix import errors, health, openapi
 from profiles import views as profiles_views
+
+# JSON under /api/, the HTML page elsewhere.
+handler404 = errors.page_not_found
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -14,7 +17,27 @@ urlpatterns = [
     path("soho/<str:username>", profiles_views.profile, name="profile"),
     path("accounts/signup/", profiles_views.signup, name="signup"),
     path("accounts/login/", profiles_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/confirm-email/resend",
+        profiles_views.confirm_email_resend,
+        name="confirm_email_resend",
+    ),
+    path(
+        "accounts/confirm-email/<str:token>/", profiles_views.confirm_email, name="confirm_email"
+    ),
+    # Django's, throttled, and logging in once the new password is set.
+    path(
+        "accounts/password_reset/",
+        profiles_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        profiles_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/schema", openapi.api_schema, name="api_schema"),
     path("api/generate/creation", creations_api.generate_creation, name="generate_creation"),
     path("api/creations/<uuid:creation_id>", creations_api.creation_status, name="creation_status"),
     path("api/creations/bulk", creations_api.creations_bulk, name="api_creations_bulk"),

@@ -1,6 +1,24 @@
+from functools import wraps
+
 from django.contrib import admin
 
+from . import throttle
 from .forms import AdminLoginForm
 
-# Staff accounts can move tokens: their log-in is throttled like everybody's.
+# Staff accounts can move tokens: their log-in is throttled like everybody's, and the
+# browser they log in with is remembered as everybody's is, so a stranger's guessing
+# cannot lock them out of it either.
 admin.site.login_form = AdminLoginForm
+_admin_login = admin.site.login
+
+
+@wraps(_admin_login)
+def login_remembering_the_browser(request, extra_context=None):
+    response = _admin_login(request, extra_context)
+    if request.method == "POST" and response.status_code == 302 and request.user.is_authenticated:
+        throttle.remember_device(request, response, request.user)
+    return response
+
+
+# AdminSite.get_urls() routes login/ to self.login: this instance's wins over the class's.
+admin.site.login = login_remembering_the_browser

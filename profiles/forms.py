@@ -1,20 +1,76 @@
+from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from . import throttle
 
+EMAIL_TAKEN = "email_taken"
+
 
 class SignupForm(UserCreationForm):
+    # Saying an address has an account tells no more than Django's own "A user with that
+    # username already exists", and a creator who forgot they signed up needs to hear it.
+    # The view counts such a refusal towards the sign-up limit (an invalid form otherwise
+    # does not count), so the form cannot be used to test addresses in bulk.
+    email = forms.EmailField(
+        label="E-mail",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            EMAIL_TAKEN: "An account with this e-mail address exists. Log in, or reset "
+            "its password."
+        },
+    )
+
     class Meta(UserCreationForm.Meta):
-        fields = ("username",)
+        fields = ("username", "email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        tokens = settings.PHOENIX_WELCOME_TOKENS
+        if tokens > 0:
+            self.fields["email"].help_text = (
+                f"We send a link to confirm it: your {tokens} welcome tokens arrive when you "
+                "follow it."
+            )
+        else:
+            self.fields["email"].help_text = "We send a link to confirm it."
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if get_user_model()._default_manager.filter(email__iexact=email).exists():
+            raise ValidationError(self.fields["email"].error_messages[EMAIL_TAKEN], EMAIL_TAKEN)
+        return email
+
+
+REFUSALS = {
+    # A stranger's guessing filled the account-wide limit: this browser is new to the
+    # account, so it is held to it. Say what the owner can do.
+    "login-account": (
+        "Someone has been trying to guess the password of this account, so log-ins from "
+        "browsers new to it are paused for %(minutes)d minutes. A browser you have logged "
+        "in with before can still log in. Or reset your password by e-mail: the link logs "
+        "you in."
+    ),
+    "login-device": (
+        "Too many failed log-ins from this browser. Try again in %(minutes)d minutes, or "
+        "reset your password by e-mail."
+    ),
+}
+REFUSED_FROM_NETWORK = (
+    "Too many failed log-ins from your network. Try again in %(minutes)d minutes."
+)
 
 
 class ThrottledLoginMixin:
-    """Refuses to check a password once an account or a network has failed too often, and
-    counts each failure; the site's login and the admin's both use it."""
+    """Refuses to check a password once an account, a network or a browser has failed too
+    often, and counts each failure; the site's login and the admin's both use it."""
 
     throttled = False
+    refused_by: str | None = None
 
     def clean(self):
         username = self.cleaned_data.get("username")
@@ -23,8 +79,9 @@ class ThrottledLoginMixin:
         attempt = throttle.login_try(self.request, username)
         if attempt.refused:
             self.throttled = True
+            self.refused_by = attempt.refused_by
             raise ValidationError(
-                "Too many failed log-ins. Try again in %(minutes)d minutes.",
+                REFUSALS.get(attempt.refused_by, REFUSED_FROM_NETWORK),
                 code="throttled",
                 params={"minutes": throttle.login_minutes_left()},
             )

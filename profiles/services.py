@@ -1,14 +1,98 @@
-from django.contrib.auth import get_user_model
-from django.db import transaction
+from dataclasses import dataclass
 
-from tokens.services import account_open
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from tokens.models import LedgerEntry
+from tokens.services import account_grant_welcome, account_open, lock_account
+
+from .models import ConfirmedEmail
 
 User = get_user_model()
 
+CONFIRM_SALT = "phoenix.profiles.confirm-email"
+
 
 @transaction.atomic
-def creator_signup(*, username: str, password: str) -> User:
-    """A new creator with their token account and welcome grant."""
-    user = User.objects.create_user(username=username, password=password)
+def creator_signup(*, username: str, password: str, email: str = "") -> User:
+    """A creator made by a trusted hand (the demo command, the test fixtures, the shell),
+    with their token account and the welcome grant at once. The public sign-up form goes
+    through creator_register instead."""
+    user = User.objects.create_user(username=username, email=email, password=password)
     account_open(user=user)
     return user
+
+
+@transaction.atomic
+def creator_register(*, username: str, email: str, password: str) -> User:
+    """A creator who signed up on the site: an empty token account, and no welcome grant
+    until they confirm their address (email_confirm)."""
+    user = User.objects.create_user(username=username, email=email, password=password)
+    lock_account(user)  # opens the account, with nothing in it
+    return user
+
+
+def confirmation_token(user) -> str:
+    """A signed link token naming the account and the address it was sent to: it stops
+    working when the account's address changes, and after PHOENIX_EMAIL_CONFIRM_DAYS."""
+    return signing.dumps({"u": user.pk, "e": user.email.lower()}, salt=CONFIRM_SALT)
+
+
+class BadConfirmation(Exception):
+    code = "bad_confirmation"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def confirmation_check(token: str):
+    """The user a confirmation token is for, or BadConfirmation with the reason."""
+    max_age = settings.PHOENIX_EMAIL_CONFIRM_DAYS * 86400
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise BadConfirmation("This link has expired. Log in and ask for a new one.") from None
+    except signing.BadSignature:
+        raise BadConfirmation("This link is not valid: it may be incomplete.") from None
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if user is None or not user.email or user.email.lower() != data.get("e"):
+        raise BadConfirmation(
+            "This link is for an address that is no longer on the account. "
+            "Log in and ask for a new one."
+        )
+    return user
+
+
+def confirmation_send(*, user, confirm_url: str) -> None:
+    """E-mail the confirmation link (raises what the mail backend raises)."""
+    context = {
+        "user": user,
+        "confirm_url": confirm_url,
+        "welcome_tokens": settings.PHOENIX_WELCOME_TOKENS,
+        "days": settings.PHOENIX_EMAIL_CONFIRM_DAYS,
+    }
+    send_mail(
+        subject=render_to_string("registration/confirm_email_subject.txt", context).strip(),
+        message=render_to_string("registration/confirm_email_email.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    user: object
+    grant: LedgerEntry | None  # None: the address or the account had its welcome before
+
+
+@transaction.atomic
+def email_confirm(*, user) -> Confirmed:
+    """Record the account's address as confirmed, and give the welcome grant if neither
+    the address nor the account has had it."""
+    ConfirmedEmail.objects.update_or_create(user=user, defaults={"address": user.email})
+    return Confirmed(user=user, grant=account_grant_welcome(user=user, email=user.email))

@@ -1,20 +1,38 @@
-"""Who may try to log in or sign up right now. Limits and windows are settings; 0 turns a
-limit off.
+"""Who may try to log in, sign up, or ask for an e-mail right now. Limits and windows are
+settings; 0 turns a limit off. A client is counted by its network: its IPv4 address or
+its IPv6 /64 (ratelimit.client_network).
 
-Log-ins: tries that fail are limited per account *from one network*, so failing on a
-creator's name from one place does not lock them out elsewhere; per network; and per
-account from anywhere, with a much higher limit, as a backstop against an attack spread
-over many networks (a try refused by a narrower limit does not count towards it, so only
-such a spread attack can reach it). Sign-ups: per network, as each new account gets the
-welcome grant.
+Log-ins from a browser that has not logged in to the account before: failures are
+limited per account *from one network*, so failing on a creator's name from one place
+does not lock them out elsewhere; per network; and per account from anywhere, with a
+much higher limit, as a backstop against an attack spread over many networks (a try
+refused by a narrower limit does not count towards it, so only such a spread attack can
+reach it).
+
+That backstop would let a stranger lock the owner out, so a browser that has logged in
+to the account before (a signed known-device cookie, set at each successful log-in) is
+not held to it: it has a limit of its own, per account and browser, and its failures
+count towards nothing else. A new browser of the owner, during such an attack, is told
+to use a known browser, to wait, or to reset the password by e-mail (the link logs in).
+
+Sign-ups: per network. E-mails sent on request (password resets, confirmation links):
+per network and per address.
 """
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
 
 from phoenix import ratelimit
+
+DEVICE_COOKIE = "phoenix_device"
+DEVICE_SALT = "phoenix.profiles.known-device"
+# One browser remembers this many accounts (a family computer), the latest first.
+DEVICE_ACCOUNTS = 5
 
 
 def _account(username: str) -> str:
@@ -23,18 +41,76 @@ def _account(username: str) -> str:
 
 
 @dataclass(frozen=True)
+class KnownDevice:
+    """What the signed cookie says: this browser's id, and the accounts (user ids) that
+    logged in with it."""
+
+    device: str
+    user_ids: tuple[int, ...]
+
+
+def known_device(request: HttpRequest) -> KnownDevice | None:
+    value = request.COOKIES.get(DEVICE_COOKIE)
+    if not value:
+        return None
+    try:
+        data = signing.loads(
+            value, salt=DEVICE_SALT, max_age=settings.PHOENIX_KNOWN_DEVICE_DAYS * 86400
+        )
+        return KnownDevice(device=str(data["d"]), user_ids=tuple(int(u) for u in data["u"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None  # forged, expired or from an older format: a new browser
+
+
+def remember_device(request: HttpRequest, response: HttpResponse, user) -> None:
+    """Mark this browser as one `user` has logged in with (after a successful log-in)."""
+    known = known_device(request)
+    device = known.device if known else secrets.token_urlsafe(16)
+    others = [pk for pk in (known.user_ids if known else ()) if pk != user.pk]
+    value = signing.dumps(
+        {"d": device, "u": [user.pk, *others][:DEVICE_ACCOUNTS]}, salt=DEVICE_SALT
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=settings.PHOENIX_KNOWN_DEVICE_DAYS * 86400,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _device_for(request: HttpRequest, username: str) -> str | None:
+    """This browser's id if it has logged in to the account named `username` before."""
+    known = known_device(request)
+    if known is None:
+        return None
+    User = get_user_model()
+    user_id = (
+        User._default_manager.filter(**{User.USERNAME_FIELD: username})
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return known.device if user_id in known.user_ids else None
+
+
+@dataclass(frozen=True)
 class LoginTry:
     """One log-in try, counted against every limit before the password is checked."""
 
     counters: tuple[tuple[str, str], ...]  # (scope, subject) of the counts taken
-    refused: bool
+    refused_by: str | None  # the scope of the limit that refused it
+
+    @property
+    def refused(self) -> bool:
+        return self.refused_by is not None
 
     def succeeded(self) -> None:
         # A right password is not a failure: give its counts back, and forget the
-        # account's failures from this network.
+        # account's failures from this network and this browser.
         window = settings.PHOENIX_LOGIN_FAILURE_WINDOW
         for scope, subject in self.counters:
-            if scope == "login-account-network":
+            if scope in ("login-account-network", "login-device"):
                 done = ratelimit.forget(scope, subject, window=window)
             else:
                 done = ratelimit.give_back(scope, subject, window=window)
@@ -45,13 +121,21 @@ class LoginTry:
 def login_try(request: HttpRequest, username: str) -> LoginTry:
     window = settings.PHOENIX_LOGIN_FAILURE_WINDOW
     account = _account(username)
-    network = ratelimit.client_ip(request)
-    # Narrowest first; a try refused by one limit is not counted by the wider ones.
-    limits = [
-        ("login-account-network", f"{account}\n{network}", settings.PHOENIX_LOGIN_FAILURES),
-        ("login-network", network, settings.PHOENIX_LOGIN_FAILURES_PER_NETWORK),
-        ("login-account", account, settings.PHOENIX_LOGIN_FAILURES_PER_ACCOUNT),
-    ]
+    device = _device_for(request, username.strip())
+    if device is not None:
+        # The owner's own browser: not held to the limits a stranger can fill, only to
+        # its own (a stolen cookie still gives few guesses).
+        limits = [
+            ("login-device", f"{account}\n{device}", settings.PHOENIX_LOGIN_FAILURES_PER_DEVICE)
+        ]
+    else:
+        network = ratelimit.client_network(request)
+        # Narrowest first; a try refused by one limit is not counted by the wider ones.
+        limits = [
+            ("login-account-network", f"{account}\n{network}", settings.PHOENIX_LOGIN_FAILURES),
+            ("login-network", network, settings.PHOENIX_LOGIN_FAILURES_PER_NETWORK),
+            ("login-account", account, settings.PHOENIX_LOGIN_FAILURES_PER_ACCOUNT),
+        ]
     taken = []
     for scope, subject, limit in limits:
         if not limit:
@@ -63,8 +147,8 @@ def login_try(request: HttpRequest, username: str) -> LoginTry:
             break
         taken.append((scope, subject))
         if count > limit:
-            return LoginTry(counters=tuple(taken), refused=True)
-    return LoginTry(counters=tuple(taken), refused=False)
+            return LoginTry(counters=tuple(taken), refused_by=scope)
+    return LoginTry(counters=tuple(taken), refused_by=None)
 
 
 def login_minutes_left() -> int:
@@ -77,11 +161,34 @@ def signup_try(request: HttpRequest) -> bool:
     if not limit:
         return True
     window = settings.PHOENIX_SIGNUP_WINDOW
-    return ratelimit.take("signup", ratelimit.client_ip(request), window=window) <= limit
+    return ratelimit.take("signup", ratelimit.client_network(request), window=window) <= limit
 
 
 def signup_not_made(request: HttpRequest) -> None:
     """The form was invalid: that try made no account, so it does not count."""
     if settings.PHOENIX_SIGNUPS_PER_NETWORK:
         window = settings.PHOENIX_SIGNUP_WINDOW
-        ratelimit.give_back("signup", ratelimit.client_ip(request), window=window)
+        ratelimit.give_back("signup", ratelimit.client_network(request), window=window)
+
+
+def email_try(request: HttpRequest, scope: str, address: str) -> bool:
+    """Count one e-mail asked for (`scope`: "password-reset", "confirm-email") to
+    `address`, from the client's network; False when either is over its limit. Counted
+    whether or not an account has that address, so the answer tells nothing."""
+    window = settings.PHOENIX_EMAIL_WINDOW
+    limits = [
+        (
+            f"{scope}-network",
+            ratelimit.client_network(request),
+            settings.PHOENIX_EMAILS_PER_NETWORK,
+        ),
+        (f"{scope}-address", address.strip().casefold(), settings.PHOENIX_EMAILS_PER_ADDRESS),
+    ]
+    for scope_name, subject, limit in limits:
+        if limit and ratelimit.take(scope_name, subject, window=window) > limit:
+            return False
+    return True
+
+
+def email_minutes_left() -> int:
+    return -(-ratelimit.seconds_left(settings.PHOENIX_EMAIL_WINDOW) // 60)

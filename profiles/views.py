@@ -1,30 +1,71 @@
+import logging
+import smtplib
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from creations import selectors
 
+from . import selectors as profile_selectors
 from . import throttle
-from .forms import LoginForm, SignupForm
-from .services import creator_signup
+from .forms import EMAIL_TAKEN, LoginForm, SignupForm
+from .selectors import WELCOME_PENDING
+from .services import (
+    BadConfirmation,
+    confirmation_check,
+    confirmation_send,
+    confirmation_token,
+    creator_register,
+    email_confirm,
+)
 
 User = get_user_model()
+log = logging.getLogger(__name__)
+
+
+def after_login(request: HttpRequest, response: HttpResponse, user) -> None:
+    """What every log-in on the site does: remember the browser (see throttle), and note
+    whether the creator still has their welcome grant to collect."""
+    throttle.remember_device(request, response, user)
+    if profile_selectors.welcome_pending(user):
+        request.session[WELCOME_PENDING] = True
 
 
 class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        after_login(self.request, response, form.get_user())
+        return response
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
         if form.throttled:
             response.status_code = 429
         return response
+
+
+def send_confirmation(request: HttpRequest, user) -> bool:
+    """E-mail the confirmation link; False (logged) when the mail server fails."""
+    url = request.build_absolute_uri(reverse("confirm_email", args=[confirmation_token(user)]))
+    try:
+        confirmation_send(user=user, confirm_url=url)
+    except (OSError, smtplib.SMTPException):
+        log.exception("Could not send the confirmation e-mail to user %s", user.pk)
+        return False
+    return True
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -36,22 +77,135 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, "Too many new accounts from your network. Try again later.")
             return render(request, "registration/signup.html", {"form": form}, status=429)
         if form.is_valid():
-            user = creator_signup(
-                username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
-            )
+            try:
+                user = creator_register(
+                    username=form.cleaned_data["username"],
+                    email=form.cleaned_data["email"],
+                    password=form.cleaned_data["password1"],
+                )
+            except IntegrityError as error:
+                # Another sign-up took the name or the address between the form's check
+                # and ours.
+                if "email" in str(error):
+                    form.add_error("email", form.fields["email"].error_messages[EMAIL_TAKEN])
+                else:
+                    form.add_error("username", "A user with that username already exists.")
+                return render(request, "registration/signup.html", {"form": form})
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            # The sign-up's e-mail counts towards the address's limit on e-mails.
+            throttle.email_try(request, "confirm-email", user.email)
+            if send_confirmation(request, user):
+                messages.info(request, f"We sent a link to {user.email}: follow it to confirm.")
+            else:
+                messages.warning(
+                    request, "We could not send the confirmation e-mail just now: use Resend."
+                )
             next_url = request.POST.get("next") or request.GET.get("next")
-            if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-                return redirect(next_url)
-            return redirect("create")
-        throttle.signup_not_made(request)
+            if not (next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()})):
+                next_url = reverse("create")
+            response = redirect(next_url)
+            after_login(request, response, user)
+            return response
+        if not form.has_error("email", EMAIL_TAKEN):
+            # An invalid form made no account, so it does not count; but one refused for a
+            # taken address does, so the form cannot be used to test addresses unlimited.
+            throttle.signup_not_made(request)
     return render(request, "registration/signup.html", {"form": form})
 
 
-OWNER_TABS = ("posts", "drafts", "trash")
+@require_http_methods(["GET", "POST"])
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the confirmation e-mail: a page with a button (mail scanners follow
+    links; only a person presses buttons), which confirms the address and gives the
+    welcome grant once."""
+    try:
+        user = confirmation_check(token)
+    except BadConfirmation as error:
+        context = {"error": error.message}
+        return render(request, "registration/confirm_email.html", context, status=400)
+    if request.method == "GET":
+        return render(request, "registration/confirm_email.html", {"address": user.email})
+    confirmed = email_confirm(user=user)
+    if confirmed.grant is not None:
+        messages.success(
+            request,
+            f"Your e-mail is confirmed: {confirmed.grant.amount} welcome tokens are yours.",
+        )
+    else:
+        messages.info(
+            request,
+            "Your e-mail is confirmed. This address has had its welcome tokens already, "
+            "so there are none to add.",
+        )
+    request.session.pop(WELCOME_PENDING, None)
+    return redirect("create" if request.user.pk == user.pk else "login")
+
+
+@require_POST
+@login_required
+def confirm_email_resend(request: HttpRequest) -> HttpResponse:
+    """The banner's Resend button."""
+    user = request.user
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = reverse("create")
+    if not profile_selectors.email_unconfirmed(user):
+        messages.info(request, "Your e-mail is confirmed already.")
+        return redirect(next_url)
+    if not throttle.email_try(request, "confirm-email", user.email):
+        context = {
+            "error": (
+                f"We have sent several links to {user.email} already. Look for them (the "
+                f"spam folder too), or ask again in {throttle.email_minutes_left()} minutes."
+            ),
+            "next": next_url,
+        }
+        return render(request, "registration/confirm_email.html", context, status=429)
+    if send_confirmation(request, user):
+        messages.info(request, f"We sent a new link to {user.email}.")
+    else:
+        messages.warning(request, "We could not send the e-mail just now. Try again later.")
+    return redirect(next_url)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, limited per network and per address (counted whether or not an account
+    has the address, so the answer is the same for both)."""
+
+    def form_valid(self, form):
+        if not throttle.email_try(self.request, "password-reset", form.cleaned_data["email"]):
+            form.add_error(
+                None,
+                "Too many password reset e-mails asked for. Look for the ones sent (the spam "
+                f"folder too), or try again in {throttle.email_minutes_left()} minutes.",
+            )
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    # The link proves the address is the creator's: it logs them in, so it is also the way
+    # in while a stranger's guessing has paused log-ins from new browsers.
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        after_login(self.request, response, form.user)
+        return response
+
+
+OWNER_TABS = ("posts", "drafts", "trash", "shared")
 
 
 def tab_page(creator, tab: str, cursor: str | None, *, is_owner: bool) -> selectors.Page:
+    if tab == "shared":
+        # Drafts other creators shared with the owner of this page (sharing's selectors).
+        from sharing.selectors import shared_with_page
+
+        return shared_with_page(user=creator, cursor=cursor)
     if tab == "drafts":
         return selectors.drafts_page(owner=creator, cursor=cursor)
     if tab == "trash":

@@ -1,3 +1,32 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import api, views
+
+urlpatterns = [
+    path("creations/<uuid:creation_id>/sharing", views.creation_sharing, name="creation_sharing"),
+    path(
+        "creations/<uuid:creation_id>/sharing/<uuid:share_id>/revoke",
+        views.share_revoke,
+        name="share_revoke",
+    ),
+    path("creations/<uuid:creation_id>/shared", views.shared_draft, name="shared_draft"),
+    path("creations/<uuid:creation_id>/comments", views.comments, name="comments"),
+    path(
+        "creations/<uuid:creation_id>/comments/<uuid:comment_id>/delete",
+        views.comment_delete,
+        name="comment_delete",
+    ),
+    path("s/<str:token>", views.share_link, name="share_link"),
+    path("api/creations/<uuid:creation_id>/shares", api.shares, name="api_creation_shares"),
+    path(
+        "api/creations/<uuid:creation_id>/shares/<uuid:share_id>",
+        api.share,
+        name="api_creation_share",
+    ),
+    path("api/creations/<uuid:creation_id>/comments", api.comments, name="api_creation_comments"),
+    path(
+        "api/creations/<uuid:creation_id>/comments/<uuid:comment_id>",
+        api.comment,
+        name="api_creation_comment",
+    ),
+]

@@ -155,9 +155,15 @@ class LedgerEntryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "reason",
         "staff",
     )
-    list_filter = ("kind", ("created_at", admin.DateFieldListFilter))
+    # "staff: not empty" lists what staff did by hand: adjustments, and refunds with the
+    # staff member and the reason they gave (automatic refunds have no staff).
+    list_filter = (
+        "kind",
+        ("staff", admin.EmptyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("account__user", "staff")
-    search_fields = ("account__user__username", "reason")
+    search_fields = ("account__user__username", "reason", "staff__username")
     fields = ["creation_ref" if f.name == "creation" else f.name for f in LedgerEntry._meta.fields]
     readonly_fields = fields
 

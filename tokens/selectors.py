@@ -1,6 +1,11 @@
-from django.contrib.auth.models import AbstractBaseUser
+from dataclasses import dataclass
+from datetime import datetime
 
-from .models import TokenAccount
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+
+from .models import LedgerEntry, TokenAccount
 
 
 def balance_of(user: AbstractBaseUser) -> int:
@@ -8,3 +13,85 @@ def balance_of(user: AbstractBaseUser) -> int:
     return (
         TokenAccount.objects.filter(user_id=user.pk).values_list("balance", flat=True).first() or 0
     )
+
+
+# --- Refunds: the one reading of "is this creation refunded" -----------------------------
+# A creation is refunded when the ledger holds its refund row (at most one: the database's
+# one_refund_per_creation constraint). Writing one is tokens.services' job, under lock.
+
+
+def refunds():
+    return LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REFUND)
+
+
+def refund_exists(creation_ref: str = "pk") -> Exists:
+    """For annotating creations: `.annotate(refunded=refund_exists())`."""
+    return Exists(refunds().filter(creation_id=OuterRef(creation_ref)))
+
+
+def refunded_sql(creations_table: str) -> tuple[str, list]:
+    """The same test as SQL for a raw query over `creations_table`: (expression, params)."""
+    sql = (
+        f"EXISTS (SELECT 1 FROM {LedgerEntry._meta.db_table} AS refund "
+        f"WHERE refund.creation_id = {creations_table}.id AND refund.kind = %s)"
+    )
+    return sql, [LedgerEntry.Kind.REFUND]
+
+
+def creation_is_refunded(creation) -> bool:
+    return refunds().filter(creation_id=creation.pk).exists()
+
+
+def refunded_amount(creation) -> int:
+    """Tokens given back for the creation (0 when it was not refunded)."""
+    return refunds().filter(creation_id=creation.pk).aggregate(n=Sum("amount", default=0))["n"]
+
+
+@dataclass(frozen=True)
+class RefundTotals:
+    count: int
+    tokens: int
+
+
+def refund_totals(*, since: datetime | None = None) -> RefundTotals:
+    """Refunds written (of failures and cancels alike), all time or since a moment."""
+    rows = refunds() if since is None else refunds().filter(created_at__gte=since)
+    totals = rows.aggregate(count=Count("id"), tokens=Sum("amount", default=0))
+    return RefundTotals(count=totals["count"], tokens=totals["tokens"])
+
+
+def tokens_moved_by_kind() -> dict[str, tuple[int, int]]:
+    """{ledger kind: (rows, tokens moved, unsigned)} over the whole ledger (append-only, so
+    each only grows: Prometheus counters)."""
+    totals = {kind: (0, 0) for kind in LedgerEntry.Kind.values}
+    rows = (
+        LedgerEntry.objects.order_by()
+        .values_list("kind")
+        .annotate(n=Count("id"), plus=Sum("amount", filter=Q(amount__gt=0), default=0))
+        .annotate(minus=Sum("amount", filter=Q(amount__lt=0), default=0))
+    )
+    for kind, n, plus, minus in rows:
+        totals[kind] = (n, plus - minus)
+    return totals
+
+
+# --- The creator's token history ---------------------------------------------------------
+
+HISTORY_PAGE_SIZE = 25
+
+
+def ledger_history(*, user: AbstractBaseUser):
+    """The user's own ledger rows, newest first, each with its creation in the same query
+    (a purged or deleted creation too: the ledger outlives it). Starts from the user's
+    account, so no other account's row can be in it."""
+    return (
+        LedgerEntry.objects.filter(account__user_id=user.pk)
+        .select_related("creation")
+        .order_by("-created_at", "-id")
+    )
+
+
+def ledger_history_page(*, user: AbstractBaseUser, number) -> Page:
+    """One page of ledger_history: a number past the end gives the last page, anything
+    that is not a number the first (Paginator.get_page)."""
+    return Paginator(ledger_history(user=user), HISTORY_PAGE_SIZE).get_page(number)

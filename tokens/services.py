@@ -88,6 +88,40 @@ def account_open(*, user: AbstractBaseUser) -> TokenAccount:
 
 
 @transaction.atomic
+def account_grant_welcome(*, user: AbstractBaseUser, email: str) -> LedgerEntry | None:
+    """The welcome grant for an address its owner has just confirmed: at most once per
+    address (welcome_address(): lower-cased, +tags and Gmail dots dropped), ever, and once
+    per account. The grant and the address's record are written together; None when the
+    address or the account has had its welcome already.
+
+    Two confirmations at once: of one account, they queue on its lock and the second sees
+    the first's grant; of one address on two accounts, the address's unique constraint
+    refuses the second, whose grant is rolled back with it.
+    """
+    from profiles.models import WelcomedAddress, welcome_address
+
+    address = welcome_address(email)
+    amount = settings.PHOENIX_WELCOME_TOKENS
+    account = _locked_account(user)
+    if (
+        amount <= 0
+        or account.entries.filter(kind=LedgerEntry.Kind.GRANT, reason="welcome").exists()
+    ):
+        return None
+    if WelcomedAddress.objects.filter(address=address).exists():
+        return None
+    try:
+        with transaction.atomic():
+            entry = _write(account, kind=LedgerEntry.Kind.GRANT, amount=amount, reason="welcome")
+            WelcomedAddress.objects.create(address=address, user_id=user.pk, entry=entry)
+    except IntegrityError:
+        # Another account confirmed this address at the same moment, and got there first.
+        account.refresh_from_db(fields=["balance"])
+        return None
+    return entry
+
+
+@transaction.atomic
 def account_grant(*, user: AbstractBaseUser, amount: int, reason: str) -> LedgerEntry:
     if amount <= 0:
         raise ValueError("A grant must be a positive number of tokens.")
@@ -149,12 +183,18 @@ def lock_account(user: AbstractBaseUser) -> TokenAccount:
     return _locked_account(user)
 
 
-def creation_refund_locked(account: TokenAccount, *, creation, reason: str) -> LedgerEntry | None:
+def creation_refund_locked(
+    account: TokenAccount, *, creation, reason: str, staff: AbstractBaseUser | None = None
+) -> LedgerEntry | None:
     """Refund a creation's debit exactly once. The caller holds the account lock.
 
-    Returns the new refund row, or None if the creation was already refunded or was
-    never debited.
+    `staff` is the staff member who refunded by hand, and `reason` then is the reason they
+    gave (required); automatic refunds (failures, cancels) have no staff and an error code
+    or "canceled" as their reason. Returns the new refund row, or None if the creation was
+    already refunded or was never debited.
     """
+    if staff is not None and not reason.strip():
+        raise ValueError("A staff refund needs a reason.")
     debit = creation.ledger_entries.filter(kind=LedgerEntry.Kind.DEBIT).first()
     if debit is None or creation.ledger_entries.filter(kind=LedgerEntry.Kind.REFUND).exists():
         return None
@@ -165,7 +205,8 @@ def creation_refund_locked(account: TokenAccount, *, creation, reason: str) -> L
                 kind=LedgerEntry.Kind.REFUND,
                 amount=-debit.amount,
                 creation=creation,
-                reason=reason,
+                reason=reason.strip()[:255],
+                staff=staff,
             )
     except IntegrityError:
         # The unique constraint caught a second refund that slipped past the check.

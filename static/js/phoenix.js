@@ -321,7 +321,9 @@
     var note = document.createElement("p");
     note.className = "card__notice";
     note.setAttribute("role", "alert");
-    note.textContent = "This card stopped updating: you may have been logged out, or it was deleted. Reload the page.";
+    note.textContent =
+      card.dataset.stoppedNote ||
+      "This card stopped updating: you may have been logged out, or it was deleted. Reload the page.";
     (still.querySelector(".card__body") || still).appendChild(note);
     card.replaceWith(still);
   }

@@ -5,6 +5,7 @@ import re
 import uuid
 
 import pytest
+from django.core import mail
 from playwright.sync_api import Page, expect
 
 from creations.models import Creation
@@ -21,15 +22,28 @@ PASSWORD = "Phoenix-rises-at-dawn-42"
 WORKER_TIMEOUT = 45_000
 
 
-def sign_up(page: Page) -> str:
+def sign_up(page: Page, *, confirm: bool = True) -> str:
+    """Sign up in the browser and (unless told not to) follow the link e-mailed to confirm
+    the address, which brings the welcome tokens."""
     username = f"creator{uuid.uuid4().hex[:8]}"
     page.goto("/accounts/signup/")
     page.fill("#id_username", username)
+    page.fill("#id_email", f"{username}@example.com")
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(re.compile(r"/create$"))
+    if confirm:
+        confirm_email(page, f"{username}@example.com")
     return username
+
+
+def confirm_email(page: Page, address: str) -> None:
+    # The live server runs in this process: its e-mails land in Django's test outbox.
+    [message] = [m for m in mail.outbox if m.to == [address]][-1:]
+    page.goto(re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body)[0])
+    page.get_by_role("button", name="Confirm my e-mail").click()
+    expect(page).to_have_url(re.compile(r"/create$"))
 
 
 def choose(page: Page, value: str) -> None:

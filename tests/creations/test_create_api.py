@@ -187,6 +187,105 @@ def test_a_repeated_idempotency_key_returns_the_first_creation(
     assert len(queued_job_ids()) == 1
 
 
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"prompt": "a wolf"},
+        {"type": "video", "prompt": "fox"},
+        {"aspect_ratio": "16:9"},
+    ],
+    ids=["another-prompt", "another-type", "another-aspect"],
+)
+def test_the_same_key_with_a_different_body_is_422_and_changes_nothing(
+    alice_client, alice, changed, django_capture_on_commit_callbacks
+):
+    body = {"type": "image", "prompt": "fox", "idempotency_key": "k-reused"}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post_json(alice_client, body)
+    before = money_snapshot(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        reused = post_json(alice_client, {**body, **changed})
+    assert first.status_code == 202
+    assert reused.status_code == 422
+    assert reused.json()["error"] == "idempotency_key_reused"
+    assert reused.json()["field"] == "idempotency_key"
+    assert "different request" in reused.json()["message"]
+    assert money_snapshot(alice) == before
+    assert Creation.objects.count() == 1
+
+
+def test_the_same_body_in_another_spelling_is_the_same_request(
+    alice_client, alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post_json(alice_client, {"type": "image", "prompt": "fox", "idempotency_key": "k"})
+        again = post_json(
+            alice_client,
+            '{"idempotency_key": "k", "prompt": "  fox ", "aspect_ratio": "1:1", "type": "image"}',
+        )
+    assert again.status_code == 202
+    assert again.json()["creation_id"] == first.json()["creation_id"]
+
+
+@pytest.mark.parametrize("then", ["trash", "purge"])
+def test_a_key_stays_spent_after_its_creation_is_trashed_or_purged(
+    alice_client, alice, then, django_capture_on_commit_callbacks
+):
+    body = {"type": "image", "prompt": "fox", "idempotency_key": "k-spent"}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post_json(alice_client, body)
+    creation = Creation.objects.get(pk=first.json()["creation_id"])
+    services.creation_fail(creation=creation, code="generation_failed")
+    services.creation_trash(creation=creation)
+    if then == "purge":
+        services.creation_purge(creation=creation)
+    before = money_snapshot(alice)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        replay = post_json(alice_client, body)
+        other = post_json(alice_client, {**body, "prompt": "a wolf"})
+
+    assert replay.status_code == 202
+    assert replay.json()["creation_id"] == first.json()["creation_id"]
+    assert other.status_code == 422
+    assert money_snapshot(alice) == before
+    assert Creation.objects.count() == 1
+
+
+def test_a_prompt_posted_with_crlf_line_breaks_counts_each_break_once(
+    alice_client, alice, django_capture_on_commit_callbacks
+):
+    # 1,000 characters as the page counts them: 10 lines of 99 and 9 breaks, +1 = 1000.
+    lines = ["x" * 99] * 10
+    prompt_lf = "\n".join(lines) + "y"
+    assert len(prompt_lf) == 1000
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            "/api/generate/creation", {"type": "image", "prompt": prompt_lf.replace("\n", "\r\n")}
+        )
+    assert response.status_code == 202, response.json()
+    assert Creation.objects.get().prompt == prompt_lf
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_enqueue_failure_that_is_not_redis_refunds_at_once_with_503(
+    alice_client, alice, monkeypatch
+):
+    def refuse(*args, **kwargs):
+        raise TypeError("cannot serialise this job")  # anything but a RedisError
+
+    monkeypatch.setattr("rq.Queue.enqueue", refuse)
+    response = post_json(alice_client, {"type": "video", "prompt": "waves"})
+
+    assert response.status_code == 503
+    assert response.json()["error"] == "queue_unavailable"
+    creation = Creation.objects.get()
+    assert (creation.status, creation.error_code) == ("failed", "queue_unavailable")
+    assert creation.ledger_entries.filter(kind="refund").count() == 1
+    alice.token_account.refresh_from_db()
+    assert alice.token_account.balance == 100
+
+
 @pytest.fixture
 def in_flight_limit(settings):
     settings.PHOENIX_MAX_IN_FLIGHT = 3

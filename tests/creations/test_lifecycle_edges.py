@@ -99,6 +99,35 @@ def test_public_media_is_revalidated_every_time_and_gone_once_taken_down(
     assert client.get(url).status_code == 404
 
 
+@pytest.mark.parametrize("undo", ["unpublish", "trash", "take_down"])
+def test_with_a_max_age_set_a_post_is_cached_that_long_and_refused_at_once_after(
+    client, alice, make_creation, settings, undo
+):
+    settings.PHOENIX_PUBLIC_MEDIA_MAX_AGE = 30
+    post = make_creation(owner=alice, status="published")
+    url = f"/media/creations/{post.id}/media"
+    first = client.get(url)
+    # Any cache may keep it for the stated bound, and no longer.
+    assert first["Cache-Control"] == "public, max-age=30"
+
+    if undo == "unpublish":
+        services.creation_unpublish(creation=post)
+    elif undo == "trash":
+        services.creation_trash(creation=post)
+    else:
+        services.creation_take_down(creation=post, staff=None, reason="Reported.")
+
+    # The origin refuses at once, a revalidation included; only a cache's copy lives on,
+    # for at most those 30 seconds.
+    assert client.get(url).status_code == 404
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 404
+    alice_client = client
+    alice_client.force_login(alice)
+    if undo != "take_down":
+        # Its owner still sees it, as a draft (or in the trash): never stored by a cache.
+        assert alice_client.get(url)["Cache-Control"] == "private, no-store"
+
+
 def test_a_modified_file_is_sent_again(client, alice, make_creation):
     post = make_creation(owner=alice, status="published")
     long_ago = http_date((timezone.now() - timedelta(days=1)).timestamp())

@@ -33,7 +33,8 @@ def test_the_owner_gets_the_whole_file_with_accept_ranges(alice_client, draft_vi
     content = body(response)
     assert int(response["Content-Length"]) == len(content) == 1000
     assert content[4:8] == b"ftyp"
-    assert response["Cache-Control"].startswith("private")
+    # A draft's file is kept by no cache, not even the browser's.
+    assert response["Cache-Control"] == "private, no-store"
 
 
 @pytest.mark.parametrize(

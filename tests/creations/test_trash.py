@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from creations import maintenance, selectors, services
 from creations.models import Creation
-from ops import metrics
+from ops import figures
 from tokens.models import LedgerEntry
 from tokens.services import ledger_discrepancies
 
@@ -221,7 +221,7 @@ def test_the_staff_figures_still_count_a_failed_creation_after_its_owner_trashed
     draft = make_creation(owner=alice, status="draft")
     make_creation(owner=alice, status="published")
     make_creation(owner=alice, status="draft")
-    before = metrics.collect(window="24h")
+    before = figures.collect(window="24h")
     assert (before.figures.failed, before.figures.succeeded) == (1, 3)
     assert before.figures.success_rate == pytest.approx(0.75)
     assert before.figures.failure_reasons == {"provider_unavailable": 1}
@@ -231,7 +231,7 @@ def test_the_staff_figures_still_count_a_failed_creation_after_its_owner_trashed
             services.creation_trash(creation=creation)
             services.creation_purge(creation=creation)
 
-    after = metrics.collect(window="24h")
+    after = figures.collect(window="24h")
     assert after.figures == before.figures
     assert after.figures.success_rate == pytest.approx(0.75)
     assert after.unrefunded_failures == 0

@@ -144,6 +144,22 @@ def test_a_caption_too_long_is_refused_on_the_open_form_and_kept(
     assert Creation.objects.get(pk=post.pk).caption == "short"
 
 
+def test_a_caption_posted_without_javascript_counts_each_crlf_line_break_once(
+    alice_client, alice, make_creation
+):
+    post = make_creation(owner=alice, status="published", caption="short")
+    # 2,200 characters as the page counts them (the form sends CRLF for each break).
+    caption = "\n".join(["z" * 199] * 11) + "z"
+    assert len(caption) == 2200
+
+    response = alice_client.post(
+        f"/creations/{post.id}/caption", {"caption": caption.replace("\n", "\r\n")}
+    )
+
+    assert response.status_code == 302
+    assert Creation.objects.get(pk=post.pk).caption == caption
+
+
 @pytest.mark.parametrize("state", ["draft", "taken_down", "trashed-published"])
 def test_only_a_post_or_a_scheduled_one_has_its_caption_edited(
     alice_client, alice, make_creation, state

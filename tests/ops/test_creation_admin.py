@@ -20,10 +20,23 @@ from .conftest import balance_of, creation_in_state
 CHANGELIST = reverse("admin:creations_creation_changelist")
 
 
-def run_action(client, action: str, *creations, follow: bool = True):
+def run_action(
+    client,
+    action: str,
+    *creations,
+    follow: bool = True,
+    reason: str = "The provider's outage, checked in its status page",
+):
+    """The action as sent from its page that asks for the reason (both refund actions ask;
+    see test_staff_refund.py for the page itself and a missing reason)."""
     return client.post(
         CHANGELIST,
-        {"action": action, "_selected_action": [str(c.pk) for c in creations]},
+        {
+            "action": action,
+            "_selected_action": [str(c.pk) for c in creations],
+            "post": "yes",
+            "reason": reason,
+        },
         follow=follow,
     )
 

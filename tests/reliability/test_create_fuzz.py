@@ -32,6 +32,9 @@ json_scalars = (
     | st.integers()
     | st.floats(allow_nan=False)
     | st.text(max_size=40)
+    # Every code point, lone surrogates and controls included: json.dumps writes each as the
+    # escape JSON has for it (\u0000, \ud800, \n, ...).
+    | st.text(alphabet=st.characters(exclude_categories=()), max_size=20)
     | st.text(min_size=990, max_size=1100)
     | st.sampled_from(["\x00", "image\x00", "IMAGE", " video", "1:1 ", "🦊" * 10])
 )

@@ -22,6 +22,9 @@ json_scalars = (
     | st.integers()
     | st.floats(allow_nan=False)
     | st.text(max_size=30)
+    # Every code point, lone surrogates and controls included: json.dumps writes each as the
+    # escape JSON has for it (\u0000, \ud800, \n, ...).
+    | st.text(alphabet=st.characters(exclude_categories=()), max_size=20)
     | st.sampled_from(
         ["\x00", "\ud800", "2026-13-01T00:00+01:00", "0001-01-01T00:00+01:00", "+99:99", "x" * 2300]
     )

@@ -8,6 +8,8 @@ import pytest
 from django.urls import URLResolver, get_resolver
 
 from creations.models import Creation
+from notifications.models import Notification
+from sharing.models import Comment, LinkOpening, Share
 from tokens.models import LedgerEntry, TokenAccount
 
 # Everything under these prefixes is staff-only and Django's or django-rq's own code.
@@ -67,11 +69,16 @@ def project_routes() -> list[Route]:
 
 def database_fingerprint() -> tuple:
     """Everything a request by the wrong person could change: every field of every
-    creation (trash, schedule and purge change no status), the ledger and the balances."""
+    creation (trash, schedule and purge change no status), the ledger and the balances,
+    every share, link opening, comment and notification."""
     return (
         list(Creation.objects.order_by("pk").values()),
         LedgerEntry.objects.count(),
         list(TokenAccount.objects.order_by("pk").values_list("pk", "balance")),
+        list(Share.objects.order_by("pk").values()),
+        list(LinkOpening.objects.order_by("pk").values()),
+        list(Comment.objects.order_by("pk").values()),
+        list(Notification.objects.order_by("pk").values()),
     )
 
 

@@ -10,7 +10,16 @@ from .conftest import database_fingerprint, project_routes
 STATE_CHANGING = ["post", "put", "patch", "delete"]
 # Views that may take a state-changing request without a CSRF token, with the reason.
 CSRF_EXEMPT = {}
-FILL = {"creation_id": None, "which": "media", "username": "alice", "uidb64": "MQ", "token": "x"}
+FILL = {
+    "creation_id": None,
+    "which": "media",
+    "username": "alice",
+    "uidb64": "MQ",
+    "token": "x",
+    "share_id": "00000000-0000-0000-0000-000000000001",
+    "comment_id": "00000000-0000-0000-0000-000000000002",
+    "notification_id": "00000000-0000-0000-0000-000000000003",
+}
 
 
 def csrf_client(user=None) -> Client:

@@ -17,12 +17,21 @@ from django.test import Client
 from django.utils import timezone
 
 from creations import services
+from notifications.models import Notification
+from profiles.services import creator_signup
+from sharing import services as sharing
+from sharing.models import Comment, Share
 
 from .conftest import Route, database_fingerprint, project_routes, staff_only_reason
 
-# Which object each parameter addresses: the owner's creation, or a fixed set of values.
+# Which object each parameter addresses: the owner's creation (or one of its shares, one of
+# its comments, one of its links' token), or a fixed set of values.
 FILLERS = {
     ("uuid", "creation_id"): "creation",
+    ("uuid", "share_id"): "share",
+    ("uuid", "comment_id"): "comment",
+    ("str", "token"): "token",
+    ("uuid", "notification_id"): "notification",
     ("str", "which"): ("media", "poster"),
 }
 PUBLIC_BY_DESIGN = {
@@ -31,6 +40,14 @@ PUBLIC_BY_DESIGN = {
         "test_someone_elses_drafts_tab_shows_no_draft"
     ),
     "password_reset_confirm": "guarded by a signed one-time token, not by a login",
+    "confirm_email": (
+        "guarded by a signed token naming the account and its address, not by a login; "
+        "tests/profiles/test_signup_email.py checks tampered, expired and moved links"
+    ),
+    "share_link": (
+        "a link is a credential for anyone signed in who holds it (that is its purpose); "
+        "revoked, expired and unknown links are checked by tests/security/test_sharing_matrix.py"
+    ),
 }
 # Media of a published creation is public, as the post that shows it is (and its page).
 PUBLIC_ONCE_PUBLISHED = {"creation_media", "post"}
@@ -52,13 +69,48 @@ def lifecycle_states(owner, make_creation) -> list:
     ]
 
 
-def urls_for(route: Route, creation_id) -> list[str]:
+def urls_for(route: Route, objects: dict) -> list[str]:
+    """The route's URLs for one creation's `objects` (see objects_of)."""
     urls = [{}]
     for parameter in route.parameters:
         filler = FILLERS[parameter]
-        values = [creation_id] if filler == "creation" else list(filler)
+        values = [objects[filler]] if isinstance(filler, str) else list(filler)
         urls = [{**url, parameter[1]: value} for url in urls for value in values]
     return [route.fill(values) for values in urls]
+
+
+def unknown_objects() -> dict:
+    return {
+        "creation": uuid.uuid4(),
+        "share": uuid.uuid4(),
+        "comment": uuid.uuid4(),
+        "token": "unknown-token",
+        "notification": uuid.uuid4(),
+    }
+
+
+def objects_of(creation, third_party) -> dict:
+    """The creation and, whatever its state, a share with a third creator, a link and a
+    comment of its owner's: rows written directly (the services share drafts only), so the
+    matrix also proves that the checks ask for a draft."""
+    share = Share.objects.create(creation=creation, kind="person", recipient=third_party)
+    Share.objects.create(creation=creation, kind="link", token_hash=uuid.uuid4().hex)
+    comment = Comment.objects.create(creation=creation, author=creation.owner, text="note")
+    # The owner's notification about it (opening one marks it read).
+    notification = Notification.objects.create(
+        recipient=creation.owner,
+        kind="creation_finished",
+        creation=creation,
+        object_key=str(creation.pk),
+        text="Ready",
+    )
+    return {
+        "creation": creation.id,
+        "share": share.id,
+        "comment": comment.id,
+        "token": "x",
+        "notification": notification.id,
+    }
 
 
 def is_refusal(response) -> bool:
@@ -113,19 +165,30 @@ def test_another_creator_and_an_anonymous_visitor_get_nothing(
     accepted = [
         method
         for method in METHODS
-        if getattr(owner, method)(urls_for(route, uuid.uuid4())[0]).status_code != 405
+        if getattr(owner, method)(urls_for(route, unknown_objects())[0]).status_code != 405
     ]
     assert accepted, f"{route} takes no method at all"
 
     creations = [make_creation(owner=alice, status=state, kind="video") for state in STATES]
     creations.append(make_creation(owner=alice, status="draft", kind="image"))
     creations += lifecycle_states(alice, make_creation)
+    # A draft shared, by name and by a link, with a third creator — not with the visitor.
+    carol = creator_signup(username="carol", password="carol-password-123")
+    shared = make_creation(owner=alice, status="draft", kind="video")
+    sharing.share_with_person(creation=shared, owner=alice, username="carol")
+    sharing.share_link_create(creation=shared)
+    creations.append(shared)
+    objects = {creation.id: objects_of(creation, carol) for creation in creations[:-1]}
+    objects[shared.id] = {
+        **objects_of(shared, creator_signup(username="dora", password="dora-password-123")),
+        "share": Share.objects.get(creation=shared, recipient=carol).id,
+    }
     before = database_fingerprint()
     asked = 0
     for creation in creations:
         if route.name in PUBLIC_ONCE_PUBLISHED and creation.is_public:
             continue
-        for url in urls_for(route, creation.id):
+        for url in urls_for(route, objects[creation.id]):
             for who, client in visitors.items():
                 for method in METHODS:
                     response = getattr(client, method)(url)
@@ -143,7 +206,7 @@ def test_another_creator_and_an_anonymous_visitor_get_nothing(
     reached = {
         getattr(owner, method)(url).status_code
         for creation in creations
-        for url in urls_for(route, creation.id)
+        for url in urls_for(route, objects[creation.id])
         for method in accepted
     }
     assert reached - {404, 405}, f"even the owner never reached {route}: {reached}"

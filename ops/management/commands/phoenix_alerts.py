@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from ops import metrics
+from ops import alerting, figures
 
 
 class Command(BaseCommand):
@@ -10,10 +10,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--window", choices=list(metrics.WINDOWS), default="1h")
+        parser.add_argument("--window", choices=list(figures.WINDOWS), default="1h")
+        parser.add_argument(
+            "--notify",
+            action="store_true",
+            help=(
+                "Also do what the every-minute run does: open and resolve incidents and tell "
+                "PHOENIX_ALERT_EMAILS / PHOENIX_ALERT_WEBHOOK_URL (each event once)."
+            ),
+        )
 
-    def handle(self, *args, window: str, **options):
-        snapshot = metrics.collect(window=window)
+    def handle(self, *args, window: str, notify: bool = False, **options):
+        snapshot = figures.collect(window=window)
         self.stdout.write(
             f"Phoenix checks over the last {window} (at {snapshot.now:%Y-%m-%d %H:%M:%S %Z})"
         )
@@ -22,6 +30,15 @@ class Command(BaseCommand):
                 check.state, "NO DATA"
             )
             self.stdout.write(f"[{mark}] {check.label}: {check.detail}")
+        if notify:
+            run = alerting.alerts_run(snapshot=snapshot)
+            self.stdout.write(
+                "Incidents: {opened} opened, {resolved} resolved; notifications: {queued} "
+                "queued, {delivered} delivered, {failed} failed, {held} held by a silence"
+                "{note}.".format(
+                    **run, note=" (a newer run had applied already)" if run["stale"] else ""
+                )
+            )
         firing = snapshot.alerts_firing
         if firing:
             raise CommandError(

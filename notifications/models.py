@@ -1,0 +1,87 @@
+"""What a creator is told about: their creation finished or failed, their scheduled post
+went out, a draft was shared with them, someone commented on a draft they take part in.
+
+One row per event and person: the unique (recipient, kind, object_key) lets a retried
+job, a recovered one or a signal sent twice write nothing the second time.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from creations.models import Creation
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        CREATION_FINISHED = "creation_finished", "Creation ready"
+        CREATION_FAILED = "creation_failed", "Creation failed"
+        POST_PUBLISHED = "post_published", "Scheduled post published"
+        DRAFT_SHARED = "draft_shared", "Draft shared with you"
+        COMMENT = "comment", "Comment"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # What it is about: the creation always; for a comment, the comment too (sharing's
+    # Comment id, kept as a value so that notifications do not depend on sharing's tables).
+    creation = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="notifications")
+    comment_id = models.UUIDField(null=True, blank=True)
+    # What makes it one event: the creation's id, or the comment's.
+    object_key = models.CharField(max_length=64)
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The notifications page and the API, newest first.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_list"),
+            # The bell's count: an index of the unread ones alone.
+            models.Index(
+                fields=["recipient"], name="notification_unread", condition=Q(read_at__isnull=True)
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "object_key"], name="one_notification_per_event"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="comment", comment_id__isnull=False)
+                | (~Q(kind="comment") & Q(comment_id__isnull=True)),
+                name="comment_notification_names_its_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}: {self.text}"
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
+
+
+class NotificationPreferences(models.Model):
+    """What a creator wants by e-mail as well; no row means the defaults (all off)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preferences",
+    )
+    email_video_finished = models.BooleanField(default=False)
+    email_draft_shared = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "notification preferences"
+
+    def __str__(self) -> str:
+        return f"notification preferences of {self.user_id}"

@@ -1,0 +1,108 @@
+"""Reads: the bell's count, a page of notifications, and where one leads."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+
+from creations.models import Creation
+from creations.selectors import cursor_for, parse_cursor
+
+from .models import Notification, NotificationPreferences
+
+PAGE_SIZE = 20
+Kind = Notification.Kind
+# The sharing app's page of a shared draft, by name; until it exists, a shared draft's
+# notification leads to the notifications page.
+SHARED_DRAFT_URL_NAME = "shared_draft"
+
+
+def unread_count(user: AbstractBaseUser) -> int:
+    """One COUNT over the partial index of unread notifications."""
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+
+
+@dataclass
+class NotificationPage:
+    items: list[Notification] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def notifications_page(
+    *, user: AbstractBaseUser, before: str | None = None, size: int = PAGE_SIZE
+) -> NotificationPage:
+    """The user's notifications, newest first, `size` at a time; `before` is the cursor a
+    previous page gave (keyset: stable while new ones arrive at the top). Raises BadCursor
+    for a cursor that is not one."""
+    rows = Notification.objects.filter(recipient_id=user.pk)
+    if before:
+        after = parse_cursor(before)
+        if after is None:
+            raise BadCursor(before)
+        moment, pk = after
+        rows = rows.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk))
+    found = list(rows.order_by("-created_at", "-id")[: size + 1])
+    items = found[:size]
+    next_cursor = None
+    if len(found) > size:
+        next_cursor = cursor_for(items[-1].created_at, items[-1].pk)
+    return NotificationPage(items=items, next_cursor=next_cursor)
+
+
+def notification_of(*, user: AbstractBaseUser, notification_id) -> Notification | None:
+    """The user's own notification, or None (someone else's answers alike)."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Notification.objects.filter(pk=notification_id, recipient_id=user.pk)
+        .select_related("creation__owner")
+        .first()
+    )
+
+
+def shared_draft_url(creation_id) -> str | None:
+    try:
+        return reverse(SHARED_DRAFT_URL_NAME, args=[creation_id])
+    except NoReverseMatch:
+        return None
+
+
+def _owner_url(creation: Creation) -> str:
+    """Where the owner finds their creation now: its post page once published, else its
+    card on the drafts tab (or in the trash)."""
+    profile = reverse("profile", args=[creation.owner.get_username()])
+    if creation.is_trashed:
+        return f"{profile}?tab=trash#creation-{creation.pk}"
+    if creation.status in Creation.POSTS_TAB:
+        return reverse("post", args=[creation.pk])
+    return f"{profile}?tab=drafts#creation-{creation.pk}"
+
+
+def target_url(notification: Notification, user: AbstractBaseUser) -> str:
+    """Where opening a notification leads, decided when it is opened (the creation may
+    have been published, moved to the trash or unshared since)."""
+    creation = notification.creation
+    if notification.kind in (Kind.DRAFT_SHARED, Kind.COMMENT):
+        url = shared_draft_url(creation.pk)
+        if url is None:
+            if creation.owner_id == user.pk:
+                return _owner_url(creation)
+            return reverse("notifications")
+        if notification.comment_id:
+            url += f"#comment-{notification.comment_id}"
+        return url
+    return _owner_url(creation)
+
+
+def preferences_of(user: AbstractBaseUser) -> NotificationPreferences:
+    """The user's e-mail choices: their row, or the defaults (all off) without writing one."""
+    return NotificationPreferences.objects.filter(user=user).first() or NotificationPreferences(
+        user=user
+    )

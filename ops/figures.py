@@ -1,0 +1,606 @@
+"""Health and money figures for staff: the metrics page, `phoenix_alerts` and the alert
+delivery read them through `collect()`.
+
+Every creation ever started counts. Rows are never deleted: one in the trash keeps its
+status, a purged one keeps its row (only its files and words go), an expired draft is
+trashed, and a deactivated creator's creations stay. So a failure its creator deleted
+still counts against the failure alert, and a post trashed since still counts as
+published.
+
+Reading and computing are kept apart: the functions that turn rows into figures and
+figures into red/green checks are pure, so tests check them on rows with known answers;
+`creation_rows()` and `collect()` read PostgreSQL and Redis and feed them.
+"""
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
+from redis.exceptions import RedisError
+from rq import Worker
+
+from creations import queues
+from creations.models import Creation
+from tokens.selectors import refund_exists
+from tokens.services import Discrepancy, ledger_discrepancies
+
+# None: since the first creation.
+WINDOWS: dict[str, timedelta | None] = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "all": None,
+}
+QUEUE_NAMES = ("images", "videos", "default")
+KINDS = tuple(Creation.Kind.values)
+STATUSES = tuple(Creation.Status.values)
+# Published by its creator: a post staff took down later was published all the same, and
+# a post in the trash keeps its status.
+PUBLISHED = (Creation.Status.PUBLISHED, Creation.Status.TAKEN_DOWN)
+# The creator's prompt was refused (by our check or the provider's): not a sign of
+# trouble with the providers or workers, so these count towards neither the failure alert
+# nor the worker errors (they still count as failed tasks in the success rate).
+PROMPT_REFUSALS = frozenset({"safety_filter", "policy_violation"})
+# Failures that are ours, of a job a worker ran: the worker died (worker_lost), the job
+# ran out of time (timed_out), our code broke (generation_failed), the result could not
+# be stored (storage_failed). Not counted: refused prompts; the provider unavailable
+# after its retries or losing its task (provider_unavailable, task_lost); a job that never
+# ran (queue_unavailable, queue_stalled); a staff stop (staff_refund).
+WORKER_ERRORS = frozenset({"worker_lost", "timed_out", "generation_failed", "storage_failed"})
+# The seed's "Average Processing Time": images under 20 s, videos under 2 minutes.
+AVERAGE_TARGETS = {"image": 20, "video": 120}
+# The seed's "Worker error rate < 1%".
+WORKER_ERROR_TARGET = 0.01
+
+
+# --- Pure computation ------------------------------------------------------------------
+
+
+def percentile(values: Iterable[float], percent: int) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least `percent`% of the values
+    at or below it. With it, "p95 <= 30 s" means exactly "95% finished within 30 s"."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    # Integer arithmetic: 0.95 * 100 in floating point is not quite 95.
+    rank = max(1, -(-percent * len(ordered) // 100))
+    return ordered[rank - 1]
+
+
+def median(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return statistics.median(values) if values else None
+
+
+def mean(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return statistics.fmean(values) if values else None
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class CreationRow:
+    """What the figures need of one creation."""
+
+    kind: str
+    status: str
+    created_at: datetime
+    draft_at: datetime | None = None
+    failed_at: datetime | None = None
+    error_code: str = ""
+    refunded: bool = False
+    # Claimed by a worker: a job ran for it.
+    processing_at: datetime | None = None
+
+    @property
+    def reached_draft(self) -> bool:
+        return self.draft_at is not None
+
+    @property
+    def job_ran(self) -> bool:
+        return self.processing_at is not None or self.reached_draft
+
+    @property
+    def processing_seconds(self) -> float | None:
+        """From the press of Generate to the draft: what the creator waits."""
+        if self.draft_at is None:
+            return None
+        return (self.draft_at - self.created_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    kind: str
+    count: int
+    mean: float | None
+    median: float | None
+    p95: float | None
+    target_seconds: int
+    within_target: int
+    target_share: float
+    average_target: int
+
+    @property
+    def share_within_target(self) -> float | None:
+        return ratio(self.within_target, self.count)
+
+    @property
+    def meets_target(self) -> bool | None:
+        """None when nothing of this type finished in the window."""
+        share = self.share_within_target
+        return None if share is None else share >= self.target_share
+
+    @property
+    def meets_average(self) -> bool | None:
+        return None if self.mean is None else self.mean < self.average_target
+
+
+def latency_stats(
+    rows: Sequence[CreationRow],
+    *,
+    kind: str,
+    target_seconds: int,
+    target_share: float,
+    average_target: int | None = None,
+) -> LatencyStats:
+    seconds = [r.processing_seconds for r in rows if r.kind == kind and r.reached_draft]
+    return LatencyStats(
+        kind=kind,
+        count=len(seconds),
+        mean=mean(seconds),
+        median=median(seconds),
+        p95=percentile(seconds, 95),
+        target_seconds=target_seconds,
+        within_target=sum(1 for s in seconds if s <= target_seconds),
+        target_share=target_share,
+        average_target=AVERAGE_TARGETS[kind] if average_target is None else average_target,
+    )
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """How the creations of one set (all, or one type) ended."""
+
+    total: int
+    succeeded: int
+    failed: int
+    # Stopped by their creators (and refunded): their choice, not a failure of ours, so
+    # neither in the success rate nor in the failure alert.
+    canceled: int
+    in_flight: int
+    failures_refunded: int
+    cancels_refunded: int
+    refused_prompts: int
+    worker_errors: int
+    jobs_run: int
+    published: int
+    storage_failures: int
+
+    @property
+    def finished_drafts(self) -> int:
+        return self.succeeded
+
+    @property
+    def success_rate(self) -> float | None:
+        """Succeeded / ended (reached draft, or failed); in-flight and canceled ones are not
+        counted."""
+        return ratio(self.succeeded, self.succeeded + self.failed)
+
+    @property
+    def failure_share(self) -> float | None:
+        """Failed / every creation started (canceled ones included: they were started,
+        and did not fail)."""
+        return ratio(self.failed, self.total)
+
+    @property
+    def system_failures(self) -> int:
+        return self.failed - self.refused_prompts
+
+    @property
+    def system_failure_share(self) -> float | None:
+        """Failures other than refused prompts / every creation started."""
+        return ratio(self.system_failures, self.total)
+
+    @property
+    def worker_error_rate(self) -> float | None:
+        """Failures that are ours (WORKER_ERRORS) / jobs a worker ran."""
+        return ratio(self.worker_errors, self.jobs_run)
+
+    @property
+    def refund_rate(self) -> float | None:
+        """Refunded failures / failures: must be 100%."""
+        return ratio(self.failures_refunded, self.failed)
+
+    @property
+    def conversion(self) -> float | None:
+        """Published (taken down since, or trashed, included) / creations that reached
+        draft."""
+        return ratio(self.published, self.succeeded)
+
+
+def outcomes(rows: Sequence[CreationRow]) -> Outcomes:
+    failed = [r for r in rows if r.status == Creation.Status.FAILED]
+    canceled = [r for r in rows if r.status == Creation.Status.CANCELED]
+    return Outcomes(
+        total=len(rows),
+        succeeded=sum(1 for r in rows if r.reached_draft),
+        failed=len(failed),
+        canceled=len(canceled),
+        in_flight=sum(1 for r in rows if r.status in Creation.IN_FLIGHT),
+        failures_refunded=sum(1 for r in failed if r.refunded),
+        cancels_refunded=sum(1 for r in canceled if r.refunded),
+        refused_prompts=sum(1 for r in failed if r.error_code in PROMPT_REFUSALS),
+        worker_errors=sum(1 for r in failed if r.job_ran and r.error_code in WORKER_ERRORS),
+        jobs_run=sum(1 for r in rows if r.job_ran),
+        published=sum(1 for r in rows if r.status in PUBLISHED),
+        storage_failures=sum(1 for r in failed if r.error_code == "storage_failed"),
+    )
+
+
+@dataclass(frozen=True)
+class CreationFigures(Outcomes):
+    by_kind_status: dict[str, dict[str, int]]
+    failure_reasons: dict[str, int]
+    by_kind: dict[str, Outcomes]
+
+
+def creation_figures(rows: Sequence[CreationRow]) -> CreationFigures:
+    by_kind_status = {kind: dict.fromkeys(STATUSES, 0) for kind in KINDS}
+    for row in rows:
+        by_kind_status.setdefault(row.kind, dict.fromkeys(STATUSES, 0))[row.status] += 1
+    failed = [r for r in rows if r.status == Creation.Status.FAILED]
+    return CreationFigures(
+        **vars(outcomes(rows)),
+        by_kind_status=by_kind_status,
+        failure_reasons=dict(Counter(r.error_code for r in failed).most_common()),
+        by_kind={kind: outcomes([r for r in rows if r.kind == kind]) for kind in by_kind_status},
+    )
+
+
+def past_deadline(in_flight: Iterable[Creation], *, now: datetime) -> list[Creation]:
+    return [c for c in in_flight if c.is_in_flight and now >= c.deadline]
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    depths: dict[str, int]
+    failed_jobs: dict[str, int]
+    workers: int | None
+    error: str = ""
+
+    @property
+    def reachable(self) -> bool:
+        return not self.error
+
+    @property
+    def failed_job_total(self) -> int:
+        return sum(self.failed_jobs.values())
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    queue_depth: int
+    failure_rate: float
+    latency_targets: dict[str, int]
+    target_share: float
+    average_targets: dict[str, int] = field(default_factory=lambda: dict(AVERAGE_TARGETS))
+    worker_error_rate: float = WORKER_ERROR_TARGET
+
+    @classmethod
+    def from_settings(cls) -> "Thresholds":
+        return cls(
+            queue_depth=settings.PHOENIX_ALERT_QUEUE_DEPTH,
+            failure_rate=settings.PHOENIX_ALERT_FAILURE_RATE,
+            latency_targets=dict(settings.PHOENIX_LATENCY_TARGETS),
+            target_share=settings.PHOENIX_LATENCY_TARGET_SHARE,
+        )
+
+
+@dataclass(frozen=True)
+class Check:
+    """One red/green line. Alerts make `phoenix_alerts` exit non-zero; targets do not."""
+
+    name: str
+    label: str
+    firing: bool
+    detail: str
+    is_target: bool = False
+    no_data: bool = False
+
+    @property
+    def state(self) -> str:
+        if self.no_data:
+            return "no-data"
+        return "red" if self.firing else "green"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    window: str
+    # None for the "all" window.
+    since: datetime | None
+    now: datetime
+    figures: CreationFigures
+    latency: dict[str, LatencyStats]
+    queue: QueueFigures
+    discrepancies: list[Discrepancy]
+    unrefunded_failures: int
+    past_deadline: int
+    thresholds: Thresholds
+    checks: list[Check] = field(default_factory=list)
+    rows: Sequence[CreationRow] = field(default=(), repr=False)
+
+    @property
+    def alerts_firing(self) -> list[Check]:
+        return [c for c in self.checks if c.firing and not c.is_target]
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def duration_label(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds} s"
+
+
+def seconds_label(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} s"
+
+
+def evaluate_checks(
+    *,
+    figures: CreationFigures,
+    latency: dict[str, LatencyStats],
+    queue: QueueFigures,
+    discrepancies: Sequence[Discrepancy],
+    unrefunded_failures: int,
+    past_deadline: int,
+    thresholds: Thresholds,
+) -> list[Check]:
+    """The seed's alert thresholds and success targets, each as a red/green check."""
+    checks = []
+    if queue.reachable:
+        deepest = max(queue.depths.values(), default=0)
+        checks.append(
+            Check(
+                "queue_depth",
+                f"Queue depth ≤ {thresholds.queue_depth}",
+                deepest > thresholds.queue_depth,
+                ", ".join(f"{name} {depth}" for name, depth in queue.depths.items()),
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "queue_depth", "Redis reachable", True, f"queue figures unavailable: {queue.error}"
+            )
+        )
+    share = figures.system_failure_share
+    checks.append(
+        Check(
+            "failure_rate",
+            f"Failed ≤ {thresholds.failure_rate:.0%} of the window",
+            share is not None and share > thresholds.failure_rate,
+            f"{figures.system_failures} of {figures.total} failed ({percent(share)})"
+            + (
+                f"; {figures.refused_prompts} refused prompt(s) not counted"
+                if figures.refused_prompts
+                else ""
+            ),
+        )
+    )
+    checks.append(
+        Check(
+            "unrefunded_failures",
+            "Every failure and cancel refunded",
+            unrefunded_failures > 0,
+            f"{unrefunded_failures} failed or canceled creation(s) without a refund (all time); "
+            f"refund rate in the window {percent(figures.refund_rate if figures.failed else 1)}",
+        )
+    )
+    checks.append(
+        Check(
+            "token_discrepancies",
+            "Balances match the ledger",
+            bool(discrepancies),
+            f"{len(discrepancies)} account(s) off" + "".join(f"; {d}" for d in discrepancies[:3]),
+        )
+    )
+    checks.append(
+        Check(
+            "storage_failures",
+            "No storage upload failures",
+            figures.storage_failures > 0,
+            f"{figures.storage_failures} in the window",
+        )
+    )
+    checks.append(
+        Check(
+            "past_deadline",
+            "Nothing past its deadline",
+            past_deadline > 0,
+            f"{past_deadline} in-flight creation(s) past their deadline",
+        )
+    )
+    for kind, stats in latency.items():
+        met = stats.meets_target
+        within = duration_label(stats.target_seconds)
+        checks.append(
+            Check(
+                f"latency_{kind}",
+                f"{stats.target_share:.0%} of {kind}s within {within}",
+                met is False,
+                f"{stats.within_target} of {stats.count} ({percent(stats.share_within_target)}); "
+                f"p95 {seconds_label(stats.p95)}",
+                is_target=True,
+                no_data=met is None,
+            )
+        )
+    for kind, stats in latency.items():
+        met = stats.meets_average
+        checks.append(
+            Check(
+                f"average_{kind}",
+                f"{kind.capitalize()}s take under {duration_label(stats.average_target)} "
+                "on average",
+                met is False,
+                f"mean {seconds_label(stats.mean)} over {stats.count}",
+                is_target=True,
+                no_data=met is None,
+            )
+        )
+    rate = figures.worker_error_rate
+    checks.append(
+        Check(
+            "worker_errors",
+            f"Worker errors < {thresholds.worker_error_rate:.0%} of jobs run",
+            rate is not None and rate >= thresholds.worker_error_rate,
+            f"{figures.worker_errors} of {figures.jobs_run} jobs ({percent(rate)})",
+            is_target=True,
+            no_data=rate is None,
+        )
+    )
+    return checks
+
+
+def build_snapshot(
+    *,
+    window: str,
+    now: datetime,
+    rows: Sequence[CreationRow],
+    queue: QueueFigures,
+    discrepancies: list[Discrepancy],
+    unrefunded_failures: int,
+    past_deadline: int,
+    thresholds: Thresholds,
+) -> Snapshot:
+    figures = creation_figures(rows)
+    latency = {
+        kind: latency_stats(
+            rows,
+            kind=kind,
+            target_seconds=thresholds.latency_targets[kind],
+            target_share=thresholds.target_share,
+            average_target=thresholds.average_targets[kind],
+        )
+        for kind in KINDS
+    }
+    checks = evaluate_checks(
+        figures=figures,
+        latency=latency,
+        queue=queue,
+        discrepancies=discrepancies,
+        unrefunded_failures=unrefunded_failures,
+        past_deadline=past_deadline,
+        thresholds=thresholds,
+    )
+    span = WINDOWS[window]
+    return Snapshot(
+        window=window,
+        since=None if span is None else now - span,
+        now=now,
+        figures=figures,
+        latency=latency,
+        queue=queue,
+        discrepancies=discrepancies,
+        unrefunded_failures=unrefunded_failures,
+        past_deadline=past_deadline,
+        thresholds=thresholds,
+        checks=checks,
+        rows=rows,
+    )
+
+
+# --- Reading the database and Redis ---------------------------------------------------
+
+ROW_FIELDS = (
+    "kind",
+    "status",
+    "created_at",
+    "draft_at",
+    "failed_at",
+    "error_code",
+    "refunded",
+    "processing_at",
+)
+
+
+def creation_rows(*, since: datetime | None = None) -> list[CreationRow]:
+    """Every creation started since `since` (all when None), whatever happened to it or its
+    owner since: no filter on the trash, the purge or the owner's account."""
+    creations = (
+        Creation.objects.all() if since is None else Creation.objects.filter(created_at__gte=since)
+    )
+    return [
+        CreationRow(*values)
+        for values in creations.annotate(refunded=refund_exists())
+        .order_by()
+        .values_list(*ROW_FIELDS)
+    ]
+
+
+def unrefunded_failure_count() -> int:
+    """Creations that ended without media (failed or canceled) and have no refund: each
+    must have one, written in the same transaction as its status."""
+    return (
+        Creation.objects.filter(status__in=Creation.ENDED_WITHOUT_MEDIA)
+        .annotate(refunded=refund_exists())
+        .filter(refunded=False)
+        .count()
+    )
+
+
+def in_flight_counts() -> dict[tuple[str, str], int]:
+    """{(kind, status): n} for every in-flight kind and status, zeros included."""
+    counts = dict.fromkeys(((k, s) for k in KINDS for s in Creation.IN_FLIGHT), 0)
+    for kind, status, n in (
+        Creation.objects.filter(status__in=Creation.IN_FLIGHT)
+        .order_by()
+        .values_list("kind", "status")
+        .annotate(n=Count("id"))
+    ):
+        counts[(kind, status)] = n
+    return counts
+
+
+def past_deadline_count(*, now: datetime) -> int:
+    in_flight = Creation.objects.filter(status__in=Creation.IN_FLIGHT).only(
+        "kind", "status", "created_at", "processing_at"
+    )
+    return len(past_deadline(in_flight, now=now))
+
+
+def queue_figures() -> QueueFigures:
+    try:
+        depths = {name: queues.get_queue(name).count for name in QUEUE_NAMES}
+        failed = {name: queues.get_queue(name).failed_job_registry.count for name in QUEUE_NAMES}
+        workers = Worker.count(connection=queues.get_queue("default").connection)
+    except RedisError as error:
+        return QueueFigures(depths={}, failed_jobs={}, workers=None, error=str(error) or "error")
+    return QueueFigures(depths=depths, failed_jobs=failed, workers=workers)
+
+
+def collect(*, window: str = "24h", now: datetime | None = None) -> Snapshot:
+    if window not in WINDOWS:
+        raise ValueError(f"Unknown window {window!r}; use one of {', '.join(WINDOWS)}.")
+    now = now or timezone.now()
+    span = WINDOWS[window]
+    return build_snapshot(
+        window=window,
+        now=now,
+        rows=creation_rows(since=None if span is None else now - span),
+        queue=queue_figures(),
+        discrepancies=ledger_discrepancies(),
+        unrefunded_failures=unrefunded_failure_count(),
+        past_deadline=past_deadline_count(now=now),
+        thresholds=Thresholds.from_settings(),
+    )

@@ -1,0 +1,15 @@
+"""RQ entry points of ops: thin wrappers around services."""
+
+from django.db import close_old_connections
+
+from . import alerting
+
+
+def run_alert_checks() -> dict:
+    """Run by rqcron every minute: the checks, their incidents, and who is told."""
+    # A long-lived worker may hold a connection the server has closed since the last job.
+    close_old_connections()
+    try:
+        return alerting.alerts_run()
+    finally:
+        close_old_connections()

@@ -1,0 +1,666 @@
+"""The OpenAPI 3.1 description of Phoenix's JSON API, served at GET /api/schema.
+
+Assembled in code, per endpoint, from the views' own constants (statuses, kinds, limits,
+refusal codes), so that it moves with them. Three tests keep it honest:
+tests/api/test_openapi.py fails when a route under api/ is missing here, when this names a
+path the URLconf lacks, or when it describes a method the view refuses (405);
+tests/api/test_schemathesis.py runs every operation against a live Phoenix and checks each
+answer (status, content type, body, headers) against this document.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from creations import services as creations
+from creations.models import Creation
+from creations.presenters import OWNER_ACTIONS
+from creations.validation import ALLOWED_FIELDS, PROMPT_MAX
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+SCHEMAS = "#/components/schemas/"
+
+# Codes that read_body / read_fields answer for any body, before the action looks at it.
+BODY_PROBLEMS = ("malformed_json", "malformed_request", "unknown_field")
+
+
+def ref(name: str) -> dict:
+    return {"$ref": SCHEMAS + name}
+
+
+def nullable(schema: dict) -> dict:
+    if "enum" in schema:
+        return {**schema, "enum": [*schema["enum"], None]}
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def moment() -> dict:
+    return {"type": "string", "format": "date-time"}
+
+
+def uuid() -> dict:
+    return {"type": "string", "format": "uuid"}
+
+
+def json_content(schema: dict) -> dict:
+    return {JSON: {"schema": schema}}
+
+
+def ok(description: str, schema: dict, *, status: str = "200", **extra) -> dict:
+    return {status: {"description": description, "content": json_content(schema), **extra}}
+
+
+def error_schema(codes, *, required=(), **extras) -> dict:
+    """The error body every endpoint answers with: a code from `codes`, a sentence, and
+    the extras that code carries (`field`, `balance`, …)."""
+    return {
+        "allOf": [ref("Error")],
+        "properties": {"error": {"enum": sorted(set(codes))}, **extras},
+        "required": list(required),
+    }
+
+
+def failure(status: int, description: str, codes, *, headers=None, required=None, **extras) -> dict:
+    """An error response; the extras are always there unless `required` says which are."""
+    required = list(extras) if required is None else list(required)
+    response = {
+        "description": description,
+        "content": json_content(error_schema(codes, required=required, **extras)),
+    }
+    if headers:
+        response["headers"] = headers
+    return {str(status): response}
+
+
+FIELD = {"field": nullable({"type": "string"})}
+
+
+def bad_request(codes, *, with_field: bool = True) -> dict:
+    """400: `field` names the field at fault where there is one."""
+    extras = FIELD if with_field else {}
+    return failure(
+        400, "The request is malformed; nothing was changed.", codes, required=(), **extras
+    )
+
+
+def not_found(description: str = "No such creation, or it is someone else's.") -> dict:
+    return failure(404, description, ["not_found"])
+
+
+def unauthenticated() -> dict:
+    return failure(401, "Not logged in.", ["authentication_required"])
+
+
+def csrf_refused() -> dict:
+    # Django's own CSRF failure page: HTML, before any of Phoenix's views runs.
+    return {
+        "403": {
+            "description": (
+                "CSRF verification failed: a state-changing request needs the X-CSRFToken "
+                "header (the csrftoken cookie's value). Django's HTML page, not JSON."
+            ),
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
+    }
+
+
+def conflict(*codes: str) -> dict:
+    return failure(
+        409,
+        "The creation's state does not allow this now; nothing was changed.",
+        list(codes),
+    )
+
+
+def caption_rejected() -> dict:
+    return failure(
+        422,
+        "The caption contains a null character, or is too long.",
+        ["invalid_caption", "caption_too_long"],
+    )
+
+
+def creation_id_parameter(name: str = "creation_id") -> dict:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": "The creation's id (a UUID).",
+        "schema": uuid(),
+    }
+
+
+def uuid_parameter(name: str, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": uuid(),
+    }
+
+
+def body(schema: dict, *, form: bool = True, required: bool = True) -> dict:
+    """A request body taken as JSON, or (where the view reads request.POST too) as a form
+    of the same fields."""
+    content = json_content(schema)
+    if form:
+        content[FORM] = {"schema": schema}
+    return {"required": required, "content": content}
+
+
+def operation(
+    operation_id: str,
+    summary: str,
+    responses: dict,
+    *,
+    unsafe: bool,
+    tag: str,
+    parameters=(),
+    request_body=None,
+    description: str | None = None,
+    public: bool = False,
+) -> dict:
+    op = {"operationId": operation_id, "summary": summary, "tags": [tag]}
+    if description:
+        op["description"] = description
+    if parameters:
+        op["parameters"] = list(parameters)
+    if request_body:
+        op["requestBody"] = request_body
+    merged = dict(responses)
+    if public:
+        op["security"] = []
+    else:
+        merged.update(unauthenticated())
+        op["security"] = (
+            [{"sessionCookie": [], "csrfHeader": []}] if unsafe else [{"sessionCookie": []}]
+        )
+    if unsafe:
+        merged.update(csrf_refused())
+    op["responses"] = dict(sorted(merged.items()))
+    return op
+
+
+# -- creations (creations/api.py) ------------------------------------------------------
+
+
+def creation_schema() -> dict:
+    return {
+        "type": "object",
+        "description": "A creation as its owner sees it (creations.presenters.creation_as_json).",
+        "additionalProperties": False,
+        "required": list(creation_properties()),
+        "properties": creation_properties(),
+    }
+
+
+def creation_properties() -> dict:
+    return {
+        "creation_id": uuid(),
+        "status": {"enum": list(Creation.Status.values)},
+        "type": {"enum": list(Creation.Kind.values)},
+        "prompt": {"type": "string", "description": "Empty once purged."},
+        "aspect_ratio": nullable({"enum": list(Creation.AspectRatio.values)}),
+        "orientation": nullable({"enum": list(Creation.Orientation.values)}),
+        "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+        "media_url": nullable({"type": "string"}),
+        "poster_url": nullable({"type": "string"}),
+        "width": nullable({"type": "integer", "minimum": 0}),
+        "height": nullable({"type": "integer", "minimum": 0}),
+        "duration_seconds": nullable({"type": "number"}),
+        "error_code": nullable({"type": "string"}),
+        "error_message": nullable({"type": "string"}),
+        "cost": {"type": "integer", "minimum": 0},
+        "refunded": {"type": "boolean"},
+        "created_at": moment(),
+        "caption": {"type": "string"},
+        "published_at": nullable(moment()),
+        "publish_at": nullable(moment()),
+        "trashed_at": nullable(moment()),
+        "purged_at": nullable(moment()),
+        "takedown_reason": nullable({"type": "string"}),
+        "actions": {
+            "type": "array",
+            "description": "What the owner may do with it now.",
+            "items": {"enum": list(OWNER_ACTIONS)},
+            "uniqueItems": True,
+        },
+    }
+
+
+def create_request_schema() -> dict:
+    def variant(kind: str, field: str, choices) -> dict:
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["type", "prompt"],
+            "properties": {
+                "type": {"const": kind},
+                "prompt": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": PROMPT_MAX,
+                    "description": "Trimmed; a blank prompt is refused (prompt_required).",
+                },
+                field: {"enum": list(choices)},
+                "idempotency_key": {
+                    "type": "string",
+                    "maxLength": 64,
+                    "description": (
+                        "Sent again with the same request: the first creation answers, "
+                        "nothing is debited twice. With a different request: 422."
+                    ),
+                },
+            },
+        }
+
+    schema = {
+        "oneOf": [
+            variant(Creation.Kind.IMAGE, "aspect_ratio", Creation.AspectRatio.values),
+            variant(Creation.Kind.VIDEO, "orientation", Creation.Orientation.values),
+        ]
+    }
+    # The schema's fields are the ones the parser takes, no more and no fewer.
+    named = set().union(*(v["properties"] for v in schema["oneOf"]))
+    assert named == ALLOWED_FIELDS, named ^ ALLOWED_FIELDS
+    return schema
+
+
+REQUEST_PROBLEMS_OF_CREATE = (
+    "malformed_json",
+    "malformed_request",
+    "unknown_field",
+    "invalid_type",
+    "invalid_prompt",
+    "prompt_required",
+    "prompt_too_long",
+    "field_not_allowed",
+    "invalid_aspect_ratio",
+    "invalid_orientation",
+    "invalid_idempotency_key",
+)
+
+
+def generate_creation() -> dict:
+    costs = ", ".join(f"{kind} {cost}" for kind, cost in settings.PHOENIX_COSTS.items())
+    accepted = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "creation_id",
+            "status",
+            "type",
+            "cost",
+            "balance",
+            "status_url",
+            "drafts_url",
+        ],
+        "properties": {
+            "creation_id": uuid(),
+            "status": {"enum": list(Creation.Status.values)},
+            "type": {"enum": list(Creation.Kind.values)},
+            "cost": {"type": "integer", "minimum": 0},
+            "balance": {"type": "integer", "minimum": 0},
+            "status_url": {"type": "string", "description": "Poll it: GET creation_status."},
+            "drafts_url": {"type": "string"},
+        },
+    }
+    retry_after = {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    }
+    return operation(
+        "generate_creation",
+        "Start a creation",
+        {
+            **ok(
+                "Debited and queued (or, with an idempotency key used before for the same "
+                "request, that first creation).",
+                accepted,
+                status="202",
+            ),
+            **bad_request(REQUEST_PROBLEMS_OF_CREATE),
+            **failure(
+                402,
+                "Not enough tokens; nothing was debited.",
+                ["insufficient_tokens"],
+                balance={"type": "integer"},
+                cost={"type": "integer"},
+            ),
+            **failure(
+                422,
+                "This idempotency key was used for a different request.",
+                ["idempotency_key_reused"],
+                field={"const": "idempotency_key"},
+            ),
+            **failure(
+                429,
+                "Too many of the creator's creations are queued or generating.",
+                [creations.TooManyInFlight.code],
+                headers=retry_after,
+                limit={"type": "integer"},
+            ),
+            **failure(
+                503,
+                "The job queue is unavailable: the creation failed and was refunded at once.",
+                ["queue_unavailable"],
+                creation_id=uuid(),
+            ),
+        },
+        unsafe=True,
+        tag="creations",
+        description=(
+            f"Debits the cost ({costs} tokens) and queues the generation. Poll status_url "
+            "until the status is draft (or failed, refunded)."
+        ),
+        request_body=body(create_request_schema()),
+    )
+
+
+def creation_status() -> dict:
+    return operation(
+        "creation_status",
+        "Read a creation",
+        {**ok("The creation.", ref("Creation")), **not_found()},
+        unsafe=False,
+        tag="creations",
+        parameters=[creation_id_parameter()],
+    )
+
+
+def creation_action(
+    operation_id: str,
+    summary: str,
+    *,
+    refusals: tuple[str, ...],
+    fields: dict | None = None,
+    required: tuple[str, ...] = (),
+    problems: tuple[str, ...] = (),
+    takes_caption: bool = False,
+    answer: dict | None = None,
+) -> dict:
+    """A POST on one of the owner's creations (creations.api.creation_action)."""
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": fields or {},
+    }
+    if required:
+        schema["required"] = list(required)
+    responses = {
+        **ok("The creation after the action.", answer or ref("Creation")),
+        **bad_request([*BODY_PROBLEMS, *problems]),
+        **not_found(),
+        **conflict(*refusals),
+    }
+    if takes_caption:
+        responses.update(caption_rejected())
+    return operation(
+        operation_id,
+        summary,
+        responses,
+        unsafe=True,
+        tag="creations",
+        parameters=[creation_id_parameter()],
+        request_body=body(schema, required=bool(required)),
+    )
+
+
+def caption_field() -> dict:
+    return {
+        "type": "string",
+        "maxLength": creations.CAPTION_MAX,
+        "description": "Trimmed; line breaks count as one character.",
+    }
+
+
+def cancel_creation() -> dict:
+    return creation_action(
+        "api_creation_cancel",
+        "Cancel a queued or generating creation (refunded at once)",
+        refusals=("not_cancelable",),
+        answer={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["creation_id", "status", "refunded", "balance"],
+            "properties": {
+                "creation_id": uuid(),
+                "status": {"enum": list(Creation.Status.values)},
+                "refunded": {"type": "integer", "minimum": 0},
+                "balance": {"type": "integer", "minimum": 0},
+            },
+        },
+    )
+
+
+def publish_creation() -> dict:
+    return creation_action(
+        "api_creation_publish",
+        "Publish a draft now, or schedule it",
+        refusals=("not_publishable",),
+        fields={
+            "caption": caption_field(),
+            "publish_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": (
+                    "Schedule instead of publishing now: an ISO 8601 time with its offset, "
+                    "after now and at most a year ahead."
+                ),
+            },
+        },
+        problems=("invalid_publish_at", "invalid_caption"),
+        takes_caption=True,
+    )
+
+
+def edit_caption() -> dict:
+    return creation_action(
+        "api_creation_caption",
+        "Edit the caption of a published or scheduled post",
+        refusals=("not_editable",),
+        fields={"caption": caption_field()},
+        required=("caption",),
+        problems=("caption_required", "invalid_caption"),
+        takes_caption=True,
+    )
+
+
+STATE_ACTIONS = {
+    "api_creation_unschedule": (
+        "Unschedule a scheduled post (back to the drafts)",
+        "not_scheduled",
+    ),
+    "api_creation_unpublish": ("Unpublish a post (back to the drafts)", "not_published"),
+    "api_creation_trash": ("Move a creation to the trash", "not_trashable"),
+    "api_creation_restore": ("Restore a creation from the trash", "not_in_trash"),
+    "api_creation_purge": ("Delete a creation in the trash forever", "not_in_trash"),
+}
+
+
+def state_action(operation_id: str) -> dict:
+    summary, refusal = STATE_ACTIONS[operation_id]
+    return creation_action(operation_id, summary, refusals=(refusal,))
+
+
+def creations_bulk() -> dict:
+    limit = settings.PHOENIX_BULK_MAX
+    actions = list(creations.BULK_ACTIONS)
+    outcomes = ["ok", "not_found", *creations.REFUSALS]
+    request = {
+        "type": "object",
+        "required": ["action", "ids"],
+        "properties": {
+            "action": {"enum": actions},
+            "ids": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": limit,
+                "items": uuid(),
+            },
+            "caption": {
+                **caption_field(),
+                "description": "For publish: one caption for all (empty: each keeps its own).",
+            },
+        },
+    }
+    answer = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["results", "summary"],
+        "properties": {
+            "results": {
+                "type": "object",
+                "description": '"ok" or the refusal\'s code, per id.',
+                "propertyNames": {"format": "uuid"},
+                "additionalProperties": {"enum": outcomes},
+            },
+            "summary": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["ok", "skipped", "reasons"],
+                "properties": {
+                    "ok": {"type": "integer", "minimum": 0},
+                    "skipped": {"type": "integer", "minimum": 0},
+                    "reasons": {
+                        "type": "object",
+                        "additionalProperties": {"type": "integer", "minimum": 1},
+                    },
+                },
+            },
+        },
+    }
+    return operation(
+        "api_creations_bulk",
+        f"One action on up to {limit} of the owner's creations",
+        {
+            **ok("Each id's outcome; one refusal does not undo the others.", answer),
+            **bad_request(
+                [
+                    "malformed_json",
+                    "malformed_request",
+                    "unknown_action",
+                    "invalid_ids",
+                    "too_many_ids",
+                    "invalid_caption",
+                ],
+                with_field=False,
+            ),
+            **caption_rejected(),
+        },
+        unsafe=True,
+        tag="creations",
+        description=(
+            "Each creation is its own transaction. As a form, repeat `ids` once per id. "
+            "Someone else's id reads as not_found, like an unknown one."
+        ),
+        request_body=body(request),
+    )
+
+
+def api_schema_operation() -> dict:
+    return operation(
+        "api_schema",
+        "This document",
+        ok("The OpenAPI 3.1 description of the JSON API.", {"type": "object"}),
+        unsafe=False,
+        tag="meta",
+        public=True,
+    )
+
+
+def creation_paths() -> dict:
+    item = "/api/creations/{creation_id}"
+    return {
+        "/api/schema": {"get": api_schema_operation()},
+        "/api/generate/creation": {"post": generate_creation()},
+        item: {"get": creation_status()},
+        "/api/creations/bulk": {"post": creations_bulk()},
+        f"{item}/cancel": {"post": cancel_creation()},
+        f"{item}/publish": {"post": publish_creation()},
+        f"{item}/caption": {"post": edit_caption()},
+        f"{item}/unschedule": {"post": state_action("api_creation_unschedule")},
+        f"{item}/unpublish": {"post": state_action("api_creation_unpublish")},
+        f"{item}/trash": {"post": state_action("api_creation_trash")},
+        f"{item}/restore": {"post": state_action("api_creation_restore")},
+        f"{item}/purge": {"post": state_action("api_creation_purge")},
+    }
+
+
+# -- the document -------------------------------------------------------------------------
+
+
+def components() -> dict:
+    return {
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "description": (
+                    "Every refusal: a stable code for programs, a sentence for people, and "
+                    "the extras the code names (field, balance, cost, limit, creation_id)."
+                ),
+                "required": ["error", "message"],
+                "properties": {
+                    "error": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+            "Creation": creation_schema(),
+        },
+        "securitySchemes": {
+            "sessionCookie": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": settings.SESSION_COOKIE_NAME,
+                "description": "The session of a logged-in creator (POST /accounts/login/).",
+            },
+            "csrfHeader": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-CSRFToken",
+                "description": (
+                    "Every POST and DELETE also needs the value of the "
+                    f"{settings.CSRF_COOKIE_NAME} cookie in this header (Django's CSRF "
+                    "protection); over HTTPS the Referer "
+                    "or Origin must be this site as well. Without it: 403, an HTML page."
+                ),
+            },
+        },
+    }
+
+
+def document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Phoenix JSON API",
+            "version": "1",
+            "description": (
+                "Start creations, follow them, and manage them after: everything under /api/. "
+                'Errors are JSON objects {"error": code, "message": sentence, …extras}; '
+                "someone else's object answers 404 not_found exactly as a missing one does. "
+                "Authentication is the site's session cookie; state-changing requests also "
+                "send the CSRF token in the X-CSRFToken header."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "tags": [
+            {"name": "creations", "description": "A creator's own creations."},
+            {"name": "meta", "description": "About the API itself."},
+        ],
+        "paths": creation_paths(),
+        "components": components(),
+    }
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def api_schema(request: HttpRequest) -> JsonResponse:
+    """Public: it describes the API, and says nothing about anybody's data."""
+    return JsonResponse(document())

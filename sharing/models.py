@@ -1,0 +1,165 @@
+"""A draft shared read-only with named creators or through a link, and the comments its
+owner and the people it reaches write on it.
+
+A share is never deleted and never revived: revoking it (the owner, or the draft leaving
+the drafts — trashed, purged, published, scheduled, taken down) stamps `revoked_at`, and
+every access check asks for a share not revoked, not expired, on a draft still a draft.
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from creations.models import Creation
+
+
+def hash_token(token: str) -> str:
+    """Links are stored as the SHA-256 of their token: the table alone opens nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+ENDED_BECAUSE = {
+    "owner": "revoked",
+    "trashed": "ended: the draft was moved to the trash",
+    "purged": "ended: the draft was deleted",
+    "published": "ended: the draft was published",
+    "scheduled": "ended: the draft was scheduled",
+    "taken_down": "ended: the draft was taken down",
+}
+
+
+class Share(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", "Person"
+        LINK = "link", "Link"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    creation = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="shares")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="shares_received",
+    )
+    token_hash = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Who or what ended it: "owner", or the creation event ("trashed", "published", …).
+    revoked_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                name="share_recipient_active",
+                condition=Q(revoked_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="person") & Q(recipient__isnull=False) & Q(token_hash=""))
+                | (Q(kind="link") & Q(recipient__isnull=True) & ~Q(token_hash="")),
+                name="share_names_a_person_or_is_a_link",
+            ),
+            # Sharing twice with the same person while the first share stands is refused.
+            models.UniqueConstraint(
+                fields=["creation", "recipient"],
+                condition=Q(revoked_at__isnull=True, kind="person"),
+                name="one_active_share_per_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["token_hash"], condition=Q(kind="link"), name="share_token_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | ~Q(revoked_reason=""),
+                name="revoked_share_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.recipient if self.kind == self.Kind.PERSON else "link"
+        return f"{self.creation_id} shared with {who}"
+
+    @property
+    def ended_because(self) -> str:
+        """Why it ended, in words (for the owner's list)."""
+        if self.revoked_at is None:
+            return "expired" if self.is_expired else ""
+        return ENDED_BECAUSE.get(self.revoked_reason, "ended")
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
+
+
+class LinkOpening(models.Model):
+    """Who opened which link: their access lasts while the link does."""
+
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="openings")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="links_opened"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["share", "user"], name="one_opening_per_link_and_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} opened {self.share_id}"
+
+
+COMMENT_MAX = 1000
+
+
+class Comment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    creation = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    text = models.TextField(max_length=COMMENT_MAX, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Deleted comments stay in the thread as "comment deleted", their words cleared.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["creation", "created_at"], name="comment_thread")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deleted_at__isnull=False) | ~Q(text=""),
+                name="comment_has_text_unless_deleted",
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_at__isnull=True) | Q(text=""),
+                name="deleted_comment_has_no_text",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"comment {self.id} on {self.creation_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

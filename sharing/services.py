@@ -1,0 +1,301 @@
+"""Writes of sharing: share a draft (with a creator by name, or as a link), open a link,
+revoke, end every share when the draft leaves the drafts, comment, delete a comment.
+
+Refusals are `SharingRefused` (a code, a sentence, an HTTP status); the views turn them
+into responses. The signals notifications listen to are sent after COMMIT.
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from creations.models import Creation
+from phoenix import ratelimit
+
+from . import selectors, signals
+from .models import COMMENT_MAX, Comment, LinkOpening, Share, hash_token
+
+log = logging.getLogger(__name__)
+User = get_user_model()
+
+# The creation events after which a draft is no longer a draft that may be shared.
+ENDING_EVENTS = ("trashed", "purged", "taken_down", "published", "scheduled")
+LINK_EXPIRY_HORIZON = timedelta(days=365)
+COMMENT_RATE_SCOPE = "comment"
+COMMENT_RATE_WINDOW = 60
+
+
+def comments_per_minute() -> int:
+    return getattr(settings, "PHOENIX_COMMENTS_PER_MINUTE", 10)
+
+
+class SharingRefused(Exception):
+    def __init__(self, code: str, message: str, *, status: int = 422, **extra):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.extra = extra
+
+
+class NotFound(SharingRefused):
+    """Unknown, someone else's, no longer shared: all answer alike."""
+
+    def __init__(self, message: str = "No such creation."):
+        super().__init__("not_found", message, status=404)
+
+
+def _send_after_commit(signal, **kwargs) -> None:
+    def send() -> None:
+        for receiver, outcome in signal.send_robust(sender=Share, **kwargs):
+            if isinstance(outcome, Exception):
+                log.error(
+                    "A sharing listener (%r) failed",
+                    receiver,
+                    exc_info=(type(outcome), outcome, outcome.__traceback__),
+                )
+
+    transaction.on_commit(send)
+
+
+def _lock_shareable(creation: Creation) -> Creation:
+    """Lock the creation's row (so a publish or trash cannot slip between the check and the
+    share) and check it is a draft that may be shared."""
+    row = Creation.objects.select_for_update().get(pk=creation.pk)
+    if not row.is_shareable:
+        raise SharingRefused(
+            "not_shareable", "Only a draft (not in the trash) can be shared.", status=409
+        )
+    return row
+
+
+# ---------------------------------------------------------------------------------------
+# Sharing.
+
+
+def share_with_person(*, creation: Creation, owner: AbstractBaseUser, username) -> Share:
+    """Share the owner's draft with an active creator, read-only."""
+    if not isinstance(username, str) or not username.strip():
+        raise SharingRefused("username_required", "Type the username of a creator.", status=400)
+    username = username.strip()
+    if "\x00" in username or len(username) > 150:
+        raise SharingRefused("unknown_user", "There is no creator with that username.")
+    recipient = User.objects.filter(username=username, is_active=True).first()
+    if recipient is None:
+        raise SharingRefused("unknown_user", f"There is no creator called “{username}”.")
+    if recipient.pk == owner.pk:
+        raise SharingRefused("own_draft", "This is your own draft: you can already see it.")
+    with transaction.atomic():
+        _lock_shareable(creation)
+        if Share.objects.filter(
+            creation=creation, recipient=recipient, revoked_at__isnull=True
+        ).exists():
+            raise SharingRefused(
+                "already_shared", f"This draft is already shared with {recipient.username}."
+            )
+        try:
+            with transaction.atomic():
+                share = Share.objects.create(
+                    creation=creation, kind=Share.Kind.PERSON, recipient=recipient
+                )
+        except IntegrityError:  # a second request for the same person, at the same moment
+            raise SharingRefused(
+                "already_shared", f"This draft is already shared with {recipient.username}."
+            ) from None
+        _send_after_commit(signals.draft_shared, share=share)
+    return share
+
+
+@dataclass(frozen=True)
+class NewLink:
+    share: Share
+    token: str  # shown once: only its hash is stored
+
+
+def parse_expires_at(value, *, now: datetime | None = None) -> datetime | None:
+    """A link's optional expiry: an ISO 8601 time with its offset, in the next year."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise SharingRefused(
+            "invalid_expires_at", "Expires at must be a date and time.", status=400
+        )
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise SharingRefused(
+            "invalid_expires_at",
+            "Expires at must be a date and time such as 2026-12-01T14:00+01:00.",
+            status=400,
+        ) from None
+    if moment.tzinfo is None:
+        raise SharingRefused(
+            "invalid_expires_at", "Expires at needs its time zone offset.", status=400
+        )
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise SharingRefused(
+            "invalid_expires_at", "Expires at is out of range.", status=400
+        ) from None
+    now = now or timezone.now()
+    if moment <= now:
+        raise SharingRefused("invalid_expires_at", "Expires at is in the past.", status=400)
+    if moment > now + LINK_EXPIRY_HORIZON:
+        raise SharingRefused(
+            "invalid_expires_at", "A link can expire at most a year ahead.", status=400
+        )
+    return moment
+
+
+def share_link_create(*, creation: Creation, expires_at: datetime | None = None) -> NewLink:
+    """A new link to the owner's draft: anyone signed in who opens it may see the draft
+    while the link stands."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        _lock_shareable(creation)
+        share = Share.objects.create(
+            creation=creation,
+            kind=Share.Kind.LINK,
+            token_hash=hash_token(token),
+            expires_at=expires_at,
+        )
+    return NewLink(share=share, token=token)
+
+
+def share_link_open(*, token: str, user: AbstractBaseUser) -> Creation:
+    """Someone signed in opened a link: remember it (their access lasts as long as the
+    link) and return the draft. NotFound for a link that is unknown, revoked, expired or
+    whose draft is no longer shared."""
+    if not isinstance(token, str) or not token or len(token) > 100 or "\x00" in token:
+        raise NotFound("No such link.")
+    # Looked up by its hash: comparing hashes leaks nothing about the token itself.
+    share = (
+        selectors.active_shares()
+        .filter(kind=Share.Kind.LINK, token_hash=hash_token(token))
+        .select_related("creation__owner")
+        .first()
+    )
+    if share is None:
+        raise NotFound("No such link.")
+    creation = share.creation
+    if not creation.is_shareable or not creation.owner.is_active:
+        raise NotFound("No such link.")
+    if creation.owner_id != user.pk:
+        LinkOpening.objects.get_or_create(share=share, user=user)
+    return creation
+
+
+def share_revoke(*, share: Share, reason: str = "owner") -> bool:
+    """End one share now. False if it had already ended (nothing changed)."""
+    changed = Share.objects.filter(pk=share.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
+    share.refresh_from_db(fields=["revoked_at", "revoked_reason"])
+    return bool(changed)
+
+
+def shares_end(*, creation: Creation, reason: str) -> int:
+    """End every share of the creation (it left the drafts). How many ended."""
+    return Share.objects.filter(creation_id=creation.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
+
+
+def on_creation_event(sender, *, event: str, creation: Creation, **kwargs) -> None:
+    """creation_event's listener (connected in apps.py): a draft that is trashed, purged,
+    published, scheduled or taken down stops being shared. A later restore or unpublish
+    does not bring any share back."""
+    if event in ENDING_EVENTS:
+        shares_end(creation=creation, reason=event)
+
+
+# ---------------------------------------------------------------------------------------
+# Comments.
+
+
+def clean_comment(text) -> str:
+    """1 to COMMENT_MAX characters counted as the browser's textarea does: a line break is
+    one character (a form sends CRLF, counted once) and so is each UTF-16 code unit."""
+    if not isinstance(text, str):
+        raise SharingRefused("invalid_text", "The comment must be text.", status=400)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if "\x00" in text:
+        raise SharingRefused("invalid_text", "The comment contains a null character.")
+    if not text:
+        raise SharingRefused("text_required", "Write something first.")
+    length = len(text.encode("utf-16-le")) // 2
+    if length > COMMENT_MAX:
+        raise SharingRefused(
+            "text_too_long",
+            f"The comment is {length} characters; the limit is {COMMENT_MAX}.",
+        )
+    return text
+
+
+def _take_comment_allowance(user: AbstractBaseUser) -> None:
+    limit = comments_per_minute()
+    subject = str(user.pk)
+    if ratelimit.take(COMMENT_RATE_SCOPE, subject, window=COMMENT_RATE_WINDOW) > limit:
+        ratelimit.give_back(COMMENT_RATE_SCOPE, subject, window=COMMENT_RATE_WINDOW)
+        wait = ratelimit.seconds_left(COMMENT_RATE_WINDOW)
+        raise SharingRefused(
+            "too_many_comments",
+            f"You can post {limit} comments a minute. Try again in {wait} seconds.",
+            status=429,
+            retry_after=wait,
+        )
+
+
+def comment_post(*, creation: Creation, author: AbstractBaseUser, text) -> Comment:
+    """A comment on a draft its author may see (the caller checked). Counted against the
+    author's per-minute allowance before the work; an invalid comment is given back."""
+    _take_comment_allowance(author)
+    try:
+        text = clean_comment(text)
+    except SharingRefused:
+        ratelimit.give_back(COMMENT_RATE_SCOPE, str(author.pk), window=COMMENT_RATE_WINDOW)
+        raise
+    with transaction.atomic():
+        comment = Comment.objects.create(creation=creation, author=author, text=text)
+        _send_after_commit(signals.comment_posted, comment=comment)
+    return comment
+
+
+def comment_delete(*, comment: Comment, user: AbstractBaseUser) -> Comment:
+    """Its author deletes their own, the draft's owner any: it stays in the thread as
+    "comment deleted", its words gone. Anyone else: NotFound."""
+    if comment.author_id != user.pk and comment.creation.owner_id != user.pk:
+        raise NotFound("No such comment.")
+    Comment.objects.filter(pk=comment.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), deleted_by=user, text=""
+    )
+    comment.refresh_from_db()
+    return comment
+
+
+def find_comment(*, creation: Creation, comment_id) -> Comment:
+    pk = selectors._uuid(comment_id)
+    comment = (
+        Comment.objects.select_related("creation").filter(pk=pk, creation=creation).first()
+        if pk
+        else None
+    )
+    if comment is None:
+        raise NotFound("No such comment.")
+    return comment
+
+
+def find_share(*, creation: Creation, share_id) -> Share:
+    pk = selectors._uuid(share_id)
+    share = Share.objects.filter(pk=pk, creation=creation).first() if pk else None
+    if share is None:
+        raise NotFound("No such share.")
+    return share

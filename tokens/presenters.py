@@ -1,0 +1,93 @@
+"""The creator's token history in words: what each ledger row was, and where its creation is
+now. Staff are never named to creators: their rows read "by Phoenix staff"."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.urls import reverse
+from django.utils.text import Truncator
+
+from creations.models import Creation
+
+from .models import LedgerEntry
+
+PROMPT_CHARS = 80
+
+
+@dataclass(frozen=True)
+class CreationPlace:
+    """Where a ledger row's creation is now: a link and its words, or gone for good."""
+
+    url: str
+    where: str
+    prompt: str
+
+    @property
+    def is_gone(self) -> bool:
+        return not self.url
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    entry: LedgerEntry
+    title: str
+    detail: str
+    place: CreationPlace | None
+
+    @property
+    def amount_label(self) -> str:
+        # A real minus sign, as the cards' receipts write it.
+        amount = self.entry.amount
+        return f"+{amount}" if amount > 0 else f"\u2212{-amount}"
+
+    @property
+    def is_credit(self) -> bool:
+        return self.entry.amount > 0
+
+
+def creation_place(creation: Creation | None, *, owner: AbstractBaseUser) -> CreationPlace:
+    """The tab a card is on (drafts, trash) or a post's own page. A purged creation has no
+    page and no prompt any more; nor has one whose row is gone (the ledger outlives it)."""
+    if creation is None or creation.is_purged:
+        return CreationPlace(url="", where="deleted forever", prompt="")
+    prompt = Truncator(creation.prompt).chars(PROMPT_CHARS)
+    profile = reverse("profile", args=[owner.get_username()])
+    if creation.is_trashed:
+        return CreationPlace(f"{profile}?tab=trash#creation-{creation.pk}", "in the trash", prompt)
+    if creation.status in Creation.POSTS_TAB:
+        return CreationPlace(reverse("post", args=[creation.pk]), "post", prompt)
+    return CreationPlace(f"{profile}?tab=drafts#creation-{creation.pk}", "in drafts", prompt)
+
+
+def kind_label(entry: LedgerEntry) -> str:
+    # A debit's reason is its creation's kind, so the label survives a missing creation.
+    kind = entry.creation.kind if entry.creation is not None else entry.reason
+    return Creation.Kind(kind).label if kind in Creation.Kind.values else "Creation"
+
+
+def refund_words(entry: LedgerEntry) -> str:
+    if entry.staff_id is not None:
+        return f"Refunded by Phoenix staff: {entry.reason}"
+    if entry.reason == "canceled":
+        return "Canceled, tokens refunded"
+    creation = entry.creation
+    # The message its card showed; a humanised code when the creation row is gone.
+    message = creation.error_message if creation is not None else ""
+    return f"Failed: {message or entry.reason.replace('_', ' ')}"
+
+
+def history_row(entry: LedgerEntry, *, owner: AbstractBaseUser) -> HistoryRow:
+    place = creation_place(entry.creation, owner=owner) if entry.creation_id else None
+    if entry.kind == LedgerEntry.Kind.DEBIT:
+        return HistoryRow(entry, kind_label(entry), "", place)
+    if entry.kind == LedgerEntry.Kind.REFUND:
+        return HistoryRow(entry, f"Refund · {kind_label(entry)}", refund_words(entry), place)
+    if entry.kind == LedgerEntry.Kind.ADJUSTMENT:
+        return HistoryRow(entry, "Adjustment", f"By Phoenix staff: {entry.reason}", place)
+    if entry.reason == "welcome":
+        return HistoryRow(entry, "Welcome grant", "Tokens to start creating with", place)
+    return HistoryRow(entry, "Grant", entry.reason, place)
+
+
+def history_rows(entries, *, owner: AbstractBaseUser) -> list[HistoryRow]:
+    return [history_row(entry, owner=owner) for entry in entries]
