@@ -457,3 +457,5 @@ PHOENIX_QUEUE_STALL = envint("PHOENIX_QUEUE_STALL", 900)
 # again: the longest an unpublished, trashed or taken-down post's file stays visible.
 # 0: revalidated on every use (gone everywhere at once).
 PHOENIX_PUBLIC_MEDIA_MAX_AGE = envint("PHOENIX_PUBLIC_MEDIA_MAX_AGE", 0)
+# The largest staff balance adjustment, either way, in one step.
+PHOENIX_MAX_ADJUSTMENT = envint("PHOENIX_MAX_ADJUSTMENT", 100_000)

@@ -262,6 +262,18 @@ def work_horse_pids(worker_pid: int) -> list[int]:
     return children
 
 
+def staff_adjust(*, user, amount: int, reason: str):
+    """A balance adjustment as staff make it: by another person (nobody adjusts their own)."""
+    from django.contrib.auth import get_user_model
+
+    from tokens.services import account_adjust
+
+    staff, _ = get_user_model().objects.get_or_create(
+        username="ledger-keeper", defaults={"is_staff": True}
+    )
+    return account_adjust(user=user, amount=amount, reason=reason, staff=staff)
+
+
 def wait_for(predicate: Callable[[], bool], *, timeout: float = 30.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,6 +1,7 @@
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -11,7 +12,13 @@ from django.utils.html import format_html
 from phoenix.admin import ViewOnlyAdminMixin
 
 from .models import LedgerEntry, TokenAccount
-from .services import AlreadyApplied, BalanceWouldGoNegative, account_adjust
+from .services import (
+    AdjustmentTooLarge,
+    AlreadyApplied,
+    BalanceWouldGoNegative,
+    SelfAdjustment,
+    account_adjust,
+)
 
 ADJUST_PERMISSION = "tokens.adjust_balance"
 
@@ -54,6 +61,14 @@ class AdjustBalanceForm(forms.Form):
         amount = self.cleaned_data["amount"]
         if amount == 0:
             raise forms.ValidationError("An adjustment must change the balance.")
+        bound = settings.PHOENIX_MAX_ADJUSTMENT
+        if abs(amount) > bound:
+            # Before the service (which says the same): a number past the database's own
+            # range never reaches a query.
+            raise forms.ValidationError(
+                f"An adjustment is at most {bound:,} tokens either way ({amount:+,d} asked). "
+                "Make larger corrections in several steps, each with its reason."
+            )
         return amount
 
     def clean_reason(self) -> str:
@@ -92,7 +107,9 @@ class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request)}
+        own = TokenAccount.objects.filter(pk=object_id, user_id=request.user.pk).exists()
+        can_adjust = self.has_adjust_permission(request) and not own
+        extra_context = {**(extra_context or {}), "can_adjust": can_adjust}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def adjust_view(self, request, object_id):
@@ -109,8 +126,10 @@ class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
                     staff=request.user,
                     request_key=form.cleaned_data["request_key"] or None,
                 )
-            except BalanceWouldGoNegative as error:
+            except (BalanceWouldGoNegative, AdjustmentTooLarge) as error:
                 form.add_error("amount", str(error))
+            except SelfAdjustment as error:
+                form.add_error(None, str(error))
             except AlreadyApplied as applied:
                 self.message_user(
                     request,

@@ -43,6 +43,26 @@ class BalanceWouldGoNegative(Exception):
         self.amount = amount
 
 
+class AdjustmentTooLarge(ValueError):
+    code = "adjustment_too_large"
+
+    def __init__(self, *, amount: int, bound: int):
+        super().__init__(
+            f"An adjustment is at most {bound:,} tokens either way ({amount:+,d} asked). "
+            "Make larger corrections in several steps, each with its reason."
+        )
+        self.bound = bound
+
+
+class SelfAdjustment(ValueError):
+    code = "self_adjustment"
+
+    def __init__(self):
+        super().__init__(
+            "Nobody adjusts their own balance: ask another staff member with the permission."
+        )
+
+
 def _locked_account(user: AbstractBaseUser) -> TokenAccount:
     try:
         return TokenAccount.objects.select_for_update().get(user_id=user.pk)
@@ -147,6 +167,10 @@ def account_adjust(
         raise ValueError("An adjustment must change the balance.")
     if not reason.strip():
         raise ValueError("An adjustment needs a reason.")
+    if abs(amount) > settings.PHOENIX_MAX_ADJUSTMENT:
+        raise AdjustmentTooLarge(amount=amount, bound=settings.PHOENIX_MAX_ADJUSTMENT)
+    if staff.pk == user.pk:
+        raise SelfAdjustment()
     account = _locked_account(user)
     if request_key:
         # Under the account lock, so two sendings of one form cannot both get past this.

@@ -9,6 +9,7 @@ examples per operation and mode (default 25)."""
 import copy
 import os
 import time
+import uuid
 
 import pytest
 import requests
@@ -72,16 +73,18 @@ def real_objects(owner, other, make_creation) -> dict[str, list[str]]:
 
 
 def with_real_ids(doc: dict, ids: dict[str, list[str]]) -> dict:
-    """The document with each path parameter drawn from the real ids or any UUID, so the
-    operations reach real objects in every state, not only 404s. (Test-only: the served
-    document names no one's objects.)"""
+    """The document with each path parameter drawn from the real ids (and an unknown one),
+    so the operations reach real objects in every state, not only 404s. (Test-only: the
+    served document names nobody's objects.)"""
     doc = copy.deepcopy(doc)
     for item in doc["paths"].values():
         for op in item.values():
             for parameter in op.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] in ids:
+                    unknown = str(uuid.uuid4())
                     parameter["schema"] = {
-                        "anyOf": [{"enum": ids[parameter["name"]]}, parameter["schema"]]
+                        **parameter["schema"],
+                        "enum": [*ids[parameter["name"]], unknown],
                     }
     return doc
 

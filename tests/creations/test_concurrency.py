@@ -5,8 +5,8 @@ import pytest
 from creations.models import Creation
 from creations.services import creation_claim
 from profiles.services import creator_signup
-from tests.conftest import queued_job_ids, race_creates, run_at_once
-from tokens.services import account_adjust, ledger_discrepancies
+from tests.conftest import queued_job_ids, race_creates, run_at_once, staff_adjust
+from tokens.services import ledger_discrepancies
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +18,7 @@ def no_in_flight_limit(settings):
 @pytest.fixture
 def creator(transactional_db):
     user = creator_signup(username="racer", password="racer-password-123")
-    account_adjust(user=user, amount=-75, reason="leave 25", staff=user)  # balance 25
+    staff_adjust(user=user, amount=-75, reason="leave 25")  # balance 25
     return user
 
 

@@ -155,9 +155,9 @@ def test_get_is_not_allowed(alice_client):
 def test_too_few_tokens_is_402_and_changes_nothing(
     alice_client, alice, django_capture_on_commit_callbacks
 ):
-    from tokens.services import account_adjust
+    from tests.conftest import staff_adjust
 
-    account_adjust(user=alice, amount=-95, reason="test", staff=alice)
+    staff_adjust(user=alice, amount=-95, reason="test")
     before = money_snapshot(alice)
     with django_capture_on_commit_callbacks(execute=True):
         response = post_json(alice_client, {"type": "video", "prompt": "waves"})

@@ -22,8 +22,7 @@ from rq.registry import FinishedJobRegistry
 
 from creations import queues, services
 from creations.models import Creation
-from tests.conftest import ROOT
-from tokens.services import account_adjust
+from tests.conftest import ROOT, staff_adjust
 
 from .conftest import balance, refunds
 from .engines import RedisWithSentinels, start_rqcron, start_rqworker, start_web, wait_for
@@ -149,7 +148,7 @@ def test_killing_the_redis_primary_under_steady_creates_loses_no_creation_and_no
     redis_ha, creator, settings, tmp_path, figure, web_wait
 ):
     settings.PHOENIX_REENQUEUE_AFTER = 2
-    account_adjust(user=creator, amount=400, reason="failover drill", staff=creator)
+    staff_adjust(user=creator, amount=400, reason="failover drill")
     start_balance = balance(creator)
     env = {
         **redis_ha.environment(),

@@ -187,3 +187,54 @@ def test_two_sendings_of_one_form_at_once_adjust_once(adjuster, alice):
 
     assert sorted(run_at_once([send] * 6)) == ["already"] * 5 + ["applied"]
     assert balance_of(alice) == 110
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["100001", "-100001", "9" * 30, "-" + "9" * 30, "9223372036854775807"],
+    ids=["just-over", "just-under", "past-bigint", "far-below", "bigint-max"],
+)
+def test_an_adjustment_beyond_the_bound_is_a_form_error_never_a_500(
+    client, adjuster, alice, amount
+):
+    client.force_login(adjuster)
+
+    response = client.post(adjust_url(alice), {"amount": amount, "reason": "fat finger"})
+
+    assert response.status_code == 200
+    assert "An adjustment is at most 100,000 tokens either way" in response.content.decode()
+    assert balance_of(alice) == 100
+    assert not LedgerEntry.objects.filter(kind="adjustment").exists()
+
+
+def test_the_bound_itself_is_accepted(client, adjuster, alice):
+    client.force_login(adjuster)
+    response = client.post(adjust_url(alice), {"amount": "100000", "reason": "prize"})
+    assert response.status_code == 302
+    assert balance_of(alice) == 100_100
+
+
+def test_staff_cannot_adjust_their_own_balance(client, adjuster):
+    from tokens.services import account_open
+
+    account_open(user=adjuster)
+    client.force_login(adjuster)
+
+    page = client.get(account_url(adjuster)).content.decode()
+    response = client.post(adjust_url(adjuster), {"amount": "500", "reason": "bonus for me"})
+
+    assert adjust_url(adjuster) not in page  # no Adjust button on one's own account
+    assert response.status_code == 200
+    assert "Nobody adjusts their own balance" in response.content.decode()
+    assert not LedgerEntry.objects.filter(kind="adjustment").exists()
+
+
+def test_the_service_refuses_a_self_adjustment_and_one_beyond_the_bound(adjuster, alice):
+    from tokens.services import AdjustmentTooLarge, SelfAdjustment, account_open
+
+    account_open(user=adjuster)
+    with pytest.raises(SelfAdjustment):
+        account_adjust(user=adjuster, amount=5, reason="mine", staff=adjuster)
+    with pytest.raises(AdjustmentTooLarge):
+        account_adjust(user=alice, amount=10**12, reason="typo", staff=adjuster)
+    assert not LedgerEntry.objects.filter(kind="adjustment").exists()

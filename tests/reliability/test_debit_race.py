@@ -3,9 +3,8 @@
 import pytest
 
 from creations.models import Creation
-from tests.conftest import queued_job_ids
+from tests.conftest import queued_job_ids, staff_adjust
 from tests.conftest import race_creates as race
-from tokens.services import account_adjust
 
 from .conftest import balance
 
@@ -24,7 +23,7 @@ def no_in_flight_limit(settings):
 def top_up_to(user, amount: int) -> None:
     current = balance(user)
     if current != amount:
-        account_adjust(user=user, amount=amount - current, reason="race round", staff=user)
+        staff_adjust(user=user, amount=amount - current, reason="race round")
 
 
 def test_40_concurrent_image_creates_against_25_tokens_3_rounds_accept_exactly_25(creator, figure):

@@ -7,11 +7,10 @@ from creations import services
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
-from tests.conftest import run_at_once
+from tests.conftest import run_at_once, staff_adjust
 from tokens.models import LedgerEntry, TokenAccount
 from tokens.services import (
     BalanceWouldGoNegative,
-    account_adjust,
     account_grant,
     ledger_discrepancies,
 )
@@ -66,10 +65,10 @@ def test_the_database_refuses_a_debit_with_a_positive_amount(alice):
 
 def test_an_adjustment_cannot_take_a_balance_below_zero(alice):
     with pytest.raises(BalanceWouldGoNegative):
-        account_adjust(user=alice, amount=-101, reason="oops", staff=alice)
+        staff_adjust(user=alice, amount=-101, reason="oops")
     alice.token_account.refresh_from_db()
     assert alice.token_account.balance == 100
-    entry = account_adjust(user=alice, amount=-100, reason="to zero", staff=alice)
+    entry = staff_adjust(user=alice, amount=-100, reason="to zero")
     assert entry.balance_after == 0
 
 
