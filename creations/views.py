@@ -41,8 +41,9 @@ from .validation import (
 
 @require_GET
 def creation_media(request: HttpRequest, creation_id, which: str) -> HttpResponse:
-    """A creation's media or poster: published ones for anyone, drafts for their owner only
-    (and for staff who may view creations, for the admin's preview)."""
+    """A creation's media or poster: published ones for anyone, drafts for their owner, the
+    people a draft is shared with (Creation.media_visible_to asks sharing), and staff who
+    may view creations (the admin's preview); anyone else gets the 404 of an unknown id."""
     if which not in ("media", "poster"):
         raise Http404("No such media.")
     creation = (

@@ -397,7 +397,7 @@ def creation_action(
         **ok("The creation after the action.", answer or ref("Creation")),
         **bad_request([*BODY_PROBLEMS, *problems]),
         **not_found(),
-        **conflict(*refusals[1:]),
+        **conflict(*refusals),
     }
     if takes_caption:
         responses.update(caption_rejected())
