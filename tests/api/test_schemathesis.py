@@ -14,6 +14,7 @@ import uuid
 import pytest
 import requests
 import schemathesis
+from django.core.servers.basehttp import WSGIRequestHandler
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
@@ -145,7 +146,8 @@ def test_every_operation_answers_as_the_schema_says(live_server, settings, make_
     session.close()  # its kept-alive connection holds a server thread (and its database)
     figure(
         f"schemathesis: {operations} operations, {examples} examples, "
-        f"{len(failures)} failures in {seconds:.0f}s ({waited[0]:.0f}s waiting for answers; statuses {dict(sorted(statuses.items()))})"
+        f"{len(failures)} failures in {seconds:.0f}s ({waited[0]:.0f}s waiting for answers; "
+        f"statuses {dict(sorted(statuses.items()))})"
     )
     assert not failures, "\n\n".join(failures)
     assert operations == len(
