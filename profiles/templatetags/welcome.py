@@ -9,8 +9,9 @@ register = template.Library()
 @register.inclusion_tag("registration/welcome_banner.html", takes_context=True)
 def welcome_banner(context) -> dict:
     """The banner "Confirm your e-mail to receive your welcome tokens", with a Resend
-    button, for a creator who has not yet. Only sessions marked at log-in or sign-up ask the database;
-    the mark goes once the grant is settled (the link may be followed in another browser)."""
+    button, for a creator who has not yet. Only sessions marked at log-in or sign-up ask
+    the database; the mark goes once that is settled (the link may be followed in another
+    browser)."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

@@ -130,3 +130,10 @@ def test_the_empty_page_and_the_email_settings(page: Page, screenshot):
     expect(page.locator("#toasts")).to_contain_text("E-mail settings saved.")
     expect(page.get_by_label("E-mail me when a video is ready")).to_be_checked()
     screenshot(page, "notifications-05-empty-with-settings")
+
+    # On a phone the bell keeps its place in the nav bar.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(bell(page)).to_be_visible()
+    box = bell(page).bounding_box()
+    assert box["x"] + box["width"] <= 390
+    screenshot(page, "notifications-06-phone")
