@@ -87,6 +87,8 @@ class Creation(models.Model):
     FINISHED = (Status.DRAFT, Status.SCHEDULED, Status.PUBLISHED, Status.TAKEN_DOWN)
     # Ended without media: refunded.
     ENDED_WITHOUT_MEDIA = (Status.FAILED, Status.CANCELED)
+    # Error codes of a failure that refused the prompt itself.
+    REFUSAL_CODES = ("safety_filter", "policy_violation")
     # Trash is not a status: these may be moved to the trash and keep their status there.
     TRASHABLE = (*FINISHED, *ENDED_WITHOUT_MEDIA)
     # Shown on the owner's drafts tab (when not in the trash) and on the posts tab.
@@ -291,6 +293,12 @@ class Creation(models.Model):
     def can_retry(self) -> bool:
         """Ended without media (failed, canceled) and refunded: Try again and Edit prompt."""
         return self.status in self.ENDED_WITHOUT_MEDIA
+
+    @property
+    def is_refused(self) -> bool:
+        """Failed because the prompt was refused (safety filter, content policy): the same
+        words would be refused again, so its card offers Edit prompt, not Try again."""
+        return self.status == self.Status.FAILED and self.error_code in self.REFUSAL_CODES
 
     @property
     def can_take_down(self) -> bool:

@@ -1,6 +1,9 @@
 from collections import Counter
 
+from pathlib import PurePosixPath
+
 from django.urls import reverse
+from django.utils.text import slugify
 
 from tokens.selectors import creation_is_refunded
 
@@ -27,6 +30,35 @@ def media_url(creation: Creation, which: str = "media") -> str:
     if not getattr(creation, which):
         return ""
     return reverse("creation_media", args=[creation.id, which])
+
+
+# Beyond this the wait is "more than N minutes": a long queue drifts too much to promise.
+LONG_WAIT_SECONDS = 10 * 60
+# An estimate built on a guess (no worker running now, no history) says only this much.
+ROUGH_WAIT_SECONDS = 5 * 60
+
+
+def wait_label(seconds: float, *, sure: bool) -> str:
+    """A wait in words, never more precise than it can be: "less than a minute", "about 3
+    minutes", "a few minutes" (from a guess), "more than 15 minutes" (a long queue)."""
+    minutes = seconds / 60
+    if seconds >= LONG_WAIT_SECONDS or (not sure and seconds > ROUGH_WAIT_SECONDS):
+        floor = max(5, int(minutes) // 5 * 5)
+        return f"more than {floor} minutes"
+    if not sure:
+        return "a few minutes"
+    if seconds < 45:
+        return "less than a minute"
+    if seconds < 90:
+        return "about a minute"
+    return f"about {round(minutes)} minutes"
+
+
+def download_name(creation: Creation) -> str:
+    """What a downloaded file is called: "phoenix-a-red-fox-in-the-snow-1a2b3c4d.png"."""
+    extension = PurePosixPath(creation.media.name or "").suffix
+    words = slugify(creation.prompt)[:48].strip("-") or creation.kind
+    return f"phoenix-{words}-{creation.id.hex[:8]}{extension}"
 
 
 def moment(value) -> str | None:

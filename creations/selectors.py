@@ -4,6 +4,7 @@ Every page is one query for its rows (annotations included) plus at most one sma
 aggregate for queue estimates, whatever the number of rows.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -16,27 +17,27 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    IntegerField,
+    JSONField,
     Q,
     QuerySet,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.utils import timezone
+from redis.exceptions import RedisError
+from rq import Worker
 
 from tokens.selectors import refunded_sql
 
 from .models import Creation
-from .presenters import media_url
+from .presenters import download_name, media_url, wait_label
+from .queues import QUEUE_FOR_KIND, get_queue
 
 DRAFTS_PAGE_SIZE = 12
 POSTS_PAGE_SIZE = 12
 FEED_PAGE_SIZE = 10
 TRASH_PAGE_SIZE = 12
 DRAFT_TAB_STATUSES = Creation.DRAFT_TAB
-# How far back finished creations count towards the "typical generation time".
-ETA_WINDOW = timedelta(hours=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -82,63 +83,198 @@ def _with_media_urls(creations: list[Creation]) -> list[Creation]:
     for creation in creations:
         creation.media_src = media_url(creation, "media")
         creation.poster_src = media_url(creation, "poster")
+        creation.download_name = download_name(creation) if creation.media_src else ""
     return creations
 
 
 # What a card shows beyond its row, as SQL that the drafts tab's query (annotations) and
-# the card poll's one statement share: whether it was refunded, and for a pending one its
-# place in its type's line.
+# the card poll's one statement share: whether it was refunded, and for a pending one what
+# is in the queues around it: per type, how many are pending before it ("before"), pending
+# after it ("after") and being generated ("running"), as {"image:before": 3, ...}. Which
+# of those are ahead of it depends on the workers (with_queue_estimates decides).
 _CREATIONS = Creation._meta.db_table
 _REFUNDED_SQL, _REFUNDED_PARAMS = refunded_sql(_CREATIONS)
-_PLACE_IN_LINE_SQL = f"""CASE WHEN {_CREATIONS}.status = %s THEN 1 + (
-    SELECT count(*) FROM {_CREATIONS} AS ahead
-    WHERE ahead.status = %s AND ahead.kind = {_CREATIONS}.kind
-      AND ahead.created_at < {_CREATIONS}.created_at
+_QUEUE_COUNTS_SQL = f"""CASE WHEN {_CREATIONS}.status = %s THEN (
+    SELECT coalesce(jsonb_object_agg(line.key, line.n), '{{}}'::jsonb) FROM (
+      SELECT other.kind || CASE
+          WHEN other.status = %s THEN ':running'
+          WHEN other.created_at < {_CREATIONS}.created_at THEN ':before'
+          ELSE ':after' END AS key,
+        count(*) AS n
+      FROM {_CREATIONS} AS other
+      WHERE other.status IN (%s, %s) AND other.id <> {_CREATIONS}.id
+      GROUP BY 1
+    ) AS line
   ) END"""
-_PLACE_IN_LINE_PARAMS = [Creation.Status.PENDING, Creation.Status.PENDING]
+_QUEUE_COUNTS_PARAMS = [
+    Creation.Status.PENDING,
+    Creation.Status.PROCESSING,
+    Creation.Status.PENDING,
+    Creation.Status.PROCESSING,
+]
 
 
 def with_card_details(queryset: QuerySet) -> QuerySet:
-    """The card's extras (refunded, place_in_line) as annotations of the same query."""
+    """The card's extras (refunded, queue_counts) as annotations of the same query."""
     return queryset.annotate(
         refunded=RawSQL(_REFUNDED_SQL, _REFUNDED_PARAMS, output_field=BooleanField()),
-        place_in_line=RawSQL(
-            _PLACE_IN_LINE_SQL, _PLACE_IN_LINE_PARAMS, output_field=IntegerField()
-        ),
+        queue_counts=RawSQL(_QUEUE_COUNTS_SQL, _QUEUE_COUNTS_PARAMS, output_field=JSONField()),
     )
 
 
-def _recent_runs(now: datetime) -> QuerySet:
-    """Finished creations of the last hour, whose runs make the "typical generation time"."""
-    return Creation.objects.filter(
-        status__in=Creation.FINISHED,
-        created_at__gte=now - ETA_WINDOW,
-        processing_at__isnull=False,
-        draft_at__isnull=False,
-    ).order_by()
+# ---------------------------------------------------------------------------------------
+# How long a pending creation will wait.
+#
+# Images and videos share workers (the Procfile's `worker` listens to `images videos`), and
+# an RQ worker takes from its queues in the order it lists them: every queued image goes
+# before any queued video. So what is ahead of a pending creation is the ones of its own
+# type queued before it, every one queued in a queue its workers list first, and whatever
+# those workers are generating now; and it goes as fast as the number of those workers.
+
+# How many finished creations of a type make its "typical generation time".
+TYPICAL_RUN_SAMPLE = 20
+# Used while a type has no finished creation yet: the seed's targets (images under 20 s,
+# videos under 2 minutes). An estimate built on them says so ("a few minutes").
+DEFAULT_RUN_SECONDS = {"image": 20.0, "video": 120.0}
+# The typical runs change slowly, the workers rarely: read at most this often per process.
+TYPICAL_RUN_CACHE_SECONDS = 30
+WORKERS_CACHE_SECONDS = 5
 
 
-def _average_run() -> Avg:
-    return Avg(ExpressionWrapper(F("draft_at") - F("processing_at"), output_field=DurationField()))
+@dataclass(frozen=True)
+class QueueWorkers:
+    """The workers that serve one type's queue: how many, and the types whose queues they
+    also serve (`shared`) and take first (`first`)."""
+
+    count: int
+    shared: tuple[str, ...] = ()
+    first: tuple[str, ...] = ()
 
 
-def typical_generation_seconds(kind: str, *, now: datetime | None = None) -> float:
-    """Average processing time of one type over the last hour; 0.0 when there was none."""
-    average = _recent_runs(now or timezone.now()).filter(kind=kind).aggregate(a=_average_run())
-    return average["a"].total_seconds() if average["a"] else 0.0
+@dataclass(frozen=True)
+class WaitEstimate:
+    place: int  # 1: next in line
+    seconds: float  # until it is ready: the wait for a worker and its own run
+    sure: bool  # False: no worker now, or a type without history (defaults used)
+
+    @property
+    def label(self) -> str:
+        return wait_label(self.seconds, sure=self.sure)
+
+
+def estimate_wait(
+    *,
+    kind: str,
+    counts: dict[str, int],
+    typical: dict[str, float | None],
+    workers: QueueWorkers,
+) -> WaitEstimate:
+    """The arithmetic of a pending creation's wait, from the queues and workers around it.
+
+    `counts` is what the card's SQL reads ("image:before", "video:after", "video:running",
+    ...); `typical` the typical run of each type in seconds (None: no history yet). The work
+    ahead is each creation ahead weighted by its type's typical run (one being generated
+    counts half: on average it is half done), shared by the workers; then its own run.
+    """
+    sure = workers.count > 0
+    seconds_of = {}
+    for each in {kind, *workers.shared}:
+        known = typical.get(each)
+        if not known:
+            sure = False
+        seconds_of[each] = known or DEFAULT_RUN_SECONDS.get(each, DEFAULT_RUN_SECONDS["video"])
+    ahead = counts.get(f"{kind}:before", 0)
+    work = ahead * seconds_of[kind]
+    for other in workers.first:
+        waiting = counts.get(f"{other}:before", 0) + counts.get(f"{other}:after", 0)
+        ahead += waiting
+        work += waiting * seconds_of[other]
+    for each in {kind, *workers.shared}:
+        work += counts.get(f"{each}:running", 0) * seconds_of[each] / 2
+    # With no worker running the wait is unknown; as if one came, and said to be unsure.
+    work /= max(workers.count, 1)
+    return WaitEstimate(place=ahead + 1, seconds=work + seconds_of[kind], sure=sure)
+
+
+def _recent_runs() -> QuerySet:
+    """Creations claimed by a worker that reached a draft: their runs make the typical."""
+    return Creation.objects.filter(processing_at__isnull=False, draft_at__isnull=False)
+
+
+def typical_generation_seconds(kind: str) -> float | None:
+    """Mean of draft_at - processing_at over the type's last TYPICAL_RUN_SAMPLE finished
+    runs (newest claims first, along the kind/processing_at index); None without any."""
+    last = _recent_runs().filter(kind=kind).order_by("-processing_at")[:TYPICAL_RUN_SAMPLE]
+    average = (
+        Creation.objects.filter(pk__in=last.values("pk"))
+        .aggregate(a=Avg(ExpressionWrapper(F("draft_at") - F("processing_at"), DurationField())))
+        .get("a")
+    )
+    return average.total_seconds() if average else None
+
+
+def typical_runs() -> dict[str, float | None]:
+    """typical_generation_seconds of every type, through the cache."""
+    key = "creations:typical-runs"
+    runs = cache.get(key)
+    if runs is None:
+        runs = {kind: typical_generation_seconds(kind) for kind in Creation.Kind.values}
+        cache.set(key, runs, TYPICAL_RUN_CACHE_SECONDS)
+    return runs
+
+
+def _read_queue_workers() -> dict[str, QueueWorkers] | None:
+    kind_of_queue = {queue: kind for kind, queue in QUEUE_FOR_KIND.items()}
+    try:
+        connection = get_queue("default").connection
+        layout = {}
+        for kind, queue_name in QUEUE_FOR_KIND.items():
+            found = Worker.all(connection=connection, queue=get_queue(queue_name))
+            shared, first = set(), set()
+            for worker in found:
+                names = worker.queue_names()
+                served = [kind_of_queue[name] for name in names if name in kind_of_queue]
+                shared.update(other for other in served if other != kind)
+                first.update(served[: served.index(kind)] if kind in served else [])
+            layout[kind] = QueueWorkers(
+                count=len(found), shared=tuple(sorted(shared)), first=tuple(sorted(first))
+            )
+        return layout
+    except RedisError:
+        return None
+
+
+def queue_workers() -> dict[str, QueueWorkers]:
+    """Who serves each type's queue, read from RQ's worker registry, cached for a few
+    seconds (a card poll must stay cheap). With Redis unreachable: nobody, for now."""
+    key = "creations:queue-workers"
+    layout = cache.get(key)
+    if layout is None:
+        layout = _read_queue_workers()
+        if layout is None:
+            return {kind: QueueWorkers(count=0) for kind in QUEUE_FOR_KIND}
+        cache.set(key, layout, WORKERS_CACHE_SECONDS)
+    return layout
 
 
 def with_queue_estimates(creations: list[Creation]) -> list[Creation]:
-    """Give each pending creation a rough ETA: its place in line times the typical run.
-
-    The typical runs come from the same per-type cache as the card poll's.
-    """
-    kinds = {c.kind for c in creations if c.status == Creation.Status.PENDING}
-    typical = {kind: typical_run_seconds(kind) for kind in kinds}
-    for creation in creations:
-        seconds = typical.get(creation.kind)
-        place = getattr(creation, "place_in_line", None)
-        creation.eta_seconds = round(place * seconds) if seconds and place else None
+    """Give each pending creation its place in line and its wait (`wait`, a WaitEstimate);
+    the typical runs and the workers come from the cache."""
+    pending = [c for c in creations if getattr(c, "queue_counts", None) is not None]
+    for creation in pending:
+        if isinstance(creation.queue_counts, str):  # a raw query's column, not parsed
+            creation.queue_counts = json.loads(creation.queue_counts)
+    if not pending:
+        return creations
+    typical, layout = typical_runs(), queue_workers()
+    for creation in pending:
+        creation.wait = estimate_wait(
+            kind=creation.kind,
+            counts=creation.queue_counts,
+            typical=typical,
+            workers=layout.get(creation.kind, QueueWorkers(count=0)),
+        )
+        creation.place_in_line = creation.wait.place
     return creations
 
 
@@ -212,40 +348,24 @@ def post_for_viewer(*, viewer: AbstractBaseUser, creation_id) -> Creation:
 _CARD_SQL = f"""
 SELECT {_CREATIONS}.*,
   {_REFUNDED_SQL} AS refunded,
-  {_PLACE_IN_LINE_SQL} AS place_in_line
+  {_QUEUE_COUNTS_SQL} AS queue_counts
 FROM {_CREATIONS}
 WHERE {_CREATIONS}.id = %s AND {_CREATIONS}.owner_id = %s
 """
-# The typical run behind a pending card's ETA changes slowly: it is read at most this often
-# per process and type, instead of on every poll.
-TYPICAL_RUN_CACHE_SECONDS = 30
-
-
-def typical_run_seconds(kind: str) -> float | None:
-    """typical_generation_seconds through the cache."""
-    key = f"creations:typical-run:{kind}"
-    seconds = cache.get(key)
-    if seconds is None:
-        # 0.0 stands for "no recent runs", so that it is cached too.
-        seconds = typical_generation_seconds(kind)
-        cache.set(key, seconds, TYPICAL_RUN_CACHE_SECONDS)
-    return seconds or None
 
 
 def card_for_owner(*, owner: AbstractBaseUser, creation_id: UUID) -> Creation:
     """One creation with everything its card shows, or 404 — for someone else's too.
 
-    One query for the row, whether it was refunded and its place in line; the typical run
-    for a pending card's ETA comes from the cache.
+    One query for the row, whether it was refunded and the queues around it; the typical
+    runs and the workers behind a pending card's wait come from the cache.
     """
     if not owner.is_authenticated:
         raise Http404("No such creation.")
-    params = [*_REFUNDED_PARAMS, *_PLACE_IN_LINE_PARAMS, creation_id, owner.pk]
+    params = [*_REFUNDED_PARAMS, *_QUEUE_COUNTS_PARAMS, creation_id, owner.pk]
     creation = next(iter(Creation.objects.raw(_CARD_SQL, params)), None)
     if creation is None:
         raise Http404("No such creation.")
     _with_media_urls([creation])
-    place = creation.place_in_line
-    seconds = typical_run_seconds(creation.kind) if place else None
-    creation.eta_seconds = round(place * seconds) if seconds else None
+    with_queue_estimates([creation])
     return creation

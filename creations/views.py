@@ -126,16 +126,29 @@ def create_page(request: HttpRequest) -> HttpResponse:
             return response
         values = create_form_values(request.POST)
     balance = balance_of(request.user)
+    costs = settings.PHOENIX_COSTS
+    affordable = [kind for kind in Creation.Kind.values if costs[kind] <= balance]
+    if affordable and values["type"] not in affordable:
+        # A type the balance does not cover is disabled on the page: choose one it does.
+        values["type"] = affordable[0]
+    if status == 402:
+        # The out-of-tokens message says it once; the refusal would say it again.
+        error = ""
     context = {
         "values": values,
         "error": error,
         "balance": balance,
+        "costs": costs,
+        "can_afford_any": bool(affordable),
+        "support_email": settings.PHOENIX_SUPPORT_EMAIL,
+        # The first visit, until the first creation: what tokens are and what things cost.
+        "first_visit": not Creation.objects.filter(owner=request.user).exists(),
         "kinds": [
-            {"value": kind, "label": label, "cost": settings.PHOENIX_COSTS[kind]}
+            {"value": kind, "label": label, "cost": costs[kind], "affordable": kind in affordable}
             for kind, label in Creation.Kind.choices
         ],
-        "cost": settings.PHOENIX_COSTS[values["type"]],
-        "remaining": balance - settings.PHOENIX_COSTS[values["type"]],
+        "cost": costs[values["type"]],
+        "remaining": balance - costs[values["type"]],
         "aspect_ratios": Creation.AspectRatio.values,
         "orientations": Creation.Orientation.choices,
         "prompt_max": PROMPT_MAX,

@@ -85,20 +85,22 @@ def _owner_url(creation: Creation) -> str:
     return f"{profile}?tab=drafts#creation-{creation.pk}"
 
 
-def target_url(notification: Notification, user: AbstractBaseUser) -> str:
+def target_url(notification: Notification, user: AbstractBaseUser) -> str | None:
     """Where opening a notification leads, decided when it is opened (the creation may
-    have been published, moved to the trash or unshared since)."""
+    have been published, moved to the trash or unshared since). None: a draft that is no
+    longer shared with the user — nothing left to show them."""
+    from sharing.selectors import can_view
+
     creation = notification.creation
-    if notification.kind in (Kind.DRAFT_SHARED, Kind.COMMENT):
-        url = shared_draft_url(creation.pk)
-        if url is None:
-            if creation.owner_id == user.pk:
-                return _owner_url(creation)
-            return reverse("notifications")
-        if notification.comment_id:
-            url += f"#comment-{notification.comment_id}"
-        return url
-    return _owner_url(creation)
+    own = creation.owner_id == user.pk
+    if notification.kind not in (Kind.DRAFT_SHARED, Kind.COMMENT):
+        return _owner_url(creation)
+    url = shared_draft_url(creation.pk)
+    if url is None or not can_view(creation=creation, user=user):
+        return _owner_url(creation) if own else None
+    if notification.comment_id:
+        url += f"#comment-{notification.comment_id}"
+    return url
 
 
 def preferences_of(user: AbstractBaseUser) -> NotificationPreferences:

@@ -80,7 +80,11 @@ def notification_open(request: HttpRequest, notification_id) -> HttpResponse:
     if notification is None:
         raise Http404("No such notification.")
     services.notification_open(notification=notification)
-    return redirect(selectors.target_url(notification, request.user))
+    url = selectors.target_url(notification, request.user)
+    if url is None:
+        messages.info(request, "That draft is no longer shared with you.")
+        return redirect("notifications")
+    return redirect(url)
 
 
 @require_POST

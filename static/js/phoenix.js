@@ -56,8 +56,10 @@
     if (costNumber) costNumber.textContent = String(cost);
     var after = form.querySelector("[data-after]");
     if (after) after.textContent = balance >= cost ? String(balance - cost) : "—";
-    var shortfall = form.querySelector("[data-shortfall]");
-    if (shortfall) shortfall.hidden = balance >= cost;
+    // The server disables the types the balance does not cover (and Generate when none is
+    // covered); kept so here too. The API refuses with 402 whatever the page says.
+    var submit = form.querySelector('button[type="submit"]');
+    if (submit) submit.disabled = balance < cost;
     var idle = form.querySelector(".when-idle");
     if (idle) idle.textContent = "Generate " + kind + " · " + plural(cost, "token");
   }
@@ -165,8 +167,41 @@
     }, wait > 0 ? wait + 1500 : 5000);
   }
 
+  /* An empty (or blank) prompt is caught before any request, in words: `required` stops
+     the submit, and this message replaces the browser's "Please fill out this field". */
+  function checkPrompt(textarea) {
+    textarea.setCustomValidity(textarea.value.trim() ? "" : textarea.dataset.emptyMessage);
+  }
+
+  /* Relative times ("13 seconds ago") kept true while the page stays open: every 15 s,
+     in place, on <time data-relative datetime="...">. Not a live region: a screen reader
+     reads the current text when it gets there, without an announcement every 15 s. */
+  function relativeLabel(date) {
+    var seconds = Math.max(0, Math.round((Date.now() - date.getTime()) / 1000));
+    if (seconds < 1) return "now";
+    if (seconds < 60) return seconds === 1 ? "a second ago" : seconds + " seconds ago";
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes === 1 ? "a minute ago" : minutes + " minutes ago";
+    var hours = Math.floor(minutes / 60);
+    if (hours < 24) return hours === 1 ? "an hour ago" : hours + " hours ago";
+    return null; // older: the server's words (a date) stay
+  }
+
+  function refreshRelative(element) {
+    var date = new Date(element.getAttribute("datetime"));
+    if (isNaN(date.getTime())) return;
+    var label = relativeLabel(date);
+    if (label && element.textContent !== label) element.textContent = label;
+  }
+
+  window.setInterval(function () {
+    if (!document.hidden) document.querySelectorAll("time[data-relative]").forEach(refreshRelative);
+  }, 15000);
+
   function init(root) {
     within(root, "textarea[data-counter]").forEach(updateCounter);
+    within(root, "textarea[data-empty-message]").forEach(checkPrompt);
+    within(root, "time[data-relative]").forEach(refreshRelative);
     within(root, "form[data-create-form]").forEach(syncCreateForm);
     within(root, "time[data-local-time]").forEach(localizeTime);
     within(root, "input[data-publish-at]").forEach(syncPublishForm);
@@ -237,6 +272,7 @@
 
   document.addEventListener("input", function (event) {
     if (event.target.matches("textarea[data-counter]")) updateCounter(event.target);
+    if (event.target.matches("textarea[data-empty-message]")) checkPrompt(event.target);
     if (event.target.matches("input[data-publish-at]")) syncPublishForm(event.target);
   });
 

@@ -14,7 +14,6 @@ import uuid
 import pytest
 import requests
 import schemathesis
-from django.core.servers.basehttp import WSGIRequestHandler
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
@@ -27,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from profiles.services import creator_signup
+from tests.deploy.engines import start_web, stop_web
 from tokens.services import account_grant
 
 CASES = int(os.environ.get("PHOENIX_FUZZ_CASES", "25"))
@@ -90,19 +90,21 @@ def with_real_ids(doc: dict, ids: dict[str, list[str]]) -> dict:
     return doc
 
 
-def test_every_operation_answers_as_the_schema_says(
-    live_server, settings, make_creation, figure, monkeypatch
-):
-    # The live server writes a response's headers and body apart; with Nagle's algorithm
-    # on, the body then waits for the client's delayed ACK: 40 ms a request, most of a run.
-    monkeypatch.setattr(WSGIRequestHandler, "disable_nagle_algorithm", True)
-    settings.PHOENIX_MAX_IN_FLIGHT = 0  # creates go through, not 429 after a few
+def test_every_operation_answers_as_the_schema_says(tmp_path, make_creation, figure):
     creator = creator_signup(username="fuzzer", password="fuzzer-password-123")
     account_grant(user=creator, amount=1_000_000, reason="schemathesis run")
     other = creator_signup(username="other", password="other-password-123")
     ids = real_objects(creator, other, make_creation)
+    # The Procfile's web process (gunicorn), on the test database; no in-flight limit, so
+    # creates are not refused with 429 after the first few.
+    web, base = start_web(tmp_path, PHOENIX_MAX_IN_FLIGHT="0")
+    try:
+        fuzz(base, ids, figure)
+    finally:
+        stop_web(web)
 
-    base = live_server.url
+
+def fuzz(base: str, ids: dict[str, list[str]], figure) -> None:
     session = log_in(base, "fuzzer", "fuzzer-password-123")
     csrf = {"X-CSRFToken": session.cookies["csrftoken"]}
     served = session.get(f"{base}/api/schema")
@@ -148,7 +150,7 @@ def test_every_operation_answers_as_the_schema_says(
 
             run()
     seconds = time.monotonic() - started
-    session.close()  # its kept-alive connection holds a server thread (and its database)
+    session.close()
     figure(
         f"schemathesis: {operations} operations, {examples} examples, "
         f"{len(failures)} failures in {seconds:.0f}s ({waited[0]:.0f}s waiting for answers; "

@@ -192,18 +192,50 @@ def test_opening_leads_where_the_creation_is_now(alice_client, alice, notify, ma
     )
 
 
-def test_a_shared_draft_notification_leads_to_the_shared_draft(
-    client, alice, bob, notify, make_creation
+def test_shared_and_comment_notifications_lead_to_the_shared_draft_while_it_is_shared(
+    client, alice, bob, make_creation, django_capture_on_commit_callbacks
 ):
-    from django.urls import NoReverseMatch, reverse
+    from sharing import services as sharing
 
-    shared = notify(recipient=bob, kind="draft_shared")
+    draft = make_creation(owner=alice, status="draft")
+    with django_capture_on_commit_callbacks(execute=True):
+        share = sharing.share_with_person(creation=draft, owner=alice, username="bob")
+        sharing.comment_post(creation=draft, author=bob, text="Nice one")
+        comment = sharing.comment_post(creation=draft, author=alice, text="Thanks!")
+    shared = Notification.objects.get(recipient=bob, kind="draft_shared")
+    commented = Notification.objects.get(recipient=bob, kind="comment")
     client.force_login(bob)
-    location = client.get(f"/notifications/{shared.pk}/open")["Location"]
-    try:
-        assert location == reverse("shared_draft", args=[shared.creation_id])
-    except NoReverseMatch:  # until sharing has its page, the notifications page
-        assert location == "/notifications"
+
+    assert client.get(f"/notifications/{shared.pk}/open")["Location"] == (
+        f"/creations/{draft.pk}/shared"
+    )
+    assert client.get(f"/notifications/{commented.pk}/open")["Location"] == (
+        f"/creations/{draft.pk}/shared#comment-{comment.pk}"
+    )
+
+    sharing.share_revoke(share=share)
+    response = client.get(f"/notifications/{shared.pk}/open", follow=True)
+    assert response.redirect_chain == [("/notifications", 302)]
+    assert "That draft is no longer shared with you." in response.content.decode()
+
+
+def test_a_comment_on_a_draft_since_published_leads_its_owner_to_the_post(
+    alice_client, alice, bob, make_creation, django_capture_on_commit_callbacks
+):
+    from sharing import services as sharing
+
+    draft = make_creation(owner=alice, status="draft")
+    with django_capture_on_commit_callbacks(execute=True):
+        sharing.share_with_person(creation=draft, owner=alice, username="bob")
+        sharing.comment_post(creation=draft, author=bob, text="Ship it")
+    notification = Notification.objects.get(recipient=alice, kind="comment")
+    assert alice_client.get(f"/notifications/{notification.pk}/open")["Location"] == (
+        f"/creations/{draft.pk}/shared#comment-{notification.comment_id}"
+    )
+    creation_publish(creation=draft, caption="Shipped")
+    assert alice_client.get(f"/notifications/{notification.pk}/open")["Location"] == (
+        f"/p/{draft.pk}"
+    )
 
 
 def test_someone_elses_notification_does_not_open(client, bob, notify):
