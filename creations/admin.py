@@ -248,7 +248,7 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         return format_html(
             "{}",
             format_html_join(
-                mark_safe("<br>"),  # noqa: S308 (a constant)
+                mark_safe("<br>"),  # noqa: S308  # nosec B308 # a constant, no input in it
                 '<a href="{}">{} {}</a> at {}{}',
                 (
                     (

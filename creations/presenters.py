@@ -1,5 +1,4 @@
 from collections import Counter
-
 from pathlib import PurePosixPath
 
 from django.urls import reverse

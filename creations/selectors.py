@@ -11,12 +11,9 @@ from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
-    Avg,
     BooleanField,
-    DurationField,
-    ExpressionWrapper,
-    F,
     JSONField,
     Q,
     QuerySet,
@@ -105,7 +102,7 @@ _QUEUE_COUNTS_SQL = f"""CASE WHEN {_CREATIONS}.status = %s THEN (
       WHERE other.status IN (%s, %s) AND other.id <> {_CREATIONS}.id
       GROUP BY 1
     ) AS line
-  ) END"""
+  ) END"""  # nosec B608 # table names from model metadata; every value is a bound parameter
 _QUEUE_COUNTS_PARAMS = [
     Creation.Status.PENDING,
     Creation.Status.PROCESSING,
@@ -116,10 +113,10 @@ _QUEUE_COUNTS_PARAMS = [
 
 def with_card_details(queryset: QuerySet) -> QuerySet:
     """The card's extras (refunded, queue_counts) as annotations of the same query."""
-    return queryset.annotate(
-        refunded=RawSQL(_REFUNDED_SQL, _REFUNDED_PARAMS, output_field=BooleanField()),
-        queue_counts=RawSQL(_QUEUE_COUNTS_SQL, _QUEUE_COUNTS_PARAMS, output_field=JSONField()),
-    )
+    # The constant SQL above; every value in it is a bound parameter.
+    refunded = RawSQL(_REFUNDED_SQL, _REFUNDED_PARAMS, BooleanField())  # nosec B611
+    queue_counts = RawSQL(_QUEUE_COUNTS_SQL, _QUEUE_COUNTS_PARAMS, JSONField())  # nosec B611
+    return queryset.annotate(refunded=refunded, queue_counts=queue_counts)
 
 
 # ---------------------------------------------------------------------------------------
@@ -196,29 +193,39 @@ def estimate_wait(
     return WaitEstimate(place=ahead + 1, seconds=work + seconds_of[kind], sure=sure)
 
 
-def _recent_runs() -> QuerySet:
-    """Creations claimed by a worker that reached a draft: their runs make the typical."""
-    return Creation.objects.filter(processing_at__isnull=False, draft_at__isnull=False)
+# The mean run of each type's last TYPICAL_RUN_SAMPLE runs that reached a draft, newest
+# claims first: one statement for every type, each read along the kind/processing_at index.
+_TYPICAL_RUNS_SQL = f"""
+SELECT kinds.kind, (
+  SELECT extract(epoch FROM avg(last.draft_at - last.processing_at))
+  FROM (
+    SELECT draft_at, processing_at FROM {_CREATIONS}
+    WHERE kind = kinds.kind AND processing_at IS NOT NULL AND draft_at IS NOT NULL
+    ORDER BY processing_at DESC LIMIT %s
+  ) AS last
+)
+FROM unnest(%s::text[]) AS kinds(kind)
+"""  # nosec B608 # table names from model metadata; every value is a bound parameter
+
+
+def typical_generation_seconds_of(kinds: list[str]) -> dict[str, float | None]:
+    """Mean of draft_at - processing_at over each type's last TYPICAL_RUN_SAMPLE finished
+    runs; None for a type without any."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TYPICAL_RUNS_SQL, [TYPICAL_RUN_SAMPLE, kinds])
+        return {kind: float(seconds) if seconds else None for kind, seconds in cursor.fetchall()}
 
 
 def typical_generation_seconds(kind: str) -> float | None:
-    """Mean of draft_at - processing_at over the type's last TYPICAL_RUN_SAMPLE finished
-    runs (newest claims first, along the kind/processing_at index); None without any."""
-    last = _recent_runs().filter(kind=kind).order_by("-processing_at")[:TYPICAL_RUN_SAMPLE]
-    average = (
-        Creation.objects.filter(pk__in=last.values("pk"))
-        .aggregate(a=Avg(ExpressionWrapper(F("draft_at") - F("processing_at"), DurationField())))
-        .get("a")
-    )
-    return average.total_seconds() if average else None
+    return typical_generation_seconds_of([kind])[kind]
 
 
 def typical_runs() -> dict[str, float | None]:
-    """typical_generation_seconds of every type, through the cache."""
+    """The typical run of every type, through the cache: one query a process in 30 s."""
     key = "creations:typical-runs"
     runs = cache.get(key)
     if runs is None:
-        runs = {kind: typical_generation_seconds(kind) for kind in Creation.Kind.values}
+        runs = typical_generation_seconds_of(list(Creation.Kind.values))
         cache.set(key, runs, TYPICAL_RUN_CACHE_SECONDS)
     return runs
 
@@ -226,10 +233,10 @@ def typical_runs() -> dict[str, float | None]:
 def _read_queue_workers() -> dict[str, QueueWorkers] | None:
     kind_of_queue = {queue: kind for kind, queue in QUEUE_FOR_KIND.items()}
     try:
-        connection = get_queue("default").connection
+        redis = get_queue("default").connection
         layout = {}
         for kind, queue_name in QUEUE_FOR_KIND.items():
-            found = Worker.all(connection=connection, queue=get_queue(queue_name))
+            found = Worker.all(connection=redis, queue=get_queue(queue_name))
             shared, first = set(), set()
             for worker in found:
                 names = worker.queue_names()
@@ -260,10 +267,14 @@ def queue_workers() -> dict[str, QueueWorkers]:
 def with_queue_estimates(creations: list[Creation]) -> list[Creation]:
     """Give each pending creation its place in line and its wait (`wait`, a WaitEstimate);
     the typical runs and the workers come from the cache."""
-    pending = [c for c in creations if getattr(c, "queue_counts", None) is not None]
-    for creation in pending:
-        if isinstance(creation.queue_counts, str):  # a raw query's column, not parsed
-            creation.queue_counts = json.loads(creation.queue_counts)
+    pending = []
+    for creation in creations:
+        creation.wait = creation.place_in_line = None
+        counts = getattr(creation, "queue_counts", None)
+        if isinstance(counts, str):  # a raw query's column, not parsed
+            counts = creation.queue_counts = json.loads(counts)
+        if counts is not None:
+            pending.append(creation)
     if not pending:
         return creations
     typical, layout = typical_runs(), queue_workers()
@@ -351,7 +362,7 @@ SELECT {_CREATIONS}.*,
   {_QUEUE_COUNTS_SQL} AS queue_counts
 FROM {_CREATIONS}
 WHERE {_CREATIONS}.id = %s AND {_CREATIONS}.owner_id = %s
-"""
+"""  # nosec B608 # table names from model metadata; every value is a bound parameter
 
 
 def card_for_owner(*, owner: AbstractBaseUser, creation_id: UUID) -> Creation:

@@ -17,6 +17,9 @@ from creations import services as creations
 from creations.models import Creation
 from creations.presenters import OWNER_ACTIONS
 from creations.validation import ALLOWED_FIELDS, PROMPT_MAX
+from notifications.models import Notification
+from sharing import services as sharing
+from sharing.models import COMMENT_MAX, Share
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -75,6 +78,13 @@ def failure(status: int, description: str, codes, *, headers=None, required=None
 
 
 FIELD = {"field": nullable({"type": "string"})}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
 
 
 def bad_request(codes, *, with_field: bool = True) -> dict:
@@ -308,13 +318,6 @@ def generate_creation() -> dict:
             "drafts_url": {"type": "string"},
         },
     }
-    retry_after = {
-        "Retry-After": {
-            "description": "Seconds to wait before trying again.",
-            "required": True,
-            "schema": {"type": "integer", "minimum": 0},
-        }
-    }
     return operation(
         "generate_creation",
         "Start a creation",
@@ -343,7 +346,7 @@ def generate_creation() -> dict:
                 429,
                 "Too many of the creator's creations are queued or generating.",
                 [creations.TooManyInFlight.code],
-                headers=retry_after,
+                headers=RETRY_AFTER,
                 limit={"type": "integer"},
             ),
             **failure(
@@ -593,6 +596,375 @@ def creation_paths() -> dict:
     }
 
 
+# -- sharing (sharing/api.py) ------------------------------------------------------------
+
+
+def share_schema() -> dict:
+    return {
+        "type": "object",
+        "description": (
+            "A share of a draft (sharing.api.share_as_json): with a creator, or as a link. "
+            "A link's url is in the answer that made it, never again (only its hash is kept)."
+        ),
+        "additionalProperties": False,
+        "required": [
+            "share_id",
+            "kind",
+            "username",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "revoked_reason",
+            "active",
+        ],
+        "properties": {
+            "share_id": uuid(),
+            "kind": {"enum": list(Share.Kind.values)},
+            "username": nullable({"type": "string"}),
+            "created_at": moment(),
+            "expires_at": nullable(moment()),
+            "revoked_at": nullable(moment()),
+            "revoked_reason": nullable({"type": "string"}),
+            "active": {"type": "boolean"},
+            "url": nullable({"type": "string"}),
+            "opened_by": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+
+
+def comment_schema() -> dict:
+    return {
+        "type": "object",
+        "description": "A comment on a shared draft (sharing.api.comment_as_json).",
+        "additionalProperties": False,
+        "required": ["comment_id", "author", "text", "deleted", "created_at", "can_delete"],
+        "properties": {
+            "comment_id": uuid(),
+            "author": {"type": "string"},
+            "text": {"type": "string", "description": "Empty once deleted."},
+            "deleted": {"type": "boolean"},
+            "created_at": moment(),
+            "can_delete": {"type": "boolean"},
+        },
+    }
+
+
+def no_content(description: str) -> dict:
+    return {"204": {"description": description}}
+
+
+def shares_list() -> dict:
+    return operation(
+        "api_creation_shares_list",
+        "The owner's shares of a draft",
+        {
+            **ok(
+                "Active shares first, then those that ended.",
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["shares"],
+                    "properties": {"shares": {"type": "array", "items": ref("Share")}},
+                },
+            ),
+            **not_found(),
+        },
+        unsafe=False,
+        tag="sharing",
+        parameters=[creation_id_parameter()],
+    )
+
+
+def share_create() -> dict:
+    person = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["username"],
+        "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 150}},
+    }
+    link = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["link"],
+        "properties": {
+            "link": {"const": True},
+            "expires_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "With its offset, after now and at most a year ahead.",
+            },
+        },
+    }
+    return operation(
+        "api_creation_shares_create",
+        "Share a draft with a creator, or make a link to it",
+        {
+            **ok("The new share (a link's with its url, shown once).", ref("Share"), status="201"),
+            **bad_request(
+                [
+                    *BODY_PROBLEMS,
+                    "username_or_link",
+                    "username_required",
+                    "invalid_link",
+                    "field_not_allowed",
+                    "invalid_expires_at",
+                ]
+            ),
+            **not_found(),
+            **failure(
+                409,
+                "Only a draft (not in the trash) can be shared.",
+                ["not_shareable"],
+            ),
+            **failure(
+                422,
+                "No active creator by that name, the owner themself, or shared with them already.",
+                ["unknown_user", "own_draft", "already_shared"],
+            ),
+        },
+        unsafe=True,
+        tag="sharing",
+        parameters=[creation_id_parameter()],
+        # A form can name a person; `"link": true` needs JSON.
+        request_body={
+            "required": True,
+            "content": {
+                JSON: {"schema": {"oneOf": [person, link]}},
+                FORM: {"schema": person},
+            },
+        },
+    )
+
+
+def share_revoke() -> dict:
+    return operation(
+        "api_creation_share_revoke",
+        "Revoke a share",
+        {
+            **no_content("Revoked (also when it had ended already); effective at once."),
+            **not_found("No such creation or share, or it is someone else's."),
+        },
+        unsafe=True,
+        tag="sharing",
+        parameters=[
+            creation_id_parameter(),
+            uuid_parameter("share_id", "The share's id (a UUID)."),
+        ],
+    )
+
+
+def comments_list() -> dict:
+    return operation(
+        "api_creation_comments_list",
+        "The comments of a shared draft",
+        {
+            **ok(
+                "Oldest first; deleted ones stay in the thread, without their words.",
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["comments"],
+                    "properties": {"comments": {"type": "array", "items": ref("Comment")}},
+                },
+            ),
+            **not_found("No such draft, or it is not shared with the caller."),
+        },
+        unsafe=False,
+        tag="sharing",
+        parameters=[creation_id_parameter()],
+        description="For the draft's owner and the people it is shared with.",
+    )
+
+
+def comment_post() -> dict:
+    per_minute = sharing.comments_per_minute()
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["text"],
+        "properties": {
+            "text": {
+                "type": "string",
+                "maxLength": COMMENT_MAX,
+                "description": "Trimmed; a line break counts as one character.",
+            }
+        },
+    }
+    return operation(
+        "api_creation_comments_create",
+        "Comment on a shared draft",
+        {
+            **ok("The new comment.", ref("Comment"), status="201"),
+            **bad_request([*BODY_PROBLEMS, "text_required", "invalid_text"]),
+            **not_found("No such draft, or it is not shared with the caller."),
+            **failure(
+                422,
+                "Blank, too long, or with a null character.",
+                ["text_required", "text_too_long", "invalid_text"],
+            ),
+            **failure(
+                429,
+                f"More than {per_minute} comments in a minute.",
+                ["too_many_comments"],
+                headers=RETRY_AFTER,
+            ),
+        },
+        unsafe=True,
+        tag="sharing",
+        parameters=[creation_id_parameter()],
+        request_body=body(schema),
+    )
+
+
+def comment_delete() -> dict:
+    return operation(
+        "api_creation_comment_delete",
+        "Delete a comment (its author, or the draft's owner)",
+        {
+            **no_content("Deleted: it stays in the thread as a deleted comment."),
+            **not_found("No such draft or comment, or not the caller's to delete."),
+        },
+        unsafe=True,
+        tag="sharing",
+        parameters=[
+            creation_id_parameter(),
+            uuid_parameter("comment_id", "The comment's id (a UUID)."),
+        ],
+    )
+
+
+def sharing_paths() -> dict:
+    item = "/api/creations/{creation_id}"
+    return {
+        f"{item}/shares": {"get": shares_list(), "post": share_create()},
+        f"{item}/shares/{{share_id}}": {"delete": share_revoke()},
+        f"{item}/comments": {"get": comments_list(), "post": comment_post()},
+        f"{item}/comments/{{comment_id}}": {"delete": comment_delete()},
+    }
+
+
+# -- notifications (notifications/api.py) ---------------------------------------------------
+
+
+def notification_schema() -> dict:
+    return {
+        "type": "object",
+        "description": "A notification (notifications.api.notification_as_json).",
+        "additionalProperties": False,
+        "required": [
+            "id",
+            "kind",
+            "text",
+            "creation_id",
+            "comment_id",
+            "created_at",
+            "read",
+            "read_at",
+            "open_url",
+        ],
+        "properties": {
+            "id": uuid(),
+            "kind": {"enum": list(Notification.Kind.values)},
+            "text": {"type": "string"},
+            "creation_id": uuid(),
+            "comment_id": nullable(uuid()),
+            "created_at": moment(),
+            "read": {"type": "boolean"},
+            "read_at": nullable(moment()),
+            "open_url": {"type": "string", "description": "Marks it read and goes to it."},
+        },
+    }
+
+
+def notifications_list() -> dict:
+    return operation(
+        "api_notifications",
+        "The caller's notifications, newest first, a page at a time",
+        {
+            **ok(
+                "One page; `next` is the URL of the older ones (null on the last page).",
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["notifications", "unread", "next"],
+                    "properties": {
+                        "notifications": {"type": "array", "items": ref("Notification")},
+                        "unread": {"type": "integer", "minimum": 0},
+                        "next": nullable({"type": "string"}),
+                    },
+                },
+            ),
+            **bad_request(["bad_cursor"], with_field=False),
+        },
+        unsafe=False,
+        tag="notifications",
+        parameters=[
+            {
+                "name": "before",
+                "in": "query",
+                "required": False,
+                "description": "The cursor a previous page's `next` carries.",
+                "schema": {"type": "string"},
+            }
+        ],
+    )
+
+
+def notifications_read() -> dict:
+    limit = settings.PHOENIX_BULK_MAX
+    ids = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["ids"],
+        "properties": {
+            "ids": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": limit,
+                "items": uuid(),
+                "description": "Ids that are not the caller's match nothing.",
+            }
+        },
+    }
+    everything = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["all"],
+        "properties": {"all": {"const": True}},
+    }
+    return operation(
+        "api_notifications_read",
+        "Mark some notifications read, or all of them",
+        {
+            **ok(
+                "How many changed, and the unread count after.",
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["marked", "unread"],
+                    "properties": {
+                        "marked": {"type": "integer", "minimum": 0},
+                        "unread": {"type": "integer", "minimum": 0},
+                    },
+                },
+            ),
+            **bad_request(
+                [*BODY_PROBLEMS, "ids_or_all", "invalid_ids", "too_many_ids"],
+            ),
+        },
+        unsafe=True,
+        tag="notifications",
+        request_body={"required": True, "content": json_content({"oneOf": [ids, everything]})},
+    )
+
+
+def notification_paths() -> dict:
+    return {
+        "/api/notifications": {"get": notifications_list()},
+        "/api/notifications/read": {"post": notifications_read()},
+    }
+
+
 # -- the document -------------------------------------------------------------------------
 
 
@@ -612,6 +984,9 @@ def components() -> dict:
                 },
             },
             "Creation": creation_schema(),
+            "Share": share_schema(),
+            "Comment": comment_schema(),
+            "Notification": notification_schema(),
         },
         "securitySchemes": {
             "sessionCookie": {
@@ -652,9 +1027,11 @@ def document() -> dict:
         "servers": [{"url": "/"}],
         "tags": [
             {"name": "creations", "description": "A creator's own creations."},
+            {"name": "sharing", "description": "Drafts shared with creators or by link."},
+            {"name": "notifications", "description": "What happened, for the signed-in creator."},
             {"name": "meta", "description": "About the API itself."},
         ],
-        "paths": creation_paths(),
+        "paths": {**creation_paths(), **sharing_paths(), **notification_paths()},
         "components": components(),
     }
 

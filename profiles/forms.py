@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from . import throttle
@@ -10,7 +10,21 @@ from . import throttle
 EMAIL_TAKEN = "email_taken"
 
 
-class SignupForm(UserCreationForm):
+class PasswordRulesOnPasswordField:
+    """Django checks a new password against the password rules on its confirmation field,
+    so "This password is too common" showed under "Password confirmation" and was read out
+    there, away from the field to change and the rules it breaks. Here it goes on the
+    password's own field; a mismatch stays on the confirmation."""
+
+    CONFIRMED = {"password2": "password1", "new_password2": "new_password1"}
+
+    def validate_password_for_user(self, user, password_field_name="password2"):
+        super().validate_password_for_user(
+            user, password_field_name=self.CONFIRMED.get(password_field_name, password_field_name)
+        )
+
+
+class SignupForm(PasswordRulesOnPasswordField, UserCreationForm):
     # Saying an address has an account tells no more than Django's own "A user with that
     # username already exists", and a creator who forgot they signed up needs to hear it.
     # The view counts such a refusal towards the sign-up limit (an invalid form otherwise
@@ -44,6 +58,10 @@ class SignupForm(UserCreationForm):
         if get_user_model()._default_manager.filter(email__iexact=email).exists():
             raise ValidationError(self.fields["email"].error_messages[EMAIL_TAKEN], EMAIL_TAKEN)
         return email
+
+
+class NewPasswordForm(PasswordRulesOnPasswordField, SetPasswordForm):
+    """The password reset link's form."""
 
 
 REFUSALS = {

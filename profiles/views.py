@@ -19,7 +19,7 @@ from creations import selectors
 
 from . import selectors as profile_selectors
 from . import throttle
-from .forms import EMAIL_TAKEN, LoginForm, SignupForm
+from .forms import EMAIL_TAKEN, LoginForm, NewPasswordForm, SignupForm
 from .selectors import WELCOME_PENDING
 from .services import (
     BadConfirmation,
@@ -190,6 +190,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     # in while a stranger's guessing has paused log-ins from new browsers.
     post_reset_login = True
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    form_class = NewPasswordForm
 
     def form_valid(self, form):
         response = super().form_valid(form)

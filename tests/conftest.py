@@ -66,6 +66,29 @@ def alice_client(client, alice):
     return client
 
 
+@pytest.fixture
+def registered_worker():
+    """Register RQ workers listening to the given queues, in that order, as `rqworker`
+    does at start (they take no job): what the queue estimates read. Gone at the end."""
+    from rq import Worker
+
+    registered = []
+
+    def register(*queue_names: str) -> Worker:
+        worker = Worker(
+            [queues.get_queue(name) for name in queue_names],
+            connection=queues.get_queue("default").connection,
+        )
+        worker.register_birth()
+        registered.append(worker)
+        cache.delete("creations:queue-workers")
+        return worker
+
+    yield register
+    for worker in registered:
+        worker.register_death()
+
+
 def queued_job_ids() -> list[str]:
     ids = []
     for name in QUEUE_NAMES:

@@ -31,8 +31,9 @@ def refund_exists(creation_ref: str = "pk") -> Exists:
 
 def refunded_sql(creations_table: str) -> tuple[str, list]:
     """The same test as SQL for a raw query over `creations_table`: (expression, params)."""
+    # Table names from model metadata; the kind is a bound parameter.
     sql = (
-        f"EXISTS (SELECT 1 FROM {LedgerEntry._meta.db_table} AS refund "
+        f"EXISTS (SELECT 1 FROM {LedgerEntry._meta.db_table} AS refund "  # nosec B608
         f"WHERE refund.creation_id = {creations_table}.id AND refund.kind = %s)"
     )
     return sql, [LedgerEntry.Kind.REFUND]

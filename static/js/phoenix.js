@@ -61,7 +61,10 @@
     var submit = form.querySelector('button[type="submit"]');
     if (submit) submit.disabled = balance < cost;
     var idle = form.querySelector(".when-idle");
-    if (idle) idle.textContent = "Generate " + kind + " · " + plural(cost, "token");
+    if (idle) {
+      idle.textContent =
+        balance < cost ? "Out of tokens" : "Generate " + kind + " · " + plural(cost, "token");
+    }
   }
 
   function errorBoxFor(elt) {

@@ -37,10 +37,12 @@ def test_every_api_route_is_described_and_nothing_else():
 def test_path_parameters_are_the_routes_own():
     paths = document()["paths"]
     for route in api_routes():
+        converters = {name: converter for converter, name in route.parameters}
         for method, op in paths[openapi_path(route)].items():
-            named = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
-            assert named == {name for _, name in route.parameters}, (route, method)
-            for parameter in op.get("parameters", []):
+            in_path = [p for p in op.get("parameters", []) if p["in"] == "path"]
+            assert {p["name"] for p in in_path} == set(converters), (route, method)
+            for parameter in in_path:
+                assert converters[parameter["name"]] == "uuid", route
                 assert parameter["schema"] == {"type": "string", "format": "uuid"}, route
 
 

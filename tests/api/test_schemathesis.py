@@ -1,7 +1,8 @@
-"""Schemathesis against a live Phoenix: every operation of GET /api/schema, run by a
-logged-in creator with generated requests (that fit the schema, and that do not), and
-every answer checked against the document (status code, content type, body, headers) and
-for server errors.
+"""Schemathesis against a live Phoenix (the Procfile's gunicorn on the test database):
+every operation of GET /api/schema, run by a creator logged in through the login form,
+with generated requests (that fit the schema, and that do not), and every answer checked
+against the document (status code, content type, body, headers) and for server errors.
+Path parameters are drawn from real objects in every state (and an unknown id).
 
 Derandomised (the same cases every run); PHOENIX_FUZZ_CASES raises the number of
 examples per operation and mode (default 25)."""
@@ -25,7 +26,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from creations.services import creation_trash
 from profiles.services import creator_signup
+from sharing import services as sharing
 from tests.deploy.engines import start_web, stop_web
 from tokens.services import account_grant
 
@@ -61,16 +64,33 @@ def log_in(base: str, username: str, password: str) -> requests.Session:
 
 def real_objects(owner, other, make_creation) -> dict[str, list[str]]:
     """Ids of real objects per path parameter: the creator's creations in every state (some
-    twice, as the run moves them on) and someone else's (which must read as not found)."""
+    twice, as the run moves them on), someone else's (which must read as not found) and one
+    shared with the creator; shares of a draft, and comments on it by both of them."""
     states = ["pending", "processing", "draft", "draft", "published", "scheduled", "failed"]
-    states += ["canceled", "taken_down", "draft", "published"]
+    states += ["canceled", "taken_down", "draft", "published", "draft"]
     creations = [make_creation(owner=owner, status=status) for status in states]
-    from creations.services import creation_trash
-
-    for creation in creations[-2:]:
+    for creation in creations[-3:-1]:
         creation_trash(creation=creation)
-    creations.append(make_creation(owner=other, status="draft"))
-    return {"creation_id": [str(creation.id) for creation in creations]}
+    shared = creations[-1]
+    theirs = make_creation(owner=other, status="draft")
+    shared_with_owner = make_creation(owner=other, status="draft")
+    shares = [
+        sharing.share_with_person(creation=shared, owner=owner, username=other.username),
+        sharing.share_link_create(creation=shared).share,
+        sharing.share_with_person(creation=shared_with_owner, owner=other, username=owner.username),
+    ]
+    comments = [
+        sharing.comment_post(creation=shared, author=owner, text="Nice light."),
+        sharing.comment_post(creation=shared, author=other, text="Thanks!"),
+        sharing.comment_post(creation=shared_with_owner, author=other, text="What do you think?"),
+    ]
+    return {
+        "creation_id": [str(c.id) for c in [*creations, theirs, shared_with_owner]],
+        "share_id": [str(share.id) for share in shares],
+        "comment_id": [str(comment.id) for comment in comments],
+        # The creation in a share's or comment's URL: theirs, mostly.
+        "parent_id": [str(shared.id), str(shared_with_owner.id), str(creations[0].id)],
+    }
 
 
 def with_real_ids(doc: dict, ids: dict[str, list[str]]) -> dict:
@@ -78,14 +98,18 @@ def with_real_ids(doc: dict, ids: dict[str, list[str]]) -> dict:
     so the operations reach real objects in every state, not only 404s. (Test-only: the
     served document names nobody's objects.)"""
     doc = copy.deepcopy(doc)
-    for item in doc["paths"].values():
+    for path, item in doc["paths"].items():
+        nested = "{share_id}" in path or "{comment_id}" in path
         for op in item.values():
             for parameter in op.get("parameters", []):
-                if parameter["in"] == "path" and parameter["name"] in ids:
+                name = parameter["name"]
+                if parameter["in"] == "path" and name in ids:
+                    if nested and name == "creation_id":
+                        name = "parent_id"
                     unknown = str(uuid.uuid4())
                     parameter["schema"] = {
                         **parameter["schema"],
-                        "enum": [*ids[parameter["name"]], unknown],
+                        "enum": [*ids[name], unknown],
                     }
     return doc
 

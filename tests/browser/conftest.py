@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.conftest import QUEUE_NAMES, ROOT, worker_environment
 
@@ -26,6 +26,15 @@ CHROMIUM_ARGS = [
 ]
 OUTPUT = ROOT / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
+# axe-core, vendored from the npm registry (tests/browser/vendor/README.md): nothing is
+# fetched at test time.
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+# Where the page asks for it. The browser context answers this path itself (it never reaches
+# the server), so to the page it is a script from 'self' and our CSP (script-src 'self', no
+# inline scripts) lets it run: the CSP stays fully on while axe checks the page.
+AXE_PATH = "/__tests__/axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING_IMPACTS = ("serious", "critical")
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +88,55 @@ def screenshot() -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+def serve_axe(context: BrowserContext) -> None:
+    """Let every page of this context load axe-core (see AXE_PATH)."""
+    context.route(
+        f"**{AXE_PATH}",
+        lambda route: route.fulfill(path=AXE, content_type="text/javascript; charset=utf-8"),
+    )
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """Run axe-core on the page as it is now, on the WCAG 2.0/2.1 A and AA rules; every
+    violation, whatever its impact. The page's context must have had serve_axe()."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(url=AXE_PATH)
+    return page.evaluate(
+        """async (tags) => {
+            const results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            return results.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({
+                    target: n.target.join(" "), impact: n.impact, summary: n.failureSummary,
+                })),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            summary = " ".join((node["summary"] or "").split())
+            lines.append(f"    {node['target']}: {summary}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Page, where: str = "") -> list[dict]:
+    """Fail on any serious or critical axe-core violation, naming each (rule, impact, the
+    element, axe's summary of what is wrong). Returns all the violations, minor ones too."""
+    violations = axe_violations(page)
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, (
+        f"axe-core: {len(blocking)} serious/critical violation(s) on {where or page.url}:\n"
+        + describe_violations(blocking)
+    )
+    return violations
 
 
 @pytest.fixture

@@ -54,25 +54,33 @@ def test_place_in_line_counts_earlier_pending_creations_of_the_same_type(
     assert "#2 in line" in html
 
 
-def test_a_pending_card_gives_a_rough_eta_from_recent_runs(alice_client, alice, make_creation):
-    finished = make_creation(owner=alice, status="draft")
-    Creation.objects.filter(pk=finished.pk).update(
-        processing_at=finished.draft_at - timedelta(seconds=20)
-    )
+def test_a_pending_card_gives_a_rough_eta_from_recent_runs(
+    alice_client, alice, make_creation, registered_worker
+):
+    registered_worker("images", "videos")
+    for kind, seconds in [("image", 40), ("video", 100)]:
+        finished = make_creation(owner=alice, status="draft", kind=kind)
+        Creation.objects.filter(pk=finished.pk).update(
+            processing_at=finished.draft_at - timedelta(seconds=seconds)
+        )
     make_creation(owner=alice, status="pending")
     second = make_creation(owner=alice, status="pending")
 
     html = card(alice_client, second).content.decode()
 
-    assert "#2 in line · about 40 s" in html
+    # One image of 40 s ahead, then its own 40 s.
+    assert "#2 in line · ready in about a minute" in html
 
 
-def test_a_pending_card_without_recent_runs_shows_no_eta(alice_client, alice, make_creation):
+def test_a_pending_card_without_recent_runs_gives_no_precise_eta(
+    alice_client, alice, make_creation, registered_worker
+):
+    registered_worker("images", "videos")
     creation = make_creation(owner=alice, status="pending")
 
     html = card(alice_client, creation).content.decode()
 
-    assert "about" not in html
+    assert "Next in line · ready in a few minutes" in html
 
 
 def test_a_processing_video_card_has_an_orange_badge_and_its_progress(
@@ -146,13 +154,15 @@ def test_a_draft_video_card_plays_with_its_poster_and_duration(alice_client, ali
 def test_a_failed_card_is_red_with_its_message_refund_and_ways_forward(
     alice_client, alice, make_creation
 ):
-    creation = make_creation(owner=alice, status="failed", kind="video", prompt="gore & more")
+    creation = make_creation(
+        owner=alice, status="failed", kind="video", prompt="gore & more", code="timed_out"
+    )
 
     html = card(alice_client, creation).content.decode()
 
     assert "card--failed" in html
     assert "badge--failed" in html
-    assert "The safety filter blocked this prompt. Your tokens were refunded." in html
+    assert "Generation took too long and was stopped. Your tokens were refunded." in html
     assert "−10 tokens" in html
     assert "+10 refunded" in html
     assert "hx-trigger" not in html
@@ -161,7 +171,7 @@ def test_a_failed_card_is_red_with_its_message_refund_and_ways_forward(
     assert '<input type="hidden" name="type" value="video">' in html
     assert '<input type="hidden" name="prompt" value="gore &amp; more">' in html
     assert '<input type="hidden" name="orientation" value="landscape">' in html
-    assert f'name="idempotency_key" value="retry-{creation.id.hex}"' in html
+    assert f'name="idempotency_key" value="retry-{creation.id.hex}-' in html
     assert "Try again · 10 tokens" in html
     # Edit prompt: back to the create page with the fields filled in.
     assert "/create?type=video&amp;prompt=gore%20%26%20more&amp;orientation=landscape" in html
@@ -256,7 +266,9 @@ def hidden_fields(html: str, form_start: str) -> dict[str, str]:
 def test_try_again_makes_one_new_creation_with_the_same_settings(
     alice_client, alice, make_creation, url
 ):
-    failed = make_creation(owner=alice, status="failed", kind="video", prompt="gore & more")
+    failed = make_creation(
+        owner=alice, status="failed", kind="video", prompt="gore & more", code="worker_lost"
+    )
     html = card(alice_client, failed).content.decode()
     fields = hidden_fields(html, 'hx-post="/api/generate/creation"')
     fields.pop("csrfmiddlewaretoken")

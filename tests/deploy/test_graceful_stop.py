@@ -147,14 +147,16 @@ def test_a_deploy_suspends_the_workers_replaces_them_and_resumes_without_losing_
     old workers are stopped, not merely suspended.)"""
     old = scripted_worker()
     new = None
+    connection = queues.get_queue("default").connection
     try:
+        # Started (its signal handlers set) before it is told to stop, as a deploy finds it.
+        wait_for(lambda: Worker.count(connection=connection) == 1, what="the old worker to start")
         manage("rqsuspend")
         old.send_signal(signal.SIGTERM)
         old.wait(timeout=GRACE)
         waiting = submit(creator, prompt="sent during the deploy")
         new = scripted_worker()
         # The new worker is up and has seen the suspension (RQ records it as its state).
-        connection = queues.get_queue("default").connection
         wait_for(
             lambda: [w.get_state() for w in Worker.all(connection=connection)] == ["suspended"],
             timeout=30,

@@ -186,13 +186,15 @@ def test_the_drafts_tab_costs_the_same_queries_for_3_and_30_drafts(
 ):
     account_grant(user=alice, amount=1000, reason="enough for thirty drafts")
     make_mixed_drafts(make_creation, alice, 3)
+    drafts_tab_queries(alice_client, **headers)  # the typical runs, read once in 30 s
     few = drafts_tab_queries(alice_client, **headers)
     make_mixed_drafts(make_creation, alice, 27)
     many = drafts_tab_queries(alice_client, **headers)
 
     assert few == many
-    # session, user, creator with account, drafts page, ETA aggregate (cached), nav balance.
-    assert many <= 6
+    # session, user, creator with account, drafts page, nav balance, the bell's unread
+    # count (the typical runs behind the waits come from the cache).
+    assert many <= 7
 
 
 def test_the_posts_tab_costs_the_same_queries_for_few_and_many_posts(client, alice, make_creation):
@@ -248,7 +250,8 @@ def test_the_trash_tab_costs_the_same_queries_for_few_and_many_items(
     trash(10)
     many = trash_tab_queries()
 
-    assert few == many <= 5
+    # session, user, creator, trash page, nav balance, the bell's unread count.
+    assert few == many <= 6
 
 
 def test_the_owners_posts_tab_has_the_post_actions_and_a_visitors_has_none(
