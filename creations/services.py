@@ -518,6 +518,15 @@ def _locked(creation: Creation) -> Creation:
     return row
 
 
+def _end_shares(row: Creation, reason: str) -> None:
+    """End the creation's shares in the caller's transaction, with the change that makes it
+    no longer a shareable draft (or, on the way back to the drafts, any share left standing):
+    a lost after-COMMIT listener can then never leave a share to revive later."""
+    from sharing.services import shares_end  # sharing imports creations: imported late
+
+    shares_end(creation=row, reason=reason)
+
+
 def _apply(creation: Creation, row: Creation, target: str | None, **changes) -> None:
     """Write `changes` to the locked row (through the state table when the status changes)
     and give the caller's copy the result."""
@@ -628,10 +637,12 @@ def creation_publish(
             caption = row.caption
         if publish_at:
             _apply(creation, row, target, caption=caption, publish_at=publish_at)
+            _end_shares(row, "scheduled")
             transaction.on_commit(lambda: schedule_publication(creation))
             events.announce("scheduled", creation)
         else:
             _apply(creation, row, target, caption=caption, published_at=now, publish_at=None)
+            _end_shares(row, "published")
             events.announce("published", creation, scheduled=False)
     return creation
 
@@ -668,13 +679,15 @@ def creation_publish_due(*, creation_id, now: datetime | None = None) -> bool:
     was unscheduled, moved to the trash, rescheduled later or taken down is left alone."""
     now = now or timezone.now()
     rows = Creation.objects.filter(pk=creation_id, trashed_at__isnull=True, publish_at__lte=now)
-    published = rows.transition(
-        Creation.Status.PUBLISHED, sources=[Creation.Status.SCHEDULED], published_at=now
-    )
-    if published:
-        creation = Creation.objects.filter(pk=creation_id).first()
-        if creation is not None:
-            events.announce("published", creation, scheduled=True)
+    with transaction.atomic():
+        published = rows.transition(
+            Creation.Status.PUBLISHED, sources=[Creation.Status.SCHEDULED], published_at=now
+        )
+        if published:
+            creation = Creation.objects.filter(pk=creation_id).first()
+            if creation is not None:
+                _end_shares(creation, "published")
+                events.announce("published", creation, scheduled=True)
     return bool(published)
 
 
@@ -685,6 +698,7 @@ def creation_unschedule(*, creation: Creation) -> Creation:
             _take_state(creation, row)
             raise refused("not_scheduled")
         _apply(creation, row, Creation.Status.DRAFT, publish_at=None, redrafted_at=timezone.now())
+        _end_shares(row, "unscheduled")
         events.announce("unpublished", creation)
     return creation
 
@@ -697,6 +711,7 @@ def creation_unpublish(*, creation: Creation) -> Creation:
             _take_state(creation, row)
             raise refused("not_published")
         _apply(creation, row, Creation.Status.DRAFT, published_at=None, redrafted_at=timezone.now())
+        _end_shares(row, "unpublished")
         events.announce("unpublished", creation)
     return creation
 
@@ -720,6 +735,7 @@ def creation_trash(*, creation: Creation, now: datetime | None = None) -> Creati
             _take_state(creation, row)
             raise refused("not_trashable")
         _apply(creation, row, None, trashed_at=now or timezone.now())
+        _end_shares(row, "trashed")
         events.announce("trashed", creation)
     return creation
 
@@ -737,6 +753,7 @@ def creation_restore(*, creation: Creation) -> Creation:
             # Back among the drafts: its expiry starts again.
             changes.update(redrafted_at=timezone.now(), publish_at=None, published_at=None)
         _apply(creation, row, target, **changes)
+        _end_shares(row, "restored")
         events.announce("restored", creation)
     return creation
 
@@ -760,6 +777,7 @@ def creation_purge(*, creation: Creation, now: datetime | None = None) -> Creati
             media="",
             poster="",
         )
+        _end_shares(row, "purged")
         transaction.on_commit(lambda: delete_stored_files(*names))
         events.announce("purged", creation)
     return creation
@@ -783,6 +801,7 @@ def creation_take_down(*, creation: Creation, staff, reason: str) -> Creation:
             taken_down_by=staff,
             takedown_reason=reason[:500],
         )
+        _end_shares(row, "taken_down")
         events.announce("taken_down", creation)
     return creation
 

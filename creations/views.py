@@ -110,8 +110,16 @@ def submit_from_form(request: HttpRequest) -> tuple[HttpResponse | None, str, in
     try:
         start_creation(request.user, data)
     except Refusal as refusal:
+        if refusal.body["error"] == services.IdempotencyKeyReused.code:
+            # The API's sentence speaks of keys; the page shown again has a new one.
+            return None, KEY_REUSED_ON_FORM, refusal.status
         return None, refusal.body["message"], refusal.status
     return redirect(drafts_url_for(request.user)), "", 0
+
+
+KEY_REUSED_ON_FORM = (
+    "This was already sent with different words; press Generate again to create it."
+)
 
 
 @never_cache

@@ -13,14 +13,15 @@ from creations.presenters import moment
 from creations.validation import RequestProblem
 
 from . import selectors, services
-from .models import Notification
+from .presenters import ShownNotification, present
 
 
-def notification_as_json(notification: Notification) -> dict:
+def notification_as_json(shown: ShownNotification) -> dict:
+    notification = shown.notification
     return {
         "id": str(notification.pk),
         "kind": notification.kind,
-        "text": notification.text,
+        "text": shown.text,
         "creation_id": str(notification.creation_id),
         "comment_id": str(notification.comment_id) if notification.comment_id else None,
         "created_at": moment(notification.created_at),
@@ -44,7 +45,9 @@ def notifications_list(request: HttpRequest) -> JsonResponse:
         next_url = reverse("api_notifications") + f"?before={page.next_cursor}"
     return JsonResponse(
         {
-            "notifications": [notification_as_json(n) for n in page.items],
+            "notifications": [
+                notification_as_json(shown) for shown in present(page.items, reader=request.user)
+            ],
             "unread": selectors.unread_count(request.user),
             "next": next_url,
         }

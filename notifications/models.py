@@ -3,6 +3,10 @@ went out, a draft was shared with them, someone commented on a draft they take p
 
 One row per event and person: the unique (recipient, kind, object_key) lets a retried
 job, a recovered one or a signal sent twice write nothing the second time.
+
+A row holds no words of the draft (no prompt, caption or comment): what a notification says
+is built when it is read (notifications.presenters), quoting only what the reader may still
+see, so a share that ends, a purge or a deleted comment takes the words away with it.
 """
 
 import uuid
@@ -32,11 +36,18 @@ class Notification(models.Model):
     # Comment id, kept as a value so that notifications do not depend on sharing's tables).
     creation = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="notifications")
     comment_id = models.UUIDField(null=True, blank=True)
-    # What makes it one event: the creation's id, or the comment's.
+    # What makes it one event (services.event_key): the comment's id, the share's, the
+    # creation's and its publication time for a published post, else the creation's id.
     object_key = models.CharField(max_length=64)
-    text = models.CharField(max_length=300)
+    # No longer written (the words are built when read); kept empty so that code of the
+    # previous release, still running during a deploy, can insert. Migration 0002 blanked it.
+    text = models.CharField(max_length=300, blank=True, default="")
+    # A failed creation's refund, in tokens (not content: what the notification says of it).
+    amount = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When its e-mail went (or is going) out: the mail job sends once (services).
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -60,7 +71,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} for {self.recipient_id}: {self.text}"
+        return f"{self.kind} for {self.recipient_id} ({self.object_key})"
 
     @property
     def is_unread(self) -> bool:

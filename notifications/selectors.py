@@ -48,6 +48,8 @@ def notifications_page(
             raise BadCursor(before)
         moment, pk = after
         rows = rows.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk))
+    # With their creations and owners: what they say is built from those (presenters).
+    rows = rows.select_related("creation__owner")
     found = list(rows.order_by("-created_at", "-id")[: size + 1])
     items = found[:size]
     next_cursor = None

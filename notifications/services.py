@@ -1,11 +1,15 @@
 """Writing notifications: once per event and person, only for the person it concerns, and
-read marks.
+read marks; their e-mail, sent by a job.
 
-Once per event: every notification names the event's object (`object_key`: the creation's
-id, or the comment's), and (recipient, kind, object_key) is unique in the database. The
+Once per event: every notification names the event's object (`object_key`, see
+`event_key`: a comment's id, a share's, a published post's id with its publication time,
+else the creation's id), and (recipient, kind, object_key) is unique in the database. The
 listeners run after COMMIT in web requests and in work horses alike, so a job retried or
 recovered, or a signal sent twice, meets the row the first one wrote and writes nothing —
-nor sends a second e-mail, which goes only with the row that was written.
+nor queues a second e-mail, which goes only with the row that was written.
+
+A row keeps no words of the draft or of a comment: presenters builds what it says when it
+is read.
 
 Who is told: a creation's events tell its owner only; a share tells its recipient; a
 comment tells the draft's owner and everyone who commented on it and may still see it,
@@ -17,6 +21,7 @@ Seen on the card: see `creation_seen`.
 import logging
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -25,53 +30,32 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator
+from redis.exceptions import RedisError
+from rq import Retry
 
+from creations import queues
 from creations.models import Creation
 
+from . import presenters
 from .models import Notification, NotificationPreferences
 
 log = logging.getLogger(__name__)
 
 Kind = Notification.Kind
-TEXT_MAX = Notification._meta.get_field("text").max_length
-
-
-# ---------------------------------------------------------------------------------------
-# What the notifications say.
-
-
-def _quoted(text: str, length: int = 60) -> str:
-    return "“" + Truncator(" ".join((text or "").split())).chars(length) + "”"
-
-
-def finished_text(creation: Creation) -> str:
-    return f"Your {creation.get_kind_display().lower()} is ready: {_quoted(creation.prompt)}"
-
-
-def failed_text(creation: Creation, refunded: int | None) -> str:
-    kind = creation.get_kind_display().lower()
-    refund = f", {refunded} token{'s' if refunded != 1 else ''} refunded" if refunded else ""
-    return f"Your {kind} failed{refund}: {_quoted(creation.prompt)}"
-
-
-def published_text(creation: Creation) -> str:
-    words = creation.caption or creation.prompt
-    return f"Your scheduled post is published: {_quoted(words)}"
-
-
-def shared_text(creation: Creation, by: str) -> str:
-    kind = creation.get_kind_display().lower()
-    return f"{by} shared a draft {kind} with you: {_quoted(creation.prompt)}"
-
-
-def comment_text(author: str, text: str, *, own_draft: bool) -> str:
-    where = "your draft" if own_draft else "a draft shared with you"
-    return f"{author} commented on {where}: {_quoted(text, 80)}"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------------
 # Writing them.
+
+
+def published_key(creation: Creation) -> str:
+    """A publication is one event: the creation and the moment it went out (a post
+    unpublished and published again is a second one). Whole microseconds since the epoch,
+    exact (no float), read from the committed row by the listener and the card poll alike."""
+    if creation.published_at is None:
+        return str(creation.pk)
+    return f"{creation.pk}:{(creation.published_at - EPOCH) // timedelta(microseconds=1)}"
 
 
 def notification_create(
@@ -79,21 +63,24 @@ def notification_create(
     recipient_id: int,
     kind: str,
     creation: Creation,
-    text: str,
+    object_key: str | None = None,
     comment_id=None,
+    amount: int | None = None,
 ) -> Notification | None:
-    """The notification of one event for one person, written once. Returns the row when
-    this call wrote it; None when it was already there (a retried job, a signal sent twice,
-    or the card poll that showed the creator the result first)."""
+    """The notification of one event for one person, written once. `object_key` names the
+    event (default: the comment, else the creation). Returns the row when this call wrote
+    it; None when it was already there (a retried job, a signal sent twice, or the card
+    poll that showed the creator the result first)."""
     notification, created = Notification.objects.get_or_create(
         recipient_id=recipient_id,
         kind=kind,
-        object_key=str(comment_id or creation.pk),
-        defaults={"creation": creation, "comment_id": comment_id, "text": text[:TEXT_MAX]},
+        object_key=object_key or str(comment_id or creation.pk),
+        defaults={"creation": creation, "comment_id": comment_id, "amount": amount},
     )
     if not created:
         return None
-    _email_if_wanted(notification, creation)
+    if _wants_email(notification, creation):
+        transaction.on_commit(lambda: notification_email_enqueue(notification))
     return notification
 
 
@@ -109,8 +96,8 @@ SEEN_ON_CARD = {
 _SEEN_SQL = f"""
 WITH seen AS (
   INSERT INTO {Notification._meta.db_table}
-    (id, recipient_id, kind, creation_id, object_key, text, created_at, read_at)
-  VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+    (id, recipient_id, kind, creation_id, object_key, text, amount, created_at, read_at)
+  VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s)
   ON CONFLICT (recipient_id, kind, object_key)
     DO UPDATE SET read_at = COALESCE({Notification._meta.db_table}.read_at, EXCLUDED.read_at)
 )
@@ -129,6 +116,7 @@ def creation_seen(*, owner: AbstractBaseUser, creation: Creation, shown: str) ->
     upsert, so the order of the two does not matter: when the poll comes first (the job's
     COMMIT is seen before its listeners have run), the row is written here already read,
     and the event's own insert then finds it and writes nothing — and sends no e-mail.
+    Both name the event alike (`published_key` for a publication).
 
     Returns the unread count after it, for the bell the poll refreshes (None when the card
     showed no such news). One statement: the statement's snapshot does not see its own
@@ -136,15 +124,12 @@ def creation_seen(*, owner: AbstractBaseUser, creation: Creation, shown: str) ->
     kind = SEEN_ON_CARD.get((shown, creation.status))
     if kind is None or creation.owner_id != owner.pk:
         return None
-    if kind == Kind.CREATION_FINISHED:
-        text = finished_text(creation)
-    elif kind == Kind.CREATION_FAILED:
-        text = failed_text(creation, creation.cost if getattr(creation, "refunded", 0) else None)
-    else:
-        text = published_text(creation)
+    amount = None
+    if kind == Kind.CREATION_FAILED and getattr(creation, "refunded", 0):
+        amount = creation.cost
+    key = published_key(creation) if kind == Kind.POST_PUBLISHED else str(creation.pk)
     now = timezone.now()
-    key = str(creation.pk)
-    params = [uuid.uuid4(), owner.pk, kind, creation.pk, key, text[:TEXT_MAX], now, now]
+    params = [uuid.uuid4(), owner.pk, kind, creation.pk, key, amount, now, now]
     with connection.cursor() as cursor:
         cursor.execute(_SEEN_SQL, [*params, owner.pk, kind, key])
         return cursor.fetchone()[0]
@@ -220,26 +205,79 @@ def _wants_email(notification: Notification, creation: Creation) -> str:
     return email_address_of(preferences.user)
 
 
-def _email_if_wanted(notification: Notification, creation: Creation) -> None:
-    address = _wants_email(notification, creation)
+# The mail job's retries (RQ's scheduler runs them: worker-default has --with-scheduler).
+EMAIL_RETRY = Retry(max=3, interval=[10, 60, 300])
+
+
+def email_job_id(notification_id) -> str:
+    return f"notify-mail-{notification_id}"
+
+
+def notification_email_enqueue(notification: Notification) -> None:
+    """After COMMIT: queue its e-mail on "default" (a mail server's delay or trouble never
+    holds the request or the job that wrote it). One job id per notification. If Redis
+    refuses, the notification is still on the page and the bell; only the e-mail is lost."""
+    from . import jobs  # jobs imports this module
+
+    try:
+        queues.get_queue("default").enqueue(
+            jobs.send_notification_email,
+            str(notification.pk),
+            job_id=email_job_id(notification.pk),
+            retry=EMAIL_RETRY,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"e-mail notification {notification.pk}",
+        )
+    except RedisError:
+        log.warning("Could not queue the e-mail of notification %s", notification.pk)
+
+
+def notification_email_send(*, notification_id) -> str:
+    """The mail job's work: send the notification's e-mail once. Re-reads everything (the
+    person may have turned e-mail off, lost their confirmed address, or read it meanwhile)
+    and builds the words now (presenters: no quote the recipient may no longer see).
+
+    Once: `emailed_at` is claimed by a guarded update before sending, so a job delivered
+    twice sends once; a failed send gives the claim back and raises, for RQ to retry. (A
+    work horse killed between the claim and the send loses that e-mail rather than risk
+    sending it twice.) Returns what happened, for the job's result."""
+    notification = (
+        Notification.objects.select_related("creation__owner", "recipient")
+        .filter(pk=notification_id)
+        .first()
+    )
+    if notification is None:
+        return "gone"
+    if notification.emailed_at is not None:
+        return "already_sent"
+    if notification.read_at is not None:
+        return "seen"  # they read it (on its card, on the page) before the e-mail went
+    address = _wants_email(notification, notification.creation)
     if not address:
-        return
+        return "not_wanted"
+    claimed_at = timezone.now()
+    claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+        emailed_at=claimed_at
+    )
+    if not claimed:
+        return "already_sent"
+    text = presenters.present_one(notification, reader=notification.recipient)
     link = settings.PHOENIX_SITE_URL + reverse("notification_open", args=[notification.pk])
     body = (
-        f"{notification.text}\n\nOpen it: {link}\n\n"
+        f"{text}\n\nOpen it: {link}\n\n"
         "You get this e-mail because you asked for it on your notifications page; "
         "you can turn it off there."
     )
-    subject = EMAIL_SUBJECTS[notification.kind]
-
-    def send() -> None:
-        try:
-            send_mail(subject, body, None, [address])
-        except Exception:  # noqa: BLE001 - a mail server's trouble never reaches the job
-            log.exception("Could not e-mail notification %s", notification.pk)
-
-    # The listeners already run after COMMIT; a caller inside a transaction still waits.
-    transaction.on_commit(send)
+    try:
+        send_mail(EMAIL_SUBJECTS[notification.kind], body, None, [address])
+    except Exception:
+        Notification.objects.filter(pk=notification.pk, emailed_at=claimed_at).update(
+            emailed_at=None
+        )
+        log.warning("Could not e-mail notification %s; RQ retries it", notification.pk)
+        raise
+    return "sent"
 
 
 # ---------------------------------------------------------------------------------------
@@ -250,51 +288,49 @@ def _email_if_wanted(notification: Notification, creation: Creation) -> None:
 def on_creation_event(sender, *, event: str, creation: Creation, details=None, **kwargs) -> None:
     """A creation's events tell its owner, and only for news they did not make themselves:
     it is ready, it failed (told with its refund: the "refunded" event of a failed creation,
-    written in the same transaction as the failure), a scheduled post went out."""
+    written in the same transaction as the failure), a scheduled post went out (once per
+    publication: unpublished and published again is news again)."""
     details = details or {}
     owner_id = creation.owner_id
     if event == "completed":
-        notification_create(
-            recipient_id=owner_id,
-            kind=Kind.CREATION_FINISHED,
-            creation=creation,
-            text=finished_text(creation),
-        )
+        notification_create(recipient_id=owner_id, kind=Kind.CREATION_FINISHED, creation=creation)
     elif event == "refunded" and creation.status == Creation.Status.FAILED:
         notification_create(
             recipient_id=owner_id,
             kind=Kind.CREATION_FAILED,
             creation=creation,
-            text=failed_text(creation, details.get("amount")),
+            amount=details.get("amount"),
         )
     elif event == "published" and details.get("scheduled"):
         notification_create(
             recipient_id=owner_id,
             kind=Kind.POST_PUBLISHED,
             creation=creation,
-            text=published_text(creation),
+            object_key=published_key(creation),
         )
 
 
 def on_draft_shared(sender, *, share, **kwargs) -> None:
-    """A draft shared with a person tells that person (a link share names nobody)."""
+    """A draft shared with a person tells that person (a link share names nobody) — once
+    per share: shared again after a revoke is news again."""
     recipient_id = getattr(share, "recipient_id", None)
     creation = share.creation
     if recipient_id is None or recipient_id == creation.owner_id:
         return
-    by = getattr(share, "created_by", None) or creation.owner
     notification_create(
         recipient_id=recipient_id,
         kind=Kind.DRAFT_SHARED,
         creation=creation,
-        text=shared_text(creation, by.get_username()),
+        object_key=str(share.pk),
     )
 
 
 def on_comment_posted(sender, *, comment, **kwargs) -> None:
     """A comment tells the draft's owner and everyone else who commented on it, except its
     author — and except anyone who may no longer see the draft (a share revoked or expired
-    since), who would otherwise read the new comment in the notification."""
+    since): who may is one query for all of them (sharing.selectors.users_reached)."""
+    from sharing.selectors import users_reached
+
     if getattr(comment, "deleted_at", None) or not comment.text:
         return
     creation = comment.creation
@@ -304,25 +340,18 @@ def on_comment_posted(sender, *, comment, **kwargs) -> None:
         .values_list("author_id", flat=True)
         .distinct()
     )
-    recipients = ({creation.owner_id} | commenters) - {comment.author_id}
-    if not recipients:
+    candidates = ({creation.owner_id} | commenters) - {comment.author_id}
+    if not candidates:
         return
-    users = get_user_model().objects.filter(pk__in=recipients, is_active=True)
-    author = comment.author.get_username()
-    for user in users:
-        own = user.pk == creation.owner_id
-        if not own and not _may_see(creation, user):
-            continue
+    active = set(
+        get_user_model()
+        .objects.filter(pk__in=candidates, is_active=True)
+        .values_list("pk", flat=True)
+    )
+    allowed = users_reached(creation=creation, user_ids=active)
+    if creation.owner_id in active:
+        allowed.add(creation.owner_id)
+    for user_id in sorted(allowed):
         notification_create(
-            recipient_id=user.pk,
-            kind=Kind.COMMENT,
-            creation=creation,
-            comment_id=comment.pk,
-            text=comment_text(author, comment.text, own_draft=own),
+            recipient_id=user_id, kind=Kind.COMMENT, creation=creation, comment_id=comment.pk
         )
-
-
-def _may_see(creation: Creation, user: AbstractBaseUser) -> bool:
-    from sharing.selectors import is_shared_with
-
-    return is_shared_with(creation=creation, user=user)

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
+from .presenters import present
 
 
 class PreferencesForm(forms.Form):
@@ -57,6 +58,9 @@ def render_page(
         page = selectors.notifications_page(user=request.user)
     context = {
         "page": page,
+        # What each says, for this reader now (the words of a draft only while they may
+        # still see it).
+        "items": present(page.items, reader=request.user),
         "before": before,
         "unread": selectors.unread_count(request.user),
         "form": form or preferences_form(request.user),

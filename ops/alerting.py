@@ -82,6 +82,7 @@ class Applied:
     resolved: int = 0
     queued: int = 0
     stale: bool = False
+    wrong_window: bool = False
 
 
 @dataclass
@@ -99,6 +100,11 @@ def alerts_run(*, snapshot: Snapshot | None = None) -> dict:
     return {**asdict(applied), **asdict(delivered)}
 
 
+def last_run_at() -> datetime | None:
+    """When the alert checks last ran (None: never), for an alert on the runner itself."""
+    return AlertRunner.objects.filter(id=1).values_list("ran_at", flat=True).first()
+
+
 def _lock_runner() -> AlertRunner:
     # The row may not exist yet (a new database): inserted by whichever run comes first;
     # the other's insert waits for that COMMIT and does nothing.
@@ -112,6 +118,16 @@ def incidents_apply(*, snapshot: Snapshot) -> Applied:
     alerts: list[Check] = [c for c in snapshot.checks if not c.is_target]
     firing = {c.name: c for c in alerts if c.firing}
     result = Applied(firing=sorted(firing))
+    if snapshot.window != settings.PHOENIX_ALERT_WINDOW:
+        # Incidents follow the alert window only: a check that fires over one window and not
+        # over another would be resolved and reopened by turns.
+        log.warning(
+            "Not applying a snapshot over %s: incidents follow PHOENIX_ALERT_WINDOW (%s)",
+            snapshot.window,
+            settings.PHOENIX_ALERT_WINDOW,
+        )
+        result.wrong_window = True
+        return result
     now = snapshot.now
     with transaction.atomic(durable=True):
         runner = _lock_runner()

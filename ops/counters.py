@@ -4,23 +4,37 @@ Each creation event (creations/events.py, sent after COMMIT) adds one to a field
 Redis hash, so the web processes, the RQ work horses (a fork per job) and every host add
 to the same count, and any of them can serve /metrics. The histogram of Generate → draft
 seconds is kept the same way: per type, a count per bucket (not cumulative: ops/exporter.py
-sums them up), the sum and the count, written together in one MULTI so a scrape never
-sees the count without its bucket.
+sums them up, and the +Inf total is the count) and the sum, written together in one MULTI
+so a scrape never sees the sum without its bucket.
 
-The hash goes through the default queue's Redis client (Sentinel's in production). A
-Redis error while counting is logged and the increment dropped: the change it counts is
-already committed, and must not fail because a figure could not be written.
+The hash is on the queue Redis (through Sentinel in production), counted with a client of
+its own that fails fast: one try, short timeouts, no failover wait. A Redis error while
+counting is logged and the increment dropped: the change it counts is already committed,
+and must not fail, or wait, because a figure could not be written. After an error the
+process stops counting for PAUSE_SECONDS, so a request that sends many events (a bulk
+action of 100) pays one short timeout, not one each.
 """
 
 import logging
 import math
+import threading
+import time
 
+from django.conf import settings
+from django_rq.connection_utils import filter_connection_params
+from redis import Redis
 from redis.exceptions import RedisError
 
 from creations import queues
 from creations.events import creation_event
+from phoenix.redis_failover import no_retry
 
 log = logging.getLogger(__name__)
+
+# A command on a Redis that is up takes a millisecond; a socket read that takes this long
+# is a Redis in trouble.
+COUNT_TIMEOUT = 0.5
+PAUSE_SECONDS = 30.0
 
 KEY = "phoenix:ops:counters"
 # Upper bounds (seconds) of the Generate → draft histogram; they frame the targets (20 s
@@ -51,7 +65,6 @@ def increments(event: str, kind: str, details: dict) -> tuple[dict[str, int], di
             {
                 field("completed", kind): 1,
                 field("seconds_bucket", kind, bucket_for(seconds)): 1,
-                field("seconds_count", kind): 1,
             },
             {field("seconds_sum", kind): seconds},
         )
@@ -67,17 +80,65 @@ def increments(event: str, kind: str, details: dict) -> tuple[dict[str, int], di
     return {field("event", event, kind): 1}, {}
 
 
+_made = threading.Lock()
+_client: tuple[dict, Redis] | None = None  # (the queue Redis settings it was built for, it)
+_paused_until = 0.0  # time.monotonic(): no counting before it
+
+
+def counting_redis() -> Redis:
+    """A client of the queue Redis built from the default queue's settings (Sentinel's when
+    set: it still asks the sentinels for the current primary), made to fail fast like the
+    cache's (REDIS_CACHE_CONNECT_TIMEOUT). New settings make a new client, with no pause."""
+    global _client, _paused_until
+    config = settings.RQ_QUEUES["default"]
+    params = filter_connection_params(config)
+    with _made:
+        if _client is None or _client[0] != params:
+            _paused_until = 0.0
+            fast = {
+                "socket_connect_timeout": settings.REDIS_CACHE_CONNECT_TIMEOUT,
+                "socket_timeout": COUNT_TIMEOUT,
+                "retry": no_retry(),
+            }
+            if "SENTINELS" in config:
+                config = {
+                    **config,
+                    "CONNECTION_KWARGS": {**config.get("CONNECTION_KWARGS", {}), **fast},
+                    "SENTINEL_KWARGS": {**config.get("SENTINEL_KWARGS", {}), **fast},
+                }
+            _client = (params, queues.redis_client(config, **fast))
+        return _client[1]
+
+
+def reset() -> None:
+    """Forget the client and any pause (after RQ_QUEUES changes, e.g. in tests)."""
+    global _client, _paused_until
+    with _made:
+        _client, _paused_until = None, 0.0
+
+
 def count(event: str, kind: str, details: dict) -> None:
+    global _paused_until
+    client = counting_redis()
+    if time.monotonic() < _paused_until:
+        return
     ints, floats = increments(event, kind, details)
     try:
-        pipe = queues.get_queue("default").connection.pipeline(transaction=True)
+        pipe = client.pipeline(transaction=True)
         for name, by in ints.items():
             pipe.hincrby(KEY, name, by)
         for name, by in floats.items():
             pipe.hincrbyfloat(KEY, name, by)
         pipe.execute()
     except (RedisError, OSError):
-        log.warning("Could not count %s of a %s in Redis", event, kind, exc_info=True)
+        _paused_until = time.monotonic() + PAUSE_SECONDS
+        log.warning(
+            "Could not count %s of a %s in Redis; not counting for %g s",
+            event,
+            kind,
+            PAUSE_SECONDS,
+            exc_info=True,
+        )
 
 
 def on_creation_event(sender, *, event: str, creation, details: dict, **kwargs) -> None:

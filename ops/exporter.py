@@ -24,8 +24,9 @@ While that Redis cannot be read, the counters are left out of the scrape (and
 phoenix_counters_up is 0) rather than exported as zeros.
 
 Gauges are for the current state only: queue depth, failed jobs and workers per RQ,
-creations in flight per type and status, past their deadline, ledger discrepancies and
-failures without a refund. RQ's own figures come from django-rq's RQCollector.
+creations in flight per type and status, past their deadline, ledger discrepancies,
+failures without a refund, and when the alert checks last ran. RQ's own figures come
+from django-rq's RQCollector.
 """
 
 import logging
@@ -47,7 +48,7 @@ from creations.services import FAILURE_MESSAGES
 from tokens.selectors import tokens_moved_by_kind
 from tokens.services import ledger_discrepancies
 
-from . import counters, figures
+from . import alerting, counters, figures
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,14 @@ class PhoenixCollector:
             "phoenix_unrefunded_failures",
             "Failed or canceled creations without a refund (must be 0)",
             figures.unrefunded_failure_count(),
+        )
+        # Nothing else tells when the alert checks themselves stop (rqcron or the default
+        # worker down): Prometheus alerts on this growing old.
+        ran_at = alerting.last_run_at()
+        yield gauge(
+            "phoenix_alerts_last_run_timestamp_seconds",
+            "When the alert checks last ran (Unix time; 0: never)",
+            ran_at.timestamp() if ran_at else 0,
         )
 
         queue = figures.queue_figures()

@@ -43,10 +43,6 @@ STATUSES = tuple(Creation.Status.values)
 # Published by its creator: a post staff took down later was published all the same, and
 # a post in the trash keeps its status.
 PUBLISHED = (Creation.Status.PUBLISHED, Creation.Status.TAKEN_DOWN)
-# The creator's prompt was refused (by our check or the provider's): not a sign of
-# trouble with the providers or workers, so these count towards neither the failure alert
-# nor the worker errors (they still count as failed tasks in the success rate).
-PROMPT_REFUSALS = frozenset({"safety_filter", "policy_violation"})
 # Failures that are ours, of a job a worker ran: the worker died (worker_lost), the job
 # ran out of time (timed_out), our code broke (generation_failed), the result could not
 # be stored (storage_failed). Not counted: refused prompts; the provider unavailable
@@ -238,7 +234,10 @@ def outcomes(rows: Sequence[CreationRow]) -> Outcomes:
         in_flight=sum(1 for r in rows if r.status in Creation.IN_FLIGHT),
         failures_refunded=sum(1 for r in failed if r.refunded),
         cancels_refunded=sum(1 for r in canceled if r.refunded),
-        refused_prompts=sum(1 for r in failed if r.error_code in PROMPT_REFUSALS),
+        # The creator's prompt was refused (by our check or the provider's): not a sign of
+        # trouble with the providers or workers, so these count towards neither the failure
+        # alert nor the worker errors (they still count as failed tasks in the success rate).
+        refused_prompts=sum(1 for r in failed if r.error_code in Creation.REFUSAL_CODES),
         worker_errors=sum(1 for r in failed if r.job_ran and r.error_code in WORKER_ERRORS),
         jobs_run=sum(1 for r in rows if r.job_ran),
         published=sum(1 for r in rows if r.status in PUBLISHED),
@@ -573,8 +572,9 @@ def in_flight_counts() -> dict[tuple[str, str], int]:
 
 
 def past_deadline_count(*, now: datetime) -> int:
+    # Every field Creation.deadline reads: one left out is a query per creation.
     in_flight = Creation.objects.filter(status__in=Creation.IN_FLIGHT).only(
-        "kind", "status", "created_at", "processing_at"
+        "kind", "status", "created_at", "processing_at", "requeued_at", "provider_task_id"
     )
     return len(past_deadline(in_flight, now=now))
 

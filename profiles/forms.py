@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, UserC
 from django.core.exceptions import ValidationError
 
 from . import throttle
+from .selectors import reset_reaches
 
 EMAIL_TAKEN = "email_taken"
 
@@ -78,6 +79,15 @@ REFUSALS = {
         "reset your password by e-mail."
     ),
 }
+# The same, for an account a password reset e-mail cannot reach (no confirmed address).
+REFUSALS_WITHOUT_RESET = {
+    "login-account": (
+        "Someone has been trying to guess the password of this account, so log-ins from "
+        "browsers new to it are paused for %(minutes)d minutes. A browser you have logged "
+        "in with before can still log in, or wait %(minutes)d minutes and try again."
+    ),
+    "login-device": "Too many failed log-ins from this browser. Try again in %(minutes)d minutes.",
+}
 REFUSED_FROM_NETWORK = (
     "Too many failed log-ins from your network. Try again in %(minutes)d minutes."
 )
@@ -89,6 +99,7 @@ class ThrottledLoginMixin:
 
     throttled = False
     refused_by: str | None = None
+    reset_reaches = False  # whether the refusal offers a password reset by e-mail
 
     def clean(self):
         username = self.cleaned_data.get("username")
@@ -98,8 +109,11 @@ class ThrottledLoginMixin:
         if attempt.refused:
             self.throttled = True
             self.refused_by = attempt.refused_by
+            refusals = REFUSALS_WITHOUT_RESET
+            if attempt.refused_by in REFUSALS and reset_reaches(username):
+                self.reset_reaches, refusals = True, REFUSALS
             raise ValidationError(
-                REFUSALS.get(attempt.refused_by, REFUSED_FROM_NETWORK),
+                refusals.get(attempt.refused_by, REFUSED_FROM_NETWORK),
                 code="throttled",
                 params={"minutes": throttle.login_minutes_left()},
             )

@@ -1,4 +1,6 @@
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import F
 
 from tokens.models import LedgerEntry
 
@@ -14,6 +16,16 @@ def email_unconfirmed(user: AbstractBaseUser) -> bool:
     if not user.email:
         return False
     return not ConfirmedEmail.objects.filter(user_id=user.pk, address__iexact=user.email).exists()
+
+
+def reset_reaches(username: str) -> bool:
+    """Whether a password reset e-mail is a way in for the account named `username`: it has
+    an address and has confirmed it. Accounts made before sign-up asked for an address
+    have none."""
+    lookup = {f"user__{get_user_model().USERNAME_FIELD}": username.strip()}
+    return ConfirmedEmail.objects.filter(
+        **lookup, user__is_active=True, address__iexact=F("user__email")
+    ).exists()
 
 
 def welcome_pending(user: AbstractBaseUser) -> bool:

@@ -57,6 +57,16 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+# profiles/migrations/0002_user_email_unique_ci.py
+EMAIL_UNIQUE_INDEX = "profiles_user_email_unique_ci"
+
+
+def constraint_of(error: IntegrityError) -> str | None:
+    """The name of the constraint (or unique index) the database said was violated."""
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
 def send_confirmation(request: HttpRequest, user) -> bool:
     """E-mail the confirmation link; False (logged) when the mail server fails."""
     url = request.build_absolute_uri(reverse("confirm_email", args=[confirmation_token(user)]))
@@ -86,7 +96,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             except IntegrityError as error:
                 # Another sign-up took the name or the address between the form's check
                 # and ours.
-                if "email" in str(error):
+                if constraint_of(error) == EMAIL_UNIQUE_INDEX:
                     form.add_error("email", form.fields["email"].error_messages[EMAIL_TAKEN])
                 else:
                     form.add_error("username", "A user with that username already exists.")

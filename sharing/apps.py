@@ -10,6 +10,6 @@ class SharingConfig(AppConfig):
 
         from . import services
 
-        # A draft that leaves the drafts (trashed, purged, published, scheduled, taken down)
-        # stops being shared, once that change is committed.
+        # A backstop: the creations services end the shares in the change's own transaction
+        # (trashed, purged, published, scheduled, taken down); this finds none left.
         creation_event.connect(services.on_creation_event, dispatch_uid="sharing.end_shares")

@@ -2,7 +2,8 @@
 owner and the people it reaches write on it.
 
 A share is never deleted and never revived: revoking it (the owner, or the draft leaving
-the drafts — trashed, purged, published, scheduled, taken down) stamps `revoked_at`, and
+the drafts — trashed, purged, published, scheduled, taken down — in the same transaction as
+that change, see creations.services._end_shares) stamps `revoked_at`, and
 every access check asks for a share not revoked, not expired, on a draft still a draft.
 """
 
@@ -29,6 +30,11 @@ ENDED_BECAUSE = {
     "published": "ended: the draft was published",
     "scheduled": "ended: the draft was scheduled",
     "taken_down": "ended: the draft was taken down",
+    # On the way back to the drafts, a share the change itself should have ended (a second
+    # guard: the leaving change ends them in its own transaction).
+    "restored": "ended: the draft was in the trash",
+    "unpublished": "ended: the draft was published",
+    "unscheduled": "ended: the draft was scheduled",
 }
 
 

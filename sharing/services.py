@@ -203,16 +203,18 @@ def share_revoke(*, share: Share, reason: str = "owner") -> bool:
 
 
 def shares_end(*, creation: Creation, reason: str) -> int:
-    """End every share of the creation (it left the drafts). How many ended."""
+    """End every share of the creation (it left the drafts). How many ended. Called by the
+    creations services inside the transaction of the change itself; idempotent (a share
+    already ended keeps its time and reason)."""
     return Share.objects.filter(creation_id=creation.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_reason=reason
     )
 
 
 def on_creation_event(sender, *, event: str, creation: Creation, **kwargs) -> None:
-    """creation_event's listener (connected in apps.py): a draft that is trashed, purged,
-    published, scheduled or taken down stops being shared. A later restore or unpublish
-    does not bring any share back."""
+    """creation_event's listener (connected in apps.py), a backstop only: the services
+    already ended the shares in the change's own transaction, so this normally finds none
+    left. A later restore or unpublish does not bring any share back."""
     if event in ENDING_EVENTS:
         shares_end(creation=creation, reason=event)
 

@@ -3,7 +3,8 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -53,7 +54,13 @@ class AdjustBalanceForm(forms.Form):
     amount = forms.IntegerField(
         help_text="Signed: negative takes tokens away. The balance can never go below zero."
     )
-    reason = forms.CharField(max_length=255, help_text="Recorded in the ledger with your name.")
+    reason = forms.CharField(
+        max_length=255,
+        help_text=(
+            "Shown to the creator on their token history as “By Phoenix staff: …” (your name "
+            "is not), and recorded in the ledger with your name."
+        ),
+    )
     # New with every render: sending this form twice adjusts once.
     request_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
@@ -107,7 +114,10 @@ class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        own = TokenAccount.objects.filter(pk=object_id, user_id=request.user.pk).exists()
+        try:
+            own = TokenAccount.objects.filter(pk=object_id, user_id=request.user.pk).exists()
+        except (ValueError, ValidationError):
+            own = False  # not an id at all: Django's view answers as for a missing account
         can_adjust = self.has_adjust_permission(request) and not own
         extra_context = {**(extra_context or {}), "can_adjust": can_adjust}
         return super().change_view(request, object_id, form_url, extra_context)
@@ -115,7 +125,10 @@ class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     def adjust_view(self, request, object_id):
         if not self.has_adjust_permission(request):
             raise PermissionDenied
-        account = get_object_or_404(TokenAccount.objects.select_related("user"), pk=object_id)
+        try:
+            account = get_object_or_404(TokenAccount.objects.select_related("user"), pk=object_id)
+        except (ValueError, ValidationError):
+            raise Http404("No such token account.") from None
         form = AdjustBalanceForm(request.POST or None, initial={"request_key": uuid.uuid4().hex})
         if request.method == "POST" and form.is_valid():
             try:

@@ -1,6 +1,3 @@
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Sum
@@ -41,24 +38,6 @@ def refunded_sql(creations_table: str) -> tuple[str, list]:
 
 def creation_is_refunded(creation) -> bool:
     return refunds().filter(creation_id=creation.pk).exists()
-
-
-def refunded_amount(creation) -> int:
-    """Tokens given back for the creation (0 when it was not refunded)."""
-    return refunds().filter(creation_id=creation.pk).aggregate(n=Sum("amount", default=0))["n"]
-
-
-@dataclass(frozen=True)
-class RefundTotals:
-    count: int
-    tokens: int
-
-
-def refund_totals(*, since: datetime | None = None) -> RefundTotals:
-    """Refunds written (of failures and cancels alike), all time or since a moment."""
-    rows = refunds() if since is None else refunds().filter(created_at__gte=since)
-    totals = rows.aggregate(count=Count("id"), tokens=Sum("amount", default=0))
-    return RefundTotals(count=totals["count"], tokens=totals["tokens"])
 
 
 def tokens_moved_by_kind() -> dict[str, tuple[int, int]]:

@@ -367,16 +367,25 @@
     card.replaceWith(still);
   }
 
-  // Only a creation that was made and then failed at once (the queue was down) has spent
-  // its idempotency key. After any other error the key stays: a request that timed out on
-  // the way back may have gone through, and sending it again must not debit twice.
-  function spentKey(xhr) {
+  function errorCode(xhr) {
     try {
-      return JSON.parse(xhr.responseText).error === "queue_unavailable";
+      return JSON.parse(xhr.responseText).error;
     } catch (ignored) {
-      return false;
+      return null;
     }
   }
+
+  // Only a creation that was made and then failed at once (the queue was down), or a key
+  // already used for other words (an answer was lost, then the prompt edited), has spent
+  // its idempotency key. After any other error the key stays: a request that timed out on
+  // the way back may have gone through, and sending it again must not debit twice.
+  var SPENT_KEY_ERRORS = ["queue_unavailable", "idempotency_key_reused"];
+  function spentKey(xhr) {
+    return SPENT_KEY_ERRORS.indexOf(errorCode(xhr)) !== -1;
+  }
+  // The API's sentence for it speaks of keys; a creator only pressed Generate.
+  var KEY_REUSED =
+    "This was already sent with different words; press Generate again to create it.";
 
   document.addEventListener("htmx:responseError", function (event) {
     var elt = event.detail.elt;
@@ -386,7 +395,7 @@
       if (xhr.status === 403 || xhr.status === 404) stopPolling(elt);
       return;
     }
-    showError(elt, messageFrom(xhr));
+    showError(elt, errorCode(xhr) === "idempotency_key_reused" ? KEY_REUSED : messageFrom(xhr));
     var form = elt.closest("form");
     if (form && spentKey(xhr)) renewKeys(form);
   });
@@ -414,6 +423,12 @@
     if (xhr.status === 400 && type.indexOf("text/html") === 0 && !/<html/i.test(xhr.responseText)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
+    }
+    // A JSON 409 or 422 (the create form posts to the API) has nothing to swap: it is an
+    // error, shown in the form's error box like the others.
+    if ((xhr.status === 409 || xhr.status === 422) && type.indexOf("application/json") === 0) {
+      event.detail.shouldSwap = false;
+      event.detail.isError = true;
     }
     // When the target goes without a replacement no settle event reaches the document:
     // place focus once the swap and its settling are done.

@@ -2,35 +2,27 @@
 
 import json
 import uuid
-from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
-from notifications.models import Notification
 from notifications.selectors import PAGE_SIZE
 
-from .conftest import unread_of
+from .conftest import comment_notifications, unread_of
 
 
 @pytest.fixture
-def many(alice, make_creation):
-    """PAGE_SIZE + 3 comment notifications of alice's, a minute apart, the newest first."""
+def many(alice, bob, make_creation):
+    """PAGE_SIZE + 3 notifications of bob's comments on alice's draft, a minute apart, the
+    newest first."""
     draft = make_creation(owner=alice, status="draft")
-    now = timezone.now()
-    return Notification.objects.bulk_create(
-        Notification(
-            recipient=alice,
-            kind="comment",
-            creation=draft,
-            comment_id=uuid.UUID(int=n + 1),
-            object_key=str(uuid.UUID(int=n + 1)),
-            text=f"Comment {n}",
-            created_at=now - timedelta(minutes=n),
-        )
-        for n in range(PAGE_SIZE + 3)
+    return comment_notifications(
+        draft=draft, author=bob, words=[f"Comment {n}" for n in range(PAGE_SIZE + 3)]
     )
+
+
+def said(n: int) -> str:
+    return f"bob commented on your draft: “Comment {n}”"
 
 
 def post_json(client, url, body):
@@ -44,14 +36,14 @@ def test_the_list_is_newest_first_with_the_unread_count_and_a_next_page(alice_cl
     assert response["Cache-Control"].startswith("max-age=0")
     body = response.json()
     assert body["unread"] == PAGE_SIZE + 3
-    assert [n["text"] for n in body["notifications"]] == [f"Comment {n}" for n in range(PAGE_SIZE)]
+    assert [n["text"] for n in body["notifications"]] == [said(n) for n in range(PAGE_SIZE)]
     first = body["notifications"][0]
     assert first == {
         "id": str(many[0].pk),
         "kind": "comment",
-        "text": "Comment 0",
+        "text": said(0),
         "creation_id": str(many[0].creation_id),
-        "comment_id": str(uuid.UUID(int=1)),
+        "comment_id": str(many[0].comment_id),
         "created_at": many[0].created_at.isoformat(),
         "read": False,
         "read_at": None,
@@ -60,7 +52,7 @@ def test_the_list_is_newest_first_with_the_unread_count_and_a_next_page(alice_cl
 
     rest = alice_client.get(body["next"]).json()
     assert [n["text"] for n in rest["notifications"]] == [
-        f"Comment {n}" for n in range(PAGE_SIZE, PAGE_SIZE + 3)
+        said(n) for n in range(PAGE_SIZE, PAGE_SIZE + 3)
     ]
     assert rest["next"] is None
 

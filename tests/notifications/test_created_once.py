@@ -1,10 +1,13 @@
 """A notification is written once per event: services called twice, a signal sent twice, a
 job retried, delivered twice or failed again by recovery all leave one row."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from creations import recovery, services
@@ -17,22 +20,18 @@ from profiles.services import creator_signup
 from tests.conftest import run_worker_burst, start_worker, stop_worker, wait_for
 from tests.creations import fakes
 
-from .conftest import notifications_of
+from .conftest import notifications_of, text_of, texts_of
 
 SCRIPTED = "tests.creations.fakes:ScriptedProvider"
 
 
 def test_the_service_called_twice_writes_one_row(alice, make_creation):
-    draft = make_creation(owner=alice, status="draft")
-    first = notification_create(
-        recipient_id=alice.pk, kind="creation_finished", creation=draft, text="Ready."
-    )
-    second = notification_create(
-        recipient_id=alice.pk, kind="creation_finished", creation=draft, text="Ready again."
-    )
+    draft = make_creation(owner=alice, status="draft", prompt="a quiet harbour")
+    first = notification_create(recipient_id=alice.pk, kind="creation_finished", creation=draft)
+    second = notification_create(recipient_id=alice.pk, kind="creation_finished", creation=draft)
     assert first is not None
     assert second is None
-    assert [n.text for n in notifications_of(alice)] == ["Ready."]
+    assert texts_of(alice) == ["Your image is ready: “a quiet harbour”"]
 
 
 def test_the_database_refuses_a_second_row_for_one_event(alice, make_creation):
@@ -53,7 +52,7 @@ def test_a_completed_event_sent_twice_notifies_the_owner_once(alice, make_creati
         )
     [notification] = notifications_of(alice)
     assert notification.kind == "creation_finished"
-    assert notification.text == "Your video is ready: “waves at night”"
+    assert text_of(notification) == "Your video is ready: “waves at night”"
     assert notification.creation_id == draft.pk
     assert notification.read_at is None
 
@@ -69,7 +68,7 @@ def test_the_services_announce_after_commit_and_once(
         services.creation_fail(creation=processing, code="timed_out")  # again: nothing to do
     [failed] = notifications_of(alice)
     assert failed.kind == "creation_failed"
-    assert failed.text == "Your image failed, 1 token refunded: “a red fox in the snow”"
+    assert text_of(failed) == "Your image failed, 1 token refunded: “a red fox in the snow”"
 
 
 def test_a_scheduled_post_tells_its_owner_when_it_goes_out_not_when_posted_now(
@@ -84,7 +83,7 @@ def test_a_scheduled_post_tells_its_owner_when_it_goes_out_not_when_posted_now(
         assert not services.creation_publish_due(creation_id=scheduled.pk)
     published = notifications_of(alice, "post_published")
     assert [n.creation_id for n in published] == [scheduled.pk]
-    assert published[0].text == "Your scheduled post is published: “Dawn over the bay”"
+    assert text_of(published[0]) == "Your scheduled post is published: “Dawn over the bay”"
     # Posted now by its owner: nothing to tell (only its "ready" from when it finished).
     assert [n.kind for n in Notification.objects.filter(creation=now_post)] == ["creation_finished"]
 
@@ -129,6 +128,10 @@ def test_a_video_finished_by_a_real_worker_notifies_once(dana):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_retried_job_and_a_second_delivery_notify_once(dana, settings):
+    """A job retried twice completes once; then its "completed" is delivered twice at the
+    same moment (a second delivery of the job, say), the first still in its transaction
+    when the second looks: the second finds nothing yet and inserts, and only the unique
+    constraint makes it wait for the first and write nothing."""
     from creations.generation import creation_generate
 
     settings.PHOENIX_IMAGE_PROVIDER = SCRIPTED
@@ -137,8 +140,41 @@ def test_a_retried_job_and_a_second_delivery_notify_once(dana, settings):
     run_worker_burst()
     assert fakes.calls["transient:2"] == 3
     assert creation_generate(creation_id=creation.id) == "not_claimed"
+    creation.refresh_from_db()
+    Notification.objects.filter(recipient=dana).delete()  # the delivery again, from scratch
+
+    first_wrote = threading.Event()
+    errors = []
+
+    def deliver(*, hold: bool) -> None:
+        try:
+            if hold:
+                with transaction.atomic():
+                    completed(creation)
+                    first_wrote.set()
+                    time.sleep(0.5)  # the second delivery looks, and inserts, meanwhile
+            else:
+                first_wrote.wait(timeout=10)
+                completed(creation)
+        except BaseException as error:  # noqa: BLE001 - re-raised below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver, kwargs={"hold": hold}) for hold in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
 
     assert [n.kind for n in notifications_of(dana)] == ["creation_finished"]
+
+
+def completed(creation: Creation) -> None:
+    creation_event.send(
+        sender=Creation, event="completed", creation=creation, details={"seconds": 1.0}
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -153,7 +189,7 @@ def test_a_job_that_fails_notifies_once_with_its_refund(dana, settings):
 
     [notification] = notifications_of(dana)
     assert notification.kind == "creation_failed"
-    assert notification.text == "Your image failed, 1 token refunded: “safety”"
+    assert text_of(notification) == "Your image failed, 1 token refunded: “safety”"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -175,4 +211,4 @@ def test_a_killed_job_failed_by_recovery_and_recovered_again_notifies_once(dana)
 
     [notification] = notifications_of(dana)
     assert notification.kind == "creation_failed"
-    assert notification.text == "Your video failed, 10 tokens refunded: “waves”"
+    assert text_of(notification) == "Your video failed, 10 tokens refunded: “waves”"

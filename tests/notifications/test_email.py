@@ -1,14 +1,21 @@
-"""E-mail for "video ready" and "shared with you": off by default, sent once when asked for,
-after COMMIT, and not when the creator already saw it on the card."""
+"""E-mail for "video ready" and "shared with you": off by default; when asked for, sent by
+a job on "default" queued after COMMIT (never inside the request or the job that wrote the
+notification), once, retried by RQ when the mail server fails, and not when the creator
+already saw it."""
 
 import pytest
 from django.core import mail
+from rq.job import Job
 
+from creations import queues
 from creations.events import creation_event
 from creations.models import Creation
-from notifications.models import NotificationPreferences
+from notifications import jobs
+from notifications.models import Notification, NotificationPreferences
+from notifications.services import email_job_id
 from profiles.models import ConfirmedEmail
 from sharing import services as sharing
+from tests.conftest import run_worker_burst
 
 
 @pytest.fixture
@@ -28,36 +35,29 @@ def wants(user, *, email="alice@example.com", confirmed=True, **flags):
     NotificationPreferences.objects.create(user=user, **flags)
 
 
+def mail_jobs() -> list[str]:
+    default = queues.get_queue("default")
+    return [job_id for job_id in default.job_ids if job_id.startswith("notify-mail-")]
+
+
+def completed(creation) -> None:
+    creation_event.send(
+        sender=Creation, event="completed", creation=creation, details={"seconds": 1.0}
+    )
+
+
 def test_no_email_by_default_even_with_an_address(alice, make_creation, run_on_commit):
     alice.email = "alice@example.com"
     alice.save()
     run_on_commit(lambda: make_creation(owner=alice, status="draft", kind="video"))
+    assert mail_jobs() == []
     assert mail.outbox == []
-
-
-def test_a_finished_video_is_emailed_once_when_asked_for(alice, make_creation, run_on_commit):
-    wants(alice, email_video_finished=True)
-    video = run_on_commit(
-        lambda: make_creation(owner=alice, status="draft", kind="video", prompt="tide pools")
-    )
-    # The event again (a retried listener): no second e-mail.
-    run_on_commit(
-        lambda: creation_event.send(
-            sender=Creation, event="completed", creation=video, details={"seconds": 1.0}
-        )
-    )
-
-    [message] = mail.outbox
-    assert message.to == ["alice@example.com"]
-    assert message.subject == "Your video is ready"
-    assert "Your video is ready: “tide pools”" in message.body
-    assert f"/notifications/{video.notifications.get().pk}/open" in message.body
 
 
 def test_an_address_not_confirmed_is_never_written_to(alice, make_creation, run_on_commit):
     wants(alice, confirmed=False, email_video_finished=True)
     run_on_commit(lambda: make_creation(owner=alice, status="draft", kind="video"))
-    assert mail.outbox == []
+    assert mail_jobs() == []
     assert alice.notifications.count() == 1
 
 
@@ -65,7 +65,7 @@ def test_images_and_failures_are_never_emailed(alice, make_creation, run_on_comm
     wants(alice, email_video_finished=True, email_draft_shared=True)
     run_on_commit(lambda: make_creation(owner=alice, status="draft", kind="image"))
     run_on_commit(lambda: make_creation(owner=alice, status="failed", kind="video"))
-    assert mail.outbox == []
+    assert mail_jobs() == []
 
 
 def test_a_video_seen_on_its_card_first_is_not_emailed(
@@ -76,20 +76,62 @@ def test_a_video_seen_on_its_card_first_is_not_emailed(
     alice_client.get(
         f"/creations/{video.id}/card", {"shown": "processing"}, headers={"HX-Request": "true"}
     )
-    run_on_commit(
-        lambda: creation_event.send(
-            sender=Creation, event="completed", creation=video, details={"seconds": 1.0}
-        )
-    )
-    assert mail.outbox == []
+    run_on_commit(lambda: completed(video))
+    assert mail_jobs() == []
 
 
-def test_a_share_is_emailed_to_its_recipient_when_asked_for(
-    alice, bob, make_creation, run_on_commit
+def test_the_mail_job_is_queued_after_the_commit_and_nothing_is_sent_inline(
+    alice, make_creation, django_capture_on_commit_callbacks
 ):
+    from notifications.services import notification_create
+
+    wants(alice, email_video_finished=True)
+    video = make_creation(owner=alice, status="draft", kind="video")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notification = notification_create(
+            recipient_id=alice.pk, kind="creation_finished", creation=video
+        )
+    assert mail_jobs() == []
+    assert len(callbacks) == 1
+    callbacks[0]()
+
+    # Queued, not sent: the request or job that wrote it waits for no mail server.
+    assert mail.outbox == []
+    assert mail_jobs() == [f"notify-mail-{notification.pk}"]
+    job = Job.fetch(
+        email_job_id(notification.pk), connection=queues.get_queue("default").connection
+    )
+    assert job.func_name == "notifications.jobs.send_notification_email"
+    assert (job.retries_left, job.retry_intervals) == (3, [10, 60, 300])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_finished_video_is_emailed_once_by_the_worker(alice, make_creation):
+    wants(alice, email_video_finished=True)
+    video = make_creation(owner=alice, status="draft", kind="video", prompt="tide pools")
+    assert mail.outbox == []  # nothing sent before the worker runs
+    completed(video)  # the event again (a retried listener): no second job
+
+    run_worker_burst()
+    # The job delivered again (its id is reused; RQ ran it once already): nothing more.
+    notification = video.notifications.get()
+    assert jobs.send_notification_email(str(notification.pk)) == "already_sent"
+
+    [message] = mail.outbox
+    assert message.to == ["alice@example.com"]
+    assert message.subject == "Your video is ready"
+    assert "Your video is ready: “tide pools”" in message.body
+    assert f"/notifications/{notification.pk}/open" in message.body
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_share_is_emailed_to_its_recipient_by_the_worker(alice, bob, make_creation):
     wants(bob, email="bob@example.com", email_draft_shared=True)
     draft = make_creation(owner=alice, status="draft", prompt="northern lights")
-    run_on_commit(lambda: sharing.share_with_person(creation=draft, owner=alice, username="bob"))
+    sharing.share_with_person(creation=draft, owner=alice, username="bob")
+    run_worker_burst()
 
     [message] = mail.outbox
     assert message.to == ["bob@example.com"]
@@ -97,31 +139,63 @@ def test_a_share_is_emailed_to_its_recipient_when_asked_for(
     assert "alice shared a draft image with you: “northern lights”" in message.body
 
 
-def test_the_email_waits_for_the_commit(alice, make_creation, django_capture_on_commit_callbacks):
-    from notifications.services import notification_create
+@pytest.mark.django_db(transaction=True)
+def test_a_share_ended_before_the_mail_goes_is_mailed_without_its_words(alice, bob, make_creation):
+    wants(bob, email="bob@example.com", email_draft_shared=True)
+    draft = make_creation(owner=alice, status="draft", prompt="northern lights")
+    share = sharing.share_with_person(creation=draft, owner=alice, username="bob")
+    sharing.share_revoke(share=share)
+    run_worker_burst()
 
+    [message] = mail.outbox
+    assert "alice shared a draft with you" in message.body
+    assert "northern lights" not in message.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_read_or_turned_off_before_the_job_runs_is_not_emailed(alice, bob, make_creation):
     wants(alice, email_video_finished=True)
-    video = make_creation(owner=alice, status="draft", kind="video")
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        notification_create(
-            recipient_id=alice.pk, kind="creation_finished", creation=video, text="Ready"
-        )
+    read = make_creation(owner=alice, status="draft", kind="video")
+    Notification.objects.filter(creation=read).update(read_at=read.draft_at)
+    wants(bob, email="bob@example.com", email_video_finished=True)
+    off = make_creation(owner=bob, status="draft", kind="video")
+    NotificationPreferences.objects.filter(user=bob).update(email_video_finished=False)
+
+    run_worker_burst()
+
     assert mail.outbox == []
-    assert len(callbacks) == 1
-    callbacks[0]()
-    assert len(mail.outbox) == 1
+    assert not Notification.objects.filter(creation__in=[read, off], emailed_at__isnull=False)
 
 
-def test_a_mail_server_failure_is_logged_and_never_raised(
-    alice, make_creation, run_on_commit, settings, caplog
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_server_failure_is_retried_by_rq_and_sent_once_it_answers(
+    alice, make_creation, settings, caplog
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = 9  # nothing listens: connection refused
     settings.EMAIL_TIMEOUT = 2
     wants(alice, email_video_finished=True)
+    video = make_creation(owner=alice, status="draft", kind="video")  # the job is not hurt
+    notification = video.notifications.get()
 
-    run_on_commit(lambda: make_creation(owner=alice, status="draft", kind="video"))
+    run_worker_burst()
 
     assert "Could not e-mail notification" in caplog.text
-    assert alice.notifications.count() == 1
+    notification.refresh_from_db()
+    assert notification.emailed_at is None  # the claim was given back
+    default = queues.get_queue("default")
+    job_id = email_job_id(notification.pk)
+    assert default.scheduled_job_registry.get_job_ids() == [job_id]  # RQ retries it later
+    job = Job.fetch(job_id, connection=default.connection)
+    assert job.retries_left == 2
+
+    # Its retry comes (now, rather than in 10 s) and the mail server answers.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    default.scheduled_job_registry.remove(job)
+    default.enqueue_job(job)
+    run_worker_burst()
+
+    assert len(mail.outbox) == 1
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None

@@ -9,7 +9,7 @@ from creations.models import Creation
 from sharing import services as sharing
 from sharing.signals import comment_posted, draft_shared
 
-from .conftest import notifications_of
+from .conftest import notifications_of, text_of, texts_of
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_sharing_a_draft_tells_its_recipient_only(alice, bob, carol, make_creati
     [notification] = notifications_of(bob)
     assert notification.kind == "draft_shared"
     assert notification.creation_id == draft.pk
-    assert notification.text == "alice shared a draft image with you: “a fox under the aurora”"
+    assert text_of(notification) == "alice shared a draft image with you: “a fox under the aurora”"
     assert notifications_of(alice) == []
     assert notifications_of(carol) == []
 
@@ -75,9 +75,7 @@ def test_a_comment_tells_the_owner_and_the_other_commenters_not_its_author(
     first = run_on_commit(
         lambda: sharing.comment_post(creation=draft, author=bob, text="Love the colours!")
     )
-    assert [n.text for n in notifications_of(alice, "comment")] == [
-        "bob commented on your draft: “Love the colours!”"
-    ]
+    assert texts_of(alice, "comment") == ["bob commented on your draft: “Love the colours!”"]
     assert notifications_of(carol, "comment") == []  # has not commented yet
     assert notifications_of(bob, "comment") == []  # its author
 
@@ -93,7 +91,7 @@ def test_a_comment_tells_the_owner_and_the_other_commenters_not_its_author(
     assert [n.comment_id for n in notifications_of(alice, "comment")] == [first.pk, second.pk]
     assert [n.comment_id for n in notifications_of(bob, "comment")] == [second.pk, reply.pk]
     assert [n.comment_id for n in notifications_of(carol, "comment")] == [reply.pk]
-    assert notifications_of(carol, "comment")[0].text == (
+    assert text_of(notifications_of(carol, "comment")[0]) == (
         "alice commented on a draft shared with you: “Thank you both”"
     )
 
@@ -112,7 +110,7 @@ def test_a_commenter_whose_share_was_revoked_is_not_told_what_follows(
     run_on_commit(lambda: sharing.comment_post(creation=draft, author=carol, text="A secret note"))
 
     assert notifications_of(bob, "comment") == []
-    assert [n.text for n in notifications_of(alice, "comment")] == [
+    assert texts_of(alice, "comment") == [
         "bob commented on your draft: “First!”",
         "carol commented on your draft: “A secret note”",
     ]

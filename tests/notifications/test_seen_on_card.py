@@ -9,7 +9,7 @@ from creations.events import creation_event
 from creations.models import Creation
 from notifications.models import Notification
 
-from .conftest import notifications_of, unread_of
+from .conftest import notifications_of, text_of, unread_of
 
 HTMX = {"HX-Request": "true"}
 
@@ -52,7 +52,7 @@ def test_when_the_poll_comes_first_the_event_finds_it_read_and_writes_nothing(
 
     [notification] = notifications_of(alice)
     assert notification.read_at is not None
-    assert notification.text == "Your video is ready: “a slow river”"
+    assert text_of(notification) == "Your video is ready: “a slow river”"
     assert "Notifications</span>" in html  # no count: nothing unread
 
 
@@ -69,7 +69,7 @@ def test_a_failure_seen_on_the_card_is_read_and_says_its_refund(
     [notification] = notifications_of(alice)
     assert notification.kind == "creation_failed"
     assert notification.read_at is not None
-    assert notification.text == "Your video failed, 10 tokens refunded: “storm”"
+    assert text_of(notification) == "Your video failed, 10 tokens refunded: “storm”"
 
 
 def test_a_scheduled_card_that_shows_its_post_published_marks_that_read(

@@ -9,21 +9,22 @@ from creations.services import creation_publish, creation_trash
 from notifications.models import Notification, NotificationPreferences
 from notifications.selectors import PAGE_SIZE
 
-from .conftest import unread_of
+from .conftest import comment_notifications, unread_of
 
 
 @pytest.fixture
 def notify(alice, make_creation):
     """Write a notification of `kind` for `recipient` (alice by default) about a new draft."""
 
-    def write(*, recipient=None, kind="creation_finished", text="Your image is ready", **extra):
-        creation = extra.pop("creation", None) or make_creation(owner=alice, status="draft")
+    def write(*, recipient=None, kind="creation_finished", prompt="a quiet harbour", **extra):
+        creation = extra.pop("creation", None) or make_creation(
+            owner=alice, status="draft", prompt=prompt
+        )
         return Notification.objects.create(
             recipient=recipient or alice,
             kind=kind,
             creation=creation,
             object_key=str(extra.get("comment_id") or creation.pk),
-            text=text,
             **extra,
         )
 
@@ -98,9 +99,9 @@ def test_the_count_shows_99_plus_beyond_99(alice_client, alice, notify, make_cre
 
 
 def test_the_page_lists_newest_first_and_links_each_through_open(alice_client, notify):
-    older = notify(text="An older one")
+    older = notify(prompt="An older one")
     Notification.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(hours=2))
-    newer = notify(text="A newer one")
+    newer = notify(prompt="A newer one")
 
     response = alice_client.get("/notifications")
 
@@ -114,20 +115,10 @@ def test_the_page_lists_newest_first_and_links_each_through_open(alice_client, n
     assert "Mark all read" in html
 
 
-def test_the_page_is_paginated(alice_client, alice, make_creation):
+def test_the_page_is_paginated(alice_client, alice, bob, make_creation):
     draft = make_creation(owner=alice, status="draft")
-    now = timezone.now()
-    Notification.objects.bulk_create(
-        Notification(
-            recipient=alice,
-            kind="comment",
-            creation=draft,
-            comment_id=f"00000000-0000-0000-0000-{n:012d}",
-            object_key=str(n),
-            text=f"Comment number {n:02d}.",
-            created_at=now - timedelta(minutes=n),
-        )
-        for n in range(PAGE_SIZE + 5)
+    comment_notifications(
+        draft=draft, author=bob, words=[f"Comment number {n:02d}." for n in range(PAGE_SIZE + 5)]
     )
     first = alice_client.get("/notifications").content.decode()
     assert "Comment number 00." in first
@@ -152,7 +143,7 @@ def test_the_empty_page_says_what_will_appear(alice_client):
 
 
 def test_the_page_shows_only_ones_own(alice_client, bob, notify, make_creation):
-    notify(recipient=bob, text="Something for bob only", creation=make_creation(owner=bob))
+    notify(recipient=bob, creation=make_creation(owner=bob, prompt="Something for bob only"))
     html = alice_client.get("/notifications").content.decode()
     assert "Something for bob only" not in html
 
@@ -316,12 +307,9 @@ def test_emails_cannot_be_turned_on_without_a_confirmed_address(alice_client, al
     assert alice_client.post("/notifications/settings", {}).status_code == 302
 
 
-def test_what_others_wrote_is_escaped_on_the_page(alice_client, notify):
-    notify(
-        kind="comment",
-        comment_id="00000000-0000-0000-0000-000000000001",
-        text="bob commented on your draft: “<script>alert(1)</script>”",
-    )
+def test_what_others_wrote_is_escaped_on_the_page(alice_client, alice, bob, make_creation):
+    draft = make_creation(owner=alice, status="draft")
+    comment_notifications(draft=draft, author=bob, words=["<script>alert(1)</script>"])
     html = alice_client.get("/notifications").content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

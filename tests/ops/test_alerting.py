@@ -410,3 +410,73 @@ def test_phoenix_alerts_notify_does_what_the_run_does_once(alice, channels):
     assert "Incidents: 0 opened, 0 resolved; notifications: 0 queued, 0 delivered" in second.stdout
     assert len(channels.log) == 1
     assert Incident.objects.get().check_name == "storage_failures"
+
+
+def phoenix_alerts_run(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "phoenix_alerts", *args],
+        cwd=ROOT,
+        env=worker_environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def two_hours_old_storage_failure(owner) -> None:
+    """Fires over 24 h, not over 1 h."""
+    out_of_the_window(storage_failure(owner))
+
+
+def test_a_manual_notify_run_uses_the_crons_window_and_does_not_flap(alice, channels, settings):
+    answer_webhooks(channels)
+    settings.PHOENIX_ALERT_WINDOW = "24h"
+    two_hours_old_storage_failure(alice)
+    alerting.alerts_run()  # the cron
+
+    manual = phoenix_alerts_run(
+        "--notify",
+        PHOENIX_ALERT_WINDOW="24h",
+        PHOENIX_ALERT_WEBHOOK_URL="",
+        PHOENIX_ALERT_EMAILS="",
+    )
+    alerting.alerts_run()  # the cron again
+
+    assert manual.returncode == 2, manual.stdout + manual.stderr  # it still fires
+    assert "Phoenix checks over the last 24h" in manual.stdout
+    assert "Incidents: 0 opened, 0 resolved" in manual.stdout
+    assert Incident.objects.get().is_open
+    assert [m.subject.split(":")[0] for m in mail.outbox] == ["[Phoenix] ALERT"]
+
+
+def test_a_manual_notify_run_refuses_another_window(alice, channels, settings):
+    answer_webhooks(channels)
+    settings.PHOENIX_ALERT_WINDOW = "24h"
+    two_hours_old_storage_failure(alice)
+    alerting.alerts_run()
+
+    refused = phoenix_alerts_run(
+        "--notify", "--window", "1h", PHOENIX_ALERT_WINDOW="24h", PHOENIX_ALERT_EMAILS=""
+    )
+
+    assert refused.returncode == 1
+    assert (
+        "--notify runs the checks over PHOENIX_ALERT_WINDOW (24h), as the every-minute run "
+        "does: leave out --window, or run without --notify to look at 1h."
+    ) in refused.stderr
+    assert "Phoenix checks" not in refused.stdout
+    assert Incident.objects.get().is_open
+
+
+def test_a_snapshot_over_another_window_is_not_applied(alice, channels, settings):
+    answer_webhooks(channels)
+    settings.PHOENIX_ALERT_WINDOW = "24h"
+    two_hours_old_storage_failure(alice)
+    alerting.alerts_run()
+
+    applied = alerting.incidents_apply(snapshot=figures.collect(window="1h"))
+
+    assert applied.wrong_window and applied.resolved == 0
+    assert Incident.objects.get().is_open
+    alerting.alerts_run()
+    assert [m.subject.split(":")[0] for m in mail.outbox] == ["[Phoenix] ALERT"]

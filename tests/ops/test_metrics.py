@@ -487,3 +487,19 @@ def test_the_analytics_page_shows_days_top_creators_and_failure_reasons(
     page = response.content.decode()
     assert page.count('<svg class="ops-chart"') == 2
     assert "<script src=" not in page.split("<body")[1].split("</svg>")[0]
+
+
+def test_counting_creations_past_their_deadline_is_one_query(alice, django_assert_num_queries):
+    now = timezone.now()
+    old = timedelta(hours=3)
+    creation_in_state(owner=alice, status="pending", age=old)
+    requeued = creation_in_state(owner=alice, status="pending", age=old)
+    Creation.objects.filter(pk=requeued.pk).update(requeued_at=now)  # sent again just now
+    creation_in_state(owner=alice, status="processing", age=old)
+    remote = creation_in_state(owner=alice, kind="video", status="processing", age=old)
+    Creation.objects.filter(pk=remote.pk).update(provider_task_id="task-1")
+
+    with django_assert_num_queries(1):
+        count = ops_figures.past_deadline_count(now=now)
+
+    assert count == 3  # the one sent again just now is not late

@@ -308,3 +308,15 @@ def test_the_scrape_leaves_the_counters_out_while_their_redis_cannot_be_read(db,
     assert "phoenix_creation_seconds" not in families
     # The state read from PostgreSQL is still told.
     assert "phoenix_unrefunded_failures" in families
+
+
+def test_the_last_alert_run_is_told_so_a_stopped_runner_can_alert(client, db):
+    from ops import alerting
+    from ops.models import AlertRunner
+
+    assert scrape()[key("phoenix_alerts_last_run_timestamp_seconds")] == 0  # never ran
+
+    alerting.alerts_run()
+
+    ran_at = AlertRunner.objects.get().ran_at
+    assert scrape()[key("phoenix_alerts_last_run_timestamp_seconds")] == ran_at.timestamp()

@@ -238,3 +238,25 @@ def test_the_service_refuses_a_self_adjustment_and_one_beyond_the_bound(adjuster
     with pytest.raises(AdjustmentTooLarge):
         account_adjust(user=alice, amount=10**12, reason="typo", staff=adjuster)
     assert not LedgerEntry.objects.filter(kind="adjustment").exists()
+
+
+def test_the_adjust_form_says_the_creator_sees_the_reason(client, adjuster, alice):
+    client.force_login(adjuster)
+
+    page = client.get(adjust_url(alice)).content.decode()
+
+    assert "Shown to the creator on their token history as “By Phoenix staff: …”" in page
+
+
+@pytest.mark.parametrize("suffix", ["change/", "adjust/"])
+def test_an_account_address_that_is_not_a_number_is_no_500(client, adjuster, suffix):
+    client.force_login(adjuster)
+
+    response = client.get(f"/admin/tokens/tokenaccount/abc/{suffix}")
+
+    if suffix == "change/":
+        # Django's own answer for an object that does not exist: back to the list.
+        assert response.status_code == 302
+        assert response["Location"] == "/admin/"
+    else:
+        assert response.status_code == 404

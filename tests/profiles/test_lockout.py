@@ -9,6 +9,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from profiles.models import ConfirmedEmail
+
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
 DEVICE_COOKIE = "phoenix_device"
@@ -70,6 +72,9 @@ def test_a_strangers_1000_failures_do_not_lock_the_owner_out_of_their_usual_brow
 def test_a_new_browser_of_the_owner_is_told_what_it_can_do_while_the_account_is_attacked(
     alice,
 ):
+    alice.email = "alice@example.com"
+    alice.save(update_fields=["email"])
+    ConfirmedEmail.objects.create(user=alice, address="Alice@example.com")
     stranger_guesses("alice", 300)
 
     response = log_in(Client(), "alice", "alice-password-123", "192.0.2.201")
@@ -147,3 +152,63 @@ def test_the_staff_admin_log_in_follows_the_same_rules(db):
     response = log_in(admin_browser, "root", "root-password-123", "192.0.2.205", ADMIN_LOGIN)
     assert logged_in(response)
     assert response["Location"] == "/admin/"
+
+
+def test_a_browser_signed_in_before_the_mark_existed_is_known_once_it_browses(alice):
+    # Signed in before the known-device cookie existed (or since it expired): a session,
+    # no mark. Browsing while signed in marks the browser, so after logging out a
+    # stranger's guessing cannot keep its owner out.
+    owner = Client()
+    owner.force_login(alice)
+    assert DEVICE_COOKIE not in owner.cookies
+    assert owner.get("/create").status_code == 200
+    owner.post("/accounts/logout/")
+
+    statuses = stranger_guesses("alice", 1000)
+
+    assert statuses["refused"] >= 900
+    assert logged_in(log_in(owner, "alice", "alice-password-123", "192.0.2.210"))
+
+
+def test_browsing_keeps_the_mark_a_log_in_set(alice):
+    browser = Client()
+    assert logged_in(log_in(browser, "alice", "alice-password-123", "198.51.100.21"))
+    mark = browser.cookies[DEVICE_COOKIE].value
+
+    response = browser.get("/create")
+
+    assert DEVICE_COOKIE not in response.cookies  # nothing to add: not set again
+    assert browser.cookies[DEVICE_COOKIE].value == mark
+
+
+def test_an_account_without_a_confirmed_address_is_not_offered_a_reset_that_cannot_reach_it(
+    db,
+):
+    # Made before sign-up asked for an e-mail address: a reset e-mail cannot reach it.
+    get_user_model().objects.create_user("olduser", password="olduser-password-123")
+    stranger_guesses("olduser", 300)
+
+    response = log_in(Client(), "olduser", "olduser-password-123", "192.0.2.211")
+
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "paused for" in page
+    assert "A browser you have logged in with before can still log in" in page
+    assert "or wait" in page and "minutes" in page
+    assert "reset your password" not in page.lower()
+    assert "Reset your password by e-mail" not in page
+
+
+def test_a_device_refusal_offers_no_reset_to_an_account_without_a_confirmed_address(db, settings):
+    settings.PHOENIX_LOGIN_FAILURES_PER_DEVICE = 2
+    get_user_model().objects.create_user("olduser", password="olduser-password-123")
+    owner = usual_browser("olduser", "olduser-password-123")
+    for _ in range(2):
+        log_in(owner, "olduser", "typo", "198.51.100.22")
+
+    response = log_in(owner, "olduser", "olduser-password-123", "198.51.100.22")
+
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many failed log-ins from this browser" in page
+    assert "reset your password" not in page.lower()

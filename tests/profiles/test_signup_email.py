@@ -226,3 +226,45 @@ def test_the_demo_user_and_the_fixtures_start_with_their_tokens_and_no_banner(al
     client = Client()
     client.post("/accounts/login/", {"username": "demo", "password": "phoenix-demo"})
     assert BANNER not in client.get("/create").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("taken_meanwhile", "field", "error"),
+    [
+        # A name with "email" in it: the database's message names it, not the address.
+        (
+            {"username": "emailfan", "email": "other@example.com"},
+            "username",
+            "A user with that username already exists.",
+        ),
+        (
+            {"username": "quicker", "email": "EmailFan@Example.com"},
+            "email",
+            "An account with this e-mail address exists. Log in, or reset its password.",
+        ),
+    ],
+)
+def test_a_sign_up_that_loses_a_race_says_which_field_was_taken(
+    db, monkeypatch, taken_meanwhile, field, error
+):
+    from profiles import views
+
+    real_register = views.creator_register
+
+    def another_sign_up_first(**kwargs):
+        # Another sign-up commits between this one's form check and its insert.
+        get_user_model().objects.create_user(password="x", **taken_meanwhile)
+        return real_register(**kwargs)
+
+    monkeypatch.setattr(views, "creator_register", another_sign_up_first)
+
+    response = sign_up(Client(), "emailfan", "emailfan@example.com")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {field: [error]}
+    assert (
+        not get_user_model()
+        .objects.filter(email__iexact="emailfan@example.com")
+        .exclude(username="quicker")
+        .exists()
+    )

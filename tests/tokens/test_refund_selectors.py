@@ -35,26 +35,3 @@ def test_the_readings_agree_on_refunded_and_not(alice, make_creation, admin_user
     for reading in (annotated, card_query, in_admin, admin_fallback, one_by_one, cards, as_json):
         assert reading == expected
     assert rows == {"failed": True, "canceled": True, "draft": False}
-
-
-def test_refunded_amounts_and_totals(alice, make_creation):
-    image = make_creation(owner=alice, status="failed", code="timed_out")
-    video = make_creation(owner=alice, kind="video", status="canceled")
-    draft = make_creation(owner=alice, status="draft")
-
-    assert [selectors.refunded_amount(c) for c in (image, video, draft)] == [1, 10, 0]
-    assert selectors.refund_totals() == selectors.RefundTotals(count=2, tokens=11)
-    later = selectors.refunds().latest("created_at").created_at
-    assert selectors.refund_totals(since=later).count == 1
-
-
-def test_tokens_moved_by_kind_counts_rows_and_unsigned_tokens(alice, bob, make_creation):
-    make_creation(owner=alice, status="failed", code="timed_out")
-    make_creation(owner=bob, kind="video", status="draft")
-
-    assert selectors.tokens_moved_by_kind() == {
-        "grant": (2, 200),
-        "debit": (2, 11),
-        "refund": (1, 1),
-        "adjustment": (0, 0),
-    }

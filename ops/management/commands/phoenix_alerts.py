@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ops import alerting, figures
@@ -10,7 +11,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--window", choices=list(figures.WINDOWS), default="1h")
+        parser.add_argument(
+            "--window",
+            choices=list(figures.WINDOWS),
+            help=(
+                "Default: PHOENIX_ALERT_WINDOW, the every-minute run's (the only one "
+                "--notify takes)."
+            ),
+        )
         parser.add_argument(
             "--notify",
             action="store_true",
@@ -20,7 +28,17 @@ class Command(BaseCommand):
             ),
         )
 
-    def handle(self, *args, window: str, notify: bool = False, **options):
+    def handle(self, *args, window: str | None, notify: bool = False, **options):
+        # Incidents follow one window: applying another would resolve what the cron's sees
+        # firing, and the next cron run would open it again (ALERT, RESOLVED, ALERT).
+        alert_window = settings.PHOENIX_ALERT_WINDOW
+        if notify and window not in (None, alert_window):
+            raise CommandError(
+                f"--notify runs the checks over PHOENIX_ALERT_WINDOW ({alert_window}), as the "
+                f"every-minute run does: leave out --window, or run without --notify to look "
+                f"at {window}."
+            )
+        window = window or alert_window
         snapshot = figures.collect(window=window)
         self.stdout.write(
             f"Phoenix checks over the last {window} (at {snapshot.now:%Y-%m-%d %H:%M:%S %Z})"

@@ -1,0 +1,114 @@
+"""What a notification says, built when it is read.
+
+A notification row keeps no words of a draft or a comment. The prompt (or caption) and a
+comment are quoted only while the reader may still see them: the owner their own creation
+until it is purged; anyone else a draft only while a share reaches them
+(sharing.selectors — the same rule as the shared page); a comment only while it is not
+deleted and its draft is one the reader may see. Otherwise the notification says what
+happened without the words ("alice shared a draft with you").
+
+Cheap for a page: the creations come with the page's query (select_related), and the share
+checks and the comments are one query each for the whole page, whatever its size.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils.text import Truncator
+
+from creations.models import Creation
+
+from .models import Notification
+
+Kind = Notification.Kind
+PROMPT_QUOTE = 60
+COMMENT_QUOTE = 80
+
+
+@dataclass(frozen=True)
+class ShownNotification:
+    """A notification and its words for this reader."""
+
+    notification: Notification
+    text: str
+
+
+def quoted(text: str, length: int = PROMPT_QUOTE) -> str:
+    return "“" + Truncator(" ".join((text or "").split())).chars(length) + "”"
+
+
+def _with(words: str, quote: str | None) -> str:
+    return f"{words}: {quote}" if quote else words
+
+
+def finished_text(creation: Creation, *, quote: bool = True) -> str:
+    kind = creation.get_kind_display().lower()
+    return _with(f"Your {kind} is ready", quoted(creation.prompt) if quote else None)
+
+
+def failed_text(creation: Creation, refunded: int | None, *, quote: bool = True) -> str:
+    kind = creation.get_kind_display().lower()
+    refund = f", {refunded} token{'s' if refunded != 1 else ''} refunded" if refunded else ""
+    return _with(f"Your {kind} failed{refund}", quoted(creation.prompt) if quote else None)
+
+
+def published_text(creation: Creation, *, quote: bool = True) -> str:
+    words = creation.caption or creation.prompt
+    return _with("Your scheduled post is published", quoted(words) if quote else None)
+
+
+def shared_text(creation: Creation, by: str, *, quote: bool = True) -> str:
+    if not quote:
+        return f"{by} shared a draft with you"
+    kind = creation.get_kind_display().lower()
+    return f"{by} shared a draft {kind} with you: {quoted(creation.prompt)}"
+
+
+def comment_text(author: str, text: str | None, *, own_draft: bool) -> str:
+    where = "your draft" if own_draft else "a draft shared with you"
+    return _with(f"{author} commented on {where}", quoted(text, COMMENT_QUOTE) if text else None)
+
+
+def _owner_may_see(creation: Creation) -> bool:
+    return creation.purged_at is None
+
+
+def present(
+    notifications: Sequence[Notification], *, reader: AbstractBaseUser
+) -> list[ShownNotification]:
+    """The reader's notifications with their words (see the module's rule). The
+    notifications should come with `creation__owner` loaded (the selectors do)."""
+    from sharing.selectors import comments_by_id, shared_with_among
+
+    others = [n.creation for n in notifications if n.creation.owner_id != reader.pk]
+    shared = shared_with_among(user=reader, creations=others) if others else set()
+    comments = comments_by_id(n.comment_id for n in notifications if n.kind == Kind.COMMENT)
+    return [
+        ShownNotification(n, _text(n, reader=reader, shared=shared, comments=comments))
+        for n in notifications
+    ]
+
+
+def present_one(notification: Notification, *, reader: AbstractBaseUser) -> str:
+    return present([notification], reader=reader)[0].text
+
+
+def _text(notification: Notification, *, reader, shared: set, comments: dict) -> str:
+    creation = notification.creation
+    own = creation.owner_id == reader.pk
+    # May the reader see the creation's words now?
+    visible = _owner_may_see(creation) if own else creation.pk in shared
+    kind = notification.kind
+    if kind == Kind.CREATION_FINISHED:
+        return finished_text(creation, quote=own and visible)
+    if kind == Kind.CREATION_FAILED:
+        return failed_text(creation, notification.amount, quote=own and visible)
+    if kind == Kind.POST_PUBLISHED:
+        return published_text(creation, quote=own and visible)
+    if kind == Kind.DRAFT_SHARED:
+        return shared_text(creation, creation.owner.get_username(), quote=visible and not own)
+    comment = comments.get(notification.comment_id)
+    author = comment.author.get_username() if comment is not None else "Someone"
+    words = comment.text if comment is not None and not comment.is_deleted and visible else None
+    return comment_text(author, words, own_draft=own)
