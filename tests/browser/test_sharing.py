@@ -75,6 +75,8 @@ def test_alice_shares_a_draft_bob_comments_and_alice_replies_live(
     card.get_by_role("link", name=re.compile("Open and comment")).click()
     expect(bob.locator("h1")).to_have_text("A draft shared by alice")
     expect(bob.locator(".shared__media img")).to_be_visible()
+    # The file reached bob's browser (and is an image): loaded, with a width of its own.
+    bob.wait_for_function("document.querySelector('.shared__media img').complete")
     assert bob.evaluate("document.querySelector('.shared__media img').naturalWidth") > 0
     bob.evaluate("window.__sameDocument = true")
     bob.fill("#comment-text", "Love the light! <b>not bold</b>")
