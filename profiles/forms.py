@@ -79,7 +79,7 @@ REFUSALS = {
         "reset your password by e-mail."
     ),
 }
-# The same, for an account a password reset e-mail cannot reach (no confirmed address).
+# The same, for an account a password reset e-mail cannot reach (it has no address).
 REFUSALS_WITHOUT_RESET = {
     "login-account": (
         "Someone has been trying to guess the password of this account, so log-ins from "

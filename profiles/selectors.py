@@ -1,6 +1,6 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F
 
 from tokens.models import LedgerEntry
 
@@ -19,13 +19,17 @@ def email_unconfirmed(user: AbstractBaseUser) -> bool:
 
 
 def reset_reaches(username: str) -> bool:
-    """Whether a password reset e-mail is a way in for the account named `username`: it has
-    an address and has confirmed it. Accounts made before sign-up asked for an address
-    have none."""
-    lookup = {f"user__{get_user_model().USERNAME_FIELD}": username.strip()}
-    return ConfirmedEmail.objects.filter(
-        **lookup, user__is_active=True, address__iexact=F("user__email")
-    ).exists()
+    """Whether a password reset e-mail can reach the account named `username`: the reset
+    form mails active accounts with that address and a usable password (Django's
+    PasswordResetForm.get_users). Accounts made before sign-up asked for an address have
+    none."""
+    User = get_user_model()
+    return (
+        User._default_manager.filter(**{User.USERNAME_FIELD: username.strip()}, is_active=True)
+        .exclude(email="")
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .exists()
+    )
 
 
 def welcome_pending(user: AbstractBaseUser) -> bool:

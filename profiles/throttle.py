@@ -14,8 +14,8 @@ to the account before (a signed known-device cookie, set at each successful log-
 by profiles.middleware on any signed-in request of a browser that lacks it) is not held
 to it: it has a limit of its own, per account and browser, and its failures count
 towards nothing else. A new browser of the owner, during such an attack, is told to use
-a known browser, to wait, or (when the account has a confirmed address) to reset the
-password by e-mail (the link logs in).
+a known browser, to wait, or (when the account has an address) to reset the password by
+e-mail (the link logs in).
 
 Sign-ups: per network. E-mails sent on request (password resets, confirmation links):
 per network and per address.
