@@ -22,9 +22,7 @@ urlpatterns = [
         profiles_views.confirm_email_resend,
         name="confirm_email_resend",
     ),
-    path(
-        "accounts/confirm-email/<str:token>/", profiles_views.confirm_email, name="confirm_email"
-    ),
+    path("accounts/confirm-email/<str:token>/", profiles_views.confirm_email, name="confirm_email"),
     # Django's, throttled, and logging in once the new password is set.
     path(
         "accounts/password_reset/",
