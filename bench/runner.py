@@ -605,10 +605,23 @@ def jobs_per_second(job_ids: list[str], *, digits: int = 1) -> float:
     """From RQ's own start and end times: the first job's start to the last job's end."""
     from rq.job import Job
 
-    jobs = Job.fetch_many(job_ids, connection=redis_connection())
-    finished = [job for job in jobs if job is not None and job.get_status() == "finished"]
-    if len(finished) != len(job_ids):
-        raise RuntimeError(f"only {len(finished)} of {len(job_ids)} jobs finished")
+    # A creation is a draft a moment before RQ records its job as finished (the job's own
+    # bookkeeping comes after the service's COMMIT): wait for RQ's records, read whole.
+    deadline = time.monotonic() + 30
+    while True:
+        jobs = Job.fetch_many(job_ids, connection=redis_connection())
+        finished = [
+            job
+            for job in jobs
+            if job is not None
+            and job.get_status(refresh=False) == "finished"
+            and job.ended_at is not None
+        ]
+        if len(finished) == len(job_ids):
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(finished)} of {len(job_ids)} jobs finished")
+        time.sleep(0.1)
     span = max(j.ended_at for j in finished) - min(j.started_at for j in finished)
     return round(len(finished) / span.total_seconds(), digits)
 
