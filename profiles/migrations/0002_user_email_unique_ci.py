@@ -37,7 +37,7 @@ def refuse_shared_addresses(apps, schema_editor) -> None:
     )
     more = f"; and {len(addresses) - NAMED} more" if len(addresses) > NAMED else ""
     raise SharedEmailAddresses(
-        f"{len(addresses)} e-mail address(es) are on more than one account (in any letter "
+        f"{len(addresses)} e-mail address(es) are on more than one account (in any letter "  # nosec B608 # an error message naming a fix, not a query
         f"case), so they cannot be made unique: {named}{more}. Give each account its own "
         "address, or blank the address of the accounts that should not have it (UPDATE "
         "auth_user SET email = '' WHERE id IN (...)), then run migrate again."
