@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
@@ -19,7 +19,7 @@ from tokens import services as tokens
 
 from . import events, fair_queue, queues
 from .models import Creation, InvalidTransition
-from .validation import CreationRequest, normalise_line_breaks
+from .validation import CreationRequest, normalise_line_breaks, parse_future_moment
 
 log = logging.getLogger(__name__)
 
@@ -476,38 +476,15 @@ PUBLISH_AT_HORIZON = timedelta(days=365)
 
 
 def parse_publish_at(value, *, now: datetime | None = None) -> datetime | None:
-    """The "Publish at" of a request: an ISO 8601 time with its offset (the creator's local
-    time), between now and a year ahead; None when not given."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ActionRefused("invalid_publish_at", "Publish at must be a date and time.", status=400)
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ActionRefused(
-            "invalid_publish_at",
-            "Publish at must be a date and time such as 2026-12-01T14:00+01:00.",
-            status=400,
-        ) from None
-    if moment.tzinfo is None:
-        raise ActionRefused(
-            "invalid_publish_at", "Publish at needs its time zone offset.", status=400
-        )
-    try:
-        moment = moment.astimezone(UTC)
-    except OverflowError:  # 0001-01-01 with a positive offset, 9999-12-31 with a negative
-        raise ActionRefused(
-            "invalid_publish_at", "Publish at is out of range.", status=400
-        ) from None
-    now = now or timezone.now()
-    if moment <= now:
-        raise ActionRefused("invalid_publish_at", "Publish at is in the past.", status=400)
-    if moment > now + PUBLISH_AT_HORIZON:
-        raise ActionRefused(
-            "invalid_publish_at", "Publish at can be at most a year ahead.", status=400
-        )
-    return moment
+    """The "Publish at" of a request: between now and a year ahead; None when not given."""
+    return parse_future_moment(
+        value,
+        label="Publish at",
+        horizon=PUBLISH_AT_HORIZON,
+        too_far="Publish at can be at most a year ahead.",
+        refuse=lambda message: ActionRefused("invalid_publish_at", message, status=400),
+        now=now,
+    )
 
 
 def _locked(creation: Creation) -> Creation:

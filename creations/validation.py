@@ -2,7 +2,11 @@
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
 
 from .models import Creation
 
@@ -108,3 +112,37 @@ def parse_creation_request(data: dict) -> CreationRequest:
             "invalid_idempotency_key", "The idempotency key is too long.", "idempotency_key"
         )
     return CreationRequest(kind, prompt, aspect_ratio, orientation, key)
+
+
+def parse_future_moment(
+    value,
+    *,
+    label: str,
+    horizon: timedelta,
+    too_far: str,
+    refuse: Callable[[str], Exception],
+    now: datetime | None = None,
+) -> datetime | None:
+    """A request's time (Publish at, a link's expiry): ISO 8601 with its offset (the
+    creator's local time), after now and at most `horizon` ahead, in UTC; None when not
+    given. Anything else raises refuse(<a sentence starting with `label`>)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise refuse(f"{label} must be a date and time.")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise refuse(f"{label} must be a date and time such as 2026-12-01T14:00+01:00.") from None
+    if moment.tzinfo is None:
+        raise refuse(f"{label} needs its time zone offset.")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 with a positive offset, 9999-12-31 with a negative
+        raise refuse(f"{label} is out of range.") from None
+    now = now or timezone.now()
+    if moment <= now:
+        raise refuse(f"{label} is in the past.")
+    if moment > now + horizon:
+        raise refuse(too_far)
+    return moment

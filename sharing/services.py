@@ -8,7 +8,7 @@ into responses. The signals notifications listen to are sent after COMMIT.
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from creations.models import Creation
+from creations.validation import parse_future_moment
 from phoenix import ratelimit
 
 from . import selectors, signals
@@ -121,38 +122,14 @@ class NewLink:
 
 def parse_expires_at(value, *, now: datetime | None = None) -> datetime | None:
     """A link's optional expiry: an ISO 8601 time with its offset, in the next year."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise SharingRefused(
-            "invalid_expires_at", "Expires at must be a date and time.", status=400
-        )
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise SharingRefused(
-            "invalid_expires_at",
-            "Expires at must be a date and time such as 2026-12-01T14:00+01:00.",
-            status=400,
-        ) from None
-    if moment.tzinfo is None:
-        raise SharingRefused(
-            "invalid_expires_at", "Expires at needs its time zone offset.", status=400
-        )
-    try:
-        moment = moment.astimezone(UTC)
-    except OverflowError:
-        raise SharingRefused(
-            "invalid_expires_at", "Expires at is out of range.", status=400
-        ) from None
-    now = now or timezone.now()
-    if moment <= now:
-        raise SharingRefused("invalid_expires_at", "Expires at is in the past.", status=400)
-    if moment > now + LINK_EXPIRY_HORIZON:
-        raise SharingRefused(
-            "invalid_expires_at", "A link can expire at most a year ahead.", status=400
-        )
-    return moment
+    return parse_future_moment(
+        value,
+        label="Expires at",
+        horizon=LINK_EXPIRY_HORIZON,
+        too_far="A link can expire at most a year ahead.",
+        refuse=lambda message: SharingRefused("invalid_expires_at", message, status=400),
+        now=now,
+    )
 
 
 def share_link_create(*, creation: Creation, expires_at: datetime | None = None) -> NewLink:
