@@ -145,7 +145,7 @@ def worker(transactional_db, live_server) -> Iterator[Callable[..., subprocess.P
     a card still pending first), with RQ's scheduler if asked; it is stopped, with its work
     horses, at the end."""
     started: list[subprocess.Popen] = []
-    OUTPUT.mkdir(exist_ok=True)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
 
     def start(*, delay: float = 2.0, scheduler: bool = False) -> subprocess.Popen:
         log = open(OUTPUT / "browser-worker.log", "ab")  # noqa: SIM115 - closed with the process

@@ -427,9 +427,10 @@ def test_page_has_no_serious_accessibility_violation(
     # Every violation, minor ones too, one JSON line a case (what the report counts by
     # rule), and the page as the browser holds it, for an HTML checker (vnu) to read.
     record = {"case": f"{name}-{width}", "violations": axe_violations(page)}
+    # A fresh clone has no test-output folder yet.
+    (OUTPUT / "a11y-html").mkdir(parents=True, exist_ok=True)
     with open(OUTPUT / "a11y-violations.jsonl", "a") as log:
         log.write(json.dumps(record) + "\n")
-    (OUTPUT / "a11y-html").mkdir(exist_ok=True)
     (OUTPUT / "a11y-html" / f"{name}-{width}.html").write_text(page.content())
     assert_accessible(page, f"{name} at {width}px ({page.url})")
     if name in SCREENSHOTS_OF and width == DESKTOP:
