@@ -14,7 +14,7 @@ from tokens.services import InsufficientTokens
 from . import services
 from .models import Creation
 from .presenters import bulk_summary, creation_as_json
-from .validation import RequestProblem, parse_creation_request
+from .validation import RequestProblem, object_with_only, parse_creation_request
 
 
 def error(status: int, code: str, message: str, **extra) -> JsonResponse:
@@ -130,14 +130,7 @@ def read_fields(request: HttpRequest, allowed: set[str]) -> dict:
     """The body of a lifecycle request: a JSON object or a form (or nothing), with only
     the fields the action takes; a misspelt field is an error rather than ignored."""
     data = read_body(request)
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise RequestProblem("malformed_request", "The request body must be a JSON object.")
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise RequestProblem("unknown_field", f"Unknown field '{unknown[0]}'.", unknown[0])
-    return data
+    return {} if data is None else object_with_only(data, allowed)
 
 
 def creation_action(*fields: str):

@@ -61,12 +61,19 @@ def _text(data: dict, name: str) -> str | None:
     return value
 
 
-def parse_creation_request(data: dict) -> CreationRequest:
+def object_with_only(data, allowed) -> dict:
+    """A request body that is a JSON object (or form) with no field but `allowed`: a
+    misspelt field is an error, not ignored."""
     if not isinstance(data, dict):
         raise RequestProblem("malformed_request", "The request body must be a JSON object.")
-    unknown = sorted(set(data) - ALLOWED_FIELDS)
+    unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise RequestProblem("unknown_field", f"Unknown field '{unknown[0]}'.", unknown[0])
+    return data
+
+
+def parse_creation_request(data: dict) -> CreationRequest:
+    object_with_only(data, ALLOWED_FIELDS)
 
     kind = _text(data, "type")
     if kind not in Creation.Kind.values:

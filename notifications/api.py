@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from creations.api import api_login_required, error, read_body
 from creations.presenters import moment
-from creations.validation import RequestProblem
+from creations.validation import RequestProblem, object_with_only
 
 from . import selectors, services
 from .presenters import ShownNotification, present
@@ -56,11 +56,7 @@ def notifications_list(request: HttpRequest) -> JsonResponse:
 
 def parse_read_request(data) -> list[UUID] | None:
     """{"ids": [...]} → those ids; {"all": true} → None (all of them)."""
-    if not isinstance(data, dict):
-        raise RequestProblem("malformed_request", "The request body must be a JSON object.")
-    unknown = sorted(set(data) - {"ids", "all"})
-    if unknown:
-        raise RequestProblem("unknown_field", f"Unknown field '{unknown[0]}'.", unknown[0])
+    object_with_only(data, {"ids", "all"})
     if ("ids" in data) == ("all" in data):
         raise RequestProblem("ids_or_all", 'Send either "ids" (a list) or "all": true.')
     if "all" in data:

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from creations.api import api_login_required, error, not_found, read_body
-from creations.validation import RequestProblem
+from creations.validation import RequestProblem, object_with_only
 
 from . import selectors, services
 from .models import Comment, Share
@@ -59,13 +59,7 @@ def refusal_response(refusal: SharingRefused) -> JsonResponse:
 
 
 def read_object(request: HttpRequest, allowed: set[str]) -> dict:
-    data = read_body(request)
-    if not isinstance(data, dict):
-        raise RequestProblem("malformed_request", "The request body must be a JSON object.")
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise RequestProblem("unknown_field", f"Unknown field '{unknown[0]}'.", unknown[0])
-    return data
+    return object_with_only(read_body(request), allowed)
 
 
 @never_cache
