@@ -10,6 +10,11 @@ def welcome_address(email: str) -> str:
     """An address as the welcome grant counts it: lower-cased, without a "+tag", and for
     Gmail without dots, so one mailbox cannot collect the grant under many spellings."""
     local, _, domain = email.strip().lower().rpartition("@")
+    try:
+        # One domain, two spellings: bücher.de is xn--bcher-kva.de.
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass  # not a valid IDN: kept as given (it cannot receive mail anyway)
     local = local.split("+", 1)[0] or local
     if domain in GMAIL_DOMAINS:
         local, domain = local.replace(".", ""), GMAIL_DOMAINS[0]

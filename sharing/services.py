@@ -243,6 +243,17 @@ def comment_post(*, creation: Creation, author: AbstractBaseUser, text) -> Comme
         ratelimit.give_back(COMMENT_RATE_SCOPE, str(author.pk), window=COMMENT_RATE_WINDOW)
         raise
     with transaction.atomic():
+        # The caller's check came before this transaction: asked again under the draft's
+        # lock, which the trash, publish and take-down that end its shares also take.
+        row = (
+            Creation.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .filter(pk=creation.pk)
+            .first()
+        )
+        if row is None or not selectors.can_view(creation=row, user=author):
+            ratelimit.give_back(COMMENT_RATE_SCOPE, str(author.pk), window=COMMENT_RATE_WINDOW)
+            raise NotFound()
         comment = Comment.objects.create(creation=creation, author=author, text=text)
         _send_after_commit(signals.comment_posted, comment=comment)
     return comment

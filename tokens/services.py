@@ -123,8 +123,12 @@ def account_grant_welcome(*, user: AbstractBaseUser, email: str) -> LedgerEntry 
     address = welcome_address(email)
     amount = settings.PHOENIX_WELCOME_TOKENS
     account = _locked_account(user)
+    # Checked under the user row's lock: an account deactivated since its confirmation
+    # link was opened gets nothing (and does not spend its address's one grant).
+    active = type(user).objects.select_for_update().filter(pk=user.pk, is_active=True)
     if (
-        amount <= 0
+        not active.exists()
+        or amount <= 0
         or account.entries.filter(kind=LedgerEntry.Kind.GRANT, reason="welcome").exists()
     ):
         return None

@@ -160,3 +160,16 @@ def test_an_invalid_comment_does_not_count_against_the_limit(shared_with_bob, dr
     for _ in range(5):
         assert viewer.post(comments_url(draft), {"text": ""}, headers=HTMX).status_code == 422
     assert viewer.post(comments_url(draft), {"text": "ok"}, headers=HTMX).status_code == 201
+
+
+def test_a_comment_sent_after_the_draft_was_trashed_is_refused(shared_with_bob, draft, bob):
+    from creations import services as creation_services
+    from sharing import selectors
+
+    # Bob's page saw the draft; the owner trashes it (ending the share) before he posts.
+    seen = selectors.viewable_draft(user=bob, creation_id=draft.pk)
+    creation_services.creation_trash(creation=draft)
+
+    with pytest.raises(services.NotFound):
+        services.comment_post(creation=seen, author=bob, text="too late")
+    assert not Comment.objects.filter(author=bob).exists()

@@ -24,6 +24,9 @@ def register(name: str, email: str):
         ("some.one@example.com", "some.one@example.com"),  # dots matter outside Gmail
         ("Some.One+x@GoogleMail.com", "someone@gmail.com"),
         ("+only-a-tag@example.com", "+only-a-tag@example.com"),
+        # One mailbox, its domain spelt in Unicode or in its IDNA (punycode) form.
+        ("kate@Bücher.de", "kate@xn--bcher-kva.de"),
+        ("kate@xn--bcher-kva.de", "kate@xn--bcher-kva.de"),
     ],
 )
 def test_an_address_is_counted_lower_cased_without_its_tag(email, counted_as):
@@ -51,6 +54,17 @@ def test_the_welcome_follows_the_setting_and_zero_grants_nothing(db, settings):
 
     assert account_grant_welcome(user=maker, email=maker.email) is None
     assert LedgerEntry.objects.count() == 0
+    assert WelcomedAddress.objects.count() == 0
+
+
+def test_an_account_deactivated_since_it_opened_its_link_gets_no_grant(db):
+    maker = register("maker", "maker@example.com")
+    # Staff deactivate it between the link's check and the grant.
+    get_user_model().objects.filter(pk=maker.pk).update(is_active=False)
+
+    assert account_grant_welcome(user=maker, email=maker.email) is None
+    assert LedgerEntry.objects.count() == 0
+    # The address keeps its one grant for an account that may use it.
     assert WelcomedAddress.objects.count() == 0
 
 
