@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tokens.services import InsufficientTokens
 
-from . import services
+from . import selectors, services
 from .models import Creation
 from .presenters import bulk_summary, creation_as_json
 from .validation import RequestProblem, object_with_only, parse_creation_request
@@ -123,6 +123,7 @@ def creation_status(request: HttpRequest, creation_id) -> JsonResponse:
         creation = services.creation_for_owner(owner=request.user, creation_id=creation_id)
     except Http404:
         return not_found()
+    selectors.with_queue_estimates([creation])
     return JsonResponse(creation_as_json(creation))
 
 

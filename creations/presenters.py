@@ -94,7 +94,16 @@ def creation_as_json(creation: Creation) -> dict:
         "purged_at": moment(creation.purged_at),
         "takedown_reason": creation.takedown_reason or None,
         "actions": owner_actions(creation),
+        # A pending creation's place in line, from the fair order itself: how many queued
+        # jobs start before it, and when it should be ready (selectors.with_queue_estimates).
+        "ahead": getattr(creation, "ahead", None),
+        "eta_seconds": eta_seconds(creation),
     }
+
+
+def eta_seconds(creation: Creation) -> int | None:
+    wait = getattr(creation, "wait", None)
+    return round(wait.seconds) if wait is not None else None
 
 
 def bulk_summary(results: dict[str, str]) -> dict:

@@ -11,6 +11,7 @@ failover.
 import threading
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 from django_rq.connection_utils import filter_connection_params, get_redis_connection
 from redis import Redis
 from rq import Queue
@@ -61,7 +62,10 @@ def get_queue(name: str) -> Queue:
             queue = _queues.get(name)
             if queue is None:
                 config = settings.RQ_QUEUES[name]
-                queue = _queues[name] = Queue(
+                queue_class = import_string(
+                    config.get("QUEUE_CLASS") or settings.RQ.get("QUEUE_CLASS", "rq.Queue")
+                )
+                queue = _queues[name] = queue_class(
                     name,
                     connection=_shared_client(config),
                     default_timeout=config.get("DEFAULT_TIMEOUT"),

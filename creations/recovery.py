@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from . import queues, services
+from . import fair_queue, queues, services
 from .models import Creation
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,15 @@ def creations_recover(*, now=None) -> dict[str, int]:
     ).values_list("pk", flat=True)
     for creation_id in due:
         counts["published"] += services.creation_publish_due(creation_id=creation_id, now=now)
+    # Jobs popped by a worker that died before starting them go back to the head of the
+    # order (creations/fair_queue.py); they are still `queued` for RQ, so the resend below
+    # would not see them.
+    try:
+        counts["reenqueued"] += fair_queue.requeue_abandoned(
+            queues.get_queue("images").connection, now=now.timestamp()
+        )
+    except RedisError:
+        log.warning("Redis unavailable; abandoned jobs wait for the next recovery pass")
     queue_moved: dict[str, bool] = {}
     # Asking the provider about remote tasks past their deadline stops after a while (it
     # may be down); those not asked wait for the next pass.
@@ -90,18 +99,20 @@ def stuck_reason(creation: Creation, *, now: datetime, queue_moved: dict) -> str
     """Why an in-flight creation past its deadline is stuck, as its error code; None when it
     is not (pending in a queue that keeps moving: waiting is not a failure).
 
-    - queue_stalled: pending, and nothing of its type was started for PHOENIX_QUEUE_STALL;
+    - queue_stalled: pending, and no generation job was started for PHOENIX_QUEUE_STALL
+      (images and videos wait in one fair order on shared workers: while any starts, the
+      line moves for both);
     - timed_out: its remote task has not ended within PHOENIX_REMOTE_TASK_TIMEOUT;
     - worker_lost: claimed, no remote task, and still processing after the job timeout
       (a job that runs past its timeout is stopped by RQ and fails itself as timed_out, so
       one still processing here lost its worker)."""
     if creation.status == Creation.Status.PENDING:
-        if creation.kind not in queue_moved:
+        if "any" not in queue_moved:
             since = now - timedelta(seconds=settings.PHOENIX_QUEUE_STALL)
-            queue_moved[creation.kind] = Creation.objects.filter(
-                kind=creation.kind, processing_at__gte=since, processing_at__lte=now
+            queue_moved["any"] = Creation.objects.filter(
+                processing_at__gte=since, processing_at__lte=now
             ).exists()
-        return None if queue_moved[creation.kind] else "queue_stalled"
+        return None if queue_moved["any"] else "queue_stalled"
     if creation.provider_task_id:
         return "timed_out"
     return "worker_lost"

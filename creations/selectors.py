@@ -1,10 +1,9 @@
 """Reads for the creator pages: drafts, posts and feed pages, one card, place in line.
 
-Every page is one query for its rows (annotations included) plus at most one small
-aggregate for queue estimates, whatever the number of rows.
+Every page is one query for its rows (annotations included) plus, for pending cards, one
+Redis round trip for their places in line, whatever the number of rows.
 """
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -14,7 +13,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     BooleanField,
-    JSONField,
     Q,
     QuerySet,
 )
@@ -26,9 +24,10 @@ from rq import Worker
 
 from tokens.selectors import refunded_sql
 
+from . import fair_queue
 from .models import Creation
 from .presenters import download_name, media_url, wait_label
-from .queues import QUEUE_FOR_KIND, get_queue
+from .queues import QUEUE_FOR_KIND, get_queue, job_id_for
 
 DRAFTS_PAGE_SIZE = 12
 POSTS_PAGE_SIZE = 12
@@ -85,48 +84,26 @@ def _with_media_urls(creations: list[Creation]) -> list[Creation]:
 
 
 # What a card shows beyond its row, as SQL that the drafts tab's query (annotations) and
-# the card poll's one statement share: whether it was refunded, and for a pending one what
-# is in the queues around it: per type, how many are pending before it ("before"), pending
-# after it ("after") and being generated ("running"), as {"image:before": 3, ...}. Which
-# of those are ahead of it depends on the workers (with_queue_estimates decides).
+# the card poll's one statement share: whether it was refunded. Its place in line comes
+# from the queue itself (creations/fair_queue.py), never from other creators' rows.
 _CREATIONS = Creation._meta.db_table
 _REFUNDED_SQL, _REFUNDED_PARAMS = refunded_sql(_CREATIONS)
-_QUEUE_COUNTS_SQL = f"""CASE WHEN {_CREATIONS}.status = %s THEN (
-    SELECT coalesce(jsonb_object_agg(line.key, line.n), '{{}}'::jsonb) FROM (
-      SELECT other.kind || CASE
-          WHEN other.status = %s THEN ':running'
-          WHEN other.created_at < {_CREATIONS}.created_at THEN ':before'
-          ELSE ':after' END AS key,
-        count(*) AS n
-      FROM {_CREATIONS} AS other
-      WHERE other.status IN (%s, %s) AND other.id <> {_CREATIONS}.id
-      GROUP BY 1
-    ) AS line
-  ) END"""  # nosec B608 # table names from model metadata; every value is a bound parameter
-_QUEUE_COUNTS_PARAMS = [
-    Creation.Status.PENDING,
-    Creation.Status.PROCESSING,
-    Creation.Status.PENDING,
-    Creation.Status.PROCESSING,
-]
 
 
 def with_card_details(queryset: QuerySet) -> QuerySet:
-    """The card's extras (refunded, queue_counts) as annotations of the same query."""
+    """The card's extra (refunded) as an annotation of the same query."""
     # The constant SQL above; every value in it is a bound parameter.
     refunded = RawSQL(_REFUNDED_SQL, _REFUNDED_PARAMS, BooleanField())  # nosec B611
-    queue_counts = RawSQL(_QUEUE_COUNTS_SQL, _QUEUE_COUNTS_PARAMS, JSONField())  # nosec B611
-    return queryset.annotate(refunded=refunded, queue_counts=queue_counts)
+    return queryset.annotate(refunded=refunded)
 
 
 # ---------------------------------------------------------------------------------------
 # How long a pending creation will wait.
 #
-# Images and videos share workers (the Procfile's `worker` listens to `images videos`), and
-# an RQ worker takes from its queues in the order it lists them: every queued image goes
-# before any queued video. So what is ahead of a pending creation is the ones of its own
-# type queued before it, every one queued in a queue its workers list first, and whatever
-# those workers are generating now; and it goes as fast as the number of those workers.
+# Images and videos wait in one fair order on shared workers (the Procfile's `worker`
+# serves `images videos`; creations/fair_queue.py): what is ahead of a pending creation is
+# exactly the jobs that the order starts before it, of either type, and whatever the
+# workers are generating now; it goes as fast as the number of those workers.
 
 # How many finished creations of a type make its "typical generation time".
 TYPICAL_RUN_SAMPLE = 20
@@ -162,35 +139,31 @@ class WaitEstimate:
 def estimate_wait(
     *,
     kind: str,
-    counts: dict[str, int],
+    ahead: dict[str, int],
+    running: dict[str, int],
     typical: dict[str, float | None],
     workers: QueueWorkers,
 ) -> WaitEstimate:
-    """The arithmetic of a pending creation's wait, from the queues and workers around it.
+    """The arithmetic of a pending creation's wait, from the queue and workers around it.
 
-    `counts` is what the card's SQL reads ("image:before", "video:after", "video:running",
-    ...); `typical` the typical run of each type in seconds (None: no history yet). The work
-    ahead is each creation ahead weighted by its type's typical run (one being generated
-    counts half: on average it is half done), shared by the workers; then its own run.
+    `ahead` is how many jobs of each type start before it (the fair order's count),
+    `running` how many of each type are being generated now; `typical` the typical run of
+    each type in seconds (None: no history yet). The work ahead is each job ahead weighted
+    by its type's typical run (one being generated counts half: on average it is half
+    done), shared by the workers; then its own run.
     """
     sure = workers.count > 0
     seconds_of = {}
-    for each in {kind, *workers.shared}:
+    for each in {kind, *ahead, *running}:
         known = typical.get(each)
-        if not known:
+        if not known and (each == kind or ahead.get(each) or running.get(each)):
             sure = False
         seconds_of[each] = known or DEFAULT_RUN_SECONDS.get(each, DEFAULT_RUN_SECONDS["video"])
-    ahead = counts.get(f"{kind}:before", 0)
-    work = ahead * seconds_of[kind]
-    for other in workers.first:
-        waiting = counts.get(f"{other}:before", 0) + counts.get(f"{other}:after", 0)
-        ahead += waiting
-        work += waiting * seconds_of[other]
-    for each in {kind, *workers.shared}:
-        work += counts.get(f"{each}:running", 0) * seconds_of[each] / 2
+    work = sum(count * seconds_of[each] for each, count in ahead.items())
+    work += sum(count * seconds_of[each] / 2 for each, count in running.items())
     # With no worker running the wait is unknown; as if one came, and said to be unsure.
     work /= max(workers.count, 1)
-    return WaitEstimate(place=ahead + 1, seconds=work + seconds_of[kind], sure=sure)
+    return WaitEstimate(place=sum(ahead.values()) + 1, seconds=work + seconds_of[kind], sure=sure)
 
 
 # The mean run of each type's last TYPICAL_RUN_SAMPLE runs that reached a draft, newest
@@ -265,27 +238,38 @@ def queue_workers() -> dict[str, QueueWorkers]:
 
 
 def with_queue_estimates(creations: list[Creation]) -> list[Creation]:
-    """Give each pending creation its place in line and its wait (`wait`, a WaitEstimate);
-    the typical runs and the workers come from the cache."""
+    """Give each pending creation its place in line (`place_in_line`, 1: next; `ahead`,
+    the jobs that start before it) and its wait (`wait`, a WaitEstimate): one Redis round
+    trip for the page, O(log n) per card; the typical runs and the workers come from the
+    cache. A pending creation whose job is not in the queue (lost; the recovery pass sends
+    it again) or a Redis that does not answer gives no place."""
     pending = []
     for creation in creations:
-        creation.wait = creation.place_in_line = None
-        counts = getattr(creation, "queue_counts", None)
-        if isinstance(counts, str):  # a raw query's column, not parsed
-            counts = creation.queue_counts = json.loads(counts)
-        if counts is not None:
+        creation.wait = creation.place_in_line = creation.ahead = None
+        if creation.status == Creation.Status.PENDING:
             pending.append(creation)
     if not pending:
         return creations
+    kind_of_queue = {queue: kind for kind, queue in QUEUE_FOR_KIND.items()}
+    jobs = [(QUEUE_FOR_KIND[c.kind], job_id_for(c.id)) for c in pending]
+    try:
+        places, running = fair_queue.ahead_of(get_queue("images").connection, jobs)
+    except RedisError:
+        return creations
     typical, layout = typical_runs(), queue_workers()
-    for creation in pending:
+    running_by_kind = {kind_of_queue[queue]: n for queue, n in running.items() if n}
+    for creation, place in zip(pending, places, strict=True):
+        if place is None:
+            continue
         creation.wait = estimate_wait(
             kind=creation.kind,
-            counts=creation.queue_counts,
+            ahead={kind_of_queue[queue]: n for queue, n in place.items() if n},
+            running=running_by_kind,
             typical=typical,
             workers=layout.get(creation.kind, QueueWorkers(count=0)),
         )
         creation.place_in_line = creation.wait.place
+        creation.ahead = creation.wait.place - 1
     return creations
 
 
@@ -358,8 +342,7 @@ def post_for_viewer(*, viewer: AbstractBaseUser, creation_id) -> Creation:
 # written out).
 _CARD_SQL = f"""
 SELECT {_CREATIONS}.*,
-  {_REFUNDED_SQL} AS refunded,
-  {_QUEUE_COUNTS_SQL} AS queue_counts
+  {_REFUNDED_SQL} AS refunded
 FROM {_CREATIONS}
 WHERE {_CREATIONS}.id = %s AND {_CREATIONS}.owner_id = %s
 """  # nosec B608 # table names from model metadata; every value is a bound parameter
@@ -368,12 +351,12 @@ WHERE {_CREATIONS}.id = %s AND {_CREATIONS}.owner_id = %s
 def card_for_owner(*, owner: AbstractBaseUser, creation_id: UUID) -> Creation:
     """One creation with everything its card shows, or 404 — for someone else's too.
 
-    One query for the row, whether it was refunded and the queues around it; the typical
-    runs and the workers behind a pending card's wait come from the cache.
+    One query for the row and whether it was refunded; a pending card's place in line is
+    one Redis round trip; the typical runs and the workers come from the cache.
     """
     if not owner.is_authenticated:
         raise Http404("No such creation.")
-    params = [*_REFUNDED_PARAMS, *_QUEUE_COUNTS_PARAMS, creation_id, owner.pk]
+    params = [*_REFUNDED_PARAMS, creation_id, owner.pk]
     creation = next(iter(Creation.objects.raw(_CARD_SQL, params)), None)
     if creation is None:
         raise Http404("No such creation.")

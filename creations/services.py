@@ -145,7 +145,7 @@ def _refuse_beyond_in_flight_limit(user: AbstractBaseUser) -> None:
 
 def _send_job(creation: Creation) -> bool:
     """Put the creation's job in Redis under its unique id, at its creator's fair place in
-    the queue (round-robin by creator). False if a live one was there."""
+    the queue (round-robin by creator and across types). False if a live one was there."""
     from . import jobs
 
     queue = queues.queue_for_kind(creation.kind)
@@ -159,11 +159,12 @@ def _send_job(creation: Creation) -> bool:
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
             description=f"generate {creation.kind} {creation.id}",
+            # The fair queue's round-robin is by creator (creations/fair_queue.py).
+            meta={"owner": str(creation.owner_id)},
             unique=True,
         )
     except DuplicateJobError:
         return False  # A live job already exists: one creation never has two.
-    fair_queue.place_or_leave(queue, job_id, str(creation.owner_id))
     return True
 
 
@@ -547,7 +548,18 @@ def creation_cancel(*, creation: Creation) -> Canceled:
         balance = account.balance
         if was == Creation.Status.PROCESSING:
             transaction.on_commit(lambda: stop_running_work(creation))
+        else:
+            # Its job would only be skipped; out of the order now, the places behind it
+            # move up at once.
+            transaction.on_commit(lambda: leave_the_queue(creation))
     return Canceled(creation=creation, refunded=refund.amount if refund else 0, balance=balance)
+
+
+def leave_the_queue(creation: Creation) -> None:
+    queue = queues.queue_for_kind(creation.kind)
+    fair_queue.safely(
+        fair_queue.forget, queue.connection, queue.name, queues.job_id_for(creation.id)
+    )
 
 
 def stop_running_work(creation: Creation) -> None:

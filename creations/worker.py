@@ -11,7 +11,9 @@ import logging
 import uuid
 
 from django.db import DatabaseError, connections
-from rq.worker import Worker
+from rq.worker import SimpleWorker, Worker
+
+from .fair_queue import FairQueue, FairWorkerMixin
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,10 @@ def warm_up() -> None:
         log.warning("Could not warm up the database path; starting cold", exc_info=True)
 
 
-class PreloadingWorker(Worker):
+class PreloadingWorker(FairWorkerMixin, Worker):
+    # Its queues wait in the fair order whatever the command line names.
+    queue_class = FairQueue
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         warm_up()
@@ -52,3 +57,9 @@ class PreloadingWorker(Worker):
         # fork would be one socket used by two processes.
         connections.close_all()
         super().fork_work_horse(job, queue)
+
+
+class FairSimpleWorker(FairWorkerMixin, SimpleWorker):
+    """RQ's in-process worker on the fair order: for tests and the bench's comparisons."""
+
+    queue_class = FairQueue

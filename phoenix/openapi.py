@@ -238,6 +238,21 @@ def creation_properties() -> dict:
             "items": {"enum": list(OWNER_ACTIONS)},
             "uniqueItems": True,
         },
+        "ahead": nullable(
+            {
+                "type": "integer",
+                "minimum": 0,
+                "description": "While pending: how many queued jobs start before this one "
+                "(the fair queue's own order). Null otherwise, or when it is not known.",
+            }
+        ),
+        "eta_seconds": nullable(
+            {
+                "type": "integer",
+                "minimum": 0,
+                "description": "While pending: the seconds until it should be ready.",
+            }
+        ),
     }
 
 

@@ -279,6 +279,11 @@ _queue_connection = redis_queue_connection()
 RQ_QUEUES = {
     name: {**_queue_connection, "DEFAULT_TIMEOUT": 600} for name in ("default", "images", "videos")
 }
+# Generation jobs wait in one fair order across creators and types (creations/fair_queue.py).
+# Every queue is of that class (django-rq's rqworker, its dashboard and Phoenix's own
+# clients build it; one worker may serve a fair queue and a plain one); only the queues
+# named here keep the fair order, the others are RQ's plain lists.
+PHOENIX_FAIR_QUEUES = ("images", "videos")
 # The cache holds only figures that can be recomputed: per process unless REDIS_CACHE_URL
 # names a Redis for it, which may evict and may fail (the cache then reads as empty).
 if REDIS_CACHE_URL:
@@ -294,7 +299,7 @@ if REDIS_CACHE_URL:
         }
     }
 # Our services enqueue from transaction.on_commit themselves, so the queue must send at once.
-RQ = {"COMMIT_MODE": "auto"}
+RQ = {"COMMIT_MODE": "auto", "QUEUE_CLASS": "creations.fair_queue.FairQueue"}
 RQ_SHOW_ADMIN_LINK = True
 
 # Security (effective when DEBUG is off).

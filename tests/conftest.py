@@ -17,9 +17,9 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
-from rq import SimpleWorker
 
 from creations import queues
+from creations.worker import FairSimpleWorker
 from profiles.services import creator_signup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def queued_job_ids() -> list[str]:
 
 def run_worker_burst() -> None:
     """Run every queued job in this process (SimpleWorker), as the real worker would."""
-    worker = SimpleWorker(
+    worker = FairSimpleWorker(
         [queues.get_queue(name) for name in QUEUE_NAMES],
         connection=queues.get_queue("default").connection,
     )
@@ -156,6 +156,7 @@ def files_in(folder: Path) -> set[Path]:
 @pytest.fixture
 def make_creation(db):
     """Make a creation of `owner` in `status`, brought there through the real services
+    (a pending one with its job in the fair queue when `queued`)
     (debit, claim, progress, complete with stored files, fail with refund, cancel with
     refund, publish now or at `publish_at` (default: a day ahead), staff take-down)."""
     from django.core.files.base import ContentFile
@@ -175,6 +176,7 @@ def make_creation(db):
         code: str = "safety_filter",
         publish_at=None,
         takedown_reason: str = "Breaks the community rules.",
+        queued: bool = False,
     ):
         request = CreationRequest(
             kind=kind,
@@ -184,6 +186,9 @@ def make_creation(db):
         )
         creation, _ = services.creation_submit(user=owner, request=request)
         if status == "pending":
+            if queued:
+                # What COMMIT would have done (a test's transaction never commits).
+                services._send_job(creation)
             return creation
         if status == "canceled":
             services.creation_cancel(creation=creation)

@@ -8,9 +8,9 @@ from creations.models import Creation
 def test_the_drafts_tab_and_the_card_poll_agree_on_refund_and_place_in_line(
     alice, bob, make_creation
 ):
-    make_creation(owner=bob, status="pending")  # ahead of alice's images, not in her tab
+    make_creation(owner=bob, status="pending", queued=True)  # first in line, not in her tab
     made = [
-        make_creation(owner=alice, status=status, kind=kind)
+        make_creation(owner=alice, status=status, kind=kind, queued=True)
         for status, kind in [
             ("pending", "image"),
             ("pending", "video"),
@@ -30,11 +30,13 @@ def test_the_drafts_tab_and_the_card_poll_agree_on_refund_and_place_in_line(
     assert extras(page) == extras(polled)
     assert sorted(extras(page).values(), key=str) == sorted(
         [
-            (Creation.Status.PENDING, False, 2),  # bob's image is first in line
-            (Creation.Status.PENDING, False, 1),  # the only video
+            # One fair order over both types: bob's image and alice's first image in the
+            # first round, then one job of hers per round.
+            (Creation.Status.PENDING, False, 2),
+            (Creation.Status.PENDING, False, 3),
             (Creation.Status.FAILED, True, None),
             (Creation.Status.PROCESSING, False, None),
-            (Creation.Status.PENDING, False, 3),
+            (Creation.Status.PENDING, False, 4),
             (Creation.Status.DRAFT, False, None),
         ],
         key=str,

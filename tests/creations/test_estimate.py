@@ -12,7 +12,7 @@ from creations.models import Creation
 from creations.presenters import wait_label
 from creations.selectors import QueueWorkers, estimate_wait
 
-# The Procfile's worker: `rqworker images videos`, which takes every queued image first.
+# The Procfile's worker: `rqworker images videos`, one fair order over both types.
 SHARED = {
     "image": QueueWorkers(count=1, shared=("video",), first=()),
     "video": QueueWorkers(count=1, shared=("image",), first=("image",)),
@@ -24,66 +24,65 @@ def shared_by(count: int) -> dict[str, QueueWorkers]:
     return {kind: QueueWorkers(count, w.shared, w.first) for kind, w in SHARED.items()}
 
 
-def test_a_video_waits_for_every_queued_image_and_the_videos_before_it():
-    counts = {"image:before": 2, "image:after": 3, "video:before": 2, "video:after": 4}
+def test_a_video_waits_for_the_jobs_the_order_starts_before_it():
+    wait = estimate_wait(
+        kind="video",
+        ahead={"image": 2, "video": 3},
+        running={},
+        typical=TYPICAL,
+        workers=SHARED["video"],
+    )
 
-    wait = estimate_wait(kind="video", counts=counts, typical=TYPICAL, workers=SHARED["video"])
-
-    # 5 images (all of them go first) and 2 earlier videos ahead: 5×10 + 2×60, then its own 60.
-    assert wait.place == 8
-    assert wait.seconds == 5 * 10 + 2 * 60 + 60
+    # 2 images and 3 videos ahead: 2×10 + 3×60, then its own 60.
+    assert wait.place == 6
+    assert wait.seconds == 2 * 10 + 3 * 60 + 60
     assert wait.sure
 
 
-def test_an_image_waits_only_for_earlier_images_and_what_is_running():
-    counts = {"image:before": 2, "video:before": 5, "video:running": 1}
+def test_what_is_running_counts_half():
+    wait = estimate_wait(
+        kind="image",
+        ahead={"image": 2},
+        running={"video": 1},
+        typical=TYPICAL,
+        workers=SHARED["image"],
+    )
 
-    wait = estimate_wait(kind="image", counts=counts, typical=TYPICAL, workers=SHARED["image"])
-
-    # Queued videos come after it; the video being generated is half done on average.
+    # The video being generated is half done on average.
     assert wait.place == 3
     assert wait.seconds == 2 * 10 + 60 / 2 + 10
 
 
-def test_several_workers_share_the_work_ahead_with_both_types_queued():
-    counts = {
-        "image:before": 3,
-        "image:after": 1,
-        "video:before": 4,
-        "video:after": 2,
-        "image:running": 1,
-        "video:running": 2,
-    }
+def test_several_workers_share_the_work_ahead():
+    ahead, running = {"image": 4, "video": 4}, {"image": 1, "video": 2}
 
-    one = estimate_wait(kind="video", counts=counts, typical=TYPICAL, workers=shared_by(1)["video"])
+    one = estimate_wait(
+        kind="video", ahead=ahead, running=running, typical=TYPICAL, workers=shared_by(1)["video"]
+    )
     three = estimate_wait(
-        kind="video", counts=counts, typical=TYPICAL, workers=shared_by(3)["video"]
+        kind="video", ahead=ahead, running=running, typical=TYPICAL, workers=shared_by(3)["video"]
     )
 
-    ahead = 4 * 10 + 4 * 60 + 1 * 10 / 2 + 2 * 60 / 2  # 4 images, 4 videos, 3 running
-    assert one.seconds == ahead + 60
-    assert three.seconds == ahead / 3 + 60
+    work = 4 * 10 + 4 * 60 + 1 * 10 / 2 + 2 * 60 / 2  # 4 images, 4 videos, 3 running
+    assert one.seconds == work + 60
+    assert three.seconds == work / 3 + 60
     assert one.place == three.place == 9  # workers change the wait, not the place in line
 
 
-def test_a_video_with_its_own_workers_ignores_the_images():
-    own = QueueWorkers(count=2, shared=(), first=())
-    counts = {"image:before": 50, "image:running": 4, "video:before": 2, "video:running": 2}
-
-    wait = estimate_wait(kind="video", counts=counts, typical=TYPICAL, workers=own)
-
-    assert wait.place == 3
-    assert wait.seconds == (2 * 60 + 2 * 60 / 2) / 2 + 60
-
-
 def test_without_a_worker_or_without_history_the_estimate_is_unsure():
-    counts = {"image:before": 1}
-
     no_worker = estimate_wait(
-        kind="image", counts=counts, typical=TYPICAL, workers=QueueWorkers(count=0)
+        kind="image",
+        ahead={"image": 1},
+        running={},
+        typical=TYPICAL,
+        workers=QueueWorkers(count=0),
     )
     no_history = estimate_wait(
-        kind="image", counts=counts, typical={"image": None, "video": 60.0}, workers=SHARED["image"]
+        kind="image",
+        ahead={"image": 1},
+        running={},
+        typical={"image": None, "video": 60.0},
+        workers=SHARED["image"],
     )
 
     assert not no_worker.sure and not no_history.sure
@@ -169,11 +168,10 @@ def test_a_card_on_a_mixed_queue_counts_both_types_and_the_workers(
 ):
     finished(make_creation, bob, "image", 10)
     finished(make_creation, bob, "video", 60)
-    make_creation(owner=bob, status="pending", kind="video")
-    make_creation(owner=bob, status="pending", kind="video")
-    mine = make_creation(owner=alice, status="pending", kind="video")
-    for _ in range(3):  # images queued after it still go first
-        make_creation(owner=bob, status="pending", kind="image")
+    # Bob queues two videos then three images; Alice's video joins the first round.
+    for kind in ("video", "video", "image", "image", "image"):
+        make_creation(owner=bob, status="pending", kind=kind, queued=True)
+    mine = make_creation(owner=alice, status="pending", kind="video", queued=True)
     registered_worker("images", "videos")
 
     one = alice_client.get(f"/creations/{mine.id}/card", headers={"HX-Request": "true"})
@@ -181,15 +179,16 @@ def test_a_card_on_a_mixed_queue_counts_both_types_and_the_workers(
     registered_worker("images", "videos")
     three = alice_client.get(f"/creations/{mine.id}/card", headers={"HX-Request": "true"})
 
-    # 3 images and 2 videos ahead: 3×10 + 2×60 = 150 s, then its own 60 s.
-    assert "#6 in line · ready in about 4 minutes" in one.content.decode()
-    # Three workers: 150 / 3 + 60 = 110 s.
-    assert "#6 in line · ready in about 2 minutes" in three.content.decode()
+    # Only Bob's first video is ahead of it (one job per other waiting creator): 60 s, then
+    # its own 60 s.
+    assert "#2 in line · ready in about 2 minutes" in one.content.decode()
+    # Three workers: 60 / 3 + 60 = 80 s.
+    assert "#2 in line · ready in about a minute" in three.content.decode()
 
 
 def test_a_card_with_no_worker_running_says_a_few_minutes(alice_client, alice, make_creation):
     finished(make_creation, alice, "image", 5)
-    mine = make_creation(owner=alice, status="pending")
+    mine = make_creation(owner=alice, status="pending", queued=True)
 
     html = alice_client.get(f"/creations/{mine.id}/card", headers={"HX-Request": "true"})
 
@@ -203,7 +202,7 @@ def test_the_drafts_tab_and_the_card_poll_give_the_same_wait(
     finished(make_creation, alice, "image", 10)
     finished(make_creation, alice, "video", 60)
     made = [
-        make_creation(owner=owner, status="pending", kind=kind)
+        make_creation(owner=owner, status="pending", kind=kind, queued=True)
         for owner, kind in [(alice, "video"), (bob, "image"), (alice, "image"), (alice, "video")]
     ]
 
@@ -215,25 +214,26 @@ def test_the_drafts_tab_and_the_card_poll_give_the_same_wait(
     }
 
     assert page == polled
-    assert sorted(w.place for w in page.values()) == [2, 3, 4]
+    # Rounds: alice video, bob image | alice image | alice video.
+    assert sorted(w.place for w in page.values()) == [1, 3, 4]
 
 
-def test_a_card_poll_stays_at_three_queries_on_a_mixed_queue(
+def test_a_card_poll_reads_no_other_creation_on_a_mixed_queue(
     alice_client, alice, bob, make_creation, registered_worker, django_assert_num_queries
 ):
     registered_worker("images", "videos")
     finished(make_creation, bob, "video", 60)
     for kind in ("video", "image", "video"):
-        make_creation(owner=bob, status="pending", kind=kind)
-    mine = make_creation(owner=alice, status="pending", kind="video")
+        make_creation(owner=bob, status="pending", kind=kind, queued=True)
+    mine = make_creation(owner=alice, status="pending", kind="video", queued=True)
     url = f"/creations/{mine.id}/card?shown=pending"
     # Cold: the typical runs of both types in one more query (then cached for 30 s), the
     # workers from Redis (cached for a few seconds).
     with django_assert_num_queries(4):
         alice_client.get(url, headers={"HX-Request": "true"})
 
-    # Warm, as nearly every poll is: session, user, the card with its queue counts.
+    # Warm, as nearly every poll is: session, user, the card; its place from the queue.
     with django_assert_num_queries(3):
         response = alice_client.get(url, headers={"HX-Request": "true"})
 
-    assert "#4 in line" in response.content.decode()
+    assert "#2 in line" in response.content.decode()

@@ -367,8 +367,6 @@ def test_a_creation_in_a_queue_that_has_not_moved_is_failed_as_queue_stalled(ali
     started_long_ago = submit(alice, kind="image")
     services.creation_claim(creation_id=started_long_ago.id)
     Creation.objects.filter(pk=started_long_ago.pk).update(processing_at=long_ago)
-    # Another type's queue moving says nothing about this one.
-    services.creation_claim(creation_id=submit(alice, kind="video").id)
 
     assert recovery.creations_recover()["failed"] == 2  # and the long-claimed one: worker_lost
 
@@ -378,3 +376,16 @@ def test_a_creation_in_a_queue_that_has_not_moved_is_failed_as_queue_stalled(ali
     started_long_ago.refresh_from_db()
     assert started_long_ago.error_code == "worker_lost"
     assert_money_is_right()
+
+
+def test_a_pending_image_is_not_stalled_while_videos_start(alice, settings):
+    """Images and videos wait in one fair order on shared workers: while any job starts,
+    the line moves for both (an image burst used to fail a waiting video as stalled)."""
+    waiting = submit(alice, prompt="waiting behind videos")
+    long_ago = timezone.now() - timedelta(seconds=settings.PHOENIX_QUEUE_STALL + 60)
+    Creation.objects.filter(pk=waiting.pk).update(created_at=long_ago)
+    services.creation_claim(creation_id=submit(alice, kind="video").id)
+
+    assert recovery.creations_recover()["failed"] == 0
+
+    assert Creation.objects.get(pk=waiting.pk).status == "pending"

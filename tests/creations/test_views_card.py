@@ -20,7 +20,7 @@ def card(client, creation, **params):
 def test_a_pending_card_says_queued_with_its_place_in_line_and_polls(
     alice_client, alice, make_creation
 ):
-    creation = make_creation(owner=alice, status="pending")
+    creation = make_creation(owner=alice, status="pending", queued=True)
 
     response = card(alice_client, creation)
 
@@ -41,17 +41,28 @@ def test_a_pending_card_says_queued_with_its_place_in_line_and_polls(
     assert "/delete" not in html
 
 
-def test_place_in_line_counts_earlier_pending_creations_of_the_same_type(
+def test_place_in_line_counts_the_jobs_the_fair_order_starts_before_it(
     alice_client, alice, bob, make_creation
 ):
-    make_creation(owner=bob, status="pending")  # someone else's image, earlier
-    make_creation(owner=alice, status="pending", kind="video")  # another line
+    make_creation(owner=bob, status="pending", queued=True)  # someone else's image, earlier
+    make_creation(owner=alice, status="pending", kind="video", queued=True)  # same workers
     make_creation(owner=alice, status="processing")  # no longer waiting
-    mine = make_creation(owner=alice, status="pending")
+    mine = make_creation(owner=alice, status="pending", queued=True)  # Alice's second round
 
     html = card(alice_client, mine).content.decode()
 
-    assert "#2 in line" in html
+    assert "#3 in line" in html
+
+
+def test_a_pending_card_whose_job_is_not_queued_gives_no_place(alice_client, alice, make_creation):
+    # Its job was lost (a Redis failover): the recovery pass sends it again; until then the
+    # card does not pretend to know its place.
+    creation = make_creation(owner=alice, status="pending")
+
+    html = card(alice_client, creation).content.decode()
+
+    assert "Queued" in html
+    assert "in line" not in html
 
 
 def test_a_pending_card_gives_a_rough_eta_from_recent_runs(
@@ -63,8 +74,8 @@ def test_a_pending_card_gives_a_rough_eta_from_recent_runs(
         Creation.objects.filter(pk=finished.pk).update(
             processing_at=finished.draft_at - timedelta(seconds=seconds)
         )
-    make_creation(owner=alice, status="pending")
-    second = make_creation(owner=alice, status="pending")
+    make_creation(owner=alice, status="pending", queued=True)
+    second = make_creation(owner=alice, status="pending", queued=True)
 
     html = card(alice_client, second).content.decode()
 
@@ -76,7 +87,7 @@ def test_a_pending_card_without_recent_runs_gives_no_precise_eta(
     alice_client, alice, make_creation, registered_worker
 ):
     registered_worker("images", "videos")
-    creation = make_creation(owner=alice, status="pending")
+    creation = make_creation(owner=alice, status="pending", queued=True)
 
     html = card(alice_client, creation).content.decode()
 
