@@ -20,9 +20,11 @@ from rq import Worker
 from rq.job import Job
 from rq.registry import FinishedJobRegistry
 
-from creations import queues, services
+from creations import fair_queue, queues, services
 from creations.models import Creation
+from profiles.services import creator_signup
 from tests.conftest import ROOT, staff_adjust
+from tests.reliability.conftest import submit
 
 from .conftest import balance, refunds
 from .engines import RedisWithSentinels, start_rqcron, start_rqworker, start_web, wait_for
@@ -282,4 +284,83 @@ def test_killing_the_redis_primary_under_steady_creates_loses_no_creation_and_no
         f"recovery), {len(refused)} refused with 503 and refunded; scheduled post "
         "published by RQ's scheduler after the failover; rqcron and the worker carried on; "
         "0 tokens lost"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("deploy-drills")
+def test_the_fair_order_loses_no_job_and_runs_none_twice_across_a_failover(
+    redis_ha, creator, settings, tmp_path, figure
+):
+    """The fair queue's own structure (sorted sets, the claimed set, the rounds) through a
+    failover: three creators' bursts queued, the primary killed while the worker pops."""
+    settings.PHOENIX_REENQUEUE_AFTER = 2
+    env = {
+        **redis_ha.environment(),
+        "PHOENIX_REENQUEUE_AFTER": "2",
+        "PHOENIX_MAX_IN_FLIGHT": "0",
+        "PHOENIX_IMAGE_JOB_TIMEOUT": "15",
+        "PHOENIX_DEADLINE_GRACE": "5",
+    }
+    creators = [creator] + [
+        creator_signup(username=name, password=f"{name}-password-123")
+        for name in ("fair-b", "fair-c")
+    ]
+    for user in creators:
+        staff_adjust(user=user, amount=100, reason="failover drill")
+    paid = {user.pk: balance(user) for user in creators}
+    settings.PHOENIX_MAX_IN_FLIGHT = 0
+    for _ in range(8):
+        for user in creators:
+            submit(user)
+    cron_config = tmp_path / "drill_cron.py"
+    cron_config.write_text(CRON_CONFIG)
+    processes = []
+    mine = Creation.objects.filter(owner__in=creators)
+    try:
+        processes.append(start_rqworker(tmp_path, "images", "videos", "default", **env))
+        processes.append(start_rqcron(tmp_path, cron_config, **env))
+        wait_for(lambda: mine.filter(status="draft").count() >= 3, what="the first drafts")
+        old_primary = redis_ha.primary.port
+        redis_ha.primary.kill()
+        wait_for(
+            lambda: redis_ha.primary_port() not in (None, old_primary),
+            timeout=30,
+            what="the sentinels to promote the replica",
+        )
+        try:
+            wait_for(
+                lambda: not mine.filter(status__in=Creation.IN_FLIGHT).exists(),
+                timeout=90,
+                what="every queued creation to end",
+            )
+        except AssertionError as error:
+            still = list(mine.filter(status__in=Creation.IN_FLIGHT).values_list("id", "status"))
+            raise AssertionError(
+                f"{error}: {still}; " + "; ".join(f"{p.name}: {p.log_tail()}" for p in processes)
+            ) from None
+    finally:
+        for process in processes:
+            process.kill()
+
+    # None ran twice: one claim each at most (a second delivery finds it claimed).
+    assert not mine.filter(attempts__gt=1).exists()
+    for creation in mine.filter(status="failed"):
+        assert refunds(creation) == 1
+    drafts = mine.filter(status="draft").count()
+    for user in creators:
+        made = mine.filter(owner=user, status="draft").count()
+        assert balance(user) == paid[user.pk] - made
+    # Nothing is stranded in the new primary's fair order: no job waits, and a claim left
+    # over from the failover is of a job that ran (never put back).
+    connection = queues.get_queue("images").connection
+    assert connection.zcard(fair_queue.order_key("images")) == 0
+    later = time.time() + fair_queue.CLAIM_GRACE_SECONDS + 1
+    assert fair_queue.requeue_abandoned(connection, now=later) == 0
+    assert connection.zcard(fair_queue.CLAIMED_KEY) == 0
+    call_command("reconcile_tokens")
+    figure(
+        f"fair queue through a Sentinel failover: {mine.count()} queued by 3 creators, "
+        f"{drafts} drafts, {mine.count() - drafts} failed and refunded once, none run twice, "
+        f"{mine.filter(requeued_at__isnull=False).count()} lost jobs sent again, 0 stranded"
     )
