@@ -218,7 +218,7 @@ def test_a_mixed_queue_with_one_worker_gives_an_honest_wait(open_as, screenshot,
             processing_at=done.draft_at - timedelta(seconds=seconds)
         )
     # The queue: 2 videos and 1 image of someone else, then waiting's video and image, then
-    # 2 more images of someone else.
+    # 2 more images of someone else (RQ alone would take every image before any video).
     submit(others, "video", "A glacier calving", "landscape")
     submit(others, "video", "A city at night", "landscape")
     submit(others, "image", "A red fox", "1:1")
@@ -230,13 +230,16 @@ def test_a_mixed_queue_with_one_worker_gives_an_honest_wait(open_as, screenshot,
     for size in (DESK, PHONE):
         page = open_as(waiting, size=size)
         page.goto(drafts_url(waiting))
-        # The image: one image before it (10 s), then its own 10 s.
-        expect(page.locator(f"#creation-{image.id} .card__queue")).to_have_text(
-            "#2 in line · ready in less than a minute"
-        )
-        # The video: all 4 images (they go first) and 2 videos: 4×10 + 2×60 + 60 = 220 s.
+        # One fair order over both types, a round per creator's job. The others had their
+        # turn in the round being served (their finished history): the video is next,
+        # then its own 60 s.
         expect(page.locator(f"#creation-{video.id} .card__queue")).to_have_text(
-            "#7 in line · ready in about 4 minutes"
+            "Next in line · ready in about a minute"
+        )
+        # The image, in the next round behind one video of someone else (60 s), then its
+        # own 10 s.
+        expect(page.locator(f"#creation-{image.id} .card__queue")).to_have_text(
+            "#3 in line · ready in about 2 minutes"
         )
         screenshot(page, f"ux-after-queue-estimate-{size['width']}")
 
