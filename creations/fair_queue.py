@@ -19,8 +19,8 @@ and costs O(log n) in the depth of the queue:
   (`_ENQUEUE`); the creator's last round and each round's fill are small keys that expire;
 - dequeue (`_POP`): the lowest score among the worker's queues, by ZRANGE 0 0 of each —
   or, for a plain RQ queue in the same worker's list (`default`), RQ's LPOP;
-- cancel and RQ's remove: ZREM (the creator's later jobs keep their rounds: a cancel
-  costs them nothing and gains them nothing);
+- cancel and RQ's remove: ZREM (the creator's later jobs keep their rounds, and their
+  next job still goes after the canceled one's round: a cancel never jumps the line);
 - place in line (`_AHEAD`): ZCOUNT of the lower scores in each queue the same workers
   serve — the number of jobs that will really start before this one.
 
