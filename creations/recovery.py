@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 # How long one recovery pass may spend asking a provider about tasks past their deadline.
 RECOVERY_ASK_SECONDS = 60
+# Rows read, and job statuses asked of Redis, at a time.
+RECOVERY_BATCH = 500
 
 ACTIVE_JOB_STATUSES = {
     JobStatus.QUEUED,
@@ -56,7 +58,8 @@ def creations_recover(*, now=None) -> dict[str, int]:
     # may be down); those not asked wait for the next pass.
     ask_until = time.monotonic() + RECOVERY_ASK_SECONDS
     stuck = Creation.objects.filter(status__in=Creation.IN_FLIGHT).select_related("owner")
-    for creation in stuck:
+    waiting = []
+    for creation in stuck.iterator(chunk_size=RECOVERY_BATCH):
         if now >= creation.deadline:
             code = stuck_reason(creation, now=now, queue_moved=queue_moved)
             may_ask = time.monotonic() < ask_until
@@ -71,28 +74,53 @@ def creations_recover(*, now=None) -> dict[str, int]:
                         _cancel_remote_task(creation)
                 continue
         since = creation.requeued_at or creation.created_at
-        if creation.status != Creation.Status.PENDING or (
-            (now - since).total_seconds() < settings.PHOENIX_REENQUEUE_AFTER
+        if creation.status == Creation.Status.PENDING and (
+            (now - since).total_seconds() >= settings.PHOENIX_REENQUEUE_AFTER
         ):
-            continue
-        job_id = queues.job_id_for(creation.id)
-        connection = queues.queue_for_kind(creation.kind).connection
+            waiting.append(creation)
+    # A deep queue is thousands of pending creations: their jobs' statuses are read in
+    # batches (one round trip each), and only a job that is gone or ended is looked at.
+    for first in range(0, len(waiting), RECOVERY_BATCH):
+        batch = waiting[first : first + RECOVERY_BATCH]
         try:
-            try:
-                job = Job.fetch(job_id, connection=connection)
-            except NoSuchJobError:
-                job = None
-            if job is not None:
-                if job.get_status() in ACTIVE_JOB_STATUSES:
-                    continue
-                # A finished or failed job of a still-pending creation: replace it.
-                job.delete()
-            if services._send_job(creation):
-                Creation.objects.filter(pk=creation.pk).update(requeued_at=now)
-                counts["reenqueued"] += 1
+            statuses = _job_statuses(batch)
         except RedisError:
-            log.warning("Redis unavailable; recovery will retry creation %s", creation.id)
+            log.warning("Redis unavailable; recovery will retry the pending creations")
+            break
+        for creation, status in zip(batch, statuses, strict=True):
+            if status in ACTIVE_JOB_STATUSES:
+                continue
+            counts["reenqueued"] += _send_again(creation, now=now)
     return counts
+
+
+def _job_statuses(creations: list[Creation]) -> list[str | None]:
+    pipe = queues.get_queue("images").connection.pipeline(transaction=False)
+    for creation in creations:
+        pipe.hget(Job.key_for(queues.job_id_for(creation.id)), "status")
+    return [status.decode() if status else None for status in pipe.execute()]
+
+
+def _send_again(creation: Creation, *, now: datetime) -> int:
+    """Send the job of a pending creation again: its job is gone (Redis flushed, lost in a
+    failover) or ended without it (a finished or failed job is replaced)."""
+    job_id = queues.job_id_for(creation.id)
+    connection = queues.queue_for_kind(creation.kind).connection
+    try:
+        try:
+            job = Job.fetch(job_id, connection=connection)
+        except NoSuchJobError:
+            job = None
+        if job is not None:
+            if job.get_status() in ACTIVE_JOB_STATUSES:
+                return 0
+            job.delete()
+        if services._send_job(creation):
+            Creation.objects.filter(pk=creation.pk).update(requeued_at=now)
+            return 1
+    except RedisError:
+        log.warning("Redis unavailable; recovery will retry creation %s", creation.id)
+    return 0
 
 
 def stuck_reason(creation: Creation, *, now: datetime, queue_moved: dict) -> str | None:

@@ -16,7 +16,14 @@ from creations import fair_queue, queues, recovery, services
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
-from tests.conftest import ROOT, run_worker_burst, start_worker, stop_worker, worker_environment
+from tests.conftest import (
+    ROOT,
+    run_worker_burst,
+    staff_adjust,
+    start_worker,
+    stop_worker,
+    worker_environment,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -308,3 +315,35 @@ def test_enqueue_and_place_touch_no_more_than_a_few_keys(alice):
     assert after.get(zrange, {}).get("calls", 0) == before.get(zrange, {}).get("calls", 0)
     counted = after["cmdstat_zcount"]["calls"] - before.get("cmdstat_zcount", {}).get("calls", 0)
     assert counted == len(fair_queue._shared_queues())
+
+
+def test_recovery_over_a_deep_queue_reads_job_statuses_in_batches(alice, settings):
+    """600 pending creations whose jobs wait: the recovery pass asks Redis for their
+    statuses a batch at a time and fetches only the 2 whose jobs were lost."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.PHOENIX_MAX_IN_FLIGHT = 1000
+    staff_adjust(user=alice, amount=600, reason="a deep queue")
+    waiting = submit(alice, count=602)
+    connection = queues.get_queue("images").connection
+    for creation in waiting[:2]:  # lost in a failover
+        job_id = queues.job_id_for(creation.id)
+        connection.delete(Job.key_for(job_id))
+        connection.zrem(fair_queue.order_key("images"), job_id)
+    Creation.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    before = connection.info("commandstats")
+
+    counts = recovery.creations_recover()
+
+    after = connection.info("commandstats")
+
+    def calls(command: str) -> int:
+        name = f"cmdstat_{command}"
+        return after.get(name, {}).get("calls", 0) - before.get(name, {}).get("calls", 0)
+
+    assert counts["reenqueued"] == 2
+    assert calls("hgetall") == 2  # Job.fetch of the two lost ones, no other
+    assert calls("hget") == 602  # every status, in pipelines of RECOVERY_BATCH
+    assert queues.get_queue("images").count == 602
