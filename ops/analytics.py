@@ -10,13 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count
 from django.utils import timezone
 
 from creations.models import Creation
-from tokens.models import LedgerEntry
 
+from . import rollup
 from .figures import KINDS, PUBLISHED, percent, ratio
 
 ANALYTICS_DAYS = (7, 30, 90)
@@ -147,79 +146,38 @@ def collect_analytics(*, days: int = 30, now: datetime | None = None) -> Analyti
     Tokens spent are debits minus refunds (of failures and cancels alike), read from the
     append-only ledger. Creation rows are never deleted (trash and purge keep them), so
     the counts per day include what its creator has trashed or purged since. The success
-    rate per day and type counts by the day a creation was started.
+    rate per day and type counts by the day a creation was started. Everything but the
+    top creators' published posts comes from the daily rollups (ops.rollup) and the few
+    rows since they last ran.
     """
     now = now or timezone.now()
     last = timezone.localdate(now)
     first = last - timedelta(days=days - 1)
     since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
-    spending = LedgerEntry.objects.filter(
-        created_at__gte=since, kind__in=[LedgerEntry.Kind.DEBIT, LedgerEntry.Kind.REFUND]
-    )
-    created = (
-        Creation.objects.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .order_by()
-        .values("day")
-        .annotate(n=Count("id"))
-    )
-    spent = (
-        spending.annotate(day=TruncDate("created_at"))
-        .order_by()
-        .values("day")
-        .annotate(net=Sum("amount"))
-    )
-    creators = (
-        spending.order_by()
-        .values("account__user_id", "account__user__username")
-        .annotate(spent=-Sum("amount"), creations=Count("id", filter=Q(kind="debit")))
-        .order_by("-spent", "account__user__username")[:10]
-    )
+    created: dict[date, int] = defaultdict(int)
+    ended: dict[tuple[date, str], DaySuccess] = {}
+    for day, kind, n, succeeded, ended_n in rollup.creation_days(since=since):
+        created[day] += n
+        ended[(day, kind)] = DaySuccess(succeeded, ended_n)
+    creators = rollup.top_spenders(since=since, limit=10)
     published = defaultdict(int)
+    # Only the top creators' posts: the owner index serves it.
     for owner_id, n in (
-        Creation.objects.filter(created_at__gte=since, status__in=PUBLISHED)
+        Creation.objects.filter(
+            owner_id__in=[row["user_id"] for row in creators],
+            status__in=PUBLISHED,
+            created_at__gte=since,
+        )
         .order_by()
         .values_list("owner_id")
         .annotate(n=Count("id"))
     ):
         published[owner_id] = n
-    reasons = (
-        Creation.objects.filter(created_at__gte=since, status=Creation.Status.FAILED)
-        .order_by()
-        .values_list("error_code")
-        .annotate(n=Count("id"))
-        .order_by("-n", "error_code")
-    )
-    ended = (
-        Creation.objects.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .order_by()
-        .values_list("day", "kind")
-        .annotate(
-            succeeded=Count("id", filter=Q(draft_at__isnull=False)),
-            ended=Count("id", filter=Q(draft_at__isnull=False) | Q(status=Creation.Status.FAILED)),
-        )
-    )
     return Analytics(
         days=days,
-        success_by_day=success_trend(
-            {(day, kind): DaySuccess(s, e) for day, kind, s, e in ended}, first=first, last=last
-        ),
-        creations_per_day=daily_series(
-            {row["day"]: row["n"] for row in created}, first=first, last=last
-        ),
-        tokens_per_day=daily_series(
-            {row["day"]: -row["net"] for row in spent}, first=first, last=last
-        ),
-        top_creators=[
-            {
-                "user_id": row["account__user_id"],
-                "username": row["account__user__username"],
-                "tokens_spent": row["spent"],
-                "creations": row["creations"],
-                "published": published[row["account__user_id"]],
-            }
-            for row in creators
-        ],
-        failure_reasons=list(reasons),
+        success_by_day=success_trend(ended, first=first, last=last),
+        creations_per_day=daily_series(created, first=first, last=last),
+        tokens_per_day=daily_series(rollup.spending_by_day(since=since), first=first, last=last),
+        top_creators=[{**row, "published": published[row["user_id"]]} for row in creators],
+        failure_reasons=rollup.failure_reasons(since=since),
     )
