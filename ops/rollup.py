@@ -262,10 +262,13 @@ def creations_rollup_step(*, now: datetime | None = None) -> bool:
         return high < target
 
 
-def rollup_run(*, max_steps: int = 100) -> dict:
+def rollup_run(*, max_steps: int = 100, now: datetime | None = None) -> dict:
     """Bring the rollups up to date (the cron job). Each step is its own transaction."""
     steps = {"ledger": 0, "creations": 0}
-    for name, step in (("ledger", ledger_rollup_step), ("creations", creations_rollup_step)):
+    for name, step in (
+        ("ledger", ledger_rollup_step),
+        ("creations", lambda: creations_rollup_step(now=now)),
+    ):
         while steps[name] < max_steps:
             steps[name] += 1
             if not step():
