@@ -215,6 +215,8 @@ class LedgerSpendDay(models.Model):
     # Debits minus refunds, in tokens (positive: spent).
     spent = models.BigIntegerField(default=0)
     debits = models.BigIntegerField(default=0)
+    refunds = models.BigIntegerField(default=0)
+    refunded = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -33,6 +33,7 @@ final (failed and canceled have no way out in Creation.TRANSITIONS). Its refund 
 again by each read.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -166,13 +167,16 @@ def _ledger_add(low: int, high: int) -> None:
             [low, high],
         )
         cursor.execute(
-            f"INSERT INTO {spend} AS t (day, account_id, spent, debits) "  # nosec B608
+            f"INSERT INTO {spend} AS t (day, account_id, spent, debits, refunds, refunded) "  # nosec B608
             f"SELECT {_day_sql('created_at')}, account_id, -sum(amount), "
-            "count(*) FILTER (WHERE kind = %s) "
+            "count(*) FILTER (WHERE kind = %s), count(*) FILTER (WHERE kind = %s), "
+            "COALESCE(sum(amount) FILTER (WHERE kind = %s), 0) "
             f"FROM {LEDGER} WHERE id > %s AND id <= %s AND kind = ANY(%s) GROUP BY 1, 2 "
             "ON CONFLICT (day, account_id) DO UPDATE SET spent = t.spent + EXCLUDED.spent, "
-            "debits = t.debits + EXCLUDED.debits",
-            [tz, LedgerEntry.Kind.DEBIT, low, high, SPENDING],
+            "debits = t.debits + EXCLUDED.debits, refunds = t.refunds + EXCLUDED.refunds, "
+            "refunded = t.refunded + EXCLUDED.refunded",
+            [tz, LedgerEntry.Kind.DEBIT, LedgerEntry.Kind.REFUND, LedgerEntry.Kind.REFUND]
+            + [low, high, SPENDING],
         )
 
 
@@ -363,17 +367,30 @@ def unrefunded_failure_count() -> int:
     return int(_read(sql, [ended, kind, ended, kind])[0][0])
 
 
+@dataclass(frozen=True)
+class DaySpending:
+    spent: int  # debits minus refunds, in tokens
+    refunds: int  # refund rows
+    refunded: int  # tokens given back
+
+
 def spending_by_day(*, since: datetime) -> dict:
-    """{day: tokens spent (debits minus refunds)} from `since` (a midnight) on."""
+    """{day: DaySpending} from `since` (a midnight) on, days with a debit or refund only."""
     first = timezone.localtime(since).date()
+    refund = LedgerEntry.Kind.REFUND
     sql = (
-        "SELECT day, sum(spent) FROM ("  # nosec B608
-        f"SELECT day, spent FROM {LedgerSpendDay._meta.db_table} WHERE day >= %s "
-        f"UNION ALL SELECT {_day_sql('created_at')}, -amount FROM {LEDGER} "
-        f"WHERE id > {WATERMARK_SQL} AND created_at >= %s AND kind = ANY(%s)"
+        "SELECT day, sum(spent), sum(refunds), sum(refunded) FROM ("  # nosec B608
+        "SELECT day, spent, refunds, refunded "
+        f"FROM {LedgerSpendDay._meta.db_table} WHERE day >= %s "
+        f"UNION ALL SELECT {_day_sql('created_at')}, -amount, "
+        "CASE WHEN kind = %s THEN 1 ELSE 0 END, CASE WHEN kind = %s THEN amount ELSE 0 END "
+        f"FROM {LEDGER} WHERE id > {WATERMARK_SQL} AND created_at >= %s AND kind = ANY(%s)"
         ") AS parts GROUP BY day"
     )
-    return {day: int(spent) for day, spent in _read(sql, [first, _tz(), since, SPENDING])}
+    return {
+        day: DaySpending(int(spent), int(n), int(tokens))
+        for day, spent, n, tokens in _read(sql, [first, _tz(), refund, refund, since, SPENDING])
+    }
 
 
 def top_spenders(*, since: datetime, limit: int = 10) -> list[dict]:

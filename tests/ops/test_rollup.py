@@ -74,6 +74,15 @@ def slow_analytics(days: int) -> dict:
             )
             if e
         },
+        "refunds": {
+            d: n
+            for d, n in spending.filter(kind="refund")
+            .annotate(day=TruncDate("created_at"))
+            .order_by()
+            .values_list("day")
+            .annotate(n=Count("id"))
+        },
+        "refunded": spending.filter(kind="refund").aggregate(n=Sum("amount", default=0))["n"],
         "creators": [
             (user_id, name, spent, n, published.get(user_id, 0))
             for user_id, name, spent, n in creators
@@ -92,6 +101,8 @@ def fast_analytics(days: int) -> dict:
     return {
         "created": {d: n for d, n in report.creations_per_day if n},
         "spent": {d: n for d, n in report.tokens_per_day if n},
+        "refunds": {d: n for d, n in report.refunds_per_day if n},
+        "refunded": report.refunded_tokens,
         "success": {
             (d, k): (s.succeeded, s.ended)
             for d, by_kind in report.success_by_day
