@@ -4,6 +4,7 @@ data added between runs, ledger rows on past days, balances off, failures left u
 and ledger rows committed out of id order."""
 
 import random
+import threading
 import uuid
 from datetime import datetime, timedelta
 
@@ -277,3 +278,33 @@ def test_a_ledger_row_rolled_back_leaves_a_gap_the_rollup_moves_past(alice, bob)
         assert_figures_match_the_slow_way()
     finally:
         gone.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_rollup_runs_at_once_add_each_row_once(alice, bob):
+    for user in (alice, bob):
+        for _ in range(5):
+            tokens.account_grant(user=user, amount=3, reason="test")
+    errors = []
+
+    def run():
+        try:
+            rollup.rollup_run()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert RollupState.objects.get().ledger_watermark == LedgerEntry.objects.latest("id").id
+    # The rollup alone (no tail left) holds every row once.
+    assert (
+        LedgerKindTotal.objects.get(kind="grant").entries
+        == LedgerEntry.objects.filter(kind="grant").count()
+    )
+    assert_figures_match_the_slow_way()
