@@ -16,7 +16,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from creations.models import Creation
-from ops import analytics, figures, rollup
+from ops import analytics, figures, jobs, rollup
 from ops.models import LedgerKindTotal, RollupState
 from profiles.services import creator_signup
 from tokens import services as tokens
@@ -307,4 +307,21 @@ def test_two_rollup_runs_at_once_add_each_row_once(alice, bob):
         LedgerKindTotal.objects.get(kind="grant").entries
         == LedgerEntry.objects.filter(kind="grant").count()
     )
+    assert_figures_match_the_slow_way()
+
+
+def test_the_rollup_runs_every_minute_from_rqcron(db):
+    from django_rq.cron import DjangoCronScheduler
+
+    scheduler = DjangoCronScheduler()
+    scheduler.load_config_from_file("phoenix.cron")
+    job = {job.func_name: job for job in scheduler.get_jobs()}["ops.jobs.run_rollups"]
+    assert job.interval == 60
+    assert job.queue_name == "default"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rollup_job_brings_the_sums_up_to_date(alice):
+    assert jobs.run_rollups()["ledger"] >= 1
+    assert RollupState.objects.get().ledger_watermark == LedgerEntry.objects.latest("id").id
     assert_figures_match_the_slow_way()
