@@ -5,9 +5,14 @@ timed. Rough numbers for people (bench/ measures the goal `figures_ms_at_1m_ledg
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
+from prometheus_client import generate_latest
+
+from ops import alerting, exporter, figures
+from ops.rollup import rollup_run
 
 # 10,000 creators, 300,000 creations over the last 365 days (the last 50 pending, about 1 in
 # 14 failed and 1 in 33 canceled, each of those refunded), one debit per creation, one grant
@@ -103,13 +108,9 @@ class Command(BaseCommand):
         parser.add_argument("--rollup", action="store_true", help="Run the rollups first.")
 
     def handle(self, *args, fill: bool, rollup: bool, **options):
-        from django.conf import settings
-
-        from ops import alerting, exporter, figures
-
         if fill:
-            if "scale" not in connection.settings_dict["NAME"] and not settings.DEBUG:
-                raise CommandError("Fill only a scratch database (DEBUG=1).")
+            if not settings.DEBUG:
+                raise CommandError("Fill only a scratch database, with DEBUG=1.")
             started = time.perf_counter()
             with connection.cursor() as cursor:
                 cursor.execute(FILL_SQL)
@@ -121,16 +122,12 @@ class Command(BaseCommand):
             creations = cursor.fetchone()[0]
         self.stdout.write(f"{ledger} ledger rows, {creations} creations")
         if rollup:
-            from ops.rollup import rollup_run
-
             started = time.perf_counter()
             steps = rollup_run(max_steps=10_000)
             self.stdout.write(f"rollup {steps} in {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
             rollup_run()
             self.stdout.write(f"a rollup with nothing new: {time.perf_counter() - started:.3f} s")
-
-        from prometheus_client import generate_latest
 
         client = Client()
         token = settings.PHOENIX_METRICS_TOKEN
