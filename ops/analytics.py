@@ -7,16 +7,15 @@ count here includes what its creator has trashed or purged since.
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count
 from django.utils import timezone
 
 from creations.models import Creation
-from tokens.models import LedgerEntry
 
+from . import rollup
 from .figures import KINDS, PUBLISHED, percent, ratio
 
 ANALYTICS_DAYS = (7, 30, 90)
@@ -49,6 +48,16 @@ class BarChart:
     baseline: float
     first_label: str
     last_label: str
+
+    @property
+    def description(self) -> str:
+        """What the bars show, in words (the SVG's <desc>)."""
+        if not self.bars:
+            return "No days."
+        total = sum(bar.value for bar in self.bars)
+        top = max(self.bars, key=lambda bar: bar.value)
+        text = f"{len(self.bars)} days from {self.first_label} to {self.last_label}, {total} in all"
+        return f"{text}; the most, {top.value}, on {top.label}." if top.value else f"{text}."
 
 
 def bar_chart(
@@ -115,6 +124,111 @@ def success_trend(
     ]
 
 
+# Each type its colour (3:1 against the chart's background in the admin's light and dark
+# themes: tests/test_contrast.py), its marker and its line, so none rests on colour alone.
+SERIES_STYLE = {"image": ("circle", ""), "video": ("square", "6 4")}
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    label: str
+
+    @property
+    def corner(self) -> tuple[float, float]:
+        """Top left of a 7×7 square marker centred on the point."""
+        return round(self.x - 3.5, 2), round(self.y - 3.5, 2)
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: str
+    marker: str
+    dash: str
+    path: str
+    points: list[Point]
+    summary: str
+    # Where its legend entry starts.
+    legend_x: int = 0
+
+
+@dataclass(frozen=True)
+class LineChart:
+    width: int
+    height: int
+    left: int
+    right: int
+    lines: list[Line]
+    # (y, label) of the horizontal rules: 0%, 50%, 100%.
+    grid: list[tuple[float, str]]
+    baseline: float
+    first_label: str
+    last_label: str
+
+    @property
+    def description(self) -> str:
+        return " ".join(line.summary for line in self.lines)
+
+
+def success_chart(
+    counts: dict[tuple[date, str], DaySuccess],
+    *,
+    first: date,
+    last: date,
+    width: int = 640,
+    height: int = 200,
+) -> LineChart:
+    """Geometry of the success rate per day, one line per type (the template only draws
+    it). A day on which nothing of a type ended has no point, and its line breaks there."""
+    left, right, top, bottom = 40, 8, 30, 20
+    plot_width, plot_height = width - left - right, height - top - bottom
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    slot = plot_width / max(len(days), 1)
+    lines = []
+    for kind in KINDS:
+        marker, dash = SERIES_STYLE.get(kind, ("circle", ""))
+        points, path, previous = [], [], None
+        for index, day in enumerate(days):
+            success = counts.get((day, kind))
+            if not success or not success.ended:
+                previous = None
+                continue
+            x = round(left + slot * (index + 0.5), 2)
+            y = round(top + plot_height * (1 - success.rate), 2)
+            path.append(f"{'L' if previous is not None else 'M'}{x} {y}")
+            previous = index
+            points.append(Point(x, y, f"{day.isoformat()}: {success.label}"))
+        succeeded = sum(counts.get((d, kind), DaySuccess(0, 0)).succeeded for d in days)
+        ended = sum(counts.get((d, kind), DaySuccess(0, 0)).ended for d in days)
+        name = f"{kind.capitalize()}s"
+        if ended:
+            worst = min(
+                (d for d in days if counts.get((d, kind)) and counts[(d, kind)].ended),
+                key=lambda d: (counts[(d, kind)].rate, d),
+            )
+            summary = (
+                f"{name}: {percent(succeeded / ended)} over the period ({succeeded} of {ended}),"
+                f" lowest {percent(counts[(worst, kind)].rate)} on {worst.isoformat()}."
+            )
+        else:
+            summary = f"{name}: nothing ended in the period."
+        legend_x = left + 100 * len(lines)
+        lines.append(Line(kind, marker, dash, " ".join(path), points, summary, legend_x))
+    grid = [(round(top + plot_height * (1 - share), 2), f"{share:.0%}") for share in (1, 0.5, 0)]
+    return LineChart(
+        width=width,
+        height=height,
+        left=left,
+        right=width - right,
+        lines=lines,
+        grid=grid,
+        baseline=top + plot_height,
+        first_label=first.isoformat(),
+        last_label=last.isoformat(),
+    )
+
+
 @dataclass(frozen=True)
 class Analytics:
     days: int
@@ -123,10 +237,27 @@ class Analytics:
     top_creators: list[dict]
     failure_reasons: list[tuple[str, int]]
     success_by_day: list[tuple[date, dict[str, DaySuccess]]]
+    refunds_per_day: list[tuple[date, int]] = field(default_factory=list)
+    refunded_tokens: int = 0
+    success_counts: dict[tuple[date, str], DaySuccess] = field(default_factory=dict)
 
     @property
     def creations_chart(self) -> BarChart:
         return bar_chart(self.creations_per_day)
+
+    @property
+    def refunds_chart(self) -> BarChart:
+        return bar_chart(self.refunds_per_day)
+
+    @property
+    def total_refunds(self) -> int:
+        return sum(value for _, value in self.refunds_per_day)
+
+    @property
+    def success_chart(self) -> LineChart:
+        days = self.creations_per_day
+        first, last = (days[0][0], days[-1][0]) if days else (date.today(), date.today())
+        return success_chart(self.success_counts, first=first, last=last)
 
     @property
     def tokens_chart(self) -> BarChart:
@@ -147,79 +278,46 @@ def collect_analytics(*, days: int = 30, now: datetime | None = None) -> Analyti
     Tokens spent are debits minus refunds (of failures and cancels alike), read from the
     append-only ledger. Creation rows are never deleted (trash and purge keep them), so
     the counts per day include what its creator has trashed or purged since. The success
-    rate per day and type counts by the day a creation was started.
+    rate per day and type counts by the day a creation was started. Everything but the
+    top creators' published posts comes from the daily rollups (ops.rollup) and the few
+    rows since they last ran.
     """
     now = now or timezone.now()
     last = timezone.localdate(now)
     first = last - timedelta(days=days - 1)
     since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
-    spending = LedgerEntry.objects.filter(
-        created_at__gte=since, kind__in=[LedgerEntry.Kind.DEBIT, LedgerEntry.Kind.REFUND]
-    )
-    created = (
-        Creation.objects.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .order_by()
-        .values("day")
-        .annotate(n=Count("id"))
-    )
-    spent = (
-        spending.annotate(day=TruncDate("created_at"))
-        .order_by()
-        .values("day")
-        .annotate(net=Sum("amount"))
-    )
-    creators = (
-        spending.order_by()
-        .values("account__user_id", "account__user__username")
-        .annotate(spent=-Sum("amount"), creations=Count("id", filter=Q(kind="debit")))
-        .order_by("-spent", "account__user__username")[:10]
-    )
+    created: dict[date, int] = defaultdict(int)
+    ended: dict[tuple[date, str], DaySuccess] = {}
+    for day, kind, n, succeeded, ended_n in rollup.creation_days(since=since):
+        created[day] += n
+        ended[(day, kind)] = DaySuccess(succeeded, ended_n)
+    spending = rollup.spending_by_day(since=since)
+    creators = rollup.top_spenders(since=since, limit=10)
     published = defaultdict(int)
+    # Only the top creators' posts: the owner index serves it.
     for owner_id, n in (
-        Creation.objects.filter(created_at__gte=since, status__in=PUBLISHED)
+        Creation.objects.filter(
+            owner_id__in=[row["user_id"] for row in creators],
+            status__in=PUBLISHED,
+            created_at__gte=since,
+        )
         .order_by()
         .values_list("owner_id")
         .annotate(n=Count("id"))
     ):
         published[owner_id] = n
-    reasons = (
-        Creation.objects.filter(created_at__gte=since, status=Creation.Status.FAILED)
-        .order_by()
-        .values_list("error_code")
-        .annotate(n=Count("id"))
-        .order_by("-n", "error_code")
-    )
-    ended = (
-        Creation.objects.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .order_by()
-        .values_list("day", "kind")
-        .annotate(
-            succeeded=Count("id", filter=Q(draft_at__isnull=False)),
-            ended=Count("id", filter=Q(draft_at__isnull=False) | Q(status=Creation.Status.FAILED)),
-        )
-    )
     return Analytics(
         days=days,
-        success_by_day=success_trend(
-            {(day, kind): DaySuccess(s, e) for day, kind, s, e in ended}, first=first, last=last
-        ),
-        creations_per_day=daily_series(
-            {row["day"]: row["n"] for row in created}, first=first, last=last
-        ),
+        success_by_day=success_trend(ended, first=first, last=last),
+        success_counts=ended,
+        creations_per_day=daily_series(created, first=first, last=last),
         tokens_per_day=daily_series(
-            {row["day"]: -row["net"] for row in spent}, first=first, last=last
+            {day: s.spent for day, s in spending.items()}, first=first, last=last
         ),
-        top_creators=[
-            {
-                "user_id": row["account__user_id"],
-                "username": row["account__user__username"],
-                "tokens_spent": row["spent"],
-                "creations": row["creations"],
-                "published": published[row["account__user_id"]],
-            }
-            for row in creators
-        ],
-        failure_reasons=list(reasons),
+        refunds_per_day=daily_series(
+            {day: s.refunds for day, s in spending.items()}, first=first, last=last
+        ),
+        refunded_tokens=sum(s.refunded for s in spending.values()),
+        top_creators=[{**row, "published": published[row["user_id"]]} for row in creators],
+        failure_reasons=rollup.failure_reasons(since=since),
     )

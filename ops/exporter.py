@@ -45,10 +45,8 @@ from redis.exceptions import RedisError
 
 from creations.events import EVENTS
 from creations.services import FAILURE_MESSAGES
-from tokens.selectors import tokens_moved_by_kind
-from tokens.services import ledger_discrepancies
 
-from . import alerting, counters, figures
+from . import alerting, counters, figures, rollup
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +178,7 @@ class PhoenixCollector:
         yield gauge(
             "phoenix_token_discrepancies",
             "Accounts whose balance is not the sum of their ledger",
-            len(ledger_discrepancies()),
+            len(rollup.ledger_discrepancies()),
         )
         yield gauge(
             "phoenix_unrefunded_failures",
@@ -208,14 +206,15 @@ class PhoenixCollector:
                 failed.add_metric([name], queue.failed_jobs[name])
             yield from (depth, failed, gauge("phoenix_workers", "RQ workers alive", queue.workers))
 
-        # The ledger is append-only, so these are true counters.
+        # The ledger is append-only, so these are true counters (the rollup's sums plus the
+        # rows since: no pass over the ledger per scrape).
         tokens = CounterMetricFamily(
             "phoenix_ledger_tokens", "Tokens moved, by ledger kind (unsigned)", labels=["kind"]
         )
         entries = CounterMetricFamily(
             "phoenix_ledger_entries", "Ledger rows, by kind", labels=["kind"]
         )
-        for kind, (n, moved) in tokens_moved_by_kind().items():
+        for kind, (n, moved) in rollup.ledger_kind_totals().items():
             tokens.add_metric([kind], moved)
             entries.add_metric([kind], n)
         yield from (tokens, entries)

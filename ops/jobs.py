@@ -2,7 +2,7 @@
 
 from django.db import close_old_connections
 
-from . import alerting
+from . import alerting, rollup
 
 
 def run_alert_checks() -> dict:
@@ -11,5 +11,14 @@ def run_alert_checks() -> dict:
     close_old_connections()
     try:
         return alerting.alerts_run()
+    finally:
+        close_old_connections()
+
+
+def run_rollups() -> dict:
+    """Run by rqcron every minute: the figures' running sums brought up to date."""
+    close_old_connections()
+    try:
+        return rollup.rollup_run()
     finally:
         close_old_connections()

@@ -91,6 +91,8 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
         "kinds": figures.KINDS,
         "creations_chart": result.creations_chart,
         "tokens_chart": result.tokens_chart,
+        "refunds_chart": result.refunds_chart,
+        "success_chart": result.success_chart,
     }
     return render(request, "ops/analytics.html", context)
 

@@ -6,7 +6,7 @@ from rq import cron
 from creations.generation import CHECK_JOB_TIMEOUT
 from creations.jobs import check_remote_tasks, recover_creations
 from creations.maintenance import expire_drafts_job
-from ops.jobs import run_alert_checks
+from ops.jobs import run_alert_checks, run_rollups
 
 cron.register(recover_creations, queue_name="default", interval=60, job_timeout=300)
 # Every remote task in flight (Runway) is looked at once per interval, in one batch job:
@@ -25,3 +25,8 @@ cron.register(expire_drafts_job, queue_name="default", cron="30 3 * * *", job_ti
 # Every minute: the alert checks, their incidents, and whoever is to be told (e-mail,
 # webhook). A doubled run waits for the other's lock and sends nothing twice.
 cron.register(run_alert_checks, queue_name="default", interval=60, job_timeout=300)
+# Every minute: the running sums the figures read (ops.rollup), so a scrape or an alert run
+# reads the rollup plus a minute of rows, never the whole ledger. Each step is a short
+# transaction; a doubled run waits for the other's row lock and finds nothing left to add.
+# (Belongs on the "housekeeping" queue once there is one.)
+cron.register(run_rollups, queue_name="default", interval=60, job_timeout=600)

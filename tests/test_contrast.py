@@ -202,3 +202,30 @@ def test_the_placeholder_is_muted_text_not_the_browsers_lighter_grey():
     (placeholder,) = [d for s, d in PHOENIX if s == "::placeholder"]
     assert solid(placeholder["color"], VARIABLES) == colour("--muted")
     assert placeholder.get("opacity") == "1"
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_staff_charts_marks_and_words_stand_out_from_the_chart(theme):
+    """Bars, lines and markers 3:1 against the chart's background (WCAG 1.4.11), the words
+    in a chart 4.5:1, in the admin's light and dark themes."""
+    variables = admin_variables(theme)
+    style = rules(OPS_STYLE.read_text())
+    (chart,) = [d for selector, d in style if selector == ".ops-chart"]
+    background = solid(chart["background"], variables)
+    marks = [
+        (selector, solid(d[prop], variables))
+        for selector, d in style
+        if ".ops-chart" in selector or ".ops-series" in selector
+        for prop in ("fill", "stroke")
+        if prop in d and not selector.endswith("text") and d[prop] != "none"
+    ]
+    words = [
+        (selector, solid(d["fill"], variables))
+        for selector, d in style
+        if selector.endswith("text") and ".ops-chart" in selector
+    ]
+    assert len(marks) >= 6 and len(words) == 2
+    for selector, colour_ in marks:
+        assert contrast(colour_, background) >= NON_TEXT, selector
+    for selector, colour_ in words:
+        assert contrast(colour_, background) >= TEXT, selector

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from .models import LedgerEntry, TokenAccount
 
@@ -53,6 +54,27 @@ def tokens_moved_by_kind() -> dict[str, tuple[int, int]]:
     for kind, n, plus, minus in rows:
         totals[kind] = (n, plus - minus)
     return totals
+
+
+def accounts_with_ledger_sums(*, after: int = 0, limit: int = 1000) -> list[TokenAccount]:
+    """One batch of the reconciliation: up to `limit` accounts with an id above `after`, in
+    id order, each with `ledger_sum`, the sum of its ledger. Keyset batches (no server-side
+    cursor, so it works behind PgBouncer), the sums read per account through the ledger's
+    account index; an account's balance and its sum come from one statement, so a movement
+    committing meanwhile is in both or in neither."""
+    per_account = (
+        LedgerEntry.objects.filter(account_id=OuterRef("pk"))
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return list(
+        TokenAccount.objects.filter(id__gt=after)
+        .select_related("user")
+        .annotate(ledger_sum=Coalesce(Subquery(per_account), 0))
+        .order_by("id")[:limit]
+    )
 
 
 # --- The creator's token history ---------------------------------------------------------

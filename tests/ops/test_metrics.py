@@ -485,7 +485,7 @@ def test_the_analytics_page_shows_days_top_creators_and_failure_reasons(
     ]
     assert analytics.failure_reasons == [("policy_violation", 1)]
     page = response.content.decode()
-    assert page.count('<svg class="ops-chart"') == 2
+    assert page.count('<svg class="ops-chart"') == 4
     assert "<script src=" not in page.split("<body")[1].split("</svg>")[0]
 
 
@@ -503,3 +503,26 @@ def test_counting_creations_past_their_deadline_is_one_query(alice, django_asser
         count = ops_figures.past_deadline_count(now=now)
 
     assert count == 3  # the one sent again just now is not late
+
+
+def test_the_success_chart_draws_a_line_per_type_that_breaks_on_days_without_an_end():
+    first = date(2025, 1, 1)
+    counts = {
+        (first, "image"): analytics.DaySuccess(1, 1),
+        (date(2025, 1, 2), "image"): analytics.DaySuccess(1, 2),
+        (date(2025, 1, 4), "image"): analytics.DaySuccess(0, 3),
+        (date(2025, 1, 2), "video"): analytics.DaySuccess(0, 0),
+    }
+    chart = analytics.success_chart(counts, first=first, last=date(2025, 1, 4), height=130)
+    image, video = chart.lines
+    # 100% at the top rule, 50% at the middle one, 0% on the baseline.
+    assert [p.y for p in image.points] == [chart.grid[0][0], chart.grid[1][0], chart.baseline]
+    # The 3rd has no point: the line is picked up again with a move, not drawn across.
+    assert image.path.count("M") == 2 and image.path.count("L") == 1
+    assert image.points[1].label == "2025-01-02: 50.0% (1 of 2)"
+    assert video.points == [] and video.path == ""
+    assert chart.description == (
+        "Images: 33.3% over the period (2 of 6), lowest 0.0% on 2025-01-04. "
+        "Videos: nothing ended in the period."
+    )
+    assert (image.marker, video.marker) == ("circle", "square") and video.dash
