@@ -240,6 +240,17 @@ class FairQueue(DjangoRQ):
 
     # Enqueue --------------------------------------------------------------------------
 
+    def enqueue_job(self, job: Job, pipeline=None, at_front: bool = False, unique: bool = False):
+        # RQ first registers the queue in a round trip of its own; the fair enqueue script
+        # does that too (one round trip per create, not two). Jobs with dependencies take
+        # RQ's own path.
+        if not self.fair or job._dependency_ids:
+            return super().enqueue_job(job, pipeline=pipeline, at_front=at_front, unique=unique)
+        if unique and not job._id:
+            raise ValueError("unique=True requires an explicit job_id")
+        job.origin = self.name
+        return self._enqueue_job(job, pipeline=pipeline, at_front=at_front, unique=unique)
+
     def _enqueue_async_job(self, job: Job, pipeline=None, at_front=False, unique=False) -> Job:
         if not self.fair:
             return super()._enqueue_async_job(job, pipeline, at_front, unique)
