@@ -137,9 +137,13 @@ def stuck_reason(creation: Creation, *, now: datetime, queue_moved: dict) -> str
     if creation.status == Creation.Status.PENDING:
         if "any" not in queue_moved:
             since = now - timedelta(seconds=settings.PHOENIX_QUEUE_STALL)
-            queue_moved["any"] = Creation.objects.filter(
-                processing_at__gte=since, processing_at__lte=now
-            ).exists()
+            # One look per type, each along the (kind, processing_at) index.
+            queue_moved["any"] = any(
+                Creation.objects.filter(
+                    kind=kind, processing_at__gte=since, processing_at__lte=now
+                ).exists()
+                for kind in Creation.Kind.values
+            )
         return None if queue_moved["any"] else "queue_stalled"
     if creation.provider_task_id:
         return "timed_out"
