@@ -1131,26 +1131,29 @@ def fill_figures_tables(creators: list[dict], owners: list[dict]) -> None:
         .distinct()
     )
     uuid_of = "md5('phoenix-bench-figures-' || {n})::uuid"
-    status = "CASE WHEN n % 10 < 6 THEN 'draft' WHEN n % 10 < 9 THEN 'published' ELSE 'failed' END"
+    status = (
+        "CASE WHEN mod(n, 10) < 6 THEN 'draft' WHEN mod(n, 10) < 9 THEN 'published' "
+        "ELSE 'failed' END"
+    )
     moment = "now() - n * interval '8 seconds'"
     creations = copy_rows_sql(
         Creation,
         FIGURES_CREATIONS,
         {
             "id": uuid_of.format(n="n"),
-            "owner_id": f"(ARRAY{users}::integer[])[1 + n % {len(users)}]",
-            "kind": "CASE WHEN n % 5 = 0 THEN 'video' ELSE 'image' END",
+            "owner_id": f"(ARRAY{users}::integer[])[1 + mod(n, {len(users)})]",
+            "kind": "CASE WHEN mod(n, 5) = 0 THEN 'video' ELSE 'image' END",
             "prompt": "'figures ' || n",
             "status": status,
             "idempotency_key": "NULL",
-            "error_code": "CASE WHEN n % 10 = 9 THEN 'provider_error' ELSE '' END",
+            "error_code": "CASE WHEN mod(n, 10) = 9 THEN 'provider_error' ELSE '' END",
             "created_at": moment,
             "processing_at": f"{moment} + interval '1 second'",
-            "draft_at": f"CASE WHEN n % 10 < 9 THEN {moment} + interval '9 seconds' END",
+            "draft_at": f"CASE WHEN mod(n, 10) < 9 THEN {moment} + interval '9 seconds' END",
             "published_at": (
-                f"CASE WHEN n % 10 BETWEEN 6 AND 8 THEN {moment} + interval '1 hour' END"
+                f"CASE WHEN mod(n, 10) BETWEEN 6 AND 8 THEN {moment} + interval '1 hour' END"
             ),
-            "failed_at": f"CASE WHEN n % 10 = 9 THEN {moment} + interval '9 seconds' END",
+            "failed_at": f"CASE WHEN mod(n, 10) = 9 THEN {moment} + interval '9 seconds' END",
         },
     )
     # 1..C: each creation's debit; then a refund for each failed one; the rest grants.
@@ -1169,14 +1172,14 @@ def fill_figures_tables(creators: list[dict], owners: list[dict]) -> None:
             "amount": f"CASE WHEN n <= {FIGURES_CREATIONS} THEN -1 ELSE 1 END",
             "balance_after": "1000",
             "reason": "'benchmark figures'",
-            "created_at": f"now() - (n % {FIGURES_CREATIONS}) * interval '8 seconds'",
+            "created_at": f"now() - (mod(n, {FIGURES_CREATIONS})) * interval '8 seconds'",
             "creation_id": (
                 f"CASE WHEN n <= {FIGURES_CREATIONS} THEN {uuid_of.format(n='n')} "
                 f"WHEN n <= {FIGURES_CREATIONS + refunds} THEN {uuid_of.format(n=refunded)} END"
             ),
             "staff_id": "NULL",
             "request_key": "NULL",
-            "account_id": f"(ARRAY{accounts}::bigint[])[1 + n % {len(accounts)}]",
+            "account_id": f"(ARRAY{accounts}::bigint[])[1 + mod(n, {len(accounts)})]",
         },
     )
     with transaction.atomic(), connection.cursor() as cursor:
