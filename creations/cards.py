@@ -34,6 +34,8 @@ CACHE_SIZE = 2000
 _CSRF_MARKER = f"csrf{secrets.token_hex(16)}"
 
 _cache: dict[tuple, str] = {}
+# What the instance holds beside the values the card shows.
+_NOT_SHOWN = {"_state", "card_html"}
 
 
 def _cacheable(creation: Creation) -> bool:
@@ -41,7 +43,7 @@ def _cacheable(creation: Creation) -> bool:
 
 
 def _key(creation: Creation, fresh_selection: bool) -> tuple:
-    row = repr([item for item in vars(creation).items() if item[0] != "_state"])
+    row = repr([item for item in vars(creation).items() if item[0] not in _NOT_SHOWN])
     moments = (
         naturaltime(creation.created_at),
         naturaltime(creation.trashed_at) if creation.trashed_at else "",
