@@ -79,7 +79,8 @@ def make_creators(first: int, count: int) -> list[dict]:
 
     from django.utils import timezone
 
-    from bench.runner import card_poll_urls, drafts_page_html, make_creator, new_session
+    from bench.pages import card_poll_urls
+    from bench.runner import drafts_page_html, make_creator, new_session
     from creations.models import Creation
 
     creators, cards = [], []
