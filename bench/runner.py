@@ -1451,8 +1451,9 @@ def goal_rows(results: dict) -> list[tuple[str, str, str, str]]:
     found, targets = results["goals"], TARGETS
 
     def row(name: str, figure, met, target: str, against: str = ""):
-        if figure is None:
-            return (f"goal {name}", "—", against, f"{target}: not measured")
+        if figure is None or met is None:
+            shown = "—" if figure is None else str(figure)
+            return (f"goal {name}", shown, against, f"{target}: not measured")
         return (f"goal {name}", str(figure), against, f"{target}: {verdict(met)}")
 
     capacity, bare = found["capacity_creators"], found["bare_req_s"]
@@ -1461,8 +1462,8 @@ def goal_rows(results: dict) -> list[tuple[str, str, str, str]]:
     rows = [
         row(
             "capacity_creators",
-            capacity if bare else None,
-            capacity is not None and wanted is not None and capacity >= wanted,
+            capacity,
+            None if wanted is None else capacity is not None and capacity >= wanted,
             f"≥ {targets['capacity_per_bare_req_s']} × bare_req_s"
             + (f" = {wanted}" if wanted else ""),
             f"bare_req_s {bare}",
