@@ -79,9 +79,7 @@ def test_each_browser_gets_a_card_whose_forms_its_own_csrf_token_passes(
     # The card's Delete form, sent by each browser with the token its page gave it.
     for browser, forms in zip(browsers, tokens, strict=True):
         assert forms
-        response = browser.post(
-            f"/creations/{draft.pk}/delete", {"csrfmiddlewaretoken": forms[-1]}
-        )
+        response = browser.post(f"/creations/{draft.pk}/delete", {"csrfmiddlewaretoken": forms[-1]})
         assert response.status_code != 403
         services.creation_restore(creation=Creation.objects.get(pk=draft.pk))
 
@@ -94,3 +92,18 @@ def test_cards_that_poll_are_rendered_each_time(alice_client, alice, make_creati
 
     assert renders == []  # rendered by the page's template, with its request, every time
     assert "hx-trigger" in card_of(html, pending)
+
+
+def test_a_pages_media_urls_are_each_cards_own(alice, make_creation):
+    from creations.presenters import media_url, media_urls
+
+    creations = [
+        make_creation(owner=alice, status="draft"),
+        make_creation(owner=alice, status="draft", kind="video"),
+        make_creation(owner=alice, status="pending"),
+    ]
+
+    for which in ("media", "poster"):
+        assert media_urls(creations, which) == [media_url(c, which) for c in creations]
+    assert media_urls(creations, "poster")[1].endswith(f"/{creations[1].pk}/poster")
+    assert media_urls(creations, "media")[2] == ""
