@@ -79,8 +79,7 @@ def make_creators(first: int, count: int) -> list[dict]:
 
     from django.utils import timezone
 
-    from bench.pages import card_poll_urls
-    from bench.runner import drafts_page_html, make_creator, new_session
+    from bench.runner import make_creator, new_session
     from creations.models import Creation
 
     creators, cards = [], []
@@ -103,12 +102,33 @@ def make_creators(first: int, count: int) -> list[dict]:
         cards += mine
         creators.append({"user": user, "session": session, "csrf": csrf, "cards": mine})
     Creation.objects.bulk_create(cards, batch_size=500)
+    read_poll_urls(creators)
+    return creators
+
+
+def read_poll_urls(creators: list[dict]) -> None:
+    """Each card's poll URL, from its creator's drafts page (rendered in-process)."""
+    from bench.pages import card_poll_urls
+    from bench.runner import drafts_page_html
+
     for creator in creators:
         creator["poll_urls"] = card_poll_urls(drafts_page_html(creator))
         missing = [card.pk for card in creator["cards"] if str(card.pk) not in creator["poll_urls"]]
         if missing:
             raise RuntimeError(f"no polling card on the drafts page for {missing}")
-    return creators
+
+
+def poll_urls_still_current(creators: list[dict]) -> None:
+    """After Redis was flushed: if the first creator's page now gives other poll URLs (a
+    version kept in Redis started again), every creator's are read again, so that the
+    polls stay those of unchanged cards."""
+    from bench.pages import card_poll_urls
+    from bench.runner import drafts_page_html
+
+    first = creators[0]
+    if card_poll_urls(drafts_page_html(first)) != first["poll_urls"]:
+        log("capacity: the cards' poll URLs changed with the flush; reading them again")
+        read_poll_urls(creators)
 
 
 def forget_created_rows() -> None:
@@ -365,6 +385,7 @@ def measure_web_capacity() -> dict:
         chosen = creators(count)
         for attempt in (1, 2):
             forget_created_rows()
+            poll_urls_still_current(chosen)
             figures = measure_step(port, chosen, error_log)
             figures["attempt"] = attempt
             steps.append(figures)
