@@ -22,10 +22,13 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bench.pages import card_poll_urls, stale_poll_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -38,9 +41,8 @@ WARMUP_SECONDS = int(os.getenv("BENCH_WARMUP_SECONDS", "1"))
 ROUNDS = int(os.getenv("BENCH_ROUNDS", "3"))
 CONNECTIONS = 16
 # For working on one part: BENCH_ONLY=worker,e2e (a full run is what counts).
-PARTS = set(
-    os.getenv("BENCH_ONLY", "http,drafts,notifications,worker,e2e,remote,capacity").split(",")
-)
+ALL_PARTS = "http,drafts,cardpoll,notifications,queue,worker,e2e,remote,capacity,figures"
+PARTS = set(os.getenv("BENCH_ONLY", ALL_PARTS).split(","))
 # Trial runs of one part can write elsewhere: only full runs are kept in bench/results.
 RESULTS_DIR = Path(os.getenv("BENCH_RESULTS_DIR", str(ROOT / "bench" / "results")))
 # BENCH_PROFILE=1: also profile the measured views in-process (pyinstrument, from
@@ -75,6 +77,26 @@ GOALS = {
     # All remote videos submitted at once are drafts within this many task durations.
     "remote_task_durations": 1.5,
 }
+# Issue 19's goals, written into the results as the top-level object "goals" (see goals()).
+TARGETS = {
+    # capacity_creators ≥ this × bare_req_s
+    "capacity_per_bare_req_s": 0.25,
+    "poll_unchanged_vs_bare": 0.5,
+    "poll_changed_vs_reference": 0.9,
+    "create_vs_debit_deep_queue": 0.9,
+    "enqueue_cost_ratio_10k_vs_0": 1.5,  # at most
+    "worker_vs_noop": 0.6,
+    "figures_ms_at_1m_ledger": 50,  # at most
+    "drafts_tab_vs_bare": 0.08,
+}
+# The deep queue: this many jobs queued from this many creators before the create is loaded.
+DEEP_QUEUE_JOBS = int(os.getenv("BENCH_DEEP_QUEUE_JOBS", "10000"))
+DEEP_QUEUE_CREATORS = int(os.getenv("BENCH_DEEP_QUEUE_CREATORS", "1000"))
+ENQUEUE_SAMPLES = 50
+# The figures: ledger rows and creations written (by SQL) before a scrape and an alert run.
+FIGURES_LEDGER_ROWS = int(os.getenv("BENCH_FIGURES_LEDGER_ROWS", "1000000"))
+FIGURES_CREATIONS = int(os.getenv("BENCH_FIGURES_CREATIONS", "300000"))
+METRICS_TOKEN = secrets.token_urlsafe(24)
 
 
 def log(message: str) -> None:
@@ -99,6 +121,8 @@ def configure_environment() -> tempfile.TemporaryDirectory:
         # in-flight limit; the limit's count still runs (over the ~20 rows each creator
         # gathers in a round, as forget_load_test_rows clears them after every round).
         PHOENIX_MAX_IN_FLIGHT="10000",
+        # The figures part scrapes /metrics as Prometheus does.
+        PHOENIX_METRICS_TOKEN=METRICS_TOKEN,
     )
     # Whatever a caller's shell says, the production defaults apply (manifest static
     # storage, 8 s local videos).
@@ -403,7 +427,7 @@ def poll_path(template: str, person: dict) -> str:
     return template.format(id=person["pending"].pk)
 
 
-def count_queries(path: str, person: dict, *, hx: bool = False) -> int:
+def count_queries(path: str, person: dict, *, hx: bool = False, status: int | None = 200) -> int:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -414,7 +438,8 @@ def count_queries(path: str, person: dict, *, hx: bool = False) -> int:
     client.get(path, secure=True, headers=headers)  # warm: first-use lookups are not per-request
     with CaptureQueriesContext(connection) as queries:
         response = client.get(path, secure=True, headers=headers)
-    expect(response.status_code, 200, f"GET {path} in-process")
+    if status is not None:
+        expect(response.status_code, status, f"GET {path} in-process")
     return len(queries)
 
 
@@ -569,15 +594,220 @@ def measure_notifications(base: str, creators: list[dict], owners: list[dict]) -
 
 
 def measure_drafts(base: str, owners: list[dict]) -> dict:
+    """The drafts tab with 10, 100 and 1,000 drafts (one page each) and its queries; the
+    10-draft page against the bare view in alternating rounds (a goal is their ratio)."""
     results = {}
     for owner in owners:
         path = f"/soho/{owner['user'].username}?tab=drafts"
         status, body = http_get(base + path, browser_headers(base, owner))
         expect(status, 200, "drafts tab", body)
-        log(f"drafts tab with {owner['count']} drafts")
-        figures = wrk(base, [owner], [path])
+        if owner["count"] == 10:
+            log(f"drafts tab with 10 drafts against the bare view, {ROUNDS} rounds")
+            figures = best_of_rounds(
+                "drafts",
+                {
+                    "bare": lambda: wrk(base, [None], ["/bench/bare"]),
+                    "tab": lambda owner=owner, path=path: wrk(base, [owner], [path]),
+                },
+            )
+            figures["tab"]["bare"] = figures["bare"]
+            figures = figures["tab"]
+        else:
+            log(f"drafts tab with {owner['count']} drafts")
+            figures = wrk(base, [owner], [path])
         figures["queries"] = count_queries(path, owner)
         results[str(owner["count"])] = figures
+    return results
+
+
+def best_of_rounds(label: str, endpoints: dict) -> dict:
+    """Each endpoint measured once a round, ROUNDS rounds in turn; the best round counts."""
+    rounds: dict[str, list[dict]] = {name: [] for name in endpoints}
+    for number in range(1, ROUNDS + 1):
+        log(f"{label}: round {number}/{ROUNDS}: {', '.join(endpoints)}")
+        for name, measure in endpoints.items():
+            rounds[name].append(measure())
+    return {
+        name: {
+            **max(figures, key=lambda f: f["req_s"]),
+            "rounds_req_s": [f["req_s"] for f in figures],
+        }
+        for name, figures in rounds.items()
+    }
+
+
+# ---------------------------------------------------------------- card polls, as rendered
+
+
+def drafts_page_html(person: dict) -> str:
+    """The owner's drafts tab rendered in-process (no server needed)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies["sessionid"] = person["session"]
+    response = client.get(f"/soho/{person['user'].username}?tab=drafts", secure=True)
+    expect(response.status_code, 200, "drafts tab in-process")
+    return response.content.decode()
+
+
+def measure_card_polls(base: str, creators: list[dict]) -> dict:
+    """The pending card's poll as the drafts page renders it (its hx-get), unchanged against
+    the bare view, and changed (asked with a stale version, so it renders) against the poll
+    reference, in alternating rounds."""
+    from django.urls import reverse
+
+    def canonical(url: str, person: dict) -> str:
+        # The card view's own URL with no version: what a card asked before any fast path.
+        return reverse("creation_card", args=[person["pending"].pk]) + "?shown=pending"
+
+    unchanged = []
+    for person in creators:
+        pk = str(person["pending"].pk)
+        url = card_poll_urls(drafts_page_html(person)).get(pk)
+        if url is None:
+            raise RuntimeError(f"the drafts page shows no polling card for {pk}")
+        unchanged.append(urllib.parse.urljoin(f"/soho/{person['user'].username}", url))
+    person, headers = creators[0], {**browser_headers(base, creators[0]), "HX-Request": "true"}
+    unchanged_status, _ = http_get(base + unchanged[0], headers)
+    if unchanged_status not in (200, 204, 304):
+        raise RuntimeError(f"the unchanged poll answered {unchanged_status}")
+    # A changed card: the URL with a stale version; if the server refuses that (a token
+    # that signs the version), the card's URL without one.
+    for stale in (lambda url, person: stale_poll_url(url), canonical):
+        changed = [stale(url, c) for url, c in zip(unchanged, creators, strict=True)]
+        changed_status, body = http_get(base + changed[0], headers)
+        if changed_status == 200 and f"creation-{person['pending'].pk}".encode() in body:
+            break
+    else:
+        raise RuntimeError(f"no changed poll renders the card: {changed_status} {body[:300]!r}")
+    log(
+        f"card poll as rendered: {unchanged[0]} answers {unchanged_status} unchanged; "
+        f"{changed[0]} renders the card"
+    )
+    results = best_of_rounds(
+        "card polls",
+        {
+            "bare": lambda: wrk(base, [None], ["/bench/bare"]),
+            "poll_floor": lambda: wrk(
+                base, creators, [poll_path("/bench/poll/{id}", c) for c in creators], hx=True
+            ),
+            "unchanged": lambda: wrk(base, creators, unchanged, hx=True),
+            "changed": lambda: wrk(base, creators, changed, hx=True),
+        },
+    )
+    results["example_url"] = unchanged[0]
+    results["example_stale_url"] = changed[0]
+    results["unchanged_status"] = unchanged_status
+    results["unchanged_queries"] = count_queries(unchanged[0], person, hx=True, status=None)
+    results["changed_queries"] = count_queries(changed[0], person, hx=True)
+    return results
+
+
+# ---------------------------------------------------------------- a deep queue
+
+
+def queue_creations(owners: list, count: int, prompt: str) -> list:
+    """`count` pending creations (rows only), one owner after another, every fifth a video."""
+    from creations.models import Creation
+
+    return Creation.objects.bulk_create(
+        [
+            Creation(
+                owner=owners[index % len(owners)],
+                kind="video" if index % 5 == 4 else "image",
+                prompt=f"{prompt} {index}",
+                aspect_ratio="" if index % 5 == 4 else "1:1",
+                orientation="landscape" if index % 5 == 4 else "",
+                cost=1,
+            )
+            for index in range(count)
+        ],
+        batch_size=1000,
+    )
+
+
+def timed_enqueues(creations: list) -> list[float]:
+    """Each creation's job sent through the real path (creations.services.creation_enqueue:
+    the enqueue and its placement in the fair order), timed one by one, in microseconds."""
+    from creations import services
+
+    timings = []
+    for creation in creations:
+        started = time.perf_counter()
+        sent = services.creation_enqueue(creation)
+        timings.append((time.perf_counter() - started) * 1e6)
+        if not sent:
+            raise RuntimeError(f"creation {creation.pk} was not enqueued")
+    return timings
+
+
+def measure_deep_queue(base: str, creators: list[dict]) -> dict:
+    """DEEP_QUEUE_JOBS jobs queued from DEEP_QUEUE_CREATORS creators (rows written in bulk,
+    each job sent through the real enqueue): one enqueue's cost with that queue against an
+    empty one, then the create endpoint against the debit floor, in alternating rounds."""
+    from django.contrib.auth import get_user_model
+
+    from creations.models import Creation
+
+    User = get_user_model()
+    forget_load_test_rows()
+    owners = User.objects.bulk_create(
+        [User(username=f"queue{n:05d}", password="!") for n in range(DEEP_QUEUE_CREATORS)],
+        batch_size=1000,
+    )
+    samples = queue_creations(owners, 2 * ENQUEUE_SAMPLES + 10, "an enqueue sample")
+    timed_enqueues(samples[:5])  # warm: the script's first load, the connection
+    redis_connection().flushdb()
+    empty = timed_enqueues(samples[5 : 5 + ENQUEUE_SAMPLES])
+    log(f"deep queue: {DEEP_QUEUE_JOBS} jobs from {DEEP_QUEUE_CREATORS} creators")
+    queued = queue_creations(owners, DEEP_QUEUE_JOBS, "a queued lighthouse")
+    started = time.monotonic()
+    timed_enqueues(queued)
+    fill_seconds = time.monotonic() - started
+    timed_enqueues(samples[5 + ENQUEUE_SAMPLES : 10 + ENQUEUE_SAMPLES])  # the same warm-up
+    deep = timed_enqueues(samples[10 + ENQUEUE_SAMPLES :])
+    log(
+        f"deep queue: filled in {fill_seconds:.1f} s; one enqueue {statistics.median(empty):.0f}"
+        f" µs empty, {statistics.median(deep):.0f} µs with {DEEP_QUEUE_JOBS} queued"
+    )
+
+    def forget_load_test_creations() -> None:
+        # The queue stays (its depth only grows by the creates of the round).
+        Creation.objects.filter(prompt__in=["floor", json.loads(CREATE_BODY)["prompt"]]).delete()
+
+    rounds: dict[str, list[dict]] = {"debit": [], "create": []}
+    for number in range(1, ROUNDS + 1):
+        log(f"deep queue: round {number}/{ROUNDS}: debit, create")
+        rounds["debit"].append(wrk(base, creators, ["/bench/debit"] * len(creators), method="POST"))
+        rounds["create"].append(
+            wrk(
+                base,
+                creators,
+                ["/api/generate/creation"] * len(creators),
+                method="POST",
+                body=CREATE_BODY,
+            )
+        )
+        forget_load_test_creations()
+    results = {
+        name: {
+            **max(figures, key=lambda f: f["req_s"]),
+            "rounds_req_s": [f["req_s"] for f in figures],
+        }
+        for name, figures in rounds.items()
+    }
+    Creation.objects.filter(owner__in=owners).delete()
+    User.objects.filter(pk__in=[owner.pk for owner in owners]).delete()
+    forget_load_test_rows()
+    analyze()
+    results.update(
+        jobs=DEEP_QUEUE_JOBS,
+        creators=DEEP_QUEUE_CREATORS,
+        fill_s=round(fill_seconds, 1),
+        enqueue_us_empty=round(statistics.median(empty), 1),
+        enqueue_us_deep=round(statistics.median(deep), 1),
+        enqueue_samples=ENQUEUE_SAMPLES,
+    )
     return results
 
 
@@ -843,6 +1073,166 @@ def measure_remote_videos(creators: list[dict]) -> dict:
     }
 
 
+# ---------------------------------------------------------------- figures at a million ledger rows
+
+
+def copy_rows_sql(model, count: int, overrides: dict[str, str | None]) -> str:
+    """An INSERT of `count` rows copied from one template row (its key bound as the one
+    parameter), with some columns computed from n (1..count) and those overridden with None
+    left to their database default: every other column, whatever later migrations add, as
+    the template has it."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = [
+        field.column
+        for field in model._meta.concrete_fields
+        if overrides.get(field.column, "") is not None
+    ]
+    values = [overrides.get(column, f"t.{connection.ops.quote_name(column)}") for column in columns]
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    pk_column = connection.ops.quote_name(model._meta.pk.column)
+    # Only constant SQL of this module and model metadata; the template's key is bound.
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {', '.join(values)} "  # nosec B608
+        f"FROM {table} AS t, generate_series(1, {int(count)}) AS n WHERE t.{pk_column} = %s"
+    )
+
+
+def fill_figures_tables(creators: list[dict], owners: list[dict]) -> None:
+    """FIGURES_CREATIONS creations (drafts, posts and failures of the last 4 weeks) and
+    FIGURES_LEDGER_ROWS ledger rows (their debits, the failures' refunds, grants), by SQL."""
+    from django.db import connection, transaction
+
+    from creations.models import Creation
+    from tokens.models import LedgerEntry
+
+    draft = Creation.objects.filter(owner=owners[0]["user"]).first()
+    grant = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.GRANT).first()
+    users = [person["user"].pk for person in creators]
+    accounts = list(
+        LedgerEntry.objects.filter(kind=LedgerEntry.Kind.GRANT)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    uuid_of = "md5('phoenix-bench-figures-' || {n})::uuid"
+    status = (
+        "CASE WHEN mod(n, 10) < 6 THEN 'draft' WHEN mod(n, 10) < 9 THEN 'published' "
+        "ELSE 'failed' END"
+    )
+    moment = "now() - n * interval '8 seconds'"
+    creations = copy_rows_sql(
+        Creation,
+        FIGURES_CREATIONS,
+        {
+            "id": uuid_of.format(n="n"),
+            "owner_id": f"(ARRAY{users}::integer[])[1 + mod(n, {len(users)})]",
+            "kind": "CASE WHEN mod(n, 5) = 0 THEN 'video' ELSE 'image' END",
+            "prompt": "'figures ' || n",
+            "status": status,
+            "idempotency_key": "NULL",
+            "error_code": "CASE WHEN mod(n, 10) = 9 THEN 'provider_error' ELSE '' END",
+            "created_at": moment,
+            "processing_at": f"{moment} + interval '1 second'",
+            "draft_at": f"CASE WHEN mod(n, 10) < 9 THEN {moment} + interval '9 seconds' END",
+            "published_at": (
+                f"CASE WHEN mod(n, 10) BETWEEN 6 AND 8 THEN {moment} + interval '1 hour' END"
+            ),
+            "failed_at": f"CASE WHEN mod(n, 10) = 9 THEN {moment} + interval '9 seconds' END",
+        },
+    )
+    # 1..C: each creation's debit; then a refund for each failed one; the rest grants.
+    refunds = FIGURES_CREATIONS // 10
+    kind = (
+        f"CASE WHEN n <= {FIGURES_CREATIONS} THEN 'debit' "
+        f"WHEN n <= {FIGURES_CREATIONS + refunds} THEN 'refund' ELSE 'grant' END"
+    )
+    refunded = f"(n - {FIGURES_CREATIONS}) * 10 - 1"
+    ledger = copy_rows_sql(
+        LedgerEntry,
+        FIGURES_LEDGER_ROWS,
+        {
+            "id": None,
+            "kind": kind,
+            "amount": f"CASE WHEN n <= {FIGURES_CREATIONS} THEN -1 ELSE 1 END",
+            "balance_after": "1000",
+            "reason": "'benchmark figures'",
+            "created_at": f"now() - (mod(n, {FIGURES_CREATIONS})) * interval '8 seconds'",
+            "creation_id": (
+                f"CASE WHEN n <= {FIGURES_CREATIONS} THEN {uuid_of.format(n='n')} "
+                f"WHEN n <= {FIGURES_CREATIONS + refunds} THEN {uuid_of.format(n=refunded)} END"
+            ),
+            "staff_id": "NULL",
+            "request_key": "NULL",
+            "account_id": f"(ARRAY{accounts}::bigint[])[1 + mod(n, {len(accounts)})]",
+        },
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(creations, [draft.pk])
+        cursor.execute(ledger, [grant.pk])
+
+
+def catch_up_rollups() -> list[str]:
+    """Run once, untimed, any periodic rollup job (a function of phoenix.cron whose name
+    says rollup): in production it keeps up minute by minute, while the bench's rows all
+    arrived at once."""
+    import phoenix.cron
+
+    ran = []
+    for name, job in vars(phoenix.cron).items():
+        if "rollup" in name.lower() and callable(job):
+            job()
+            ran.append(name)
+    return ran
+
+
+def measure_figures(creators: list[dict], owners: list[dict]) -> dict:
+    """One /metrics scrape (as Prometheus: the bearer token) and one alert evaluation
+    (ops.alerting.alerts_run, the cron job's) with FIGURES_LEDGER_ROWS ledger rows and
+    FIGURES_CREATIONS creations: the median of 3 of each, after one untimed call each before
+    the rows are written (the code's first use) and any rollup job's catch-up after."""
+    from django.test import Client
+
+    from ops import alerting
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+    def scrape() -> None:
+        response = client.get("/metrics", secure=True, headers=headers)
+        expect(response.status_code, 200, "/metrics", response.content)
+
+    def timed(call) -> list[float]:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            call()
+            times.append(round((time.perf_counter() - started) * 1000, 1))
+        return times
+
+    scrape()
+    alerting.alerts_run()
+    log(f"figures: {FIGURES_LEDGER_ROWS} ledger rows and {FIGURES_CREATIONS} creations")
+    started = time.monotonic()
+    fill_figures_tables(creators, owners)
+    analyze()
+    fill_seconds = time.monotonic() - started
+    rollups = catch_up_rollups()
+    scrape_ms, alerts_ms = timed(scrape), timed(alerting.alerts_run)
+    results = {
+        "ledger_rows": FIGURES_LEDGER_ROWS,
+        "creations": FIGURES_CREATIONS,
+        "fill_s": round(fill_seconds, 1),
+        "rollups_run": rollups,
+        "scrape_ms": statistics.median(scrape_ms),
+        "alerts_ms": statistics.median(alerts_ms),
+        "rounds_scrape_ms": scrape_ms,
+        "rounds_alerts_ms": alerts_ms,
+    }
+    log(f"figures: scrape {results['scrape_ms']} ms, alert run {results['alerts_ms']} ms")
+    return results
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -921,7 +1311,8 @@ def drafts_rows(results: dict) -> list[tuple[str, str, str, str]]:
     bare = results["http"].get(results["server"], {}).get("bare")
     rows = []
     for count, figures in drafts.items():
-        against = f"{figures['req_s'] / bare['req_s']:.2f} of bare" if bare else ""
+        floor = figures.get("bare", bare)
+        against = f"{figures['req_s'] / floor['req_s']:.2f} of bare" if floor else ""
         rows.append(
             (
                 f"drafts tab, {count} drafts",
@@ -1004,6 +1395,167 @@ def end_to_end_rows(results: dict) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def ratio(numerator: float | None, denominator: float | None, digits: int = 3) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator, digits)
+
+
+def goals(results: dict) -> dict:
+    """Issue 19's goals, from the parts that ran (None where a part did not run)."""
+    http = results["http"].get(results["server"], {})
+    drafts = results.get("drafts", {})
+    polls = results.get("card_poll", {})
+    deep = results.get("deep_queue", {})
+    figures = results.get("figures", {})
+    # The bare view of the http part (the chosen server's); a trial of one part uses its own.
+    bare = next(
+        (
+            floor["req_s"]
+            for floor in (http.get("bare"), polls.get("bare"), drafts.get("10", {}).get("bare"))
+            if floor
+        ),
+        None,
+    )
+    worker = results.get("worker", {}).get("PreloadingWorker, as run", {})
+    return {
+        "capacity_creators": results.get("capacity", {}).get("web", {}).get("max_creators"),
+        "bare_req_s": bare,
+        "poll_unchanged_vs_bare": ratio(
+            polls.get("unchanged", {}).get("req_s"), polls.get("bare", {}).get("req_s")
+        ),
+        "poll_changed_vs_reference": ratio(
+            polls.get("changed", {}).get("req_s"), polls.get("poll_floor", {}).get("req_s")
+        ),
+        "create_vs_debit_deep_queue": ratio(
+            deep.get("create", {}).get("req_s"), deep.get("debit", {}).get("req_s")
+        ),
+        "enqueue_cost_ratio_10k_vs_0": ratio(
+            deep.get("enqueue_us_deep"), deep.get("enqueue_us_empty"), 2
+        ),
+        "worker_vs_noop": worker.get("ratio"),
+        "figures_ms_at_1m_ledger": (
+            max(figures["scrape_ms"], figures["alerts_ms"]) if figures else None
+        ),
+        "drafts_tab_queries": (
+            {count: drafts[count]["queries"] for count in ("10", "1000")} if drafts else None
+        ),
+        "drafts_tab_vs_bare": ratio(
+            drafts.get("10", {}).get("req_s"), drafts.get("10", {}).get("bare", {}).get("req_s")
+        ),
+    }
+
+
+def goal_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    """One row per goal of issue 19: met, MISSED, or not measured (its part did not run)."""
+    found, targets = results["goals"], TARGETS
+
+    def row(name: str, figure, met, target: str, against: str = ""):
+        if figure is None or met is None:
+            shown = "—" if figure is None else str(figure)
+            return (f"goal {name}", shown, against, f"{target}: not measured")
+        return (f"goal {name}", str(figure), against, f"{target}: {verdict(met)}")
+
+    capacity, bare = found["capacity_creators"], found["bare_req_s"]
+    wanted = round(targets["capacity_per_bare_req_s"] * bare) if bare else None
+    queries = found["drafts_tab_queries"]
+    rows = [
+        row(
+            "capacity_creators",
+            capacity,
+            None if wanted is None else capacity is not None and capacity >= wanted,
+            f"≥ {targets['capacity_per_bare_req_s']} × bare_req_s"
+            + (f" = {wanted}" if wanted else ""),
+            f"bare_req_s {bare}",
+        ),
+        row(
+            "drafts_tab_queries",
+            queries and f"{queries['10']} at 10, {queries['1000']} at 1,000",
+            queries and queries["10"] == queries["1000"],
+            "equal",
+        ),
+    ]
+    for name in (
+        "poll_unchanged_vs_bare",
+        "poll_changed_vs_reference",
+        "create_vs_debit_deep_queue",
+        "worker_vs_noop",
+        "drafts_tab_vs_bare",
+    ):
+        figure = found[name]
+        rows.append(
+            row(name, figure, figure is not None and figure >= targets[name], f"≥ {targets[name]}")
+        )
+    for name in ("enqueue_cost_ratio_10k_vs_0", "figures_ms_at_1m_ledger"):
+        figure = found[name]
+        rows.append(
+            row(name, figure, figure is not None and figure <= targets[name], f"≤ {targets[name]}")
+        )
+    return rows
+
+
+def card_poll_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    figures = results["card_poll"]
+    rows = []
+    for name, label in (
+        ("unchanged", "card poll as rendered, unchanged"),
+        ("changed", "card poll, changed (stale version)"),
+    ):
+        f = figures[name]
+        queries = figures[f"{name}_queries"]
+        rows.append(
+            (
+                label,
+                f"{f['req_s']:.0f} req/s, p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms",
+                f"{queries} queries, {f['errors']} errors; rounds "
+                + "/".join(f"{r:.0f}" for r in f["rounds_req_s"]),
+                f"HTTP {figures['unchanged_status']}" if name == "unchanged" else "",
+            )
+        )
+    return rows
+
+
+def deep_queue_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    figures = results["deep_queue"]
+    rows = []
+    for name in ("debit", "create"):
+        f = figures[name]
+        rows.append(
+            (
+                f"{name} with {figures['jobs']} queued",
+                f"{f['req_s']:.0f} req/s, p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms",
+                f"{f['errors']} errors; rounds " + "/".join(f"{r:.0f}" for r in f["rounds_req_s"]),
+                "floor" if name == "debit" else "",
+            )
+        )
+    rows.append(
+        (
+            "one enqueue + placement",
+            f"{figures['enqueue_us_deep']:.0f} µs with {figures['jobs']} queued",
+            f"{figures['enqueue_us_empty']:.0f} µs empty (median of {figures['enqueue_samples']})",
+            f"queue filled in {figures['fill_s']:.1f} s",
+        )
+    )
+    return rows
+
+
+def figures_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    f = results["figures"]
+    return [
+        (
+            f"figures at {f['ledger_rows']:,} ledger rows, {f['creations']:,} creations",
+            f"/metrics {f['scrape_ms']:.1f} ms, alert run {f['alerts_ms']:.1f} ms",
+            "median of 3; "
+            + (
+                f"rollups run: {', '.join(f['rollups_run'])}"
+                if f["rollups_run"]
+                else "no rollup job"
+            ),
+            f"rows written in {f['fill_s']:.0f} s",
+        )
+    ]
+
+
 def build_report(results: dict) -> list[tuple[str, str, str, str]]:
     """Rows of (measure, figure, against, goal) for the parts that ran."""
     rows = []
@@ -1011,6 +1563,10 @@ def build_report(results: dict) -> list[tuple[str, str, str, str]]:
         rows += http_rows(results)
     if "drafts" in results:
         rows += drafts_rows(results)
+    if "card_poll" in results:
+        rows += card_poll_rows(results)
+    if "deep_queue" in results:
+        rows += deep_queue_rows(results)
     if "notifications" in results:
         rows += notifications_rows(results)
     if "worker" in results:
@@ -1023,7 +1579,9 @@ def build_report(results: dict) -> list[tuple[str, str, str, str]]:
         from bench import capacity
 
         rows += capacity.rows(results["capacity"])
-    return rows
+    if "figures" in results:
+        rows += figures_rows(results)
+    return rows + goal_rows(results)
 
 
 def remote_rows(results: dict) -> list[tuple[str, str, str, str]]:
@@ -1106,8 +1664,12 @@ def main() -> None:
     with gunicorn(SERVER_SETUPS[results["server"]]) as base:
         if "drafts" in PARTS:
             results["drafts"] = measure_drafts(base, owners)
+        if "cardpoll" in PARTS:
+            results["card_poll"] = measure_card_polls(base, creators)
         if "notifications" in PARTS:
             results["notifications"] = measure_notifications(base, creators, owners)
+        if "queue" in PARTS:
+            results["deep_queue"] = measure_deep_queue(base, creators)
         if "worker" in PARTS:
             results["worker"] = measure_worker(creators)
         if "e2e" in PARTS:
@@ -1118,6 +1680,9 @@ def main() -> None:
         from bench import capacity
 
         results["capacity"] = capacity.measure()
+    # Last: its million rows would slow every part after it.
+    if "figures" in PARTS:
+        results["figures"] = measure_figures(creators, owners)
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"{started:%Y%m%d-%H%M%S}.json"
@@ -1126,6 +1691,7 @@ def main() -> None:
         profile_views(creators, owners, poll_template, out)
     redis_connection().flushdb()  # leave no jobs behind in the benchmark's Redis database
     results["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
+    results["goals"] = goals(results)
     rows = build_report(results)
     results["table"] = [
         dict(zip(("measure", "figure", "against", "goal"), r, strict=True)) for r in rows

@@ -26,7 +26,7 @@ from tokens.selectors import refunded_sql
 
 from . import fair_queue
 from .models import Creation
-from .presenters import download_name, media_url, wait_label
+from .presenters import download_name, media_urls, wait_label
 from .queues import QUEUE_FOR_KIND, get_queue, job_id_for
 
 DRAFTS_PAGE_SIZE = 12
@@ -76,9 +76,10 @@ def _page(queryset: QuerySet, *, order_field: str, cursor: str | None, size: int
 
 
 def _with_media_urls(creations: list[Creation]) -> list[Creation]:
-    for creation in creations:
-        creation.media_src = media_url(creation, "media")
-        creation.poster_src = media_url(creation, "poster")
+    media, posters = media_urls(creations, "media"), media_urls(creations, "poster")
+    for creation, media_src, poster_src in zip(creations, media, posters, strict=True):
+        creation.media_src = media_src
+        creation.poster_src = poster_src
         creation.download_name = download_name(creation) if creation.media_src else ""
     return creations
 

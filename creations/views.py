@@ -641,8 +641,8 @@ def creations_bulk(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, summary)
         return redirect(profile_url(request.user, tab))
-    context = tabs_context(request, request.user, tab)
-    context.update(bulk_summary=summary, bulk_error=problem, fresh_selection=not problem)
+    context = tabs_context(request, request.user, tab, fresh_selection=not problem)
+    context.update(bulk_summary=summary, bulk_error=problem)
     if action == "cancel" and summary:
         context["nav_balance"] = balance_of(request.user)
     return render(request, "profiles/profile.html#bulk_done", context, status=status)

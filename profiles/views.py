@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from creations import selectors
+from creations.cards import cards_html
 
 from . import selectors as profile_selectors
 from . import throttle
@@ -224,19 +225,31 @@ def tab_page(creator, tab: str, cursor: str | None, *, is_owner: bool) -> select
     return selectors.posts_page(owner=creator, cursor=cursor, for_owner=is_owner)
 
 
-def tabs_context(request: HttpRequest, creator, tab: str, cursor: str | None = None) -> dict:
-    """What profile.html's tabs show: also the answer of a bulk action, which refreshes them."""
+def tabs_context(
+    request: HttpRequest,
+    creator,
+    tab: str,
+    cursor: str | None = None,
+    *,
+    fresh_selection: bool = False,
+) -> dict:
+    """What profile.html's tabs show: also the answer of a bulk action, which refreshes them
+    (with the cards' checkboxes unticked: fresh_selection)."""
     is_owner = request.user.is_authenticated and request.user.pk == creator.pk
     if tab not in OWNER_TABS or not is_owner:
         tab = "posts"
+    page = tab_page(creator, tab, cursor, is_owner=is_owner)
+    if tab in ("drafts", "trash"):
+        cards_html(page.items, request, fresh_selection=fresh_selection)
     return {
         "creator": creator,
         "is_owner": is_owner,
         "tab": tab,
-        "page": tab_page(creator, tab, cursor, is_owner=is_owner),
+        "page": page,
         "cursor": cursor,
         "trash_days": settings.PHOENIX_TRASH_DAYS,
         "bulk_max": settings.PHOENIX_BULK_MAX,
+        "fresh_selection": fresh_selection,
     }
 
 
@@ -254,6 +267,9 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     context = tabs_context(request, creator, request.GET.get("tab", ""), request.GET.get("cursor"))
     account = getattr(creator, "token_account", None)
     context["balance"] = account.balance if context["is_owner"] and account else None
+    if context["balance"] is not None:
+        # The navigation's balance is this one: no second read of the account.
+        context["token_balance"] = context["balance"]
     template = "profiles/profile.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#more" if context["cursor"] else "#tabs"

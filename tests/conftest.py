@@ -34,10 +34,15 @@ QUEUE_NAMES = ["images", "videos", "default"]
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """The typical run behind an ETA is cached per process: each test starts without it."""
+    """The typical run behind an ETA and the finished cards' HTML are cached per process:
+    each test starts without them."""
+    from creations import cards
+
     cache.clear()
+    cards.clear_cache()
     yield
     cache.clear()
+    cards.clear_cache()
 
 
 @pytest.fixture(autouse=True)
