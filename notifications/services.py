@@ -205,7 +205,7 @@ def _wants_email(notification: Notification, creation: Creation) -> str:
     return email_address_of(preferences.user)
 
 
-# The mail job's retries (RQ's scheduler runs them: worker-default has --with-scheduler).
+# The mail job's retries (RQ's scheduler runs them: worker-light has --with-scheduler).
 EMAIL_RETRY = Retry(max=3, interval=[10, 60, 300])
 
 
@@ -214,13 +214,13 @@ def email_job_id(notification_id) -> str:
 
 
 def notification_email_enqueue(notification: Notification) -> None:
-    """After COMMIT: queue its e-mail on "default" (a mail server's delay or trouble never
+    """After COMMIT: queue its e-mail on "light" (a mail server's delay or trouble never
     holds the request or the job that wrote it). One job id per notification. If Redis
     refuses, the notification is still on the page and the bell; only the e-mail is lost."""
     from . import jobs  # jobs imports this module
 
     try:
-        queues.get_queue("default").enqueue(
+        queues.get_queue("light").enqueue(
             jobs.send_notification_email,
             str(notification.pk),
             job_id=email_job_id(notification.pk),
