@@ -98,9 +98,7 @@ def test_the_mail_job_is_queued_after_the_commit_and_nothing_is_sent_inline(
     # Queued, not sent: the request or job that wrote it waits for no mail server.
     assert mail.outbox == []
     assert mail_jobs() == [f"notify-mail-{notification.pk}"]
-    job = Job.fetch(
-        email_job_id(notification.pk), connection=queues.get_queue("light").connection
-    )
+    job = Job.fetch(email_job_id(notification.pk), connection=queues.get_queue("light").connection)
     assert job.func_name == "notifications.jobs.send_notification_email"
     assert (job.retries_left, job.retry_intervals) == (3, [10, 60, 300])
 
