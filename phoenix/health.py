@@ -105,11 +105,12 @@ class Probed:
     checks: dict[str, str]
     failed: list[str]
     warnings: list[str]
-    at: float  # time.monotonic() when the checks ran
+    at: float  # clock() when the checks ran
 
 
 _probed: list[Probed] = []
 _probing = threading.Lock()
+clock = time.monotonic  # (tests move it)
 
 
 def run_checks() -> Probed:
@@ -124,7 +125,7 @@ def run_checks() -> Probed:
         else:
             checks[name] = "ok"
     _log_if_changed(checks, warnings, errors)
-    return Probed(checks, failed, warnings, time.monotonic())
+    return Probed(checks, failed, warnings, clock())
 
 
 def probed() -> Probed:
@@ -133,7 +134,7 @@ def probed() -> Probed:
 
     def fresh() -> Probed | None:
         last = _probed[0] if _probed else None
-        if last is not None and time.monotonic() - last.at < ttl:
+        if last is not None and clock() - last.at < ttl:
             return last
         return None
 
