@@ -7,11 +7,13 @@ and storage again, then throw it all away on exit. This worker pays them once, i
 parent, so each horse starts with them done.
 """
 
+import functools
 import gc
 import logging
 import mmap
 import uuid
 
+import redis.utils
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, close_old_connections, connections
 from psycopg.pq import TransactionStatus
 from rq.worker import SimpleWorker, Worker
@@ -66,6 +68,10 @@ class PreloadingWorker(Worker):
         super().__init__(*args, **kwargs)
         warm_up()
         connections.close_all()
+        # redis-py reads its own version from its package's metadata (a file parsed, 1-2 ms
+        # here) for every connection it makes, and every horse makes its own (RQ's, the
+        # counters'): read it once, here.
+        redis.utils.get_lib_version = functools.cache(redis.utils.get_lib_version)
         # The backend pid of the session the last horse left clean (0: none).
         self._left_clean = mmap.mmap(-1, 8)
         # Everything loaded so far lives as long as the worker: keep the garbage collector
