@@ -28,12 +28,12 @@ db: install services
 demo: db
 	$(RUN_ENV) $(PY) manage.py create_demo_user
 
-# The Procfile's processes (web, worker, worker-default, cron) through honcho, as in
+# The Procfile's processes (web, the four workers, cron) through honcho, as in
 # production; release (migrate) is done by `db`. Ctrl-C stops all of them.
 run: demo
 	@echo "Phoenix on http://127.0.0.1:8000 (web + workers + cron from the Procfile); Ctrl-C stops all."
 	@$(RUN_ENV) GUNICORN_BIND=127.0.0.1:8000 GUNICORN_RELOAD=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
-		$(VENV)/bin/honcho start web worker worker-default cron || [ $$? -eq 130 ]
+		$(VENV)/bin/honcho start web worker worker-default worker-light worker-housekeeping cron || [ $$? -eq 130 ]
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

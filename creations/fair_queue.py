@@ -349,10 +349,15 @@ class FairQueue(DjangoRQ):
     def lpop(cls, queue_keys: Sequence[str], timeout: int | None, connection: Redis | None = None):
         """The next job of the given queues: the fair order's head of the fair ones, else
         RQ's list of the plain ones. Blocks up to `timeout` seconds (None: not at all),
-        waking when a job is enqueued (and once a second regardless)."""
+        waking when a fair job is enqueued or a plain one is pushed (and once a second
+        regardless). A worker of plain queues only is RQ's own."""
         assert connection is not None
         keys = [as_text(key) for key in queue_keys]
+        fair = set(settings.PHOENIX_FAIR_QUEUES)
+        if not any(_name_of(key) in fair for key in keys):
+            return super().lpop(queue_keys, timeout, connection=connection)
         orders = [order_key(_name_of(key)) for key in keys]
+        plain = [key for key in keys if _name_of(key) not in fair]
         pop = _script(connection, _POP)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -367,10 +372,15 @@ class FairQueue(DjangoRQ):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise DequeueTimeout(timeout, queue_keys)
-            connection.blpop([WAKE_KEY], min(left, WAIT_SLICE_SECONDS))
+            woken = connection.blpop([WAKE_KEY, *plain], min(left, WAIT_SLICE_SECONDS))
+            if woken and as_text(woken[0]) != WAKE_KEY:
+                return as_text(woken[0]), as_text(woken[1])  # a plain queue's job
 
     @classmethod
     def lmove(cls, connection: Redis, queue_key: str, timeout: int | None):
+        if _name_of(queue_key) not in settings.PHOENIX_FAIR_QUEUES:
+            # A worker of one plain queue keeps RQ's intermediate list.
+            return super().lmove(connection, queue_key, timeout)
         return cls.lpop([queue_key], timeout, connection=connection)
 
 

@@ -51,6 +51,12 @@ CHECK_LOCK = "phoenix:remote-check"
 # The last task the previous check asked about: the next one starts after it, so that a
 # check cut short by its time budget does not leave the same tasks unasked every time.
 CHECK_CURSOR = "phoenix:remote-check:cursor"
+# When the last periodic check started asking (Redis server time, in seconds): the next
+# one does not ask sooner than PHOENIX_REMOTE_CHECK_INTERVAL after it.
+CHECK_LAST = "phoenix:remote-check:last"
+# A check due within this much of its time waits for it rather than skip a whole interval
+# (rqcron's ticks and the worker's pick-up wobble by milliseconds).
+CHECK_PACE_SLACK = 1.0
 # After a fetch failed for a passing reason (download, storage), the next check sends it
 # again after this pause rather than at once.
 FETCH_RETRY_PAUSE = 30
@@ -262,7 +268,7 @@ def submit_remote_task(creation: Creation, provider: RemoteTaskProvider) -> str:
     return "submitted"
 
 
-def remote_tasks_check() -> dict[str, int]:
+def remote_tasks_check(*, paced: bool = False) -> dict[str, int]:
     """One look at every remote task in flight (the provider's answers fetched in a few
     threads, each written here as it arrives): progress to the card, a fetch job for each
     task that succeeded, fail and refund for each that failed or that the provider no
@@ -270,8 +276,13 @@ def remote_tasks_check() -> dict[str, int]:
     counts of the answers.
 
     One check at a time (a Redis lock): the checks rqcron queues while one runs return at
-    once instead of piling up on `default`. A check asks for PHOENIX_REMOTE_CHECK_BUDGET
-    seconds at most; the next one starts with the tasks it did not reach."""
+    once instead of piling up on `light`. A check asks for PHOENIX_REMOTE_CHECK_BUDGET
+    seconds at most; the next one starts with the tasks it did not reach.
+
+    `paced` (the periodic job): the provider asks for no more than one look per task per
+    PHOENIX_REMOTE_CHECK_INTERVAL. Checks that queued up behind something (a busy or
+    restarted worker) would otherwise run back to back: one that comes too soon after the
+    last returns at once, the next tick asks."""
     counts = dict.fromkeys(RemoteTask.STATES, 0)
     provider = remote_provider(Creation.Kind.VIDEO)
     if provider is None:
@@ -282,6 +293,9 @@ def remote_tasks_check() -> dict[str, int]:
         log.info("A remote task check is already running; this one stops")
         return counts
     try:
+        if paced and not check_is_due(redis):
+            log.info("The last remote task check was less than an interval ago; this one stops")
+            return counts
         check_in_flight(provider, redis, counts)
     finally:
         try:
@@ -289,6 +303,24 @@ def remote_tasks_check() -> dict[str, int]:
         except LockError:
             pass  # expired meanwhile: another check may have taken it
     return counts
+
+
+def check_is_due(redis) -> bool:
+    """True when an interval has passed since the last paced check started (after waiting
+    out the last CHECK_PACE_SLACK of it), and records this one's start. Called under the
+    check's lock; the time is Redis's own, the same for every host."""
+    interval = settings.PHOENIX_REMOTE_CHECK_INTERVAL
+    last = redis.get(CHECK_LAST)
+    if last is not None:
+        seconds, micros = redis.time()
+        wait = float(last) + interval - (seconds + micros / 1e6)
+        if wait > min(CHECK_PACE_SLACK, interval / 4):
+            return False
+        if wait > 0:
+            time.sleep(wait)
+    seconds, micros = redis.time()
+    redis.set(CHECK_LAST, f"{seconds + micros / 1e6:.6f}", ex=max(60, 10 * interval))
+    return True
 
 
 def check_lock_ttl() -> int:
@@ -459,8 +491,9 @@ def send_fetches(succeeded: list[tuple[Creation, RemoteTask]], *, now) -> int:
     for start in range(0, len(claimed), FETCH_BATCH):
         batch = claimed[start : start + FETCH_BATCH]
         try:
-            # At the front: it finishes work already paid for, and is short.
-            queues.queue_for_kind(Creation.Kind.VIDEO).enqueue(
+            # On `light` (no generation ahead of it), at the front: it finishes work
+            # already paid for, and is short.
+            queues.get_queue("light").enqueue(
                 jobs.fetch_remote_results,
                 [(str(c.id), task.output_url) for c, task in batch],
                 job_timeout=settings.PHOENIX_REMOTE_FETCH_TIMEOUT,

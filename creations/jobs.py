@@ -23,11 +23,11 @@ generate_creation = run_generation
 
 
 def check_remote_tasks() -> dict[str, int]:
-    """Run by rqcron every PHOENIX_REMOTE_CHECK_INTERVAL: one look at every remote task in
-    flight, in a batch."""
+    """Run by rqcron every PHOENIX_REMOTE_CHECK_INTERVAL (on `light`): one look at every
+    remote task in flight, in a batch, no sooner than an interval after the last."""
     close_old_connections()
     try:
-        return generation.remote_tasks_check()
+        return generation.remote_tasks_check(paced=True)
     finally:
         close_old_connections()
 
@@ -58,4 +58,8 @@ def publish_scheduled_creation(creation_id: str) -> bool:
 
 def cancel_provider_task(kind: str, task_id: str) -> None:
     """After a cancel: stop the provider's task (it bills while it runs)."""
-    cancel_remote_task(kind, task_id)
+    close_old_connections()
+    try:
+        cancel_remote_task(kind, task_id)
+    finally:
+        close_old_connections()

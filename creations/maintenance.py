@@ -1,8 +1,16 @@
 """Scheduled housekeeping: old drafts to the trash, old trash purged. Run daily by the RQ
-cron (phoenix/cron.py) and by `manage.py expire_drafts`; safe to run at any time,
-twice, or at once."""
+cron (phoenix/cron.py) on the `housekeeping` queue and by `manage.py expire_drafts`; safe
+to run at any time, twice, or at once.
+
+The work goes in batches of PHOENIX_HOUSEKEEPING_BATCH creations, in the order of their
+ids: the cron's job does one batch and queues the next (from the last id it reached), so a
+backlog of a million expired drafts is many short jobs, not one that runs for hours and
+loses everything to a restart. A creation left alone under its lock (published meanwhile)
+is passed over, not read again by every batch.
+"""
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -10,16 +18,30 @@ from django.db import close_old_connections, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from redis.exceptions import RedisError
 
+from . import queues
 from .models import Creation
 from .services import ActionRefused, creation_purge, creation_trash
 
 log = logging.getLogger(__name__)
 
+# One batch's job timeout: a batch of trash moves and purges (each a row lock and, for a
+# purge, a file deletion) takes seconds; this is ample.
+HOUSEKEEPING_BATCH_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class Batch:
+    done: int  # moved (or purged)
+    last_id: str | None  # the last id looked at: the next batch starts after it
+    more: bool  # the batch was full: there may be more after last_id
+
 
 def expired_drafts(*, now: datetime):
     """Unpublished drafts past the TTL, counted from when they (last) became drafts;
-    scheduled ones and those already in the trash are not."""
+    scheduled ones and those already in the trash are not. In id order (for the batches)."""
     cutoff = now - timedelta(days=settings.PHOENIX_DRAFT_TTL_DAYS)
     since = Greatest(
         Coalesce(F("draft_at"), F("created_at")), Coalesce(F("redrafted_at"), F("created_at"))
@@ -28,17 +50,27 @@ def expired_drafts(*, now: datetime):
         Creation.objects.filter(status=Creation.Status.DRAFT, trashed_at__isnull=True)
         .annotate(draft_since=since)
         .filter(draft_since__lte=cutoff)
-        .order_by("draft_since")
+        .order_by("pk")
     )
 
 
-def drafts_expire(*, now: datetime | None = None) -> int:
-    """Move expired drafts to the trash (where they are purged after PHOENIX_TRASH_DAYS);
-    returns how many moved. Each goes through the trash service, which re-checks it under
-    its row lock, so a draft published while this runs is left alone."""
-    now = now or timezone.now()
+def _batch_size(limit: int | None) -> int:
+    return max(1, limit or settings.PHOENIX_HOUSEKEEPING_BATCH)
+
+
+def drafts_expire_batch(
+    *, now: datetime, after: str | None = None, limit: int | None = None
+) -> Batch:
+    """Move up to `limit` expired drafts (ids after `after`) to the trash. Each goes through
+    the trash service, which re-checks it under its row lock, so a draft published while
+    this runs is left alone."""
+    limit = _batch_size(limit)
+    candidates = expired_drafts(now=now)
+    if after is not None:
+        candidates = candidates.filter(pk__gt=after)
+    rows = list(candidates[:limit])
     moved = 0
-    for creation in expired_drafts(now=now).iterator():
+    for creation in rows:
         with transaction.atomic():
             # Read again under the row lock: a draft published, scheduled or trashed since
             # (the trash service would take a post too), or redrafted afresh, stays.
@@ -57,17 +89,35 @@ def drafts_expire(*, now: datetime | None = None) -> int:
             moved,
             settings.PHOENIX_DRAFT_TTL_DAYS,
         )
-    return moved
+    return Batch(moved, str(rows[-1].pk) if rows else after, len(rows) >= limit)
 
 
-def trash_purge(*, now: datetime | None = None) -> int:
-    """Purge what has been in the trash longer than PHOENIX_TRASH_DAYS: files deleted, words
-    cleared, rows kept. Idempotent: a purged creation is not purged again."""
+def drafts_expire(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Move every expired draft to the trash, a batch at a time; returns how many moved."""
     now = now or timezone.now()
+    moved, after = 0, None
+    while True:
+        batch = drafts_expire_batch(now=now, after=after, limit=limit)
+        moved += batch.done
+        if not batch.more:
+            return moved
+        after = batch.last_id
+
+
+def trash_purge_batch(
+    *, now: datetime, after: str | None = None, limit: int | None = None
+) -> Batch:
+    """Purge up to `limit` creations (ids after `after`) that have been in the trash longer
+    than PHOENIX_TRASH_DAYS: files deleted, words cleared, rows kept."""
+    limit = _batch_size(limit)
     cutoff = now - timedelta(days=settings.PHOENIX_TRASH_DAYS)
-    purged = 0
     old_trash = Creation.objects.in_trash().filter(trashed_at__lte=cutoff)
-    for creation in old_trash.iterator():
+    candidates = old_trash.order_by("pk")
+    if after is not None:
+        candidates = candidates.filter(pk__gt=after)
+    rows = list(candidates[:limit])
+    purged = 0
+    for creation in rows:
         with transaction.atomic():
             # Read again under the row lock: one restored (and perhaps trashed again) since
             # has a new trash date.
@@ -81,7 +131,20 @@ def trash_purge(*, now: datetime | None = None) -> int:
         purged += 1
     if purged:
         log.info("Purged %d creation(s) from the trash", purged)
-    return purged
+    return Batch(purged, str(rows[-1].pk) if rows else after, len(rows) >= limit)
+
+
+def trash_purge(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Purge everything due, a batch at a time. Idempotent: a purged creation is not purged
+    again."""
+    now = now or timezone.now()
+    purged, after = 0, None
+    while True:
+        batch = trash_purge_batch(now=now, after=after, limit=limit)
+        purged += batch.done
+        if not batch.more:
+            return purged
+        after = batch.last_id
 
 
 def housekeeping(*, now: datetime | None = None) -> dict[str, int]:
@@ -89,10 +152,55 @@ def housekeeping(*, now: datetime | None = None) -> dict[str, int]:
     return {"trashed": drafts_expire(now=now), "purged": trash_purge(now=now)}
 
 
-def expire_drafts_job() -> dict[str, int]:
-    """RQ cron entry point: expired drafts to the trash, old trash purged."""
+EXPIRE, PURGE = "expire", "purge"
+
+
+def housekeeping_step(*, now: datetime, stage: str = EXPIRE, after: str | None = None) -> dict:
+    """One batch of the housekeeping: expiry first, then the purge. Returns what it did and,
+    when there is more, where the next batch starts ({"next": (stage, after)})."""
+    done = {"trashed": 0, "purged": 0}
+    if stage == EXPIRE:
+        batch = drafts_expire_batch(now=now, after=after)
+        done["trashed"] = batch.done
+        if batch.more:
+            return {**done, "next": (EXPIRE, batch.last_id)}
+        after = None
+    elif stage != PURGE:
+        raise ValueError(f"Unknown housekeeping stage {stage!r}; use {EXPIRE} or {PURGE}.")
+    batch = trash_purge_batch(now=now, after=after)
+    done["purged"] = batch.done
+    if batch.more:
+        return {**done, "next": (PURGE, batch.last_id)}
+    return done
+
+
+def expire_drafts_job(
+    now: str | None = None, stage: str = EXPIRE, after: str | None = None
+) -> dict[str, int]:
+    """RQ cron entry point (no arguments): one batch of expiry or purge, then the next batch
+    queued on `housekeeping` with the same moment, so that the whole run judges every
+    creation by one `now`."""
     close_old_connections()
     try:
-        return housekeeping()
+        moment = parse_datetime(now) if now else timezone.now()
+        done = housekeeping_step(now=moment, stage=stage, after=after)
+        following = done.pop("next", None)
+        if following is not None:
+            next_stage, next_after = following
+            try:
+                queues.get_queue("housekeeping").enqueue(
+                    expire_drafts_job,
+                    moment.isoformat(),
+                    next_stage,
+                    next_after,
+                    job_timeout=HOUSEKEEPING_BATCH_TIMEOUT,
+                    result_ttl=3600,
+                    failure_ttl=7 * 24 * 3600,
+                    description=f"housekeeping: {next_stage} after {next_after}",
+                )
+            except RedisError:
+                # Tomorrow's run starts again from the beginning and reaches them.
+                log.warning("Could not queue the next housekeeping batch; tomorrow's run will")
+        return done
     finally:
         close_old_connections()

@@ -588,13 +588,13 @@ def stop_running_work(creation: Creation) -> None:
 
 def cancel_provider_task(creation: Creation) -> None:
     """The provider's cancel is an HTTP call that may take its full timeout: a short job on
-    `default` makes it, so that a cancel (or a bulk cancel of many) answers at once. Only if
+    `light` makes it, so that a cancel (or a bulk cancel of many) answers at once. Only if
     Redis refuses the job is it made here and now (the task would go on billing)."""
     from . import jobs
     from .providers import cancel_remote_task
 
     try:
-        queues.get_queue("default").enqueue(
+        queues.get_queue("light").enqueue(
             jobs.cancel_provider_task,
             creation.kind,
             creation.provider_task_id,

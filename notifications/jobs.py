@@ -6,7 +6,7 @@ from . import services
 
 
 def send_notification_email(notification_id: str) -> str:
-    """A notification's e-mail, queued on "default" after COMMIT, retried by RQ."""
+    """A notification's e-mail, queued on "light" after COMMIT, retried by RQ."""
     close_old_connections()
     try:
         return services.notification_email_send(notification_id=notification_id)

@@ -335,7 +335,7 @@ def notifications_deliver() -> Delivered:
 # --- What the alerts page reads ----------------------------------------------------------
 
 PAST_PER_PAGE = 20
-# The runs come every minute: a last run older than this says the cron (or the default
+# The runs come every minute: a last run older than this says the cron (or the light
 # queue's worker) is not running, and that the page's "nothing open" means nothing.
 RUNS_LATE_AFTER = timedelta(minutes=3)
 

@@ -39,7 +39,7 @@ WINDOWS: dict[str, timedelta | None] = {
     "30d": timedelta(days=30),
     "all": None,
 }
-QUEUE_NAMES = ("images", "videos", "default")
+QUEUE_NAMES = ("images", "videos", "default", "light", "housekeeping")
 KINDS = tuple(Creation.Kind.values)
 STATUSES = tuple(Creation.Status.values)
 # Published by its creator: a post staff took down later was published all the same, and

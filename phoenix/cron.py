@@ -1,32 +1,46 @@
-"""Scheduled jobs, run by `python manage.py rqcron phoenix.cron` (visible in the dashboard)."""
+"""Scheduled jobs, run by `python manage.py rqcron phoenix.cron` (visible in the dashboard).
+
+Each goes to the queue of its size: recovery on `default` (a forking worker of its own,
+never behind a long video), the short periodic jobs on `light` (a non-forking worker: a
+fork per check every few seconds cost more than the check), and the daily housekeeping on
+`housekeeping` (a worker of its own, so nothing ever waits behind it).
+"""
 
 from django.conf import settings
 from rq import cron
 
 from creations.generation import CHECK_JOB_TIMEOUT
 from creations.jobs import check_remote_tasks, recover_creations
-from creations.maintenance import expire_drafts_job
+from creations.maintenance import HOUSEKEEPING_BATCH_TIMEOUT, expire_drafts_job
 from ops.jobs import run_alert_checks, run_rollups
 
 cron.register(recover_creations, queue_name="default", interval=60, job_timeout=300)
 # Every remote task in flight (Runway) is looked at once per interval, in one batch job:
 # one short job per interval rather than one per task, and nothing to lose with a worker
 # (the next run reads the task ids from the database again). rqcron queues one every
-# interval whatever happens: a check that finds another still running returns at once.
+# interval whatever happens: a check that finds another still running, or that comes too
+# soon after the last one (queued up behind something), returns at once.
 cron.register(
     check_remote_tasks,
-    queue_name="default",
+    queue_name="light",
     interval=settings.PHOENIX_REMOTE_CHECK_INTERVAL,
     job_timeout=CHECK_JOB_TIMEOUT,
 )
 # Daily at 03:30 UTC: expired drafts to the trash, trash older than PHOENIX_TRASH_DAYS
-# purged. Idempotent, so a missed or doubled run does no harm.
-cron.register(expire_drafts_job, queue_name="default", cron="30 3 * * *", job_timeout=1800)
+# purged, PHOENIX_HOUSEKEEPING_BATCH at a time (each batch queues the next). Idempotent,
+# so a missed or doubled run does no harm.
+cron.register(
+    expire_drafts_job,
+    queue_name="housekeeping",
+    cron="30 3 * * *",
+    job_timeout=HOUSEKEEPING_BATCH_TIMEOUT,
+)
 # Every minute: the alert checks, their incidents, and whoever is to be told (e-mail,
 # webhook). A doubled run waits for the other's lock and sends nothing twice.
-cron.register(run_alert_checks, queue_name="default", interval=60, job_timeout=300)
+cron.register(run_alert_checks, queue_name="light", interval=60, job_timeout=300)
 # Every minute: the running sums the figures read (ops.rollup), so a scrape or an alert run
 # reads the rollup plus a minute of rows, never the whole ledger. Each step is a short
 # transaction; a doubled run waits for the other's row lock and finds nothing left to add.
-# (Belongs on the "housekeeping" queue once there is one.)
-cron.register(run_rollups, queue_name="default", interval=60, job_timeout=600)
+# The figures stay exact while it lags (rollup + the rows since), so it waits with the rest
+# of the housekeeping.
+cron.register(run_rollups, queue_name="housekeeping", interval=60, job_timeout=600)

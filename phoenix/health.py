@@ -9,11 +9,18 @@ cookie, so they are cheap enough to be probed every few seconds.
 /readyz is public (load balancers probe without credentials), so it says only which
 dependency failed; the error class and the warnings go to a caller with the metrics
 token. It logs when its answer changes, not on every probe.
+
+Each process answers /readyz from its probes' results for PHOENIX_READYZ_CACHE_SECONDS:
+load balancers (several of them, every second or two, each web process) would otherwise
+make a database query, a Redis PING and INFO and a storage request per probe. One probe at
+a time runs the checks; the others meanwhile wait for its results rather than run them too.
 """
 
 import logging
 import os
 import threading
+import time
+from dataclasses import dataclass
 from hmac import compare_digest
 from pathlib import Path
 
@@ -93,16 +100,20 @@ def _log_if_changed(checks: dict[str, str], warnings: list[str], errors: dict) -
         log.info("Readiness: all checks pass")
 
 
-def _shows_details(request: HttpRequest) -> bool:
-    """The metrics token (Authorization: Bearer ...) shows the details."""
-    token = settings.PHOENIX_METRICS_TOKEN
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and compare_digest(given.strip(), token)
+@dataclass(frozen=True)
+class Probed:
+    checks: dict[str, str]
+    failed: list[str]
+    warnings: list[str]
+    at: float  # clock() when the checks ran
 
 
-@never_cache
-@require_safe
-def readyz(request: HttpRequest) -> JsonResponse:
+_probed: list[Probed] = []
+_probing = threading.Lock()
+clock = time.monotonic  # (tests move it)
+
+
+def run_checks() -> Probed:
     checks, failed, warnings, errors = {}, [], [], {}
     for name, check in CHECKS.items():
         try:
@@ -114,11 +125,52 @@ def readyz(request: HttpRequest) -> JsonResponse:
         else:
             checks[name] = "ok"
     _log_if_changed(checks, warnings, errors)
-    body = {"status": "unavailable" if failed else "ok"}
-    if failed:
-        body["failed"] = failed
+    return Probed(checks, failed, warnings, clock())
+
+
+def probed() -> Probed:
+    """The checks' results, run again when the last are PHOENIX_READYZ_CACHE_SECONDS old."""
+    ttl = settings.PHOENIX_READYZ_CACHE_SECONDS
+
+    def fresh() -> Probed | None:
+        last = _probed[0] if _probed else None
+        if last is not None and clock() - last.at < ttl:
+            return last
+        return None
+
+    result = fresh()
+    if result is not None:
+        return result
+    with _probing:
+        result = fresh()  # another thread ran them while this one waited
+        if result is None:
+            result = run_checks()
+            _probed[:] = [result]
+    return result
+
+
+def forget_probes() -> None:
+    """The next /readyz runs the checks (tests; a process that changed its settings)."""
+    with _probing:
+        _probed.clear()
+
+
+def _shows_details(request: HttpRequest) -> bool:
+    """The metrics token (Authorization: Bearer ...) shows the details."""
+    token = settings.PHOENIX_METRICS_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and compare_digest(given.strip(), token)
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> JsonResponse:
+    result = probed()
+    body = {"status": "unavailable" if result.failed else "ok"}
+    if result.failed:
+        body["failed"] = list(result.failed)
     if _shows_details(request):
-        body["checks"] = checks
-        if warnings:
-            body["warnings"] = warnings
-    return JsonResponse(body, status=503 if failed else 200)
+        body["checks"] = dict(result.checks)
+        if result.warnings:
+            body["warnings"] = list(result.warnings)
+    return JsonResponse(body, status=503 if result.failed else 200)

@@ -276,8 +276,13 @@ def redis_queue_connection() -> dict:
 
 
 _queue_connection = redis_queue_connection()
+# images/videos: generation, on the forking worker (a horse per job). default: recovery
+# and scheduled posts. light: short jobs (e-mails, alerts, provider checks and fetches) on a
+# non-forking worker. housekeeping: the daily expiry and purges, in batches, on a worker of
+# their own so that nothing else ever waits behind them.
 RQ_QUEUES = {
-    name: {**_queue_connection, "DEFAULT_TIMEOUT": 600} for name in ("default", "images", "videos")
+    name: {**_queue_connection, "DEFAULT_TIMEOUT": 600}
+    for name in ("default", "images", "videos", "light", "housekeeping")
 }
 # Generation jobs wait in one fair order across creators and types (creations/fair_queue.py).
 # Every queue is of that class (django-rq's rqworker, its dashboard and Phoenix's own
@@ -383,6 +388,9 @@ PHOENIX_DRAFT_TTL_DAYS = envint("PHOENIX_DRAFT_TTL_DAYS", 30)
 PHOENIX_DRAFT_EXPIRY_WARNING_DAYS = envint("PHOENIX_DRAFT_EXPIRY_WARNING_DAYS", 3)
 # Trashed creations are purged (files deleted, words cleared, the row kept) after this.
 PHOENIX_TRASH_DAYS = envint("PHOENIX_TRASH_DAYS", 7)
+# The daily housekeeping job moves or purges at most this many creations, then queues
+# itself again for the rest (each batch a short job).
+PHOENIX_HOUSEKEEPING_BATCH = envint("PHOENIX_HOUSEKEEPING_BATCH", 200)
 # At most this many creations in one bulk action.
 PHOENIX_BULK_MAX = envint("PHOENIX_BULK_MAX", 100)
 # The nav bell asks for its count this often (the drafts tab's card polls also refresh it
@@ -391,6 +399,10 @@ PHOENIX_NOTIFICATIONS_POLL_SECONDS = envint("PHOENIX_NOTIFICATIONS_POLL_SECONDS"
 
 # Operations: /metrics takes this bearer token (or a staff session); empty turns tokens off.
 PHOENIX_METRICS_TOKEN = os.getenv("PHOENIX_METRICS_TOKEN", "")
+# /readyz answers from its probes' results for this many seconds (per process): a load
+# balancer probing every second costs one database query, one Redis PING and INFO and one
+# storage check per this many seconds, not per probe.
+PHOENIX_READYZ_CACHE_SECONDS = envfloat("PHOENIX_READYZ_CACHE_SECONDS", 3)
 PHOENIX_ALERT_QUEUE_DEPTH = envint("PHOENIX_ALERT_QUEUE_DEPTH", 50)
 PHOENIX_ALERT_FAILURE_RATE = envfloat("PHOENIX_ALERT_FAILURE_RATE", 0.10)
 # Success targets: this share of each type finishes within these seconds.

@@ -20,6 +20,7 @@ from hypothesis import settings as hypothesis_settings
 
 from creations import queues
 from creations.worker import FairSimpleWorker
+from phoenix import health
 from profiles.services import creator_signup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,20 +30,22 @@ ROOT = Path(__file__).resolve().parent.parent
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 hypothesis_settings.register_profile("explore", derandomize=False, database=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-QUEUE_NAMES = ["images", "videos", "default"]
+QUEUE_NAMES = ["images", "videos", "default", "light", "housekeeping"]
 
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """The typical run behind an ETA and the finished cards' HTML are cached per process:
-    each test starts without them."""
+    """The typical run behind an ETA, the finished cards' HTML and /readyz's probe results
+    are cached per process: each test starts without them."""
     from creations import cards
 
     cache.clear()
     cards.clear_cache()
+    health.forget_probes()
     yield
     cache.clear()
     cards.clear_cache()
+    health.forget_probes()
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ def test_the_recovery_pass_is_scheduled_every_minute(db):
 def test_housekeeping_is_scheduled_daily(db):
     daily = scheduled_jobs()["creations.maintenance.expire_drafts_job"]
     assert daily.cron == "30 3 * * *"
-    assert daily.queue_name == "default"
+    assert daily.queue_name == "housekeeping"
 
 
 def stored_files(creation: Creation) -> list[Path]:

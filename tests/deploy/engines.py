@@ -214,7 +214,8 @@ class RedisWithSentinels:
             },
         }
         return {
-            name: {**connection, "DEFAULT_TIMEOUT": 600} for name in ("default", "images", "videos")
+            name: {**connection, "DEFAULT_TIMEOUT": 600}
+            for name in ("default", "images", "videos", "light", "housekeeping")
         }
 
 

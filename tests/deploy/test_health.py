@@ -15,7 +15,7 @@ from django.test import Client
 
 from creations import queues
 from phoenix import health
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_at_once
 
 from .engines import RedisServer, free_port, procfile_command, start_web, stop_web
 
@@ -270,3 +270,89 @@ def idle_connections_of_others() -> int:
             [connection.settings_dict["NAME"]],
         )
         return cursor.fetchone()[0]
+
+
+class CountedChecks:
+    """/readyz's checks, each counting its runs; and a clock the test moves."""
+
+    def __init__(self, monkeypatch):
+        self.runs = dict.fromkeys(health.CHECKS, 0)
+        self.now = 1000.0
+        counted = {}
+        for name, check in health.CHECKS.items():
+
+            def run(name=name, check=check):
+                self.runs[name] += 1
+                return check()
+
+            counted[name] = run
+        monkeypatch.setattr(health, "CHECKS", counted)
+        monkeypatch.setattr(health, "clock", lambda: self.now)
+
+
+def test_readyz_answers_from_its_probes_for_a_few_seconds_then_probes_again(
+    db, settings, monkeypatch, django_assert_num_queries
+):
+    settings.PHOENIX_READYZ_CACHE_SECONDS = 3
+    counted = CountedChecks(monkeypatch)
+    client = Client()
+
+    first = client.get("/readyz")
+    counted.now += 2.9
+    with django_assert_num_queries(0):
+        second = client.get("/readyz")
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.json() == second.json() == {"status": "ok"}
+    assert counted.runs == {"database": 1, "redis": 1, "storage": 1}
+
+    counted.now += 0.1  # three seconds after the probes
+    with django_assert_num_queries(1):
+        third = client.get("/readyz")
+
+    assert third.status_code == 200
+    assert counted.runs == {"database": 2, "redis": 2, "storage": 2}
+
+
+def test_a_failure_is_answered_from_the_cache_too_and_a_recovery_within_its_seconds(
+    db, settings, monkeypatch, tmp_path
+):
+    settings.PHOENIX_READYZ_CACHE_SECONDS = 3
+    settings.PHOENIX_METRICS_TOKEN = TOKEN
+    counted = CountedChecks(monkeypatch)
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    working = settings.STORAGES
+    settings.STORAGES = {
+        **working,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(not_a_folder / "media")},
+        },
+    }
+    client = Client()
+
+    failing = client.get("/readyz")
+    detailed = client.get("/readyz", headers={"Authorization": f"Bearer {TOKEN}"})
+    settings.STORAGES = working  # the storage is back...
+    counted.now += 1
+    still = client.get("/readyz")  # ...not seen yet: the answer is a second old
+    counted.now += 2
+    back = client.get("/readyz")
+
+    assert (failing.status_code, still.status_code) == (503, 503)
+    assert failing.json() == still.json() == {"status": "unavailable", "failed": ["storage"]}
+    # The cached result keeps its details for the caller with the token.
+    assert detailed.json()["checks"]["storage"] == "failed: OSError"
+    assert back.status_code == 200
+    assert counted.runs["storage"] == 2
+
+
+def test_probes_that_arrive_together_run_the_checks_once(db, settings, monkeypatch):
+    settings.PHOENIX_READYZ_CACHE_SECONDS = 3
+    counted = CountedChecks(monkeypatch)
+
+    answers = run_at_once([lambda: health.probed().failed for _ in range(8)])
+
+    assert answers == [[]] * 8
+    assert counted.runs == {"database": 1, "redis": 1, "storage": 1}

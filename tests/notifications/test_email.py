@@ -1,5 +1,5 @@
 """E-mail for "video ready" and "shared with you": off by default; when asked for, sent by
-a job on "default" queued after COMMIT (never inside the request or the job that wrote the
+a job on "light" queued after COMMIT (never inside the request or the job that wrote the
 notification), once, retried by RQ when the mail server fails, and not when the creator
 already saw it."""
 
@@ -36,8 +36,8 @@ def wants(user, *, email="alice@example.com", confirmed=True, **flags):
 
 
 def mail_jobs() -> list[str]:
-    default = queues.get_queue("default")
-    return [job_id for job_id in default.job_ids if job_id.startswith("notify-mail-")]
+    light = queues.get_queue("light")
+    return [job_id for job_id in light.job_ids if job_id.startswith("notify-mail-")]
 
 
 def completed(creation) -> None:
@@ -98,9 +98,7 @@ def test_the_mail_job_is_queued_after_the_commit_and_nothing_is_sent_inline(
     # Queued, not sent: the request or job that wrote it waits for no mail server.
     assert mail.outbox == []
     assert mail_jobs() == [f"notify-mail-{notification.pk}"]
-    job = Job.fetch(
-        email_job_id(notification.pk), connection=queues.get_queue("default").connection
-    )
+    job = Job.fetch(email_job_id(notification.pk), connection=queues.get_queue("light").connection)
     assert job.func_name == "notifications.jobs.send_notification_email"
     assert (job.retries_left, job.retry_intervals) == (3, [10, 60, 300])
 
@@ -184,16 +182,16 @@ def test_a_mail_server_failure_is_retried_by_rq_and_sent_once_it_answers(
     assert "Could not e-mail notification" in caplog.text
     notification.refresh_from_db()
     assert notification.emailed_at is None  # the claim was given back
-    default = queues.get_queue("default")
+    light = queues.get_queue("light")
     job_id = email_job_id(notification.pk)
-    assert default.scheduled_job_registry.get_job_ids() == [job_id]  # RQ retries it later
-    job = Job.fetch(job_id, connection=default.connection)
+    assert light.scheduled_job_registry.get_job_ids() == [job_id]  # RQ retries it later
+    job = Job.fetch(job_id, connection=light.connection)
     assert job.retries_left == 2
 
     # Its retry comes (now, rather than in 10 s) and the mail server answers.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    default.scheduled_job_registry.remove(job)
-    default.enqueue_job(job)
+    light.scheduled_job_registry.remove(job)
+    light.enqueue_job(job)
     run_worker_burst()
 
     assert len(mail.outbox) == 1

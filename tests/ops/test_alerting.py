@@ -373,7 +373,7 @@ def scheduled_jobs() -> dict:
 def test_the_checks_run_every_minute_from_rqcron_and_tell_someone(alice, channels):
     answer_webhooks(channels)
     checks = scheduled_jobs()["ops.jobs.run_alert_checks"]
-    assert (checks.interval, checks.queue_name) == (60, "default")
+    assert (checks.interval, checks.queue_name) == (60, "light")
     storage_failure(alice)
 
     # Enqueued as the cron scheduler does, run by a worker of its queue.

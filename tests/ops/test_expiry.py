@@ -226,7 +226,7 @@ def test_the_cron_job_runs_the_housekeeping_through_rq(alice, ttl):
     old = draft_aged(alice, 31)
     long_trashed = draft_aged(alice, 3)
     services.creation_trash(creation=long_trashed, now=timezone.now() - timedelta(days=8))
-    job = queues.get_queue("default").enqueue(expire_drafts_job)
+    job = queues.get_queue("housekeeping").enqueue(expire_drafts_job)
 
     run_worker_burst()
 
@@ -246,7 +246,7 @@ def test_the_expiry_is_scheduled_daily_in_the_rq_cron(clean_redis):
     jobs = {job.func.__name__: job for job in scheduler.get_jobs()}
 
     assert jobs["expire_drafts_job"].cron == "30 3 * * *"
-    assert jobs["expire_drafts_job"].queue_name == "default"
+    assert jobs["expire_drafts_job"].queue_name == "housekeeping"
     assert "recover_creations" in jobs
 
 

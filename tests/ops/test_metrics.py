@@ -335,7 +335,13 @@ def test_collect_reads_the_database_and_redis(alice, bob):
     image = snapshot.latency["image"]
     assert (image.count, image.median, image.p95, image.within_target) == (5, 8, 40, 4)
     assert snapshot.latency["video"].p95 == 120
-    assert snapshot.queue.depths == {"images": 0, "videos": 1, "default": 0}
+    assert snapshot.queue.depths == {
+        "images": 0,
+        "videos": 1,
+        "default": 0,
+        "light": 0,
+        "housekeeping": 0,
+    }
     assert snapshot.queue.failed_jobs["default"] == 1
     assert snapshot.queue.workers == 0
     assert snapshot.unrefunded_failures == 1

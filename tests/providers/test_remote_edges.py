@@ -105,7 +105,7 @@ def test_recovery_fetches_a_task_that_succeeded_at_its_deadline_instead_of_faili
     deadline = fresh(creation).deadline
 
     assert recovery.creations_recover(now=deadline + timedelta(seconds=1))["failed"] == 0
-    assert queues.queue_for_kind("video").count == 1  # its fetch
+    assert queues.get_queue("light").count == 1  # its fetch
     run_worker_burst()
 
     assert_a_paid_draft(creation)
@@ -141,7 +141,7 @@ def test_a_storage_failure_during_the_fetch_refunds_nothing_and_the_fetch_is_sen
     assert (fresh(creation).status, refunds(creation)) == ("processing", 0)
     # Not sent again at once...
     generation.remote_tasks_check()
-    assert queues.queue_for_kind("video").count == 0
+    assert queues.get_queue("light").count == 0
     # ...but after a pause, and then it lands.
     settings.STORAGES = working
     pause = timedelta(seconds=generation.FETCH_RETRY_PAUSE + 1)
@@ -173,7 +173,7 @@ def test_an_answer_about_a_task_replaced_meanwhile_fails_nothing(alice, fake_run
 def test_a_fetch_sent_one_fetch_timeout_ago_is_not_sent_twice(alice, fake_runway):
     (creation,) = submitted(alice)
     generation.remote_tasks_check()
-    queue = queues.queue_for_kind("video")
+    queue = queues.get_queue("light")
     assert queue.count == 1
     queue.empty()  # a worker took it, and may run it for its whole job timeout
     one_timeout = timedelta(seconds=django_settings.PHOENIX_REMOTE_FETCH_TIMEOUT + 1)

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 from PIL import Image
 
-from creations import jobs, queues
+from creations import generation, jobs, queues
 from creations.models import Creation
 from tests.conftest import run_worker_burst
 from tests.providers.conftest import OPENAI_KEY, RUNWAY_KEY, png_bytes
@@ -90,8 +90,11 @@ def test_an_openai_moderation_block_fails_with_one_refund_and_no_provider_text(
 
 
 def check_remote_tasks() -> dict:
-    """One run of the periodic check, as rqcron sends it (a job on the default queue)."""
-    job = queues.get_queue("default").enqueue(jobs.check_remote_tasks)
+    """One run of the periodic check, as rqcron sends it (a job on the light queue), an
+    interval after the last one."""
+    connection = queues.get_queue("light").connection
+    connection.delete(generation.CHECK_LAST)  # the interval since the last has passed
+    job = queues.get_queue("light").enqueue(jobs.check_remote_tasks)
     run_worker_burst()
     return job.return_value()
 

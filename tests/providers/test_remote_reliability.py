@@ -55,7 +55,7 @@ def test_worker_killed_after_the_submit_and_during_a_check_the_video_still_becom
     try:
         creation = submit_video(alice)
         wait_for(lambda: fresh(creation).provider_task_id, what="the job to submit")
-        queues.get_queue("default").enqueue(jobs.check_remote_tasks)
+        queues.get_queue("light").enqueue(jobs.check_remote_tasks)
         wait_for(lambda: fake_runway.count("task_asked") == 1, what="a check in flight")
     finally:
         stop_worker(worker)  # SIGKILL to the worker and its work horse
@@ -94,13 +94,13 @@ def test_worker_killed_during_the_download_the_fetch_is_sent_again_and_it_become
     assert fresh(creation).status == "processing"
     # A fetch sent lately is not sent twice while it may still be running...
     assert generation.remote_tasks_check()["succeeded"] == 1
-    assert queues.queue_for_kind("video").count == 0
+    assert queues.get_queue("light").count == 0
     # ...and is sent again once it has had its time.
     had_its_time = generation.fetch_resend_after() + timedelta(seconds=1)
     Creation.objects.filter(pk=creation.pk).update(fetch_sent_at=F("fetch_sent_at") - had_its_time)
     fake_runway.output_delay = 0
     generation.remote_tasks_check()
-    assert queues.queue_for_kind("video").count == 1
+    assert queues.get_queue("light").count == 1
     run_worker_burst()
 
     assert_a_paid_draft(creation, alice)
@@ -208,7 +208,7 @@ def test_the_periodic_check_is_scheduled_in_rqcron(db):
         "creations.jobs.check_remote_tasks"
     ]
     assert check.interval == django_settings.PHOENIX_REMOTE_CHECK_INTERVAL == 5
-    assert check.queue_name == "default"
+    assert check.queue_name == "light"
 
 
 def test_with_a_local_video_provider_the_check_asks_no_one(alice, settings):
@@ -226,7 +226,7 @@ def test_results_that_succeed_together_are_fetched_in_batches_each_on_its_own(al
     run_worker_burst()  # five submits
 
     assert generation.remote_tasks_check()["succeeded"] == 5
-    assert queues.queue_for_kind("video").count == 2  # batches of FETCH_BATCH (4) and 1
+    assert queues.get_queue("light").count == 2  # batches of FETCH_BATCH (4) and 1
     services.creation_cancel(creation=fresh(videos[0]))  # canceled while its fetch waits
     run_worker_burst()
 
