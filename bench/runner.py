@@ -56,6 +56,7 @@ REMOTE_TASK_SECONDS = int(os.getenv("BENCH_REMOTE_TASK_SECONDS", "20"))
 INSTANT_PROVIDER = "bench.providers:InstantProvider"
 # The worker class the Procfile runs.
 PRODUCTION_WORKER = "creations.worker.PreloadingWorker"
+LIGHT_WORKER = "creations.worker.LightWorker"
 CREATE_BODY = json.dumps({"type": "image", "prompt": "a lighthouse at dusk", "aspect_ratio": "1:1"})
 # gunicorn setups compared; the best at the create endpoint serves the rest of the run.
 SERVER_SETUPS = {
@@ -1024,6 +1025,15 @@ def measure_remote_videos(creators: list[dict]) -> dict:
         stdout=subprocess.DEVNULL,
         start_new_session=True,
     )
+    # The remote checks and the fetches of finished results run on `light`, as the
+    # Procfile's worker-light serves it.
+    light = subprocess.Popen(
+        [PYTHON, "manage.py", "rqworker", "light", "--worker-class", LIGHT_WORKER],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     cron = subprocess.Popen(
         [PYTHON, "manage.py", "rqcron", "phoenix.cron"],
         cwd=ROOT,
@@ -1058,7 +1068,7 @@ def measure_remote_videos(creators: list[dict]) -> dict:
         if drafts != REMOTE_VIDEOS:
             raise RuntimeError(f"only {drafts} of {REMOTE_VIDEOS} remote videos became drafts")
     finally:
-        for process in (cron, worker):
+        for process in (cron, worker, light):
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
         server.shutdown()
