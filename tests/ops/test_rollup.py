@@ -317,7 +317,7 @@ def test_the_rollup_runs_every_minute_from_rqcron(db):
     scheduler.load_config_from_file("phoenix.cron")
     job = {job.func_name: job for job in scheduler.get_jobs()}["ops.jobs.run_rollups"]
     assert job.interval == 60
-    assert job.queue_name == "default"
+    assert job.queue_name == "housekeeping"
 
 
 @pytest.mark.django_db(transaction=True)
