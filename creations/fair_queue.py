@@ -85,3 +85,15 @@ def place_or_leave(queue: Queue, job_id: str, owner: str) -> None:
         place(queue, job_id, owner)
     except RedisError:
         pass
+
+
+# provisional: the lead's fair queue replaces this
+def version_and_ahead(
+    connection, *, version_key: str, queue_name: str, job_id: str
+) -> tuple[int, int | None]:
+    """A pending card's fingerprint in one round trip: its version (0 if missing) and how
+    many queued jobs start before this job (None if not queued; not known here yet)."""
+    pipe = connection.pipeline(transaction=False)
+    pipe.get(version_key)
+    (version,) = pipe.execute()
+    return int(version or 0), None

@@ -85,6 +85,7 @@ urlpatterns = [
         name="creation_media",
     ),
     path("creations/<uuid:creation_id>/card", creations_views.creation_card, name="creation_card"),
+    path("creations/drafts/poll", creations_views.drafts_poll, name="drafts_poll"),
     path(
         "creations/<uuid:creation_id>/publish",
         creations_views.creation_publish,
