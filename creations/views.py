@@ -240,7 +240,6 @@ def drafts_poll(request: HttpRequest) -> HttpResponse:
         "items": items,
         "poll": polling.drafts_poll(user, version, items[0] if items else None, after),
         "was_empty": not after,
-        "fresh_selection": False,
     }
     return render(request, "creations/drafts_poll.html#update", context)
 
