@@ -20,10 +20,13 @@ ETA comes near, to poll faster from then on.
 
 import time
 from dataclasses import dataclass
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.core import signing
+from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from redis.exceptions import RedisError
 
 from . import fair_queue, queues, versions
@@ -43,6 +46,33 @@ MAX_EVERY = 10
 MAX_STALE_SECONDS = 60
 # The drafts tab's own check for creations started elsewhere (another tab, the API).
 DRAFTS_EVERY = 5
+
+
+# What never_cache would add, written once: the answer that must cost the least should not
+# parse and rebuild its own headers.
+NOTHING_NEW_HEADERS = {
+    "Cache-Control": "max-age=0, no-cache, no-store, must-revalidate, private",
+    "Expires": "Thu, 01 Jan 1970 00:00:00 GMT",
+}
+
+
+def nothing_new() -> HttpResponse:
+    """204: htmx swaps nothing and the element polls on (a 304 it did not ask for would be
+    swapped in as empty)."""
+    return HttpResponse(status=204, headers=NOTHING_NEW_HEADERS)
+
+
+def never_cache_unless_unchanged(view):
+    """never_cache for the answers that render; the 204 carries its headers already."""
+
+    @wraps(view)
+    def answer(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code != 204:
+            add_never_cache_headers(response)
+        return response
+
+    return answer
 
 
 # ---------------------------------------------------------------------------------------

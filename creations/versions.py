@@ -119,7 +119,8 @@ def read(*keys: str) -> list[int | None]:
     if not keys:
         return []
     try:
-        values = connection().mget(list(keys))
+        redis = connection()
+        values = [redis.get(keys[0])] if len(keys) == 1 else redis.mget(list(keys))
     except RedisError:
         log.warning("Could not read versions", exc_info=True)
         return [None] * len(keys)

@@ -185,7 +185,7 @@ def render_card(
     )
 
 
-@never_cache
+@polling.never_cache_unless_unchanged
 @require_GET
 def creation_card(request: HttpRequest, creation_id) -> HttpResponse:
     """The card on its own: what a pending or processing card polls, and what a scheduled
@@ -197,7 +197,7 @@ def creation_card(request: HttpRequest, creation_id) -> HttpResponse:
     """
     check = polling.CardCheck.of(request, creation_id)
     if check.unchanged():
-        return HttpResponse(status=204)
+        return polling.nothing_new()
     shown = request.GET.get("shown")
     fingerprint = check.before_render() if shown in Creation.IN_FLIGHT else None
     creation = selectors.card_for_owner(owner=request.user, creation_id=creation_id)
@@ -218,7 +218,7 @@ def creation_card(request: HttpRequest, creation_id) -> HttpResponse:
     return render_card(request, creation, **context)
 
 
-@never_cache
+@polling.never_cache_unless_unchanged
 @require_GET
 def drafts_poll(request: HttpRequest) -> HttpResponse:
     """The drafts tab asks whether its owner has new creations (started in another tab, or
@@ -228,7 +228,7 @@ def drafts_poll(request: HttpRequest) -> HttpResponse:
         request, salt=polling.DRAFTS_SALT, subject="drafts", key_of=versions.drafts_key
     )
     if check.unchanged():
-        return HttpResponse(status=204)
+        return polling.nothing_new()
     user = request.user
     if not user.is_authenticated:
         raise Http404("No such list.")

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from creations import polling
+
 from . import selectors, services
 from .polling import bell_check, bell_poll
 from .presenters import present
@@ -117,7 +119,7 @@ def notifications_settings(request: HttpRequest) -> HttpResponse:
     return redirect("notifications")
 
 
-@never_cache
+@polling.never_cache_unless_unchanged
 @require_GET
 def notifications_bell(request: HttpRequest) -> HttpResponse:
     """The bell's count, which the bell asks for every PHOENIX_NOTIFICATIONS_POLL_SECONDS.
@@ -126,7 +128,7 @@ def notifications_bell(request: HttpRequest) -> HttpResponse:
     new version. Signed out meanwhile: 204, no swap."""
     check = bell_check(request)
     if check.unchanged() or not request.user.is_authenticated:
-        return HttpResponse(status=204)
+        return polling.nothing_new()
     version = check.before_render(request.user.pk)
     context = {
         "count": selectors.unread_count(request.user),

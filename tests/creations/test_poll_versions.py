@@ -86,6 +86,7 @@ def test_an_unchanged_card_is_answered_204_without_sql_or_session(
     assert response.content == b""
     assert "Cookie" not in response.get("Vary", "")
     assert not response.cookies
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_a_plain_replay_of_the_poll_url_is_answered_as_the_browser_is(
