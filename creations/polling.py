@@ -44,6 +44,9 @@ MIN_EVERY = 2
 MAX_EVERY = 10
 # However unchanged its version, a poll renders again after this long.
 MAX_STALE_SECONDS = 60
+# A pending card whose place in the queue is not known (not queued, or a queue that cannot
+# tell) renders this often: its place may have moved without a version bump.
+UNKNOWN_PLACE_STALE_SECONDS = 10
 # The drafts tab's own check for creations started elsewhere (another tab, the API).
 DRAFTS_EVERY = 5
 
@@ -210,6 +213,10 @@ def set_card_poll(
     `poll_every`. Without a known version the URL asks for a render each time."""
     now = time.time() if now is None else now
     every, until = card_timing(creation, now=now)
+    if creation.status == Creation.Status.PENDING and (
+        fingerprint is None or fingerprint.ahead is None
+    ):
+        until = min(until, int(now + UNKNOWN_PLACE_STALE_SECONDS))
     params = {"shown": creation.status}
     if fingerprint is not None and fingerprint.version is not None:
         params["v"] = fingerprint.version

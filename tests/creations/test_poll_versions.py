@@ -451,3 +451,15 @@ def test_the_cards_on_the_drafts_tab_poll_with_their_versions(alice_client, alic
     assert first.status_code == 200
     again = poll_url(first.content.decode(), f"creation-{pending.id}")
     assert alice_client.get(again, headers=HTMX).status_code == 204
+
+
+def test_a_pending_card_whose_place_is_unknown_renders_again_within_ten_seconds(
+    alice_client, pending
+):
+    # The queue cannot say its place (here: no fair queue yet), which may move without a
+    # version bump: it is trusted for a short while only.
+    url = card_url(alice_client, pending)
+    until = int(re.search(r"u=(\d+)", url).group(1))
+
+    assert "a=&" in url
+    assert until <= time.time() + polling.UNKNOWN_PLACE_STALE_SECONDS + 1
