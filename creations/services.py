@@ -115,8 +115,8 @@ def creation_submit(*, user: AbstractBaseUser, request: CreationRequest) -> tupl
         )
         tokens.account_debit_locked(account, amount=cost, creation=creation)
         creation.owner_balance = account.balance
-        versions.creation_changed(creation)
         transaction.on_commit(lambda: creation_enqueue(creation))
+        versions.creation_changed(creation)
     return creation, True
 
 

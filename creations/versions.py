@@ -66,7 +66,11 @@ def bell_key(user_id) -> str:
 
 
 def connection() -> Redis:
-    return queues.get_queue("default").connection
+    """The queue Redis, tried once without the failover wait (queues.probe_redis): a bump
+    runs after COMMIT on the request's or the job's time, and a poll falls back to rendering
+    — neither should wait out a failover for a version (a create refused while Redis is
+    down would otherwise wait for each of its bumps as well)."""
+    return queues.probe_redis()
 
 
 def _now() -> int:
