@@ -18,6 +18,7 @@ by at most MAX_STALE_SECONDS, and a pending card far from its turn renders again
 ETA comes near, to poll faster from then on.
 """
 
+import re
 import time
 from dataclasses import dataclass
 from functools import wraps
@@ -129,6 +130,8 @@ def card_fingerprint(creation_id, *, shown: str | None, kind: str | None) -> Car
     """The card's version, and for a pending card its place in the queue: one round trip."""
     key = versions.card_key(creation_id)
     if shown == Creation.Status.PENDING and kind in queues.QUEUE_FOR_KIND:
+        if versions.paused():
+            return CardFingerprint(version=None, pending=True)
         try:
             version, ahead = fair_queue.version_and_ahead(
                 versions.connection(),
@@ -137,6 +140,7 @@ def card_fingerprint(creation_id, *, shown: str | None, kind: str | None) -> Car
                 job_id=queues.job_id_for(creation_id),
             )
         except RedisError:
+            versions.note_failure("a version read")
             return CardFingerprint(version=None, pending=True)
         return CardFingerprint(version=version or None, ahead=ahead, pending=True)
     return CardFingerprint(version=versions.read(key)[0])
@@ -230,6 +234,19 @@ def set_card_poll(
     creation.poll_url = f"{url}?{urlencode(params)}"
     creation.poll_every = every
     return creation
+
+
+def card_poll_url(creation: Creation, *, expires: bool = True) -> str:
+    """The URL an in-flight card polls with now, as its render would give it (one Redis
+    round trip; a version set if unknown). Without `expires` it carries no `u`: it stays
+    "unchanged" until the card changes (what a benchmark replays)."""
+    check = CardCheck(creation_id=creation.pk, params={"shown": creation.status})
+    check.params["k"] = creation.kind
+    check.owner_id = str(creation.owner_id)
+    set_card_poll(creation, check.before_render())
+    if expires:
+        return creation.poll_url
+    return re.sub(r"&u=\d+", "", creation.poll_url)
 
 
 def with_card_polls(creations: list[Creation], *, owner_id, list_version: int | None) -> None:

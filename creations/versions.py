@@ -77,16 +77,40 @@ def _now() -> int:
     return time.time_ns() // 1000
 
 
+# After a Redis error this process leaves the versions alone for a moment: a bulk action
+# of a hundred changes, or every poll of a busy process, would otherwise each wait for a
+# Redis that does not answer. Meanwhile polls render (as before versions) and bumps are
+# skipped (polls trust a version for a bounded time only).
+PAUSE_SECONDS = 5.0
+_paused_until = 0.0  # time.monotonic()
+
+
+def paused() -> bool:
+    return time.monotonic() < _paused_until
+
+
+def note_failure(what: str) -> None:
+    global _paused_until
+    _paused_until = time.monotonic() + PAUSE_SECONDS
+    log.warning("Redis refused %s; versions left alone for %.0f s", what, PAUSE_SECONDS)
+
+
+def reset() -> None:
+    """Forget a pause (in tests)."""
+    global _paused_until
+    _paused_until = 0.0
+
+
 def bump(*keys: str) -> None:
     """Give each key a new version now, in one round trip. Never raises: the change is
     committed already, and a lost bump only delays a poll (see the module's doc)."""
-    if not keys:
+    if not keys or paused():
         return
     try:
         redis = connection()
         redis.register_script(_BUMP)(keys=list(keys), args=[_now(), TTL_SECONDS])
     except RedisError:
-        log.warning("Could not bump the versions of %s", ", ".join(keys), exc_info=True)
+        note_failure(f"a version bump ({', '.join(keys)})")
 
 
 def bump_on_commit(*keys: str) -> None:
@@ -122,11 +146,13 @@ def read(*keys: str) -> list[int | None]:
     or Redis unreachable)."""
     if not keys:
         return []
+    if paused():
+        return [None] * len(keys)
     try:
         redis = connection()
         values = [redis.get(keys[0])] if len(keys) == 1 else redis.mget(list(keys))
     except RedisError:
-        log.warning("Could not read versions", exc_info=True)
+        note_failure("a version read")
         return [None] * len(keys)
     return [parse(value) for value in values]
 
@@ -134,12 +160,14 @@ def read(*keys: str) -> list[int | None]:
 def ensure(key: str) -> int | None:
     """The key's version, set now if it has none (a render that found it unknown gives its
     polls something to compare with). None when Redis is unreachable."""
+    if paused():
+        return None
     try:
         pipe = connection().pipeline(transaction=False)
         pipe.set(key, _now(), ex=TTL_SECONDS, nx=True)
         pipe.get(key)
         _, value = pipe.execute()
     except RedisError:
-        log.warning("Could not read the version %s", key, exc_info=True)
+        note_failure("a version read")
         return None
     return parse(value)

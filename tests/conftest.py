@@ -19,7 +19,7 @@ from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
 from rq import SimpleWorker
 
-from creations import queues
+from creations import queues, versions
 from profiles.services import creator_signup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +44,7 @@ def fresh_cache():
 def clean_redis():
     """Each test starts with an empty Redis database of its own."""
     queues.reset()
+    versions.reset()  # no pause left by a test that had Redis down
     redis = django_rq.get_connection("default")
     redis.flushdb()
     yield redis

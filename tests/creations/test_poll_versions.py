@@ -463,3 +463,36 @@ def test_a_pending_card_whose_place_is_unknown_renders_again_within_ten_seconds(
 
     assert "a=&" in url
     assert until <= time.time() + polling.UNKNOWN_PLACE_STALE_SECONDS + 1
+
+
+def test_the_poll_url_a_benchmark_replays_is_the_browsers_without_its_expiry(
+    alice_client, pending, processing, django_assert_num_queries
+):
+    for creation in (pending, processing):
+        url = polling.card_poll_url(creation, expires=False)
+        assert "u=" not in url
+        assert url == re.sub(r"&u=\d+", "", card_url(alice_client, creation))
+        with django_assert_num_queries(0):
+            assert Client().get(url, headers=HTMX).status_code == 204
+        changed = tampered(url, "v", "1")
+        assert alice_client.get(changed, headers=HTMX).status_code == 200
+
+
+def test_with_redis_down_a_process_stops_trying_for_a_moment(
+    alice, make_creation, committed, redis_down, monkeypatch
+):
+    tries = []
+    dead = versions.connection()
+    monkeypatch.setattr(versions, "connection", lambda: tries.append(1) or dead)
+    with committed():
+        drafts = [make_creation(owner=alice, status="draft") for _ in range(3)]
+    tries.clear()
+    versions.reset()
+
+    with committed():
+        for draft in drafts:
+            services.creation_trash(creation=draft)
+
+    assert len(tries) == 1  # the first bump failed; the others waited for nothing
+    assert versions.read(versions.card_key(drafts[0].pk)) == [None]  # polls render
+    assert len(tries) == 1
