@@ -92,7 +92,7 @@ def token_owner(salt: str, subject: str, value: str | None) -> str | None:
     if not value:
         return None
     owner, _, signature = value.partition(".")
-    if not owner.isdigit() or not signature:
+    if not (owner.isascii() and owner.isdigit()) or not signature:
         return None
     try:
         signing.Signer(salt=salt).unsign(f"{subject}:{owner}:{signature}")
@@ -102,7 +102,7 @@ def token_owner(salt: str, subject: str, value: str | None) -> str | None:
 
 
 def _int(value: str | None) -> int | None:
-    if value is None or not value.isdigit():
+    if value is None or not (value.isascii() and value.isdigit()):
         return None
     return int(value)
 

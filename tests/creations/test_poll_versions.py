@@ -496,3 +496,23 @@ def test_with_redis_down_a_process_stops_trying_for_a_moment(
     assert len(tries) == 1  # the first bump failed; the others waited for nothing
     assert versions.read(versions.card_key(drafts[0].pk)) == [None]  # polls render
     assert len(tries) == 1
+
+
+@pytest.mark.parametrize(
+    ("junk", "answers"),
+    [
+        ("v=%C2%B2", (200, 404)),  # a digit to str.isdigit, not to int()
+        ("u=%C2%B2", (200, 404)),
+        ("t=%C2%B2.x", (200, 404)),
+        ("v=", (200, 404)),
+        ("a=%00", (204, 204)),  # a processing card has no place in the queue to compare
+        ("k=sound", (204, 204)),
+    ],
+)
+def test_junk_in_the_poll_url_takes_the_normal_path(alice_client, processing, junk, answers):
+    name, value = junk.split("=", 1)
+    url = card_url(alice_client, processing)
+    url = tampered(url, name, value) if f"{name}=" in url else f"{url}&{junk}"
+
+    assert alice_client.get(url, headers=HTMX).status_code == answers[0]
+    assert Client().get(url, headers=HTMX).status_code == answers[1]
