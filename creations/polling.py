@@ -222,6 +222,9 @@ def set_card_poll(
     ):
         until = min(until, int(now + UNKNOWN_PLACE_STALE_SECONDS))
     params = {"shown": creation.status}
+    # The place its URL vouches for (None: not read here); what the card says of its place
+    # should be this very number, read once before the row.
+    creation.poll_ahead = fingerprint.ahead if fingerprint is not None else None
     if fingerprint is not None and fingerprint.version is not None:
         params["v"] = fingerprint.version
         if creation.status == Creation.Status.PENDING:
