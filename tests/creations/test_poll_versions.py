@@ -516,3 +516,10 @@ def test_junk_in_the_poll_url_takes_the_normal_path(alice_client, processing, ju
 
     assert alice_client.get(url, headers=HTMX).status_code == answers[0]
     assert Client().get(url, headers=HTMX).status_code == answers[1]
+
+
+def test_a_poll_with_a_flood_of_parameters_takes_the_normal_path(alice_client, processing):
+    url = card_url(alice_client, processing) + "".join(f"&x{n}=1" for n in range(20))
+
+    assert alice_client.get(url, headers=HTMX).status_code == 200
+    assert Client().get(url, headers=HTMX).status_code == 404
