@@ -23,7 +23,7 @@ from django.utils import timezone
 from redis.exceptions import LockError, RedisError
 from rq.timeouts import JobTimeoutException
 
-from . import queues, services
+from . import queues, services, versions
 from .models import Creation
 from .providers import (
     GeneratedMedia,
@@ -473,6 +473,8 @@ def resubmitted(creation: Creation, task: RemoteTask, provider: RemoteTaskProvid
     ).update(provider_task_id=task_id, attempts=F("attempts") + 1, progress=2)
     if not replaced:
         provider.cancel_task(task_id)  # canceled meanwhile
+    else:
+        versions.creation_changed(creation, listing=False)  # its progress starts again
     return True
 
 

@@ -283,6 +283,20 @@ def drafts_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
     return page
 
 
+def drafts_newer(*, owner: AbstractBaseUser, after: str | None) -> list[Creation]:
+    """The owner's drafts-tab creations newer than the cursor `after` (the newest card a
+    tab shows), newest first, at most a page of them; with no cursor, the first page."""
+    queryset = with_card_details(
+        Creation.objects.not_trashed().filter(owner=owner, status__in=DRAFT_TAB_STATUSES)
+    )
+    shown = parse_cursor(after)
+    if shown is not None:
+        moment, pk = shown
+        queryset = queryset.filter(Q(created_at__gt=moment) | Q(created_at=moment, pk__gt=pk))
+    items = _with_media_urls(list(queryset.order_by("-created_at", "-pk")[:DRAFTS_PAGE_SIZE]))
+    return with_queue_estimates(items)
+
+
 def trash_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
     """The owner's trash, most recently trashed first (purged ones are gone from it)."""
     queryset = with_card_details(Creation.objects.in_trash().filter(owner=owner))

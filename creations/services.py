@@ -17,7 +17,7 @@ from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
 
 from tokens import services as tokens
 
-from . import events, fair_queue, queues
+from . import events, fair_queue, queues, versions
 from .models import Creation, InvalidTransition
 from .validation import CreationRequest, normalise_line_breaks, parse_future_moment
 
@@ -116,6 +116,7 @@ def creation_submit(*, user: AbstractBaseUser, request: CreationRequest) -> tupl
         tokens.account_debit_locked(account, amount=cost, creation=creation)
         creation.owner_balance = account.balance
         transaction.on_commit(lambda: creation_enqueue(creation))
+        versions.creation_changed(creation)
     return creation, True
 
 
@@ -203,7 +204,10 @@ def creation_claim(*, creation_id) -> Creation | None:
     """
     target = Creation.Status.PROCESSING
     params = [target, timezone.now(), creation_id, Creation.sources_of(target)]
-    return next(iter(Creation.objects.raw(_CLAIM_SQL, params)), None)
+    claimed = next(iter(Creation.objects.raw(_CLAIM_SQL, params)), None)
+    if claimed is not None:
+        versions.creation_changed(claimed)
+    return claimed
 
 
 def creation_report_progress(*, creation: Creation, percent: int) -> bool:
@@ -214,6 +218,8 @@ def creation_report_progress(*, creation: Creation, percent: int) -> bool:
         progress=percent
     )
     creation.progress = percent
+    if updated:
+        versions.creation_changed(creation, listing=False)
     return bool(updated)
 
 
@@ -263,6 +269,7 @@ def creation_complete(
         # refresh_from_db cost ~17% of a job with an instant provider, see make bench).
         for name, value in changes.items():
             setattr(creation, name, value)
+        versions.creation_changed(creation)
         seconds = (creation.draft_at - creation.created_at).total_seconds()
         events.announce("completed", creation, seconds=seconds)
         return True
@@ -348,6 +355,7 @@ def _fail_locked(
         locked.status = Creation.Status.FAILED
         for name, value in changes.items():
             setattr(locked, name, value)
+        versions.creation_changed(locked)
         events.announce("failed", locked, code=code)
         refund = tokens.creation_refund_locked(
             account, creation=locked, reason=refund_reason if staff else code, staff=staff
@@ -363,6 +371,8 @@ def _fail_locked(
         staff=staff,
     )
     _announce_refund(locked, refund)
+    if refund is not None:
+        versions.creation_changed(locked, listing=False)  # the card shows the refund
     return refund is not None
 
 
@@ -517,6 +527,8 @@ def _apply(creation: Creation, row: Creation, target: str | None, **changes) -> 
         row.status = target
     for name, value in changes.items():
         setattr(row, name, value)
+    # A new status, or into the trash and out: the drafts list changed too.
+    versions.creation_changed(row, listing=target is not None or "trashed_at" in changes)
     _take_state(creation, row)
 
 
@@ -675,6 +687,7 @@ def creation_publish_due(*, creation_id, now: datetime | None = None) -> bool:
         if published:
             creation = Creation.objects.filter(pk=creation_id).first()
             if creation is not None:
+                versions.creation_changed(creation)
                 _end_shares(creation, "published")
                 events.announce("published", creation, scheduled=True)
     return bool(published)

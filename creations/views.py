@@ -26,7 +26,7 @@ from notifications.services import creation_seen
 from profiles.views import tabs_context
 from tokens.selectors import balance_of
 
-from . import selectors, services
+from . import polling, selectors, services, versions
 from .api import Refusal, start_creation
 from .media import serve_stored_file
 from .models import Creation
@@ -185,16 +185,24 @@ def render_card(
     )
 
 
-@never_cache
+@polling.never_cache_unless_unchanged
 @require_GET
 def creation_card(request: HttpRequest, creation_id) -> HttpResponse:
-    """The card on its own: what a pending or processing card polls every two seconds, and
-    what a scheduled card asks for once its time has come.
+    """The card on its own: what a pending or processing card polls, and what a scheduled
+    card asks for once its time has come.
 
-    `shown` is the status the browser is showing; when it changed, screen readers are told.
+    A poll that carries its card's current fingerprint (creations.polling) is answered 204
+    before the session, the user or the database is looked at. `shown` is the status the
+    browser is showing; when it changed, screen readers are told.
     """
-    creation = selectors.card_for_owner(owner=request.user, creation_id=creation_id)
+    check = polling.CardCheck.of(request, creation_id)
+    if check.unchanged():
+        return polling.nothing_new()
     shown = request.GET.get("shown")
+    fingerprint = check.before_render() if shown in Creation.IN_FLIGHT else None
+    creation = selectors.card_for_owner(owner=request.user, creation_id=creation_id)
+    if creation.is_in_flight:
+        polling.set_card_poll(creation, fingerprint)
     context = {}
     if shown in WATCHED_STATUSES and shown != creation.status:
         template = STATUS_ANNOUNCEMENTS.get(creation.status)
@@ -208,6 +216,32 @@ def creation_card(request: HttpRequest, creation_id) -> HttpResponse:
         # refreshes the bell (see notifications.services.creation_seen).
         context["nav_unread"] = creation_seen(owner=request.user, creation=creation, shown=shown)
     return render_card(request, creation, **context)
+
+
+@polling.never_cache_unless_unchanged
+@require_GET
+def drafts_poll(request: HttpRequest) -> HttpResponse:
+    """The drafts tab asks whether its owner has new creations (started in another tab, or
+    through the API): 204 after one Redis read when their list did not change; else the
+    cards newer than the newest it shows, for the top of the tab."""
+    check = polling.OwnerCheck.of(
+        request, salt=polling.DRAFTS_SALT, subject="drafts", key_of=versions.drafts_key
+    )
+    if check.unchanged():
+        return polling.nothing_new()
+    user = request.user
+    if not user.is_authenticated:
+        raise Http404("No such list.")
+    version = check.before_render(user.pk)
+    after = request.GET.get("after") or ""
+    items = selectors.drafts_newer(owner=user, after=after)
+    polling.with_card_polls(items, owner_id=user.pk, list_version=version)
+    context = {
+        "items": items,
+        "poll": polling.drafts_poll(user, version, items[0] if items else None, after),
+        "was_empty": not after,
+    }
+    return render(request, "creations/drafts_poll.html#update", context)
 
 
 def _owned_or_404(request: HttpRequest, creation_id) -> Creation:

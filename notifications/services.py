@@ -33,7 +33,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 from rq import Retry
 
-from creations import queues
+from creations import queues, versions
 from creations.models import Creation
 
 from . import presenters
@@ -105,6 +105,7 @@ def notification_create(
     )
     if not _insert_once(notification):
         return None
+    versions.bell_changed([recipient_id])
     if _wants_email(notification, creation):
         transaction.on_commit(lambda: notification_email_enqueue(notification))
     return notification
@@ -158,7 +159,9 @@ def creation_seen(*, owner: AbstractBaseUser, creation: Creation, shown: str) ->
     params = [uuid.uuid4(), owner.pk, kind, creation.pk, key, amount, now, now]
     with connection.cursor() as cursor:
         cursor.execute(_SEEN_SQL, [*params, owner.pk, kind, key])
-        return cursor.fetchone()[0]
+        unread = cursor.fetchone()[0]
+    versions.bell_changed([owner.pk])
+    return unread
 
 
 def notifications_mark_read(*, user: AbstractBaseUser, ids: Iterable | None = None) -> int:
@@ -167,15 +170,20 @@ def notifications_mark_read(*, user: AbstractBaseUser, ids: Iterable | None = No
     unread = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
-    return unread.update(read_at=timezone.now())
+    marked = unread.update(read_at=timezone.now())
+    if marked:
+        versions.bell_changed([user.pk])
+    return marked
 
 
 def notification_open(*, notification: Notification) -> None:
     if notification.read_at is None:
         notification.read_at = timezone.now()
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        opened = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
             read_at=notification.read_at
         )
+        if opened:
+            versions.bell_changed([notification.recipient_id])
 
 
 def email_address_of(user: AbstractBaseUser) -> str:

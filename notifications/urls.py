@@ -4,7 +4,7 @@ from . import api, views
 
 urlpatterns = [
     path("notifications", views.notifications, name="notifications"),
-    path("notifications/bell", views.notifications_bell, name="notifications_bell"),
+    # notifications/bell is at the top of phoenix/urls.py (a poll: first patterns first).
     path("notifications/read", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/settings", views.notifications_settings, name="notifications_settings"),
     path(

@@ -303,6 +303,22 @@ if REDIS_CACHE_URL:
             },
         }
     }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions are read from the cache and written through to the database (cached_db): the
+# database stays the truth, a cache that evicts or fails only costs a query. The cache must
+# be one every process shares: a session deleted at log-out is deleted from it by the one
+# process that serves the log-out, and a per-process cache elsewhere would go on serving it.
+# So without a cache Redis the sessions' cache is none (cached_db then reads the database,
+# as the db engine does). (The cache Redis fails open: a log-out while it cannot be reached
+# leaves the copy it holds, if it comes back with its data, until that copy expires.)
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
+CACHES["sessions"] = (
+    {**CACHES["default"], "KEY_PREFIX": "session"}
+    if REDIS_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+)
 # Our services enqueue from transaction.on_commit themselves, so the queue must send at once.
 RQ = {"COMMIT_MODE": "auto", "QUEUE_CLASS": "creations.fair_queue.FairQueue"}
 RQ_SHOW_ADMIN_LINK = True

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from creations import selectors
+from creations import polling, selectors
 from creations.cards import cards_html
 
 from . import selectors as profile_selectors
@@ -238,7 +238,13 @@ def tabs_context(
     is_owner = request.user.is_authenticated and request.user.pk == creator.pk
     if tab not in OWNER_TABS or not is_owner:
         tab = "posts"
+    drafts_poll = version = None
+    if tab == "drafts" and not cursor:
+        # Read before the drafts: a change committed after this read is seen by the polls.
+        version = polling.drafts_version(creator.pk)
     page = tab_page(creator, tab, cursor, is_owner=is_owner)
+    if tab == "drafts" and not cursor:
+        drafts_poll = polling.drafts_tab_polls(creator, page, version=version)
     if tab in ("drafts", "trash"):
         cards_html(page.items, request, fresh_selection=fresh_selection)
     return {
@@ -250,6 +256,7 @@ def tabs_context(
         "trash_days": settings.PHOENIX_TRASH_DAYS,
         "bulk_max": settings.PHOENIX_BULK_MAX,
         "fresh_selection": fresh_selection,
+        "drafts_poll": drafts_poll,
     }
 
 

@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
 
-from creations import queues
+from creations import queues, versions
 from creations.worker import FairSimpleWorker
 from phoenix import health
 from profiles.services import creator_signup
@@ -52,6 +52,7 @@ def fresh_cache():
 def clean_redis():
     """Each test starts with an empty Redis database of its own."""
     queues.reset()
+    versions.reset()  # no pause left by a test that had Redis down
     redis = django_rq.get_connection("default")
     redis.flushdb()
     yield redis

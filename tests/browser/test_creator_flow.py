@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
+from creations import versions
 from creations.models import Creation
 from tokens.models import TokenAccount
 
@@ -303,6 +304,9 @@ def test_a_card_logged_out_elsewhere_stops_polling_and_says_so(page: Page):
     card, creation_id, polls = pending_card_with_its_polls(page, "A lighthouse in fog")
 
     page.context.clear_cookies()  # as if the creator logged out in another tab
+    # While nothing changes, its polls are answered 204 without looking at the session
+    # (creations.polling); the first change it would be shown is refused instead.
+    versions.bump(versions.card_key(creation_id))
     expect(page.locator(f"#creation-{creation_id}")).to_contain_text(
         "This card stopped updating", timeout=6_000
     )

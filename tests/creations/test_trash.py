@@ -146,7 +146,7 @@ def test_the_files_are_kept_until_the_purge_commits(
     # A purge that rolled back would leave a row pointing at no file: none goes before.
     assert files_in(media) == {name}
 
-    delete_files, told = callbacks
+    bump, delete_files, told = callbacks  # the card's version first (creations.versions)
     assert told.args[:1] == ("purged",)
     delete_files()
     assert files_in(media) == set()

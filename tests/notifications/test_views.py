@@ -1,5 +1,6 @@
 """The bell, the notifications page, opening one, "Mark all read" and the e-mail settings."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -52,16 +53,23 @@ def test_the_bell_polls_its_own_small_endpoint(alice_client, notify, settings):
     settings.PHOENIX_NOTIFICATIONS_POLL_SECONDS = 30
     notify()
     page = alice_client.get("/").content.decode()
-    assert 'hx-get="/notifications/bell" hx-trigger="every 30s"' in page
+    poller = re.search(r'<span id="nav-bell-poll" hidden hx-get="([^"]+)" ([^>]*)>', page)
+    assert poller is not None
+    assert poller.group(1).startswith("/notifications/bell?v=")
+    assert 'hx-trigger="every 30s" hx-target="#nav-bell-status"' in poller.group(2)
 
+    # Asked without the version (or with an old one): the count, and the poller again.
     response = alice_client.get("/notifications/bell", headers={"HX-Request": "true"})
 
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("max-age=0")
-    assert response.content.decode() == (
+    html = response.content.decode()
+    assert html.startswith(
         '<span class="visually-hidden">Notifications, 1 unread</span>'
         '<span class="bell__count" aria-hidden="true" data-unread="1">1</span>'
+        '<span id="nav-bell-poll" hidden hx-get="/notifications/bell?v='
     )
+    assert 'hx-swap-oob="true"' in html
 
 
 def test_the_bell_endpoint_costs_session_user_and_one_count(
@@ -70,7 +78,7 @@ def test_the_bell_endpoint_costs_session_user_and_one_count(
     notify()
     alice_client.get("/notifications/bell")  # warm
     with django_assert_num_queries(3):
-        alice_client.get("/notifications/bell")
+        alice_client.get("/notifications/bell")  # no version: rendered
 
 
 def test_a_visitor_sees_no_bell_and_its_endpoint_answers_nothing(client, db):
