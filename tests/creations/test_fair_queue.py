@@ -347,3 +347,26 @@ def test_recovery_over_a_deep_queue_reads_job_statuses_in_batches(alice, setting
     assert calls("hgetall") == 2  # Job.fetch of the two lost ones, no other
     assert calls("hget") == 602  # every status, in pipelines of RECOVERY_BATCH
     assert queues.get_queue("images").count == 602
+
+
+def test_a_card_poll_renders_when_its_place_moves_and_is_204_while_it_does_not(client):
+    """The poll's one round trip reads the card's version and its place from the fair
+    order itself (fair_queue.version_and_ahead)."""
+    from creations import polling
+
+    alice, bob = creator("alice"), creator("bob")
+    first, second = submit(alice, count=2)
+    url = polling.card_poll_url(second, expires=False)
+    assert "a=1" in url
+    client.force_login(alice)
+    headers = {"HX-Request": "true"}
+    assert client.get(url, headers=headers).status_code == 204
+
+    submit(bob)  # joins the round being served: one more job ahead of Alice's second
+
+    moved = client.get(url, headers=headers)
+    assert moved.status_code == 200
+    assert "#3 in line" in moved.content.decode()
+    again = polling.card_poll_url(second, expires=False)
+    assert "a=2" in again
+    assert client.get(again, headers=headers).status_code == 204
