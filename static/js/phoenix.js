@@ -267,6 +267,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
+    // A page sent back with what was wrong (a form's error) says where focus goes. It used
+    // to be placed only after some request's swap settled, so on a full page it waited
+    // for the bell's poll to bring news.
+    if (document.querySelector("[data-autofocus]")) placeFocus(null);
   });
 
   document.addEventListener("htmx:load", function (event) {
