@@ -214,9 +214,11 @@ def _ahead_param(ahead: int | None) -> str:
 
 
 def card_timing(creation: Creation, *, now: float) -> tuple[int, int]:
-    """(every how many seconds it polls, until when its version is trusted)."""
+    """(every how many seconds it polls, until when its version is trusted). A pending
+    card's next change is its start: the time left is the wait for a worker (a card next
+    in line on an idle worker polls every MIN_EVERY seconds, whatever its own run)."""
     wait = getattr(creation, "wait", None)
-    left = wait.seconds if wait is not None and creation.status == Creation.Status.PENDING else 0
+    left = wait.starts_in if wait is not None and creation.status == Creation.Status.PENDING else 0
     if left <= NEAR_SECONDS:
         return MIN_EVERY, int(now + MAX_STALE_SECONDS)
     every = max(MIN_EVERY, min(MAX_EVERY, int((left - NEAR_SECONDS) // 2)))

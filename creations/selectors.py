@@ -131,6 +131,7 @@ class WaitEstimate:
     place: int  # 1: next in line
     seconds: float  # until it is ready: the wait for a worker and its own run
     sure: bool  # False: no worker now, or a type without history (defaults used)
+    starts_in: float = 0.0  # until a worker takes it (its card's next change)
 
     @property
     def label(self) -> str:
@@ -164,7 +165,9 @@ def estimate_wait(
     work += sum(count * seconds_of[each] / 2 for each, count in running.items())
     # With no worker running the wait is unknown; as if one came, and said to be unsure.
     work /= max(workers.count, 1)
-    return WaitEstimate(place=sum(ahead.values()) + 1, seconds=work + seconds_of[kind], sure=sure)
+    return WaitEstimate(
+        place=sum(ahead.values()) + 1, seconds=work + seconds_of[kind], sure=sure, starts_in=work
+    )
 
 
 # The mean run of each type's last TYPICAL_RUN_SAMPLE runs that reached a draft, newest

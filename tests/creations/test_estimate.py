@@ -36,6 +36,7 @@ def test_a_video_waits_for_the_jobs_the_order_starts_before_it():
     # 2 images and 3 videos ahead: 2×10 + 3×60, then its own 60.
     assert wait.place == 6
     assert wait.seconds == 2 * 10 + 3 * 60 + 60
+    assert wait.starts_in == 2 * 10 + 3 * 60  # its card's next change: a worker takes it
     assert wait.sure
 
 

@@ -322,7 +322,7 @@ def test_redis_down_at_the_poll_renders_the_card(alice_client, processing, redis
 
 class Wait:
     def __init__(self, seconds):
-        self.wait = WaitEstimate(place=1, seconds=seconds, sure=True)
+        self.wait = WaitEstimate(place=1, seconds=seconds + 60, sure=True, starts_in=seconds)
         self.status = Creation.Status.PENDING
 
 
@@ -345,6 +345,13 @@ def test_a_card_polls_slower_only_while_its_eta_is_far(seconds, every):
         # It renders again (and polls every 2 s from then on) once the ETA comes near.
         assert until <= now + max(seconds - polling.NEAR_SECONDS, polling.MAX_STALE_SECONDS)
         assert until <= now + polling.MAX_STALE_SECONDS
+
+
+def test_a_card_next_in_line_polls_every_two_seconds_whatever_its_own_run():
+    card = Wait(0)
+    card.wait = WaitEstimate(place=1, seconds=600, sure=False, starts_in=0)
+
+    assert polling.card_timing(card, now=1_000_000.0)[0] == polling.MIN_EVERY
 
 
 def test_the_interval_is_in_the_cards_trigger(alice_client, pending, monkeypatch):
