@@ -72,9 +72,8 @@ def log(message: str) -> None:
 
 def make_creators(first: int, count: int) -> list[dict]:
     """Creators with a session, a CSRF secret and CARDS pending image cards each. The cards
-    are rows without jobs (nothing runs them), each waiting in line as a card of a busy
-    hour does. Each card polls the URL its drafts page gives it (its hx-get), as a browser
-    would."""
+    have jobs that nothing runs, each waiting in line as a card of a busy hour does. Each
+    card polls the URL its drafts page gives it (its hx-get), as a browser would."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -102,8 +101,19 @@ def make_creators(first: int, count: int) -> list[dict]:
         cards += mine
         creators.append({"user": user, "session": session, "csrf": csrf, "cards": mine})
     Creation.objects.bulk_create(cards, batch_size=500)
+    queue_cards(creators)
     read_poll_urls(creators)
     return creators
+
+
+def queue_cards(creators: list[dict]) -> None:
+    """The cards' jobs in the fair queue (again after a flush), as a busy hour's cards
+    wait: each card's place in line is part of what its poll vouches for."""
+    from creations import services
+
+    for creator in creators:
+        for card in creator["cards"]:
+            services._send_job(card)
 
 
 def read_poll_urls(creators: list[dict]) -> None:
@@ -385,6 +395,7 @@ def measure_web_capacity() -> dict:
         chosen = creators(count)
         for attempt in (1, 2):
             forget_created_rows()
+            queue_cards(chosen)
             poll_urls_still_current(chosen)
             figures = measure_step(port, chosen, error_log)
             figures["attempt"] = attempt

@@ -271,9 +271,11 @@ def with_card_polls(creations: list[Creation], *, owner_id, list_version: int | 
     """Polls for the in-flight cards of a list of `owner_id`'s creations, read after their
     rows: their versions and the owner's list version in one round trip. The list version
     read before the rows (`list_version`) guards the order: any status change since bumped
-    it, and then no card version is trusted (their first polls render). A pending card's
-    URL vouches for the place the page shows (`ahead`, read from the queue before these
-    versions: a place that moved since makes its first poll render)."""
+    it, and then no card version is trusted (their first polls render). A card without a
+    version (a flushed Redis, an expired key) gets one now (versions.claim: only where no
+    other writer set one meanwhile). A pending card's URL vouches for the place the page
+    shows (`ahead`, read from the queue before these versions: a place that moved since
+    makes its first poll render; an unknown place is trusted for a few seconds only)."""
     in_flight = [c for c in creations if c.is_in_flight]
     if not in_flight:
         return
@@ -281,13 +283,17 @@ def with_card_polls(creations: list[Creation], *, owner_id, list_version: int | 
     now_list, *found = versions.read(*keys)
     if list_version is None or now_list != list_version:
         found = [None] * len(in_flight)
+    elif None in found:
+        missing = [keys[1 + i] for i, version in enumerate(found) if version is None]
+        claimed = iter(versions.claim(*missing))
+        found = [next(claimed) if version is None else version for version in found]
     now = time.time()
     for creation, version in zip(in_flight, found, strict=True):
-        ahead = getattr(creation, "ahead", None)
-        pending = creation.status == Creation.Status.PENDING and ahead is not None
-        set_card_poll(
-            creation, CardFingerprint(version=version, ahead=ahead, pending=pending), now=now
+        pending = creation.status == Creation.Status.PENDING
+        fingerprint = CardFingerprint(
+            version=version, ahead=getattr(creation, "ahead", None), pending=pending
         )
+        set_card_poll(creation, fingerprint, now=now)
 
 
 # ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ Every page is one query for its rows (annotations included) plus, for pending ca
 Redis round trip for their places in line, whatever the number of rows.
 """
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -197,14 +198,42 @@ def typical_generation_seconds(kind: str) -> float | None:
     return typical_generation_seconds_of([kind])[kind]
 
 
+# What a card's estimate reads beside its own place, kept in the process as well as in the
+# cache: a card that renders (a poll that found news) would otherwise pay a round trip to
+# the cache Redis for each (key: (monotonic expiry, value)).
+_memo: dict[str, tuple[float, object]] = {}
+
+
+def _remembered(key: str, seconds: float, compute):
+    found = _memo.get(key)
+    now = time.monotonic()
+    if found is not None and found[0] > now:
+        return found[1]
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if value is None:
+            return None
+        cache.set(key, value, seconds)
+    _memo[key] = (now + seconds, value)
+    return value
+
+
+def forget_remembered(key: str | None = None) -> None:
+    """Drop the process's copies (all, or one key's), as when their time has passed."""
+    if key is None:
+        _memo.clear()
+    else:
+        _memo.pop(key, None)
+
+
 def typical_runs() -> dict[str, float | None]:
     """The typical run of every type, through the cache: one query a process in 30 s."""
-    key = "creations:typical-runs"
-    runs = cache.get(key)
-    if runs is None:
-        runs = typical_generation_seconds_of(list(Creation.Kind.values))
-        cache.set(key, runs, TYPICAL_RUN_CACHE_SECONDS)
-    return runs
+    return _remembered(
+        "creations:typical-runs",
+        TYPICAL_RUN_CACHE_SECONDS,
+        lambda: typical_generation_seconds_of(list(Creation.Kind.values)),
+    )
 
 
 def _read_queue_workers() -> dict[str, QueueWorkers] | None:
@@ -231,13 +260,9 @@ def _read_queue_workers() -> dict[str, QueueWorkers] | None:
 def queue_workers() -> dict[str, QueueWorkers]:
     """Who serves each type's queue, read from RQ's worker registry, cached for a few
     seconds (a card poll must stay cheap). With Redis unreachable: nobody, for now."""
-    key = "creations:queue-workers"
-    layout = cache.get(key)
+    layout = _remembered("creations:queue-workers", WORKERS_CACHE_SECONDS, _read_queue_workers)
     if layout is None:
-        layout = _read_queue_workers()
-        if layout is None:
-            return {kind: QueueWorkers(count=0) for kind in QUEUE_FOR_KIND}
-        cache.set(key, layout, WORKERS_CACHE_SECONDS)
+        return {kind: QueueWorkers(count=0) for kind in QUEUE_FOR_KIND}
     return layout
 
 

@@ -171,3 +171,22 @@ def ensure(key: str) -> int | None:
         note_failure("a version read")
         return None
     return parse(value)
+
+
+def claim(*keys: str) -> list[int | None]:
+    """A version for each key that has none, set now, in one round trip: the value set for
+    each key this call created, None for each that another writer set meanwhile (a change
+    this call's caller may not have seen) or when Redis is unreachable. Safe to give a
+    render that read its rows before: a change after those rows bumps after this."""
+    if not keys or paused():
+        return [None] * len(keys)
+    now = _now()
+    try:
+        pipe = connection().pipeline(transaction=False)
+        for key in keys:
+            pipe.set(key, now, ex=TTL_SECONDS, nx=True)
+        created = pipe.execute()
+    except RedisError:
+        note_failure("a version claim")
+        return [None] * len(keys)
+    return [now if made else None for made in created]

@@ -37,14 +37,16 @@ QUEUE_NAMES = ["images", "videos", "default", "light", "housekeeping"]
 def fresh_cache():
     """The typical run behind an ETA, the finished cards' HTML and /readyz's probe results
     are cached per process: each test starts without them."""
-    from creations import cards
+    from creations import cards, selectors
 
     cache.clear()
     cards.clear_cache()
+    selectors.forget_remembered()
     health.forget_probes()
     yield
     cache.clear()
     cards.clear_cache()
+    selectors.forget_remembered()
     health.forget_probes()
 
 
@@ -81,6 +83,8 @@ def registered_worker():
     does at start (they take no job): what the queue estimates read. Gone at the end."""
     from rq import Worker
 
+    from creations import selectors
+
     registered = []
 
     def register(*queue_names: str) -> Worker:
@@ -91,6 +95,7 @@ def registered_worker():
         worker.register_birth()
         registered.append(worker)
         cache.delete("creations:queue-workers")
+        selectors.forget_remembered("creations:queue-workers")
         return worker
 
     yield register

@@ -156,7 +156,9 @@ def test_the_workers_are_cached_for_a_few_seconds(registered_worker):
     another.register_birth()
 
     cached = selectors.queue_workers()["image"].count
-    cache.delete("creations:queue-workers")  # as when WORKERS_CACHE_SECONDS have passed
+    # As when WORKERS_CACHE_SECONDS have passed: gone from the cache and the process.
+    cache.delete("creations:queue-workers")
+    selectors.forget_remembered("creations:queue-workers")
     fresh = selectors.queue_workers()["image"].count
 
     another.register_death()

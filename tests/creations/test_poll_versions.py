@@ -532,3 +532,31 @@ def test_a_poll_with_a_flood_of_parameters_takes_the_normal_path(alice_client, p
 
     assert alice_client.get(url, headers=HTMX).status_code == 200
     assert Client().get(url, headers=HTMX).status_code == 404
+
+
+def test_after_redis_lost_the_versions_the_drafts_tab_gives_its_cards_new_ones(
+    alice_client, alice, pending
+):
+    """A flushed Redis (or a failover to a replica behind): the drafts tab claims a version
+    for each card that has none, so the cards' first polls are 204s, not renders."""
+    connection = versions.connection()
+    connection.delete(versions.card_key(pending.pk))
+
+    url = poll_url(drafts_tab(alice_client, alice), f"creation-{pending.id}")
+
+    assert f"v={version_of(pending)}" in url
+    assert alice_client.get(url, headers=HTMX).status_code == 204
+
+
+def test_a_version_claimed_only_where_nobody_set_one_meanwhile():
+    connection = versions.connection()
+    connection.set("phoenix:version:card:set-meanwhile", 42)
+
+    mine, theirs = versions.claim(
+        "phoenix:version:card:unknown", "phoenix:version:card:set-meanwhile"
+    )
+
+    assert mine is not None and int(connection.get("phoenix:version:card:unknown")) == mine
+    # Another writer's version may stand for a change the caller's rows do not show.
+    assert theirs is None
+    assert connection.get("phoenix:version:card:set-meanwhile") == b"42"
