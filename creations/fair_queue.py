@@ -107,8 +107,11 @@ return 1
 _POP = """
 -- KEYS: order zsets (one per queue key, in the same order), round, claimed, then the
 --       queue keys (RQ lists)
--- ARGV: number of queues, now (ms), job hash prefix
+-- ARGV: number of queues, (unused), job hash prefix
 local n = tonumber(ARGV[1])
+-- A claim is timed by Redis's clock, the one the recovery pass compares it with on any host.
+local clock = redis.call("TIME")
+local now_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 -- A head whose job is gone or no longer queued (RQ's own cancel and delete remove a job
 -- from RQ's list, not from here) is dropped; a few at most per pop.
 for _ = 1, 100 do
@@ -128,7 +131,7 @@ for _ = 1, 100 do
     local round = math.floor(best_score / 1048576)
     local served = tonumber(redis.call("GET", KEYS[n + 1]) or "0")
     if round > served then redis.call("SET", KEYS[n + 1], round) end
-    redis.call("ZADD", KEYS[n + 2], ARGV[2], best)
+    redis.call("ZADD", KEYS[n + 2], now_ms, best)
     return {KEYS[n + 2 + best_i], best}
   end
 end
@@ -363,7 +366,7 @@ class FairQueue(DjangoRQ):
         while True:
             result = pop(
                 keys=[*orders, ROUND_KEY, CLAIMED_KEY, *keys],
-                args=[len(keys), int(time.time() * 1000), Job.redis_job_namespace_prefix],
+                args=[len(keys), 0, Job.redis_job_namespace_prefix],
             )
             if result:
                 return as_text(result[0]), as_text(result[1])
@@ -452,7 +455,10 @@ def forget(connection: Redis, queue_name: str, job_id: str) -> None:
 def requeue_abandoned(connection: Redis, *, now: float | None = None) -> int:
     """Put back at the head of the order every job popped more than CLAIM_GRACE_SECONDS
     ago that never started (its worker died mid-dequeue). Run by the recovery pass."""
-    cutoff = int(((now or time.time()) - CLAIM_GRACE_SECONDS) * 1000)
+    if now is None:
+        seconds, micros = connection.time()  # the clock the claims were timed by
+        now = seconds + micros / 1e6
+    cutoff = int((now - CLAIM_GRACE_SECONDS) * 1000)
     stale = [as_text(job_id) for job_id in connection.zrangebyscore(CLAIMED_KEY, "-inf", cutoff)]
     if not stale:
         return 0

@@ -226,16 +226,23 @@ def card_timing(creation: Creation, *, now: float) -> tuple[int, int]:
 
 
 def set_card_poll(
-    creation: Creation, fingerprint: CardFingerprint | None, *, now: float | None = None
+    creation: Creation,
+    fingerprint: CardFingerprint | None,
+    *,
+    now: float | None = None,
+    trust_seconds: float | None = None,
 ) -> Creation:
     """Give an in-flight card its poll: `poll_url` (with the fingerprint it shows) and
-    `poll_every`. Without a known version the URL asks for a render each time."""
+    `poll_every`. Without a known version the URL asks for a render each time;
+    `trust_seconds` shortens how long its version is trusted."""
     now = time.time() if now is None else now
     every, until = card_timing(creation, now=now)
     if creation.status == Creation.Status.PENDING and (
         fingerprint is None or fingerprint.ahead is None
     ):
         until = min(until, int(now + UNKNOWN_PLACE_STALE_SECONDS))
+    if trust_seconds is not None:
+        until = min(until, int(now + trust_seconds))
     params = {"shown": creation.status}
     # The place its URL vouches for (None: not read here); what the card says of its place
     # should be this very number, read once before the row.
@@ -293,7 +300,10 @@ def with_card_polls(creations: list[Creation], *, owner_id, list_version: int | 
         fingerprint = CardFingerprint(
             version=version, ahead=getattr(creation, "ahead", None), pending=pending
         )
-        set_card_poll(creation, fingerprint, now=now)
+        # The versions are read after the rows: a change that bumps only its card (progress,
+        # a refund) between the two would be vouched for by a row that does not show it.
+        # Such a card renders again within UNKNOWN_PLACE_STALE_SECONDS, not a minute.
+        set_card_poll(creation, fingerprint, now=now, trust_seconds=UNKNOWN_PLACE_STALE_SECONDS)
 
 
 # ---------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ def creations_recover(*, now=None) -> dict[str, int]:
     pending creations whose job is not in Redis, and fail and refund what is truly stuck,
     saying which (stuck_reason). Safe to run at any time, and twice at once: the claim, the
     guarded updates and the refund constraint decide."""
+    # Claims are timed by Redis's clock: only a caller's own `now` (a test's) overrides it.
+    claims_now = now.timestamp() if now is not None else None
     now = now or timezone.now()
     counts = {"reenqueued": 0, "failed": 0, "published": 0}
     # Scheduled posts whose time has passed (the scheduler was down, Redis was flushed).
@@ -49,7 +51,7 @@ def creations_recover(*, now=None) -> dict[str, int]:
     # would not see them.
     try:
         counts["reenqueued"] += fair_queue.requeue_abandoned(
-            queues.get_queue("images").connection, now=now.timestamp()
+            queues.get_queue("images").connection, now=claims_now
         )
     except RedisError:
         log.warning("Redis unavailable; abandoned jobs wait for the next recovery pass")

@@ -560,3 +560,14 @@ def test_a_version_claimed_only_where_nobody_set_one_meanwhile():
     # Another writer's version may stand for a change the caller's rows do not show.
     assert theirs is None
     assert connection.get("phoenix:version:card:set-meanwhile") == b"42"
+
+
+def test_a_card_on_the_drafts_tab_trusts_its_version_for_ten_seconds_only(
+    alice_client, alice, processing
+):
+    """The page reads the card versions after the rows: a progress bump in between would
+    be vouched for by a row that does not show it, so that card renders again soon."""
+    url = poll_url(drafts_tab(alice_client, alice), f"creation-{processing.id}")
+    until = int(re.search(r"u=(\d+)", url).group(1))
+
+    assert until <= time.time() + polling.UNKNOWN_PLACE_STALE_SECONDS + 1
