@@ -19,8 +19,9 @@ and costs O(log n) in the depth of the queue:
   (`_ENQUEUE`); the creator's last round and each round's fill are small keys that expire;
 - dequeue (`_POP`): the lowest score among the worker's queues, by ZRANGE 0 0 of each —
   or, for a plain RQ queue in the same worker's list (`default`), RQ's LPOP;
-- cancel and RQ's remove: ZREM (the creator's later jobs keep their rounds, and their
-  next job still goes after the canceled one's round: a cancel never jumps the line);
+- cancel and RQ's remove: ZREM (the creator's later jobs keep their rounds); a count of
+  each creator's waiting jobs is kept beside the order, and a creator with none waiting
+  (all canceled, or all started) joins the round being served, like anyone new;
 - place in line (`_AHEAD`): ZCOUNT of the lower scores in each queue the same workers
   serve — the number of jobs that will really start before this one.
 
@@ -67,6 +68,9 @@ PREFIX = "phoenix:fair"
 ROUND_KEY = f"{PREFIX}:round"
 CLAIMED_KEY = f"{PREFIX}:claimed"
 WAKE_KEY = f"{PREFIX}:wake"
+# Each queued job's creator, and how many jobs each creator has waiting.
+OWNERS_KEY = f"{PREFIX}:owners"
+QUEUED_PREFIX = f"{PREFIX}:queued:"
 # A creator's last round and a round's fill matter only while their jobs wait; they expire
 # a day after their last use (a queued job is failed long before that: its deadline).
 MEMO_SECONDS = 24 * 3600
@@ -77,16 +81,21 @@ WAIT_SLICE_SECONDS = 1.0
 
 _ENQUEUE = """
 -- KEYS: job hash, order zset, round, last-round key of the owner, fill prefix, wake list,
---       RQ's set of queues, queue key
--- ARGV: job id, unique ("1"/"0"), at front ("1"/"0"), ttl, memo ttl, hset fields...
+--       RQ's set of queues, queue key, owners hash, queued-count key of the owner
+-- ARGV: job id, unique ("1"/"0"), at front ("1"/"0"), ttl, memo ttl, owner, hset fields...
 if ARGV[2] == "1" and redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
-if #ARGV > 5 then redis.call("HSET", KEYS[1], unpack(ARGV, 6)) end
+if #ARGV > 6 then redis.call("HSET", KEYS[1], unpack(ARGV, 7)) end
 local ttl = tonumber(ARGV[4])
 if ttl and ttl > 0 then redis.call("EXPIRE", KEYS[1], ttl) else redis.call("PERSIST", KEYS[1]) end
 local served = tonumber(redis.call("GET", KEYS[3]) or "0")
 local round = served
 if ARGV[3] ~= "1" then
-  local last = tonumber(redis.call("GET", KEYS[4]) or "-1")
+  -- The creator's last round counts only while they have a job waiting: one who canceled
+  -- (or whose jobs all started) joins the round being served, like anyone new.
+  local last = -1
+  if tonumber(redis.call("GET", KEYS[10]) or "0") > 0 then
+    last = tonumber(redis.call("GET", KEYS[4]) or "-1")
+  end
   if last + 1 > round then round = last + 1 end
   redis.call("SET", KEYS[4], round, "EX", ARGV[5])
 end
@@ -97,17 +106,36 @@ if ARGV[3] ~= "1" then
   redis.call("EXPIRE", fill, ARGV[5])
   if place >= 1048576 then place = 1048576 - 1 end
 end
-redis.call("ZADD", KEYS[2], round * 1048576 + place, ARGV[1])
+if redis.call("ZADD", KEYS[2], round * 1048576 + place, ARGV[1]) == 1 then
+  redis.call("HSET", KEYS[9], ARGV[1], ARGV[6])
+  redis.call("INCR", KEYS[10])
+  redis.call("EXPIRE", KEYS[10], ARGV[5])
+end
 redis.call("SADD", KEYS[7], KEYS[8])
 redis.call("LPUSH", KEYS[6], 1)
 redis.call("LTRIM", KEYS[6], 0, 99)
 return 1
 """
 
-_POP = """
+# A job leaving the order (popped, dropped, canceled): its creator has one job fewer waiting.
+_LEFT = """
+local function left_the_order(owners, queued_prefix, id)
+  local owner = redis.call("HGET", owners, id)
+  if owner then
+    redis.call("HDEL", owners, id)
+    if redis.call("DECR", queued_prefix .. owner) <= 0 then
+      redis.call("DEL", queued_prefix .. owner)
+    end
+  end
+end
+"""
+
+_POP = (
+    _LEFT
+    + """
 -- KEYS: order zsets (one per queue key, in the same order), round, claimed, then the
---       queue keys (RQ lists)
--- ARGV: number of queues, (unused), job hash prefix
+--       queue keys (RQ lists), then the owners hash
+-- ARGV: number of queues, queued-count prefix, job hash prefix
 local n = tonumber(ARGV[1])
 -- A claim is timed by Redis's clock, the one the recovery pass compares it with on any host.
 local clock = redis.call("TIME")
@@ -127,6 +155,7 @@ for _ = 1, 100 do
   end
   if not best then break end
   redis.call("ZREM", KEYS[best_i], best)
+  left_the_order(KEYS[2 * n + 3], ARGV[2], best)
   if redis.call("HGET", ARGV[3] .. best, "status") == "queued" then
     local round = math.floor(best_score / 1048576)
     local served = tonumber(redis.call("GET", KEYS[n + 1]) or "0")
@@ -141,6 +170,17 @@ for i = 1, n do
 end
 return nil
 """
+)
+
+_REMOVE = (
+    _LEFT
+    + """
+-- KEYS: order zset, owners hash; ARGV: job id, queued-count prefix
+if redis.call("ZREM", KEYS[1], ARGV[1]) == 0 then return 0 end
+left_the_order(KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+)
 
 _AHEAD = """
 -- KEYS: order zsets of the queues that the same workers serve, then their started
@@ -269,6 +309,8 @@ class FairQueue(DjangoRQ):
             WAKE_KEY,
             self.redis_queues_keys,
             self.key,
+            OWNERS_KEY,
+            f"{QUEUED_PREFIX}{owner}",
         ]
         args = [
             job.id,
@@ -276,6 +318,7 @@ class FairQueue(DjangoRQ):
             "1" if at_front else "0",
             job.ttl if job.ttl is not None else -1,
             MEMO_SECONDS,
+            owner,
             *hset,
         ]
         added = _script(self.connection, _ENQUEUE)(keys=keys, args=args, client=pipeline)
@@ -314,17 +357,21 @@ class FairQueue(DjangoRQ):
         if not self.fair:
             return super().remove(job_or_id, pipeline)
         job_id = job_or_id.id if isinstance(job_or_id, Job) else job_or_id
-        return (pipeline if pipeline is not None else self.connection).zrem(self.order_key, job_id)
+        return _script(self.connection, _REMOVE)(
+            keys=[self.order_key, OWNERS_KEY], args=[job_id, QUEUED_PREFIX], client=pipeline
+        )
 
     def empty(self):
         if not self.fair:
             return super().empty()
         job_ids = self.get_job_ids()
+        remove = _script(self.connection, _REMOVE)
         with self.connection.pipeline() as pipe:
             for job_id in job_ids:
+                # Out of the order as a cancel takes it (its creator's count goes down too).
+                remove(keys=[self.order_key, OWNERS_KEY], args=[job_id, QUEUED_PREFIX], client=pipe)
                 pipe.delete(self.job_class.key_for(job_id))
                 pipe.delete(self.job_class.dependents_key_for(job_id))
-            pipe.delete(self.order_key)
             pipe.execute()
         return len(job_ids)
 
@@ -365,8 +412,8 @@ class FairQueue(DjangoRQ):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             result = pop(
-                keys=[*orders, ROUND_KEY, CLAIMED_KEY, *keys],
-                args=[len(keys), 0, Job.redis_job_namespace_prefix],
+                keys=[*orders, ROUND_KEY, CLAIMED_KEY, *keys, OWNERS_KEY],
+                args=[len(keys), QUEUED_PREFIX, Job.redis_job_namespace_prefix],
             )
             if result:
                 return as_text(result[0]), as_text(result[1])
@@ -445,7 +492,9 @@ def version_and_ahead(
 def forget(connection: Redis, queue_name: str, job_id: str) -> None:
     """A canceled creation's job leaves the order at once, and is RQ's `canceled` (the
     dashboard's canceled registry) rather than a queued job that nothing will run."""
-    if connection.zrem(order_key(queue_name), job_id):
+    if _script(connection, _REMOVE)(
+        keys=[order_key(queue_name), OWNERS_KEY], args=[job_id, QUEUED_PREFIX]
+    ):
         try:
             Job.fetch(job_id, connection=connection).cancel()
         except (NoSuchJobError, InvalidJobOperation):

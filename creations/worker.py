@@ -11,11 +11,14 @@ import functools
 import gc
 import logging
 import mmap
+import os
 import uuid
 
 import redis.utils
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, close_old_connections, connections
 from psycopg.pq import TransactionStatus
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq.worker import SimpleWorker, Worker
 
 from .fair_queue import FairQueue, FairWorkerMixin
@@ -90,6 +93,16 @@ class PreloadingWorker(FairWorkerMixin, Worker):
     def execute_job(self, job, queue):
         try:
             super().execute_job(job, queue)
+        except (RedisConnectionError, RedisTimeoutError):
+            # Redis failed over while this process kept the horse's books (RQ writes the
+            # working time and the state without retrying past the client's own retry),
+            # and RQ would end the worker there, leaving every queued job to wait for
+            # another. The horse's own writes decide its job (and the creation's guarded
+            # claim decides the creation): this worker keeps its horse watched and goes on.
+            log.warning("Redis failed while watching job %s; carrying on", job.id, exc_info=True)
+            if self._horse_pid and _alive(self._horse_pid):
+                self.monitor_work_horse(job, queue)
+            self._horse_pid = 0
         finally:
             self._take_back_connection()
 
@@ -120,6 +133,15 @@ class PreloadingWorker(FairWorkerMixin, Worker):
         left = int.from_bytes(self._left_clean[:], "little")
         if left == 0 or left != connection.connection.info.backend_pid:
             connection.close()
+
+
+def _alive(pid: int) -> bool:
+    """Whether the horse is still there to wait for (not yet reaped)."""
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
 
 
 def _clean_session_pid() -> int:

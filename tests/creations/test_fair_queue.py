@@ -370,3 +370,22 @@ def test_a_card_poll_renders_when_its_place_moves_and_is_204_while_it_does_not(c
     again = polling.card_poll_url(second, expires=False)
     assert "a=2" in again
     assert client.get(again, headers=headers).status_code == 204
+
+
+def test_a_creator_who_canceled_everything_joins_the_round_being_served(client):
+    """Canceled jobs do not keep their creator's rounds: with nothing left waiting, their
+    next job waits behind one job per other waiting creator, not behind all their rounds."""
+    alice, bob = creator("alice"), creator("bob")
+    canceled = submit(alice, count=5)
+    submit(bob, count=5)
+    for creation in canceled:
+        services.creation_cancel(creation=creation)
+
+    (again,) = submit(alice)
+
+    assert announced_ahead(client, again) == 1  # Bob's first job only
+    connection = queues.get_queue("images").connection
+    assert connection.get(f"{fair_queue.QUEUED_PREFIX}{alice.pk}") == b"1"
+    run_worker_burst()
+    assert connection.hlen(fair_queue.OWNERS_KEY) == 0
+    assert connection.get(f"{fair_queue.QUEUED_PREFIX}{bob.pk}") is None
