@@ -230,16 +230,15 @@ def test_a_mixed_queue_with_one_worker_gives_an_honest_wait(open_as, screenshot,
     for size in (DESK, PHONE):
         page = open_as(waiting, size=size)
         page.goto(drafts_url(waiting))
-        # One fair order over both types, a round per creator's job. The others had their
-        # turn in the round being served (their finished history): the video is next,
-        # then its own 60 s.
+        # One fair order over both types, a round per creator's job. The video joins the
+        # round being served behind the others' first video (60 s), then its own 60 s.
         expect(page.locator(f"#creation-{video.id} .card__queue")).to_have_text(
-            "Next in line · ready in about a minute"
+            "#2 in line · ready in about 2 minutes"
         )
-        # The image, in the next round behind one video of someone else (60 s), then its
-        # own 10 s.
+        # The image, in the next round behind the others' second video: 3 videos before it
+        # (180 s), then its own 10 s.
         expect(page.locator(f"#creation-{image.id} .card__queue")).to_have_text(
-            "#3 in line · ready in about 2 minutes"
+            "#4 in line · ready in about 3 minutes"
         )
         screenshot(page, f"ux-after-queue-estimate-{size['width']}")
 
