@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -363,3 +364,16 @@ def race_creates(user, bodies: list[dict]) -> list[tuple[str, int]]:
         return body["type"], response.status_code
 
     return run_at_once([lambda body=body: create(body) for body in bodies])
+
+
+@contextmanager
+def no_session():
+    """Any read of a session in the block fails the test (a poll's cheap path must not)."""
+    from django.contrib.sessions.backends import cached_db
+
+    def refuse(self):
+        raise AssertionError("the session was read")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cached_db.SessionStore, "load", refuse)
+        yield

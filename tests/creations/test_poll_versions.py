@@ -5,10 +5,8 @@ unchanged card is answered 204 without the session, the user or the database."""
 import html as html_lib
 import re
 import time
-from contextlib import contextmanager
 
 import pytest
-from django.contrib.sessions.backends import cached_db
 from django.test import Client
 from django.urls import reverse
 from redis import Redis
@@ -16,6 +14,7 @@ from redis import Redis
 from creations import fair_queue, polling, queues, services, versions
 from creations.models import Creation
 from creations.selectors import WaitEstimate
+from tests.conftest import no_session
 
 HTMX = {"HX-Request": "true"}
 
@@ -57,18 +56,6 @@ def pending(alice, make_creation, committed):
 def processing(alice, make_creation, committed):
     with committed():
         return make_creation(owner=alice, status="processing", kind="video", progress=10)
-
-
-@contextmanager
-def no_session():
-    """Any read of a session in the block fails the test."""
-
-    def refuse(self):
-        raise AssertionError("the session was read")
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cached_db.SessionStore, "load", refuse)
-        yield
 
 
 @pytest.mark.parametrize("card", ["pending", "processing"])

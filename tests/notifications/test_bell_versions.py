@@ -3,15 +3,14 @@ is written or read; an unchanged bell is answered 204 without SQL or the session
 
 import html as html_lib
 import re
-from contextlib import contextmanager
 
 import pytest
-from django.contrib.sessions.backends import cached_db
 from django.test import Client
 
 from creations import versions
 from notifications import services
 from notifications.models import Notification
+from tests.conftest import no_session
 
 HTMX = {"HX-Request": "true"}
 
@@ -20,16 +19,6 @@ def bell_url(html: str) -> str:
     found = re.search(r'<span id="nav-bell-poll"[^>]*?hx-get="([^"]+)"', html)
     assert found is not None
     return html_lib.unescape(found.group(1))
-
-
-@contextmanager
-def no_session():
-    def refuse(self):
-        raise AssertionError("the session was read")
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cached_db.SessionStore, "load", refuse)
-        yield
 
 
 @pytest.fixture
