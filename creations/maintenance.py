@@ -92,16 +92,20 @@ def drafts_expire_batch(
     return Batch(moved, str(rows[-1].pk) if rows else after, len(rows) >= limit)
 
 
+def _all_batches(run_batch, *, now: datetime, limit: int | None) -> int:
+    """Run one kind of batch until none is left (in this process); how many were done."""
+    done, after = 0, None
+    while True:
+        batch = run_batch(now=now, after=after, limit=limit)
+        done += batch.done
+        if not batch.more:
+            return done
+        after = batch.last_id
+
+
 def drafts_expire(*, now: datetime | None = None, limit: int | None = None) -> int:
     """Move every expired draft to the trash, a batch at a time; returns how many moved."""
-    now = now or timezone.now()
-    moved, after = 0, None
-    while True:
-        batch = drafts_expire_batch(now=now, after=after, limit=limit)
-        moved += batch.done
-        if not batch.more:
-            return moved
-        after = batch.last_id
+    return _all_batches(drafts_expire_batch, now=now or timezone.now(), limit=limit)
 
 
 def trash_purge_batch(
@@ -137,14 +141,7 @@ def trash_purge_batch(
 def trash_purge(*, now: datetime | None = None, limit: int | None = None) -> int:
     """Purge everything due, a batch at a time. Idempotent: a purged creation is not purged
     again."""
-    now = now or timezone.now()
-    purged, after = 0, None
-    while True:
-        batch = trash_purge_batch(now=now, after=after, limit=limit)
-        purged += batch.done
-        if not batch.more:
-            return purged
-        after = batch.last_id
+    return _all_batches(trash_purge_batch, now=now or timezone.now(), limit=limit)
 
 
 def housekeeping(*, now: datetime | None = None) -> dict[str, int]:
