@@ -71,8 +71,8 @@ WAKE_KEY = f"{PREFIX}:wake"
 # Each queued job's creator, and how many jobs each creator has waiting.
 OWNERS_KEY = f"{PREFIX}:owners"
 QUEUED_PREFIX = f"{PREFIX}:queued:"
-# A creator's last round and a round's fill matter only while their jobs wait; they expire
-# a day after their last use (a queued job is failed long before that: its deadline).
+# A round's fill matters only while its jobs wait: it expires a day after its last use. (A
+# creator's last round and count of waiting jobs live exactly as long as they have one.)
 MEMO_SECONDS = 24 * 3600
 # A job popped but not started after this long was popped by a worker that died.
 CLAIM_GRACE_SECONDS = 60
@@ -97,7 +97,8 @@ if ARGV[3] ~= "1" then
     last = tonumber(redis.call("GET", KEYS[4]) or "-1")
   end
   if last + 1 > round then round = last + 1 end
-  redis.call("SET", KEYS[4], round, "EX", ARGV[5])
+  -- Kept while the creator has a job waiting (it goes with their count, _LEFT).
+  redis.call("SET", KEYS[4], round)
 end
 local place = 0
 if ARGV[3] ~= "1" then
@@ -109,7 +110,6 @@ end
 if redis.call("ZADD", KEYS[2], round * 1048576 + place, ARGV[1]) == 1 then
   redis.call("HSET", KEYS[9], ARGV[1], ARGV[6])
   redis.call("INCR", KEYS[10])
-  redis.call("EXPIRE", KEYS[10], ARGV[5])
 end
 redis.call("SADD", KEYS[7], KEYS[8])
 redis.call("LPUSH", KEYS[6], 1)
@@ -119,12 +119,13 @@ return 1
 
 # A job leaving the order (popped, dropped, canceled): its creator has one job fewer waiting.
 _LEFT = """
-local function left_the_order(owners, queued_prefix, id)
+local function left_the_order(owners, prefix, id)
   local owner = redis.call("HGET", owners, id)
   if owner then
     redis.call("HDEL", owners, id)
-    if redis.call("DECR", queued_prefix .. owner) <= 0 then
-      redis.call("DEL", queued_prefix .. owner)
+    -- A creator's count and last round live exactly while they have a job waiting.
+    if redis.call("DECR", prefix .. "queued:" .. owner) <= 0 then
+      redis.call("DEL", prefix .. "queued:" .. owner, prefix .. "last:" .. owner)
     end
   end
 end
@@ -135,7 +136,7 @@ _POP = (
     + """
 -- KEYS: order zsets (one per queue key, in the same order), round, claimed, then the
 --       queue keys (RQ lists), then the owners hash
--- ARGV: number of queues, queued-count prefix, job hash prefix
+-- ARGV: number of queues, key prefix, job hash prefix
 local n = tonumber(ARGV[1])
 -- A claim is timed by Redis's clock, the one the recovery pass compares it with on any host.
 local clock = redis.call("TIME")
@@ -175,7 +176,7 @@ return nil
 _REMOVE = (
     _LEFT
     + """
--- KEYS: order zset, owners hash; ARGV: job id, queued-count prefix
+-- KEYS: order zset, owners hash; ARGV: job id, key prefix
 if redis.call("ZREM", KEYS[1], ARGV[1]) == 0 then return 0 end
 left_the_order(KEYS[2], ARGV[2], ARGV[1])
 return 1
@@ -358,7 +359,7 @@ class FairQueue(DjangoRQ):
             return super().remove(job_or_id, pipeline)
         job_id = job_or_id.id if isinstance(job_or_id, Job) else job_or_id
         return _script(self.connection, _REMOVE)(
-            keys=[self.order_key, OWNERS_KEY], args=[job_id, QUEUED_PREFIX], client=pipeline
+            keys=[self.order_key, OWNERS_KEY], args=[job_id, f"{PREFIX}:"], client=pipeline
         )
 
     def empty(self):
@@ -369,7 +370,7 @@ class FairQueue(DjangoRQ):
         with self.connection.pipeline() as pipe:
             for job_id in job_ids:
                 # Out of the order as a cancel takes it (its creator's count goes down too).
-                remove(keys=[self.order_key, OWNERS_KEY], args=[job_id, QUEUED_PREFIX], client=pipe)
+                remove(keys=[self.order_key, OWNERS_KEY], args=[job_id, f"{PREFIX}:"], client=pipe)
                 pipe.delete(self.job_class.key_for(job_id))
                 pipe.delete(self.job_class.dependents_key_for(job_id))
             pipe.execute()
@@ -413,7 +414,7 @@ class FairQueue(DjangoRQ):
         while True:
             result = pop(
                 keys=[*orders, ROUND_KEY, CLAIMED_KEY, *keys, OWNERS_KEY],
-                args=[len(keys), QUEUED_PREFIX, Job.redis_job_namespace_prefix],
+                args=[len(keys), f"{PREFIX}:", Job.redis_job_namespace_prefix],
             )
             if result:
                 return as_text(result[0]), as_text(result[1])
@@ -493,7 +494,7 @@ def forget(connection: Redis, queue_name: str, job_id: str) -> None:
     """A canceled creation's job leaves the order at once, and is RQ's `canceled` (the
     dashboard's canceled registry) rather than a queued job that nothing will run."""
     if _script(connection, _REMOVE)(
-        keys=[order_key(queue_name), OWNERS_KEY], args=[job_id, QUEUED_PREFIX]
+        keys=[order_key(queue_name), OWNERS_KEY], args=[job_id, f"{PREFIX}:"]
     ):
         try:
             Job.fetch(job_id, connection=connection).cancel()

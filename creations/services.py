@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from uuid import UUID
 
 from django.conf import settings
@@ -351,7 +352,11 @@ def _fail_locked(
         if past_deadline_at is not None and past_deadline_at < locked.deadline:
             return False
         changes = {"error_code": code, "error_message": message[:500], "failed_at": timezone.now()}
+        was_pending = locked.status == Creation.Status.PENDING
         Creation.objects.filter(pk=locked.pk).transition(Creation.Status.FAILED, **changes)
+        if was_pending:
+            # As a cancel: its job leaves the order, the places behind it move up.
+            transaction.on_commit(partial(leave_the_queue, locked))
         locked.status = Creation.Status.FAILED
         for name, value in changes.items():
             setattr(locked, name, value)

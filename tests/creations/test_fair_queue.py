@@ -389,3 +389,27 @@ def test_a_creator_who_canceled_everything_joins_the_round_being_served(client):
     run_worker_burst()
     assert connection.hlen(fair_queue.OWNERS_KEY) == 0
     assert connection.get(f"{fair_queue.QUEUED_PREFIX}{bob.pk}") is None
+
+
+def test_a_creators_round_memo_lives_exactly_while_they_have_a_job_waiting(alice):
+    """No expiry while jobs wait (a long wait must not let a creator's next job jump their
+    own older ones), and nothing left once the last one has left the order."""
+    connection = queues.get_queue("images").connection
+    submit(alice, count=2)
+    last = f"{fair_queue.PREFIX}:last:{alice.pk}"
+    assert connection.ttl(last) == -1
+    assert connection.ttl(f"{fair_queue.QUEUED_PREFIX}{alice.pk}") == -1
+
+    run_worker_burst()
+
+    assert connection.exists(last, f"{fair_queue.QUEUED_PREFIX}{alice.pk}") == 0
+
+
+def test_a_pending_creation_failed_by_staff_or_recovery_leaves_the_order(alice, bob, client):
+    (failed,) = submit(alice)
+    (waiting,) = submit(bob)
+
+    services.creation_fail(creation=failed, code="queue_stalled")
+
+    assert queues.get_queue("images").get_job_ids() == [queues.job_id_for(waiting.id)]
+    assert announced_ahead(client, waiting) == 0
