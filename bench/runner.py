@@ -1139,7 +1139,7 @@ def fill_figures_tables(creators: list[dict], owners: list[dict]) -> None:
     from django.db import connection, transaction
 
     from creations.models import Creation
-    from tokens.models import LedgerEntry
+    from tokens.models import LedgerEntry, TokenAccount
 
     draft = Creation.objects.filter(owner=owners[0]["user"]).first()
     grant = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.GRANT).first()
@@ -1201,9 +1201,17 @@ def fill_figures_tables(creators: list[dict], owners: list[dict]) -> None:
             "account_id": f"(ARRAY{accounts}::bigint[])[1 + mod(n, {len(accounts)})]",
         },
     )
+    # Each account's balance is the sum of its ledger, as the money core keeps it: an
+    # account that is not would be a discrepancy that each alert run reports by name.
+    balances = (
+        f"UPDATE {TokenAccount._meta.db_table} AS account SET balance = total.amount "  # nosec B608
+        f"FROM (SELECT account_id, sum(amount) AS amount FROM {LedgerEntry._meta.db_table} "
+        "GROUP BY account_id) AS total WHERE total.account_id = account.id"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(creations, [draft.pk])
         cursor.execute(ledger, [grant.pk])
+        cursor.execute(balances)
 
 
 def catch_up_rollups() -> list[str]:

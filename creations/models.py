@@ -4,6 +4,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -33,6 +34,24 @@ class CreationQuerySet(models.QuerySet):
 
     def in_trash(self):
         return self.filter(trashed_at__isnull=False, purged_at__isnull=True)
+
+    def past_deadline(self, *, now):
+        """In flight and past Creation.deadline at `now`: the same rule, as one filter (a
+        count of them is one index-served query, not a read of every creation in flight)."""
+        grace = settings.PHOENIX_DEADLINE_GRACE
+        waiting = Q(status=Creation.Status.PENDING) | Q(processing_at__isnull=True)
+        started = Q(status=Creation.Status.PROCESSING, processing_at__isnull=False)
+        stalled = waiting & Q(sent_at__lte=now - timedelta(seconds=settings.PHOENIX_QUEUE_STALL))
+        remote_budget = timedelta(seconds=settings.PHOENIX_REMOTE_TASK_TIMEOUT + grace)
+        remote = started & ~Q(provider_task_id="") & Q(processing_at__lte=now - remote_budget)
+        local = Q()
+        for kind, seconds in settings.PHOENIX_JOB_TIMEOUT.items():
+            local |= Q(kind=kind, processing_at__lte=now - timedelta(seconds=seconds + grace))
+        return (
+            self.filter(status__in=Creation.IN_FLIGHT)
+            .alias(sent_at=Coalesce("requeued_at", "created_at"))
+            .filter(stalled | remote | (started & Q(provider_task_id="") & local))
+        )
 
     def public(self):
         """What anyone may see: published, not in the trash, its creator active."""
