@@ -28,8 +28,7 @@ from rq import Worker
 
 from creations import queues
 from creations.models import Creation
-from tokens.models import LedgerEntry
-from tokens.selectors import refund_exists
+from tokens.selectors import refund_exists, refunded_sql
 from tokens.services import Discrepancy
 
 from . import rollup
@@ -591,12 +590,8 @@ def creation_groups(*, since: datetime | None = None) -> list[CreationGroup]:
         window = "WHERE status = ANY(%s) AND created_at >= %s"
         window_params = [list(STATUSES), since]
     # Only a creation that ended without media asks whether it was refunded (the figures
-    # ask no other). A LIMIT 1 probe per such creation, not EXISTS: PostgreSQL may run an
-    # EXISTS as one hash of every refund in the ledger, which grows with the ledger.
-    refunded = (
-        f"(SELECT true FROM {LedgerEntry._meta.db_table} AS refund "  # nosec B608
-        f"WHERE refund.creation_id = {table}.id AND refund.kind = %s LIMIT 1) IS NOT NULL"
-    )
+    # ask no other): a draft costs no probe of the ledger.
+    refunded, refunded_params = refunded_sql(table)
     sql = (
         "SELECT kind, status, error_code, "  # nosec B608
         "(processing_at IS NOT NULL OR draft_at IS NOT NULL), draft_at IS NOT NULL, "
@@ -604,7 +599,7 @@ def creation_groups(*, since: datetime | None = None) -> list[CreationGroup]:
         "array_agg(EXTRACT(EPOCH FROM draft_at - created_at)::float8) "
         f"FILTER (WHERE draft_at IS NOT NULL) FROM {table} {window} GROUP BY 1, 2, 3, 4, 5, 6"
     )
-    params = [list(Creation.ENDED_WITHOUT_MEDIA), LedgerEntry.Kind.REFUND, *window_params]
+    params = [list(Creation.ENDED_WITHOUT_MEDIA), *refunded_params, *window_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [
