@@ -374,6 +374,9 @@ PHOENIX_EMAIL_CONFIRM_DAYS = envint("PHOENIX_EMAIL_CONFIRM_DAYS", 7)
 # (HTTP_CF_CONNECTING_IP behind Cloudflare; HTTP_X_FORWARDED_FOR behind one load balancer,
 # whose right-most entry is used).
 PHOENIX_CLIENT_IP_HEADER = os.getenv("PHOENIX_CLIENT_IP_HEADER", "REMOTE_ADDR")
+# The addresses (or networks) of our own proxies: only from them is that header believed.
+# Loopback by default (a proxy on the same host).
+PHOENIX_TRUSTED_PROXIES = os.getenv("PHOENIX_TRUSTED_PROXIES", "127.0.0.1/32,::1/128").split(",")
 # At most this many creations of one creator queued or generating at once (0: no limit);
 # one more is refused with 429 and this Retry-After, in seconds.
 PHOENIX_MAX_IN_FLIGHT = envint("PHOENIX_MAX_IN_FLIGHT", 20)
