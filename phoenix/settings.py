@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "phoenix.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "phoenix.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# The largest request body taken (phoenix/request_limits.py): a 10 MB image with its form.
+PHOENIX_MAX_REQUEST_BYTES = envint("PHOENIX_MAX_REQUEST_BYTES", 11 * 1024 * 1024)
 
 ROOT_URLCONF = "phoenix.urls"
 WSGI_APPLICATION = "phoenix.wsgi.application"
