@@ -145,7 +145,11 @@ class Creation(models.Model):
     requeued_at = models.DateTimeField(null=True, blank=True)
     processing_at = models.DateTimeField(null=True, blank=True)
     draft_at = models.DateTimeField(null=True, blank=True)
+    # The latest publication (a new one after each unpublish), and the first one: the feed
+    # and a creator's posts sort by the first, so unpublishing and publishing again never
+    # brings a post back to the top.
     published_at = models.DateTimeField(null=True, blank=True)
+    first_published_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
     # When it last became a draft again (unpublished, unscheduled, restored): the draft
@@ -180,7 +184,7 @@ class Creation(models.Model):
         permissions = [("take_down_creation", "Can take a published post down")]
         indexes = [
             models.Index(fields=["owner", "status", "-created_at"], name="creation_owner_status"),
-            models.Index(fields=["status", "-published_at"], name="creation_feed"),
+            models.Index(fields=["status", "-first_published_at"], name="creation_feed"),
             models.Index(fields=["status", "created_at"], name="creation_status_age"),
             # "Has the queue of this type moved lately?" (the recovery pass's stall check).
             models.Index(fields=["kind", "processing_at"], name="creation_kind_claimed"),
