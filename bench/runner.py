@@ -113,6 +113,7 @@ def configure_environment() -> tempfile.TemporaryDirectory:
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        PHOENIX_SITE_URL="http://127.0.0.1",
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
         REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
         # The cache Redis production runs beside the queue Redis (docs/deploy.md): sessions

@@ -35,14 +35,22 @@ DEBUG = envbool("DEBUG", "0")
 # DEBUG off — a forgotten flag would sign every session and token with a known key.
 DEVELOPMENT_SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
 SECRET_KEY = os.getenv("SECRET_KEY", "")
+# What production cannot run without, gathered here and reported together at the end of
+# this module (one error that names every missing setting, not one per start).
+MISCONFIGURED: list[str] = []
 if not DEBUG and SECRET_KEY.strip() in ("", DEVELOPMENT_SECRET_KEY):
-    raise ImproperlyConfigured(
+    MISCONFIGURED.append(
         "SECRET_KEY must be set to a secret of your own when DEBUG is off "
         "(the development key is public)."
     )
 SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+if not DEBUG and not ALLOWED_HOSTS:
+    MISCONFIGURED.append(
+        "ALLOWED_HOSTS must name the site's host(s) when DEBUG is off "
+        "(e.g. phoenix.example.com); without it every request is refused."
+    )
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -439,12 +447,20 @@ PHOENIX_LATENCY_TARGET_SHARE = envfloat("PHOENIX_LATENCY_TARGET_SHARE", 0.95)
 # Slack-compatible webhook, and its end once too (either may be unset).
 PHOENIX_ALERT_WINDOW = os.getenv("PHOENIX_ALERT_WINDOW", "1h")
 if PHOENIX_ALERT_WINDOW not in ("1h", "24h", "7d", "30d"):
-    raise ImproperlyConfigured("PHOENIX_ALERT_WINDOW must be 1h, 24h, 7d or 30d.")
+    MISCONFIGURED.append("PHOENIX_ALERT_WINDOW must be 1h, 24h, 7d or 30d.")
 PHOENIX_ALERT_EMAILS = envlist("PHOENIX_ALERT_EMAILS", "")
 PHOENIX_ALERT_WEBHOOK_URL = os.getenv("PHOENIX_ALERT_WEBHOOK_URL", "")
 PHOENIX_ALERT_WEBHOOK_TIMEOUT = envfloat("PHOENIX_ALERT_WEBHOOK_TIMEOUT", 5)
-# The site's address, for links in what is sent outside a request (alert messages).
+# The site's address, for links in what is sent outside a request (e-mails, alerts): an
+# e-mail never carries a relative link.
 PHOENIX_SITE_URL = os.getenv("PHOENIX_SITE_URL", "http://localhost:8000" if DEBUG else "")
+if not urlsplit(PHOENIX_SITE_URL).netloc or not PHOENIX_SITE_URL.startswith(
+    ("https://", "http://")
+):
+    MISCONFIGURED.append(
+        "PHOENIX_SITE_URL must be the site's address, e.g. https://phoenix.example.com "
+        "(e-mails and alerts link to it)."
+    )
 
 # E-mail (alerts, password resets): printed to the console with DEBUG, SMTP otherwise.
 EMAIL_BACKEND = os.getenv(
@@ -502,3 +518,9 @@ PHOENIX_QUEUE_STALL = envint("PHOENIX_QUEUE_STALL", 900)
 PHOENIX_PUBLIC_MEDIA_MAX_AGE = envint("PHOENIX_PUBLIC_MEDIA_MAX_AGE", 0)
 # The largest staff balance adjustment, either way, in one step.
 PHOENIX_MAX_ADJUSTMENT = envint("PHOENIX_MAX_ADJUSTMENT", 100_000)
+
+
+if MISCONFIGURED:
+    raise ImproperlyConfigured(
+        "Phoenix cannot start with these settings:\n- " + "\n- ".join(MISCONFIGURED)
+    )

@@ -31,6 +31,7 @@ def production_environment(**extra: str) -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="phoenix.example.com",
+        PHOENIX_SITE_URL="https://phoenix.example.com",
         PHOENIX_CLIENT_IP_HEADER="HTTP_X_FORWARDED_FOR",
     )
     env.update(extra)
@@ -77,6 +78,27 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_names_every_missing_setting_at_once():
+    env = production_environment()
+    for name in ("SECRET_KEY", "PHOENIX_SITE_URL", "ALLOWED_HOSTS"):
+        del env[name]
+    env["PHOENIX_ALERT_WINDOW"] = "2h"
+
+    for command in (["check", "--deploy"], ["migrate", "--check"]):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode != 0
+        for named in ("SECRET_KEY", "PHOENIX_SITE_URL", "ALLOWED_HOSTS", "PHOENIX_ALERT_WINDOW"):
+            assert named in result.stderr, (command, named, result.stderr[-2000:])
+        assert result.stderr.count("Phoenix cannot start with these settings") == 1
 
 
 PROBE = r"""
