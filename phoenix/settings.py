@@ -481,6 +481,8 @@ DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Phoenix <phoenix@localhost
 SERVER_EMAIL = os.getenv("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Where a creator out of tokens is told to write ("ask the Phoenix team"); empty: no link.
 PHOENIX_SUPPORT_EMAIL = os.getenv("PHOENIX_SUPPORT_EMAIL", "")
+# Comments one person may post per minute (on shared drafts).
+PHOENIX_COMMENTS_PER_MINUTE = envint("PHOENIX_COMMENTS_PER_MINUTE", 10)
 
 OPENAI_API_KEY = os.getenv("OPENAI_API_KEY", "")
 OPENAI_BASE_URL = os.getenv("OPENAI_BASE_URL") or None
