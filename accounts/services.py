@@ -447,21 +447,20 @@ def account_purge(*, user_id: int) -> int:
     (trash, then delete forever: files deleted, words cleared, rows kept). Safe to run
     again; the daily housekeeping runs it for any deleted account not purged yet."""
     purged = 0
-    rows = Creation.objects.filter(owner_id=user_id, purged_at__isnull=True).order_by("pk")
-    for creation in rows:
+    left = Creation.objects.filter(owner_id=user_id, purged_at__isnull=True)
+    for creation in left.order_by("pk"):
         try:
             if creation.can_cancel:
                 creation_cancel(creation=creation)
-                creation.refresh_from_db()
             if creation.can_trash:
                 creation_trash(creation=creation)
             creation_purge(creation=creation)
             purged += 1
         except ActionRefused:
             log.warning("Creation %s of deleted account %s left for later", creation.pk, user_id)
-    # A refund of a cancel made here (a creation that was still in flight) is forfeited too.
+    # The refund of a creation canceled here (still in flight at the deletion) is forfeited.
     account_forfeit(user=User(pk=user_id), reason="account_deleted")
-    if not rows.exists():
+    if not left.exists():
         DeletedAccount.objects.filter(user_id=user_id, purged_at__isnull=True).update(
             purged_at=timezone.now()
         )
