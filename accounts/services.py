@@ -31,6 +31,7 @@ from creations.services import (
     delete_stored_files,
 )
 from notifications.models import Notification, NotificationPreferences
+from notifications.services import email_address_of, notification_create
 from phoenix import ratelimit
 from profiles.models import ConfirmedEmail
 from sharing.models import Comment
@@ -345,10 +346,16 @@ def export_build(*, export_id) -> str:
 
 
 def _tell_export_ready(export: DataExport) -> None:
+    """The bell and an e-mail (to the confirmed address), in the caller's transaction."""
     link = settings.PHOENIX_SITE_URL + reverse("account_data")
     days = settings.PHOENIX_EXPORT_DAYS
     user = export.user
-    from notifications.services import email_address_of
+    notification_create(
+        recipient_id=user.pk,
+        kind=Notification.Kind.EXPORT_READY,
+        creation=None,
+        object_key=str(export.pk),
+    )
 
     account_email_enqueue(
         to=email_address_of(user),

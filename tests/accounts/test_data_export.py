@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import DataExport
+from notifications.models import Notification
 from profiles.models import ConfirmedEmail
 from sharing import services as sharing
 from tests.conftest import files_in, run_worker_burst
@@ -64,9 +65,10 @@ def test_the_zip_holds_the_creators_data_and_nobody_elses(alice_client, two_crea
     assert [p["creation_id"] for p in data["posts"]] == [str(alices[1].pk)]
     assert [c["text"] for c in data["comments"]] == ["alice's comment"]
     assert {e["kind"] for e in data["ledger"]} == {"grant", "debit"}
-    assert sum(e["amount"] for e in data["ledger"]) == alice_client.get("/tokens").context[
-        "token_balance"
-    ]
+    assert (
+        sum(e["amount"] for e in data["ledger"])
+        == alice_client.get("/tokens").context["token_balance"]
+    )
     # Her files, as the JSON names them; nothing of Bob's anywhere in the zip.
     media = {c["media"] for c in data["creations"]} | {
         c["poster"] for c in data["creations"] if c["poster"]
@@ -76,7 +78,12 @@ def test_the_zip_holds_the_creators_data_and_nobody_elses(alice_client, two_crea
     assert b"bob's" not in everything
     assert not any(str(bobs.pk) in name for name in archive.namelist())
 
-    # The owner is told by e-mail, with the link.
+    # The owner is told by the bell, which leads to the download, and by e-mail.
+    [notification] = Notification.objects.filter(recipient=export.user, kind="export_ready")
+    page = alice_client.get("/notifications").content.decode()
+    assert "Your data is ready to download" in page
+    opened = alice_client.get(f"/notifications/{notification.pk}/open")
+    assert opened["Location"] == "/settings/data"
     [email] = [m for m in mail.outbox if "ready" in m.subject]
     assert email.to == ["alice@example.com"]
     assert "/settings/data" in email.body

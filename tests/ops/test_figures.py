@@ -232,9 +232,7 @@ def test_the_grouped_read_gives_the_figures_a_row_per_creation_gives(known_mix, 
     ) == figures.creation_figures(figures.creation_rows(since=window))
 
 
-def test_the_grouped_read_is_one_query_whatever_the_window_holds(
-    alice, django_assert_num_queries
-):
+def test_the_grouped_read_is_one_query_whatever_the_window_holds(alice, django_assert_num_queries):
     for status in ("draft", "failed", "published", "pending"):
         creation_in_state(owner=alice, status=status)
 
