@@ -1,3 +1,5 @@
+from datetime import datetime
+
 import pyotp
 import pytest
 from django.contrib.auth import get_user_model
@@ -11,7 +13,7 @@ SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 def code_at(step_offset: int = 0, secret: str = SECRET) -> str:
     """The authenticator's code now (or `step_offset` 30-second steps away)."""
     totp = pyotp.TOTP(secret)
-    now = int(totp.timecode(__import__("datetime").datetime.now())) + step_offset
+    now = totp.timecode(datetime.now()) + step_offset
     return totp.at(now * twofactor.STEP)
 
 
