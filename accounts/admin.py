@@ -46,7 +46,6 @@ class DeletedAccountAdmin(admin.ModelAdmin):
 class DataExportAdmin(admin.ModelAdmin):
     list_display = ("pk", "user", "status", "created_at", "expires_at")
     readonly_fields = ("user", "status", "file", "size", "created_at", "ready_at", "expires_at")
-    exclude = ()
 
     def has_add_permission(self, request):
         return False

@@ -14,7 +14,9 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from profiles import throttle
 from profiles import views as profiles_views
+from profiles.selectors import email_unconfirmed
 from tokens.selectors import balance_of
 
 from . import selectors, services, twofactor
@@ -58,9 +60,7 @@ class LoginView(profiles_views.LoginView):
         user = form.get_user()
         if twofactor.is_enabled(user):
             return second_step(self.request, user, self.get_success_url(), DEFAULT_BACKEND)
-        response = super().form_valid(form)
-        self.request.session[VERIFIED] = False
-        return response
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(profiles_views.PasswordResetConfirmView):
@@ -241,8 +241,6 @@ def security_recovery_codes(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def email_change(request: HttpRequest) -> HttpResponse:
-    from profiles import throttle
-
     form = EmailChangeForm(request.POST or None, user=request.user)
     status = 200
     if request.method == "POST":
@@ -274,14 +272,8 @@ def email_change(request: HttpRequest) -> HttpResponse:
                         f"We sent a link to {new_email}: your address changes when you follow it.",
                     )
                     return redirect("account_email")
-    context = {"form": form, "confirmed": not _unconfirmed(request.user)}
+    context = {"form": form, "confirmed": not email_unconfirmed(request.user)}
     return _private(render(request, "accounts/email.html", context, status=status))
-
-
-def _unconfirmed(user) -> bool:
-    from profiles.selectors import email_unconfirmed
-
-    return email_unconfirmed(user)
 
 
 @require_http_methods(["GET", "POST"])
