@@ -72,3 +72,22 @@ def test_with_the_flag_off_staff_open_the_admin_without_it(root, settings):
     client = Client()
     client.force_login(root)
     assert client.get("/admin/").status_code == 200
+
+
+def test_make_runs_demo_admin_gets_two_factor_and_its_key_once(root):
+    import io
+
+    import pyotp
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("demo_admin_two_factor", "--username", "root", stdout=out)
+    secret = out.getvalue().split("authenticator app): ")[1].split()[0]
+    client = Client()
+    log_in(client, "root", "root-pass-123")
+    client.post("/accounts/login/code", {"code": pyotp.TOTP(secret).now()})
+    assert client.get("/admin/").status_code == 200
+
+    again = io.StringIO()
+    call_command("demo_admin_two_factor", "--username", "root", stdout=again)
+    assert again.getvalue() == ""
