@@ -177,3 +177,24 @@ def test_a_code_of_the_step_either_side_is_accepted_for_clock_drift(offset):
 def test_a_code_two_steps_away_or_more_is_refused(offset):
     code = pyotp.TOTP(SECRET).at((NOW // twofactor.STEP + offset) * twofactor.STEP)
     assert twofactor._step_of(SECRET, code, now=NOW) is None
+
+
+def test_wrong_passwords_where_it_is_asked_again_count_like_wrong_codes(carol, settings):
+    settings.PHOENIX_2FA_FAILURES = 2
+    client = Client()
+    log_in(client, "carol", "carol-password-123")
+    client.post("/accounts/login/code", {"code": code_at()})
+    statuses = [
+        client.post(
+            "/settings/security/disable",
+            {"disable-password": "guess", "disable-code": carol.recovery[0]},
+        ).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [400, 400, 429]
+    right = client.post(
+        "/settings/security/disable",
+        {"disable-password": "carol-password-123", "disable-code": carol.recovery[0]},
+    )
+    assert right.status_code == 429
+    assert TwoFactor.objects.filter(user=carol).exists()
