@@ -27,6 +27,8 @@ db: install services
 
 demo: db
 	$(RUN_ENV) $(PY) manage.py create_demo_user
+	@# Staff need two-factor sign-in: the demo admin gets it, its key printed once.
+	$(RUN_ENV) $(PY) manage.py demo_admin_two_factor
 
 # The Procfile's processes (web, the four workers, cron) through honcho, as in
 # production; release (migrate) is done by `db`. Ctrl-C stops all of them.

@@ -86,7 +86,7 @@ def notification_create(
     *,
     recipient_id: int,
     kind: str,
-    creation: Creation,
+    creation: Creation | None,
     object_key: str | None = None,
     comment_id=None,
     amount: int | None = None,

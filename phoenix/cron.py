@@ -9,6 +9,7 @@ fork per check every few seconds cost more than the check), and the daily housek
 from django.conf import settings
 from rq import cron
 
+from accounts.jobs import accounts_housekeeping
 from creations.generation import CHECK_JOB_TIMEOUT
 from creations.jobs import check_remote_tasks, recover_creations
 from creations.maintenance import HOUSEKEEPING_BATCH_TIMEOUT, expire_drafts_job
@@ -44,3 +45,12 @@ cron.register(run_alert_checks, queue_name="light", interval=60, job_timeout=300
 # The figures stay exact while it lags (rollup + the rows since), so it waits with the rest
 # of the housekeeping.
 cron.register(run_rollups, queue_name="housekeeping", interval=60, job_timeout=600)
+# Daily at 03:45 UTC: data exports past PHOENIX_EXPORT_DAYS removed (file and row), the purge
+# of any deleted account whose job was lost finished, and exports whose job was lost sent
+# again. Idempotent.
+cron.register(
+    accounts_housekeeping,
+    queue_name="housekeeping",
+    cron="45 3 * * *",
+    job_timeout=HOUSEKEEPING_BATCH_TIMEOUT,
+)

@@ -881,7 +881,8 @@ def notification_schema() -> dict:
             "id": uuid(),
             "kind": {"enum": list(Notification.Kind.values)},
             "text": {"type": "string"},
-            "creation_id": uuid(),
+            # Null for news about the account itself (a data export is ready).
+            "creation_id": nullable(uuid()),
             "comment_id": nullable(uuid()),
             "created_at": moment(),
             "read": {"type": "boolean"},

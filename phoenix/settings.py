@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ops",
     "sharing",
     "notifications",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "profiles.middleware.KnownDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.StaffTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -461,6 +463,18 @@ if not urlsplit(PHOENIX_SITE_URL).netloc or not PHOENIX_SITE_URL.startswith(
         "PHOENIX_SITE_URL must be the site's address, e.g. https://phoenix.example.com "
         "(e-mails and alerts link to it)."
     )
+
+# Accounts (accounts/): two-factor sign-in, e-mail change, data export, deletion.
+# Staff must have two-factor sign-in, and have passed its code in this session, to open the
+# admin and the staff pages (those without it are sent to set it up).
+PHOENIX_STAFF_REQUIRE_2FA = envbool("PHOENIX_STAFF_REQUIRE_2FA", "1")
+# Wrong codes allowed per account in PHOENIX_LOGIN_FAILURE_WINDOW at the sign-in's code step
+# (and where the password and code are asked again: disabling 2FA, deleting the account).
+PHOENIX_2FA_FAILURES = envint("PHOENIX_2FA_FAILURES", 10)
+# The name an authenticator app shows beside the account.
+PHOENIX_2FA_ISSUER = os.getenv("PHOENIX_2FA_ISSUER", "Phoenix")
+# A "Download my data" zip can be downloaded this many days, then the daily job removes it.
+PHOENIX_EXPORT_DAYS = envint("PHOENIX_EXPORT_DAYS", 7)
 
 # E-mail (alerts, password resets): printed to the console with DEBUG, SMTP otherwise.
 EMAIL_BACKEND = os.getenv(

@@ -30,6 +30,8 @@ class LedgerEntry(models.Model):
         DEBIT = "debit", "Debit"
         REFUND = "refund", "Refund"
         ADJUSTMENT = "adjustment", "Adjustment"
+        # The balance an account held when its owner deleted it: unspent tokens forfeited.
+        FORFEIT = "forfeit", "Forfeit"
 
     account = models.ForeignKey(TokenAccount, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -78,6 +80,7 @@ class LedgerEntry(models.Model):
                     | (Q(kind="refund") & Q(amount__gt=0) & Q(creation__isnull=False))
                     | (Q(kind="grant") & Q(amount__gt=0))
                     | (Q(kind="adjustment") & ~Q(amount=0) & Q(staff__isnull=False))
+                    | (Q(kind="forfeit") & Q(amount__lt=0))
                 ),
                 name="ledger_amount_sign_matches_kind",
             ),

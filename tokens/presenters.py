@@ -84,6 +84,8 @@ def history_row(entry: LedgerEntry, *, owner: AbstractBaseUser) -> HistoryRow:
         return HistoryRow(entry, f"Refund · {kind_label(entry)}", refund_words(entry), place)
     if entry.kind == LedgerEntry.Kind.ADJUSTMENT:
         return HistoryRow(entry, "Adjustment", f"By Phoenix staff: {entry.reason}", place)
+    if entry.kind == LedgerEntry.Kind.FORFEIT:
+        return HistoryRow(entry, "Forfeited", "Unspent tokens of a deleted account", place)
     if entry.reason == "welcome":
         return HistoryRow(entry, "Welcome grant", "Tokens to start creating with", place)
     return HistoryRow(entry, "Grant", entry.reason, place)

@@ -193,6 +193,17 @@ def account_adjust(
     )
 
 
+@transaction.atomic
+def account_forfeit(*, user: AbstractBaseUser, reason: str) -> LedgerEntry | None:
+    """Take the whole balance away (its owner deleted the account: unspent tokens are
+    forfeited), as a ledger row, so the balance stays the sum of the ledger. None when
+    there was nothing left."""
+    account = _locked_account(user)
+    if account.balance <= 0:
+        return None
+    return _write(account, kind=LedgerEntry.Kind.FORFEIT, amount=-account.balance, reason=reason)
+
+
 def account_debit_locked(account: TokenAccount, *, amount: int, creation) -> LedgerEntry:
     """Debit an account the caller has already locked (inside the caller's transaction)."""
     if account.balance < amount:

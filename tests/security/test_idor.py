@@ -12,10 +12,13 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import DataExport
 from creations import services
 from notifications.models import Notification
 from profiles.services import creator_signup
@@ -33,6 +36,7 @@ FILLERS = {
     ("str", "token"): "token",
     ("uuid", "notification_id"): "notification",
     ("str", "which"): ("media", "poster"),
+    ("uuid", "export_id"): "export",
 }
 PUBLIC_BY_DESIGN = {
     "profile": (
@@ -43,6 +47,10 @@ PUBLIC_BY_DESIGN = {
     "confirm_email": (
         "guarded by a signed token naming the account and its address, not by a login; "
         "tests/profiles/test_signup_email.py checks tampered, expired and moved links"
+    ),
+    "email_change_confirm": (
+        "guarded by a signed token naming the account, its address then and the new one, not "
+        "by a login; tests/accounts/test_email_change.py checks tampered and used links"
     ),
     "share_link": (
         "a link is a credential for anyone signed in who holds it (that is its purpose); "
@@ -86,6 +94,7 @@ def unknown_objects() -> dict:
         "comment": uuid.uuid4(),
         "token": "unknown-token",
         "notification": uuid.uuid4(),
+        "export": uuid.uuid4(),
     }
 
 
@@ -104,12 +113,21 @@ def objects_of(creation, third_party) -> dict:
         object_key=str(creation.pk),
         text="Ready",
     )
+    # The owner's data export, ready to download.
+    name = default_storage.save(f"exports/{creation.owner_id}/x.zip", ContentFile(b"zip"))
+    export = DataExport.objects.create(
+        user=creation.owner,
+        status="ready",
+        file=name,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
     return {
         "creation": creation.id,
         "share": share.id,
         "comment": comment.id,
         "token": "x",
         "notification": notification.id,
+        "export": export.id,
     }
 
 
