@@ -129,6 +129,11 @@ class LedgerEntry(models.Model):
         return f"{self.kind} {self.amount:+d} → {self.balance_after}"
 
 
+def money_label(minor_units: int, currency: str) -> str:
+    """500, "usd" → "5.00 USD" (every currency Phoenix sells in has two decimals)."""
+    return f"{minor_units / 100:.2f} {currency.upper()}"
+
+
 class TokenPack(models.Model):
     """What a creator can buy: `tokens` for `price` minor units of `currency`."""
 
@@ -152,6 +157,10 @@ class TokenPack(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.tokens} tokens)"
+
+    @property
+    def price_label(self) -> str:
+        return money_label(self.price, self.currency)
 
 
 class Purchase(models.Model):
@@ -200,6 +209,10 @@ class Purchase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pack.name} for {self.account.user} ({self.status})"
+
+    @property
+    def amount_label(self) -> str:
+        return money_label(self.amount, self.currency)
 
     @property
     def is_settled(self) -> bool:

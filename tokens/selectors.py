@@ -99,7 +99,7 @@ def ledger_history(*, user: AbstractBaseUser):
     account, so no other account's row can be in it."""
     return (
         LedgerEntry.objects.filter(account__user_id=user.pk)
-        .select_related("creation")
+        .select_related("creation", "purchase__pack")
         .order_by("-created_at", "-id")
     )
 
