@@ -369,10 +369,6 @@ def _return_draws(account: TokenAccount, debit: LedgerEntry) -> None:
 # --- Purchases: the ledger side of Stripe (tokens.payments talks to Stripe) -------------
 
 
-class PaymentMismatch(Exception):
-    code = "payment_mismatch"
-
-
 def _locked_purchase(purchase_id) -> tuple[TokenAccount, Purchase]:
     """Lock the purchase's account, then the purchase (the lock order)."""
     account_id = Purchase.objects.values_list("account_id", flat=True).get(pk=purchase_id)
@@ -386,8 +382,8 @@ def purchase_credit(
 ) -> LedgerEntry | None:
     """Credit a paid purchase's tokens exactly once: a paid lot, its ledger row, then any
     debt paid from it. `amount_total` and `currency` are what Stripe says was paid; a
-    mismatch with the purchase credits nothing and raises PaymentMismatch (the purchase is
-    marked failed with the reason, for staff). None when it was credited before."""
+    mismatch with the purchase credits nothing and marks it failed with the reason (for
+    staff). None when nothing was credited: credited before, or the mismatch."""
     account, purchase = _locked_purchase(purchase_id)
     if purchase.ledger_entries.filter(kind=LedgerEntry.Kind.PURCHASE).exists():
         return None
@@ -398,7 +394,7 @@ def purchase_credit(
         Purchase.objects.filter(pk=purchase.pk).update(
             status=Purchase.Status.FAILED, failure_reason=reason, updated_at=timezone.now()
         )
-        raise PaymentMismatch(reason)
+        return None
     purchase.status = Purchase.Status.FULFILLED
     purchase.payment_intent_id = payment_intent_id or None
     purchase.fulfilled_at = timezone.now()

@@ -59,7 +59,10 @@ def token_buy(request: HttpRequest) -> HttpResponse:
         except (payments.UnknownPack, payments.StripeUnavailable) as refused:
             problem = str(refused)
         else:
-            return redirect(started.checkout_url, status=303)
+            # 303: the browser follows with a GET, whatever the form's method was.
+            response = redirect(started.checkout_url)
+            response.status_code = 303
+            return response
     context = {
         "packs": active_packs(),
         "balance": balance_of(request.user),
