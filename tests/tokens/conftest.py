@@ -1,4 +1,7 @@
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.test import Client
 
@@ -19,8 +22,15 @@ def fake_stripe(settings):
     fake.stop()
 
 
+def ensure_packs() -> None:
+    """The migration's three packs (a transactional test's flush removes them)."""
+    migration = importlib.import_module("tokens.migrations.0005_packs_and_opening_lots")
+    migration.create_packs(django_apps, None)
+
+
 @pytest.fixture
 def starter(db) -> TokenPack:
+    ensure_packs()
     return TokenPack.objects.get(slug="starter")
 
 
@@ -35,6 +45,7 @@ def post_event(fake: FakeStripe, event: dict, *, client: Client | None = None):
 
 
 def buy(client: Client, slug: str = "starter") -> Purchase:
+    ensure_packs()
     response = client.post("/api/tokens/checkout", {"pack": slug}, content_type="application/json")
     assert response.status_code == 201, response.content
     return Purchase.objects.get(pk=response.json()["purchase_id"])
