@@ -6,18 +6,13 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from . import payments, services
-from .selectors import expired_lot_ids
 
 
 def expire_promo_tokens() -> int:
     """Take expired lots' tokens out, each by its own ledger row; returns how many tokens."""
     close_old_connections()
     try:
-        now = timezone.now()
-        expired = 0
-        while lot_ids := expired_lot_ids(now=now):
-            expired += sum(services.lot_expire(lot_id=lot_id, now=now) for lot_id in lot_ids)
-        return expired
+        return services.lots_expire(now=timezone.now())
     finally:
         close_old_connections()
 

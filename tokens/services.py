@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import CreditLot, LedgerEntry, LotDraw, Purchase, TokenAccount
+from .selectors import expired_lot_ids
 
 class InsufficientTokens(Exception):
     code = "insufficient_tokens"
@@ -541,6 +542,14 @@ def lot_expire(*, lot_id: int, now: datetime.datetime) -> int:
         lot.save(update_fields=["remaining"])
         _write(account, kind=LedgerEntry.Kind.EXPIRY, amount=-expired, lot=lot)
         return expired
+
+
+def lots_expire(*, now: datetime.datetime) -> int:
+    """Every lot past its expiry, each in its own short transaction; the tokens taken."""
+    expired = 0
+    while lot_ids := expired_lot_ids(now=now):
+        expired += sum(lot_expire(lot_id=lot_id, now=now) for lot_id in lot_ids)
+    return expired
 
 
 @dataclass(frozen=True)
