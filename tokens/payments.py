@@ -158,6 +158,9 @@ def fulfil_session(session: dict) -> bool:
     return entry is not None
 
 
+CATCH_UP_PAGE = 100
+
+
 def purchases_catch_up(*, now: datetime.datetime | None = None) -> int:
     """The nightly safety net: every paid session of the last PHOENIX_PURCHASE_CATCH_UP_DAYS
     whose purchase was never credited (its event lost) is credited now. Returns how many."""
@@ -165,15 +168,20 @@ def purchases_catch_up(*, now: datetime.datetime | None = None) -> int:
     since = now - datetime.timedelta(days=settings.PHOENIX_PURCHASE_CATCH_UP_DAYS)
     credited = 0
     sessions = stripe_client().v1.checkout.sessions.list(
-        params={"created": {"gte": int(since.timestamp())}, "status": "complete", "limit": 100}
+        params={
+            "created": {"gte": int(since.timestamp())},
+            "status": "complete",
+            "limit": CATCH_UP_PAGE,
+        }
     )
-    for session in sessions.auto_paging_iter():
+    for listed in sessions.auto_paging_iter():
+        session = listed.to_dict()
         if session.get("payment_status") != "paid":
             continue
         purchase_id = _uuid((session.get("metadata") or {}).get("purchase_id"))
         if Purchase.objects.filter(pk=purchase_id, status=Purchase.Status.FULFILLED).exists():
             continue
-        credited += fulfil_session(session.to_dict())
+        credited += fulfil_session(session)
     return credited
 
 
