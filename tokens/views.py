@@ -83,9 +83,10 @@ def token_purchase(request: HttpRequest, purchase_id: UUID) -> HttpResponse:
     purchase = own_purchase(user=request.user, purchase_id=purchase_id)
     if purchase is None:
         raise Http404("No such purchase.")
-    template = "tokens/purchase.html#status" if request.htmx else "tokens/purchase.html"
-    return render(
-        request,
-        template,
-        {"purchase": purchase, "balance": balance_of(request.user), "token_balance": balance_of(request.user)},
-    )
+    balance = balance_of(request.user)
+    context = {"purchase": purchase, "balance": balance, "token_balance": balance}
+    if request.htmx:
+        # The nav's balance changes with the tokens' arrival: swapped in beside the status.
+        context["nav_balance"] = balance
+        return render(request, "tokens/purchase.html#status", context)
+    return render(request, "tokens/purchase.html", context)
