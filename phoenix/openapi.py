@@ -1038,7 +1038,10 @@ def token_checkout() -> dict:
         "required": ["purchase_id", "checkout_url"],
         "properties": {
             "purchase_id": uuid(),
-            "checkout_url": {"type": "string", "description": "Stripe Checkout: send the buyer there."},
+            "checkout_url": {
+                "type": "string",
+                "description": "Stripe Checkout: send the buyer there.",
+            },
         },
     }
     request = {
@@ -1052,9 +1055,7 @@ def token_checkout() -> dict:
         "Buy a pack: open a Stripe Checkout Session",
         {
             **ok("A pending purchase and its Checkout page.", started, status="201"),
-            **bad_request(
-                ["malformed_json", "malformed_request", payments.UnknownPack.code]
-            ),
+            **bad_request(["malformed_json", "malformed_request", payments.UnknownPack.code]),
             **failure(
                 503,
                 "Stripe could not be reached; nothing was made or charged.",

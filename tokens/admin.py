@@ -237,8 +237,10 @@ class TokenPackAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # A pack that was bought stays (PROTECT); deactivate it instead.
-        return obj is not None and not obj.purchases.exists() and super().has_delete_permission(
-            request, obj
+        return (
+            obj is not None
+            and not obj.purchases.exists()
+            and super().has_delete_permission(request, obj)
         )
 
 
@@ -246,7 +248,15 @@ class TokenPackAdmin(admin.ModelAdmin):
 class PurchaseAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Purchases change only through Stripe's events; staff can refund the unspent part."""
 
-    list_display = ("created_at", "account", "pack", "amount_label", "status", "lot_remaining", "account_debt")
+    list_display = (
+        "created_at",
+        "account",
+        "pack",
+        "amount_label",
+        "status",
+        "lot_remaining",
+        "account_debt",
+    )
     list_filter = ("status", "pack")
     list_select_related = ("account__user", "pack", "lot")
     search_fields = ("account__user__username", "checkout_session_id", "payment_intent_id", "id")

@@ -46,12 +46,18 @@ def purchase_as_json(purchase: Purchase) -> dict:
 
 
 def lot_as_json(lot: CreditLot) -> dict:
-    return {"category": lot.category, "remaining": lot.remaining, "expires_at": moment(lot.expires_at)}
+    return {
+        "category": lot.category,
+        "remaining": lot.remaining,
+        "expires_at": moment(lot.expires_at),
+    }
 
 
 def purchase_return_urls(request: HttpRequest) -> tuple[str, str]:
     """Where Stripe sends the buyer back: the purchase's own page, or the packs."""
-    success = request.build_absolute_uri(reverse("token_purchase", args=["00000000-0000-0000-0000-000000000000"]))
+    success = request.build_absolute_uri(
+        reverse("token_purchase", args=["00000000-0000-0000-0000-000000000000"])
+    )
     success = success.replace("00000000-0000-0000-0000-000000000000", "{PURCHASE_ID}")
     cancel = request.build_absolute_uri(reverse("token_buy")) + "?canceled=1"
     return success, cancel

@@ -191,15 +191,13 @@ class FakeStripe:
     def signed(self, event: dict, *, secret: str | None = None) -> tuple[bytes, str]:
         """The body and the Stripe-Signature header, from the library's own helper."""
         payload = json.dumps(event)
-        header = WebhookSignature.generate_signature_header(
-            payload, secret or self.webhook_secret
-        )
+        header = WebhookSignature.generate_signature_header(payload, secret or self.webhook_secret)
         return payload.encode(), header
 
     def deliver(self, event: dict) -> int:
         """POST the signed event to the webhook, as Stripe does; the answer's status."""
         payload, header = self.signed(event)
-        request = urllib.request.Request(  # noqa: S310 - the configured local webhook
+        request = urllib.request.Request(  # nosec B310 - the configured webhook, http(s)
             self.webhook_url,
             data=payload,
             headers={"Content-Type": "application/json", "Stripe-Signature": header},
@@ -258,7 +256,7 @@ border-radius:4px}} a{{color:#0a2540}}</style></head>
 class FakeStripeHandler(BaseHTTPRequestHandler):
     stripe: FakeStripe
 
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):
         pass
 
     def answer(self, status: int, body: dict) -> None:
@@ -361,7 +359,7 @@ def main() -> None:
     parser.add_argument("--webhook-secret", required=True)
     args = parser.parse_args()
     fake = FakeStripe(webhook_url=args.webhook_url, webhook_secret=args.webhook_secret)
-    print(f"Fake Stripe on {fake.start(args.host, args.port)}", flush=True)  # noqa: T201
+    print(f"Fake Stripe on {fake.start(args.host, args.port)}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

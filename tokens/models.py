@@ -263,14 +263,18 @@ class CreditLot(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(granted__gt=0), name="lot_granted_positive"),
-            models.CheckConstraint(condition=Q(remaining__gte=0), name="lot_remaining_not_negative"),
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0), name="lot_remaining_not_negative"
+            ),
             models.CheckConstraint(condition=Q(frozen__gte=0), name="lot_frozen_not_negative"),
             models.CheckConstraint(
                 condition=Q(category="promo") | Q(purchase__isnull=False),
                 name="paid_lot_has_purchase",
             ),
         ]
-        indexes = [models.Index(fields=["expires_at"], condition=Q(remaining__gt=0), name="lot_expiring")]
+        indexes = [
+            models.Index(fields=["expires_at"], condition=Q(remaining__gt=0), name="lot_expiring")
+        ]
 
     def __str__(self) -> str:
         return f"{self.category} lot: {self.remaining}/{self.granted}"
@@ -289,6 +293,9 @@ class LotDraw(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="draw_amount_positive"),
             models.UniqueConstraint(fields=["entry", "lot"], name="one_draw_per_entry_and_lot"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} from lot {self.lot_id}"
 
 
 class StripeEvent(models.Model):

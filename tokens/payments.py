@@ -72,9 +72,7 @@ class CheckoutStarted:
     checkout_url: str
 
 
-def checkout_start(
-    *, user, pack_slug, success_url: str, cancel_url: str
-) -> CheckoutStarted:
+def checkout_start(*, user, pack_slug, success_url: str, cancel_url: str) -> CheckoutStarted:
     """Open a Checkout Session for the pack, then record the pending purchase with it.
 
     The purchase's id is chosen first and bound to the session (client_reference_id,
@@ -262,16 +260,18 @@ def _dispatch(event_type: str, obj: dict) -> None:
 
 def _close_unpaid(session, status: str, reason: str) -> None:
     purchase_id = _uuid((session.get("metadata") or {}).get("purchase_id"))
-    purchase = Purchase.objects.filter(pk=purchase_id, checkout_session_id=session.get("id")).first()
+    purchase = Purchase.objects.filter(
+        pk=purchase_id, checkout_session_id=session.get("id")
+    ).first()
     if purchase is not None:
         services.purchase_close_unpaid(purchase_id=purchase.pk, status=status, reason=reason)
 
 
 def _known_payment(obj) -> bool:
     payment_intent = _id_of(obj.get("payment_intent"))
-    known = bool(payment_intent) and Purchase.objects.filter(
-        payment_intent_id=payment_intent
-    ).exists()
+    known = (
+        bool(payment_intent) and Purchase.objects.filter(payment_intent_id=payment_intent).exists()
+    )
     if not known:
         log.warning("Stripe %s for an unknown payment %s", obj.get("object"), payment_intent)
     return known

@@ -25,6 +25,7 @@ from django.utils import timezone
 from .models import CreditLot, LedgerEntry, LotDraw, Purchase, TokenAccount
 from .selectors import expired_lot_ids
 
+
 class InsufficientTokens(Exception):
     code = "insufficient_tokens"
 
@@ -285,7 +286,11 @@ def account_adjust(
     fields = {"reason": reason.strip(), "staff": staff, "request_key": request_key}
     if amount > 0:
         return _credit(
-            account, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, expires_at=expires_at, **fields
+            account,
+            kind=LedgerEntry.Kind.ADJUSTMENT,
+            amount=amount,
+            expires_at=expires_at,
+            **fields,
         )
     entry = _write(account, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, **fields)
     _draw(account, entry, -amount)
@@ -389,9 +394,7 @@ def purchase_credit(
     if purchase.ledger_entries.filter(kind=LedgerEntry.Kind.PURCHASE).exists():
         return None
     if amount_total != purchase.amount or (currency or "").lower() != purchase.currency:
-        reason = (
-            f"Paid {amount_total} {currency}, expected {purchase.amount} {purchase.currency}."
-        )
+        reason = f"Paid {amount_total} {currency}, expected {purchase.amount} {purchase.currency}."
         Purchase.objects.filter(pk=purchase.pk).update(
             status=Purchase.Status.FAILED, failure_reason=reason, updated_at=timezone.now()
         )

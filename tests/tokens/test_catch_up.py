@@ -42,7 +42,9 @@ def test_it_pages_through_every_session_in_the_window(
     before = balance_of(alice)
     old = purchases[0]
     fake_stripe.sessions[old.checkout_session_id]["created"] = int(
-        (timezone.now() - datetime.timedelta(days=settings.PHOENIX_PURCHASE_CATCH_UP_DAYS + 1)).timestamp()
+        (
+            timezone.now() - datetime.timedelta(days=settings.PHOENIX_PURCHASE_CATCH_UP_DAYS + 1)
+        ).timestamp()
     )
 
     assert payments.purchases_catch_up() == 2

@@ -66,7 +66,9 @@ def test_stripe_unreachable_is_a_readable_503_and_nothing_is_half_made(
 
 
 def test_checkout_needs_a_login(client, fake_stripe):
-    response = client.post("/api/tokens/checkout", {"pack": "starter"}, content_type="application/json")
+    response = client.post(
+        "/api/tokens/checkout", {"pack": "starter"}, content_type="application/json"
+    )
     assert response.status_code == 401
 
 
@@ -140,7 +142,10 @@ def test_an_event_signed_with_another_secret_is_refused(client, alice_client, al
         fake_stripe.event("checkout.session.completed", session), secret="whsec_someone_else"
     )
     response = client.post(
-        "/stripe/webhook", payload, content_type="application/json", headers={"Stripe-Signature": header}
+        "/stripe/webhook",
+        payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": header},
     )
     assert response.status_code == 400
     assert Purchase.objects.get().status == "pending"
@@ -187,9 +192,7 @@ def test_an_async_payment_waits_then_succeeds(alice_client, alice, fake_stripe):
     assert 'hx-trigger="every 2s"' in waiting.content.decode()
     assert "<html" not in waiting.content.decode()
     session = fake_stripe.settle(purchase.checkout_session_id, succeeded=True)
-    post_event(
-        fake_stripe, fake_stripe.event("checkout.session.async_payment_succeeded", session)
-    )
+    post_event(fake_stripe, fake_stripe.event("checkout.session.async_payment_succeeded", session))
     assert balance_of(alice) == before + 100
     assert Purchase.objects.get().status == "fulfilled"
     assert reconciles()

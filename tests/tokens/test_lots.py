@@ -31,9 +31,7 @@ LATE = NOW + datetime.timedelta(days=40)
 
 # Every lot a creator can hold, by its two attributes: category and expiry.
 KINDS = [
-    (category, expiry)
-    for category in ("promo", "paid")
-    for expiry in ("soon", "late", "never")
+    (category, expiry) for category in ("promo", "paid") for expiry in ("soon", "late", "never")
 ]
 EXPIRES = {"soon": SOON, "late": LATE, "never": None}
 
@@ -108,7 +106,9 @@ def test_a_refund_returns_tokens_to_the_lots_they_came_from(empty_handed, make_c
     with transaction.atomic():
         creation_refund_locked(lock_account(empty_handed), creation=creation, reason="canceled")
 
-    remaining = dict(CreditLot.objects.filter(account__user=empty_handed).values_list("pk", "remaining"))
+    remaining = dict(
+        CreditLot.objects.filter(account__user=empty_handed).values_list("pk", "remaining")
+    )
     assert remaining[promo.pk] == 5 and remaining[paid.pk] == 5 and remaining[paid2.pk] == 5
     assert reconciles()
 
@@ -133,7 +133,10 @@ def test_the_welcome_grant_is_a_promo_lot_that_expires(alice, settings):
     lot = CreditLot.objects.get(account__user=alice)
     assert lot.category == "promo" and lot.remaining == settings.PHOENIX_WELCOME_TOKENS
     days = (lot.expires_at - timezone.now()).days
-    assert days in (settings.PHOENIX_WELCOME_TOKENS_EXPIRE_DAYS - 1, settings.PHOENIX_WELCOME_TOKENS_EXPIRE_DAYS)
+    assert days in (
+        settings.PHOENIX_WELCOME_TOKENS_EXPIRE_DAYS - 1,
+        settings.PHOENIX_WELCOME_TOKENS_EXPIRE_DAYS,
+    )
 
 
 def test_grant_tokens_takes_an_expiry(alice, capsys):
@@ -158,4 +161,7 @@ def test_balances_from_before_lots_get_one_lot_each(alice):
 
     lot = CreditLot.objects.get(account=account)
     assert (lot.category, lot.remaining, lot.expires_at) == ("promo", 42, None)
-    assert list(CreditLot.objects.filter(account__user=alice).values_list("pk", flat=True)) == alice_lots
+    assert (
+        list(CreditLot.objects.filter(account__user=alice).values_list("pk", flat=True))
+        == alice_lots
+    )

@@ -28,7 +28,10 @@ def spend(user, make_creation, amount: int) -> None:
 def refund_event(fake, purchase: Purchase, amount: int | None = None):
     purchase.refresh_from_db()
     fake.create_refund(
-        {"payment_intent": purchase.payment_intent_id, **({"amount": str(amount)} if amount else {})}
+        {
+            "payment_intent": purchase.payment_intent_id,
+            **({"amount": str(amount)} if amount else {}),
+        }
     )
     charge = fake.charges[purchase.payment_intent_id]
     return post_event(fake, fake.event("charge.refunded", dict(charge)))
@@ -112,7 +115,9 @@ def dispute(fake, purchase, *, status="needs_response", created=True):
     return post_event(fake, fake.event(kind, obj))
 
 
-def test_a_dispute_freezes_the_lot_until_it_is_won(alice_client, paid_only, fake_stripe, make_creation):
+def test_a_dispute_freezes_the_lot_until_it_is_won(
+    alice_client, paid_only, fake_stripe, make_creation
+):
     purchase = buy(alice_client)
     pay(fake_stripe, purchase)
     spend(paid_only, make_creation, 10)
