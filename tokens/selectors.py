@@ -126,6 +126,12 @@ def debt_of(user: AbstractBaseUser) -> int:
     return TokenAccount.objects.filter(user_id=user.pk).values_list("debt", flat=True).first() or 0
 
 
+def balance_and_debt(user: AbstractBaseUser) -> tuple[int, int]:
+    """Both in one small query ((0, 0) without an account)."""
+    row = TokenAccount.objects.filter(user_id=user.pk).values_list("balance", "debt").first()
+    return row or (0, 0)
+
+
 def expired_lot_ids(*, now, limit: int = 1000) -> list[int]:
     """Lots past their expiry that still hold tokens (the partial index lot_expiring)."""
     return list(

@@ -13,8 +13,8 @@ from .api import purchase_return_urls
 from .presenters import history_rows, lot_rows
 from .selectors import (
     active_packs,
+    balance_and_debt,
     balance_of,
-    debt_of,
     ledger_history_page,
     own_purchase,
     spendable_lots,
@@ -28,10 +28,10 @@ def token_history(request: HttpRequest) -> HttpResponse:
     """The balance, its lots and every ledger row of the signed-in creator, newest first,
     paginated. Only ever their own: the rows are read from their account."""
     page = ledger_history_page(user=request.user, number=request.GET.get("page"))
-    balance = balance_of(request.user)
+    balance, debt = balance_and_debt(request.user)
     context = {
         "balance": balance,
-        "debt": debt_of(request.user),
+        "debt": debt,
         "lots": lot_rows(spendable_lots(user=request.user)),
         # The nav shows it too: read once (the context processor's lazy read is replaced).
         "token_balance": balance,
@@ -63,10 +63,12 @@ def token_buy(request: HttpRequest) -> HttpResponse:
             response = redirect(started.checkout_url)
             response.status_code = 303
             return response
+    balance, debt = balance_and_debt(request.user)
     context = {
         "packs": active_packs(),
-        "balance": balance_of(request.user),
-        "debt": debt_of(request.user),
+        "balance": balance,
+        "token_balance": balance,
+        "debt": debt,
         "problem": problem,
         "canceled": "canceled" in request.GET,
         "test_mode": payments.is_test_mode(),

@@ -167,3 +167,29 @@ def test_a_creation_refund_after_a_purchase_refund_pays_the_debt_first(
     assert debt_of(paid_only) == 0 and balance_of(paid_only) == 0
     assert TokenAccount.objects.get(user=paid_only).debt == 0
     assert reconciles()
+
+
+def test_the_admin_refunds_the_unspent_part_and_lists_purchases(
+    alice_client, paid_only, fake_stripe, make_creation, django_user_model
+):
+    from django.test import Client
+
+    purchase = buy(alice_client)
+    pay(fake_stripe, purchase)
+    spend(paid_only, make_creation, 20)
+    staff = django_user_model.objects.create_superuser("till", password="till-password-123")
+    admin = Client()
+    admin.force_login(staff)
+
+    listing = admin.get("/admin/tokens/purchase/").content.decode()
+    assert "80 / 0" in listing  # the lot: unspent / frozen
+    answer = admin.post(
+        "/admin/tokens/purchase/",
+        {"action": "refund_unspent", "_selected_action": [str(purchase.pk)]},
+        follow=True,
+    )
+
+    assert "refund of 400 minor units asked from Stripe" in answer.content.decode()
+    assert [r["amount"] for r in fake_stripe.refunds] == [400]
+    assert balance_of(paid_only) == 80  # the webhook moves the ledger, not the admin
+    assert reconciles()
