@@ -79,8 +79,10 @@ def checkout_start(*, user, pack_slug, success_url: str, cancel_url: str) -> Che
     metadata, the idempotency key); the row is written only once Stripe has answered, so an
     unreachable Stripe leaves nothing behind. `success_url` may hold {PURCHASE_ID}.
     """
-    pack = TokenPack.objects.filter(slug=pack_slug, active=True).first() if pack_slug else None
-    if pack is None or not isinstance(pack_slug, str):
+    if not isinstance(pack_slug, str) or not pack_slug:
+        raise UnknownPack(pack_slug)
+    pack = TokenPack.objects.filter(slug=pack_slug, active=True).first()
+    if pack is None:
         raise UnknownPack(pack_slug)
     purchase_id = uuid.uuid4()
     params = {

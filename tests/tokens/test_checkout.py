@@ -44,7 +44,7 @@ def test_an_unknown_or_inactive_pack_is_a_400_and_nothing_is_made(
 ):
     starter.active = False
     starter.save()
-    for slug in ("starter", "platinum", None, 7):
+    for slug in ("starter", "platinum", None, 7, ["starter"], {"slug": "starter"}, ""):
         response = alice_client.post(
             "/api/tokens/checkout", {"pack": slug}, content_type="application/json"
         )
@@ -238,3 +238,16 @@ def test_the_balance_lists_lots_and_debt(alice_client, alice, fake_stripe):
         ("paid", 100),
     ]
     assert body["lots"][0]["expires_at"] is not None and body["lots"][1]["expires_at"] is None
+
+
+def test_out_of_tokens_the_api_points_to_the_buy_page(alice_client, alice):
+    from tests.conftest import staff_adjust
+
+    staff_adjust(user=alice, amount=-balance_of(alice), reason="Spent")
+    response = alice_client.post(
+        "/api/generate/creation",
+        {"type": "image", "prompt": "a fox"},
+        content_type="application/json",
+    )
+    assert response.status_code == 402
+    assert response.json()["buy_url"] == "/tokens/buy"
