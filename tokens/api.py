@@ -53,14 +53,15 @@ def lot_as_json(lot: CreditLot) -> dict:
     }
 
 
-def purchase_return_urls(request: HttpRequest) -> tuple[str, str]:
-    """Where Stripe sends the buyer back: the purchase's own page, or the packs."""
-    success = request.build_absolute_uri(
-        reverse("token_purchase", args=["00000000-0000-0000-0000-000000000000"])
-    )
-    success = success.replace("00000000-0000-0000-0000-000000000000", "{PURCHASE_ID}")
-    cancel = request.build_absolute_uri(reverse("token_buy")) + "?canceled=1"
-    return success, cancel
+def purchase_return_urls(request: HttpRequest):
+    """Where Stripe sends the buyer back, for a purchase id: its own page, or the packs."""
+
+    def urls(purchase_id) -> tuple[str, str]:
+        success = request.build_absolute_uri(reverse("token_purchase", args=[purchase_id]))
+        cancel = request.build_absolute_uri(reverse("token_buy")) + "?canceled=1"
+        return success, cancel
+
+    return urls
 
 
 def read_pack(request: HttpRequest):
@@ -89,10 +90,9 @@ def checkout(request: HttpRequest) -> JsonResponse:
     slug, problem = read_pack(request)
     if problem is not None:
         return problem
-    success_url, cancel_url = purchase_return_urls(request)
     try:
         started = payments.checkout_start(
-            user=request.user, pack_slug=slug, success_url=success_url, cancel_url=cancel_url
+            user=request.user, pack_slug=slug, return_urls=purchase_return_urls(request)
         )
     except payments.UnknownPack as unknown:
         return error(400, unknown.code, str(unknown), field="pack")

@@ -12,6 +12,7 @@ catch-up, `completed` and `async_payment_succeeded` together still credit once.
 import datetime
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import stripe
@@ -72,12 +73,15 @@ class CheckoutStarted:
     checkout_url: str
 
 
-def checkout_start(*, user, pack_slug, success_url: str, cancel_url: str) -> CheckoutStarted:
+def checkout_start(
+    *, user, pack_slug, return_urls: Callable[[uuid.UUID], tuple[str, str]]
+) -> CheckoutStarted:
     """Open a Checkout Session for the pack, then record the pending purchase with it.
 
     The purchase's id is chosen first and bound to the session (client_reference_id,
     metadata, the idempotency key); the row is written only once Stripe has answered, so an
-    unreachable Stripe leaves nothing behind. `success_url` may hold {PURCHASE_ID}.
+    unreachable Stripe leaves nothing behind. `return_urls(purchase_id)` gives the success
+    and cancel URLs.
     """
     if not isinstance(pack_slug, str) or not pack_slug:
         raise UnknownPack(pack_slug)
@@ -85,6 +89,7 @@ def checkout_start(*, user, pack_slug, success_url: str, cancel_url: str) -> Che
     if pack is None:
         raise UnknownPack(pack_slug)
     purchase_id = uuid.uuid4()
+    success_url, cancel_url = return_urls(purchase_id)
     params = {
         "mode": "payment",
         "client_reference_id": str(purchase_id),
@@ -99,7 +104,7 @@ def checkout_start(*, user, pack_slug, success_url: str, cancel_url: str) -> Che
                 },
             }
         ],
-        "success_url": success_url.replace("{PURCHASE_ID}", str(purchase_id)),
+        "success_url": success_url,
         "cancel_url": cancel_url,
     }
     try:

@@ -152,3 +152,15 @@ def own_purchase(*, user: AbstractBaseUser, purchase_id) -> Purchase | None:
         .filter(pk=purchase_id, account__user_id=user.pk)
         .first()
     )
+
+
+RECENT_PURCHASES = 10
+
+
+def recent_purchases(*, user: AbstractBaseUser) -> list[Purchase]:
+    """The user's latest purchases in any status (a pending or failed one has no ledger row)."""
+    return list(
+        Purchase.objects.select_related("pack")
+        .filter(account__user_id=user.pk)
+        .order_by("-created_at")[:RECENT_PURCHASES]
+    )

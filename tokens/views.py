@@ -17,6 +17,7 @@ from .selectors import (
     balance_of,
     ledger_history_page,
     own_purchase,
+    recent_purchases,
     spendable_lots,
 )
 
@@ -33,6 +34,7 @@ def token_history(request: HttpRequest) -> HttpResponse:
         "balance": balance,
         "debt": debt,
         "lots": lot_rows(spendable_lots(user=request.user)),
+        "purchases": recent_purchases(user=request.user),
         # The nav shows it too: read once (the context processor's lazy read is replaced).
         "token_balance": balance,
         "page": page,
@@ -48,13 +50,11 @@ def token_buy(request: HttpRequest) -> HttpResponse:
     """The packs; choosing one opens Stripe Checkout (a 303 to its page)."""
     problem = ""
     if request.method == "POST":
-        success_url, cancel_url = purchase_return_urls(request)
         try:
             started = payments.checkout_start(
                 user=request.user,
                 pack_slug=request.POST.get("pack"),
-                success_url=success_url,
-                cancel_url=cancel_url,
+                return_urls=purchase_return_urls(request),
             )
         except (payments.UnknownPack, payments.StripeUnavailable) as refused:
             problem = str(refused)

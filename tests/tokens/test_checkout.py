@@ -218,6 +218,11 @@ def test_an_expired_session_grants_nothing(alice_client, alice, fake_stripe):
     post_event(fake_stripe, fake_stripe.event("checkout.session.expired", session))
     assert balance_of(alice) == before
     assert Purchase.objects.get().status == "expired"
+    # In the history all the same, with its status.
+    assert (
+        "Starter pack</a> · 100 tokens · 5.00 USD · expired"
+        in alice_client.get("/tokens").content.decode()
+    )
     assert reconciles()
 
 
