@@ -48,7 +48,7 @@ def token_history(request: HttpRequest) -> HttpResponse:
 @login_required
 def token_buy(request: HttpRequest) -> HttpResponse:
     """The packs; choosing one opens Stripe Checkout (a 303 to its page)."""
-    problem = ""
+    problem, status = "", 200
     if request.method == "POST":
         try:
             started = payments.checkout_start(
@@ -56,8 +56,10 @@ def token_buy(request: HttpRequest) -> HttpResponse:
                 pack_slug=request.POST.get("pack"),
                 return_urls=purchase_return_urls(request),
             )
-        except (payments.UnknownPack, payments.StripeUnavailable) as refused:
-            problem = str(refused)
+        except payments.UnknownPack as unknown:
+            problem, status = str(unknown), 400
+        except payments.StripeUnavailable as down:
+            problem, status = str(down), 503
         else:
             # 303: the browser follows with a GET, whatever the form's method was.
             response = redirect(started.checkout_url)
@@ -73,7 +75,7 @@ def token_buy(request: HttpRequest) -> HttpResponse:
         "canceled": "canceled" in request.GET,
         "test_mode": payments.is_test_mode(),
     }
-    return render(request, "tokens/buy.html", context, status=503 if problem else 200)
+    return render(request, "tokens/buy.html", context, status=status)
 
 
 @require_GET

@@ -81,6 +81,17 @@ def test_the_buy_form_redirects_to_checkout(alice_client, fake_stripe):
     assert "Test mode" in page and "Buy Creator" in page
 
 
+def test_the_buy_form_says_what_went_wrong(alice_client, fake_stripe):
+    unknown = alice_client.post("/tokens/buy", {"pack": "platinum"})
+    assert unknown.status_code == 400
+    assert "no pack &#x27;platinum&#x27; on sale" in unknown.content.decode()
+    fake_stripe.stop()
+    down = alice_client.post("/tokens/buy", {"pack": "starter"})
+    assert down.status_code == 503
+    assert "Payments are unavailable right now" in down.content.decode()
+    assert not Purchase.objects.exists()
+
+
 def test_a_paid_session_grants_the_pack_once(alice_client, alice, fake_stripe):
     purchase = buy(alice_client)
     before = balance_of(alice)
