@@ -13,6 +13,7 @@ become debt, paid first from whatever comes in next.
 """
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,6 +24,8 @@ from django.utils import timezone
 
 from .models import CreditLot, LedgerEntry, LotDraw, Purchase, TokenAccount
 from .selectors import expired_lot_ids
+
+log = logging.getLogger(__name__)
 
 
 class InsufficientTokens(Exception):
@@ -152,7 +155,19 @@ def _draw(account: TokenAccount, entry: LedgerEntry, amount: int) -> None:
         *CreditLot.DRAW_ORDER
     )
     left = amount
-    for lot in lots:
+    for lot in list(lots) + [None]:
+        if lot is None:
+            # The lots held less than the balance: tokens credited without a lot (by code from
+            # before lots, still running during the deploy that added them). As the migration
+            # did, what the balance holds beyond its lots becomes one promo lot, no expiry.
+            unlotted = account.balance + amount - (amount - left)
+            log.warning("Account %s held %s tokens outside any lot", account.pk, unlotted)
+            lot = CreditLot.objects.create(
+                account=account,
+                category=CreditLot.Category.PROMO,
+                granted=unlotted,
+                remaining=unlotted,
+            )
         part = min(left, lot.remaining)
         lot.remaining -= part
         lot.save(update_fields=["remaining"])
@@ -160,8 +175,6 @@ def _draw(account: TokenAccount, entry: LedgerEntry, amount: int) -> None:
         left -= part
         if left == 0:
             return
-    # Σ remaining = balance, checked by the caller before: only a broken invariant lands here.
-    raise RuntimeError(f"The lots of account {account.pk} hold {amount - left} of {amount}.")
 
 
 def welcome_expiry() -> datetime.datetime | None:

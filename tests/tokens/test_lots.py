@@ -165,3 +165,17 @@ def test_balances_from_before_lots_get_one_lot_each(alice):
         list(CreditLot.objects.filter(account__user=alice).values_list("pk", flat=True))
         == alice_lots
     )
+
+
+def test_a_debit_beyond_the_lots_opens_one_for_tokens_held_outside_them(alice, make_creation):
+    # A grant written by code from before lots (during the deploy): balance, no lot.
+    account = TokenAccount.objects.get(user=alice)
+    TokenAccount.objects.filter(pk=account.pk).update(balance=105)
+    LedgerEntry.objects.create(account=account, kind="grant", amount=5, balance_after=105)
+    staff_adjust(user=alice, amount=-100, reason="Spend the welcome lot")
+
+    creation = make_creation(owner=alice, kind="image", status="pending")
+
+    draw = LedgerEntry.objects.get(creation=creation, kind="debit").draws.get()
+    assert (draw.lot.category, draw.lot.granted, draw.lot.remaining) == ("promo", 5, 4)
+    assert reconciles()
