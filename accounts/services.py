@@ -35,7 +35,7 @@ from notifications.services import email_address_of, notification_create
 from phoenix import ratelimit
 from profiles.models import ConfirmedEmail
 from sharing.models import Comment
-from tokens.models import LedgerEntry
+from tokens.models import CreditLot, LedgerEntry, Purchase
 from tokens.services import account_forfeit, account_grant_welcome, lock_account
 
 from . import twofactor
@@ -242,14 +242,35 @@ def _media_path(creation: Creation, which: str) -> str:
 
 
 def export_money_records(user: AbstractBaseUser) -> dict:
-    """Every money record of the account, for the export. The one place money records are
-    collected: purchases (issue 20) are to be added here, next to the ledger."""
+    """Every money record of the account, for the export: the ledger, the purchases and the
+    lots the balance is held in. The one place money records are collected."""
     ledger = (
         LedgerEntry.objects.filter(account__user_id=user.pk)
         .order_by("created_at", "id")
         .values("id", "kind", "amount", "balance_after", "creation_id", "reason", "created_at")
     )
-    return {"ledger": list(ledger)}
+    purchases = (
+        Purchase.objects.filter(account__user_id=user.pk)
+        .order_by("created_at", "id")
+        .values(
+            "id",
+            "pack__name",
+            "tokens",
+            "amount",
+            "currency",
+            "status",
+            "refunded_amount",
+            "tokens_revoked",
+            "created_at",
+            "fulfilled_at",
+        )
+    )
+    lots = (
+        CreditLot.objects.filter(account__user_id=user.pk)
+        .order_by("created_at", "id")
+        .values("id", "category", "granted", "remaining", "frozen", "expires_at", "created_at")
+    )
+    return {"ledger": list(ledger), "purchases": list(purchases), "lots": list(lots)}
 
 
 def export_data(user: AbstractBaseUser) -> dict:

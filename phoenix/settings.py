@@ -364,6 +364,8 @@ LOGGING = {
 
 # Phoenix product settings.
 PHOENIX_WELCOME_TOKENS = envint("PHOENIX_WELCOME_TOKENS", 100)
+# Welcome tokens are a promo lot that expires this many days after the grant (0: never).
+PHOENIX_WELCOME_TOKENS_EXPIRE_DAYS = envint("PHOENIX_WELCOME_TOKENS_EXPIRE_DAYS", 90)
 PHOENIX_COSTS = {"image": 1, "video": 10}
 # Throttles (0 turns one off), counting a client by its IPv4 address or IPv6 /64. Failed
 # log-ins in a window: per account from one network, per account from anywhere (a
@@ -535,6 +537,15 @@ PHOENIX_PUBLIC_MEDIA_MAX_AGE = envint("PHOENIX_PUBLIC_MEDIA_MAX_AGE", 0)
 # The largest staff balance adjustment, either way, in one step.
 PHOENIX_MAX_ADJUSTMENT = envint("PHOENIX_MAX_ADJUSTMENT", 100_000)
 
+# Buying tokens: Stripe Checkout through the official library. STRIPE_API_BASE empty is
+# Stripe itself; `make run` and the tests point it at the fake in tokens/fake_stripe.py.
+STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = os.getenv("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.getenv("STRIPE_API_BASE", "")
+STRIPE_TIMEOUT = envfloat("STRIPE_TIMEOUT", 10)
+# The nightly catch-up looks at paid Checkout Sessions created this many days back.
+PHOENIX_PURCHASE_CATCH_UP_DAYS = envint("PHOENIX_PURCHASE_CATCH_UP_DAYS", 3)
 
 if MISCONFIGURED:
     raise ImproperlyConfigured(

@@ -24,6 +24,7 @@ from notifications.models import Notification
 from profiles.services import creator_signup
 from sharing import services as sharing
 from sharing.models import Comment, Share
+from tokens.models import Purchase, TokenPack
 
 from .conftest import Route, database_fingerprint, project_routes, staff_only_reason
 
@@ -35,6 +36,7 @@ FILLERS = {
     ("uuid", "comment_id"): "comment",
     ("str", "token"): "token",
     ("uuid", "notification_id"): "notification",
+    ("uuid", "purchase_id"): "purchase",
     ("str", "which"): ("media", "poster"),
     ("uuid", "export_id"): "export",
 }
@@ -95,6 +97,7 @@ def unknown_objects() -> dict:
         "token": "unknown-token",
         "notification": uuid.uuid4(),
         "export": uuid.uuid4(),
+        "purchase": uuid.uuid4(),
     }
 
 
@@ -121,6 +124,18 @@ def objects_of(creation, third_party) -> dict:
         file=name,
         expires_at=timezone.now() + timedelta(days=1),
     )
+    # A purchase of the owner's, in a state that follows the creation's along the list.
+    pack = TokenPack.objects.get(slug="starter")
+    statuses = Purchase.Status.values
+    purchase = Purchase.objects.create(
+        account=creation.owner.token_account,
+        pack=pack,
+        tokens=pack.tokens,
+        amount=pack.price,
+        currency=pack.currency,
+        status=statuses[Purchase.objects.count() % len(statuses)],
+        checkout_session_id=f"cs_test_{uuid.uuid4().hex}",
+    )
     return {
         "creation": creation.id,
         "share": share.id,
@@ -128,6 +143,7 @@ def objects_of(creation, third_party) -> dict:
         "token": "x",
         "notification": notification.id,
         "export": export.id,
+        "purchase": purchase.id,
     }
 
 
