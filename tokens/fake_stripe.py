@@ -20,6 +20,7 @@ http://127.0.0.1:8000/stripe/webhook --webhook-secret whsec_…` (`make run` doe
 import argparse
 import html
 import json
+import os
 import secrets
 import threading
 import time
@@ -359,6 +360,12 @@ def main() -> None:
     parser.add_argument("--webhook-url", default="http://127.0.0.1:8000/stripe/webhook")
     parser.add_argument("--webhook-secret", required=True)
     args = parser.parse_args()
+    if os.environ.get("DEBUG") != "1" or os.environ.get("STRIPE_SECRET_KEY", "").startswith(
+        ("sk_live", "rk_live")
+    ):
+        # A Procfile line a production process manager might start too: it must do nothing
+        # there (it would sign events with the real webhook secret).
+        parser.exit(2, "The fake Stripe runs only in local development (DEBUG=1, a test key).\n")
     fake = FakeStripe(webhook_url=args.webhook_url, webhook_secret=args.webhook_secret)
     print(f"Fake Stripe on {fake.start(args.host, args.port)}", flush=True)
     try:
