@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DB_NAME ?= phoenix
 # Local use runs with DEBUG on; tests and benchmarks set their own settings.
-# Payments go to the fake Stripe in tokens/fake_stripe.py (the Procfile's fake-stripe),
+# Payments go to the fake Stripe in tokens/fake_stripe.py (Procfile.dev's fake-stripe),
 # which delivers its signed events to the local webhook: buying a pack works end to end.
 FAKE_STRIPE_PORT ?= 12111
 STRIPE_ENV := STRIPE_API_BASE=http://127.0.0.1:$(FAKE_STRIPE_PORT) STRIPE_SECRET_KEY=sk_test_local \
@@ -38,9 +38,11 @@ demo: db
 # The Procfile's processes (web, the four workers, cron) through honcho, as in
 # production; release (migrate) is done by `db`. Ctrl-C stops all of them.
 run: demo
-	@echo "Phoenix on http://127.0.0.1:8000 (web + workers + cron + fake Stripe from the Procfile); Ctrl-C stops all."
+	@echo "Phoenix on http://127.0.0.1:8000 (web + workers + cron from the Procfile, the fake Stripe from Procfile.dev); Ctrl-C stops all."
+	@# Production's Procfile plus the development-only lines of Procfile.dev, in one list.
+	@mkdir -p .run && cat Procfile Procfile.dev > .run/Procfile
 	@$(RUN_ENV) GUNICORN_BIND=127.0.0.1:8000 GUNICORN_RELOAD=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
-		$(VENV)/bin/honcho start web worker worker-default worker-light worker-housekeeping cron fake-stripe || [ $$? -eq 130 ]
+		$(VENV)/bin/honcho -f .run/Procfile -d . start web worker worker-default worker-light worker-housekeeping cron fake-stripe || [ $$? -eq 130 ]
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

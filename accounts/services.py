@@ -140,6 +140,9 @@ def email_change_confirm(*, user: AbstractBaseUser, new_email: str) -> EmailChan
     counted once per account and once per address, whatever addresses come and go)."""
     try:
         with transaction.atomic():
+            # The token account first, then the user: the order account_delete (and
+            # tokens.services) take them in, so the two never wait for each other.
+            lock_account(user)
             row = User.objects.select_for_update().get(pk=user.pk)
             old = row.email
             if (old or "").lower() == new_email.lower():

@@ -358,7 +358,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--webhook-url", default="http://127.0.0.1:8000/stripe/webhook")
-    parser.add_argument("--webhook-secret", required=True)
+    # From the environment by default: a secret on a command line shows in `ps`.
+    parser.add_argument("--webhook-secret", default=os.environ.get("STRIPE_WEBHOOK_SECRET", ""))
     args = parser.parse_args()
     if os.environ.get("DEBUG") != "1" or os.environ.get("STRIPE_SECRET_KEY", "").startswith(
         ("sk_live", "rk_live")
@@ -366,6 +367,8 @@ def main() -> None:
         # A Procfile line a production process manager might start too: it must do nothing
         # there (it would sign events with the real webhook secret).
         parser.exit(2, "The fake Stripe runs only in local development (DEBUG=1, a test key).\n")
+    if not args.webhook_secret:
+        parser.exit(2, "The fake Stripe needs STRIPE_WEBHOOK_SECRET to sign its events.\n")
     fake = FakeStripe(webhook_url=args.webhook_url, webhook_secret=args.webhook_secret)
     print(f"Fake Stripe on {fake.start(args.host, args.port)}", flush=True)
     try:
