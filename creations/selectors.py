@@ -406,3 +406,8 @@ def card_for_owner(*, owner: AbstractBaseUser, creation_id: UUID) -> Creation:
     _with_media_urls([creation])
     with_queue_estimates([creation])
     return creation
+
+
+def batch_for_owner(*, owner: AbstractBaseUser, batch_id) -> list[Creation]:
+    """The owner's batch in order; empty for someone else's or an unknown one."""
+    return list(Creation.objects.filter(owner=owner, batch_id=batch_id).order_by("batch_index"))

@@ -108,7 +108,7 @@ def submit_from_form(request: HttpRequest) -> tuple[HttpResponse | None, str, in
         if other_kind != kind:
             data.pop(field_name, None)
     try:
-        start_creation(request.user, data)
+        start_creation(request.user, data, upload=request.FILES.get("image"))
     except Refusal as refusal:
         if refusal.body["error"] == services.IdempotencyKeyReused.code:
             # The API's sentence speaks of keys; the page shown again has a new one.

@@ -46,6 +46,12 @@ urlpatterns = [
     path("api/creations/<uuid:creation_id>", creations_api.creation_status, name="creation_status"),
     path("api/creations/bulk", creations_api.creations_bulk, name="api_creations_bulk"),
     path(
+        "api/creations/<uuid:creation_id>/rerun",
+        creations_api.rerun_creation,
+        name="api_creation_rerun",
+    ),
+    path("api/batches/<uuid:batch_id>", creations_api.batch_status, name="api_batch_status"),
+    path(
         "api/creations/<uuid:creation_id>/cancel",
         creations_api.cancel_creation,
         name="api_creation_cancel",

@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from creations import services
+from creations.models import Creation
 from notifications.models import Notification
 from profiles.services import creator_signup
 from sharing import services as sharing
@@ -32,6 +33,7 @@ FILLERS = {
     ("uuid", "comment_id"): "comment",
     ("str", "token"): "token",
     ("uuid", "notification_id"): "notification",
+    ("uuid", "batch_id"): "batch",
     ("str", "which"): ("media", "poster"),
 }
 PUBLIC_BY_DESIGN = {
@@ -86,6 +88,7 @@ def unknown_objects() -> dict:
         "comment": uuid.uuid4(),
         "token": "unknown-token",
         "notification": uuid.uuid4(),
+        "batch": uuid.uuid4(),
     }
 
 
@@ -104,12 +107,16 @@ def objects_of(creation, third_party) -> dict:
         object_key=str(creation.pk),
         text="Ready",
     )
+    # Every creation an item of a batch of its own (GET /api/batches/<id>).
+    batch_id = uuid.uuid4()
+    Creation.objects.filter(pk=creation.pk).update(batch_id=batch_id)
     return {
         "creation": creation.id,
         "share": share.id,
         "comment": comment.id,
         "token": "x",
         "notification": notification.id,
+        "batch": batch_id,
     }
 
 
