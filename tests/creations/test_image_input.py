@@ -209,3 +209,9 @@ def test_an_image_draft_is_animated_into_a_video_that_starts_with_it(client, pri
     # Its own copy: purging the video deletes its copy, not the image's media.
     assert animated.source_image.name != image_draft.media.name
     assert default_storage.exists(image_draft.media.name)
+
+
+def test_a_remote_provider_reads_a_local_still_as_a_data_uri(private_media):
+    name = image_input.store_source_image(encoded(Image.new("RGB", (4, 4))))
+    url = image_input.shared_url(name)
+    assert url.startswith("data:image/png;base64,")
