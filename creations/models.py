@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .providers import honours_seed
+
 # Seeds are unsigned 32-bit numbers (what the providers that take one accept).
 SEED_LIMIT = 2**32
 # At most this many variations from one request.
@@ -334,6 +336,20 @@ class Creation(models.Model):
             self.Status.SCHEDULED,
             self.Status.PUBLISHED,
             *self.ENDED_WITHOUT_MEDIA,
+        )
+
+    @property
+    def seed_honored(self) -> bool:
+        """Whether its type's generator uses the seed: the card does not pretend it does."""
+        return honours_seed(self.kind)
+
+    @property
+    def can_keep(self) -> bool:
+        """ "Keep this one": a generated item of a batch (its siblings go to the trash)."""
+        return (
+            self.batch_id is not None
+            and not self.is_trashed
+            and self.status in (self.Status.DRAFT, self.Status.SCHEDULED, self.Status.PUBLISHED)
         )
 
     @property

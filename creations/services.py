@@ -217,10 +217,7 @@ def rerun_request(*, source: Creation, rerun: RerunRequest) -> CreationRequest:
     """The create request a rerun stands for: the source's type and settings, its prompt
     unless a new one is given (Edit & run); RequestProblem as a create would raise."""
     if not source.can_rerun:
-        raise ActionRefused(
-            "not_rerunnable",
-            "This creation cannot be run again (still generating, taken down or deleted).",
-        )
+        raise refused("not_rerunnable")
     data = {
         "type": source.kind,
         "prompt": rerun.prompt if rerun.prompt is not None else source.prompt,
@@ -579,6 +576,10 @@ REFUSALS = {
     "not_trashable": "A creation still generating cannot be moved to the trash; cancel it.",
     "not_in_trash": "Only a creation in the trash can be restored or deleted forever.",
     "not_published_post": "Only a published or scheduled post can be taken down.",
+    "not_keepable": "Only a finished variation of a batch can be kept.",
+    "not_rerunnable": (
+        "This creation cannot be run again (still generating, taken down or deleted)."
+    ),
 }
 CAPTION_MAX = 2200
 
@@ -868,6 +869,41 @@ def creation_trash(*, creation: Creation, now: datetime | None = None) -> Creati
         _end_shares(row, "trashed")
         events.announce("trashed", creation)
     return creation
+
+
+def creation_keep(*, creation: Creation) -> list[Creation]:
+    """ "Keep this one": every sibling of its batch that may go to the trash goes there, each
+    as Delete would move it (its own transaction, its shares ended); one still generating
+    stays (cancel it to stop it). Returns the siblings trashed, for Undo."""
+    if not creation.can_keep:
+        raise refused("not_keepable")
+    siblings = Creation.objects.filter(
+        owner_id=creation.owner_id, batch_id=creation.batch_id, trashed_at__isnull=True
+    ).exclude(pk=creation.pk)
+    trashed = []
+    for sibling in siblings.order_by("batch_index"):
+        if not sibling.can_trash:
+            continue
+        try:
+            trashed.append(creation_trash(creation=sibling))
+        except ActionRefused:
+            continue  # changed meanwhile: left as it is
+    return trashed
+
+
+def creation_unkeep(*, creation: Creation, sibling_ids: list) -> list[Creation]:
+    """Undo of Keep this one: the given siblings of its batch come back from the trash (an
+    id of another batch, or of someone else, is ignored)."""
+    restored = []
+    siblings = Creation.objects.filter(
+        owner_id=creation.owner_id, batch_id=creation.batch_id, pk__in=sibling_ids
+    ).exclude(pk=creation.pk)
+    for sibling in siblings.order_by("batch_index"):
+        try:
+            restored.append(creation_restore(creation=sibling))
+        except ActionRefused:
+            continue  # purged or restored meanwhile
+    return restored
 
 
 def creation_restore(*, creation: Creation) -> Creation:

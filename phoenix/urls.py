@@ -117,6 +117,16 @@ urlpatterns = [
         name="creation_restore",
     ),
     path(
+        "creations/<uuid:creation_id>/keep",
+        creations_views.creation_keep,
+        name="creation_keep",
+    ),
+    path(
+        "creations/<uuid:creation_id>/keep/undo",
+        creations_views.creation_unkeep,
+        name="creation_unkeep",
+    ),
+    path(
         "creations/<uuid:creation_id>/purge",
         creations_views.creation_purge,
         name="creation_purge",
