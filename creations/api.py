@@ -166,6 +166,20 @@ def generate_creation(request: HttpRequest) -> JsonResponse:
     return submitted_as_json(request, submitted)
 
 
+def start_rerun(user, source: Creation, data) -> services.Submitted:
+    """Run again / New seed / Vary / Edit & run, for the API and the card's form alike.
+    Raises RequestProblem (400), ActionRefused (409) or Refusal, nothing debited."""
+    rerun = parse_rerun_request(data)
+    new_request = services.rerun_request(source=source, rerun=rerun)
+    return submit_with_source(
+        user,
+        new_request,
+        source_image_name=source.source_image.name,
+        parent=source,
+        seed=services.rerun_seed(source, rerun.mode),
+    )
+
+
 @require_POST
 @api_login_required
 def rerun_creation(request: HttpRequest, creation_id) -> JsonResponse:
@@ -176,15 +190,7 @@ def rerun_creation(request: HttpRequest, creation_id) -> JsonResponse:
     except Http404:
         return not_found()
     try:
-        rerun = parse_rerun_request(read_body(request))
-        new_request = services.rerun_request(source=source, rerun=rerun)
-        submitted = submit_with_source(
-            request.user,
-            new_request,
-            source_image_name=source.source_image.name,
-            parent=source,
-            seed=services.rerun_seed(source, rerun.mode),
-        )
+        submitted = start_rerun(request.user, source, read_body(request))
     except RequestProblem as problem:
         return error(400, problem.code, problem.message, field=problem.field)
     except services.ActionRefused as refusal:

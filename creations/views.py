@@ -27,7 +27,7 @@ from profiles.views import tabs_context
 from tokens.selectors import balance_of
 
 from . import polling, selectors, services, versions
-from .api import Refusal, start_creation
+from .api import Refusal, start_creation, start_rerun
 from .media import serve_stored_file
 from .models import BATCH_MAX, Creation
 from .presenters import media_url
@@ -35,7 +35,9 @@ from .services import ActionRefused
 from .validation import (
     ALLOWED_FIELDS,
     PROMPT_MAX,
+    RERUN_FIELDS,
     TYPE_FIELDS,
+    RequestProblem,
 )
 
 
@@ -527,6 +529,21 @@ def creation_purge(request: HttpRequest, creation_id) -> HttpResponse:
         messages.success(request, text)
         return redirect(profile_url(request.user, "trash"))
     return render_gone(request, creation, toast=text)
+
+
+@require_POST
+def creation_rerun(request: HttpRequest, creation_id) -> HttpResponse:
+    """The card's Run again / New seed / Vary / Edit & run without JavaScript (with it, the
+    form goes to the API): the drafts tab after, or the reason it was refused."""
+    source = _owned_or_404(request, creation_id)
+    data = {key: request.POST[key] for key in RERUN_FIELDS if key in request.POST}
+    try:
+        start_rerun(request.user, source, data)
+    except (RequestProblem, ActionRefused) as problem:
+        messages.error(request, problem.message)
+    except Refusal as refusal:
+        messages.error(request, refusal.body["message"])
+    return redirect(drafts_url_for(request.user))
 
 
 @require_POST

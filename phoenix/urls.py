@@ -117,6 +117,11 @@ urlpatterns = [
         name="creation_restore",
     ),
     path(
+        "creations/<uuid:creation_id>/rerun",
+        creations_views.creation_rerun,
+        name="creation_rerun",
+    ),
+    path(
         "creations/<uuid:creation_id>/keep",
         creations_views.creation_keep,
         name="creation_keep",

@@ -208,3 +208,24 @@ def test_the_form_posts_a_batch_without_javascript(
     assert response.status_code == 302
     assert Creation.objects.count() == 2
     assert json.loads(json.dumps([c.seed for c in Creation.objects.order_by("batch_index")]))
+
+
+def test_run_again_without_javascript_goes_back_to_the_drafts(
+    alice_client, alice, make_creation, django_capture_on_commit_callbacks
+):
+    source = make_creation(owner=alice, status="draft")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(f"/creations/{source.id}/rerun", {"mode": "same_seed"})
+    assert response.status_code == 302
+    assert response["Location"] == "/soho/alice?tab=drafts"
+    child = Creation.objects.get(parent=source)
+    assert child.seed == source.seed
+
+
+def test_run_again_refused_without_javascript_says_why_and_makes_nothing(
+    alice_client, alice, make_creation
+):
+    source = make_creation(owner=alice, status="processing")
+    response = alice_client.post(f"/creations/{source.id}/rerun", {"mode": "vary"}, follow=True)
+    assert "cannot be run again" in response.content.decode()
+    assert Creation.objects.count() == 1
