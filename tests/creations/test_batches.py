@@ -1,11 +1,14 @@
 """Batches of variations (count 1..4) and stored seeds: one request, one account lock, one
 row, debit, seed, job and refund per item."""
 
+import itertools
 import json
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
 from creations.models import Creation
 from creations.providers import GeneratedMedia, ProviderError
@@ -252,3 +255,30 @@ def test_the_fair_queue_interleaves_two_creators_batches_item_by_item(client, pr
     started = Creation.objects.select_related("owner").order_by("processing_at")
     assert [c.owner.username for c in started] == ["alice", "bob"] * 4
     assert [c.batch_index for c in started if c.owner == alice] == [0, 1, 2, 3]
+
+
+@given(
+    base=st.one_of(st.none(), st.integers(min_value=0, max_value=2**32 - 1)),
+    count=st.integers(min_value=1, max_value=4),
+)
+def test_a_batchs_seeds_are_always_in_range_and_consecutive(base, count):
+    from creations.services import batch_seeds
+
+    seeds = batch_seeds(base, count)
+    assert len(seeds) == count
+    assert all(0 <= seed < 2**32 for seed in seeds)
+    assert all((b - a) % 2**32 == 1 for a, b in itertools.pairwise(seeds))
+    if base is not None:
+        assert seeds[0] == base
+
+
+@given(value=st.one_of(st.integers(), st.text(max_size=14), st.booleans(), st.floats()))
+def test_a_seed_is_parsed_or_refused_never_stored_out_of_range(value):
+    from creations.validation import RequestProblem, parse_seed
+
+    try:
+        seed = parse_seed(value)
+    except RequestProblem as problem:
+        assert problem.code == "invalid_seed"
+        return
+    assert seed is None or 0 <= seed < 2**32
