@@ -1,5 +1,5 @@
-"""What the bench reads from Phoenix's pages: the URL each card polls, as the browser will
-request it."""
+"""What the bench reads from Phoenix's pages: the URL each card and the bell poll, as the
+browser will request it."""
 
 import html
 import re
@@ -21,6 +21,15 @@ def card_poll_urls(page: str) -> dict[str, str]:
             if "every" in attributes.get("hx-trigger", "") or "data-poll" in tag:
                 urls[card_id.removeprefix("creation-")] = attributes["hx-get"]
     return urls
+
+
+_BELL_POLL = re.compile(r'<span id="nav-bell-poll"[^>]*\bhx-get="([^"]*)"', re.S)
+
+
+def bell_poll_url(page: str) -> str | None:
+    """The URL the nav bell polls on a page, as the browser will request it."""
+    found = _BELL_POLL.search(page)
+    return html.unescape(found.group(1)) if found else None
 
 
 def stale_poll_url(url: str) -> str:

@@ -70,6 +70,8 @@ CLAIMED_KEY = f"{PREFIX}:claimed"
 WAKE_KEY = f"{PREFIX}:wake"
 # Each queued job's creator, and how many jobs each creator has waiting.
 OWNERS_KEY = f"{PREFIX}:owners"
+# A popped job's creator, kept while the job is claimed: a requeue gives it back.
+CLAIMED_OWNERS_KEY = f"{PREFIX}:claimed:owners"
 QUEUED_PREFIX = f"{PREFIX}:queued:"
 # A round's fill matters only while its jobs wait: it expires a day after its last use. (A
 # creator's last round and count of waiting jobs live exactly as long as they have one.)
@@ -135,7 +137,7 @@ _POP = (
     _LEFT
     + """
 -- KEYS: order zsets (one per queue key, in the same order), round, claimed, then the
---       queue keys (RQ lists), then the owners hash
+--       queue keys (RQ lists), then the owners hash, then the claimed jobs' owners hash
 -- ARGV: number of queues, key prefix, job hash prefix
 local n = tonumber(ARGV[1])
 -- A claim is timed by Redis's clock, the one the recovery pass compares it with on any host.
@@ -156,12 +158,14 @@ for _ = 1, 100 do
   end
   if not best then break end
   redis.call("ZREM", KEYS[best_i], best)
+  local owner = redis.call("HGET", KEYS[2 * n + 3], best)
   left_the_order(KEYS[2 * n + 3], ARGV[2], best)
   if redis.call("HGET", ARGV[3] .. best, "status") == "queued" then
     local round = math.floor(best_score / 1048576)
     local served = tonumber(redis.call("GET", KEYS[n + 1]) or "0")
     if round > served then redis.call("SET", KEYS[n + 1], round) end
     redis.call("ZADD", KEYS[n + 2], now_ms, best)
+    if owner then redis.call("HSET", KEYS[2 * n + 4], best, owner) end
     return {KEYS[n + 2 + best_i], best}
   end
 end
@@ -232,19 +236,30 @@ return {version, ahead}
 """
 
 _REQUEUE = """
--- KEYS: claimed, round, then per candidate: its order zset and its job hash
--- ARGV: cutoff (ms), then the candidates' job ids
+-- KEYS: claimed, round, claimed jobs' owners hash, owners hash, then per candidate: its
+--       order zset and its job hash
+-- ARGV: cutoff (ms), key prefix, then the candidates' job ids
 local served = tonumber(redis.call("GET", KEYS[2]) or "0")
 local moved = 0
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local id = ARGV[i]
-  local order, hash = KEYS[1 + 2 * (i - 1)], KEYS[2 + 2 * (i - 1)]
+  local order, hash = KEYS[3 + 2 * (i - 2)], KEYS[4 + 2 * (i - 2)]
   local claimed = redis.call("ZSCORE", KEYS[1], id)
   if claimed and tonumber(claimed) <= tonumber(ARGV[1]) then
     redis.call("ZREM", KEYS[1], id)
+    local owner = redis.call("HGET", KEYS[3], id)
+    redis.call("HDEL", KEYS[3], id)
     if redis.call("HGET", hash, "status") == "queued" then
       redis.call("ZADD", order, served * 1048576, id)
       moved = moved + 1
+      -- Waiting again: counted among its creator's waiting jobs, as at its enqueue (their
+      -- next job then goes after it, not beside it).
+      if owner then
+        redis.call("HSET", KEYS[4], id, owner)
+        if redis.call("INCR", ARGV[2] .. "queued:" .. owner) == 1 then
+          redis.call("SET", ARGV[2] .. "last:" .. owner, served)
+        end
+      end
     end
   end
 end
@@ -413,7 +428,7 @@ class FairQueue(DjangoRQ):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             result = pop(
-                keys=[*orders, ROUND_KEY, CLAIMED_KEY, *keys, OWNERS_KEY],
+                keys=[*orders, ROUND_KEY, CLAIMED_KEY, *keys, OWNERS_KEY, CLAIMED_OWNERS_KEY],
                 args=[len(keys), f"{PREFIX}:", Job.redis_job_namespace_prefix],
             )
             if result:
@@ -440,7 +455,10 @@ class FairWorkerMixin:
 
     def prepare_job_execution(self, job: Job, remove_from_intermediate_queue: bool = False):
         super().prepare_job_execution(job, remove_from_intermediate_queue)
-        self.connection.zrem(CLAIMED_KEY, job.id)
+        pipe = self.connection.pipeline()
+        pipe.zrem(CLAIMED_KEY, job.id)
+        pipe.hdel(CLAIMED_OWNERS_KEY, job.id)
+        pipe.execute()
 
 
 # Place in line ----------------------------------------------------------------------------
@@ -515,10 +533,10 @@ def requeue_abandoned(connection: Redis, *, now: float | None = None) -> int:
     origins = connection.pipeline()
     for job_id in stale:
         origins.hget(Job.key_for(job_id), "origin")
-    keys = [CLAIMED_KEY, ROUND_KEY]
+    keys = [CLAIMED_KEY, ROUND_KEY, CLAIMED_OWNERS_KEY, OWNERS_KEY]
     for job_id, origin in zip(stale, origins.execute(), strict=True):
         keys += [order_key(as_text(origin or b"images")), Job.key_for(job_id)]
-    return int(_script(connection, _REQUEUE)(keys=keys, args=[cutoff, *stale]))
+    return int(_script(connection, _REQUEUE)(keys=keys, args=[cutoff, f"{PREFIX}:", *stale]))
 
 
 def safely(call, *args, **kwargs):

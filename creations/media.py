@@ -10,6 +10,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBadRequest,
     HttpResponseNotModified,
     HttpResponseRedirect,
     StreamingHttpResponse,
@@ -17,6 +18,8 @@ from django.http import (
 from django.utils.http import http_date, parse_http_date_safe
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# A byte position of more digits than this is past any file (10**18 bytes is an exabyte).
+RANGE_DIGITS = 18
 
 
 def _local_path(name: str) -> str | None:
@@ -65,6 +68,10 @@ def serve_stored_file(request: HttpRequest, name: str, *, public: bool) -> HttpR
     start, end = 0, size - 1
     match = RANGE.match(request.headers.get("Range", ""))
     partial = bool(match) and any(match.groups())
+    if partial and max(len(group) for group in match.groups()) > RANGE_DIGITS:
+        # No file is that large; and int() refuses a number of more than 4,300 digits.
+        handle.close()
+        return HttpResponseBadRequest("The Range header asks for a position past any file.")
     if partial:
         first, last = match.groups()
         if first:

@@ -348,12 +348,12 @@ def posts_page(
         queryset = (
             Creation.objects.not_trashed()
             .filter(owner=owner, status__in=Creation.POSTS_TAB)
-            .annotate(posted_at=Coalesce("published_at", "taken_down_at"))
+            .annotate(posted_at=Coalesce("first_published_at", "taken_down_at"))
         )
         order_field = "posted_at"
     else:
         queryset = Creation.objects.public().filter(owner=owner)
-        order_field = "published_at"
+        order_field = "first_published_at"
     return _page(
         queryset.select_related("owner"),
         order_field=order_field,
@@ -364,7 +364,7 @@ def posts_page(
 
 def feed_page(*, cursor: str | None = None) -> Page:
     queryset = Creation.objects.public().select_related("owner")
-    return _page(queryset, order_field="published_at", cursor=cursor, size=FEED_PAGE_SIZE)
+    return _page(queryset, order_field="first_published_at", cursor=cursor, size=FEED_PAGE_SIZE)
 
 
 def post_for_viewer(*, viewer: AbstractBaseUser, creation_id) -> Creation:

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -771,7 +773,15 @@ def creation_publish(
             transaction.on_commit(lambda: schedule_publication(creation))
             events.announce("scheduled", creation)
         else:
-            _apply(creation, row, target, caption=caption, published_at=now, publish_at=None)
+            _apply(
+                creation,
+                row,
+                target,
+                caption=caption,
+                published_at=now,
+                first_published_at=row.first_published_at or now,
+                publish_at=None,
+            )
             _end_shares(row, "published")
             events.announce("published", creation, scheduled=False)
     return creation
@@ -811,7 +821,10 @@ def creation_publish_due(*, creation_id, now: datetime | None = None) -> bool:
     rows = Creation.objects.filter(pk=creation_id, trashed_at__isnull=True, publish_at__lte=now)
     with transaction.atomic():
         published = rows.transition(
-            Creation.Status.PUBLISHED, sources=[Creation.Status.SCHEDULED], published_at=now
+            Creation.Status.PUBLISHED,
+            sources=[Creation.Status.SCHEDULED],
+            published_at=now,
+            first_published_at=Coalesce("first_published_at", Value(now)),
         )
         if published:
             creation = Creation.objects.filter(pk=creation_id).first()

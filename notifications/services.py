@@ -239,6 +239,12 @@ def _wants_email(notification: Notification, creation: Creation) -> str:
     return email_address_of(preferences.user)
 
 
+def _still_shared(notification: Notification) -> bool:
+    from sharing.selectors import can_view
+
+    return can_view(creation=notification.creation, user=notification.recipient)
+
+
 # The mail job's retries (RQ's scheduler runs them: worker-light has --with-scheduler).
 EMAIL_RETRY = Retry(max=3, interval=[10, 60, 300])
 
@@ -290,6 +296,8 @@ def notification_email_send(*, notification_id) -> str:
     address = _wants_email(notification, notification.creation)
     if not address:
         return "not_wanted"
+    if notification.kind == Kind.DRAFT_SHARED and not _still_shared(notification):
+        return "unshared"  # revoked (or published, trashed) before the e-mail went
     claimed_at = timezone.now()
     claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
         emailed_at=claimed_at

@@ -273,6 +273,28 @@ def _send(notification: AlertDelivery) -> None:
     response.raise_for_status()
 
 
+def redacted(error: Exception) -> str:
+    """What to keep and log of a failed delivery: the webhook URL is a secret (whoever
+    holds it can post to the channel), and httpx's messages quote it whole."""
+    if isinstance(error, httpx.HTTPStatusError):
+        return f"HTTPStatusError: the webhook answered {error.response.status_code}"
+    text = f"{type(error).__name__}: {error}"
+    url = settings.PHOENIX_ALERT_WEBHOOK_URL
+    if url:
+        shown = _url_shown(url)
+        for spelling in {url, str(httpx.URL(url))}:
+            text = text.replace(spelling, shown)
+    return text
+
+
+def _url_shown(url: str) -> str:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "(the webhook URL)"
+    return f"{parsed.scheme}://{parsed.host}/…"
+
+
 def _claim(notification: AlertDelivery, *, now: datetime) -> bool:
     """Take the notification for this run, unless delivered or another run holds it."""
     return bool(
@@ -306,17 +328,18 @@ def notifications_deliver() -> Delivered:
         except Exception as error:  # noqa: BLE001 - any failure: keep it pending, say why
             down.add(notification.channel)
             result.failed += 1
+            reason = redacted(error)
             log.warning(
                 "Alert %s %s by %s not delivered (tried again next run): %s",
                 notification.incident.check_name,
                 notification.event,
                 notification.channel,
-                error,
+                reason,
             )
             AlertDelivery.objects.filter(pk=notification.pk).update(
                 attempts=F("attempts") + 1,
                 last_attempt_at=timezone.now(),
-                last_error=f"{type(error).__name__}: {error}"[:1000],
+                last_error=reason[:1000],
                 claimed_until=None,
             )
         else:

@@ -9,7 +9,8 @@ published.
 
 Reading and computing are kept apart: the functions that turn rows into figures and
 figures into red/green checks are pure, so tests check them on rows with known answers;
-`creation_rows()` and `collect()` read PostgreSQL and Redis and feed them.
+`creation_rows()`, `creation_groups()` and `collect()` read PostgreSQL and Redis and feed
+them.
 """
 
 import statistics
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -26,7 +28,7 @@ from rq import Worker
 
 from creations import queues
 from creations.models import Creation
-from tokens.selectors import refund_exists
+from tokens.selectors import refund_exists, refunded_sql
 from tokens.services import Discrepancy
 
 from . import rollup
@@ -98,6 +100,8 @@ class CreationRow:
     refunded: bool = False
     # Claimed by a worker: a job ran for it.
     processing_at: datetime | None = None
+    # How many creations this row stands for (one; see CreationGroup).
+    count = 1
 
     @property
     def reached_draft(self) -> bool:
@@ -113,6 +117,26 @@ class CreationRow:
         if self.draft_at is None:
             return None
         return (self.draft_at - self.created_at).total_seconds()
+
+    @property
+    def draft_seconds(self) -> tuple[float, ...]:
+        return () if self.draft_at is None else (self.processing_seconds,)
+
+
+@dataclass(frozen=True)
+class CreationGroup:
+    """`count` creations alike in all that outcomes() asks of a row, with the time each of
+    them took to reach its draft: what the window's figures need, read grouped by SQL
+    (creation_groups) instead of a row per creation."""
+
+    kind: str
+    status: str
+    error_code: str
+    job_ran: bool
+    reached_draft: bool
+    refunded: bool
+    count: int
+    draft_seconds: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,14 +167,14 @@ class LatencyStats:
 
 
 def latency_stats(
-    rows: Sequence[CreationRow],
+    rows: Sequence[CreationRow | CreationGroup],
     *,
     kind: str,
     target_seconds: int,
     target_share: float,
     average_target: int | None = None,
 ) -> LatencyStats:
-    seconds = [r.processing_seconds for r in rows if r.kind == kind and r.reached_draft]
+    seconds = [s for r in rows if r.kind == kind for s in r.draft_seconds]
     return LatencyStats(
         kind=kind,
         count=len(seconds),
@@ -225,25 +249,29 @@ class Outcomes:
         return ratio(self.published, self.succeeded)
 
 
-def outcomes(rows: Sequence[CreationRow]) -> Outcomes:
+def outcomes(rows: Sequence[CreationRow | CreationGroup]) -> Outcomes:
     failed = [r for r in rows if r.status == Creation.Status.FAILED]
     canceled = [r for r in rows if r.status == Creation.Status.CANCELED]
+
+    def total(of) -> int:
+        return sum(r.count for r in of)
+
     return Outcomes(
-        total=len(rows),
-        succeeded=sum(1 for r in rows if r.reached_draft),
-        failed=len(failed),
-        canceled=len(canceled),
-        in_flight=sum(1 for r in rows if r.status in Creation.IN_FLIGHT),
-        failures_refunded=sum(1 for r in failed if r.refunded),
-        cancels_refunded=sum(1 for r in canceled if r.refunded),
+        total=total(rows),
+        succeeded=total(r for r in rows if r.reached_draft),
+        failed=total(failed),
+        canceled=total(canceled),
+        in_flight=total(r for r in rows if r.status in Creation.IN_FLIGHT),
+        failures_refunded=total(r for r in failed if r.refunded),
+        cancels_refunded=total(r for r in canceled if r.refunded),
         # The creator's prompt was refused (by our check or the provider's): not a sign of
         # trouble with the providers or workers, so these count towards neither the failure
         # alert nor the worker errors (they still count as failed tasks in the success rate).
-        refused_prompts=sum(1 for r in failed if r.error_code in Creation.REFUSAL_CODES),
-        worker_errors=sum(1 for r in failed if r.job_ran and r.error_code in WORKER_ERRORS),
-        jobs_run=sum(1 for r in rows if r.job_ran),
-        published=sum(1 for r in rows if r.status in PUBLISHED),
-        storage_failures=sum(1 for r in failed if r.error_code == "storage_failed"),
+        refused_prompts=total(r for r in failed if r.error_code in Creation.REFUSAL_CODES),
+        worker_errors=total(r for r in failed if r.job_ran and r.error_code in WORKER_ERRORS),
+        jobs_run=total(r for r in rows if r.job_ran),
+        published=total(r for r in rows if r.status in PUBLISHED),
+        storage_failures=total(r for r in failed if r.error_code == "storage_failed"),
     )
 
 
@@ -254,21 +282,19 @@ class CreationFigures(Outcomes):
     by_kind: dict[str, Outcomes]
 
 
-def creation_figures(rows: Sequence[CreationRow]) -> CreationFigures:
+def creation_figures(rows: Sequence[CreationRow | CreationGroup]) -> CreationFigures:
     by_kind_status = {kind: dict.fromkeys(STATUSES, 0) for kind in KINDS}
+    reasons: Counter[str] = Counter()
     for row in rows:
-        by_kind_status.setdefault(row.kind, dict.fromkeys(STATUSES, 0))[row.status] += 1
-    failed = [r for r in rows if r.status == Creation.Status.FAILED]
+        by_kind_status.setdefault(row.kind, dict.fromkeys(STATUSES, 0))[row.status] += row.count
+        if row.status == Creation.Status.FAILED:
+            reasons[row.error_code] += row.count
     return CreationFigures(
         **vars(outcomes(rows)),
         by_kind_status=by_kind_status,
-        failure_reasons=dict(Counter(r.error_code for r in failed).most_common()),
+        failure_reasons=dict(reasons.most_common()),
         by_kind={kind: outcomes([r for r in rows if r.kind == kind]) for kind in by_kind_status},
     )
-
-
-def past_deadline(in_flight: Iterable[Creation], *, now: datetime) -> list[Creation]:
-    return [c for c in in_flight if c.is_in_flight and now >= c.deadline]
 
 
 @dataclass(frozen=True)
@@ -338,7 +364,7 @@ class Snapshot:
     past_deadline: int
     thresholds: Thresholds
     checks: list[Check] = field(default_factory=list)
-    rows: Sequence[CreationRow] = field(default=(), repr=False)
+    rows: Sequence[CreationRow | CreationGroup] = field(default=(), repr=False)
 
     @property
     def alerts_firing(self) -> list[Check]:
@@ -477,7 +503,7 @@ def build_snapshot(
     *,
     window: str,
     now: datetime,
-    rows: Sequence[CreationRow],
+    rows: Sequence[CreationRow | CreationGroup],
     queue: QueueFigures,
     discrepancies: list[Discrepancy],
     unrefunded_failures: int,
@@ -553,6 +579,35 @@ def creation_rows(*, since: datetime | None = None) -> list[CreationRow]:
     ]
 
 
+def creation_groups(*, since: datetime | None = None) -> list[CreationGroup]:
+    """The creations started since `since` (all when None) as creation_rows() reads them,
+    grouped in SQL by what the figures count: a window's alert run or metrics page costs a
+    few groups and one array of seconds per group, not a Python object per creation."""
+    table = Creation._meta.db_table
+    window, window_params = "", []
+    if since is not None:
+        # As creation_rows: every status, so that the (status, created_at) index serves it.
+        window = "WHERE status = ANY(%s) AND created_at >= %s"
+        window_params = [list(STATUSES), since]
+    # Only a creation that ended without media asks whether it was refunded (the figures
+    # ask no other): a draft costs no probe of the ledger.
+    refunded, refunded_params = refunded_sql(table)
+    sql = (
+        "SELECT kind, status, error_code, "  # nosec B608
+        "(processing_at IS NOT NULL OR draft_at IS NOT NULL), draft_at IS NOT NULL, "
+        f"CASE WHEN status = ANY(%s) THEN {refunded} ELSE false END, count(*), "
+        "array_agg(EXTRACT(EPOCH FROM draft_at - created_at)::float8) "
+        f"FILTER (WHERE draft_at IS NOT NULL) FROM {table} {window} GROUP BY 1, 2, 3, 4, 5, 6"
+    )
+    params = [list(Creation.ENDED_WITHOUT_MEDIA), *refunded_params, *window_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            CreationGroup(*values, draft_seconds=tuple(seconds or ()))
+            for *values, seconds in cursor.fetchall()
+        ]
+
+
 def unrefunded_failure_count() -> int:
     """Creations that ended without media (failed or canceled) and have no refund: each
     must have one, written in the same transaction as its status. Read from the rollup
@@ -574,18 +629,31 @@ def in_flight_counts() -> dict[tuple[str, str], int]:
 
 
 def past_deadline_count(*, now: datetime) -> int:
-    # Every field Creation.deadline reads: one left out is a query per creation.
-    in_flight = Creation.objects.filter(status__in=Creation.IN_FLIGHT).only(
-        "kind", "status", "created_at", "processing_at", "requeued_at", "provider_task_id"
-    )
-    return len(past_deadline(in_flight, now=now))
+    # Counted in SQL (Creation.deadline's rule as a filter): a deep queue is thousands of
+    # pending creations, not to be read row by row on every scrape.
+    return Creation.objects.past_deadline(now=now).count()
 
 
 def queue_figures() -> QueueFigures:
+    every = {name: queues.get_queue(name) for name in QUEUE_NAMES}
+    # One round trip per Redis for every depth and failed registry, not a few per queue.
+    # The failed counts skip RQ's clean-up of expired entries (the workers' maintenance
+    # does it).
+    pipes = {}
+    for queue in every.values():
+        pipe = pipes.setdefault(id(queue.connection), queue.connection.pipeline(False))
+        if queue.fair:
+            pipe.zcard(queue.order_key)
+        else:
+            pipe.llen(queue.key)
+        pipe.zcard(queue.failed_job_registry.key)
     try:
-        depths = {name: queues.get_queue(name).count for name in QUEUE_NAMES}
-        failed = {name: queues.get_queue(name).failed_job_registry.count for name in QUEUE_NAMES}
-        workers = Worker.count(connection=queues.get_queue("default").connection)
+        answers = {key: iter(pipe.execute()) for key, pipe in pipes.items()}
+        depths, failed = {}, {}
+        for name, queue in every.items():
+            counts = answers[id(queue.connection)]
+            depths[name], failed[name] = next(counts), next(counts)
+        workers = Worker.count(connection=every["default"].connection)
     except RedisError as error:
         return QueueFigures(depths={}, failed_jobs={}, workers=None, error=str(error) or "error")
     return QueueFigures(depths=depths, failed_jobs=failed, workers=workers)
@@ -599,7 +667,7 @@ def collect(*, window: str = "24h", now: datetime | None = None) -> Snapshot:
     return build_snapshot(
         window=window,
         now=now,
-        rows=creation_rows(since=None if span is None else now - span),
+        rows=creation_groups(since=None if span is None else now - span),
         queue=queue_figures(),
         discrepancies=rollup.ledger_discrepancies(),
         unrefunded_failures=unrefunded_failure_count(),

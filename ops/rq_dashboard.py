@@ -5,7 +5,6 @@ Registered over django-rq's own admin class from OpsConfig.ready() (the admin's 
 has run by then: django.contrib.admin comes first in INSTALLED_APPS)."""
 
 from functools import wraps
-from secrets import compare_digest
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -13,15 +12,14 @@ from django_rq import settings as django_rq_settings
 from django_rq.admin import QueueAdmin
 from django_rq.models import Dashboard
 
+from phoenix.bearer import bearer_matches
+
 PERMISSION = "django_rq.admin"
 
 
 def _has_api_token(request) -> bool:
     """The dashboard's JSON and metrics views also take RQ_API_TOKEN as a bearer token."""
-    token = django_rq_settings.get_api_token()
-    header = request.headers.get("Authorization", "")
-    given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-    return bool(token and given and compare_digest(token, given))
+    return bearer_matches(request, django_rq_settings.get_api_token() or "")
 
 
 def _permission_required(view):

@@ -1,7 +1,6 @@
 """Staff-only pages: metrics and alerts, analytics, and the Prometheus endpoint."""
 
 import uuid
-from secrets import compare_digest
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from prometheus_client.exposition import choose_encoder
 
 from creations.models import Creation
+from phoenix.bearer import bearer_matches
 
 from . import alerting, analytics, exporter, figures
 
@@ -99,13 +99,8 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
 
 def _metrics_access(request: HttpRequest) -> int | None:
     """None when allowed, else the status to answer: 401 without credentials, 403 wrong."""
-    header = request.headers.get("Authorization", "")
-    token = settings.PHOENIX_METRICS_TOKEN
-    if header:
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() == "bearer" and token and compare_digest(given.strip(), token):
-            return None
-        return 403
+    if request.headers.get("Authorization", ""):
+        return None if bearer_matches(request, settings.PHOENIX_METRICS_TOKEN) else 403
     if request.user.is_authenticated:
         return None if request.user.is_active and request.user.is_staff else 403
     return 401

@@ -21,7 +21,6 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from hmac import compare_digest
 from pathlib import Path
 
 from django.conf import settings
@@ -32,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from creations import queues
+from phoenix.bearer import bearer_matches
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +157,7 @@ def forget_probes() -> None:
 
 def _shows_details(request: HttpRequest) -> bool:
     """The metrics token (Authorization: Bearer ...) shows the details."""
-    token = settings.PHOENIX_METRICS_TOKEN
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and compare_digest(given.strip(), token)
+    return bearer_matches(request, settings.PHOENIX_METRICS_TOKEN)
 
 
 @never_cache

@@ -21,13 +21,48 @@ from creations import queues
 log = logging.getLogger(__name__)
 
 
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip().removeprefix("[").removesuffix("]").split("%")[0])
+    except ValueError:
+        return None
+
+
+def _trusted_proxy(text: str) -> bool:
+    address = _address(text)
+    if address is None:
+        return False
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in trusted_proxies())
+
+
+def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [
+        ipaddress.ip_network(entry.strip(), strict=False)
+        for entry in settings.PHOENIX_TRUSTED_PROXIES
+        if entry.strip()
+    ]
+
+
 def client_ip(request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or the header a trusted proxy in front sets
-    (PHOENIX_CLIENT_IP_HEADER). In a list such as X-Forwarded-For only the right-most
-    entry was written by our proxy; the ones before it are whatever the client sent."""
+    """The client's address: the peer (REMOTE_ADDR); or, when the peer is one of our own
+    proxies (PHOENIX_TRUSTED_PROXIES), the header they set (PHOENIX_CLIENT_IP_HEADER). In a
+    list such as X-Forwarded-For each proxy appends the address it saw: the right-most
+    entry that is not one of our proxies is the client; the ones before it are whatever
+    the client sent. A header from anyone else is the client's own word, and ignored."""
+    peer = request.META.get("REMOTE_ADDR") or "unknown"
     header = settings.PHOENIX_CLIENT_IP_HEADER
-    value = request.META.get(header) or request.META.get("REMOTE_ADDR") or "unknown"
-    return value.split(",")[-1].strip()
+    if header == "REMOTE_ADDR" or not _trusted_proxy(peer):
+        return peer
+    value = request.META.get(header)
+    if not value:
+        return peer
+    entries = [entry.strip() for entry in value.split(",")]
+    for entry in reversed(entries):
+        if entry and not _trusted_proxy(entry):
+            return entry
+    return entries[0] or peer
 
 
 def client_network(request: HttpRequest) -> str:

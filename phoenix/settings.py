@@ -35,14 +35,22 @@ DEBUG = envbool("DEBUG", "0")
 # DEBUG off — a forgotten flag would sign every session and token with a known key.
 DEVELOPMENT_SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
 SECRET_KEY = os.getenv("SECRET_KEY", "")
+# What production cannot run without, gathered here and reported together at the end of
+# this module (one error that names every missing setting, not one per start).
+MISCONFIGURED: list[str] = []
 if not DEBUG and SECRET_KEY.strip() in ("", DEVELOPMENT_SECRET_KEY):
-    raise ImproperlyConfigured(
+    MISCONFIGURED.append(
         "SECRET_KEY must be set to a secret of your own when DEBUG is off "
         "(the development key is public)."
     )
 SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+if not DEBUG and not ALLOWED_HOSTS:
+    MISCONFIGURED.append(
+        "ALLOWED_HOSTS must name the site's host(s) when DEBUG is off "
+        "(e.g. phoenix.example.com); without it every request is refused."
+    )
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -65,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "phoenix.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "phoenix.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,6 +86,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# The largest request body taken (phoenix/request_limits.py): a 10 MB image with its form.
+PHOENIX_MAX_REQUEST_BYTES = envint("PHOENIX_MAX_REQUEST_BYTES", 11 * 1024 * 1024)
 
 ROOT_URLCONF = "phoenix.urls"
 WSGI_APPLICATION = "phoenix.wsgi.application"
@@ -374,6 +386,9 @@ PHOENIX_EMAIL_CONFIRM_DAYS = envint("PHOENIX_EMAIL_CONFIRM_DAYS", 7)
 # (HTTP_CF_CONNECTING_IP behind Cloudflare; HTTP_X_FORWARDED_FOR behind one load balancer,
 # whose right-most entry is used).
 PHOENIX_CLIENT_IP_HEADER = os.getenv("PHOENIX_CLIENT_IP_HEADER", "REMOTE_ADDR")
+# The addresses (or networks) of our own proxies: only from them is that header believed.
+# Loopback by default (a proxy on the same host).
+PHOENIX_TRUSTED_PROXIES = os.getenv("PHOENIX_TRUSTED_PROXIES", "127.0.0.1/32,::1/128").split(",")
 # At most this many creations of one creator queued or generating at once (0: no limit);
 # one more is refused with 429 and this Retry-After, in seconds.
 PHOENIX_MAX_IN_FLIGHT = envint("PHOENIX_MAX_IN_FLIGHT", 20)
@@ -432,12 +447,20 @@ PHOENIX_LATENCY_TARGET_SHARE = envfloat("PHOENIX_LATENCY_TARGET_SHARE", 0.95)
 # Slack-compatible webhook, and its end once too (either may be unset).
 PHOENIX_ALERT_WINDOW = os.getenv("PHOENIX_ALERT_WINDOW", "1h")
 if PHOENIX_ALERT_WINDOW not in ("1h", "24h", "7d", "30d"):
-    raise ImproperlyConfigured("PHOENIX_ALERT_WINDOW must be 1h, 24h, 7d or 30d.")
+    MISCONFIGURED.append("PHOENIX_ALERT_WINDOW must be 1h, 24h, 7d or 30d.")
 PHOENIX_ALERT_EMAILS = envlist("PHOENIX_ALERT_EMAILS", "")
 PHOENIX_ALERT_WEBHOOK_URL = os.getenv("PHOENIX_ALERT_WEBHOOK_URL", "")
 PHOENIX_ALERT_WEBHOOK_TIMEOUT = envfloat("PHOENIX_ALERT_WEBHOOK_TIMEOUT", 5)
-# The site's address, for links in what is sent outside a request (alert messages).
+# The site's address, for links in what is sent outside a request (e-mails, alerts): an
+# e-mail never carries a relative link.
 PHOENIX_SITE_URL = os.getenv("PHOENIX_SITE_URL", "http://localhost:8000" if DEBUG else "")
+if not urlsplit(PHOENIX_SITE_URL).netloc or not PHOENIX_SITE_URL.startswith(
+    ("https://", "http://")
+):
+    MISCONFIGURED.append(
+        "PHOENIX_SITE_URL must be the site's address, e.g. https://phoenix.example.com "
+        "(e-mails and alerts link to it)."
+    )
 
 # E-mail (alerts, password resets): printed to the console with DEBUG, SMTP otherwise.
 EMAIL_BACKEND = os.getenv(
@@ -458,6 +481,8 @@ DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Phoenix <phoenix@localhost
 SERVER_EMAIL = os.getenv("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Where a creator out of tokens is told to write ("ask the Phoenix team"); empty: no link.
 PHOENIX_SUPPORT_EMAIL = os.getenv("PHOENIX_SUPPORT_EMAIL", "")
+# Comments one person may post per minute (on shared drafts).
+PHOENIX_COMMENTS_PER_MINUTE = envint("PHOENIX_COMMENTS_PER_MINUTE", 10)
 
 OPENAI_API_KEY = os.getenv("OPENAI_API_KEY", "")
 OPENAI_BASE_URL = os.getenv("OPENAI_BASE_URL") or None
@@ -499,3 +524,9 @@ PHOENIX_QUEUE_STALL = envint("PHOENIX_QUEUE_STALL", 900)
 PHOENIX_PUBLIC_MEDIA_MAX_AGE = envint("PHOENIX_PUBLIC_MEDIA_MAX_AGE", 0)
 # The largest staff balance adjustment, either way, in one step.
 PHOENIX_MAX_ADJUSTMENT = envint("PHOENIX_MAX_ADJUSTMENT", 100_000)
+
+
+if MISCONFIGURED:
+    raise ImproperlyConfigured(
+        "Phoenix cannot start with these settings:\n- " + "\n- ".join(MISCONFIGURED)
+    )

@@ -34,7 +34,7 @@ COMMENT_RATE_WINDOW = 60
 
 
 def comments_per_minute() -> int:
-    return getattr(settings, "PHOENIX_COMMENTS_PER_MINUTE", 10)
+    return settings.PHOENIX_COMMENTS_PER_MINUTE
 
 
 class SharingRefused(Exception):

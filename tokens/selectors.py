@@ -1,6 +1,6 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import BooleanField, Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from .models import LedgerEntry, TokenAccount
@@ -22,17 +22,24 @@ def refunds():
     return LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REFUND)
 
 
-def refund_exists(creation_ref: str = "pk") -> Exists:
+# Both readings are a scalar subquery (one index probe per creation), not EXISTS: PostgreSQL
+# may run an EXISTS as one hash of every refund in the ledger, chosen on a row estimate. It
+# did for a 10-draft page: 13 ms reading 30,000 refunds, growing with the ledger.
+
+
+def refund_exists(creation_ref: str = "pk") -> Coalesce:
     """For annotating creations: `.annotate(refunded=refund_exists())`."""
-    return Exists(refunds().filter(creation_id=OuterRef(creation_ref)))
+    probe = refunds().filter(creation_id=OuterRef(creation_ref)).values(yes=Value(True))[:1]
+    return Coalesce(Subquery(probe, output_field=BooleanField()), Value(False))
 
 
 def refunded_sql(creations_table: str) -> tuple[str, list]:
     """The same test as SQL for a raw query over `creations_table`: (expression, params)."""
     # Table names from model metadata; the kind is a bound parameter.
     sql = (
-        f"EXISTS (SELECT 1 FROM {LedgerEntry._meta.db_table} AS refund "  # nosec B608
-        f"WHERE refund.creation_id = {creations_table}.id AND refund.kind = %s)"
+        f"((SELECT true FROM {LedgerEntry._meta.db_table} AS refund "  # nosec B608
+        f"WHERE refund.creation_id = {creations_table}.id AND refund.kind = %s LIMIT 1) "
+        "IS NOT NULL)"
     )
     return sql, [LedgerEntry.Kind.REFUND]
 

@@ -13,6 +13,7 @@ import pytest
 from rq.job import Job, JobStatus
 
 from creations import fair_queue, queues, recovery, services
+from creations.fair_queue import FairQueue
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
@@ -413,3 +414,29 @@ def test_a_pending_creation_failed_by_staff_or_recovery_leaves_the_order(alice, 
 
     assert queues.get_queue("images").get_job_ids() == [queues.job_id_for(waiting.id)]
     assert announced_ahead(client, waiting) == 0
+
+
+def test_a_requeued_abandoned_job_counts_again_among_its_creators_waiting_jobs(client):
+    """A job put back by the recovery pass waits again as its creator's: their next job
+    goes to the round after it (behind the other creator's second job), not beside it."""
+    alice, bob = creator("alice"), creator("bob")
+    (lost,) = submit(alice)
+    submit(bob, count=2)
+    images = queues.get_queue("images")
+    job, _ = FairQueue.dequeue_any(
+        [images, queues.get_queue("videos")], None, connection=images.connection
+    )
+    assert job.id == queues.job_id_for(lost.id)  # popped, never started (its worker died)
+    later = time.time() + fair_queue.CLAIM_GRACE_SECONDS + 1
+    assert fair_queue.requeue_abandoned(images.connection, now=later) == 1
+
+    (after,) = submit(alice)
+
+    assert images.get_job_ids()[0] == queues.job_id_for(lost.id)
+    assert announced_ahead(client, after) == 3  # her lost job and both of Bob's
+    run_worker_burst()
+    assert [c.id for c in started_order()][-1] == after.id
+    connection = images.connection
+    assert connection.hlen(fair_queue.OWNERS_KEY) == 0
+    assert connection.hlen(fair_queue.CLAIMED_OWNERS_KEY) == 0
+    assert connection.exists(f"{fair_queue.QUEUED_PREFIX}{alice.pk}") == 0

@@ -122,7 +122,14 @@ CHANGES: dict[str, dict[tuple[str, str], dict]] = {
         ("failed", "trashed"): {"trashed_at": None},
         ("canceled", "trashed"): {"trashed_at": None},
     },
-    "publish": {("draft", ""): {"status": "published", "caption": CAPTION, "published_at": RECENT}},
+    "publish": {
+        ("draft", ""): {
+            "status": "published",
+            "caption": CAPTION,
+            "published_at": RECENT,
+            "first_published_at": RECENT,
+        }
+    },
     "schedule": {("draft", ""): {"status": "scheduled", "caption": CAPTION, "publish_at": LATER}},
     "unschedule": {
         ("scheduled", ""): {"status": "draft", "publish_at": None, "redrafted_at": RECENT}

@@ -81,3 +81,24 @@ def test_the_feed_costs_the_same_queries_for_few_and_many_posts(client, alice, b
         client.get("/")
 
     assert len(few) == len(many) <= 2
+
+
+def test_unpublishing_and_publishing_again_never_brings_a_post_back_to_the_top(
+    client, alice, bob, make_creation
+):
+    from creations import services
+
+    looped = make_creation(owner=alice, status="published", caption="first out")
+    later = make_creation(owner=bob, status="published", caption="second out")
+    mine = make_creation(owner=alice, status="published", caption="alice's other")
+    for _ in range(3):
+        services.creation_unpublish(creation=looped)
+        services.creation_publish(creation=looped)
+
+    feed = client.get("/").content.decode()
+    page = client.get("/soho/alice?tab=posts").content.decode()
+
+    assert feed.index(f"post-{later.id}") < feed.index(f"post-{looped.id}")
+    assert page.index(f"post-{mine.id}") < page.index(f"post-{looped.id}")
+    looped.refresh_from_db()
+    assert looped.first_published_at < looped.published_at  # the latest is still told

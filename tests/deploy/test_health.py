@@ -130,6 +130,7 @@ def production_environment(**extra: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="phoenix.settings",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="127.0.0.1",
+        PHOENIX_SITE_URL="https://phoenix.example.com",
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         PHOENIX_CLIENT_IP_HEADER="HTTP_X_FORWARDED_FOR",
     )

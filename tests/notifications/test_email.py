@@ -140,16 +140,22 @@ def test_a_share_is_emailed_to_its_recipient_by_the_worker(alice, bob, make_crea
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_share_ended_before_the_mail_goes_is_mailed_without_its_words(alice, bob, make_creation):
+def test_a_share_revoked_before_the_mail_goes_sends_no_mail(alice, bob, make_creation):
+    """The owner took it back: an e-mail saying "shared with you" would be unsolicited
+    news of something no longer there."""
     wants(bob, email="bob@example.com", email_draft_shared=True)
     draft = make_creation(owner=alice, status="draft", prompt="northern lights")
     share = sharing.share_with_person(creation=draft, owner=alice, username="bob")
+    kept = make_creation(owner=alice, status="draft", prompt="aurora")
+    sharing.share_with_person(creation=kept, owner=alice, username="bob")
     sharing.share_revoke(share=share)
     run_worker_burst()
 
-    [message] = mail.outbox
-    assert "alice shared a draft with you" in message.body
+    [message] = mail.outbox  # the share still in place only
+    assert "aurora" in message.body
     assert "northern lights" not in message.body
+    revoked = Notification.objects.get(creation=draft, recipient=bob)
+    assert revoked.emailed_at is None
 
 
 @pytest.mark.django_db(transaction=True)

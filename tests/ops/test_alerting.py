@@ -480,3 +480,37 @@ def test_a_snapshot_over_another_window_is_not_applied(alice, channels, settings
     assert Incident.objects.get().is_open
     alerting.alerts_run()
     assert [m.subject.split(":")[0] for m in mail.outbox] == ["[Phoenix] ALERT"]
+
+
+def test_a_failed_webhook_keeps_and_logs_no_trace_of_its_secret_url(
+    alice, channels, settings, caplog
+):
+    """The webhook URL is a secret (whoever holds it posts to the channel): the stored error
+    staff read and the log say what went wrong without it."""
+    secret_path = "/hook/T0001/B0002/s3cr3t-token"
+    settings.PHOENIX_ALERT_WEBHOOK_URL = channels.url_for(secret_path)
+    channels.expect_request(secret_path, method="POST").respond_with_data("gone", status=404)
+    storage_failure(alice)
+
+    alerting.alerts_run()
+    settings.PHOENIX_ALERT_WEBHOOK_URL = f"http://127.0.0.1:{closed_port()}{secret_path}"
+    AlertDelivery.objects.update(claimed_until=None)
+    alerting.alerts_run()
+
+    webhook = AlertDelivery.objects.get(channel="webhook")
+    assert webhook.attempts == 2 and webhook.delivered_at is None
+    assert "s3cr3t-token" not in webhook.last_error
+    assert webhook.last_error.startswith("ConnectError")
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("ops."))
+    assert "s3cr3t-token" not in ours
+    assert "answered 404" in ours
+
+
+def test_an_error_that_quotes_the_webhook_url_is_kept_without_it(settings):
+    settings.PHOENIX_ALERT_WEBHOOK_URL = "https://hooks.example.com/services/T1/B2/s3cr3t"
+
+    text = alerting.redacted(
+        RuntimeError("cannot post to https://hooks.example.com/services/T1/B2/s3cr3t now")
+    )
+
+    assert text == "RuntimeError: cannot post to https://hooks.example.com/… now"

@@ -12,6 +12,7 @@ from creations.maintenance import drafts_expire
 from creations.models import Creation
 from ops import analytics, figures
 from ops.figures import CreationRow
+from tokens.services import account_grant
 
 from .conftest import creation_in_state
 
@@ -208,3 +209,70 @@ def test_the_success_trend_leaves_out_days_on_which_nothing_ended():
     assert trend[1][1]["video"].rate == 0.5
     assert trend[1][1]["image"].label == "—"
     assert trend[0][1]["image"].label == "100.0% (3 of 3)"
+
+
+def test_the_grouped_read_gives_the_figures_a_row_per_creation_gives(known_mix, alice):
+    # One failure left without its refund: the groups must keep it apart.
+    creation_in_state(owner=alice, status="failed", refunded=False, now=known_mix)
+
+    one_by_one = figures.creation_rows()
+    grouped = figures.creation_groups()
+
+    assert sum(group.count for group in grouped) == len(one_by_one) == 13
+    assert len(grouped) < len(one_by_one)
+    assert figures.creation_figures(grouped) == figures.creation_figures(one_by_one)
+    for kind in ("image", "video"):
+        latency = {"kind": kind, "target_seconds": 30, "target_share": 0.95}
+        assert figures.latency_stats(grouped, **latency) == figures.latency_stats(
+            one_by_one, **latency
+        )
+    window = known_mix - timedelta(days=30)
+    assert figures.creation_figures(
+        figures.creation_groups(since=window)
+    ) == figures.creation_figures(figures.creation_rows(since=window))
+
+
+def test_the_grouped_read_is_one_query_whatever_the_window_holds(alice, django_assert_num_queries):
+    for status in ("draft", "failed", "published", "pending"):
+        creation_in_state(owner=alice, status=status)
+
+    with django_assert_num_queries(1):
+        groups = figures.creation_groups(since=timezone.now() - timedelta(hours=1))
+
+    assert sum(group.count for group in groups) == 4
+
+
+@pytest.mark.parametrize("remote", [False, True])
+@pytest.mark.parametrize("kind", ["image", "video"])
+def test_the_past_deadline_count_follows_the_deadline_rule_to_the_second(
+    alice, settings, kind, remote
+):
+    """Creation.objects.past_deadline (SQL, for the figures) and Creation.deadline (the
+    recovery pass's rule) agree on each side of every deadline."""
+    settings.PHOENIX_QUEUE_STALL = 900
+    settings.PHOENIX_DEADLINE_GRACE = 60
+    settings.PHOENIX_REMOTE_TASK_TIMEOUT = 1800
+    settings.PHOENIX_JOB_TIMEOUT = {"image": 120, "video": 600}
+    account_grant(user=alice, amount=1000, reason="many creations")
+    now = timezone.now()
+    made = []
+    for age in (0, 100, 659, 661, 899, 901, 1859, 1861, 4000):
+        for status in ("pending", "processing", "draft", "failed"):
+            creation = creation_in_state(
+                owner=alice, kind=kind, status=status, age=timedelta(seconds=age + 1), now=now
+            )
+            changes = {"processing_at": now - timedelta(seconds=age)} if status != "pending" else {}
+            if remote and status == "processing":
+                changes["provider_task_id"] = f"task-{age}"
+            if status == "pending" and age == 4000:
+                changes["requeued_at"] = now - timedelta(seconds=100)  # sent again lately
+            Creation.objects.filter(pk=creation.pk).update(**changes)
+            made.append(creation.pk)
+    in_flight = Creation.objects.filter(pk__in=made, status__in=Creation.IN_FLIGHT)
+    by_rule = {c.pk for c in in_flight if now >= c.deadline}
+
+    by_sql = set(Creation.objects.past_deadline(now=now).values_list("pk", flat=True))
+
+    assert by_sql == by_rule
+    assert 0 < len(by_rule) < in_flight.count()
+    assert figures.past_deadline_count(now=now) == len(by_rule)

@@ -80,3 +80,55 @@ def test_an_ipv4_mapped_address_counts_as_that_ipv4_client(db, settings):
     assert sign_up("first", "192.0.2.44").status_code == 302
     assert sign_up("second", "::ffff:192.0.2.44").status_code == 429
     assert sign_up("third", "::ffff:192.0.2.45").status_code == 302
+
+
+def request_from(peer: str, **headers):
+    return RequestFactory().get("/", REMOTE_ADDR=peer, **headers)
+
+
+def test_the_client_header_is_believed_only_from_our_own_proxies(settings):
+    settings.PHOENIX_TRUSTED_PROXIES = ["10.0.0.0/8", "::1/128"]
+
+    from_proxy = request_from("10.1.2.3", HTTP_CF_CONNECTING_IP="203.0.113.9")
+    from_anyone = request_from("198.51.100.7", HTTP_CF_CONNECTING_IP="203.0.113.9")
+    mapped = request_from("::ffff:10.1.2.3", HTTP_CF_CONNECTING_IP="203.0.113.9")
+
+    assert ratelimit.client_ip(from_proxy) == "203.0.113.9"
+    # Sent straight to us: the header is the client's own word, and each forged value
+    # would be a fresh throttle.
+    assert ratelimit.client_ip(from_anyone) == "198.51.100.7"
+    assert ratelimit.client_ip(mapped) == "203.0.113.9"
+    assert ratelimit.client_ip(request_from("10.1.2.3")) == "10.1.2.3"  # no header
+
+
+def test_in_a_forwarded_list_the_client_is_the_last_entry_no_proxy_of_ours_wrote(settings):
+    settings.PHOENIX_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.PHOENIX_TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    # The client forged 1.1.1.1; our two proxies appended what they saw.
+    chain = request_from("10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.9, 10.0.0.1")
+
+    assert ratelimit.client_ip(chain) == "203.0.113.9"
+    assert ratelimit.client_ip(request_from("10.0.0.2", HTTP_X_FORWARDED_FOR="10.0.0.1")) == (
+        "10.0.0.1"
+    )
+
+
+def test_forged_headers_from_outside_share_one_sign_up_throttle(db, settings):
+    settings.PHOENIX_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.PHOENIX_SIGNUPS_PER_NETWORK = 2
+    forged = [
+        Client(REMOTE_ADDR="198.51.100.7").post(
+            SIGNUP,
+            {
+                "username": f"farm{n}",
+                "email": f"farm{n}@example.com",
+                "password1": "a-long-password-123",
+                "password2": "a-long-password-123",
+            },
+            HTTP_CF_CONNECTING_IP=f"203.0.113.{n}",
+        )
+        for n in range(4)
+    ]
+
+    assert [r.status_code for r in forged].count(429) == 2

@@ -2,8 +2,10 @@
 
 import io
 import json
+import socket
 import time
 
+import httpx
 import pytest
 from PIL import Image
 from werkzeug import Response
@@ -316,6 +318,12 @@ def test_an_output_url_other_than_https_or_the_api_host_is_refused(runway_api, u
         "https://10.1.2.3:9/clip.mp4",
         "https://192.168.0.1:9/clip.mp4",
         "https://[::1]:9/clip.mp4",
+        # IPv6 addresses that carry 10.0.0.1: NAT64, 6to4, IPv4-compatible, Teredo.
+        "https://[64:ff9b::a00:1]:9/clip.mp4",
+        "https://[2002:a00:1::]:9/clip.mp4",
+        "https://[::a00:1]:9/clip.mp4",
+        "https://[2001:0:a00:1::]:9/clip.mp4",
+        "https://[::ffff:10.0.0.1]:9/clip.mp4",
     ],
 )
 def test_an_https_output_on_a_non_public_address_is_never_fetched(runway_api, url):
@@ -420,3 +428,32 @@ def test_seeds_are_said_to_be_honoured_by_the_gen_models_only(settings):
     assert not honours_seed("video")
     settings.PHOENIX_IMAGE_PROVIDER = "openai"
     assert not honours_seed("image")
+
+
+def test_a_name_that_rebinds_after_the_check_is_still_reached_at_the_checked_address(
+    monkeypatch,
+):
+    """DNS rebinding: the output host answers a public address to the check, then
+    127.0.0.1. The download connects to the checked address, never looking the name up
+    again (so it never reaches inside)."""
+    real = socket.getaddrinfo
+    asked = []
+
+    def rebinding(host, port, *args, **kwargs):
+        asked.append(host)
+        if host == "cdn.rebinding.example":
+            first = asked.count(host) == 1
+            host = "93.184.216.34" if first else "127.0.0.1"
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with pytest.raises(TransientProviderError):  # no way out of this machine
+        RunwayVideoProvider.download(
+            "https://cdn.rebinding.example:9/clip.mp4",
+            "/dev/null",
+            httpx.Timeout(1.0),
+            deadline=time.monotonic() + 5,
+        )
+
+    assert asked.count("cdn.rebinding.example") == 1
+    assert "93.184.216.34" in asked and "127.0.0.1" not in asked

@@ -31,34 +31,39 @@ def production_environment(**extra: str) -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="phoenix.example.com",
+        PHOENIX_SITE_URL="https://phoenix.example.com",
         PHOENIX_CLIENT_IP_HEADER="HTTP_X_FORWARDED_FOR",
     )
     env.update(extra)
     return env
 
 
-def test_manage_py_check_deploy_is_clean_with_production_settings(figure):
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """`manage.py <args>` in a process of its own with `env`."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=production_environment(),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_manage_py_check_deploy_is_clean_with_production_settings(figure):
+    result = manage(production_environment(), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout, result.stdout
     figure("manage.py check --deploy with production settings: no issues")
 
 
 def test_the_deployment_check_warns_when_the_client_address_is_the_proxys():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=production_environment(PHOENIX_CLIENT_IP_HEADER="REMOTE_ADDR"),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = manage(
+        production_environment(PHOENIX_CLIENT_IP_HEADER="REMOTE_ADDR"),
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
     )
     assert result.returncode != 0
     assert "phoenix.W001" in result.stdout + result.stderr
@@ -67,16 +72,23 @@ def test_the_deployment_check_warns_when_the_client_address_is_the_proxys():
 def test_production_refuses_to_start_without_a_secret_key():
     env = production_environment()
     del env["SECRET_KEY"]
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = manage(env, "check")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_names_every_missing_setting_at_once():
+    env = production_environment()
+    for name in ("SECRET_KEY", "PHOENIX_SITE_URL", "ALLOWED_HOSTS"):
+        del env[name]
+    env["PHOENIX_ALERT_WINDOW"] = "2h"
+
+    for command in (["check", "--deploy"], ["migrate", "--check"]):
+        result = manage(env, *command)
+        assert result.returncode != 0
+        for named in ("SECRET_KEY", "PHOENIX_SITE_URL", "ALLOWED_HOSTS", "PHOENIX_ALERT_WINDOW"):
+            assert named in result.stderr, (command, named, result.stderr[-2000:])
+        assert result.stderr.count("Phoenix cannot start with these settings") == 1
 
 
 PROBE = r"""
@@ -198,13 +210,6 @@ def test_production_refuses_to_start_with_no_key_or_the_public_development_key(
     del env["SECRET_KEY"]
     env.update(key_environment)
     for command in (["check"], ["check", "--deploy"]):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = manage(env, *command)
         assert result.returncode != 0, result.stdout
         assert "SECRET_KEY must be set" in result.stderr
