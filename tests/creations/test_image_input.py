@@ -52,9 +52,13 @@ def a_wide_20000_px_png() -> SimpleUploadedFile:
     return upload("wide.png", encoded(Image.new("RGB", (20_000, 2))))
 
 
-def a_12_mb_file() -> SimpleUploadedFile:
+def a_file_over_10_mb(megabytes: float = 10.5) -> SimpleUploadedFile:
     head = encoded(Image.new("RGB", (8, 8), (10, 20, 30)))
-    return upload("big.png", head + b"\0" * (12 * 1024 * 1024))
+    return upload("big.png", head + b"\0" * int(megabytes * 1024 * 1024))
+
+
+def a_12_mb_file() -> SimpleUploadedFile:
+    return a_file_over_10_mb(12)
 
 
 def a_truncated_jpeg() -> SimpleUploadedFile:
@@ -72,7 +76,7 @@ def a_gif() -> SimpleUploadedFile:
         (a_text_file_named_png, "invalid_image"),
         (a_20000_px_png, "image_too_big"),
         (a_wide_20000_px_png, "image_too_big"),
-        (a_12_mb_file, "image_too_large"),
+        (a_file_over_10_mb, "image_too_large"),
         (a_truncated_jpeg, "invalid_image"),
         (a_gif, "invalid_image"),
     ],
@@ -88,6 +92,20 @@ def test_a_bad_upload_is_refused_with_400_and_nothing_is_debited(
     assert response.json()["message"]
     assert money_snapshot(alice) == before
     assert not list(private_media.rglob("*.png"))  # nothing stored either
+
+
+def test_a_12_mb_upload_is_refused_before_anything_reads_it_and_nothing_is_debited(
+    alice_client, alice, private_media
+):
+    """Above PHOENIX_MAX_REQUEST_BYTES (11 MB: a 10 MB image with its form) the request cap
+    answers first, 413, before the body is read; a file between 10 and 11 MB is this
+    check's own 400 (above)."""
+    before = money_snapshot(alice)
+    response = alice_client.post(URL, {**VIDEO, "image": a_12_mb_file()})
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
+    assert money_snapshot(alice) == before
+    assert not list(private_media.rglob("*.png"))
 
 
 def test_an_image_does_not_start_from_an_image(alice_client, alice):
