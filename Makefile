@@ -5,7 +5,12 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DB_NAME ?= phoenix
 # Local use runs with DEBUG on; tests and benchmarks set their own settings.
-RUN_ENV := DEBUG=1
+# Payments go to the fake Stripe in tokens/fake_stripe.py (the Procfile's fake-stripe),
+# which delivers its signed events to the local webhook: buying a pack works end to end.
+FAKE_STRIPE_PORT ?= 12111
+STRIPE_ENV := STRIPE_API_BASE=http://127.0.0.1:$(FAKE_STRIPE_PORT) STRIPE_SECRET_KEY=sk_test_local \
+	STRIPE_PUBLISHABLE_KEY=pk_test_local STRIPE_WEBHOOK_SECRET=whsec_local_fake_stripe FAKE_STRIPE_PORT=$(FAKE_STRIPE_PORT)
+RUN_ENV := DEBUG=1 $(STRIPE_ENV)
 
 .PHONY: run test install services db demo lint format bench browser-deps deploy-deps clean
 
@@ -27,13 +32,15 @@ db: install services
 
 demo: db
 	$(RUN_ENV) $(PY) manage.py create_demo_user
+	@# Staff need two-factor sign-in: the demo admin gets it, its key printed once.
+	$(RUN_ENV) $(PY) manage.py demo_admin_two_factor
 
 # The Procfile's processes (web, the four workers, cron) through honcho, as in
 # production; release (migrate) is done by `db`. Ctrl-C stops all of them.
 run: demo
-	@echo "Phoenix on http://127.0.0.1:8000 (web + workers + cron from the Procfile); Ctrl-C stops all."
+	@echo "Phoenix on http://127.0.0.1:8000 (web + workers + cron + fake Stripe from the Procfile); Ctrl-C stops all."
 	@$(RUN_ENV) GUNICORN_BIND=127.0.0.1:8000 GUNICORN_RELOAD=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
-		$(VENV)/bin/honcho start web worker worker-default worker-light worker-housekeeping cron || [ $$? -eq 130 ]
+		$(VENV)/bin/honcho start web worker worker-default worker-light worker-housekeeping cron fake-stripe || [ $$? -eq 130 ]
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

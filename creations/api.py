@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from phoenix.jsonapi import api_login_required, error
 from tokens.services import InsufficientTokens
 
 from . import image_input, selectors, services
@@ -23,26 +24,9 @@ from .validation import (
 )
 
 
-def error(status: int, code: str, message: str, **extra) -> JsonResponse:
-    return JsonResponse({"error": code, "message": message, **extra}, status=status)
-
-
 def not_found() -> JsonResponse:
     # Someone else's creation and one that does not exist answer alike.
     return error(404, "not_found", "No such creation.")
-
-
-def api_login_required(view):
-    """Like login_required, but an API answers 401 JSON instead of redirecting."""
-
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return error(401, "authentication_required", "Log in to do this.")
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 def read_body(request: HttpRequest) -> dict:
@@ -105,7 +89,12 @@ def submit_with_source(
         )
     except InsufficientTokens as shortfall:
         raise Refusal(
-            402, shortfall.code, str(shortfall), balance=shortfall.balance, cost=shortfall.needed
+            402,
+            shortfall.code,
+            str(shortfall),
+            balance=shortfall.balance,
+            cost=shortfall.needed,
+            buy_url=reverse("token_buy"),
         ) from None
     except services.IdempotencyKeyReused as reuse:
         raise Refusal(422, reuse.code, str(reuse), field="idempotency_key") from None

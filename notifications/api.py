@@ -22,7 +22,7 @@ def notification_as_json(shown: ShownNotification) -> dict:
         "id": str(notification.pk),
         "kind": notification.kind,
         "text": shown.text,
-        "creation_id": str(notification.creation_id),
+        "creation_id": str(notification.creation_id) if notification.creation_id else None,
         "comment_id": str(notification.comment_id) if notification.comment_id else None,
         "created_at": moment(notification.created_at),
         "read": notification.read_at is not None,

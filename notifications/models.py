@@ -26,6 +26,8 @@ class Notification(models.Model):
         POST_PUBLISHED = "post_published", "Scheduled post published"
         DRAFT_SHARED = "draft_shared", "Draft shared with you"
         COMMENT = "comment", "Comment"
+        # About the account, not a creation: the "Download my data" zip is ready.
+        EXPORT_READY = "export_ready", "Your data is ready"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(
@@ -34,7 +36,13 @@ class Notification(models.Model):
     kind = models.CharField(max_length=24, choices=Kind.choices)
     # What it is about: the creation always; for a comment, the comment too (sharing's
     # Comment id, kept as a value so that notifications do not depend on sharing's tables).
-    creation = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="notifications")
+    creation = models.ForeignKey(
+        Creation,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
+    )
     comment_id = models.UUIDField(null=True, blank=True)
     # What makes it one event (services.event_key): the comment's id, the share's, the
     # creation's and its publication time for a published post, else the creation's id.
@@ -67,6 +75,11 @@ class Notification(models.Model):
                 condition=Q(kind="comment", comment_id__isnull=False)
                 | (~Q(kind="comment") & Q(comment_id__isnull=True)),
                 name="comment_notification_names_its_comment",
+            ),
+            # Only news about the account itself has no creation.
+            models.CheckConstraint(
+                condition=Q(creation__isnull=False) | Q(kind="export_ready"),
+                name="notification_names_its_creation",
             ),
         ]
 

@@ -81,7 +81,11 @@ def present(
     notifications should come with `creation__owner` loaded (the selectors do)."""
     from sharing.selectors import comments_by_id, shared_with_among
 
-    others = [n.creation for n in notifications if n.creation.owner_id != reader.pk]
+    others = [
+        n.creation
+        for n in notifications
+        if n.creation is not None and n.creation.owner_id != reader.pk
+    ]
     shared = shared_with_among(user=reader, creations=others) if others else set()
     comments = comments_by_id(n.comment_id for n in notifications if n.kind == Kind.COMMENT)
     return [
@@ -94,7 +98,12 @@ def present_one(notification: Notification, *, reader: AbstractBaseUser) -> str:
     return present([notification], reader=reader)[0].text
 
 
+EXPORT_READY_TEXT = "Your data is ready to download"
+
+
 def _text(notification: Notification, *, reader, shared: set, comments: dict) -> str:
+    if notification.kind == Kind.EXPORT_READY:
+        return EXPORT_READY_TEXT
     creation = notification.creation
     own = creation.owner_id == reader.pk
     # May the reader see the creation's words now?

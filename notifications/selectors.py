@@ -16,6 +16,8 @@ Kind = Notification.Kind
 # The sharing app's page of a shared draft, by name; until it exists, a shared draft's
 # notification leads to the notifications page.
 SHARED_DRAFT_URL_NAME = "shared_draft"
+# The accounts app's page of the data exports, by name.
+ACCOUNT_DATA_URL_NAME = "account_data"
 
 
 def unread_count(user: AbstractBaseUser) -> int:
@@ -93,6 +95,8 @@ def target_url(notification: Notification, user: AbstractBaseUser) -> str | None
     longer shared with the user — nothing left to show them."""
     from sharing.selectors import can_view
 
+    if notification.kind == Kind.EXPORT_READY:
+        return reverse(ACCOUNT_DATA_URL_NAME)
     creation = notification.creation
     own = creation.owner_id == user.pk
     if notification.kind not in (Kind.DRAFT_SHARED, Kind.COMMENT):

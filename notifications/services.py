@@ -86,7 +86,7 @@ def notification_create(
     *,
     recipient_id: int,
     kind: str,
-    creation: Creation,
+    creation: Creation | None,
     object_key: str | None = None,
     comment_id=None,
     amount: int | None = None,
@@ -371,16 +371,14 @@ def on_comment_posted(sender, *, comment, **kwargs) -> None:
     """A comment tells the draft's owner and everyone else who commented on it, except its
     author — and except anyone who may no longer see the draft (a share revoked or expired
     since): who may is one query for all of them (sharing.selectors.users_reached)."""
-    from sharing.selectors import users_reached
+    from sharing.selectors import open_comments, users_reached
 
     if getattr(comment, "deleted_at", None) or not comment.text:
         return
     creation = comment.creation
+    # Those who wrote in this sharing's thread (not in one closed with an earlier sharing).
     commenters = set(
-        type(comment)
-        .objects.filter(creation_id=creation.pk)
-        .values_list("author_id", flat=True)
-        .distinct()
+        open_comments(creation.pk).values_list("author_id", flat=True).order_by().distinct()
     )
     candidates = ({creation.owner_id} | commenters) - {comment.author_id}
     if not candidates:

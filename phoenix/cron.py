@@ -9,10 +9,12 @@ fork per check every few seconds cost more than the check), and the daily housek
 from django.conf import settings
 from rq import cron
 
+from accounts.jobs import accounts_housekeeping
 from creations.generation import CHECK_JOB_TIMEOUT
 from creations.jobs import check_remote_tasks, recover_creations
 from creations.maintenance import HOUSEKEEPING_BATCH_TIMEOUT, expire_drafts_job
 from ops.jobs import run_alert_checks, run_rollups
+from tokens.jobs import expire_promo_tokens, fulfil_missing_purchases
 
 cron.register(recover_creations, queue_name="default", interval=60, job_timeout=300)
 # Every remote task in flight (Runway) is looked at once per interval, in one batch job:
@@ -44,3 +46,20 @@ cron.register(run_alert_checks, queue_name="light", interval=60, job_timeout=300
 # The figures stay exact while it lags (rollup + the rows since), so it waits with the rest
 # of the housekeeping.
 cron.register(run_rollups, queue_name="housekeeping", interval=60, job_timeout=600)
+# Daily at 03:30 UTC: data exports past PHOENIX_EXPORT_DAYS removed (file and row), the purge
+# of any deleted account whose job was lost finished, and exports whose job was lost sent
+# again. Idempotent.
+cron.register(
+    accounts_housekeeping,
+    queue_name="housekeeping",
+    cron="30 3 * * *",
+    job_timeout=HOUSEKEEPING_BATCH_TIMEOUT,
+)
+# Daily at 03:45 UTC: expired promo tokens leave by a ledger row per lot (a lot already
+# emptied is skipped, so twice is once).
+cron.register(expire_promo_tokens, queue_name="housekeeping", cron="45 3 * * *", job_timeout=1800)
+# Daily at 04:15 UTC: paid Checkout Sessions whose webhook never arrived are credited (one
+# credit per purchase, whatever else arrives meanwhile).
+cron.register(
+    fulfil_missing_purchases, queue_name="housekeeping", cron="15 4 * * *", job_timeout=1800
+)

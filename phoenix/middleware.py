@@ -30,8 +30,19 @@ def storage_origins() -> list[str]:
     return [f"{parts.scheme}://{parts.netloc}"]
 
 
+def checkout_origins() -> list[str]:
+    """Where the buy form may send the browser: Stripe's hosted Checkout, or the fake
+    Stripe's own page (STRIPE_API_BASE) in tests and `make run`."""
+    origins = ["https://checkout.stripe.com"]
+    if settings.STRIPE_API_BASE:
+        parts = urlsplit(settings.STRIPE_API_BASE)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
 def build_policy() -> str:
     media = " ".join(["'self'", *media_origins()])
+    forms = " ".join(["'self'", *checkout_origins()])
     return "; ".join(
         [
             "default-src 'self'",
@@ -41,7 +52,8 @@ def build_policy() -> str:
             f"media-src {media}",
             "object-src 'none'",
             "base-uri 'self'",
-            "form-action 'self'",
+            # A form's redirect counts too: the buy form's 303 to Stripe Checkout.
+            f"form-action {forms}",
             "frame-ancestors 'none'",
         ]
     )
@@ -50,9 +62,13 @@ def build_policy() -> str:
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.policy = build_policy()
+        self.policies: dict[str, str] = {}
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", self.policy)
+        # Built once per Stripe address (fixed in production; a test's fake moves it).
+        policy = self.policies.get(settings.STRIPE_API_BASE)
+        if policy is None:
+            policy = self.policies[settings.STRIPE_API_BASE] = build_policy()
+        response.headers.setdefault("Content-Security-Policy", policy)
         return response

@@ -20,6 +20,8 @@ from creations.validation import ALLOWED_FIELDS, PROMPT_MAX, RERUN_FIELDS, RERUN
 from notifications.models import Notification
 from sharing import services as sharing
 from sharing.models import COMMENT_MAX, Share
+from tokens import payments
+from tokens.models import CreditLot, Purchase
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -401,10 +403,12 @@ def submit_refusals() -> dict:
     return {
         **failure(
             402,
-            "Not enough tokens for every item; nothing was debited.",
+            "Not enough tokens for every item; nothing was debited. `buy_url` is the page "
+            "that sells them.",
             ["insufficient_tokens"],
             balance={"type": "integer"},
             cost={"type": "integer"},
+            buy_url={"type": "string"},
         ),
         **failure(
             422,
@@ -1037,7 +1041,8 @@ def notification_schema() -> dict:
             "id": uuid(),
             "kind": {"enum": list(Notification.Kind.values)},
             "text": {"type": "string"},
-            "creation_id": uuid(),
+            # Null for news about the account itself (a data export is ready).
+            "creation_id": nullable(uuid()),
             "comment_id": nullable(uuid()),
             "created_at": moment(),
             "read": {"type": "boolean"},
@@ -1136,6 +1141,152 @@ def notification_paths() -> dict:
     }
 
 
+# -- tokens (tokens/api.py) ----------------------------------------------------------------
+
+
+def pack_schema() -> dict:
+    return {
+        "type": "object",
+        "description": "A pack on sale (tokens.api.pack_as_json).",
+        "additionalProperties": False,
+        "required": ["slug", "name", "tokens", "price", "currency"],
+        "properties": {
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "tokens": {"type": "integer", "minimum": 1},
+            "price": {"type": "integer", "minimum": 1, "description": "In minor units."},
+            "currency": {"type": "string", "pattern": "^[a-z]{3}$"},
+        },
+    }
+
+
+def purchase_schema() -> dict:
+    return {
+        "type": "object",
+        "description": "A purchase of a pack (tokens.api.purchase_as_json).",
+        "additionalProperties": False,
+        "required": ["id", "status", "pack", "tokens", "amount", "currency", "created_at"],
+        "properties": {
+            "id": uuid(),
+            "status": {"enum": list(Purchase.Status.values)},
+            "pack": {"type": "string"},
+            "tokens": {"type": "integer", "minimum": 1},
+            "amount": {"type": "integer", "minimum": 1, "description": "In minor units."},
+            "currency": {"type": "string"},
+            "created_at": moment(),
+        },
+    }
+
+
+def token_packs() -> dict:
+    return operation(
+        "api_token_packs",
+        "The packs on sale",
+        ok("The active packs, in their order.", {"type": "array", "items": ref("TokenPack")}),
+        unsafe=False,
+        tag="tokens",
+        public=True,
+    )
+
+
+def token_checkout() -> dict:
+    started = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["purchase_id", "checkout_url"],
+        "properties": {
+            "purchase_id": uuid(),
+            "checkout_url": {
+                "type": "string",
+                "description": "Stripe Checkout: send the buyer there.",
+            },
+        },
+    }
+    request = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["pack"],
+        "properties": {"pack": {"type": "string", "description": "A pack's slug."}},
+    }
+    return operation(
+        "api_token_checkout",
+        "Buy a pack: open a Stripe Checkout Session",
+        {
+            **ok("A pending purchase and its Checkout page.", started, status="201"),
+            **bad_request(["malformed_json", "malformed_request", payments.UnknownPack.code]),
+            **failure(
+                503,
+                "Stripe could not be reached; nothing was made or charged.",
+                [payments.StripeUnavailable.code],
+            ),
+        },
+        unsafe=True,
+        tag="tokens",
+        description=(
+            "The tokens arrive when Stripe confirms the payment (its webhook); poll "
+            "api_token_purchase for the status."
+        ),
+        request_body=body(request),
+    )
+
+
+def token_purchase() -> dict:
+    return operation(
+        "api_token_purchase",
+        "Read one of the caller's purchases",
+        {
+            **ok("The purchase.", ref("Purchase")),
+            **not_found("No such purchase, or it is someone else's."),
+        },
+        unsafe=False,
+        tag="tokens",
+        parameters=[uuid_parameter("purchase_id", "The purchase's id (a UUID).")],
+    )
+
+
+def token_balance() -> dict:
+    lot = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["category", "remaining", "expires_at"],
+        "properties": {
+            "category": {"enum": list(CreditLot.Category.values)},
+            "remaining": {"type": "integer", "minimum": 1},
+            "expires_at": nullable(moment()),
+        },
+    }
+    return operation(
+        "api_token_balance",
+        "The caller's balance, debt and lots",
+        ok(
+            "Lots in the order debits draw from them: promo before paid, then the soonest "
+            "expiry first. `debt`: tokens spent from a refunded purchase, paid first from the "
+            "next tokens that come in.",
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["balance", "debt", "lots"],
+                "properties": {
+                    "balance": {"type": "integer", "minimum": 0},
+                    "debt": {"type": "integer", "minimum": 0},
+                    "lots": {"type": "array", "items": lot},
+                },
+            },
+        ),
+        unsafe=False,
+        tag="tokens",
+    )
+
+
+def token_paths() -> dict:
+    return {
+        "/api/tokens/packs": {"get": token_packs()},
+        "/api/tokens/checkout": {"post": token_checkout()},
+        "/api/tokens/purchases/{purchase_id}": {"get": token_purchase()},
+        "/api/tokens/balance": {"get": token_balance()},
+    }
+
+
 # -- the document -------------------------------------------------------------------------
 
 
@@ -1158,6 +1309,8 @@ def components() -> dict:
             "Share": share_schema(),
             "Comment": comment_schema(),
             "Notification": notification_schema(),
+            "TokenPack": pack_schema(),
+            "Purchase": purchase_schema(),
         },
         "securitySchemes": {
             "sessionCookie": {
@@ -1200,9 +1353,15 @@ def document() -> dict:
             {"name": "creations", "description": "A creator's own creations."},
             {"name": "sharing", "description": "Drafts shared with creators or by link."},
             {"name": "notifications", "description": "What happened, for the signed-in creator."},
+            {"name": "tokens", "description": "Buying tokens, purchases, the balance."},
             {"name": "meta", "description": "About the API itself."},
         ],
-        "paths": {**creation_paths(), **sharing_paths(), **notification_paths()},
+        "paths": {
+            **creation_paths(),
+            **sharing_paths(),
+            **notification_paths(),
+            **token_paths(),
+        },
         "components": components(),
     }
 

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ops",
     "sharing",
     "notifications",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "profiles.middleware.KnownDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.StaffTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -362,6 +364,8 @@ LOGGING = {
 
 # Phoenix product settings.
 PHOENIX_WELCOME_TOKENS = envint("PHOENIX_WELCOME_TOKENS", 100)
+# Welcome tokens are a promo lot that expires this many days after the grant (0: never).
+PHOENIX_WELCOME_TOKENS_EXPIRE_DAYS = envint("PHOENIX_WELCOME_TOKENS_EXPIRE_DAYS", 90)
 PHOENIX_COSTS = {"image": 1, "video": 10}
 # Throttles (0 turns one off), counting a client by its IPv4 address or IPv6 /64. Failed
 # log-ins in a window: per account from one network, per account from anywhere (a
@@ -462,6 +466,18 @@ if not urlsplit(PHOENIX_SITE_URL).netloc or not PHOENIX_SITE_URL.startswith(
         "(e-mails and alerts link to it)."
     )
 
+# Accounts (accounts/): two-factor sign-in, e-mail change, data export, deletion.
+# Staff must have two-factor sign-in, and have passed its code in this session, to open the
+# admin and the staff pages (those without it are sent to set it up).
+PHOENIX_STAFF_REQUIRE_2FA = envbool("PHOENIX_STAFF_REQUIRE_2FA", "1")
+# Wrong codes allowed per account in PHOENIX_LOGIN_FAILURE_WINDOW at the sign-in's code step
+# (and where the password and code are asked again: disabling 2FA, deleting the account).
+PHOENIX_2FA_FAILURES = envint("PHOENIX_2FA_FAILURES", 10)
+# The name an authenticator app shows beside the account.
+PHOENIX_2FA_ISSUER = os.getenv("PHOENIX_2FA_ISSUER", "Phoenix")
+# A "Download my data" zip can be downloaded this many days, then the daily job removes it.
+PHOENIX_EXPORT_DAYS = envint("PHOENIX_EXPORT_DAYS", 7)
+
 # E-mail (alerts, password resets): printed to the console with DEBUG, SMTP otherwise.
 EMAIL_BACKEND = os.getenv(
     "EMAIL_BACKEND",
@@ -525,6 +541,15 @@ PHOENIX_PUBLIC_MEDIA_MAX_AGE = envint("PHOENIX_PUBLIC_MEDIA_MAX_AGE", 0)
 # The largest staff balance adjustment, either way, in one step.
 PHOENIX_MAX_ADJUSTMENT = envint("PHOENIX_MAX_ADJUSTMENT", 100_000)
 
+# Buying tokens: Stripe Checkout through the official library. STRIPE_API_BASE empty is
+# Stripe itself; `make run` and the tests point it at the fake in tokens/fake_stripe.py.
+STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = os.getenv("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.getenv("STRIPE_API_BASE", "")
+STRIPE_TIMEOUT = envfloat("STRIPE_TIMEOUT", 10)
+# The nightly catch-up looks at paid Checkout Sessions created this many days back.
+PHOENIX_PURCHASE_CATCH_UP_DAYS = envint("PHOENIX_PURCHASE_CATCH_UP_DAYS", 3)
 
 if MISCONFIGURED:
     raise ImproperlyConfigured(

@@ -16,6 +16,9 @@ os.environ.setdefault(
 )
 os.environ.setdefault("PHOENIX_LOCAL_VIDEO_SECONDS", "2")
 os.environ.setdefault("PHOENIX_TRANSIENT_BACKOFF", "0.01")
+# Staff fixtures log in with force_login (no code step): the suite turns the staff 2FA
+# requirement off, and the tests about it (tests/accounts) turn it on.
+os.environ.setdefault("PHOENIX_STAFF_REQUIRE_2FA", "0")
 
 # Each xdist worker gets its own Redis database and media folder, so one never flushes or
 # counts the other's. They are given to settings.py for its import only: pytest's main

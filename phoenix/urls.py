@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as accounts_views
 from creations import api as creations_api
 from creations import views as creations_views
 from notifications import views as notifications_views
@@ -22,7 +23,8 @@ urlpatterns = [
     path("create", creations_views.create_page, name="create"),
     path("soho/<str:username>", profiles_views.profile, name="profile"),
     path("accounts/signup/", profiles_views.signup, name="signup"),
-    path("accounts/login/", profiles_views.LoginView.as_view(), name="login"),
+    # Password, then the code when two-factor sign-in is on (accounts).
+    path("accounts/login/", accounts_views.LoginView.as_view(), name="login"),
     path(
         "accounts/confirm-email/resend",
         profiles_views.confirm_email_resend,
@@ -37,7 +39,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        profiles_views.PasswordResetConfirmView.as_view(),
+        accounts_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -157,5 +159,6 @@ urlpatterns = [
     path("", include("tokens.urls")),
     path("", include("sharing.urls")),
     path("", include("notifications.urls")),
+    path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

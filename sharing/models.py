@@ -141,6 +141,10 @@ class Comment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Deleted comments stay in the thread as "comment deleted", their words cleared.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Set when the sharing it was written in ended (the draft left the drafts, or its last
+    # share was revoked): a closed comment is never shown again, so sharing the draft anew
+    # starts an empty thread for the new people.
+    closed_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -149,8 +149,13 @@ def comments_by_id(ids: Iterable) -> dict[UUID, Comment]:
     return {c.pk: c for c in Comment.objects.filter(pk__in=ids).select_related("author")}
 
 
+def open_comments(creation_id) -> QuerySet[Comment]:
+    """The comments of the draft's current sharing (earlier ones were closed with it)."""
+    return Comment.objects.filter(creation_id=creation_id, closed_at__isnull=True)
+
+
 def thread(creation: Creation) -> list[Comment]:
-    return list(creation.comments.select_related("author").order_by("created_at", "id"))
+    return list(open_comments(creation.pk).select_related("author").order_by("created_at", "id"))
 
 
 def shared_with_page(*, user: AbstractBaseUser, cursor: str | None = None) -> Page:

@@ -171,20 +171,36 @@ def share_link_open(*, token: str, user: AbstractBaseUser) -> Creation:
 
 
 def share_revoke(*, share: Share, reason: str = "owner") -> bool:
-    """End one share now. False if it had already ended (nothing changed)."""
-    changed = Share.objects.filter(pk=share.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_reason=reason
-    )
+    """End one share now. False if it had already ended (nothing changed). The last share
+    standing takes the thread with it (threads_close)."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Share.objects.filter(pk=share.pk, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_reason=reason
+        )
+        remaining = selectors.active_shares().filter(creation_id=share.creation_id)
+        if changed and not remaining.exists():
+            threads_close(creation_id=share.creation_id, now=now)
     share.refresh_from_db(fields=["revoked_at", "revoked_reason"])
     return bool(changed)
 
 
 def shares_end(*, creation: Creation, reason: str) -> int:
-    """End every share of the creation (it left the drafts). How many ended. Called by the
-    creations services inside the transaction of the change itself; idempotent (a share
-    already ended keeps its time and reason)."""
+    """End every share of the creation (it left the drafts), and close its thread. How many
+    ended. Called by the creations services inside the transaction of the change itself;
+    idempotent (a share already ended keeps its time and reason)."""
+    now = timezone.now()
+    threads_close(creation_id=creation.pk, now=now)
     return Share.objects.filter(creation_id=creation.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_reason=reason
+        revoked_at=now, revoked_reason=reason
+    )
+
+
+def threads_close(*, creation_id, now) -> int:
+    """Close the comments of the sharing that ended: the people of a later sharing never
+    see them (nor are told of new comments as past commenters)."""
+    return Comment.objects.filter(creation_id=creation_id, closed_at__isnull=True).update(
+        closed_at=now
     )
 
 

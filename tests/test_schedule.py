@@ -29,6 +29,14 @@ def test_housekeeping_is_scheduled_daily(db):
     assert daily.queue_name == "housekeeping"
 
 
+def test_token_expiry_and_the_purchase_catch_up_run_daily_on_housekeeping(db):
+    jobs = scheduled_jobs()
+    expiry = jobs["tokens.jobs.expire_promo_tokens"]
+    catch_up = jobs["tokens.jobs.fulfil_missing_purchases"]
+    assert (expiry.cron, expiry.queue_name) == ("45 3 * * *", "housekeeping")
+    assert (catch_up.cron, catch_up.queue_name) == ("15 4 * * *", "housekeeping")
+
+
 def stored_files(creation: Creation) -> list[Path]:
     return [Path(settings.MEDIA_ROOT, f.name) for f in (creation.media, creation.poster) if f]
 

@@ -1,3 +1,4 @@
+import datetime
 import uuid
 
 from django import forms
@@ -8,11 +9,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from phoenix.admin import ViewOnlyAdminMixin
 
-from .models import LedgerEntry, TokenAccount
+from . import payments
+from .models import CreditLot, LedgerEntry, Purchase, TokenAccount, TokenPack
 from .services import (
     AdjustmentTooLarge,
     AlreadyApplied,
@@ -61,6 +64,13 @@ class AdjustBalanceForm(forms.Form):
             "is not), and recorded in the ledger with your name."
         ),
     )
+    expires_in_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text="For tokens added: a promo lot that expires this many days from now. "
+        "Empty: they never expire.",
+    )
     # New with every render: sending this form twice adjusts once.
     request_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
@@ -85,15 +95,25 @@ class AdjustBalanceForm(forms.Form):
         return reason
 
 
+class CreditLotInline(ViewOnlyAdminMixin, admin.TabularInline):
+    model = CreditLot
+    fk_name = "account"
+    fields = ("created_at", "category", "granted", "remaining", "frozen", "expires_at", "purchase")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    extra = 0
+    can_delete = False
+
+
 @admin.register(TokenAccount)
 class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Balances move only through tokens.services: the Adjust balance form below."""
 
-    list_display = ("user", "balance", "updated_at")
+    list_display = ("user", "balance", "debt", "updated_at")
     search_fields = ("user__username",)
     list_select_related = ("user",)
-    readonly_fields = ("user", "balance", "created_at", "updated_at", "full_ledger")
-    inlines = [LedgerEntryInline]
+    readonly_fields = ("user", "balance", "debt", "created_at", "updated_at", "full_ledger")
+    inlines = [CreditLotInline, LedgerEntryInline]
 
     def has_adjust_permission(self, request) -> bool:
         return request.user.has_perm(ADJUST_PERMISSION)
@@ -132,12 +152,14 @@ class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         form = AdjustBalanceForm(request.POST or None, initial={"request_key": uuid.uuid4().hex})
         if request.method == "POST" and form.is_valid():
             try:
+                days = form.cleaned_data.get("expires_in_days")
                 entry = account_adjust(
                     user=account.user,
                     amount=form.cleaned_data["amount"],
                     reason=form.cleaned_data["reason"],
                     staff=request.user,
                     request_key=form.cleaned_data["request_key"] or None,
+                    expires_at=timezone.now() + datetime.timedelta(days=days) if days else None,
                 )
             except (BalanceWouldGoNegative, AdjustmentTooLarge) as error:
                 form.add_error("amount", str(error))
@@ -202,3 +224,77 @@ class LedgerEntryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="creation")
     def creation_ref(self, obj: LedgerEntry):
         return creation_link(obj)
+
+
+@admin.register(TokenPack)
+class TokenPackAdmin(admin.ModelAdmin):
+    """Packs on sale. A purchase keeps its own copy of tokens and price: editing a pack
+    never changes what someone already bought."""
+
+    list_display = ("name", "slug", "tokens", "price_label", "active", "ordering")
+    list_editable = ("active", "ordering")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def has_delete_permission(self, request, obj=None):
+        # A pack that was bought stays (PROTECT); deactivate it instead.
+        return (
+            obj is not None
+            and not obj.purchases.exists()
+            and super().has_delete_permission(request, obj)
+        )
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Purchases change only through Stripe's events; staff can refund the unspent part."""
+
+    list_display = (
+        "created_at",
+        "account",
+        "pack",
+        "amount_label",
+        "status",
+        "lot_remaining",
+        "account_debt",
+    )
+    list_filter = ("status", "pack")
+    list_select_related = ("account__user", "pack", "lot")
+    search_fields = ("account__user__username", "checkout_session_id", "payment_intent_id", "id")
+    readonly_fields = [f.name for f in Purchase._meta.fields] + ["lot_remaining", "account_debt"]
+    actions = ["refund_unspent"]
+
+    @admin.display(description="lot: unspent / frozen")
+    def lot_remaining(self, obj: Purchase):
+        lot = getattr(obj, "lot", None)
+        return f"{lot.remaining} / {lot.frozen}" if lot else "—"
+
+    @admin.display(description="account debt")
+    def account_debt(self, obj: Purchase):
+        return obj.account.debt
+
+    def has_refund_permission(self, request) -> bool:
+        return request.user.has_perm(ADJUST_PERMISSION)
+
+    @admin.action(description="Refund the unspent tokens through Stripe", permissions=["refund"])
+    def refund_unspent(self, request, queryset):
+        for purchase in queryset.select_related("lot"):
+            if purchase.status != Purchase.Status.FULFILLED:
+                self.message_user(
+                    request, f"{purchase}: only a fulfilled purchase is refunded.", messages.WARNING
+                )
+                continue
+            try:
+                amount = payments.purchase_refund_unspent(purchase=purchase)
+            except payments.StripeUnavailable as down:
+                self.message_user(request, f"{purchase}: {down}", messages.ERROR)
+                continue
+            if amount:
+                self.log_change(request, purchase, f"Refund of {amount} asked from Stripe")
+                self.message_user(
+                    request,
+                    f"{purchase}: refund of {amount} minor units asked from Stripe; the tokens "
+                    "leave when Stripe confirms it.",
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(request, f"{purchase}: nothing unspent to refund.", messages.INFO)

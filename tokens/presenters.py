@@ -9,7 +9,7 @@ from django.utils.text import Truncator
 
 from creations.models import Creation
 
-from .models import LedgerEntry
+from .models import CreditLot, LedgerEntry, Purchase
 
 PROMPT_CHARS = 80
 
@@ -76,7 +76,30 @@ def refund_words(entry: LedgerEntry) -> str:
     return f"Failed: {message or entry.reason.replace('_', ' ')}"
 
 
+def purchase_words(purchase: Purchase) -> str:
+    return (
+        f"{purchase.pack.name} pack · {purchase.amount_label} · "
+        f"{purchase.get_status_display().lower()}"
+    )
+
+
+PURCHASE_TITLES = {
+    LedgerEntry.Kind.PURCHASE: "Tokens bought",
+    LedgerEntry.Kind.REVOKE: "Purchase refunded: unspent tokens taken back",
+    LedgerEntry.Kind.DISPUTE_HOLD: "Held while a payment dispute is open",
+    LedgerEntry.Kind.DISPUTE_RELEASE: "Released: the payment dispute closed",
+}
+
+
 def history_row(entry: LedgerEntry, *, owner: AbstractBaseUser) -> HistoryRow:
+    if entry.kind in PURCHASE_TITLES:
+        return HistoryRow(entry, PURCHASE_TITLES[entry.kind], purchase_words(entry.purchase), None)
+    if entry.kind == LedgerEntry.Kind.EXPIRY:
+        return HistoryRow(entry, "Expired", "Promotional tokens past their expiry date", None)
+    if entry.kind == LedgerEntry.Kind.DEBT_PAYMENT:
+        return HistoryRow(
+            entry, "Debt paid", "Tokens spent before a refund, paid back from new tokens", None
+        )
     place = creation_place(entry.creation, owner=owner) if entry.creation_id else None
     if entry.kind == LedgerEntry.Kind.DEBIT:
         return HistoryRow(entry, kind_label(entry), "", place)
@@ -84,6 +107,8 @@ def history_row(entry: LedgerEntry, *, owner: AbstractBaseUser) -> HistoryRow:
         return HistoryRow(entry, f"Refund · {kind_label(entry)}", refund_words(entry), place)
     if entry.kind == LedgerEntry.Kind.ADJUSTMENT:
         return HistoryRow(entry, "Adjustment", f"By Phoenix staff: {entry.reason}", place)
+    if entry.kind == LedgerEntry.Kind.FORFEIT:
+        return HistoryRow(entry, "Forfeited", "Unspent tokens of a deleted account", place)
     if entry.reason == "welcome":
         return HistoryRow(entry, "Welcome grant", "Tokens to start creating with", place)
     return HistoryRow(entry, "Grant", entry.reason, place)
@@ -91,3 +116,23 @@ def history_row(entry: LedgerEntry, *, owner: AbstractBaseUser) -> HistoryRow:
 
 def history_rows(entries, *, owner: AbstractBaseUser) -> list[HistoryRow]:
     return [history_row(entry, owner=owner) for entry in entries]
+
+
+@dataclass(frozen=True)
+class LotRow:
+    lot: CreditLot
+
+    @property
+    def words(self) -> str:
+        """ "12 tokens expire on 14 Jan", or what kind of tokens they are."""
+        lot = self.lot
+        count = f"{lot.remaining} token{'s' if lot.remaining != 1 else ''}"
+        kind = "bought" if lot.category == CreditLot.Category.PAID else "promotional"
+        if lot.expires_at is None:
+            return f"{count} {kind}, no expiry"
+        verb = "expires" if lot.remaining == 1 else "expire"
+        return f"{count} {verb} on {lot.expires_at:%-d %b %Y}"
+
+
+def lot_rows(lots) -> list[LotRow]:
+    return [LotRow(lot) for lot in lots]

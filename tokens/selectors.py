@@ -3,7 +3,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import LedgerEntry, TokenAccount
+from .models import CreditLot, LedgerEntry, Purchase, TokenAccount, TokenPack
 
 
 def balance_of(user: AbstractBaseUser) -> int:
@@ -76,10 +76,21 @@ def accounts_with_ledger_sums(*, after: int = 0, limit: int = 1000) -> list[Toke
         .annotate(total=Sum("amount"))
         .values("total")
     )
+    # And `lot_sum`, the sum of its lots' remainders (the balance too).
+    lots = (
+        CreditLot.objects.filter(account_id=OuterRef("pk"))
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("remaining"))
+        .values("total")
+    )
     return list(
         TokenAccount.objects.filter(id__gt=after)
         .select_related("user")
-        .annotate(ledger_sum=Coalesce(Subquery(per_account), 0))
+        .annotate(
+            ledger_sum=Coalesce(Subquery(per_account), 0),
+            lot_sum=Coalesce(Subquery(lots), 0),
+        )
         .order_by("id")[:limit]
     )
 
@@ -95,7 +106,7 @@ def ledger_history(*, user: AbstractBaseUser):
     account, so no other account's row can be in it."""
     return (
         LedgerEntry.objects.filter(account__user_id=user.pk)
-        .select_related("creation")
+        .select_related("creation", "purchase__pack")
         .order_by("-created_at", "-id")
     )
 
@@ -104,3 +115,59 @@ def ledger_history_page(*, user: AbstractBaseUser, number) -> Page:
     """One page of ledger_history: a number past the end gives the last page, anything
     that is not a number the first (Paginator.get_page)."""
     return Paginator(ledger_history(user=user), HISTORY_PAGE_SIZE).get_page(number)
+
+
+# --- Lots, packs and purchases -----------------------------------------------------------
+
+
+def spendable_lots(*, user: AbstractBaseUser) -> list[CreditLot]:
+    """The user's lots that hold tokens, in the order debits draw from them."""
+    return list(
+        CreditLot.objects.filter(account__user_id=user.pk, remaining__gt=0).order_by(
+            *CreditLot.DRAW_ORDER
+        )
+    )
+
+
+def debt_of(user: AbstractBaseUser) -> int:
+    return TokenAccount.objects.filter(user_id=user.pk).values_list("debt", flat=True).first() or 0
+
+
+def balance_and_debt(user: AbstractBaseUser) -> tuple[int, int]:
+    """Both in one small query ((0, 0) without an account)."""
+    row = TokenAccount.objects.filter(user_id=user.pk).values_list("balance", "debt").first()
+    return row or (0, 0)
+
+
+def expired_lot_ids(*, now, limit: int = 1000) -> list[int]:
+    """Lots past their expiry that still hold tokens (the partial index lot_expiring)."""
+    return list(
+        CreditLot.objects.filter(remaining__gt=0, expires_at__lte=now)
+        .order_by("expires_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def active_packs() -> list[TokenPack]:
+    return list(TokenPack.objects.filter(active=True).order_by("ordering", "price", "id"))
+
+
+def own_purchase(*, user: AbstractBaseUser, purchase_id) -> Purchase | None:
+    """The user's purchase, or None: someone else's answers exactly as a missing one."""
+    return (
+        Purchase.objects.select_related("pack")
+        .filter(pk=purchase_id, account__user_id=user.pk)
+        .first()
+    )
+
+
+RECENT_PURCHASES = 10
+
+
+def recent_purchases(*, user: AbstractBaseUser) -> list[Purchase]:
+    """The user's latest purchases in any status (a pending or failed one has no ledger row)."""
+    return list(
+        Purchase.objects.select_related("pack")
+        .filter(account__user_id=user.pk)
+        .order_by("-created_at")[:RECENT_PURCHASES]
+    )

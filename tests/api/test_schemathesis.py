@@ -30,6 +30,9 @@ from creations.services import creation_trash
 from profiles.services import creator_signup
 from sharing import services as sharing
 from tests.deploy.engines import start_web, stop_web
+from tests.tokens.conftest import WEBHOOK_SECRET, ensure_packs
+from tokens.fake_stripe import FakeStripe
+from tokens.models import Purchase, TokenAccount, TokenPack
 from tokens.services import account_grant
 
 CASES = int(os.environ.get("PHOENIX_FUZZ_CASES", "25"))
@@ -84,7 +87,24 @@ def real_objects(owner, other, make_creation) -> dict[str, list[str]]:
         sharing.comment_post(creation=shared, author=other, text="Thanks!"),
         sharing.comment_post(creation=shared_with_owner, author=other, text="What do you think?"),
     ]
+    # Purchases: the creator's in every status, and someone else's (not found).
+    ensure_packs()
+    pack = TokenPack.objects.get(slug="starter")
+    purchases = [
+        Purchase.objects.create(
+            account=TokenAccount.objects.get(user=buyer),
+            pack=pack,
+            tokens=pack.tokens,
+            amount=pack.price,
+            currency=pack.currency,
+            status=status,
+            checkout_session_id=f"cs_test_fuzz_{buyer.username}_{status}",
+        )
+        for buyer in (owner, other)
+        for status in Purchase.Status.values
+    ]
     return {
+        "purchase_id": [str(p.id) for p in purchases],
         "creation_id": [str(c.id) for c in [*creations, theirs, shared_with_owner]],
         "share_id": [str(share.id) for share in shares],
         "comment_id": [str(comment.id) for comment in comments],
@@ -121,11 +141,20 @@ def test_every_operation_answers_as_the_schema_says(tmp_path, make_creation, fig
     ids = real_objects(creator, other, make_creation)
     # The Procfile's web process (gunicorn), on the test database; no in-flight limit, so
     # creates are not refused with 429 after the first few.
-    web, base = start_web(tmp_path, PHOENIX_MAX_IN_FLIGHT="0")
+    # Checkouts go to the fake Stripe, over HTTP as to Stripe.
+    stripe = FakeStripe(webhook_secret=WEBHOOK_SECRET)
+    web, base = start_web(
+        tmp_path,
+        PHOENIX_MAX_IN_FLIGHT="0",
+        STRIPE_API_BASE=stripe.start(),
+        STRIPE_SECRET_KEY="sk_test_fuzz",
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
     try:
         fuzz(base, ids, figure)
     finally:
         stop_web(web)
+        stripe.stop()
 
 
 def fuzz(base: str, ids: dict[str, list[str]], figure) -> None:

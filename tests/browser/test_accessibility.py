@@ -35,6 +35,8 @@ from tests.browser.conftest import (
 )
 from tests.browser.test_lifecycle_flow import make_drafts
 from tests.conftest import staff_adjust
+from tests.tokens.conftest import ensure_packs
+from tokens.models import Purchase, TokenPack
 
 pytestmark = [
     pytest.mark.browser,
@@ -316,6 +318,32 @@ def token_history(scene: Scene) -> None:
     scene.open("/tokens")
 
 
+@case
+def token_buy(scene: Scene) -> None:
+    ensure_packs()
+    maya = scene.creator()
+    scene.log_in(maya)
+    scene.open("/tokens/buy")
+
+
+@case
+def token_purchase_waiting(scene: Scene) -> None:
+    """Back from Checkout before Stripe's event: the page that polls."""
+    ensure_packs()
+    maya = scene.creator()
+    pack = TokenPack.objects.get(slug="creator")
+    purchase = Purchase.objects.create(
+        account=maya.token_account,
+        pack=pack,
+        tokens=pack.tokens,
+        amount=pack.price,
+        currency=pack.currency,
+        checkout_session_id="cs_test_a11y",
+    )
+    scene.log_in(maya)
+    scene.open(f"/tokens/purchases/{purchase.pk}")
+
+
 def shared_draft_with_comments(scene: Scene):
     maya = scene.creator()
     ben = scene.creator("ben")
@@ -399,6 +427,7 @@ ON_PHONE = [
     "drafts_tab",
     "shared_page_with_comments",
     "token_history",
+    "token_buy",
     "notifications_page",
 ]
 # Looked at by a person after a colour change: the brand must stay recognisable.

@@ -184,8 +184,8 @@ def test_out_of_tokens_disables_generate_with_one_message(open_as, screenshot, s
         expect(page.get_by_text("Not enough tokens")).to_have_count(0)
         expect(generate_button(page)).to_be_disabled()
         expect(page.get_by_role("link", name="token history")).to_have_attribute("href", "/tokens")
-        expect(page.get_by_role("link", name="ask the Phoenix team")).to_have_attribute(
-            "href", "mailto:help@phoenix.example?subject=More%20tokens"
+        expect(page.get_by_role("link", name="Buy tokens").first).to_have_attribute(
+            "href", "/tokens/buy"
         )
         expect(generate_button(page)).to_have_accessible_name("Out of tokens")
         screenshot(at_rest(page), f"ux-after-out-of-tokens-{size['width']}")

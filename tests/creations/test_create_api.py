@@ -171,6 +171,7 @@ def test_too_few_tokens_is_402_and_changes_nothing(
         "message": "This needs 10 tokens and you have 5.",
         "balance": 5,
         "cost": 10,
+        "buy_url": "/tokens/buy",
     }
     assert money_snapshot(alice) == before
 

@@ -120,22 +120,7 @@ def test_out_of_tokens_disables_generate_with_one_message_and_where_to_turn(
     assert "Not enough tokens" not in html
     assert re.search(r'<button type="submit"[^>]*create-form__submit"\s+disabled', html)
     assert '<a href="/tokens">token history</a>' in html
-    assert (
-        '<a href="mailto:help@phoenix.example?subject=More%20tokens">ask the Phoenix team</a>'
-        in html
-    )
-
-
-def test_out_of_tokens_without_a_support_address_still_says_who_to_ask(
-    alice_client, alice, settings
-):
-    settings.PHOENIX_SUPPORT_EMAIL = ""
-    set_balance(alice, 0)
-
-    html = alice_client.get("/create").content.decode()
-
-    assert "ask the Phoenix team for more" in html
-    assert "mailto:" not in html
+    assert '<a class="button button--primary" href="/tokens/buy">Buy tokens</a>' in html
 
 
 def test_a_refused_submit_without_javascript_says_it_once(alice_client, alice):

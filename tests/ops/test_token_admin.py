@@ -3,6 +3,7 @@
 import pytest
 from django.db import IntegrityError, InternalError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from creations.models import Creation
 from tokens.models import LedgerEntry
@@ -260,3 +261,16 @@ def test_an_account_address_that_is_not_a_number_is_no_500(client, adjuster, suf
         assert response["Location"] == "/admin/"
     else:
         assert response.status_code == 404
+
+
+def test_tokens_added_by_staff_can_expire(client, adjuster, alice):
+    client.force_login(adjuster)
+
+    response = client.post(
+        adjust_url(alice), {"amount": "30", "reason": "contest prize", "expires_in_days": "14"}
+    )
+
+    assert response.status_code == 302
+    lot = LedgerEntry.objects.get(kind="adjustment").lot
+    assert (lot.category, lot.remaining) == ("promo", 30)
+    assert 13 <= (lot.expires_at - timezone.now()).days <= 14

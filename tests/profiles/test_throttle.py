@@ -102,6 +102,7 @@ def test_one_network_failing_on_many_accounts_is_refused_and_others_are_not(alic
 
 def test_the_address_comes_from_the_proxy_header_when_configured(alice, settings):
     settings.PHOENIX_CLIENT_IP_HEADER = "HTTP_CF_CONNECTING_IP"
+    settings.PHOENIX_TRUSTED_PROXIES = ["10.0.0.1"]  # the proxy log_in() comes through
     settings.PHOENIX_LOGIN_FAILURES_PER_NETWORK = 3
     for number in range(3):
         log_in(f"guess{number}", "wrong", HTTP_CF_CONNECTING_IP="203.0.113.9")
@@ -115,6 +116,7 @@ def test_the_address_comes_from_the_proxy_header_when_configured(alice, settings
 def test_only_the_right_most_forwarded_address_counts(alice, settings):
     """A load balancer appends the address it saw; what comes before is the client's say."""
     settings.PHOENIX_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.PHOENIX_TRUSTED_PROXIES = ["10.0.0.1"]
     settings.PHOENIX_LOGIN_FAILURES_PER_NETWORK = 3
     for number in range(3):
         forged = f"198.51.100.{number}, 203.0.113.5"

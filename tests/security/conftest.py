@@ -10,7 +10,7 @@ from django.urls import URLResolver, get_resolver
 from creations.models import Creation
 from notifications.models import Notification
 from sharing.models import Comment, LinkOpening, Share
-from tokens.models import LedgerEntry, TokenAccount
+from tokens.models import CreditLot, LedgerEntry, Purchase, TokenAccount
 
 # Everything under these prefixes is staff-only and Django's or django-rq's own code.
 STAFF_ONLY_PREFIXES = {
@@ -79,6 +79,8 @@ def database_fingerprint() -> tuple:
         list(LinkOpening.objects.order_by("pk").values()),
         list(Comment.objects.order_by("pk").values()),
         list(Notification.objects.order_by("pk").values()),
+        list(Purchase.objects.order_by("pk").values()),
+        list(CreditLot.objects.order_by("pk").values()),
     )
 
 

@@ -9,7 +9,13 @@ from .conftest import database_fingerprint, project_routes
 
 STATE_CHANGING = ["post", "put", "patch", "delete"]
 # Views that may take a state-changing request without a CSRF token, with the reason.
-CSRF_EXEMPT = {}
+CSRF_EXEMPT = {
+    "stripe_webhook": (
+        "Stripe's server calls it, not a browser: each request is authenticated by its "
+        "Stripe-Signature over the raw body instead (tests/tokens/test_checkout.py checks a "
+        "missing, forged and wrongly keyed signature change nothing)"
+    ),
+}
 FILL = {
     "creation_id": None,
     "which": "media",
@@ -19,7 +25,9 @@ FILL = {
     "share_id": "00000000-0000-0000-0000-000000000001",
     "comment_id": "00000000-0000-0000-0000-000000000002",
     "notification_id": "00000000-0000-0000-0000-000000000003",
-    "batch_id": "00000000-0000-0000-0000-000000000004",
+    "export_id": "00000000-0000-0000-0000-000000000004",
+    "purchase_id": "00000000-0000-0000-0000-000000000005",
+    "batch_id": "00000000-0000-0000-0000-000000000006",
 }
 
 

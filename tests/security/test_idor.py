@@ -12,16 +12,20 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import DataExport
 from creations import services
 from creations.models import Creation
 from notifications.models import Notification
 from profiles.services import creator_signup
 from sharing import services as sharing
 from sharing.models import Comment, Share
+from tokens.models import Purchase, TokenPack
 
 from .conftest import Route, database_fingerprint, project_routes, staff_only_reason
 
@@ -33,8 +37,10 @@ FILLERS = {
     ("uuid", "comment_id"): "comment",
     ("str", "token"): "token",
     ("uuid", "notification_id"): "notification",
+    ("uuid", "purchase_id"): "purchase",
     ("uuid", "batch_id"): "batch",
     ("str", "which"): ("media", "poster"),
+    ("uuid", "export_id"): "export",
 }
 PUBLIC_BY_DESIGN = {
     "profile": (
@@ -45,6 +51,10 @@ PUBLIC_BY_DESIGN = {
     "confirm_email": (
         "guarded by a signed token naming the account and its address, not by a login; "
         "tests/profiles/test_signup_email.py checks tampered, expired and moved links"
+    ),
+    "email_change_confirm": (
+        "guarded by a signed token naming the account, its address then and the new one, not "
+        "by a login; tests/accounts/test_email_change.py checks tampered and used links"
     ),
     "share_link": (
         "a link is a credential for anyone signed in who holds it (that is its purpose); "
@@ -88,6 +98,8 @@ def unknown_objects() -> dict:
         "comment": uuid.uuid4(),
         "token": "unknown-token",
         "notification": uuid.uuid4(),
+        "export": uuid.uuid4(),
+        "purchase": uuid.uuid4(),
         "batch": uuid.uuid4(),
     }
 
@@ -107,6 +119,26 @@ def objects_of(creation, third_party) -> dict:
         object_key=str(creation.pk),
         text="Ready",
     )
+    # The owner's data export, ready to download.
+    name = default_storage.save(f"exports/{creation.owner_id}/x.zip", ContentFile(b"zip"))
+    export = DataExport.objects.create(
+        user=creation.owner,
+        status="ready",
+        file=name,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    # A purchase of the owner's, in a state that follows the creation's along the list.
+    pack = TokenPack.objects.get(slug="starter")
+    statuses = Purchase.Status.values
+    purchase = Purchase.objects.create(
+        account=creation.owner.token_account,
+        pack=pack,
+        tokens=pack.tokens,
+        amount=pack.price,
+        currency=pack.currency,
+        status=statuses[Purchase.objects.count() % len(statuses)],
+        checkout_session_id=f"cs_test_{uuid.uuid4().hex}",
+    )
     # Every creation an item of a batch of its own (GET /api/batches/<id>).
     batch_id = uuid.uuid4()
     Creation.objects.filter(pk=creation.pk).update(batch_id=batch_id)
@@ -116,6 +148,8 @@ def objects_of(creation, third_party) -> dict:
         "comment": comment.id,
         "token": "x",
         "notification": notification.id,
+        "export": export.id,
+        "purchase": purchase.id,
         "batch": batch_id,
     }
 

@@ -173,3 +173,47 @@ def test_a_comment_sent_after_the_draft_was_trashed_is_refused(shared_with_bob, 
     with pytest.raises(services.NotFound):
         services.comment_post(creation=seen, author=bob, text="too late")
     assert not Comment.objects.filter(author=bob).exists()
+
+
+@pytest.mark.parametrize("ended_by", ["revoke", "publish_and_unpublish"])
+def test_sharing_a_draft_again_starts_an_empty_thread_for_the_new_people(
+    shared_with_bob, draft, alice, bob, carol, ended_by, django_capture_on_commit_callbacks
+):
+    """The old thread was written for the old audience: sharing the draft anew (after its
+    last share was revoked, or after it was published and brought back) never shows it to
+    the new people, nor tells its authors of new comments."""
+    from creations import services as creations
+    from notifications.models import Notification
+
+    first = client_for(bob).post(
+        comments_url(draft), {"text": "only for the first two"}, headers=HTMX
+    )
+    assert first.status_code == 201
+    if ended_by == "revoke":
+        services.share_revoke(share=shared_with_bob)
+    else:
+        creations.creation_publish(creation=draft)
+        creations.creation_unpublish(creation=draft)
+    services.share_with_person(creation=draft, owner=alice, username="carol")
+
+    thread = client_for(carol).get(comments_url(draft), headers=HTMX).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(carol).post(comments_url(draft), {"text": "hello from carol"}, headers=HTMX)
+
+    assert "only for the first two" not in thread
+    owner_view = client_for(alice).get(comments_url(draft), headers=HTMX).content.decode()
+    assert "hello from carol" in owner_view
+    assert "only for the first two" not in owner_view
+    assert not Notification.objects.filter(recipient=bob, kind="comment").exists()
+    assert Notification.objects.filter(recipient=alice, kind="comment").count() == 1
+
+
+def test_a_share_revoked_while_another_stands_keeps_the_thread(
+    shared_with_bob, draft, alice, bob, carol
+):
+    carols = services.share_with_person(creation=draft, owner=alice, username="carol")
+    client_for(bob).post(comments_url(draft), {"text": "still here"}, headers=HTMX)
+
+    services.share_revoke(share=carols)
+
+    assert "still here" in client_for(bob).get(comments_url(draft), headers=HTMX).content.decode()

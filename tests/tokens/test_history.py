@@ -225,16 +225,17 @@ def test_a_missing_creation_keeps_its_kind_and_reason(alice_client, alice, make_
 def test_a_page_costs_the_same_few_queries_however_long_it_is(
     alice_client, alice, make_creation, django_assert_max_num_queries
 ):
-    """Session, user, count, the page's rows with their creations, the balance (once, for
-    the page and the nav), and the nav's notifications bell."""
+    """Session, user, count, the page's rows with their creations (and purchases), the
+    balance with the debt (once, for the page and the nav), the lots, the recent purchases
+    and the nav's notifications bell."""
     make_creation(owner=alice, status="draft")
-    with django_assert_max_num_queries(6) as few:
+    with django_assert_max_num_queries(8) as few:
         short = alice_client.get(URL)
     assert len(shown_rows(short.content.decode())) == 2
 
     for n in range(12):  # 24 rows more, each with its creation
         make_creation(owner=alice, kind="video" if n % 2 else "image", status="failed")
-    with django_assert_max_num_queries(6) as many:
+    with django_assert_max_num_queries(8) as many:
         full = alice_client.get(URL)
     assert len(shown_rows(full.content.decode())) == 25
     assert len(many) == len(few)

@@ -5,7 +5,10 @@ from tokens.services import Discrepancy
 
 
 class Command(BaseCommand):
-    help = "Check that every account's balance equals the sum of its ledger (all of it)."
+    help = (
+        "Check that every account's balance equals the sum of its ledger (all of it) and the "
+        "sum of its credit lots' remainders, and that no balance or debt is negative."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -23,10 +26,19 @@ class Command(BaseCommand):
         discrepancies, count, after = 0, 0, 0
         while batch := accounts_with_ledger_sums(after=after, limit=batch_size):
             for account in batch:
-                if account.balance != account.ledger_sum:
+                if (
+                    account.balance != account.ledger_sum
+                    or account.balance != account.lot_sum
+                    or account.balance < 0
+                    or account.debt < 0
+                ):
                     discrepancies += 1
                     found = Discrepancy(
-                        account.id, account.user.get_username(), account.balance, account.ledger_sum
+                        account.id,
+                        account.user.get_username(),
+                        account.balance,
+                        account.ledger_sum,
+                        account.lot_sum,
                     )
                     self.stdout.write(f"DISCREPANCY {found}")
             count += len(batch)

@@ -1,0 +1,55 @@
+"""The nightly catch-up: paid sessions whose webhook never arrived are credited, once."""
+
+import datetime
+
+from django.utils import timezone
+
+from tests.tokens.conftest import buy, post_event, reconciles
+from tokens import payments
+from tokens.models import Purchase
+from tokens.selectors import balance_of
+
+
+def test_it_credits_paid_sessions_whose_event_was_lost_and_only_once(
+    alice_client, alice, fake_stripe
+):
+    lost = buy(alice_client)
+    delivered = buy(alice_client)
+    unpaid = buy(alice_client)
+    before = balance_of(alice)
+    fake_stripe.pay(lost.checkout_session_id)
+    session = fake_stripe.pay(delivered.checkout_session_id)
+    post_event(fake_stripe, fake_stripe.event("checkout.session.completed", session))
+    fake_stripe.pay(unpaid.checkout_session_id, paid=False)
+    assert balance_of(alice) == before + 100
+
+    assert payments.purchases_catch_up() == 1
+    assert payments.purchases_catch_up() == 0
+
+    assert balance_of(alice) == before + 200
+    assert Purchase.objects.get(pk=lost.pk).status == "fulfilled"
+    assert Purchase.objects.get(pk=unpaid.pk).status == "pending"
+    assert reconciles()
+
+
+def test_it_pages_through_every_session_in_the_window(
+    alice_client, alice, fake_stripe, settings, monkeypatch
+):
+    monkeypatch.setattr(payments, "CATCH_UP_PAGE", 1)
+    purchases = [buy(alice_client) for _ in range(3)]
+    for purchase in purchases:
+        fake_stripe.pay(purchase.checkout_session_id)
+    before = balance_of(alice)
+    old = purchases[0]
+    fake_stripe.sessions[old.checkout_session_id]["created"] = int(
+        (
+            timezone.now() - datetime.timedelta(days=settings.PHOENIX_PURCHASE_CATCH_UP_DAYS + 1)
+        ).timestamp()
+    )
+
+    assert payments.purchases_catch_up() == 2
+    assert fake_stripe.calls.count(("GET", "/v1/checkout/sessions")) == 2  # page by page
+
+    assert balance_of(alice) == before + 200
+    assert Purchase.objects.get(pk=old.pk).status == "pending"
+    assert reconciles()

@@ -1,0 +1,181 @@
+"""Credit lots: the draw-down order, refunds to the lots drawn from, expiry, the welcome
+grant, staff grants with an expiry, and the lot opened for balances older than lots."""
+
+import datetime
+import importlib
+import itertools
+
+import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from tests.conftest import staff_adjust
+from tests.tokens.conftest import ensure_packs, reconciles
+from tokens.models import CreditLot, LedgerEntry, Purchase, TokenAccount, TokenPack
+from tokens.selectors import balance_of
+from tokens.services import (
+    account_grant,
+    creation_refund_locked,
+    lock_account,
+    lots_expire,
+    purchase_credit,
+)
+
+NOW = timezone.now()
+SOON = NOW + datetime.timedelta(days=2)
+LATE = NOW + datetime.timedelta(days=40)
+
+# Every lot a creator can hold, by its two attributes: category and expiry.
+KINDS = [
+    (category, expiry) for category in ("promo", "paid") for expiry in ("soon", "late", "never")
+]
+EXPIRES = {"soon": SOON, "late": LATE, "never": None}
+
+
+def expected_first(a, b):
+    """The documented order, written independently of CreditLot.DRAW_ORDER: promo before
+    paid; then the soonest expiry (no expiry last); then the older lot."""
+    rank = {"soon": 0, "late": 1, "never": 2}
+
+    def key(kind_and_age):
+        (category, expiry), age = kind_and_age
+        return (category != "promo", rank[expiry], age)
+
+    return min([(a, 0), (b, 1)], key=key)[1]
+
+
+@pytest.fixture
+def empty_handed(alice, settings):
+    settings.PHOENIX_MAX_IN_FLIGHT = 0
+    staff_adjust(user=alice, amount=-balance_of(alice), reason="Start from nothing")
+    return alice
+
+
+def open_lot(user, category: str, expiry: str) -> CreditLot:
+    if category == "promo":
+        entry = account_grant(user=user, amount=5, reason="test lot", expires_at=EXPIRES[expiry])
+        return entry.lot
+    ensure_packs()
+    pack = TokenPack.objects.get(slug="starter")
+    purchase = Purchase.objects.create(
+        account=TokenAccount.objects.get(user=user),
+        pack=pack,
+        tokens=5,
+        amount=pack.price,
+        currency=pack.currency,
+        checkout_session_id=f"cs_test_{timezone.now().timestamp()}_{category}{expiry}",
+    )
+    entry = purchase_credit(
+        purchase_id=purchase.pk, amount_total=pack.price, currency="usd", payment_intent_id=None
+    )
+    # Paid lots have no expiry today; the order must still hold if one ever has.
+    CreditLot.objects.filter(pk=entry.lot_id).update(expires_at=EXPIRES[expiry])
+    return entry.lot
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [pair for pair in itertools.permutations(KINDS + [("promo", "late")], 2) if pair[0] != pair[1]]
+    + [(("promo", "late"), ("promo", "late")), (("paid", "never"), ("paid", "never"))],
+    ids=lambda kind: "-".join(kind),
+)
+def test_a_debit_draws_in_the_documented_order(empty_handed, make_creation, first, second):
+    older = open_lot(empty_handed, *first)
+    newer = open_lot(empty_handed, *second)
+
+    creation = make_creation(owner=empty_handed, kind="image", status="pending")
+
+    drawn = LedgerEntry.objects.get(creation=creation, kind="debit").draws.get()
+    expected = [older, newer][expected_first(first, second)]
+    assert drawn.lot_id == expected.pk and drawn.amount == 1
+    assert reconciles()
+
+
+def test_a_refund_returns_tokens_to_the_lots_they_came_from(empty_handed, make_creation):
+    promo = open_lot(empty_handed, "promo", "soon")
+    paid = open_lot(empty_handed, "paid", "never")
+    paid2 = open_lot(empty_handed, "paid", "never")
+    creation = make_creation(owner=empty_handed, kind="video", status="pending")
+    debit = LedgerEntry.objects.get(creation=creation, kind="debit")
+    assert {d.lot_id: d.amount for d in debit.draws.all()} == {promo.pk: 5, paid.pk: 5}
+
+    with transaction.atomic():
+        creation_refund_locked(lock_account(empty_handed), creation=creation, reason="canceled")
+
+    remaining = dict(
+        CreditLot.objects.filter(account__user=empty_handed).values_list("pk", "remaining")
+    )
+    assert remaining[promo.pk] == 5 and remaining[paid.pk] == 5 and remaining[paid2.pk] == 5
+    assert reconciles()
+
+
+def test_the_expiry_job_takes_expired_promo_tokens_once(empty_handed, make_creation):
+    expiring = open_lot(empty_handed, "promo", "soon")
+    lasting = open_lot(empty_handed, "promo", "never")
+    make_creation(owner=empty_handed, kind="image", status="pending")  # 1 from `expiring`
+    CreditLot.objects.filter(pk=expiring.pk).update(expires_at=NOW - datetime.timedelta(hours=1))
+
+    assert lots_expire(now=timezone.now()) == 4
+    assert lots_expire(now=timezone.now()) == 0
+
+    assert balance_of(empty_handed) == 5
+    expiry = LedgerEntry.objects.get(kind="expiry")
+    assert expiry.amount == -4 and expiry.lot_id == expiring.pk
+    assert CreditLot.objects.get(pk=lasting.pk).remaining == 5
+    assert reconciles()
+
+
+def test_the_welcome_grant_is_a_promo_lot_that_expires(alice, settings):
+    lot = CreditLot.objects.get(account__user=alice)
+    assert lot.category == "promo" and lot.remaining == settings.PHOENIX_WELCOME_TOKENS
+    days = (lot.expires_at - timezone.now()).days
+    assert days in (
+        settings.PHOENIX_WELCOME_TOKENS_EXPIRE_DAYS - 1,
+        settings.PHOENIX_WELCOME_TOKENS_EXPIRE_DAYS,
+    )
+
+
+def test_grant_tokens_takes_an_expiry(alice, capsys):
+    call_command("grant_tokens", "alice", "25", reason="contest", expires_in_days=7)
+    lot = LedgerEntry.objects.get(reason="contest").lot
+    assert lot.category == "promo" and lot.remaining == 25
+    assert 6 <= (lot.expires_at - timezone.now()).days <= 7
+    assert "expire" in capsys.readouterr().out
+    with pytest.raises(CommandError):
+        call_command("grant_tokens", "alice", "25", reason="contest", expires_in_days=0)
+
+
+def test_balances_from_before_lots_get_one_lot_each(alice):
+    # An account as it stood before lots: a balance, no lot.
+    carol = get_user_model().objects.create(username="carol")
+    account = TokenAccount.objects.create(user=carol)
+    TokenAccount.objects.filter(pk=account.pk).update(balance=42)
+    alice_lots = list(CreditLot.objects.filter(account__user=alice).values_list("pk", flat=True))
+
+    migration = importlib.import_module("tokens.migrations.0005_packs_and_opening_lots")
+    migration.open_lots_for_current_balances(django_apps, None)
+
+    lot = CreditLot.objects.get(account=account)
+    assert (lot.category, lot.remaining, lot.expires_at) == ("promo", 42, None)
+    assert (
+        list(CreditLot.objects.filter(account__user=alice).values_list("pk", flat=True))
+        == alice_lots
+    )
+
+
+def test_a_debit_beyond_the_lots_opens_one_for_tokens_held_outside_them(alice, make_creation):
+    # A grant written by code from before lots (during the deploy): balance, no lot.
+    account = TokenAccount.objects.get(user=alice)
+    TokenAccount.objects.filter(pk=account.pk).update(balance=105)
+    LedgerEntry.objects.create(account=account, kind="grant", amount=5, balance_after=105)
+    staff_adjust(user=alice, amount=-100, reason="Spend the welcome lot")
+
+    creation = make_creation(owner=alice, kind="image", status="pending")
+
+    draw = LedgerEntry.objects.get(creation=creation, kind="debit").draws.get()
+    assert (draw.lot.category, draw.lot.granted, draw.lot.remaining) == ("promo", 5, 4)
+    assert reconciles()

@@ -1,0 +1,195 @@
+"""Refunds and chargebacks of purchases: unspent tokens leave, spent ones become debt (never
+a negative balance) that the next purchase pays first; a dispute freezes the lot."""
+
+import pytest
+
+from tests.conftest import staff_adjust
+from tests.tokens.conftest import buy, pay, post_event, reconciles
+from tokens import payments
+from tokens.models import CreditLot, Purchase, TokenAccount
+from tokens.selectors import balance_of, debt_of
+from tokens.services import lock_account
+
+
+@pytest.fixture
+def paid_only(alice, settings):
+    """Alice holds no promo tokens: what she spends comes from what she buys."""
+    settings.PHOENIX_MAX_IN_FLIGHT = 0
+    staff_adjust(user=alice, amount=-balance_of(alice), reason="Start from nothing")
+    return alice
+
+
+def spend(user, make_creation, amount: int) -> None:
+    """Spend `amount` tokens: images, one token each, through the real create path."""
+    for _ in range(amount):
+        make_creation(owner=user, kind="image", status="pending")
+
+
+def refund_event(fake, purchase: Purchase, amount: int | None = None):
+    purchase.refresh_from_db()
+    fake.create_refund(
+        {
+            "payment_intent": purchase.payment_intent_id,
+            **({"amount": str(amount)} if amount else {}),
+        }
+    )
+    charge = fake.charges[purchase.payment_intent_id]
+    return post_event(fake, fake.event("charge.refunded", dict(charge)))
+
+
+def test_a_refund_before_any_spending_takes_every_token_back(alice_client, paid_only, fake_stripe):
+    purchase = buy(alice_client)
+    pay(fake_stripe, purchase)
+    assert balance_of(paid_only) == 100
+
+    assert refund_event(fake_stripe, purchase).status_code == 200
+
+    purchase.refresh_from_db()
+    assert purchase.status == "refunded" and purchase.refunded_amount == 500
+    assert balance_of(paid_only) == 0 and debt_of(paid_only) == 0
+    assert reconciles()
+
+
+def test_a_refund_after_partial_spending_leaves_debt_paid_off_by_the_next_purchase(
+    alice_client, paid_only, fake_stripe, make_creation
+):
+    purchase = buy(alice_client)
+    pay(fake_stripe, purchase)
+    spend(paid_only, make_creation, 30)
+
+    refund_event(fake_stripe, purchase)
+
+    assert balance_of(paid_only) == 0  # never negative
+    assert debt_of(paid_only) == 30
+    assert "You owe 30 tokens" in alice_client.get("/tokens").content.decode()
+    assert alice_client.get("/api/tokens/balance").json()["debt"] == 30
+    assert reconciles()
+
+    second = buy(alice_client)
+    pay(fake_stripe, second)
+
+    assert debt_of(paid_only) == 0
+    assert balance_of(paid_only) == 70
+    assert CreditLot.objects.get(purchase=second).remaining == 70
+    assert reconciles()
+
+
+def test_a_partial_refund_takes_back_its_share_and_a_redelivery_nothing_more(
+    alice_client, paid_only, fake_stripe
+):
+    purchase = buy(alice_client)
+    pay(fake_stripe, purchase)
+
+    refund_event(fake_stripe, purchase, amount=250)
+    charge = fake_stripe.charges[Purchase.objects.get().payment_intent_id]
+    # The same refund told again (a new event id, the same cumulative amount).
+    post_event(fake_stripe, fake_stripe.event("charge.refunded", dict(charge)))
+
+    assert balance_of(paid_only) == 50
+    assert reconciles()
+
+
+def test_staff_refund_the_unspent_part_through_stripe_and_the_webhook_moves_the_ledger(
+    alice_client, paid_only, fake_stripe, make_creation
+):
+    purchase = buy(alice_client)
+    pay(fake_stripe, purchase)
+    spend(paid_only, make_creation, 40)
+    purchase.refresh_from_db()
+
+    amount = payments.purchase_refund_unspent(purchase=purchase)
+
+    assert amount == 300  # 60 unspent of 100 tokens for 500
+    assert fake_stripe.refunds[-1]["amount"] == 300
+    assert balance_of(paid_only) == 60  # nothing moves before Stripe says so
+    charge = fake_stripe.charges[purchase.payment_intent_id]
+    post_event(fake_stripe, fake_stripe.event("charge.refunded", dict(charge)))
+    assert balance_of(paid_only) == 0 and debt_of(paid_only) == 0
+    assert reconciles()
+
+
+def dispute(fake, purchase, *, status="needs_response", created=True):
+    purchase.refresh_from_db()
+    obj = fake.dispute(purchase.payment_intent_id, status=status)
+    kind = "charge.dispute.created" if created else "charge.dispute.closed"
+    return post_event(fake, fake.event(kind, obj))
+
+
+def test_a_dispute_freezes_the_lot_until_it_is_won(
+    alice_client, paid_only, fake_stripe, make_creation
+):
+    purchase = buy(alice_client)
+    pay(fake_stripe, purchase)
+    spend(paid_only, make_creation, 10)
+
+    dispute(fake_stripe, purchase)
+    assert balance_of(paid_only) == 0
+    assert CreditLot.objects.get(purchase=purchase).frozen == 90
+    assert Purchase.objects.get().status == "disputed"
+    assert reconciles()
+
+    dispute(fake_stripe, purchase, status="won", created=False)
+    assert balance_of(paid_only) == 90 and debt_of(paid_only) == 0
+    assert Purchase.objects.get().status == "fulfilled"
+    assert reconciles()
+
+
+def test_a_lost_dispute_is_a_refund(alice_client, paid_only, fake_stripe, make_creation):
+    purchase = buy(alice_client)
+    pay(fake_stripe, purchase)
+    spend(paid_only, make_creation, 10)
+
+    dispute(fake_stripe, purchase)
+    dispute(fake_stripe, purchase, status="lost", created=False)
+
+    assert balance_of(paid_only) == 0 and debt_of(paid_only) == 10
+    assert Purchase.objects.get().status == "refunded"
+    assert CreditLot.objects.get(purchase=purchase).frozen == 0
+    assert reconciles()
+
+
+def test_a_creation_refund_after_a_purchase_refund_pays_the_debt_first(
+    alice_client, paid_only, fake_stripe, make_creation
+):
+    from django.db import transaction
+
+    from tokens.services import creation_refund_locked
+
+    purchase = buy(alice_client)
+    pay(fake_stripe, purchase)
+    creation = make_creation(owner=paid_only, kind="video", status="pending")
+    refund_event(fake_stripe, purchase)
+    assert debt_of(paid_only) == 10
+
+    with transaction.atomic():
+        creation_refund_locked(lock_account(paid_only), creation=creation, reason="provider_error")
+
+    assert debt_of(paid_only) == 0 and balance_of(paid_only) == 0
+    assert TokenAccount.objects.get(user=paid_only).debt == 0
+    assert reconciles()
+
+
+def test_the_admin_refunds_the_unspent_part_and_lists_purchases(
+    alice_client, paid_only, fake_stripe, make_creation, django_user_model
+):
+    from django.test import Client
+
+    purchase = buy(alice_client)
+    pay(fake_stripe, purchase)
+    spend(paid_only, make_creation, 20)
+    staff = django_user_model.objects.create_superuser("till", password="till-password-123")
+    admin = Client()
+    admin.force_login(staff)
+
+    listing = admin.get("/admin/tokens/purchase/").content.decode()
+    assert "80 / 0" in listing  # the lot: unspent / frozen
+    answer = admin.post(
+        "/admin/tokens/purchase/",
+        {"action": "refund_unspent", "_selected_action": [str(purchase.pk)]},
+        follow=True,
+    )
+
+    assert "refund of 400 minor units asked from Stripe" in answer.content.decode()
+    assert [r["amount"] for r in fake_stripe.refunds] == [400]
+    assert balance_of(paid_only) == 80  # the webhook moves the ledger, not the admin
+    assert reconciles()
