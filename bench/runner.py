@@ -42,7 +42,7 @@ WARMUP_SECONDS = int(os.getenv("BENCH_WARMUP_SECONDS", "1"))
 ROUNDS = int(os.getenv("BENCH_ROUNDS", "3"))
 CONNECTIONS = 16
 # For working on one part: BENCH_ONLY=worker,e2e (a full run is what counts).
-ALL_PARTS = "http,drafts,cardpoll,notifications,queue,worker,e2e,remote,capacity,figures"
+ALL_PARTS = "http,drafts,cardpoll,notifications,queue,worker,e2e,remote,capacity,figures,batch"
 PARTS = set(os.getenv("BENCH_ONLY", ALL_PARTS).split(","))
 # Trial runs of one part can write elsewhere: only full runs are kept in bench/results.
 RESULTS_DIR = Path(os.getenv("BENCH_RESULTS_DIR", str(ROOT / "bench" / "results")))
@@ -59,6 +59,9 @@ INSTANT_PROVIDER = "bench.providers:InstantProvider"
 PRODUCTION_WORKER = "creations.worker.PreloadingWorker"
 LIGHT_WORKER = "creations.worker.LightWorker"
 CREATE_BODY = json.dumps({"type": "image", "prompt": "a lighthouse at dusk", "aspect_ratio": "1:1"})
+# Issue 21: a batch of BATCH_COUNT variations in one request, against single creates.
+BATCH_COUNT = 4
+BATCH_BODY = json.dumps({**json.loads(CREATE_BODY), "count": BATCH_COUNT})
 # gunicorn setups compared; the best at the create endpoint serves the rest of the run.
 SERVER_SETUPS = {
     "sync": ["--worker-class", "sync", "--workers", "2"],
@@ -90,6 +93,9 @@ TARGETS = {
     "worker_vs_noop": 0.6,
     "figures_ms_at_1m_ledger": 50,  # at most
     "drafts_tab_vs_bare": 0.08,
+    # Issue 21: items created per second by batches of 4 over single creates per second
+    # (a batch item costs no more than a single create).
+    "batch_items_vs_single": 1.0,
 }
 # The deep queue: this many jobs queued from this many creators before the create is loaded.
 DEEP_QUEUE_JOBS = int(os.getenv("BENCH_DEEP_QUEUE_JOBS", "10000"))
@@ -656,6 +662,59 @@ def best_of_rounds(label: str, endpoints: dict) -> dict:
         }
         for name, figures in rounds.items()
     }
+
+
+def measure_batch(base: str, creators: list[dict]) -> dict:
+    """Issue 21: the create endpoint with count 4 against single creates, in alternating
+    rounds: items made per second (a batch request makes BATCH_COUNT) and its queries."""
+    paths = ["/api/generate/creation"] * len(creators)
+    status, body = http_post(base + paths[0], BATCH_BODY, browser_headers(base, creators[0]))
+    expect(status, 202, "batch create", body)
+    figures = best_of_rounds(
+        "batch",
+        {
+            "single": lambda: wrk(base, creators, paths, method="POST", body=CREATE_BODY),
+            "batch": lambda: wrk(base, creators, paths, method="POST", body=BATCH_BODY),
+        },
+    )
+    forget_load_test_rows()
+    figures["batch"]["items_s"] = round(figures["batch"]["req_s"] * BATCH_COUNT, 1)
+    figures["single"]["items_s"] = figures["single"]["req_s"]
+    figures["single"]["queries"] = count_create_queries(CREATE_BODY, creators[0])
+    figures["batch"]["queries"] = count_create_queries(BATCH_BODY, creators[0])
+    forget_load_test_rows()
+    return figures
+
+
+def count_create_queries(body: str, person: dict) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1", enforce_csrf_checks=False)
+    client.cookies["sessionid"] = person["session"]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            "/api/generate/creation", body, content_type="application/json", secure=True
+        )
+    expect(response.status_code, 202, "create in-process", response.content)
+    return len(queries)
+
+
+def batch_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for name, label in (("single", "create, 1 item"), ("batch", f"create, {BATCH_COUNT} items")):
+        f = results["batch"][name]
+        rows.append(
+            (
+                label,
+                f"{f['items_s']:.0f} items/s ({f['req_s']:.0f} req/s), p50 {f['p50_ms']:.1f} ms",
+                f"{f['queries']} queries, {f['errors']} errors; rounds "
+                + "/".join(f"{r:.0f}" for r in f["rounds_req_s"]),
+                "floor" if name == "single" else "",
+            )
+        )
+    return rows
 
 
 # ---------------------------------------------------------------- card polls, as rendered
@@ -1510,6 +1569,10 @@ def goals(results: dict) -> dict:
         "drafts_tab_vs_bare": ratio(
             drafts.get("10", {}).get("req_s"), drafts.get("10", {}).get("bare", {}).get("req_s")
         ),
+        "batch_items_vs_single": ratio(
+            results.get("batch", {}).get("batch", {}).get("items_s"),
+            results.get("batch", {}).get("single", {}).get("items_s"),
+        ),
     }
 
 
@@ -1548,6 +1611,7 @@ def goal_rows(results: dict) -> list[tuple[str, str, str, str]]:
         "create_vs_debit_deep_queue",
         "worker_vs_noop",
         "drafts_tab_vs_bare",
+        "batch_items_vs_single",
     ):
         figure = found[name]
         rows.append(
@@ -1630,6 +1694,8 @@ def build_report(results: dict) -> list[tuple[str, str, str, str]]:
         rows += http_rows(results)
     if "drafts" in results:
         rows += drafts_rows(results)
+    if "batch" in results:
+        rows += batch_rows(results)
     if "card_poll" in results:
         rows += card_poll_rows(results)
     if "deep_queue" in results:
@@ -1736,6 +1802,8 @@ def main() -> None:
             results["card_poll"] = measure_card_polls(base, creators)
         if "notifications" in PARTS:
             results["notifications"] = measure_notifications(base, creators, owners)
+        if "batch" in PARTS:
+            results["batch"] = measure_batch(base, creators)
         if "queue" in PARTS:
             results["deep_queue"] = measure_deep_queue(base, creators)
         if "worker" in PARTS:

@@ -114,7 +114,7 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         *[
             f.name
             for f in Creation._meta.fields
-            if f.name not in ("owner", "media", "poster", "taken_down_by")
+            if f.name not in ("owner", "media", "poster", "taken_down_by", "source_image")
         ],
     ]
     fieldsets = [
@@ -140,6 +140,9 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        # Issue 21: its seed, its batch and what it was run again from (the input still is
+        # a private file: its name only, as media_name shows the media's).
+        ("Seed and lineage", {"fields": ["seed", "batch_id", "batch_index", "parent"]}),
         (
             "Take-down",
             {"fields": ["takedown_reason", "taken_down_by_link", "taken_down_at"]},

@@ -1,5 +1,6 @@
 """JSON API: start a creation, read its state, and everything its owner does after."""
 
+import dataclasses
 import json
 from functools import wraps
 
@@ -12,10 +13,15 @@ from django.views.decorators.http import require_GET, require_POST
 from phoenix.jsonapi import api_login_required, error
 from tokens.services import InsufficientTokens
 
-from . import selectors, services
+from . import image_input, selectors, services
 from .models import Creation
 from .presenters import bulk_summary, creation_as_json
-from .validation import RequestProblem, object_with_only, parse_creation_request
+from .validation import (
+    RequestProblem,
+    object_with_only,
+    parse_creation_request,
+    parse_rerun_request,
+)
 
 
 def not_found() -> JsonResponse:
@@ -46,13 +52,41 @@ class Refusal(Exception):
         self.headers = headers or {}
 
 
-def start_creation(user, data: dict) -> Creation:
+def start_creation(user, data: dict, *, upload=None) -> services.Submitted:
     """Parse, debit and enqueue — the one path for the API and the create form. Raises
-    Refusal (400, 402, 422, 429, 503) with nothing debited, or with the debit already refunded."""
+    Refusal (400, 402, 404, 422, 429, 503) with nothing debited, or with the debit already
+    refunded. `upload`: the still a video starts from (the multipart field `image`)."""
     try:
-        creation, _ = services.creation_submit(user=user, request=parse_creation_request(data))
+        request = parse_creation_request(data)
     except RequestProblem as problem:
         raise Refusal(400, problem.code, problem.message, field=problem.field) from None
+    return submit_with_source(user, request, upload=upload)
+
+
+def submit_with_source(
+    user, request, *, upload=None, source_image_name: str = "", **options
+) -> services.Submitted:
+    """Check the still (before any debit), store a private copy per item, submit; the
+    copies go again when nothing was made."""
+    try:
+        if source_image_name:
+            content, identity = image_input.read_stored(source_image_name), ""
+        else:
+            content, identity = image_input.source_image_content(
+                owner=user, request=request, upload=upload
+            )
+    except RequestProblem as problem:
+        raise Refusal(400, problem.code, problem.message, field=problem.field) from None
+    except (image_input.SourceNotFound, FileNotFoundError):
+        raise Refusal(404, "not_found", "No such creation.", field="image_creation_id") from None
+    if identity:
+        request = dataclasses.replace(request, extra=(*request.extra, identity))
+    stored = image_input.store_copies(content, request.count)
+    submitted = None
+    try:
+        submitted = services.creations_submit(
+            user=user, request=request, source_images=stored, **options
+        )
     except InsufficientTokens as shortfall:
         raise Refusal(
             402,
@@ -72,35 +106,100 @@ def start_creation(user, data: dict) -> Creation:
             limit=crowd.limit,
             headers={"Retry-After": str(settings.PHOENIX_IN_FLIGHT_RETRY_AFTER)},
         ) from None
+    finally:
+        if stored and (submitted is None or not submitted.created):
+            image_input.delete_stored(stored)
+    creation = submitted.first
     if creation.status == Creation.Status.FAILED and creation.error_code == "queue_unavailable":
         raise Refusal(
             503, "queue_unavailable", creation.error_message, creation_id=str(creation.id)
         )
-    return creation
+    return submitted
+
+
+def submitted_as_json(request: HttpRequest, submitted: services.Submitted) -> JsonResponse:
+    creation = submitted.first
+    drafts_url = reverse("profile", args=[request.user.get_username()]) + "?tab=drafts"
+    return JsonResponse(
+        {
+            "creation_id": str(creation.id),
+            "batch_id": str(creation.batch_id) if creation.batch_id else None,
+            "creations": [
+                {"creation_id": str(item.id), "seed": item.seed} for item in submitted.creations
+            ],
+            "status": creation.status,
+            "type": creation.kind,
+            "cost": creation.cost * len(submitted.creations),
+            "balance": submitted.balance,
+            "seed": creation.seed,
+            "parent_id": str(creation.parent_id) if creation.parent_id else None,
+            "status_url": reverse("creation_status", args=[creation.id]),
+            "drafts_url": drafts_url,
+        },
+        status=202,
+        headers={"HX-Redirect": drafts_url} if request.htmx else None,
+    )
 
 
 @require_POST
 @api_login_required
 def generate_creation(request: HttpRequest) -> JsonResponse:
     try:
-        creation = start_creation(request.user, read_body(request))
+        submitted = start_creation(
+            request.user, read_body(request), upload=request.FILES.get("image")
+        )
     except RequestProblem as problem:
         return error(400, problem.code, problem.message, field=problem.field)
     except Refusal as refusal:
         return JsonResponse(refusal.body, status=refusal.status, headers=refusal.headers)
-    drafts_url = reverse("profile", args=[request.user.get_username()]) + "?tab=drafts"
+    return submitted_as_json(request, submitted)
+
+
+def start_rerun(user, source: Creation, data) -> services.Submitted:
+    """Run again / New seed / Vary / Edit & run, for the API and the card's form alike.
+    Raises RequestProblem (400), ActionRefused (409) or Refusal, nothing debited."""
+    rerun = parse_rerun_request(data)
+    new_request = services.rerun_request(source=source, rerun=rerun)
+    return submit_with_source(
+        user,
+        new_request,
+        source_image_name=source.source_image.name,
+        parent=source,
+        seed=services.rerun_seed(source, rerun.mode),
+    )
+
+
+@require_POST
+@api_login_required
+def rerun_creation(request: HttpRequest, creation_id) -> JsonResponse:
+    """Run again (same seed), New seed, Vary or Edit & run: a create whose parent is the
+    source, answered like a create."""
+    try:
+        source = services.creation_for_owner(owner=request.user, creation_id=creation_id)
+    except Http404:
+        return not_found()
+    try:
+        submitted = start_rerun(request.user, source, read_body(request))
+    except RequestProblem as problem:
+        return error(400, problem.code, problem.message, field=problem.field)
+    except services.ActionRefused as refusal:
+        return error(refusal.status, refusal.code, refusal.message)
+    except Refusal as refusal:
+        return JsonResponse(refusal.body, status=refusal.status, headers=refusal.headers)
+    return submitted_as_json(request, submitted)
+
+
+@never_cache
+@require_GET
+@api_login_required
+def batch_status(request: HttpRequest, batch_id) -> JsonResponse:
+    """A batch's items in order with their states; someone else's batch is not found."""
+    items = selectors.batch_for_owner(owner=request.user, batch_id=batch_id)
+    if not items:
+        return error(404, "not_found", "No such batch.")
+    selectors.with_queue_estimates(items)
     return JsonResponse(
-        {
-            "creation_id": str(creation.id),
-            "status": creation.status,
-            "type": creation.kind,
-            "cost": creation.cost,
-            "balance": creation.owner_balance,
-            "status_url": reverse("creation_status", args=[creation.id]),
-            "drafts_url": drafts_url,
-        },
-        status=202,
-        headers={"HX-Redirect": drafts_url} if request.htmx else None,
+        {"batch_id": str(batch_id), "creations": [creation_as_json(item) for item in items]}
     )
 
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 from redis.exceptions import LockError, RedisError
 from rq.timeouts import JobTimeoutException
 
-from . import queues, services, versions
+from . import image_input, queues, services, versions
 from .models import Creation
 from .providers import (
     GeneratedMedia,
@@ -69,7 +69,21 @@ class StorageFailed(Exception):
 
 
 def _seed(creation: Creation) -> int:
-    return int(creation.id.hex[:8], 16)
+    return creation.seed
+
+
+def _source_image(creation: Creation) -> dict:
+    """The still a video starts from, for the provider (nothing when it has none, so a
+    provider without image input is called as before)."""
+    if not creation.source_image:
+        return {}
+    return {"image": image_input.read_stored(creation.source_image.name)}
+
+
+def _remote_source_image(creation: Creation) -> dict:
+    if not creation.source_image:
+        return {}
+    return {"image_url": image_input.shared_url(creation.source_image.name)}
 
 
 class NoLongerWanted(Exception):
@@ -92,6 +106,7 @@ def _generate(creation: Creation) -> GeneratedMedia:
         orientation=creation.orientation,
         seed=_seed(creation),
         on_progress=lambda percent: _report_progress(creation, percent),
+        **_source_image(creation),
     )
 
 
@@ -256,7 +271,10 @@ def submit_remote_task(creation: Creation, provider: RemoteTaskProvider) -> str:
     task_id = with_transient_retries(
         creation,
         lambda: provider.submit_video(
-            prompt=creation.prompt, orientation=creation.orientation, seed=_seed(creation)
+            prompt=creation.prompt,
+            orientation=creation.orientation,
+            seed=_seed(creation),
+            **_remote_source_image(creation),
         ),
     )
     if not with_db_retry(services.creation_record_task, creation=creation, task_id=task_id):
@@ -460,7 +478,10 @@ def resubmitted(creation: Creation, task: RemoteTask, provider: RemoteTaskProvid
     log.warning("The remote task of %s failed (%s); submitting again", creation.id, task.error)
     try:
         task_id = provider.submit_video(
-            prompt=creation.prompt, orientation=creation.orientation, seed=_seed(creation)
+            prompt=creation.prompt,
+            orientation=creation.orientation,
+            seed=_seed(creation),
+            **_remote_source_image(creation),
         )
     except TransientProviderError:
         return True  # the next check sees the failed task again and tries again

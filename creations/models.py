@@ -7,6 +7,13 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .providers import honours_seed
+
+# Seeds are unsigned 32-bit numbers (what the providers that take one accept).
+SEED_LIMIT = 2**32
+# At most this many variations from one request.
+BATCH_MAX = 4
+
 
 class InvalidTransition(Exception):
     def __init__(self, current: str, target: str):
@@ -177,6 +184,23 @@ class Creation(models.Model):
     # while it may still be running (see PHOENIX_REMOTE_FETCH_TIMEOUT).
     fetch_sent_at = models.DateTimeField(null=True, blank=True)
 
+    # The seed the provider was (or would have been) given: 0 <= seed < 2**32. A batch's
+    # items get seed, seed+1, …; Run again with the same seed gives the same media where
+    # the provider honours seeds (providers.honours_seed).
+    seed = models.BigIntegerField(default=0)
+    # The items made by one request (count > 1) share a batch id and are numbered from 0;
+    # a single creation has none. Each item is its own row, debit, job and refund.
+    batch_id = models.UUIDField(null=True, blank=True)
+    batch_index = models.PositiveSmallIntegerField(default=0)
+    # Run again / Vary / Edit & run: the creation this one was made from. Rows are never
+    # deleted (a purge keeps the row), SET_NULL is for a user deleted with their rows.
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    # A video started from a still: our own private, re-encoded copy of the image (an
+    # upload, or one of the creator's image creations), deleted with the creation's files.
+    source_image = models.FileField(max_length=255, blank=True)
+
     objects = CreationQuerySet.as_manager()
 
     class Meta:
@@ -194,6 +218,11 @@ class Creation(models.Model):
                 condition=Q(status="scheduled"),
             ),
             models.Index(
+                fields=["batch_id", "batch_index"],
+                name="creation_batch",
+                condition=Q(batch_id__isnull=False),
+            ),
+            models.Index(
                 fields=["owner", "-trashed_at"],
                 name="creation_trash",
                 condition=Q(trashed_at__isnull=False, purged_at__isnull=True),
@@ -209,6 +238,9 @@ class Creation(models.Model):
                 condition=Q(progress__gte=0) & Q(progress__lte=100), name="progress_is_percent"
             ),
             models.CheckConstraint(condition=Q(cost__gt=0), name="creation_cost_positive"),
+            models.CheckConstraint(
+                condition=Q(seed__gte=0) & Q(seed__lt=SEED_LIMIT), name="creation_seed_in_range"
+            ),
             models.CheckConstraint(
                 condition=~Q(status__in=["draft", "scheduled", "published", "taken_down"])
                 | ~Q(media="")
@@ -316,6 +348,41 @@ class Creation(models.Model):
     def can_retry(self) -> bool:
         """Ended without media (failed, canceled) and refunded: Try again and Edit prompt."""
         return self.status in self.ENDED_WITHOUT_MEDIA
+
+    @property
+    def can_rerun(self) -> bool:
+        """Run again / New seed / Vary / Edit & run: from a draft, a post (scheduled or
+        not), a failed or a canceled creation — not one still generating, nor one taken
+        down (its prompt was judged), nor a purged one (its prompt is gone)."""
+        return not self.is_purged and self.status in (
+            self.Status.DRAFT,
+            self.Status.SCHEDULED,
+            self.Status.PUBLISHED,
+            *self.ENDED_WITHOUT_MEDIA,
+        )
+
+    @property
+    def seed_honored(self) -> bool:
+        """Whether its type's generator uses the seed: the card does not pretend it does."""
+        return honours_seed(self.kind)
+
+    @property
+    def can_keep(self) -> bool:
+        """ "Keep this one": a generated item of a batch (its siblings go to the trash)."""
+        return (
+            self.batch_id is not None
+            and not self.is_trashed
+            and self.status in (self.Status.DRAFT, self.Status.SCHEDULED, self.Status.PUBLISHED)
+        )
+
+    @property
+    def can_animate(self) -> bool:
+        """An image with media its owner may start a video from (Animate)."""
+        return (
+            self.kind == self.Kind.IMAGE
+            and not self.is_trashed
+            and self.status in (self.Status.DRAFT, self.Status.SCHEDULED, self.Status.PUBLISHED)
+        )
 
     @property
     def is_refused(self) -> bool:

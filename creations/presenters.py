@@ -8,6 +8,7 @@ from django.utils.text import slugify
 from tokens.selectors import creation_is_refunded
 
 from .models import Creation
+from .providers import honours_seed
 
 # What the owner may do with a creation, each the model's can_<action> predicate. Each is
 # an endpoint under /api/creations/<id>/ except "schedule" (publish with a publish_at) and
@@ -105,6 +106,11 @@ def creation_as_json(creation: Creation) -> dict:
         "purged_at": moment(creation.purged_at),
         "takedown_reason": creation.takedown_reason or None,
         "actions": owner_actions(creation),
+        "seed": creation.seed,
+        # False where the configured provider ignores seeds: the same seed is no promise.
+        "seed_honored": honours_seed(creation.kind),
+        "parent_id": str(creation.parent_id) if creation.parent_id else None,
+        "batch_id": str(creation.batch_id) if creation.batch_id else None,
         # A pending creation's place in line, from the fair order itself: how many queued
         # jobs start before it, and when it should be ready (selectors.with_queue_estimates).
         "ahead": getattr(creation, "ahead", None),

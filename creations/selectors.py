@@ -16,6 +16,7 @@ from django.db.models import (
     BooleanField,
     Q,
     QuerySet,
+    TextField,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -90,13 +91,19 @@ def _with_media_urls(creations: list[Creation]) -> list[Creation]:
 # from the queue itself (creations/fair_queue.py), never from other creators' rows.
 _CREATIONS = Creation._meta.db_table
 _REFUNDED_SQL, _REFUNDED_PARAMS = refunded_sql(_CREATIONS)
+# "from ‹parent›": the parent's prompt ('' once purged: shown as deleted), in the same query.
+_PARENT_PROMPT_SQL = (
+    f"(SELECT parent.prompt FROM {_CREATIONS} AS parent "  # nosec B608
+    f"WHERE parent.id = {_CREATIONS}.parent_id)"
+)
 
 
 def with_card_details(queryset: QuerySet) -> QuerySet:
     """The card's extra (refunded) as an annotation of the same query."""
     # The constant SQL above; every value in it is a bound parameter.
     refunded = RawSQL(_REFUNDED_SQL, _REFUNDED_PARAMS, BooleanField())  # nosec B611
-    return queryset.annotate(refunded=refunded)
+    parent_prompt = RawSQL(_PARENT_PROMPT_SQL, [], TextField())  # nosec B611
+    return queryset.annotate(refunded=refunded, parent_prompt=parent_prompt)
 
 
 # ---------------------------------------------------------------------------------------
@@ -385,7 +392,8 @@ def post_for_viewer(*, viewer: AbstractBaseUser, creation_id) -> Creation:
 # written out).
 _CARD_SQL = f"""
 SELECT {_CREATIONS}.*,
-  {_REFUNDED_SQL} AS refunded
+  {_REFUNDED_SQL} AS refunded,
+  {_PARENT_PROMPT_SQL} AS parent_prompt
 FROM {_CREATIONS}
 WHERE {_CREATIONS}.id = %s AND {_CREATIONS}.owner_id = %s
 """  # nosec B608 # table names from model metadata; every value is a bound parameter
@@ -406,3 +414,38 @@ def card_for_owner(*, owner: AbstractBaseUser, creation_id: UUID) -> Creation:
     _with_media_urls([creation])
     with_queue_estimates([creation])
     return creation
+
+
+def grouped_by_batch(creations: list[Creation]) -> list[list[Creation]]:
+    """The drafts tab's cards as groups: a batch's items together (in their order) where its
+    first item stands, every other creation alone. No query: the rows are already here."""
+    groups: list[list[Creation]] = []
+    batches: dict = {}
+    for creation in creations:
+        if creation.batch_id is None:
+            groups.append([creation])
+        elif creation.batch_id in batches:
+            batches[creation.batch_id].append(creation)
+        else:
+            batches[creation.batch_id] = [creation]
+            groups.append(batches[creation.batch_id])
+    for items in batches.values():
+        items.sort(key=lambda item: item.batch_index)
+    return groups
+
+
+def batch_cards(*, owner: AbstractBaseUser, batch_id) -> list[Creation]:
+    """A batch's cards on the drafts tab (not in the trash), with what each card shows: one
+    query for them all."""
+    queryset = with_card_details(
+        Creation.objects.not_trashed().filter(
+            owner=owner, batch_id=batch_id, status__in=DRAFT_TAB_STATUSES
+        )
+    )
+    items = _with_media_urls(list(queryset.order_by("batch_index")))
+    return with_queue_estimates(items)
+
+
+def batch_for_owner(*, owner: AbstractBaseUser, batch_id) -> list[Creation]:
+    """The owner's batch in order; empty for someone else's or an unknown one."""
+    return list(Creation.objects.filter(owner=owner, batch_id=batch_id).order_by("batch_index"))

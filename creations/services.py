@@ -1,6 +1,9 @@
 """State changes of a creation. Money moves only through tokens.services."""
 
+import dataclasses
 import logging
+import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -21,8 +24,14 @@ from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
 from tokens import services as tokens
 
 from . import events, fair_queue, queues, versions
-from .models import Creation, InvalidTransition
-from .validation import CreationRequest, normalise_line_breaks, parse_future_moment
+from .models import SEED_LIMIT, Creation, InvalidTransition
+from .validation import (
+    CreationRequest,
+    RerunRequest,
+    normalise_line_breaks,
+    parse_creation_request,
+    parse_future_moment,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +92,62 @@ def creation_for_owner(*, owner: AbstractBaseUser, creation_id) -> Creation:
         raise Http404("No such creation.") from None
 
 
-def creation_submit(*, user: AbstractBaseUser, request: CreationRequest) -> tuple[Creation, bool]:
-    """Debit the cost and create a pending creation; its job is enqueued after COMMIT.
+@dataclass(frozen=True)
+class Submitted:
+    """What one create (or rerun) request made: its creations (one, or a batch's items in
+    order), whether it made them now (False: an idempotent replay) and the balance it left,
+    read under the account lock."""
 
-    Returns (creation, created). With an idempotency key already used by this user the
-    first creation comes back with created=False and nothing is debited again. Either way
-    `creation.owner_balance` is the balance this submit left, read under the account lock
-    (so the API need not read it again).
-    """
+    creations: list[Creation]
+    created: bool
+    balance: int
+
+    @property
+    def first(self) -> Creation:
+        return self.creations[0]
+
+    @property
+    def batch_id(self):
+        return self.first.batch_id
+
+
+def creation_submit(
+    *, user: AbstractBaseUser, request: CreationRequest, **options
+) -> tuple[Creation, bool]:
+    """One creation (or the first of a batch): see creations_submit. Returns (creation,
+    created); `creation.owner_balance` is the balance this submit left."""
+    submitted = creations_submit(user=user, request=request, **options)
+    creation = submitted.first
+    creation.owner_balance = submitted.balance
+    return creation, submitted.created
+
+
+def batch_seeds(base: int | None, count: int) -> list[int]:
+    """seed, seed+1, … (wrapping below 2**32); a random base when none is asked for."""
+    if base is None:
+        base = secrets.randbelow(SEED_LIMIT)
+    return [(base + index) % SEED_LIMIT for index in range(count)]
+
+
+def creations_submit(
+    *,
+    user: AbstractBaseUser,
+    request: CreationRequest,
+    parent: Creation | None = None,
+    source_images: list[str] | None = None,
+    seed: int | None = None,
+) -> Submitted:
+    """Debit the cost of `request.count` creations and create them pending, each its own
+    row, debit, seed and (after COMMIT) job; all or nothing, under one account lock.
+
+    With an idempotency key already used by this user the first request's creations come
+    back with created=False and nothing is debited again (the key is kept on the first
+    item; the others are found through its batch). `source_images` are the stored stills
+    of a video started from an image, one per item (the caller deletes them when nothing
+    was created). `seed` overrides the request's (a rerun's chosen seed, which its
+    fingerprint leaves out so that a replay matches)."""
     cost = settings.PHOENIX_COSTS[request.kind]
+    count = request.count
     with transaction.atomic(durable=True):
         account = tokens.lock_account(user)
         if request.idempotency_key:
@@ -103,24 +159,87 @@ def creation_submit(*, user: AbstractBaseUser, request: CreationRequest) -> tupl
                 # the hash outlives the prompt).
                 if existing.request_hash != request.fingerprint:
                     raise IdempotencyKeyReused()
-                existing.owner_balance = account.balance
-                return existing, False
-        _refuse_beyond_in_flight_limit(user)
-        creation = Creation.objects.create(
-            owner=user,
-            kind=request.kind,
-            prompt=request.prompt,
-            aspect_ratio=request.aspect_ratio,
-            orientation=request.orientation,
-            cost=cost,
-            idempotency_key=request.idempotency_key,
-            request_hash=request.fingerprint if request.idempotency_key else "",
+                return Submitted(batch_items(existing), False, account.balance)
+        _refuse_beyond_in_flight_limit(user, count)
+        if account.balance < cost * count:
+            # The whole batch or nothing: no item is made when all cannot be paid for.
+            raise tokens.InsufficientTokens(balance=account.balance, needed=cost * count)
+        batch_id = uuid.uuid4() if count > 1 else None
+        now = timezone.now()
+        creations = Creation.objects.bulk_create(
+            [
+                Creation(
+                    owner=user,
+                    kind=request.kind,
+                    prompt=request.prompt,
+                    aspect_ratio=request.aspect_ratio,
+                    orientation=request.orientation,
+                    cost=cost,
+                    seed=seed,
+                    batch_id=batch_id,
+                    batch_index=index,
+                    parent=parent,
+                    source_image=(source_images or [""] * count)[index],
+                    created_at=now,
+                    # The key marks the request once: on its first item.
+                    idempotency_key=request.idempotency_key if index == 0 else None,
+                    request_hash=request.fingerprint
+                    if request.idempotency_key and index == 0
+                    else "",
+                )
+                for index, seed in enumerate(
+                    batch_seeds(seed if seed is not None else request.seed, count)
+                )
+            ]
         )
-        tokens.account_debit_locked(account, amount=cost, creation=creation)
-        creation.owner_balance = account.balance
-        transaction.on_commit(lambda: creation_enqueue(creation))
-        versions.creation_changed(creation)
-    return creation, True
+        for creation in creations:
+            # One debit per item, so that one failed item is refunded on its own.
+            tokens.account_debit_locked(account, amount=cost, creation=creation)
+            # One job per item: the fair queue interleaves creators item by item.
+            transaction.on_commit(partial(creation_enqueue, creation))
+        versions.creations_changed(creations)
+    return Submitted(creations, True, account.balance)
+
+
+# Vary: a seed this close to the source's, on either side (the providers here have no
+# variation strength of their own; a nearby seed is what one can offer everywhere).
+VARY_SPREAD = 16
+
+
+def rerun_seed(source: Creation, mode: str) -> int | None:
+    if mode == "same_seed":
+        return source.seed
+    if mode == "vary":
+        offset = 1 + secrets.randbelow(VARY_SPREAD)
+        return (source.seed + offset * secrets.choice((-1, 1))) % SEED_LIMIT
+    return None  # new_seed: a random one
+
+
+def rerun_request(*, source: Creation, rerun: RerunRequest) -> CreationRequest:
+    """The create request a rerun stands for: the source's type and settings, its prompt
+    unless a new one is given (Edit & run); RequestProblem as a create would raise."""
+    if not source.can_rerun:
+        raise refused("not_rerunnable")
+    data = {
+        "type": source.kind,
+        "prompt": rerun.prompt if rerun.prompt is not None else source.prompt,
+        "aspect_ratio": source.aspect_ratio,
+        "orientation": source.orientation,
+        "idempotency_key": rerun.idempotency_key,
+    }
+    request = parse_creation_request(data)
+    return dataclasses.replace(request, extra=("rerun", str(source.pk), rerun.mode))
+
+
+def batch_items(creation: Creation) -> list[Creation]:
+    """The creation's batch in order (just itself when it has none)."""
+    if creation.batch_id is None:
+        return [creation]
+    return list(
+        Creation.objects.filter(owner_id=creation.owner_id, batch_id=creation.batch_id).order_by(
+            "batch_index"
+        )
+    )
 
 
 # Counts at most `limit` rows, however many there are; written out because the ORM's
@@ -133,17 +252,18 @@ SELECT count(*) FROM (
 """  # nosec B608 # table names from model metadata; every value is a bound parameter
 
 
-def _refuse_beyond_in_flight_limit(user: AbstractBaseUser) -> None:
+def _refuse_beyond_in_flight_limit(user: AbstractBaseUser, count: int = 1) -> None:
     """One creator cannot fill the queue for everybody: at most PHOENIX_MAX_IN_FLIGHT of
-    their creations pending or processing (0: no limit). Exact under concurrency because the
-    caller holds the account's row lock, which every create of this creator takes first."""
+    their creations pending or processing (0: no limit), a batch's items counted one by
+    one. Exact under concurrency because the caller holds the account's row lock, which
+    every create of this creator takes first."""
     limit = settings.PHOENIX_MAX_IN_FLIGHT
     if not limit:
         return
     with connection.cursor() as cursor:
         cursor.execute(_IN_FLIGHT_SQL, [user.pk, list(Creation.IN_FLIGHT), limit])
         (in_flight,) = cursor.fetchone()
-    if in_flight >= limit:
+    if in_flight + count > limit:
         raise TooManyInFlight(limit=limit)
 
 
@@ -458,6 +578,10 @@ REFUSALS = {
     "not_trashable": "A creation still generating cannot be moved to the trash; cancel it.",
     "not_in_trash": "Only a creation in the trash can be restored or deleted forever.",
     "not_published_post": "Only a published or scheduled post can be taken down.",
+    "not_keepable": "Only a finished variation of a batch can be kept.",
+    "not_rerunnable": (
+        "This creation cannot be run again (still generating, taken down or deleted)."
+    ),
 }
 CAPTION_MAX = 2200
 
@@ -760,6 +884,41 @@ def creation_trash(*, creation: Creation, now: datetime | None = None) -> Creati
     return creation
 
 
+def creation_keep(*, creation: Creation) -> list[Creation]:
+    """ "Keep this one": every sibling of its batch that may go to the trash goes there, each
+    as Delete would move it (its own transaction, its shares ended); one still generating
+    stays (cancel it to stop it). Returns the siblings trashed, for Undo."""
+    if not creation.can_keep:
+        raise refused("not_keepable")
+    siblings = Creation.objects.filter(
+        owner_id=creation.owner_id, batch_id=creation.batch_id, trashed_at__isnull=True
+    ).exclude(pk=creation.pk)
+    trashed = []
+    for sibling in siblings.order_by("batch_index"):
+        if not sibling.can_trash:
+            continue
+        try:
+            trashed.append(creation_trash(creation=sibling))
+        except ActionRefused:
+            continue  # changed meanwhile: left as it is
+    return trashed
+
+
+def creation_unkeep(*, creation: Creation, sibling_ids: list) -> list[Creation]:
+    """Undo of Keep this one: the given siblings of its batch come back from the trash (an
+    id of another batch, or of someone else, is ignored)."""
+    restored = []
+    siblings = Creation.objects.filter(
+        owner_id=creation.owner_id, batch_id=creation.batch_id, pk__in=sibling_ids
+    ).exclude(pk=creation.pk)
+    for sibling in siblings.order_by("batch_index"):
+        try:
+            restored.append(creation_restore(creation=sibling))
+        except ActionRefused:
+            continue  # purged or restored meanwhile
+    return restored
+
+
 def creation_restore(*, creation: Creation) -> Creation:
     """Out of the trash, as it was; a post (or a scheduled one) comes back as a draft."""
     with transaction.atomic():
@@ -786,7 +945,7 @@ def creation_purge(*, creation: Creation, now: datetime | None = None) -> Creati
         if not row.can_purge:
             _take_state(creation, row)
             raise refused("not_in_trash")
-        names = (row.media.name, row.poster.name)
+        names = (row.media.name, row.poster.name, row.source_image.name)
         _apply(
             creation,
             row,
@@ -796,6 +955,7 @@ def creation_purge(*, creation: Creation, now: datetime | None = None) -> Creati
             caption="",
             media="",
             poster="",
+            source_image="",
         )
         _end_shares(row, "purged")
         transaction.on_commit(lambda: delete_stored_files(*names))

@@ -5,17 +5,29 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from django.utils import timezone
 
-from .models import Creation
+from .models import BATCH_MAX, SEED_LIMIT, Creation
 
 PROMPT_MAX = 1000
 TYPE_FIELDS = {
     Creation.Kind.IMAGE: "aspect_ratio",
     Creation.Kind.VIDEO: "orientation",
 }
-ALLOWED_FIELDS = {"type", "prompt", "aspect_ratio", "orientation", "idempotency_key"}
+ALLOWED_FIELDS = {
+    "type",
+    "prompt",
+    "aspect_ratio",
+    "orientation",
+    "idempotency_key",
+    "count",
+    "seed",
+    "image_creation_id",
+}
+RERUN_FIELDS = {"mode", "prompt", "idempotency_key"}
+RERUN_MODES = ("same_seed", "new_seed", "vary")
 
 
 class RequestProblem(Exception):
@@ -33,13 +45,27 @@ class CreationRequest:
     aspect_ratio: str = ""
     orientation: str = ""
     idempotency_key: str | None = None
+    count: int = 1
+    seed: int | None = None  # None: a random one
+    image_creation_id: UUID | None = None
+    # What else decides the result, for the fingerprint only: an upload's sha256, a
+    # rerun's source and mode.
+    extra: tuple[str, ...] = ()
 
     @property
     def fingerprint(self) -> str:
         """What the request asks for, hashed: the same key sent again with a different
         body is refused. Taken from the parsed values, so key order and spacing in the
-        JSON do not count as a difference."""
+        JSON do not count as a difference. The fields added with batches count only when
+        set, so a key used before them keeps its fingerprint."""
         asked = [self.kind, self.prompt, self.aspect_ratio, self.orientation]
+        more = {
+            "count": self.count if self.count != 1 else None,
+            "seed": self.seed,
+            "image_creation_id": str(self.image_creation_id) if self.image_creation_id else None,
+            "extra": list(self.extra) or None,
+        }
+        asked += [[name, value] for name, value in more.items() if value is not None]
         return hashlib.sha256(json.dumps(asked, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -118,7 +144,87 @@ def parse_creation_request(data: dict) -> CreationRequest:
         raise RequestProblem(
             "invalid_idempotency_key", "The idempotency key is too long.", "idempotency_key"
         )
-    return CreationRequest(kind, prompt, aspect_ratio, orientation, key)
+    count = parse_count(data.get("count"))
+    seed = parse_seed(data.get("seed"))
+    image_creation_id = None
+    if _text(data, "image_creation_id"):
+        if kind != Creation.Kind.VIDEO:
+            raise RequestProblem(
+                "field_not_allowed", "Only a video starts from an image.", "image_creation_id"
+            )
+        image_creation_id = parse_uuid(data["image_creation_id"], "image_creation_id")
+    return CreationRequest(
+        kind,
+        prompt,
+        aspect_ratio,
+        orientation,
+        key,
+        count=count,
+        seed=seed,
+        image_creation_id=image_creation_id,
+    )
+
+
+def _whole_number(value, name: str, message: str) -> int | None:
+    """An integer from JSON (not a boolean, not a float) or a form's digits; None when
+    absent or empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise RequestProblem("invalid_" + name, message, name)
+    if isinstance(value, str):
+        if not value.strip().isascii() or not value.strip().isdigit() or len(value) > 12:
+            raise RequestProblem("invalid_" + name, message, name)
+        value = int(value.strip())
+    return value
+
+
+def parse_count(value) -> int:
+    message = f"Count must be a whole number from 1 to {BATCH_MAX}."
+    count = _whole_number(value, "count", message)
+    if count is None:
+        return 1
+    if not 1 <= count <= BATCH_MAX:
+        raise RequestProblem("invalid_count", message, "count")
+    return count
+
+
+def parse_seed(value) -> int | None:
+    message = f"Seed must be a whole number from 0 to {SEED_LIMIT - 1}."
+    seed = _whole_number(value, "seed", message)
+    if seed is not None and not 0 <= seed < SEED_LIMIT:
+        raise RequestProblem("invalid_seed", message, "seed")
+    return seed
+
+
+def parse_uuid(value, name: str) -> UUID:
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return UUID(value.strip())
+    except ValueError:
+        raise RequestProblem("invalid_" + name, f"'{name}' must be an id.", name) from None
+
+
+@dataclass(frozen=True)
+class RerunRequest:
+    mode: str
+    prompt: str | None
+    idempotency_key: str | None
+
+
+def parse_rerun_request(data) -> RerunRequest:
+    object_with_only(data, RERUN_FIELDS)
+    mode = _text(data, "mode") or "same_seed"
+    if mode not in RERUN_MODES:
+        raise RequestProblem("invalid_mode", "Mode must be same_seed, new_seed or vary.", "mode")
+    prompt = _text(data, "prompt")
+    key = (_text(data, "idempotency_key") or "").strip() or None
+    if key is not None and len(key) > 64:
+        raise RequestProblem(
+            "invalid_idempotency_key", "The idempotency key is too long.", "idempotency_key"
+        )
+    return RerunRequest(mode, prompt, key)
 
 
 def parse_future_moment(

@@ -128,6 +128,13 @@ def creation_changed(creation, *, listing: bool = True) -> None:
     bump_on_commit(*keys)
 
 
+def creations_changed(creations: Iterable) -> None:
+    """creation_changed for several of one owner's creations (a batch), in one bump."""
+    keys = [card_key(creation.pk) for creation in creations]
+    owners = dict.fromkeys(creation.owner_id for creation in creations)
+    bump_on_commit(*keys, *(drafts_key(owner_id) for owner_id in owners))
+
+
 def bell_changed(user_ids: Iterable) -> None:
     bump_on_commit(*(bell_key(user_id) for user_id in dict.fromkeys(user_ids)))
 

@@ -27,15 +27,17 @@ from profiles.views import tabs_context
 from tokens.selectors import balance_of
 
 from . import polling, selectors, services, versions
-from .api import Refusal, start_creation
+from .api import Refusal, start_creation, start_rerun
 from .media import serve_stored_file
-from .models import Creation
+from .models import BATCH_MAX, Creation
 from .presenters import media_url
 from .services import ActionRefused
 from .validation import (
     ALLOWED_FIELDS,
     PROMPT_MAX,
+    RERUN_FIELDS,
     TYPE_FIELDS,
+    RequestProblem,
 )
 
 
@@ -95,7 +97,15 @@ def create_form_values(data) -> dict[str, str]:
         "orientation": orientation
         if orientation in Creation.Orientation.values
         else Creation.Orientation.LANDSCAPE,
+        "count": count if (count := _small_number(data.get("count"))) in BATCH_COUNTS else 1,
     }
+
+
+BATCH_COUNTS = range(1, BATCH_MAX + 1)
+
+
+def _small_number(value) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 3 else None
 
 
 def submit_from_form(request: HttpRequest) -> tuple[HttpResponse | None, str, int]:
@@ -108,7 +118,7 @@ def submit_from_form(request: HttpRequest) -> tuple[HttpResponse | None, str, in
         if other_kind != kind:
             data.pop(field_name, None)
     try:
-        start_creation(request.user, data)
+        start_creation(request.user, data, upload=request.FILES.get("image"))
     except Refusal as refusal:
         if refusal.body["error"] == services.IdempotencyKeyReused.code:
             # The API's sentence speaks of keys; the page shown again has a new one.
@@ -155,8 +165,9 @@ def create_page(request: HttpRequest) -> HttpResponse:
             {"value": kind, "label": label, "cost": costs[kind], "affordable": kind in affordable}
             for kind, label in Creation.Kind.choices
         ],
-        "cost": costs[values["type"]],
-        "remaining": balance - costs[values["type"]],
+        "cost": costs[values["type"]] * values["count"],
+        "remaining": balance - costs[values["type"]] * values["count"],
+        "counts": BATCH_COUNTS,
         "aspect_ratios": Creation.AspectRatio.values,
         "orientations": Creation.Orientation.choices,
         "prompt_max": PROMPT_MAX,
@@ -238,6 +249,7 @@ def drafts_poll(request: HttpRequest) -> HttpResponse:
     polling.with_card_polls(items, owner_id=user.pk, list_version=version)
     context = {
         "items": items,
+        "groups": selectors.grouped_by_batch(items),
         "poll": polling.drafts_poll(user, version, items[0] if items else None, after),
         "was_empty": not after,
     }
@@ -517,6 +529,77 @@ def creation_purge(request: HttpRequest, creation_id) -> HttpResponse:
         messages.success(request, text)
         return redirect(profile_url(request.user, "trash"))
     return render_gone(request, creation, toast=text)
+
+
+@require_POST
+def creation_rerun(request: HttpRequest, creation_id) -> HttpResponse:
+    """The card's Run again / New seed / Vary / Edit & run without JavaScript (with it, the
+    form goes to the API): the drafts tab after, or the reason it was refused."""
+    source = _owned_or_404(request, creation_id)
+    data = {key: request.POST[key] for key in RERUN_FIELDS if key in request.POST}
+    try:
+        start_rerun(request.user, source, data)
+    except (RequestProblem, ActionRefused) as problem:
+        messages.error(request, problem.message)
+    except Refusal as refusal:
+        messages.error(request, refusal.body["message"])
+    return redirect(drafts_url_for(request.user))
+
+
+@require_POST
+def creation_keep(request: HttpRequest, creation_id) -> HttpResponse:
+    """ "Keep this one": the batch's other variations go to the trash, with Undo; the batch's
+    grid comes back with what is left in it."""
+    creation = _owned_or_404(request, creation_id)
+    try:
+        trashed = services.creation_keep(creation=creation)
+    except ActionRefused as refusal:
+        return refused(request, creation, refusal, default_tab="drafts")
+    text = (
+        f"Kept this one: {token_count_words(len(trashed), 'other variation')} moved to the trash."
+    )
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect(profile_url(request.user, "drafts"))
+    return render_batch(request, creation, toast=text, undo_ids=[c.id for c in trashed])
+
+
+@require_POST
+def creation_unkeep(request: HttpRequest, creation_id) -> HttpResponse:
+    """Undo of Keep this one: the variations it trashed come back into the grid."""
+    creation = _owned_or_404(request, creation_id)
+    restored = services.creation_unkeep(
+        creation=creation, sibling_ids=parse_ids(request.POST.getlist("ids"))
+    )
+    text = f"{token_count_words(len(restored), 'variation')} back in your drafts."
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect(profile_url(request.user, "drafts"))
+    return render_batch(request, creation, toast=text)
+
+
+def parse_ids(values: list[str]) -> list[uuid.UUID]:
+    ids = []
+    for value in values[: settings.PHOENIX_BULK_MAX]:
+        try:
+            ids.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return ids
+
+
+def token_count_words(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def render_batch(
+    request: HttpRequest, creation: Creation, *, toast: str, undo_ids=()
+) -> HttpResponse:
+    group = selectors.batch_cards(owner=request.user, batch_id=creation.batch_id)
+    polling.with_card_polls(group, owner_id=request.user.pk, list_version=None)
+    context = {"group": group, "batch_id": creation.batch_id, "toast": toast}
+    context.update(kept=creation, undo_ids=list(undo_ids))
+    return render(request, "creations/card.html#batch_update", context)
 
 
 # ---------------------------------------------------------------------------------------

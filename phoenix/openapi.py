@@ -14,9 +14,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from creations import services as creations
-from creations.models import Creation
+from creations.models import BATCH_MAX, SEED_LIMIT, Creation
 from creations.presenters import OWNER_ACTIONS
-from creations.validation import ALLOWED_FIELDS, PROMPT_MAX
+from creations.validation import ALLOWED_FIELDS, PROMPT_MAX, RERUN_FIELDS, RERUN_MODES
 from notifications.models import Notification
 from sharing import services as sharing
 from sharing.models import COMMENT_MAX, Share
@@ -25,6 +25,7 @@ from tokens.models import CreditLot, Purchase
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 SCHEMAS = "#/components/schemas/"
 
 # Codes that read_body / read_fields answer for any body, before the action looks at it.
@@ -163,6 +164,11 @@ def body(schema: dict, *, form: bool = True, required: bool = True) -> dict:
     return {"required": required, "content": content}
 
 
+def with_multipart(request_body: dict, schema: dict) -> dict:
+    request_body["content"][MULTIPART] = {"schema": schema}
+    return request_body
+
+
 def operation(
     operation_id: str,
     summary: str,
@@ -255,7 +261,20 @@ def creation_properties() -> dict:
                 "description": "While pending: the seconds until it should be ready.",
             }
         ),
+        "seed": seed_schema(),
+        "seed_honored": {
+            "type": "boolean",
+            "description": "False where the provider ignores seeds: the same seed is no promise.",
+        },
+        "parent_id": nullable(
+            {**uuid(), "description": "The creation it was run again or varied from."}
+        ),
+        "batch_id": nullable({**uuid(), "description": "The batch it is an item of."}),
     }
+
+
+def seed_schema() -> dict:
+    return {"type": "integer", "minimum": 0, "maximum": SEED_LIMIT - 1}
 
 
 def create_request_schema() -> dict:
@@ -273,6 +292,19 @@ def create_request_schema() -> dict:
                     "description": "Trimmed; a blank prompt is refused (prompt_required).",
                 },
                 field: {"enum": list(choices)},
+                "count": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": BATCH_MAX,
+                    "default": 1,
+                    "description": "Variations: that many creations, each paid, queued and "
+                    "refunded on its own; all or none are made.",
+                },
+                "seed": {
+                    **seed_schema(),
+                    "description": "The first item's seed (the others seed+1, …); random "
+                    "when absent.",
+                },
                 "idempotency_key": {
                     "type": "string",
                     "maxLength": 64,
@@ -284,10 +316,16 @@ def create_request_schema() -> dict:
             },
         }
 
+    video = variant(Creation.Kind.VIDEO, "orientation", Creation.Orientation.values)
+    video["properties"]["image_creation_id"] = {
+        **uuid(),
+        "description": "Start the video from one of the creator's own images (a draft or "
+        "a post). Someone else's, or none: 404, nothing debited.",
+    }
     schema = {
         "oneOf": [
             variant(Creation.Kind.IMAGE, "aspect_ratio", Creation.AspectRatio.values),
-            variant(Creation.Kind.VIDEO, "orientation", Creation.Orientation.values),
+            video,
         ]
     }
     # The schema's fields are the ones the parser takes, no more and no fewer.
@@ -308,33 +346,175 @@ REQUEST_PROBLEMS_OF_CREATE = (
     "invalid_aspect_ratio",
     "invalid_orientation",
     "invalid_idempotency_key",
+    "invalid_count",
+    "invalid_seed",
+    "invalid_image_creation_id",
+    "invalid_image",
+    "image_too_large",
+    "image_too_big",
 )
 
 
-def generate_creation() -> dict:
-    costs = ", ".join(f"{kind} {cost}" for kind, cost in settings.PHOENIX_COSTS.items())
-    accepted = {
+def submitted_schema() -> dict:
+    """The answer to a create or a rerun (creations.api.submitted_as_json)."""
+    return {
         "type": "object",
         "additionalProperties": False,
         "required": [
             "creation_id",
+            "batch_id",
+            "creations",
             "status",
             "type",
             "cost",
             "balance",
+            "seed",
+            "parent_id",
             "status_url",
             "drafts_url",
         ],
         "properties": {
-            "creation_id": uuid(),
+            "creation_id": {**uuid(), "description": "The first (or only) creation."},
+            "batch_id": nullable({**uuid(), "description": "With count > 1: GET batch_status."}),
+            "creations": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": BATCH_MAX,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["creation_id", "seed"],
+                    "properties": {"creation_id": uuid(), "seed": seed_schema()},
+                },
+            },
             "status": {"enum": list(Creation.Status.values)},
             "type": {"enum": list(Creation.Kind.values)},
-            "cost": {"type": "integer", "minimum": 0},
+            "cost": {"type": "integer", "minimum": 0, "description": "For all the items."},
             "balance": {"type": "integer", "minimum": 0},
+            "seed": seed_schema(),
+            "parent_id": nullable(uuid()),
             "status_url": {"type": "string", "description": "Poll it: GET creation_status."},
             "drafts_url": {"type": "string"},
         },
     }
+
+
+def submit_refusals() -> dict:
+    return {
+        **failure(
+            402,
+            "Not enough tokens for every item; nothing was debited. `buy_url` is the page "
+            "that sells them.",
+            ["insufficient_tokens"],
+            balance={"type": "integer"},
+            cost={"type": "integer"},
+            buy_url={"type": "string"},
+        ),
+        **failure(
+            422,
+            "This idempotency key was used for a different request.",
+            ["idempotency_key_reused"],
+            field={"const": "idempotency_key"},
+        ),
+        **failure(
+            429,
+            "Too many of the creator's creations are queued or generating.",
+            [creations.TooManyInFlight.code],
+            headers=RETRY_AFTER,
+            limit={"type": "integer"},
+        ),
+        **failure(
+            503,
+            "The job queue is unavailable: the creation failed and was refunded at once.",
+            ["queue_unavailable"],
+            creation_id=uuid(),
+        ),
+    }
+
+
+def create_multipart_schema() -> dict:
+    """The form with a file: a video that starts from an uploaded still."""
+    video = create_request_schema()["oneOf"][1]
+    return {
+        **video,
+        "properties": {
+            **video["properties"],
+            "image": {
+                "type": "string",
+                "contentMediaType": "application/octet-stream",
+                "description": "PNG, JPEG or WebP (by content), at most 10 MB and 4096 "
+                "pixels a side; re-encoded without its metadata. Otherwise 400, nothing "
+                "debited.",
+            },
+        },
+    }
+
+
+def rerun_creation() -> dict:
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "mode": {
+                "enum": list(RERUN_MODES),
+                "default": "same_seed",
+                "description": "same_seed: the same seed again; new_seed: a random one; "
+                "vary: a seed near the source's.",
+            },
+            "prompt": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": PROMPT_MAX,
+                "description": "Edit & run: a new prompt (the source's otherwise).",
+            },
+            "idempotency_key": {"type": "string", "maxLength": 64},
+        },
+    }
+    assert set(schema["properties"]) == RERUN_FIELDS, set(schema["properties"]) ^ RERUN_FIELDS
+    return operation(
+        "api_creation_rerun",
+        "Run a creation again, with a new seed, or vary it",
+        {
+            **ok("Debited and queued; parent_id is the source.", submitted_schema(), status="202"),
+            **bad_request([*BODY_PROBLEMS, *REQUEST_PROBLEMS_OF_CREATE, "invalid_mode"]),
+            **not_found(),
+            **conflict("not_rerunnable"),
+            **submit_refusals(),
+        },
+        unsafe=True,
+        tag="creations",
+        parameters=[creation_id_parameter()],
+        request_body=body(schema, required=False),
+        description="From a draft, a post, a failed or a canceled creation of the owner's.",
+    )
+
+
+def batch_status() -> dict:
+    answer = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["batch_id", "creations"],
+        "properties": {
+            "batch_id": uuid(),
+            "creations": {"type": "array", "items": ref("Creation"), "maxItems": BATCH_MAX},
+        },
+    }
+    return operation(
+        "api_batch_status",
+        "Read a batch's items",
+        {
+            **ok("The items in order, with their states.", answer),
+            **not_found("No such batch, or it is someone else's."),
+        },
+        unsafe=False,
+        tag="creations",
+        parameters=[uuid_parameter("batch_id", "The batch's id (batch_id of a create).")],
+    )
+
+
+def generate_creation() -> dict:
+    costs = ", ".join(f"{kind} {cost}" for kind, cost in settings.PHOENIX_COSTS.items())
+    accepted = submitted_schema()
     return operation(
         "generate_creation",
         "Start a creation",
@@ -346,33 +526,8 @@ def generate_creation() -> dict:
                 status="202",
             ),
             **bad_request(REQUEST_PROBLEMS_OF_CREATE),
-            **failure(
-                402,
-                "Not enough tokens; nothing was debited. `buy_url` is the page that sells them.",
-                ["insufficient_tokens"],
-                balance={"type": "integer"},
-                cost={"type": "integer"},
-                buy_url={"type": "string"},
-            ),
-            **failure(
-                422,
-                "This idempotency key was used for a different request.",
-                ["idempotency_key_reused"],
-                field={"const": "idempotency_key"},
-            ),
-            **failure(
-                429,
-                "Too many of the creator's creations are queued or generating.",
-                [creations.TooManyInFlight.code],
-                headers=RETRY_AFTER,
-                limit={"type": "integer"},
-            ),
-            **failure(
-                503,
-                "The job queue is unavailable: the creation failed and was refunded at once.",
-                ["queue_unavailable"],
-                creation_id=uuid(),
-            ),
+            **not_found("The image_creation_id is not one of the creator's images."),
+            **submit_refusals(),
         },
         unsafe=True,
         tag="creations",
@@ -380,7 +535,7 @@ def generate_creation() -> dict:
             f"Debits the cost ({costs} tokens) and queues the generation. Poll status_url "
             "until the status is draft (or failed, refunded)."
         ),
-        request_body=body(create_request_schema()),
+        request_body=with_multipart(body(create_request_schema()), create_multipart_schema()),
     )
 
 
@@ -603,6 +758,8 @@ def creation_paths() -> dict:
         "/api/generate/creation": {"post": generate_creation()},
         item: {"get": creation_status()},
         "/api/creations/bulk": {"post": creations_bulk()},
+        f"{item}/rerun": {"post": rerun_creation()},
+        "/api/batches/{batch_id}": {"get": batch_status()},
         f"{item}/cancel": {"post": cancel_creation()},
         f"{item}/publish": {"post": publish_creation()},
         f"{item}/caption": {"post": edit_caption()},

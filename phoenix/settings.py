@@ -512,6 +512,10 @@ RUNWAY_BASE_URL = os.getenv("RUNWAY_BASE_URL", "https://api.dev.runwayml.com")
 RUNWAY_API_VERSION = os.getenv("RUNWAY_API_VERSION", "2024-11-06")
 PHOENIX_RUNWAY_MODEL = os.getenv("PHOENIX_RUNWAY_MODEL", "gen4.5")
 PHOENIX_RUNWAY_VIDEO_SECONDS = envint("PHOENIX_RUNWAY_VIDEO_SECONDS", 5)
+# Image-to-video: Runway's model for a video that starts from a still, and how long the
+# presigned URL it reads the still from lives (S3/R2; local files go as a data URI).
+PHOENIX_RUNWAY_IMAGE_MODEL = os.getenv("PHOENIX_RUNWAY_IMAGE_MODEL", "gen4_turbo")
+PHOENIX_INPUT_URL_SECONDS = envint("PHOENIX_INPUT_URL_SECONDS", 300)
 PHOENIX_RUNWAY_POLL_INTERVAL = envfloat("PHOENIX_RUNWAY_POLL_INTERVAL", 5)
 PHOENIX_RUNWAY_REQUEST_TIMEOUT = envfloat("PHOENIX_RUNWAY_REQUEST_TIMEOUT", 30)
 # Remote tasks (Runway): no worker waits for them. One periodic job checks every task in

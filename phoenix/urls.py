@@ -48,6 +48,12 @@ urlpatterns = [
     path("api/creations/<uuid:creation_id>", creations_api.creation_status, name="creation_status"),
     path("api/creations/bulk", creations_api.creations_bulk, name="api_creations_bulk"),
     path(
+        "api/creations/<uuid:creation_id>/rerun",
+        creations_api.rerun_creation,
+        name="api_creation_rerun",
+    ),
+    path("api/batches/<uuid:batch_id>", creations_api.batch_status, name="api_batch_status"),
+    path(
         "api/creations/<uuid:creation_id>/cancel",
         creations_api.cancel_creation,
         name="api_creation_cancel",
@@ -111,6 +117,21 @@ urlpatterns = [
         "creations/<uuid:creation_id>/restore",
         creations_views.creation_restore,
         name="creation_restore",
+    ),
+    path(
+        "creations/<uuid:creation_id>/rerun",
+        creations_views.creation_rerun,
+        name="creation_rerun",
+    ),
+    path(
+        "creations/<uuid:creation_id>/keep",
+        creations_views.creation_keep,
+        name="creation_keep",
+    ),
+    path(
+        "creations/<uuid:creation_id>/keep/undo",
+        creations_views.creation_unkeep,
+        name="creation_unkeep",
     ),
     path(
         "creations/<uuid:creation_id>/purge",

@@ -252,6 +252,10 @@ def tabs_context(
         "is_owner": is_owner,
         "tab": tab,
         "page": page,
+        # The drafts tab shows a batch's variations together; every other card alone.
+        "groups": selectors.grouped_by_batch(page.items)
+        if tab == "drafts"
+        else [[item] for item in page.items],
         "cursor": cursor,
         "trash_days": settings.PHOENIX_TRASH_DAYS,
         "bulk_max": settings.PHOENIX_BULK_MAX,

@@ -117,6 +117,16 @@ def remote_provider(kind: str) -> RemoteTaskProvider | None:
     return provider if getattr(provider, "runs_remote_tasks", False) else None
 
 
+def honours_seed(kind: str) -> bool:
+    """Whether the configured provider of this kind uses the seed it is given (the local
+    one does, Runway's gen models do, OpenAI's images do not): the JSON says
+    "seed_honored" and the card does not pretend."""
+    provider_name = (
+        settings.PHOENIX_VIDEO_PROVIDER if kind == "video" else settings.PHOENIX_IMAGE_PROVIDER
+    )
+    return bool(getattr(_load(provider_name), "honours_seed", False))
+
+
 def cancel_remote_task(kind: str, task_id: str) -> None:
     """Cancel a provider's task (after the creation was canceled), where the configured
     provider has a cancel call. Best effort: the provider logs what it could not do."""

@@ -83,7 +83,36 @@ def _wait(on_progress: ProgressCallback | None = None, upto: int = 0) -> None:
             on_progress(upto * (step + 1) // steps)
 
 
+def _cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """The still scaled to fill the frame and cut to it, centred."""
+    width, height = size
+    scale = max(width / image.width, height / image.height)
+    resized = image.convert("RGB").resize(
+        (max(width, round(image.width * scale)), max(height, round(image.height * scale))),
+        Image.Resampling.LANCZOS,
+    )
+    left, top = (resized.width - width) // 2, (resized.height - height) // 2
+    return resized.crop((left, top, left + width, top + height))
+
+
+# An animated still ends this much closer than it starts.
+STILL_ZOOM = 0.2
+
+
+def _still_frame(still: Image.Image, t: float) -> Image.Image:
+    """A slow zoom into the still: frame 0 is the still itself."""
+    width, height = still.size
+    scale = 1 + STILL_ZOOM * t
+    crop_w, crop_h = width / scale, height / scale
+    left, top = (width - crop_w) / 2, (height - crop_h) / 2
+    box = (left, top, left + crop_w, top + crop_h)
+    return still.resize((width, height), Image.Resampling.BILINEAR, box=box)
+
+
 class LocalProvider:
+    # Same prompt, settings and seed give byte-identical media.
+    honours_seed = True
+
     def generate_image(self, *, prompt: str, aspect_ratio: str, seed: int) -> GeneratedMedia:
         check_prompt(prompt)
         _wait()
@@ -93,12 +122,19 @@ class LocalProvider:
         return GeneratedMedia(buffer.getvalue(), "png", "image/png", *size)
 
     def generate_video(
-        self, *, prompt: str, orientation: str, seed: int, on_progress: ProgressCallback
+        self,
+        *,
+        prompt: str,
+        orientation: str,
+        seed: int,
+        on_progress: ProgressCallback,
+        image: bytes | None = None,
     ) -> GeneratedMedia:
         check_prompt(prompt)
         _wait(on_progress, upto=30)
         width, height = VIDEO_SIZES[orientation]
-        backdrop = _scene(prompt, seed, (width * 2, height * 2))
+        still = _cover(Image.open(io.BytesIO(image)), (width, height)) if image else None
+        backdrop = None if still else _scene(prompt, seed, (width * 2, height * 2))
         frames = settings.PHOENIX_LOCAL_VIDEO_SECONDS * VIDEO_FPS
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "video.mp4")
@@ -119,8 +155,11 @@ class LocalProvider:
             for index in range(frames):
                 # A slow pan across a scene twice the frame's size.
                 t = index / max(1, frames - 1)
-                left, top = int(t * width), int(t * height * 0.5)
-                frame = backdrop.crop((left, top, left + width, top + height))
+                if still is not None:
+                    frame = _still_frame(still, t)
+                else:
+                    left, top = int(t * width), int(t * height * 0.5)
+                    frame = backdrop.crop((left, top, left + width, top + height))
                 if index == 0:
                     poster = frame
                 writer.send(frame.tobytes())

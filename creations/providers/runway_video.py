@@ -168,24 +168,45 @@ class RunwayVideoProvider:
                 self._api.close()
                 self._api = None
 
-    def submit_video(self, *, prompt: str, orientation: str, seed: int) -> str:
+    @property
+    def honours_seed(self) -> bool:
+        return settings.PHOENIX_RUNWAY_MODEL.startswith("gen")
+
+    def submit_video(
+        self, *, prompt: str, orientation: str, seed: int, image_url: str | None = None
+    ) -> str:
         if not settings.RUNWAY_API_KEY:
             raise ProviderError("RUNWAY_API_KEY is not set")
         with self.client(self.timeout()) as api:
-            return self.submit(api, prompt=prompt, orientation=orientation, seed=seed)
+            return self.submit(
+                api, prompt=prompt, orientation=orientation, seed=seed, image_url=image_url
+            )
 
-    def submit(self, api: httpx.Client, *, prompt: str, orientation: str, seed: int) -> str:
-        model = settings.PHOENIX_RUNWAY_MODEL
+    def submit(
+        self,
+        api: httpx.Client,
+        *,
+        prompt: str,
+        orientation: str,
+        seed: int,
+        image_url: str | None = None,
+    ) -> str:
+        # A still to start from goes to image_to_video as the prompt image (a presigned
+        # URL that expires in minutes, or a data URI).
+        model = settings.PHOENIX_RUNWAY_IMAGE_MODEL if image_url else settings.PHOENIX_RUNWAY_MODEL
         body = {
             "model": model,
             "promptText": prompt,
             "ratio": RATIOS[orientation],
             "duration": settings.PHOENIX_RUNWAY_VIDEO_SECONDS,
         }
+        if image_url:
+            body["promptImage"] = image_url
         if model.startswith("gen"):
             body["seed"] = seed
+        path = "/v1/image_to_video" if image_url else "/v1/text_to_video"
         try:
-            response = api.post("/v1/text_to_video", json=body)
+            response = api.post(path, json=body)
         except httpx.TransportError as error:  # timeouts included
             raise TransientProviderError(f"Runway submit failed: {type(error).__name__}") from error
         check_status(response, "submit")

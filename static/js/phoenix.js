@@ -42,7 +42,10 @@
     var chosen = form.querySelector('input[name="type"]:checked');
     if (!chosen) return;
     var kind = chosen.value;
-    var cost = Number(chosen.dataset.cost);
+    // Variations: each item costs what one creation of the type costs.
+    var countField = form.querySelector('select[name="count"]');
+    var count = countField ? Number(countField.value) || 1 : 1;
+    var cost = Number(chosen.dataset.cost) * count;
     var balance = Number(form.dataset.balance);
     form.querySelectorAll("fieldset[data-kind]").forEach(function (fieldset) {
       var active = fieldset.dataset.kind === kind;
@@ -63,7 +66,9 @@
     var idle = form.querySelector(".when-idle");
     if (idle) {
       idle.textContent =
-        balance < cost ? "Out of tokens" : "Generate " + kind + " · " + plural(cost, "token");
+        balance < cost
+          ? "Out of tokens"
+          : "Generate " + (count > 1 ? count + " " + kind + "s" : kind) + " · " + plural(cost, "token");
     }
   }
 
@@ -311,7 +316,9 @@
 
   document.addEventListener("change", function (event) {
     var form = event.target.closest("form[data-create-form]");
-    if (form && event.target.name === "type") syncCreateForm(form);
+    if (form && (event.target.name === "type" || event.target.name === "count")) {
+      syncCreateForm(form);
+    }
     if (event.target.matches("[data-select-all]")) {
       selectBoxes().forEach(function (box) {
         box.checked = event.target.checked;
@@ -319,6 +326,16 @@
     }
     if (event.target.matches("[data-select], [data-select-all]")) syncBulk();
     if (event.target.matches("input[data-publish-at]")) syncPublishForm(event.target);
+  });
+
+  // A seed's Copy button: <button data-copy="1234">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button || !navigator.clipboard) return;
+    navigator.clipboard.writeText(button.dataset.copy).then(function () {
+      var announcer = document.getElementById("announcer");
+      if (announcer) announcer.textContent = "Seed copied.";
+    });
   });
 
   // "Cancel" in a form inside <details> (the publish form) folds it away again.

@@ -37,10 +37,14 @@ def test_it_accepts_an_image_and_debits_one_token(
     creation = Creation.objects.get(pk=body["creation_id"])
     assert body == {
         "creation_id": str(creation.id),
+        "batch_id": None,
+        "creations": [{"creation_id": str(creation.id), "seed": creation.seed}],
         "status": "pending",
         "type": "image",
         "cost": 1,
         "balance": 99,
+        "seed": creation.seed,
+        "parent_id": None,
         "status_url": f"/api/creations/{creation.id}",
         "drafts_url": "/soho/alice?tab=drafts",
     }

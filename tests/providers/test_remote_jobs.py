@@ -169,3 +169,41 @@ def test_a_runway_safety_failure_fails_with_one_refund_and_no_provider_text(
     assert alice.token_account.balance == 100
     shown = status_json(alice_client, creation)
     assert PROVIDER_TEXT not in shown and RUNWAY_KEY not in shown
+
+
+def test_a_runway_video_from_an_upload_sends_the_still_and_the_seed(
+    alice, alice_client, runway_api, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.PHOENIX_VIDEO_PROVIDER = "runway"
+    runway_api.expect_request("/v1/image_to_video", method="POST").respond_with_json(
+        {"id": "task-2"}
+    )
+    still = SimpleUploadedFile("still.png", png_bytes(64, 36), content_type="image/png")
+    response = alice_client.post(
+        "/api/generate/creation",
+        {
+            "type": "video",
+            "prompt": "waves",
+            "orientation": "landscape",
+            "seed": "99",
+            "image": still,
+        },
+    )
+    assert response.status_code == 202, response.content
+    creation = Creation.objects.get(pk=response.json()["creation_id"])
+
+    run_worker_burst()  # the job submits and returns
+
+    creation.refresh_from_db()
+    assert (creation.status, creation.provider_task_id) == ("processing", "task-2")
+    (submit,) = [r for r, _ in runway_api.log if r.path == "/v1/image_to_video"]
+    sent = json.loads(submit.get_data())
+    assert (sent["model"], sent["seed"], sent["promptText"]) == ("gen4_turbo", 99, "waves")
+    prefix = "data:image/png;base64,"
+    assert sent["promptImage"].startswith(prefix)
+    image = base64.b64decode(sent["promptImage"].removeprefix(prefix))
+    assert image == stored(creation.source_image.name).read_bytes()
+    assert Image.open(io.BytesIO(image)).size == (64, 36)
+    assert not [r for r, _ in runway_api.log if r.path == "/v1/text_to_video"]

@@ -398,6 +398,38 @@ def test_without_an_api_key_it_fails_before_calling_out(runway_api, settings):
     assert runway_api.log == []
 
 
+def test_a_still_goes_to_image_to_video_as_the_prompt_image(runway_api):
+    runway_api.expect_request("/v1/image_to_video", method="POST").respond_with_json(
+        {"id": TASK_ID}
+    )
+    still = "https://bucket.example/inputs/abc.png?X-Amz-Expires=300&X-Amz-Signature=x"
+    task_id = RunwayVideoProvider().submit_video(
+        prompt="the sea moves", orientation="landscape", seed=77, image_url=still
+    )
+    assert task_id == TASK_ID
+    (submit,) = requests_to(runway_api, "/v1/image_to_video")
+    assert json.loads(submit.get_data()) == {
+        "model": "gen4_turbo",
+        "promptText": "the sea moves",
+        "promptImage": still,
+        "ratio": "1280:720",
+        "duration": 5,
+        "seed": 77,
+    }
+    assert requests_to(runway_api, SUBMIT) == []
+
+
+def test_seeds_are_said_to_be_honoured_by_the_gen_models_only(settings):
+    from creations.providers import honours_seed
+
+    settings.PHOENIX_VIDEO_PROVIDER = "runway"
+    assert honours_seed("video")
+    settings.PHOENIX_RUNWAY_MODEL = "veo3.1_fast"
+    assert not honours_seed("video")
+    settings.PHOENIX_IMAGE_PROVIDER = "openai"
+    assert not honours_seed("image")
+
+
 def test_a_name_that_rebinds_after_the_check_is_still_reached_at_the_checked_address(
     monkeypatch,
 ):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import DataExport
 from creations import services
+from creations.models import Creation
 from notifications.models import Notification
 from profiles.services import creator_signup
 from sharing import services as sharing
@@ -37,6 +38,7 @@ FILLERS = {
     ("str", "token"): "token",
     ("uuid", "notification_id"): "notification",
     ("uuid", "purchase_id"): "purchase",
+    ("uuid", "batch_id"): "batch",
     ("str", "which"): ("media", "poster"),
     ("uuid", "export_id"): "export",
 }
@@ -98,6 +100,7 @@ def unknown_objects() -> dict:
         "notification": uuid.uuid4(),
         "export": uuid.uuid4(),
         "purchase": uuid.uuid4(),
+        "batch": uuid.uuid4(),
     }
 
 
@@ -136,6 +139,9 @@ def objects_of(creation, third_party) -> dict:
         status=statuses[Purchase.objects.count() % len(statuses)],
         checkout_session_id=f"cs_test_{uuid.uuid4().hex}",
     )
+    # Every creation an item of a batch of its own (GET /api/batches/<id>).
+    batch_id = uuid.uuid4()
+    Creation.objects.filter(pk=creation.pk).update(batch_id=batch_id)
     return {
         "creation": creation.id,
         "share": share.id,
@@ -144,6 +150,7 @@ def objects_of(creation, third_party) -> dict:
         "notification": notification.id,
         "export": export.id,
         "purchase": purchase.id,
+        "batch": batch_id,
     }
 
 
