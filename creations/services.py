@@ -919,8 +919,13 @@ def creation_unkeep(*, creation: Creation, sibling_ids: list) -> list[Creation]:
     return restored
 
 
-def creation_restore(*, creation: Creation) -> Creation:
-    """Out of the trash, as it was; a post (or a scheduled one) comes back as a draft."""
+def creation_restore(
+    *, creation: Creation, undo: bool = False, now: datetime | None = None
+) -> Creation:
+    """Out of the trash, as it was; a post (or a scheduled one) comes back as a draft. The
+    Undo of a delete (`undo`, within PHOENIX_UNDO_SECONDS of it) takes the delete back
+    whole: a post returns as the post it was, in its place in the feed."""
+    now = now or timezone.now()
     with transaction.atomic():
         row = _locked(creation)
         if not row.can_restore:
@@ -928,6 +933,13 @@ def creation_restore(*, creation: Creation) -> Creation:
             raise refused("not_in_trash")
         changes = {"trashed_at": None}
         target = row.restores_as if row.restores_as != row.status else None
+        undone = (
+            undo
+            and row.status == Creation.Status.PUBLISHED
+            and row.trashed_at >= now - timedelta(seconds=settings.PHOENIX_UNDO_SECONDS)
+        )
+        if undone:
+            target = None
         if target is not None or row.status == Creation.Status.DRAFT:
             # Back among the drafts: its expiry starts again.
             changes.update(redrafted_at=timezone.now(), publish_at=None, published_at=None)

@@ -487,7 +487,7 @@ def creation_restore(request: HttpRequest, creation_id) -> HttpResponse:
     undo = bool(request.POST.get("undo"))
     was = creation.status
     try:
-        services.creation_restore(creation=creation)
+        services.creation_restore(creation=creation, undo=undo)
     except ActionRefused as refusal:
         return refused(request, creation, refusal, default_tab="trash")
     tab = home_tab(creation)

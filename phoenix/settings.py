@@ -426,6 +426,9 @@ PHOENIX_TRASH_DAYS = envint("PHOENIX_TRASH_DAYS", 7)
 # The daily housekeeping job moves or purges at most this many creations, then queues
 # itself again for the rest (each batch a short job).
 PHOENIX_HOUSEKEEPING_BATCH = envint("PHOENIX_HOUSEKEEPING_BATCH", 200)
+# An Undo of a delete within this many seconds takes it back whole (a post stays a post);
+# a restore later, from the Trash tab, brings a post back as a draft.
+PHOENIX_UNDO_SECONDS = envint("PHOENIX_UNDO_SECONDS", 600)
 # At most this many creations in one bulk action.
 PHOENIX_BULK_MAX = envint("PHOENIX_BULK_MAX", 100)
 # The nav bell asks for its count this often (the drafts tab's card polls also refresh it

@@ -238,3 +238,40 @@ def test_the_staff_figures_still_count_a_failed_creation_after_its_owner_trashed
     assert [check.name for check in after.checks if check.firing] == [
         check.name for check in before.checks if check.firing
     ]
+
+
+def test_undo_of_a_deleted_post_brings_it_back_as_the_post_it_was(
+    alice, alice_client, make_creation, media
+):
+    older = make_creation(owner=alice, status="published", caption="First")
+    post = make_creation(owner=alice, status="published", caption="Look")
+    published_at = Creation.objects.get(pk=post.pk).published_at
+
+    deleted = alice_client.post(f"/creations/{post.pk}/delete", headers={"HX-Request": "true"})
+    undone = alice_client.post(
+        f"/creations/{post.pk}/restore", {"undo": "1"}, headers={"HX-Request": "true"}
+    )
+
+    assert deleted.status_code == undone.status_code == 200
+    post.refresh_from_db()
+    assert (post.status, post.trashed_at, post.caption) == ("published", None, "Look")
+    assert post.published_at == published_at
+    assert ids(selectors.feed_page()) == [post.pk, older.pk]  # in its place, not re-posted
+    assert "Restored as a draft" not in undone.content.decode()
+
+
+def test_an_undo_long_after_the_delete_or_a_restore_from_the_trash_gives_a_draft(
+    alice, make_creation, media, settings
+):
+    settings.PHOENIX_UNDO_SECONDS = 600
+    late, restored = (make_creation(owner=alice, status="published") for _ in range(2))
+    for post in (late, restored):
+        services.creation_trash(creation=post)
+
+    services.creation_restore(creation=late, undo=True, now=timezone.now() + timedelta(seconds=601))
+    services.creation_restore(creation=restored)
+
+    for post in (late, restored):
+        post.refresh_from_db()
+        assert (post.status, post.published_at) == ("draft", None)
+    assert ids(selectors.feed_page()) == []

@@ -49,17 +49,19 @@ def test_undo_with_its_slot_gone_says_where_the_draft_is(alice_client, alice, ma
     assert Creation.objects.get(pk=draft.pk).trashed_at is None
 
 
-def test_undo_of_a_deleted_post_brings_it_back_as_a_draft(alice_client, alice, make_creation):
+def test_undo_of_a_deleted_post_brings_it_back_as_the_post_it_was(
+    alice_client, alice, make_creation
+):
     post = in_state(make_creation, owner=alice, state="trashed-published")
+    published_at = Creation.objects.get(pk=post.pk).published_at
 
     html = undo(alice_client, post, f"post-{post.id}").content.decode()
 
-    # Not back on the Posts tab (nor in the feed): it waits in the drafts.
-    assert f"post-{post.id}" not in html
-    assert "Open your drafts" in html
+    # The delete taken back whole: back in its slot on the Posts tab, and in the feed.
+    assert f"post-{post.id}" in html
     post.refresh_from_db()
-    assert (post.status, post.trashed_at, post.published_at) == ("draft", None, None)
-    assert f"post-{post.id}" not in Client().get("/").content.decode()
+    assert (post.status, post.trashed_at, post.published_at) == ("published", None, published_at)
+    assert f"post-{post.id}" in Client().get("/").content.decode()
 
 
 def test_an_undo_that_comes_too_late_says_why_in_a_toast(alice_client, alice, make_creation):
