@@ -30,6 +30,7 @@ ENDED_BECAUSE = {
     "published": "ended: the draft was published",
     "scheduled": "ended: the draft was scheduled",
     "taken_down": "ended: the draft was taken down",
+    "staff": "ended by Phoenix staff",
     # On the way back to the drafts, a share the change itself should have ended (a second
     # guard: the leaving change ends them in its own transaction).
     "restored": "ended: the draft was in the trash",

@@ -287,6 +287,23 @@ def comment_delete(*, comment: Comment, user: AbstractBaseUser) -> Comment:
     return comment
 
 
+def comment_remove_by_staff(*, comment: Comment, staff: AbstractBaseUser) -> bool:
+    """Staff remove any comment (moderation): it stays in its thread as "comment deleted",
+    its words gone, as when its author deletes it. False if it was gone already."""
+    removed = Comment.objects.filter(pk=comment.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), deleted_by=staff, text=""
+    )
+    comment.refresh_from_db()
+    return bool(removed)
+
+
+def shares_take_down(*, creation: Creation) -> int:
+    """Staff take a shared draft down: every share ends at once (the people it reached no
+    longer see it) and its thread closes. The owner keeps the draft. How many ended."""
+    with transaction.atomic():
+        return shares_end(creation=creation, reason="staff")
+
+
 def find_comment(*, creation: Creation, comment_id) -> Comment:
     pk = selectors._uuid(comment_id)
     comment = (
