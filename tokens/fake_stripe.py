@@ -5,7 +5,8 @@ Checkout page of its own.
 API (form-encoded in, JSON out, `Authorization: Bearer sk_…` required):
 - `POST /v1/checkout/sessions` (inline `price_data`; an `Idempotency-Key` answers the same
   session again), `GET /v1/checkout/sessions/{id}`, `GET /v1/checkout/sessions` (`created[gte]`,
-  `status`, `limit`, `starting_after`), `POST /v1/refunds` (`payment_intent`, `amount`).
+  `status`, `payment_intent`, `limit`,
+  `starting_after`), `POST /v1/refunds` (`payment_intent`, `amount`).
 
 Checkout page: `GET /pay/{id}` shows the pack and a Pay button; paying completes the session
 and delivers a `checkout.session.completed` event, signed with the library's own
@@ -94,6 +95,9 @@ class FakeStripe:
         rows = [
             s for s in rows if s["created"] >= created_gte and (not status or s["status"] == status)
         ]
+        payment_intent = query.get("payment_intent")
+        if payment_intent:
+            rows = [s for s in rows if s["payment_intent"] == payment_intent]
         after = query.get("starting_after")
         if after:
             ids = [s["id"] for s in rows]
