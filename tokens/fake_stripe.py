@@ -43,6 +43,7 @@ class FakeStripe:
         self.base_url = ""
         self.sessions: dict[str, dict] = {}
         self.charges: dict[str, dict] = {}  # by payment_intent
+        self.disputes: dict[str, str] = {}  # a dispute's id, by payment_intent
         self.refunds: list[dict] = []
         self.idempotent: dict[str, dict] = {}
         self.calls: list[tuple[str, str]] = []
@@ -171,9 +172,12 @@ class FakeStripe:
             return self.public(self.sessions[session_id])
 
     def dispute(self, payment_intent: str, *, status: str = "needs_response") -> dict:
+        """The charge's dispute (one per charge, as Stripe has it: the same id each time)."""
         charge = self.charges[payment_intent]
+        with self.lock:
+            dispute_id = self.disputes.setdefault(payment_intent, new_id("dp"))
         return {
-            "id": new_id("dp"),
+            "id": dispute_id,
             "object": "dispute",
             "amount": charge["amount"],
             "currency": charge["currency"],

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import services
-from .models import Purchase, StripeEvent, TokenAccount, TokenPack
+from .models import CreditLot, Purchase, StripeEvent, TokenAccount, TokenPack
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +195,13 @@ def purchases_catch_up(*, now: datetime.datetime | None = None) -> int:
 
 def purchase_refund_unspent(*, purchase: Purchase) -> int:
     """Staff: refund the money for the lot's unspent tokens through Stripe. The ledger moves
-    when Stripe's charge.refunded arrives (the webhook), never here. Returns the amount."""
-    lot = purchase.lot
+    when Stripe's charge.refunded arrives (the webhook), never here. Returns the amount.
+
+    A payment that did not match its purchase (never credited, no lot) is refunded in
+    full: whatever of the charge is not refunded yet."""
+    lot = CreditLot.objects.filter(purchase=purchase).first()
+    if lot is None:
+        return _refund_whole_payment(purchase)
     amount = purchase.amount_for_tokens(lot.remaining)
     amount = min(amount, purchase.amount - purchase.refunded_amount)
     if amount <= 0 or not purchase.payment_intent_id:
@@ -209,6 +214,19 @@ def purchase_refund_unspent(*, purchase: Purchase) -> int:
     except stripe.StripeError as error:
         raise StripeUnavailable() from error
     return amount
+
+
+def _refund_whole_payment(purchase: Purchase) -> int:
+    if not purchase.payment_intent_id or purchase.status != Purchase.Status.FAILED:
+        return 0
+    try:
+        refund = stripe_client().v1.refunds.create(
+            params={"payment_intent": purchase.payment_intent_id},
+            options={"idempotency_key": f"refund-{purchase.pk}-whole"},
+        )
+    except stripe.StripeError as error:
+        raise StripeUnavailable() from error
+    return refund.amount
 
 
 # --- The webhook ---------------------------------------------------------------------------
