@@ -306,7 +306,10 @@ def event_handle(event) -> bool:
         except Exception:  # noqa: BLE001 - the connection may be gone: the claim goes stale
             log.exception("Stripe event %s: its claim not released", event.id)
         raise
-    mine.update(handled_at=timezone.now())
+    # Handled, even if a copy took a stale claim over meanwhile (it changes nothing more).
+    StripeEvent.objects.filter(pk=record.pk, handled_at__isnull=True).update(
+        handled_at=timezone.now()
+    )
     return True
 
 

@@ -3,20 +3,11 @@ a negative balance) that the next purchase pays first; a dispute freezes the lot
 
 import pytest
 
-from tests.conftest import staff_adjust
 from tests.tokens.conftest import buy, pay, post_event, reconciles
 from tokens import payments
 from tokens.models import CreditLot, Purchase, TokenAccount
 from tokens.selectors import balance_of, debt_of
 from tokens.services import lock_account
-
-
-@pytest.fixture
-def paid_only(alice, settings):
-    """Alice holds no promo tokens: what she spends comes from what she buys."""
-    settings.PHOENIX_MAX_IN_FLIGHT = 0
-    staff_adjust(user=alice, amount=-balance_of(alice), reason="Start from nothing")
-    return alice
 
 
 def spend(user, make_creation, amount: int) -> None:

@@ -8,7 +8,6 @@ from unittest import mock
 from django.utils import timezone
 
 from tests.tokens.conftest import buy, pay, post_event, reconciles
-from tests.tokens.test_refunds_and_disputes import paid_only  # noqa: F401 - a fixture
 from tokens import payments
 from tokens.models import LedgerEntry, StripeEvent
 from tokens.selectors import balance_of
@@ -24,9 +23,7 @@ def completed_event(fake_stripe, purchase) -> dict:
 
 
 def test_a_handler_killed_mid_event_leaves_it_for_the_next_delivery(
-    alice_client,
-    paid_only,
-    fake_stripe,  # noqa: F811
+    alice_client, paid_only, fake_stripe
 ):
     purchase = buy(alice_client)
     event = completed_event(fake_stripe, purchase)
@@ -46,9 +43,7 @@ def test_a_handler_killed_mid_event_leaves_it_for_the_next_delivery(
 
 
 def test_a_dead_handlers_stale_claim_is_taken_over_and_a_live_one_is_not(
-    alice_client,
-    paid_only,
-    fake_stripe,  # noqa: F811
+    alice_client, paid_only, fake_stripe
 ):
     # The process died outright (nothing ran after it): its claim stays, unhandled.
     purchase = buy(alice_client)
@@ -72,9 +67,7 @@ def test_a_dead_handlers_stale_claim_is_taken_over_and_a_live_one_is_not(
 
 
 def test_a_copy_arriving_while_the_first_is_handled_is_refused_not_acknowledged(
-    alice_client,
-    paid_only,
-    fake_stripe,  # noqa: F811
+    alice_client, paid_only, fake_stripe
 ):
     purchase = buy(alice_client)
     event = completed_event(fake_stripe, purchase)
@@ -97,11 +90,7 @@ def test_a_copy_arriving_while_the_first_is_handled_is_refused_not_acknowledged(
     assert record.handled_at is None and record.claimed_at is None
 
 
-def test_an_event_handled_twice_is_applied_once(
-    alice_client,
-    paid_only,
-    fake_stripe,  # noqa: F811
-):
+def test_an_event_handled_twice_is_applied_once(alice_client, paid_only, fake_stripe):
     purchase = buy(alice_client)
     event = completed_event(fake_stripe, purchase)
 
@@ -115,11 +104,7 @@ def test_an_event_handled_twice_is_applied_once(
     assert reconciles()
 
 
-def test_a_failed_handling_then_a_redelivery_applies_once(
-    alice_client,
-    paid_only,
-    fake_stripe,  # noqa: F811
-):
+def test_a_failed_handling_then_a_redelivery_applies_once(alice_client, paid_only, fake_stripe):
     purchase = buy(alice_client)
     pay(fake_stripe, purchase)  # credited once
     event = completed_event(fake_stripe, purchase)  # the same session, a new event id
