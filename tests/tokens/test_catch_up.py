@@ -97,3 +97,27 @@ def test_staff_refund_a_payment_that_did_not_match_in_full_and_its_refund_event_
     assert answer.status_code == 200
     assert balance_of(alice) == before
     assert reconciles()
+
+
+def test_the_admin_refunds_a_payment_that_did_not_match_in_full(
+    alice_client, alice, fake_stripe, django_user_model
+):
+    from django.test import Client
+
+    purchase = buy(alice_client)
+    session = fake_stripe.pay(purchase.checkout_session_id)
+    fake_stripe.sessions[purchase.checkout_session_id]["amount_total"] = 499
+    fake_stripe.charges[session["payment_intent"]]["amount"] = 499
+    payments.purchase_fulfil(session_id=purchase.checkout_session_id)
+    staff = django_user_model.objects.create_superuser("till", password="till-password-123")
+    admin = Client()
+    admin.force_login(staff)
+
+    answer = admin.post(
+        "/admin/tokens/purchase/",
+        {"action": "refund_unspent", "_selected_action": [str(purchase.pk)]},
+        follow=True,
+    )
+
+    assert "refund of 499 minor units asked from Stripe" in answer.content.decode()
+    assert [r["amount"] for r in fake_stripe.refunds] == [499]
