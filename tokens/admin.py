@@ -278,9 +278,14 @@ class PurchaseAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description="Refund the unspent tokens through Stripe", permissions=["refund"])
     def refund_unspent(self, request, queryset):
         for purchase in queryset.select_related("lot"):
-            if purchase.status != Purchase.Status.FULFILLED:
+            # A failed one with a payment: paid, but not as asked (never credited).
+            unmatched = purchase.status == Purchase.Status.FAILED and purchase.payment_intent_id
+            if purchase.status != Purchase.Status.FULFILLED and not unmatched:
                 self.message_user(
-                    request, f"{purchase}: only a fulfilled purchase is refunded.", messages.WARNING
+                    request,
+                    f"{purchase}: only a fulfilled purchase (or a payment that did not match "
+                    "its purchase) is refunded.",
+                    messages.WARNING,
                 )
                 continue
             try:

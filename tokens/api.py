@@ -137,7 +137,12 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return error(400, "bad_signature", "The Stripe-Signature does not match this body.")
     try:
         handled = payments.event_handle(event)
+    except payments.EventInProgress as busy:
+        # Another request is handling this event: Stripe delivers it again later.
+        return error(409, busy.code, "This event is being handled; send it again later.")
+    except payments.EventNotReady as early:
+        return error(503, early.code, "No purchase knows this payment yet; send it again.")
     except payments.StripeUnavailable:
-        # Stripe delivers it again later; the event's record was removed for that.
+        # Stripe delivers it again later; the event's claim was released for that.
         return error(503, "payments_unavailable", "Stripe could not be reached; send it again.")
     return JsonResponse({"received": True, "duplicate": not handled})

@@ -5,7 +5,8 @@ Checkout page of its own.
 API (form-encoded in, JSON out, `Authorization: Bearer sk_…` required):
 - `POST /v1/checkout/sessions` (inline `price_data`; an `Idempotency-Key` answers the same
   session again), `GET /v1/checkout/sessions/{id}`, `GET /v1/checkout/sessions` (`created[gte]`,
-  `status`, `limit`, `starting_after`), `POST /v1/refunds` (`payment_intent`, `amount`).
+  `status`, `payment_intent`, `limit`,
+  `starting_after`), `POST /v1/refunds` (`payment_intent`, `amount`).
 
 Checkout page: `GET /pay/{id}` shows the pack and a Pay button; paying completes the session
 and delivers a `checkout.session.completed` event, signed with the library's own
@@ -42,6 +43,7 @@ class FakeStripe:
         self.base_url = ""
         self.sessions: dict[str, dict] = {}
         self.charges: dict[str, dict] = {}  # by payment_intent
+        self.disputes: dict[str, str] = {}  # a dispute's id, by payment_intent
         self.refunds: list[dict] = []
         self.idempotent: dict[str, dict] = {}
         self.calls: list[tuple[str, str]] = []
@@ -94,6 +96,9 @@ class FakeStripe:
         rows = [
             s for s in rows if s["created"] >= created_gte and (not status or s["status"] == status)
         ]
+        payment_intent = query.get("payment_intent")
+        if payment_intent:
+            rows = [s for s in rows if s["payment_intent"] == payment_intent]
         after = query.get("starting_after")
         if after:
             ids = [s["id"] for s in rows]
@@ -167,9 +172,12 @@ class FakeStripe:
             return self.public(self.sessions[session_id])
 
     def dispute(self, payment_intent: str, *, status: str = "needs_response") -> dict:
+        """The charge's dispute (one per charge, as Stripe has it: the same id each time)."""
         charge = self.charges[payment_intent]
+        with self.lock:
+            dispute_id = self.disputes.setdefault(payment_intent, new_id("dp"))
         return {
-            "id": new_id("dp"),
+            "id": dispute_id,
             "object": "dispute",
             "amount": charge["amount"],
             "currency": charge["currency"],

@@ -193,6 +193,11 @@ class Purchase(models.Model):
     refunded_amount = models.PositiveIntegerField(default=0)
     tokens_revoked = models.PositiveIntegerField(default=0)
     failure_reason = models.CharField(max_length=255, blank=True)
+    # The chargeback Stripe told of (its id), and how it ended once closed ("won" or
+    # "lost"; blank while open or none): a late "created" for a closed dispute freezes
+    # nothing, a "closed" arriving first still applies its loss.
+    dispute_id = models.CharField(max_length=255, blank=True)
+    dispute_outcome = models.CharField(max_length=8, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -276,7 +281,9 @@ class CreditLot(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["expires_at"], condition=Q(remaining__gt=0), name="lot_expiring")
+            models.Index(fields=["expires_at"], condition=Q(remaining__gt=0), name="lot_expiring"),
+            # Every debit reads an account's spendable lots (remaining > 0).
+            models.Index(fields=["account"], condition=Q(remaining__gt=0), name="lot_spendable"),
         ]
 
     def __str__(self) -> str:
@@ -302,12 +309,17 @@ class LotDraw(models.Model):
 
 
 class StripeEvent(models.Model):
-    """Each Stripe event id, recorded once before it is handled: a redelivered copy, even
-    one arriving while the first is being handled, finds it here and does nothing."""
+    """Each Stripe event id, recorded once. The record is a claim (claimed_at) while one
+    request handles the event and is marked handled (handled_at) when that succeeds: a copy
+    finding it handled does nothing; finding a live claim it answers 409 and Stripe sends it
+    again later; a claim older than tokens.payments.STALE_CLAIM (its handler died) is
+    taken over. A failed handling releases its claim (claimed_at back to None)."""
 
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
     received_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"

@@ -3,8 +3,9 @@ Phoenix makes: create, retrieve and list Checkout Sessions (inline price_data) a
 a refund. Every Stripe call runs outside any transaction; the ledger side is
 tokens.services (purchase_credit, purchase_refunded, …), under the account lock.
 
-Exactly once: a webhook event id is recorded (unique row, committed) before it is handled,
-so a redelivered copy does nothing even while the first is still being handled; and the
+Exactly once: a webhook event id is recorded (unique row, committed) as a claim before it
+is handled and marked handled after, so a redelivered copy does nothing once it is handled
+and is asked to come again (409) while the first is still being handled; and the
 credit itself is one ledger row per purchase (one_credit_per_purchase), so the nightly
 catch-up, `completed` and `async_payment_succeeded` together still credit once.
 """
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import services
-from .models import Purchase, StripeEvent, TokenAccount, TokenPack
+from .models import CreditLot, Purchase, StripeEvent, TokenAccount, TokenPack
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +186,8 @@ def purchases_catch_up(*, now: datetime.datetime | None = None) -> int:
         if session.get("payment_status") != "paid":
             continue
         purchase_id = _uuid((session.get("metadata") or {}).get("purchase_id"))
-        if Purchase.objects.filter(pk=purchase_id, status=Purchase.Status.FULFILLED).exists():
+        # Settled (credited, or closed: a mismatch is staff's to refund) stays as it is.
+        if Purchase.objects.filter(pk=purchase_id).exclude(status=Purchase.Status.PENDING).exists():
             continue
         credited += fulfil_session(session)
     return credited
@@ -192,8 +195,13 @@ def purchases_catch_up(*, now: datetime.datetime | None = None) -> int:
 
 def purchase_refund_unspent(*, purchase: Purchase) -> int:
     """Staff: refund the money for the lot's unspent tokens through Stripe. The ledger moves
-    when Stripe's charge.refunded arrives (the webhook), never here. Returns the amount."""
-    lot = purchase.lot
+    when Stripe's charge.refunded arrives (the webhook), never here. Returns the amount.
+
+    A payment that did not match its purchase (never credited, no lot) is refunded in
+    full: whatever of the charge is not refunded yet."""
+    lot = CreditLot.objects.filter(purchase=purchase).first()
+    if lot is None:
+        return _refund_whole_payment(purchase)
     amount = purchase.amount_for_tokens(lot.remaining)
     amount = min(amount, purchase.amount - purchase.refunded_amount)
     if amount <= 0 or not purchase.payment_intent_id:
@@ -208,6 +216,19 @@ def purchase_refund_unspent(*, purchase: Purchase) -> int:
     return amount
 
 
+def _refund_whole_payment(purchase: Purchase) -> int:
+    if not purchase.payment_intent_id or purchase.status != Purchase.Status.FAILED:
+        return 0
+    try:
+        refund = stripe_client().v1.refunds.create(
+            params={"payment_intent": purchase.payment_intent_id},
+            options={"idempotency_key": f"refund-{purchase.pk}-whole"},
+        )
+    except stripe.StripeError as error:
+        raise StripeUnavailable() from error
+    return refund.amount
+
+
 # --- The webhook ---------------------------------------------------------------------------
 
 
@@ -218,20 +239,77 @@ def event_verify(payload: bytes, signature: str | None):
         raise BadSignature(str(error)) from error
 
 
-def event_handle(event) -> bool:
-    """Record the event's id (committed at once), then handle it. False for a copy already
-    recorded: nothing more happens. If handling fails, the record goes again so that
-    Stripe's next delivery handles it."""
+# A claim older than this is taken to be dead (its worker killed, timed out, its connection
+# lost): a copy of the event may take it over. Longer than any request may run.
+STALE_CLAIM = datetime.timedelta(minutes=5)
+
+
+class EventInProgress(Exception):
+    """Another request is handling this event now: Stripe is to send it again later."""
+
+    code = "event_in_progress"
+
+
+class EventNotReady(Exception):
+    """A charge event for a payment no purchase knows yet: Stripe is to send it again."""
+
+    code = "event_not_ready"
+
+
+def _event_claim(event) -> StripeEvent | None:
+    """Claim the event for this request: its record, claimed now. None when it was handled
+    before; EventInProgress while another request's live claim holds it."""
+    now = timezone.now()
     try:
         with transaction.atomic():
-            record = StripeEvent.objects.create(event_id=event.id, type=event.type)
+            return StripeEvent.objects.create(event_id=event.id, type=event.type, claimed_at=now)
     except IntegrityError:
+        pass
+    record = StripeEvent.objects.filter(event_id=event.id).first()
+    if record is None:
+        # Its claim was released and the record removed meanwhile: Stripe sends it again.
+        raise EventInProgress()
+    if record.handled_at is not None:
+        return None
+    # Free (a failed handling released it) or stale (its handler died): take it, if no
+    # other copy took it first.
+    taken = (
+        StripeEvent.objects.filter(pk=record.pk, handled_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lte=now - STALE_CLAIM))
+        .update(claimed_at=now)
+    )
+    if not taken:
+        if StripeEvent.objects.filter(pk=record.pk, handled_at__isnull=False).exists():
+            return None
+        raise EventInProgress()
+    if record.claimed_at is not None:
+        log.warning("Stripe event %s: a stale claim taken over", event.id)
+    record.claimed_at = now
+    return record
+
+
+def event_handle(event) -> bool:
+    """Claim the event (committed at once), handle it, mark it handled. False for a copy
+    already handled: nothing more happens. EventInProgress for a copy arriving while
+    another request handles it. If handling fails the claim is released, so that Stripe's
+    next delivery handles it; if the process dies instead, the claim goes stale and a later
+    delivery takes it over."""
+    record = _event_claim(event)
+    if record is None:
         return False
+    mine = StripeEvent.objects.filter(pk=record.pk, claimed_at=record.claimed_at)
     try:
         _dispatch(event.type, event.data.object.to_dict())
-    except Exception:
-        StripeEvent.objects.filter(pk=record.pk).delete()
+    except BaseException:
+        try:
+            mine.filter(handled_at__isnull=True).update(claimed_at=None)
+        except Exception:  # noqa: BLE001 - the connection may be gone: the claim goes stale
+            log.exception("Stripe event %s: its claim not released", event.id)
         raise
+    # Handled, even if a copy took a stale claim over meanwhile (it changes nothing more).
+    StripeEvent.objects.filter(pk=record.pk, handled_at__isnull=True).update(
+        handled_at=timezone.now()
+    )
     return True
 
 
@@ -245,22 +323,21 @@ def _dispatch(event_type: str, obj: dict) -> None:
     elif event_type == "checkout.session.expired":
         _close_unpaid(obj, Purchase.Status.EXPIRED, "The checkout expired unpaid.")
     elif event_type == "charge.refunded":
-        if _known_payment(obj):
-            services.purchase_refunded(
-                payment_intent_id=_id_of(obj.get("payment_intent")),
-                amount_refunded=obj.get("amount_refunded") or 0,
-            )
+        services.purchase_refunded(
+            payment_intent_id=_known_payment(obj),
+            amount_refunded=obj.get("amount_refunded") or 0,
+        )
     elif event_type == "charge.dispute.created":
-        if _known_payment(obj):
-            services.purchase_dispute_opened(payment_intent_id=_id_of(obj.get("payment_intent")))
+        services.purchase_dispute_opened(
+            payment_intent_id=_known_payment(obj), dispute_id=obj.get("id") or ""
+        )
     elif event_type == "charge.dispute.closed":
-        if _known_payment(obj):
-            status = obj.get("status")
-            services.purchase_dispute_closed(
-                payment_intent_id=_id_of(obj.get("payment_intent")),
-                won=status != "lost",
-                amount_lost=obj.get("amount") or 0,
-            )
+        services.purchase_dispute_closed(
+            payment_intent_id=_known_payment(obj),
+            won=obj.get("status") != "lost",
+            amount_lost=obj.get("amount") or 0,
+            dispute_id=obj.get("id") or "",
+        )
     else:
         log.info("Stripe event %s ignored", event_type)
 
@@ -274,14 +351,29 @@ def _close_unpaid(session, status: str, reason: str) -> None:
         services.purchase_close_unpaid(purchase_id=purchase.pk, status=status, reason=reason)
 
 
-def _known_payment(obj) -> bool:
+def _known_payment(obj) -> str:
+    """The payment intent of a charge event, once a purchase holds it. A charge event may
+    arrive before its purchase's checkout.session.completed was handled (Stripe does not
+    order events): its Checkout Session is looked up and fulfilled first, so a refund or
+    a dispute is never dropped only for the tokens to be credited later. Still unknown:
+    EventNotReady (the claim is released, 503, and Stripe sends it again)."""
     payment_intent = _id_of(obj.get("payment_intent"))
-    known = (
-        bool(payment_intent) and Purchase.objects.filter(payment_intent_id=payment_intent).exists()
-    )
-    if not known:
+    if not payment_intent:
+        log.warning("Stripe %s %s without a payment intent", obj.get("object"), obj.get("id"))
+        raise EventNotReady()
+    if not Purchase.objects.filter(payment_intent_id=payment_intent).exists():
+        try:
+            sessions = stripe_client().v1.checkout.sessions.list(
+                params={"payment_intent": payment_intent, "limit": 1}
+            )
+        except stripe.StripeError as error:
+            raise StripeUnavailable() from error
+        for listed in sessions.data:
+            fulfil_session(listed.to_dict())
+    if not Purchase.objects.filter(payment_intent_id=payment_intent).exists():
         log.warning("Stripe %s for an unknown payment %s", obj.get("object"), payment_intent)
-    return known
+        raise EventNotReady()
+    return payment_intent
 
 
 def _id_of(value) -> str | None:

@@ -139,10 +139,12 @@ def balance_and_debt(user: AbstractBaseUser) -> tuple[int, int]:
     return row or (0, 0)
 
 
-def expired_lot_ids(*, now, limit: int = 1000) -> list[int]:
-    """Lots past their expiry that still hold tokens (the partial index lot_expiring)."""
+def expired_lot_ids(*, now, limit: int = 1000, exclude=()) -> list[int]:
+    """Lots past their expiry that still hold tokens (the partial index lot_expiring), but
+    those in `exclude`."""
     return list(
         CreditLot.objects.filter(remaining__gt=0, expires_at__lte=now)
+        .exclude(pk__in=list(exclude))
         .order_by("expires_at", "id")
         .values_list("id", flat=True)[:limit]
     )

@@ -423,8 +423,13 @@ def purchase_credit(
         return None
     if amount_total != purchase.amount or (currency or "").lower() != purchase.currency:
         reason = f"Paid {amount_total} {currency}, expected {purchase.amount} {purchase.currency}."
+        # The payment is kept, so that staff can refund it (the admin) and its refund or
+        # dispute events find the purchase.
         Purchase.objects.filter(pk=purchase.pk).update(
-            status=Purchase.Status.FAILED, failure_reason=reason, updated_at=timezone.now()
+            status=Purchase.Status.FAILED,
+            failure_reason=reason,
+            payment_intent_id=payment_intent_id or None,
+            updated_at=timezone.now(),
         )
         return None
     purchase.status = Purchase.Status.FULFILLED
@@ -461,32 +466,59 @@ def purchase_close_unpaid(*, purchase_id, status: str, reason: str = "") -> bool
     return bool(moved)
 
 
-def _revoke_to(account: TokenAccount, purchase: Purchase, lot: CreditLot, target: int) -> int:
+def _revoke_to(
+    account: TokenAccount, purchase: Purchase, lot: CreditLot | None, target: int
+) -> int:
     """Take back tokens until `target` of the purchase's tokens are taken back in all: from
-    the lot's unspent (or frozen) tokens first, the rest as debt. Returns tokens taken now."""
+    the lot's frozen or unspent tokens first, then from the account's other spendable lots
+    in the draw-down order (its tokens were spent, others are still held), and only what
+    the balance cannot cover as debt. Returns tokens taken now (debt included)."""
     owed = target - purchase.tokens_revoked
     if owed <= 0:
         return 0
-    from_frozen = min(owed, lot.frozen)
-    from_lot = min(owed - from_frozen, lot.remaining)
-    lot.frozen -= from_frozen
-    lot.remaining -= from_lot
-    lot.save(update_fields=["frozen", "remaining"])
-    account.debt += owed - from_frozen - from_lot
-    if from_lot:
-        _write(account, kind=LedgerEntry.Kind.REVOKE, amount=-from_lot, purchase=purchase, lot=lot)
-    else:
+    from_frozen = from_lot = 0
+    if lot is not None:
+        from_frozen = min(owed, lot.frozen)
+        from_lot = min(owed - from_frozen, lot.remaining, account.balance)
+        lot.frozen -= from_frozen
+        lot.remaining -= from_lot
+        lot.save(update_fields=["frozen", "remaining"])
+        if from_lot:
+            _write(
+                account, kind=LedgerEntry.Kind.REVOKE, amount=-from_lot, purchase=purchase, lot=lot
+            )
+    short = owed - from_frozen - from_lot
+    if short:
+        others = CreditLot.objects.filter(account=account, remaining__gt=0)
+        if lot is not None:
+            others = others.exclude(pk=lot.pk)
+        for other in others.order_by(*CreditLot.DRAW_ORDER):
+            part = min(short, other.remaining, account.balance)
+            if part <= 0:
+                break
+            other.remaining -= part
+            other.save(update_fields=["remaining"])
+            _write(
+                account, kind=LedgerEntry.Kind.REVOKE, amount=-part, purchase=purchase, lot=other
+            )
+            short -= part
+    if short:
+        account.debt += short
         account.save(update_fields=["debt", "updated_at"])
     purchase.tokens_revoked = target
     return owed
 
 
-def _purchase_by_payment(payment_intent_id: str) -> tuple[TokenAccount, Purchase, CreditLot]:
+def _purchase_by_payment(
+    payment_intent_id: str,
+) -> tuple[TokenAccount, Purchase, CreditLot | None]:
+    """The purchase (locked), and its lot: None for a payment never credited (it did not
+    match its purchase), which has no tokens to take back."""
     purchase_id = Purchase.objects.values_list("pk", flat=True).get(
         payment_intent_id=payment_intent_id
     )
     account, purchase = _locked_purchase(purchase_id)
-    return account, purchase, CreditLot.objects.get(purchase=purchase)
+    return account, purchase, CreditLot.objects.filter(purchase=purchase).first()
 
 
 @transaction.atomic
@@ -498,6 +530,10 @@ def purchase_refunded(*, payment_intent_id: str, amount_refunded: int) -> int:
     amount_refunded = min(amount_refunded, purchase.amount)
     if amount_refunded <= purchase.refunded_amount:
         return 0
+    if lot is None:
+        purchase.refunded_amount = amount_refunded
+        purchase.save(update_fields=["refunded_amount", "updated_at"])
+        return 0
     taken = _revoke_to(account, purchase, lot, purchase.tokens_owed_back(amount_refunded))
     purchase.refunded_amount = amount_refunded
     if purchase.status != Purchase.Status.DISPUTED:
@@ -507,36 +543,61 @@ def purchase_refunded(*, payment_intent_id: str, amount_refunded: int) -> int:
 
 
 @transaction.atomic
-def purchase_dispute_opened(*, payment_intent_id: str) -> int:
+def purchase_dispute_opened(*, payment_intent_id: str, dispute_id: str = "") -> int:
     """A chargeback opened: the lot's unspent tokens are frozen (out of the balance, not
-    spendable) until it closes. Returns the tokens frozen now."""
+    spendable) until it closes. Nothing for a dispute already closed (Stripe told its end
+    first). Returns the tokens frozen now."""
     account, purchase, lot = _purchase_by_payment(payment_intent_id)
+    if dispute_id and dispute_id == purchase.dispute_id and purchase.dispute_outcome:
+        return 0
     if purchase.status == Purchase.Status.DISPUTED:
         return 0
-    held = lot.remaining
+    purchase.dispute_id = dispute_id
+    purchase.dispute_outcome = ""
+    if lot is None:
+        # Never credited (the amount did not match): nothing to hold.
+        purchase.save(update_fields=["dispute_id", "dispute_outcome", "updated_at"])
+        return 0
+    held = min(lot.remaining, account.balance)
     lot.frozen += held
-    lot.remaining = 0
+    lot.remaining -= held
     lot.save(update_fields=["frozen", "remaining"])
     if held:
         _write(
             account, kind=LedgerEntry.Kind.DISPUTE_HOLD, amount=-held, purchase=purchase, lot=lot
         )
     purchase.status = Purchase.Status.DISPUTED
-    purchase.save(update_fields=["status", "updated_at"])
+    purchase.save(update_fields=["status", "dispute_id", "dispute_outcome", "updated_at"])
     return held
 
 
 @transaction.atomic
-def purchase_dispute_closed(*, payment_intent_id: str, won: bool, amount_lost: int = 0) -> None:
+def purchase_dispute_closed(
+    *, payment_intent_id: str, won: bool, amount_lost: int = 0, dispute_id: str = ""
+) -> None:
     """Won: the frozen tokens come back. Lost: `amount_lost` is treated as a refund (the
-    frozen tokens go first, the spent part becomes debt) and what is left frozen comes back."""
+    frozen tokens go first, then the account's other tokens, the rest becomes debt) and
+    what is left frozen comes back. A close arriving before its "created" (no hold) still
+    applies a loss; told twice, the second changes nothing."""
     account, purchase, lot = _purchase_by_payment(payment_intent_id)
-    if purchase.status != Purchase.Status.DISPUTED:
+    if (
+        purchase.status != Purchase.Status.DISPUTED
+        and purchase.dispute_outcome
+        and (not dispute_id or dispute_id == purchase.dispute_id)
+    ):
         return
+    was_held = purchase.status == Purchase.Status.DISPUTED
+    purchase.dispute_id = dispute_id or purchase.dispute_id
+    purchase.dispute_outcome = "won" if won else "lost"
+    fields = ["dispute_id", "dispute_outcome", "refunded_amount", "tokens_revoked", "updated_at"]
     if not won:
         refunded = min(purchase.amount, max(amount_lost, 0) + purchase.refunded_amount)
-        _revoke_to(account, purchase, lot, purchase.tokens_owed_back(refunded))
+        if lot is not None:
+            _revoke_to(account, purchase, lot, purchase.tokens_owed_back(refunded))
         purchase.refunded_amount = refunded
+    if lot is None:
+        purchase.save(update_fields=fields)
+        return
     released = lot.frozen
     if released:
         lot.frozen = 0
@@ -550,10 +611,12 @@ def purchase_dispute_closed(*, payment_intent_id: str, won: bool, amount_lost: i
             lot=lot,
         )
         _settle_debt(account, lot, purchase=purchase)
-    purchase.status = (
-        Purchase.Status.REFUNDED if purchase.refunded_amount else Purchase.Status.FULFILLED
-    )
-    purchase.save(update_fields=["refunded_amount", "tokens_revoked", "status", "updated_at"])
+    if was_held or purchase.refunded_amount:
+        purchase.status = (
+            Purchase.Status.REFUNDED if purchase.refunded_amount else Purchase.Status.FULFILLED
+        )
+        fields.append("status")
+    purchase.save(update_fields=fields)
 
 
 # --- Expiry -----------------------------------------------------------------------------
@@ -568,18 +631,38 @@ def lot_expire(*, lot_id: int, now: datetime.datetime) -> int:
         lot = CreditLot.objects.get(pk=lot_id)
         if lot.remaining <= 0 or lot.expires_at is None or lot.expires_at > now:
             return 0
-        expired = lot.remaining
+        # The lots may hold more than the balance (tokens debited by code from before lots,
+        # still running during the deploy that added them): never below zero; the lot ends
+        # empty, as the balance says.
+        expired = min(lot.remaining, account.balance)
+        if expired < lot.remaining:
+            log.warning(
+                "Lot %s held %s tokens, account %s only %s: %s expired, the lot emptied",
+                lot.pk,
+                lot.remaining,
+                account.pk,
+                account.balance,
+                expired,
+            )
         lot.remaining = 0
         lot.save(update_fields=["remaining"])
-        _write(account, kind=LedgerEntry.Kind.EXPIRY, amount=-expired, lot=lot)
+        if expired:
+            _write(account, kind=LedgerEntry.Kind.EXPIRY, amount=-expired, lot=lot)
         return expired
 
 
 def lots_expire(*, now: datetime.datetime) -> int:
-    """Every lot past its expiry, each in its own short transaction; the tokens taken."""
+    """Every lot past its expiry, each in its own short transaction; the tokens taken. A lot
+    that fails is logged and left for the next run: it never stops the others."""
     expired = 0
-    while lot_ids := expired_lot_ids(now=now):
-        expired += sum(lot_expire(lot_id=lot_id, now=now) for lot_id in lot_ids)
+    failed: set[int] = set()
+    while lot_ids := expired_lot_ids(now=now, exclude=failed):
+        for lot_id in lot_ids:
+            try:
+                expired += lot_expire(lot_id=lot_id, now=now)
+            except Exception:
+                log.exception("Lot %s not expired", lot_id)
+                failed.add(lot_id)
     return expired
 
 

@@ -5,8 +5,10 @@ from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.test import Client
 
+from tests.conftest import staff_adjust
 from tokens.fake_stripe import FakeStripe
 from tokens.models import Purchase, TokenPack
+from tokens.selectors import balance_of
 
 WEBHOOK_SECRET = "whsec_test_phoenix_fake_secret"
 
@@ -32,6 +34,14 @@ def ensure_packs() -> None:
 def starter(db) -> TokenPack:
     ensure_packs()
     return TokenPack.objects.get(slug="starter")
+
+
+@pytest.fixture
+def paid_only(alice, settings):
+    """Alice holds no promo tokens: what she spends comes from what she buys."""
+    settings.PHOENIX_MAX_IN_FLIGHT = 0
+    staff_adjust(user=alice, amount=-balance_of(alice), reason="Start from nothing")
+    return alice
 
 
 def post_event(fake: FakeStripe, event: dict, *, client: Client | None = None):

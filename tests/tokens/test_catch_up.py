@@ -53,3 +53,71 @@ def test_it_pages_through_every_session_in_the_window(
     assert balance_of(alice) == before + 200
     assert Purchase.objects.get(pk=old.pk).status == "pending"
     assert reconciles()
+
+
+def test_a_payment_that_did_not_match_keeps_its_intent_and_the_catch_up_leaves_it(
+    alice_client, alice, fake_stripe, caplog
+):
+    purchase = buy(alice_client)
+    before = balance_of(alice)
+    session = fake_stripe.pay(purchase.checkout_session_id)
+    fake_stripe.sessions[purchase.checkout_session_id]["amount_total"] = 499
+    post_event(
+        fake_stripe,
+        fake_stripe.event("checkout.session.completed", {**session, "amount_total": 499}),
+    )
+
+    purchase.refresh_from_db()
+    assert purchase.status == "failed" and "Paid 499 usd" in purchase.failure_reason
+    assert purchase.payment_intent_id == session["payment_intent"]  # staff can refund it
+    caplog.clear()
+
+    assert payments.purchases_catch_up() == 0
+
+    assert "does not match" not in caplog.text  # settled: not tried (and logged) again
+    assert balance_of(alice) == before
+    assert reconciles()
+
+
+def test_staff_refund_a_payment_that_did_not_match_in_full_and_its_refund_event_lands(
+    alice_client, alice, fake_stripe
+):
+    purchase = buy(alice_client)
+    session = fake_stripe.pay(purchase.checkout_session_id)
+    fake_stripe.sessions[purchase.checkout_session_id]["amount_total"] = 499
+    fake_stripe.charges[session["payment_intent"]]["amount"] = 499
+    payments.purchase_fulfil(session_id=purchase.checkout_session_id)
+    purchase.refresh_from_db()
+    before = balance_of(alice)
+
+    assert payments.purchase_refund_unspent(purchase=purchase) == 499
+
+    charge = fake_stripe.charges[purchase.payment_intent_id]
+    answer = post_event(fake_stripe, fake_stripe.event("charge.refunded", dict(charge)))
+    assert answer.status_code == 200
+    assert balance_of(alice) == before
+    assert reconciles()
+
+
+def test_the_admin_refunds_a_payment_that_did_not_match_in_full(
+    alice_client, alice, fake_stripe, django_user_model
+):
+    from django.test import Client
+
+    purchase = buy(alice_client)
+    session = fake_stripe.pay(purchase.checkout_session_id)
+    fake_stripe.sessions[purchase.checkout_session_id]["amount_total"] = 499
+    fake_stripe.charges[session["payment_intent"]]["amount"] = 499
+    payments.purchase_fulfil(session_id=purchase.checkout_session_id)
+    staff = django_user_model.objects.create_superuser("till", password="till-password-123")
+    admin = Client()
+    admin.force_login(staff)
+
+    answer = admin.post(
+        "/admin/tokens/purchase/",
+        {"action": "refund_unspent", "_selected_action": [str(purchase.pk)]},
+        follow=True,
+    )
+
+    assert "refund of 499 minor units asked from Stripe" in answer.content.decode()
+    assert [r["amount"] for r in fake_stripe.refunds] == [499]

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tests.conftest import staff_adjust
@@ -127,6 +128,68 @@ def test_the_expiry_job_takes_expired_promo_tokens_once(empty_handed, make_creat
     assert expiry.amount == -4 and expiry.lot_id == expiring.pk
     assert CreditLot.objects.get(pk=lasting.pk).remaining == 5
     assert reconciles()
+
+
+def test_lots_holding_more_than_the_balance_expire_to_zero_and_never_stop_the_run(
+    empty_handed, bob
+):
+    # The deploy window: code from before lots debited 4 tokens without drawing a lot.
+    expiring = open_lot(empty_handed, "promo", "soon")
+    TokenAccount.objects.filter(user=empty_handed).update(balance=1)
+    LedgerEntry.objects.create(
+        account=TokenAccount.objects.get(user=empty_handed),
+        kind="forfeit",
+        amount=-4,
+        balance_after=1,
+        reason="stands for the old debit (keeps balance = Σ ledger)",
+    )
+    others = account_grant(user=bob, amount=3, reason="contest", expires_at=SOON).lot
+    CreditLot.objects.filter(pk__in=[expiring.pk, others.pk]).update(
+        expires_at=NOW - datetime.timedelta(hours=1)
+    )
+
+    assert lots_expire(now=timezone.now()) == 1 + 3  # never below zero, nobody left out
+
+    assert balance_of(empty_handed) == 0
+    assert CreditLot.objects.get(pk=expiring.pk).remaining == 0
+    assert CreditLot.objects.get(pk=others.pk).remaining == 0
+    assert reconciles()
+
+
+def test_a_lot_that_cannot_expire_is_logged_and_the_others_still_expire(
+    empty_handed, bob, monkeypatch, caplog
+):
+    from tokens import services
+
+    broken = open_lot(empty_handed, "promo", "soon")
+    fine = account_grant(user=bob, amount=3, reason="contest", expires_at=SOON).lot
+    CreditLot.objects.filter(pk__in=[broken.pk, fine.pk]).update(
+        expires_at=NOW - datetime.timedelta(hours=1)
+    )
+    real = services.lot_expire
+
+    def fails_for_one(*, lot_id, now):
+        if lot_id == broken.pk:
+            raise RuntimeError("this lot is broken")
+        return real(lot_id=lot_id, now=now)
+
+    monkeypatch.setattr(services, "lot_expire", fails_for_one)
+
+    assert services.lots_expire(now=timezone.now()) == 3
+    assert CreditLot.objects.get(pk=fine.pk).remaining == 0
+    assert CreditLot.objects.get(pk=broken.pk).remaining == 5
+    assert f"Lot {broken.pk} not expired" in caplog.text
+
+
+def test_the_spendable_lots_of_an_account_are_read_through_a_partial_index(db):
+    index = {i.name: i for i in CreditLot._meta.indexes}["lot_spendable"]
+    assert index.fields == ["account"] and str(index.condition) == str(Q(remaining__gt=0))
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'lot_spendable'")
+        (definition,) = cursor.fetchone()
+    assert "(account_id)" in definition and "remaining > 0" in definition
 
 
 def test_the_welcome_grant_is_a_promo_lot_that_expires(alice, settings):

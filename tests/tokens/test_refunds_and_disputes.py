@@ -3,20 +3,11 @@ a negative balance) that the next purchase pays first; a dispute freezes the lot
 
 import pytest
 
-from tests.conftest import staff_adjust
 from tests.tokens.conftest import buy, pay, post_event, reconciles
 from tokens import payments
 from tokens.models import CreditLot, Purchase, TokenAccount
 from tokens.selectors import balance_of, debt_of
 from tokens.services import lock_account
-
-
-@pytest.fixture
-def paid_only(alice, settings):
-    """Alice holds no promo tokens: what she spends comes from what she buys."""
-    settings.PHOENIX_MAX_IN_FLIGHT = 0
-    staff_adjust(user=alice, amount=-balance_of(alice), reason="Start from nothing")
-    return alice
 
 
 def spend(user, make_creation, amount: int) -> None:
@@ -192,4 +183,144 @@ def test_the_admin_refunds_the_unspent_part_and_lists_purchases(
     assert "refund of 400 minor units asked from Stripe" in answer.content.decode()
     assert [r["amount"] for r in fake_stripe.refunds] == [400]
     assert balance_of(paid_only) == 80  # the webhook moves the ledger, not the admin
+    assert reconciles()
+
+
+# --- Events out of order --------------------------------------------------------------------
+
+
+def test_a_refund_told_before_the_purchase_was_credited_still_takes_its_tokens_back(
+    alice_client, paid_only, fake_stripe
+):
+    purchase = buy(alice_client)
+    session = fake_stripe.pay(purchase.checkout_session_id)
+    payment_intent = session["payment_intent"]
+    # Refunded at Stripe at once; charge.refunded arrives before checkout.session.completed.
+    fake_stripe.create_refund({"payment_intent": payment_intent})
+    charge = dict(fake_stripe.charges[payment_intent])
+
+    answer = post_event(fake_stripe, fake_stripe.event("charge.refunded", charge))
+    assert answer.status_code == 200
+    post_event(fake_stripe, fake_stripe.event("checkout.session.completed", session))
+
+    purchase.refresh_from_db()
+    assert purchase.status == "refunded" and purchase.refunded_amount == 500
+    assert balance_of(paid_only) == 0 and debt_of(paid_only) == 0  # nothing unpaid to spend
+    assert payments.purchases_catch_up() == 0
+    assert balance_of(paid_only) == 0
+    assert reconciles()
+
+
+def test_a_dispute_told_before_the_purchase_was_credited_freezes_its_tokens(
+    alice_client, paid_only, fake_stripe
+):
+    purchase = buy(alice_client)
+    session = fake_stripe.pay(purchase.checkout_session_id)
+    obj = fake_stripe.dispute(session["payment_intent"])
+    answer = post_event(fake_stripe, fake_stripe.event("charge.dispute.created", obj))
+
+    assert answer.status_code == 200
+
+    assert Purchase.objects.get().status == "disputed"
+    assert balance_of(paid_only) == 0
+    assert CreditLot.objects.get(purchase=purchase).frozen == 100
+    assert reconciles()
+
+
+def test_a_charge_event_no_purchase_can_be_found_for_is_refused_so_stripe_retries(
+    alice_client, paid_only, fake_stripe
+):
+    from tokens.models import StripeEvent
+
+    charge = {"id": "ch_x", "object": "charge", "payment_intent": "pi_unknown", "amount": 500}
+    charge["amount_refunded"] = 500
+    event = fake_stripe.event("charge.refunded", charge)
+
+    answer = post_event(fake_stripe, event)
+
+    assert answer.status_code == 503
+    record = StripeEvent.objects.get(event_id=event["id"])
+    assert record.claimed_at is None and record.handled_at is None
+
+
+@pytest.mark.parametrize("outcome", ["won", "lost"])
+def test_a_dispute_closed_before_it_was_told_created_never_freezes_the_lot(
+    alice_client, paid_only, fake_stripe, make_creation, outcome
+):
+    purchase = buy(alice_client)
+    pay(fake_stripe, purchase)
+    spend(paid_only, make_creation, 10)
+
+    dispute(fake_stripe, purchase, status=outcome, created=False)
+    dispute(fake_stripe, purchase)  # the late "created"
+    dispute(fake_stripe, purchase, status=outcome, created=False)  # a redelivered close
+
+    purchase.refresh_from_db()
+    lot = CreditLot.objects.get(purchase=purchase)
+    assert lot.frozen == 0
+    assert purchase.dispute_outcome == outcome and purchase.dispute_id
+    if outcome == "won":
+        assert purchase.status == "fulfilled"
+        assert balance_of(paid_only) == 90 and debt_of(paid_only) == 0
+    else:  # a loss is a refund, even with no hold to take it from
+        assert purchase.status == "refunded" and purchase.refunded_amount == 500
+        assert balance_of(paid_only) == 0 and debt_of(paid_only) == 10
+    assert reconciles()
+
+
+@pytest.mark.parametrize("outcome", ["won", "lost"])
+def test_a_dispute_told_in_order_ends_the_same(
+    alice_client, paid_only, fake_stripe, make_creation, outcome
+):
+    purchase = buy(alice_client)
+    pay(fake_stripe, purchase)
+    spend(paid_only, make_creation, 10)
+
+    dispute(fake_stripe, purchase)
+    dispute(fake_stripe, purchase, status=outcome, created=False)
+    dispute(fake_stripe, purchase)  # a redelivered "created"
+
+    assert CreditLot.objects.get(purchase=purchase).frozen == 0
+    if outcome == "won":
+        assert balance_of(paid_only) == 90 and debt_of(paid_only) == 0
+    else:
+        assert balance_of(paid_only) == 0 and debt_of(paid_only) == 10
+    assert reconciles()
+
+
+# --- Taking back spent tokens ---------------------------------------------------------------
+
+
+def test_a_refund_of_a_spent_pack_takes_the_tokens_still_held_before_any_debt(
+    alice_client, paid_only, fake_stripe, make_creation
+):
+    first = buy(alice_client)
+    pay(fake_stripe, first)
+    second = buy(alice_client)
+    pay(fake_stripe, second)
+    spend(paid_only, make_creation, 100)  # all of the first pack (the oldest lot first)
+    assert CreditLot.objects.get(purchase=first).remaining == 0
+    assert balance_of(paid_only) == 100
+
+    refund_event(fake_stripe, first)
+
+    assert balance_of(paid_only) == 0 and debt_of(paid_only) == 0
+    assert CreditLot.objects.get(purchase=second).remaining == 0
+    assert reconciles()
+
+
+def test_a_lost_dispute_takes_other_held_tokens_and_only_the_rest_is_debt(
+    alice_client, paid_only, fake_stripe, make_creation
+):
+    first = buy(alice_client)
+    pay(fake_stripe, first)
+    spend(paid_only, make_creation, 60)
+    second = buy(alice_client)
+    pay(fake_stripe, second)  # 40 of the first and 100 of the second held
+    spend(paid_only, make_creation, 70)  # 40 of the first, 30 of the second: 70 held
+
+    dispute(fake_stripe, first)
+    dispute(fake_stripe, first, status="lost", created=False)
+
+    assert balance_of(paid_only) == 0 and debt_of(paid_only) == 30
     assert reconciles()
