@@ -25,6 +25,7 @@ from notifications.models import Notification
 from profiles.services import creator_signup
 from sharing import services as sharing
 from sharing.models import Comment, Share
+from tests.tokens.conftest import ensure_packs
 from tokens.models import Purchase, TokenPack
 
 from .conftest import Route, database_fingerprint, project_routes, staff_only_reason
@@ -128,6 +129,7 @@ def objects_of(creation, third_party) -> dict:
         expires_at=timezone.now() + timedelta(days=1),
     )
     # A purchase of the owner's, in a state that follows the creation's along the list.
+    ensure_packs()  # the migration's packs (a transactional test's flush removes them)
     pack = TokenPack.objects.get(slug="starter")
     statuses = Purchase.Status.values
     purchase = Purchase.objects.create(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.tokens.conftest import buy, pay, post_event, reconciles
+from tests.tokens.conftest import buy, ensure_packs, pay, post_event, reconciles
 from tokens.models import LedgerEntry, Purchase, StripeEvent
 from tokens.selectors import balance_of
 
@@ -56,6 +56,7 @@ def test_an_unknown_or_inactive_pack_is_a_400_and_nothing_is_made(
 def test_stripe_unreachable_is_a_readable_503_and_nothing_is_half_made(
     alice_client, fake_stripe, settings
 ):
+    ensure_packs()
     fake_stripe.stop()
     response = alice_client.post(
         "/api/tokens/checkout", {"pack": "starter"}, content_type="application/json"
@@ -73,6 +74,7 @@ def test_checkout_needs_a_login(client, fake_stripe):
 
 
 def test_the_buy_form_redirects_to_checkout(alice_client, fake_stripe):
+    ensure_packs()
     response = alice_client.post("/tokens/buy", {"pack": "creator"})
     purchase = Purchase.objects.get()
     assert response.status_code == 303
@@ -82,6 +84,7 @@ def test_the_buy_form_redirects_to_checkout(alice_client, fake_stripe):
 
 
 def test_the_buy_form_says_what_went_wrong(alice_client, fake_stripe):
+    ensure_packs()
     unknown = alice_client.post("/tokens/buy", {"pack": "platinum"})
     assert unknown.status_code == 400
     assert "no pack &#x27;platinum&#x27; on sale" in unknown.content.decode()
