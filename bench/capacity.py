@@ -117,12 +117,14 @@ def queue_cards(creators: list[dict]) -> None:
 
 
 def read_poll_urls(creators: list[dict]) -> None:
-    """Each card's poll URL, from its creator's drafts page (rendered in-process)."""
+    """Each card's poll URL, from its creator's drafts page (rendered in-process), as the
+    browser holds it once the card has rendered (held_poll_urls: the page's own URL is
+    trusted for a few seconds only)."""
     from bench.pages import card_poll_urls
-    from bench.runner import drafts_page_html
+    from bench.runner import drafts_page_html, held_poll_urls
 
     for creator in creators:
-        creator["poll_urls"] = card_poll_urls(drafts_page_html(creator))
+        creator["poll_urls"] = held_poll_urls(creator, card_poll_urls(drafts_page_html(creator)))
         missing = [card.pk for card in creator["cards"] if str(card.pk) not in creator["poll_urls"]]
         if missing:
             raise RuntimeError(f"no polling card on the drafts page for {missing}")

@@ -731,6 +731,28 @@ def drafts_page_html(person: dict) -> str:
     return response.content.decode()
 
 
+def held_poll_urls(person: dict, urls: dict[str, str]) -> dict[str, str]:
+    """{card id: the URL its browser holds once the card has rendered}: a drafts page's
+    URL is trusted for a few seconds only (it vouches for a place read before its rows),
+    and the card's first render after that swaps in its own URL, trusted up to a minute.
+    Each card is asked in-process with a stale version, so that it renders."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies["sessionid"] = person["session"]
+    page = f"/soho/{person['user'].username}"
+    held = {}
+    for pk, url in urls.items():
+        response = client.get(
+            urllib.parse.urljoin(page, stale_poll_url(url)),
+            secure=True,
+            headers={"HX-Request": "true"},
+        )
+        expect(response.status_code, 200, "a card asked with a stale version")
+        held[pk] = card_poll_urls(response.content.decode()).get(pk, url)
+    return held
+
+
 def measure_card_polls(base: str, creators: list[dict]) -> dict:
     """The pending card's poll as the drafts page renders it (its hx-get), unchanged against
     the bare view, and changed (asked with a stale version, so it renders) against the poll
@@ -742,22 +764,18 @@ def measure_card_polls(base: str, creators: list[dict]) -> dict:
         return reverse("creation_card", args=[person["pending"].pk]) + "?shown=pending"
 
     def poll_urls() -> list[str]:
-        # What each browser polls with now: the hx-get of its drafts page, or, when that
-        # first poll renders the card (a version the page could not vouch for), the hx-get
-        # of the card it rendered — the URL the browser holds from then on. Read again
-        # before each round, as a browser's URL is renewed at its card's renders (a URL
-        # carries the moment after which it renders anyway).
+        # What each browser polls with: the hx-get of the card its drafts page showed, as
+        # it holds it once the card has rendered (held_poll_urls). Read again before each
+        # round, as a browser's URL is renewed at its card's renders (a URL carries the
+        # moment after which it renders anyway).
         urls = []
         for person in creators:
             pk = str(person["pending"].pk)
             url = card_poll_urls(drafts_page_html(person)).get(pk)
             if url is None:
                 raise RuntimeError(f"the drafts page shows no polling card for {pk}")
-            url = urllib.parse.urljoin(f"/soho/{person['user'].username}", url)
-            status, body = http_get(base + url, {**browser_headers(base, person), **HTMX})
-            if status == 200:
-                url = card_poll_urls(body.decode()).get(pk, url)
-            urls.append(url)
+            url = held_poll_urls(person, {pk: url})[pk]
+            urls.append(urllib.parse.urljoin(f"/soho/{person['user'].username}", url))
         return urls
 
     from creations import services
@@ -766,7 +784,6 @@ def measure_card_polls(base: str, creators: list[dict]) -> dict:
     # the set-up's): a card's place in line is part of what its poll vouches for.
     for person in creators:
         services._send_job(person["pending"])
-    HTMX = {"HX-Request": "true"}
     unchanged = poll_urls()
     person, headers = creators[0], {**browser_headers(base, creators[0]), "HX-Request": "true"}
     unchanged_status, _ = http_get(base + unchanged[0], headers)
