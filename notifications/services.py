@@ -35,6 +35,7 @@ from rq import Retry
 
 from creations import queues, versions
 from creations.models import Creation
+from sharing.selectors import can_view, open_comments, users_reached
 
 from . import presenters
 from .models import Notification, NotificationPreferences
@@ -240,8 +241,6 @@ def _wants_email(notification: Notification, creation: Creation) -> str:
 
 
 def _still_shared(notification: Notification) -> bool:
-    from sharing.selectors import can_view
-
     return can_view(creation=notification.creation, user=notification.recipient)
 
 
@@ -371,8 +370,6 @@ def on_comment_posted(sender, *, comment, **kwargs) -> None:
     """A comment tells the draft's owner and everyone else who commented on it, except its
     author — and except anyone who may no longer see the draft (a share revoked or expired
     since): who may is one query for all of them (sharing.selectors.users_reached)."""
-    from sharing.selectors import open_comments, users_reached
-
     if getattr(comment, "deleted_at", None) or not comment.text:
         return
     creation = comment.creation
