@@ -28,8 +28,10 @@ os.environ.setdefault("PHOENIX_STAFF_REQUIRE_2FA", "0")
 _worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0")
 # PHOENIX_TEST_REDIS_BASE lets two test runs on one machine keep out of each other's way.
 _redis_db = int(os.environ.get("PHOENIX_TEST_REDIS_BASE", "10")) + _worker
+# PHOENIX_TEST_REDIS_PORT: a run can also take a Redis server of its own.
+_redis_port = int(os.environ.get("PHOENIX_TEST_REDIS_PORT", "6379"))
 _per_worker = {
-    "REDIS_URL": f"redis://127.0.0.1:6379/{_redis_db}",
+    "REDIS_URL": f"redis://127.0.0.1:{_redis_port}/{_redis_db}",
     "MEDIA_ROOT": tempfile.mkdtemp(prefix=f"phoenix-test-media-{_worker}-"),
 }
 _per_worker = {name: value for name, value in _per_worker.items() if name not in os.environ}
