@@ -109,11 +109,11 @@ def make_creators(first: int, count: int) -> list[dict]:
 def queue_cards(creators: list[dict]) -> None:
     """The cards' jobs in the fair queue (again after a flush), as a busy hour's cards
     wait: each card's place in line is part of what its poll vouches for."""
-    from creations import services
+    from creations.jobs import sending
 
     for creator in creators:
         for card in creator["cards"]:
-            services._send_job(card)
+            sending.send_generation(card)
 
 
 def read_poll_urls(creators: list[dict]) -> None:

@@ -778,12 +778,12 @@ def measure_card_polls(base: str, creators: list[dict]) -> dict:
             urls.append(urllib.parse.urljoin(f"/soho/{person['user'].username}", url))
         return urls
 
-    from creations import services
+    from creations.jobs import sending
 
     # The pending cards wait in the queue as a creator's do (their jobs were flushed with
     # the set-up's): a card's place in line is part of what its poll vouches for.
     for person in creators:
-        services._send_job(person["pending"])
+        sending.send_generation(person["pending"])
     unchanged = poll_urls()
     person, headers = creators[0], {**browser_headers(base, creators[0]), "HX-Request": "true"}
     unchanged_status, _ = http_get(base + unchanged[0], headers)

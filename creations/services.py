@@ -19,12 +19,14 @@ from django.http import Http404
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.command import send_stop_job_command
-from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 
 from tokens import services as tokens
 
 from . import events, fair_queue, queues, versions
+from .jobs import sending
 from .models import SEED_LIMIT, Creation, InvalidTransition
+from .providers import cancel_remote_task, remote_provider
 from .validation import (
     CreationRequest,
     RerunRequest,
@@ -267,38 +269,13 @@ def _refuse_beyond_in_flight_limit(user: AbstractBaseUser, count: int = 1) -> No
         raise TooManyInFlight(limit=limit)
 
 
-def _send_job(creation: Creation) -> bool:
-    """Put the creation's job in Redis under its unique id, at its creator's fair place in
-    the queue (round-robin by creator and across types). False if a live one was there."""
-    from . import jobs
-
-    queue = queues.queue_for_kind(creation.kind)
-    job_id = queues.job_id_for(creation.id)
-    try:
-        queue.enqueue(
-            jobs.run_generation,
-            str(creation.id),
-            job_id=job_id,
-            job_timeout=settings.PHOENIX_JOB_TIMEOUT[creation.kind],
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            description=f"generate {creation.kind} {creation.id}",
-            # The fair queue's round-robin is by creator (creations/fair_queue.py).
-            meta={"owner": str(creation.owner_id)},
-            unique=True,
-        )
-    except DuplicateJobError:
-        return False  # A live job already exists: one creation never has two.
-    return True
-
-
 def creation_enqueue(creation: Creation) -> bool:
     """Send the creation's job after COMMIT. If Redis refuses, fail and refund at once.
 
     Returns True when the job is in Redis.
     """
     try:
-        _send_job(creation)
+        sending.send_generation(creation)
     except Exception:
         # Redis down, a script refused, a job that would not serialise: whatever stopped
         # it, the creator is refunded now (and answered 503), not left to recovery.
@@ -713,8 +690,6 @@ def stop_running_work(creation: Creation) -> None:
     A remote-task provider's job is not stopped: it is short (a submit), and killed in the
     middle of one it could not cancel the task the provider just accepted; it sees the
     cancel itself when it records the task id, and cancels that task."""
-    from .providers import remote_provider
-
     if creation.provider_task_id:
         cancel_provider_task(creation)
     if remote_provider(creation.kind) is not None:
@@ -730,22 +705,11 @@ def stop_running_work(creation: Creation) -> None:
 
 
 def cancel_provider_task(creation: Creation) -> None:
-    """The provider's cancel is an HTTP call that may take its full timeout: a short job on
-    `light` makes it, so that a cancel (or a bulk cancel of many) answers at once. Only if
-    Redis refuses the job is it made here and now (the task would go on billing)."""
-    from . import jobs
-    from .providers import cancel_remote_task
-
+    """A short job makes the provider's cancel, so that a cancel (or a bulk cancel of many)
+    answers at once. Only if Redis refuses the job is it made here and now (the task would
+    go on billing)."""
     try:
-        queues.get_queue("light").enqueue(
-            jobs.cancel_provider_task,
-            creation.kind,
-            creation.provider_task_id,
-            job_id=f"cancel-task-{creation.id}",
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            description=f"cancel the provider task of {creation.id}",
-        )
+        sending.send_provider_cancel(creation)
     except RedisError:
         log.warning("Could not queue the provider cancel of %s; calling it now", creation.id)
         cancel_remote_task(creation.kind, creation.provider_task_id)
@@ -770,7 +734,7 @@ def creation_publish(
         if publish_at:
             _apply(creation, row, target, caption=caption, publish_at=publish_at)
             _end_shares(row, "scheduled")
-            transaction.on_commit(lambda: schedule_publication(creation))
+            transaction.on_commit(lambda: sending.send_publication(creation))
             events.announce("scheduled", creation)
         else:
             _apply(
@@ -785,32 +749,6 @@ def creation_publish(
             _end_shares(row, "published")
             events.announce("published", creation, scheduled=False)
     return creation
-
-
-def schedule_publication(creation: Creation) -> None:
-    """Ask RQ's scheduler to publish it at its time. If Redis refuses, the recovery pass
-    publishes it when its time has passed (within a minute)."""
-    from . import jobs
-
-    moment = creation.publish_at
-    # RQ's scheduler keeps whole seconds (it drops the fraction): asked for 14:00:03.7 it
-    # would run the job at 14:00:03, which would find the post not yet due. The next whole
-    # second instead.
-    runs_at = moment.replace(microsecond=0)
-    if runs_at < moment:
-        runs_at += timedelta(seconds=1)
-    try:
-        queues.get_queue("default").enqueue_at(
-            runs_at,
-            jobs.publish_scheduled_creation,
-            str(creation.id),
-            job_id=f"publish-{creation.id}-{int(moment.timestamp())}",
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            description=f"publish {creation.id} at {moment.isoformat()}",
-        )
-    except RedisError:
-        log.warning("Could not schedule %s; recovery will publish it", creation.id)
 
 
 def creation_publish_due(*, creation_id, now: datetime | None = None) -> bool:

@@ -30,14 +30,13 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from redis.exceptions import RedisError
-from rq import Retry
 
-from creations import queues, versions
+from creations import versions
 from creations.models import Creation
 from sharing.selectors import can_view, open_comments, users_reached
 
 from . import presenters
+from .jobs.sending import notification_email_enqueue
 from .models import Notification, NotificationPreferences
 
 log = logging.getLogger(__name__)
@@ -242,34 +241,6 @@ def _wants_email(notification: Notification, creation: Creation) -> str:
 
 def _still_shared(notification: Notification) -> bool:
     return can_view(creation=notification.creation, user=notification.recipient)
-
-
-# The mail job's retries (RQ's scheduler runs them: worker-light has --with-scheduler).
-EMAIL_RETRY = Retry(max=3, interval=[10, 60, 300])
-
-
-def email_job_id(notification_id) -> str:
-    return f"notify-mail-{notification_id}"
-
-
-def notification_email_enqueue(notification: Notification) -> None:
-    """After COMMIT: queue its e-mail on "light" (a mail server's delay or trouble never
-    holds the request or the job that wrote it). One job id per notification. If Redis
-    refuses, the notification is still on the page and the bell; only the e-mail is lost."""
-    from . import jobs  # jobs imports this module
-
-    try:
-        queues.get_queue("light").enqueue(
-            jobs.send_notification_email,
-            str(notification.pk),
-            job_id=email_job_id(notification.pk),
-            retry=EMAIL_RETRY,
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            description=f"e-mail notification {notification.pk}",
-        )
-    except RedisError:
-        log.warning("Could not queue the e-mail of notification %s", notification.pk)
 
 
 def notification_email_send(*, notification_id) -> str:

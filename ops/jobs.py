@@ -1,24 +1,18 @@
-"""RQ entry points of ops: thin wrappers around services."""
+"""RQ entry points of ops, run by rqcron (phoenix/cron.py): thin wrappers around services.
+(Ops sends no job of its own: an entry-point module is all it needs.)"""
 
-from django.db import close_old_connections
+from phoenix.jobs import job_entrypoint
 
 from . import alerting, rollup
 
 
+@job_entrypoint
 def run_alert_checks() -> dict:
     """Run by rqcron every minute: the checks, their incidents, and who is told."""
-    # A long-lived worker may hold a connection the server has closed since the last job.
-    close_old_connections()
-    try:
-        return alerting.alerts_run()
-    finally:
-        close_old_connections()
+    return alerting.alerts_run()
 
 
+@job_entrypoint
 def run_rollups() -> dict:
     """Run by rqcron every minute: the figures' running sums brought up to date."""
-    close_old_connections()
-    try:
-        return rollup.rollup_run()
-    finally:
-        close_old_connections()
+    return rollup.rollup_run()

@@ -9,10 +9,10 @@ fork per check every few seconds cost more than the check), and the daily housek
 from django.conf import settings
 from rq import cron
 
-from accounts.jobs import accounts_housekeeping
-from creations.generation import CHECK_JOB_TIMEOUT
-from creations.jobs import check_remote_tasks, recover_creations
-from creations.maintenance import HOUSEKEEPING_BATCH_TIMEOUT, expire_drafts_job
+from accounts.jobs.entrypoints import accounts_housekeeping
+from creations.jobs.entrypoints import check_remote_tasks, expire_drafts_job, recover_creations
+from creations.jobs.housekeeping import HOUSEKEEPING_BATCH_TIMEOUT
+from creations.jobs.remote import CHECK_JOB_TIMEOUT
 from ops.jobs import run_alert_checks, run_rollups
 from tokens.jobs import expire_promo_tokens, fulfil_missing_purchases
 

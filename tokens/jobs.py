@@ -1,26 +1,21 @@
 """RQ entry points of tokens: thin wrappers around the services, run daily by the RQ cron
 (phoenix/cron.py) on `housekeeping`. Both are idempotent: a doubled or missed run does no
-harm."""
+harm. (Tokens sends no job of its own: an entry-point module is all it needs.)"""
 
-from django.db import close_old_connections
 from django.utils import timezone
+
+from phoenix.jobs import job_entrypoint
 
 from . import payments, services
 
 
+@job_entrypoint
 def expire_promo_tokens() -> int:
     """Take expired lots' tokens out, each by its own ledger row; returns how many tokens."""
-    close_old_connections()
-    try:
-        return services.lots_expire(now=timezone.now())
-    finally:
-        close_old_connections()
+    return services.lots_expire(now=timezone.now())
 
 
+@job_entrypoint
 def fulfil_missing_purchases() -> int:
     """Credit paid Checkout Sessions whose webhook event never arrived."""
-    close_old_connections()
-    try:
-        return payments.purchases_catch_up()
-    finally:
-        close_old_connections()
+    return payments.purchases_catch_up()

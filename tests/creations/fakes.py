@@ -46,9 +46,8 @@ class ScriptedProvider:
         if prompt == "recover-meanwhile":
             from datetime import timedelta
 
-            from django.utils import timezone
-
             from creations.recovery import creations_recover
+            from django.utils import timezone
 
             creations_recover(now=timezone.now() + timedelta(days=1))
 

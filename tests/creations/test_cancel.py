@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 from rq.job import Job, JobStatus
 
-from creations import generation, queues, services
+from creations import queues, services
+from creations.jobs import generation
 from creations.models import Creation
 from creations.providers import GeneratedMedia
 from creations.services import ActionRefused

@@ -2,7 +2,8 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 
-from creations import queues, recovery, services
+from creations import queues, services
+from creations.jobs import recovery
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
@@ -40,7 +41,7 @@ def test_the_job_is_in_redis_only_after_commit(monkeypatch):
     assert seen_before_commit == [(True, [])]
     assert queued_job_ids() == [f"creation-{creation.id}"]
     job = queues.queue_for_kind("image").fetch_job(f"creation-{creation.id}")
-    assert job.func_name == "creations.jobs.run_generation"
+    assert job.func_name == "creations.jobs.entrypoints.run_generation"
     assert job.args == (str(creation.id),)
     assert job.timeout == settings.PHOENIX_JOB_TIMEOUT["image"] == 300
     assert job.ttl is None

@@ -12,8 +12,9 @@ import time
 import pytest
 from rq.job import Job, JobStatus
 
-from creations import fair_queue, queues, recovery, services
+from creations import fair_queue, queues, services
 from creations.fair_queue import FairQueue
+from creations.jobs import recovery
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup

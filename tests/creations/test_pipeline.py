@@ -9,7 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 from PIL import Image
 
-from creations import recovery, services
+from creations import services
+from creations.jobs import recovery
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
@@ -203,7 +204,7 @@ def test_recovery_racing_a_late_success_keeps_one_outcome(alice, settings):
 
 
 def test_a_second_delivery_of_a_job_does_nothing(alice, settings):
-    from creations.generation import creation_generate
+    from creations.jobs.generation import creation_generate
 
     creation = submit(alice)
     run_worker_burst()
@@ -272,7 +273,7 @@ def test_a_completion_whose_answer_was_lost_keeps_its_draft_and_its_files(alice,
     from django.db import OperationalError
     from django.db.models import QuerySet
 
-    from creations.generation import creation_generate
+    from creations.jobs.generation import creation_generate
 
     creation = submit(alice)
     real_update = QuerySet.update

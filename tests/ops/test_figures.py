@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from creations import services
-from creations.maintenance import drafts_expire
+from creations.jobs.housekeeping import drafts_expire
 from creations.models import Creation
 from ops import analytics, figures
 from ops.figures import CreationRow

@@ -8,7 +8,8 @@ from django.test import Client
 from django.utils import timezone
 from rq.job import Job
 
-from creations import queues, recovery
+from creations import queues
+from creations.jobs import recovery
 from creations.models import Creation
 from tests.conftest import queued_job_ids, run_worker_burst
 
