@@ -156,7 +156,7 @@ def discard_unless_committed(creation: Creation, media_name: str, poster_name: s
 
 
 def fail(creation: Creation, code: str, *, task_id: str | None = None) -> str:
-    with_db_retry(services.creation_fail, creation=creation, code=code, only_with_task_id=task_id)
+    with_db_retry(services.creation_fail_task, creation=creation, code=code, task_id=task_id)
     if creation.status == Creation.Status.CANCELED:
         # The provider's error was the echo of the cancel (its task was canceled): the
         # creation stays canceled and refunded.

@@ -71,8 +71,8 @@ def creations_recover(*, now=None) -> dict[str, int]:
             if code == "timed_out" and _result_on_its_way(creation, now=now, may_ask=may_ask):
                 continue
             if code is not None:
-                if services.creation_fail(
-                    creation=creation, code=code, only_if_past_deadline_at=now
+                if services.creation_fail_past_deadline(
+                    creation=creation, code=code, judged_at=now
                 ):
                     counts["failed"] += 1
                     if creation.provider_task_id:

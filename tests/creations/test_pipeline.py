@@ -242,7 +242,7 @@ def test_a_worker_killed_mid_job_ends_failed_with_one_refund_after_recovery(alic
 
 
 def test_a_job_lost_between_commit_and_enqueue_is_sent_again_by_recovery(alice, monkeypatch):
-    monkeypatch.setattr("creations.services.creation_enqueue", lambda creation: True)
+    monkeypatch.setattr("creations.services.submission.creation_enqueue", lambda creation: True)
     creation = submit(alice)
     monkeypatch.undo()
     assert recovery.creations_recover() == {
@@ -305,7 +305,7 @@ def test_recovery_does_not_fail_a_creation_claimed_after_it_looked(alice):
     assert now >= stale.deadline
 
     services.creation_claim(creation_id=creation.id)  # a worker takes it meanwhile
-    changed = services.creation_fail(creation=stale, code="timed_out", only_if_past_deadline_at=now)
+    changed = services.creation_fail_past_deadline(creation=stale, code="timed_out", judged_at=now)
 
     assert changed is False
     creation.refresh_from_db()
