@@ -26,8 +26,8 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 from rq import Worker
 
-from creations import queues
 from creations.models import Creation
+from phoenix import redis_clients
 from tokens.selectors import refund_exists, refunded_sql
 from tokens.services import Discrepancy
 
@@ -635,7 +635,7 @@ def past_deadline_count(*, now: datetime) -> int:
 
 
 def queue_figures() -> QueueFigures:
-    every = {name: queues.get_queue(name) for name in QUEUE_NAMES}
+    every = {name: redis_clients.get_queue(name) for name in QUEUE_NAMES}
     # One round trip per Redis for every depth and failed registry, not a few per queue.
     # The failed counts skip RQ's clean-up of expired entries (the workers' maintenance
     # does it).

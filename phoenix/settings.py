@@ -251,7 +251,7 @@ REDIS_KEEPALIVE_OPTIONS = {
 
 def redis_queue_connection() -> dict:
     """django-rq's connection settings for the queue Redis (django-rq builds the workers',
-    the scheduler's and rqcron's connections from them, creations/queues.py the web's)."""
+    the scheduler's and rqcron's connections from them, phoenix/redis_clients.py the web's)."""
     if not REDIS_SENTINELS:
         return {"URL": REDIS_URL}
     url = urlsplit(REDIS_URL)

@@ -9,7 +9,7 @@ from redis.exceptions import RedisError
 from rq import Retry
 
 from accounts.models import DataExport
-from creations import queues
+from phoenix import redis_clients
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def account_email_enqueue(*, to: str, subject: str, body: str) -> None:
 
     def send() -> None:
         try:
-            queues.get_queue("light").enqueue(
+            redis_clients.get_queue("light").enqueue(
                 SEND_ACCOUNT_EMAIL,
                 to,
                 subject,
@@ -47,7 +47,7 @@ def account_email_enqueue(*, to: str, subject: str, body: str) -> None:
 
 def export_enqueue(export: DataExport) -> None:
     try:
-        queues.get_queue("housekeeping").enqueue(
+        redis_clients.get_queue("housekeeping").enqueue(
             BUILD_DATA_EXPORT,
             str(export.pk),
             job_id=f"data-export-{export.pk}",
@@ -62,7 +62,7 @@ def export_enqueue(export: DataExport) -> None:
 
 def account_purge_enqueue(user_id: int) -> None:
     try:
-        queues.get_queue("housekeeping").enqueue(
+        redis_clients.get_queue("housekeeping").enqueue(
             PURGE_DELETED_ACCOUNT,
             user_id,
             job_id=f"purge-account-{user_id}",

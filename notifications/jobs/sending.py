@@ -6,7 +6,7 @@ import logging
 from redis.exceptions import RedisError
 from rq import Retry
 
-from creations import queues
+from phoenix import redis_clients
 
 from ..models import Notification
 
@@ -27,7 +27,7 @@ def notification_email_enqueue(notification: Notification) -> None:
     holds the request or the job that wrote it). One job id per notification. If Redis
     refuses, the notification is still on the page and the bell; only the e-mail is lost."""
     try:
-        queues.get_queue("light").enqueue(
+        redis_clients.get_queue("light").enqueue(
             SEND_NOTIFICATION_EMAIL,
             str(notification.pk),
             job_id=email_job_id(notification.pk),

@@ -6,6 +6,7 @@ from creations import queues, services
 from creations.jobs import recovery
 from creations.models import Creation
 from creations.validation import CreationRequest
+from phoenix import redis_clients
 from profiles.services import creator_signup
 from tests.conftest import queued_job_ids
 from tokens import services as tokens_services
@@ -124,7 +125,7 @@ def test_threads_asking_for_a_queue_at_once_all_get_the_same_one(monkeypatch):
             time.sleep(0.02)  # widens the window in which the threads overlap
             return Redis.from_url(*args, **kwargs)
 
-    monkeypatch.setattr(queues, "Redis", SlowToConnectRedis)
+    monkeypatch.setattr(redis_clients, "Redis", SlowToConnectRedis)
     queues.reset()
 
     got = run_at_once([lambda: queues.get_queue("default")] * 16)
