@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 
 from creations.models import Creation
-from creations.selectors import cursor_for, parse_cursor
+from phoenix.paging import cursor_for, parse_cursor
 
 from .models import Notification, NotificationPreferences
 
