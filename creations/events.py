@@ -19,6 +19,12 @@ log = logging.getLogger(__name__)
 # "scheduled" for published — True when a scheduled post's time came).
 creation_event = Signal()
 
+# Sent inside the change's own transaction (not after COMMIT) when a creation stops being
+# a shareable draft, or comes back to the drafts: with creation (the locked row) and reason.
+# A listener's writes commit or roll back with the change (sharing ends the shares: a lost
+# after-COMMIT listener could otherwise leave a share to revive later); its error aborts it.
+left_the_drafts = Signal()
+
 EVENTS = (
     "completed",  # processing → draft, with media
     "failed",  # with its error code

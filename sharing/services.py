@@ -185,6 +185,10 @@ def share_revoke(*, share: Share, reason: str = "owner") -> bool:
     return bool(changed)
 
 
+def on_left_the_drafts(sender, *, creation: Creation, reason: str, **kwargs) -> None:
+    shares_end(creation=creation, reason=reason)
+
+
 def shares_end(*, creation: Creation, reason: str) -> int:
     """End every share of the creation (it left the drafts), and close its thread. How many
     ended. Called by the creations services inside the transaction of the change itself;

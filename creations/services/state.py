@@ -46,9 +46,7 @@ def _end_shares(row: Creation, reason: str) -> None:
     """End the creation's shares in the caller's transaction, with the change that makes it
     no longer a shareable draft (or, on the way back to the drafts, any share left standing):
     a lost after-COMMIT listener can then never leave a share to revive later."""
-    from sharing.services import shares_end  # sharing imports creations: imported late
-
-    shares_end(creation=row, reason=reason)
+    events.left_the_drafts.send(sender=Creation, creation=row, reason=reason)
 
 
 def _apply(creation: Creation, row: Creation, target: str | None, **changes) -> None:
