@@ -46,7 +46,7 @@ class ScriptedProvider:
         if prompt == "recover-meanwhile":
             from datetime import timedelta
 
-            from creations.recovery import creations_recover
+            from creations.jobs.recovery import creations_recover
             from django.utils import timezone
 
             creations_recover(now=timezone.now() + timedelta(days=1))
