@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from notifications.services import creation_seen
+from phoenix.htmx import wants_partial
 from profiles.views import tabs_context
 from tokens.selectors import balance_of
 
@@ -60,11 +61,6 @@ def creation_media(request: HttpRequest, creation_id, which: str) -> HttpRespons
     if not name:
         raise Http404("No such media.")
     return serve_stored_file(request, name, public=creation.is_public)
-
-
-def wants_partial(request: HttpRequest) -> bool:
-    """An HTMX swap gets a fragment; a normal visit and an HTMX history restore get the page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 @require_GET

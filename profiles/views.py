@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from creations import polling, selectors
 from creations.cards import cards_html
+from phoenix.htmx import wants_partial
 
 from . import selectors as profile_selectors
 from . import throttle
@@ -282,7 +283,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         # The navigation's balance is this one: no second read of the account.
         context["token_balance"] = context["balance"]
     template = "profiles/profile.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         template += "#more" if context["cursor"] else "#tabs"
     response = render(request, template, context)
     if context["is_owner"]:
