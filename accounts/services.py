@@ -32,9 +32,10 @@ from notifications.models import Notification, NotificationPreferences
 from notifications.services import email_address_of, notification_create
 from phoenix import ratelimit
 from profiles.models import ConfirmedEmail
+from profiles.services import welcome_grant
 from sharing.models import Comment
 from tokens.models import CreditLot, LedgerEntry, Purchase
-from tokens.services import account_forfeit, account_grant_welcome, lock_account
+from tokens.services import account_forfeit, lock_account
 
 from . import twofactor
 from .jobs.sending import account_email_enqueue, account_purge_enqueue, export_enqueue
@@ -148,7 +149,7 @@ def email_change_confirm(*, user: AbstractBaseUser, new_email: str) -> EmailChan
             row.email = new_email
             row.save(update_fields=["email"])
             ConfirmedEmail.objects.update_or_create(user=row, defaults={"address": new_email})
-            grant = account_grant_welcome(user=row, email=new_email)
+            grant = welcome_grant(user=row, email=new_email)
             account_email_enqueue(
                 to=old,
                 subject="Your Phoenix e-mail address was changed",

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from tokens.models import LedgerEntry
 from tokens.services import account_grant_welcome, account_open, lock_account
 
-from .models import ConfirmedEmail
+from .models import ConfirmedEmail, WelcomedAddress, welcome_address
 
 User = get_user_model()
 
@@ -85,6 +85,28 @@ def confirmation_send(*, user, confirm_url: str) -> None:
 
 
 @dataclass(frozen=True)
+class WelcomedAddressClaim:
+    """tokens.services.WelcomeClaim for an address as the welcome counts it."""
+
+    address: str
+    user_id: int
+
+    def taken(self) -> bool:
+        return WelcomedAddress.objects.filter(address=self.address).exists()
+
+    def take(self, entry: LedgerEntry) -> None:
+        WelcomedAddress.objects.create(address=self.address, user_id=self.user_id, entry=entry)
+
+
+def welcome_grant(*, user, email: str) -> LedgerEntry | None:
+    """The welcome grant for an address its owner has just confirmed: at most once per
+    address (welcome_address(): lower-cased, +tags and Gmail dots dropped), ever, and once
+    per account (tokens.services.account_grant_welcome)."""
+    claim = WelcomedAddressClaim(address=welcome_address(email), user_id=user.pk)
+    return account_grant_welcome(user=user, claim=claim)
+
+
+@dataclass(frozen=True)
 class Confirmed:
     user: object
     grant: LedgerEntry | None  # None: the address or the account had its welcome before
@@ -95,4 +117,4 @@ def email_confirm(*, user) -> Confirmed:
     """Record the account's address as confirmed, and give the welcome grant if neither
     the address nor the account has had it."""
     ConfirmedEmail.objects.update_or_create(user=user, defaults={"address": user.email})
-    return Confirmed(user=user, grant=account_grant_welcome(user=user, email=user.email))
+    return Confirmed(user=user, grant=welcome_grant(user=user, email=user.email))

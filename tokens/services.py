@@ -15,6 +15,7 @@ become debt, paid first from whatever comes in next.
 import datetime
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -199,20 +200,28 @@ def account_open(*, user: AbstractBaseUser) -> TokenAccount:
     return account
 
 
+class WelcomeClaim(Protocol):
+    """An address's one welcome, as the app that knows addresses records it (profiles)."""
+
+    def taken(self) -> bool:
+        """The address has had its welcome already (on any account)."""
+
+    def take(self, entry: LedgerEntry) -> None:
+        """Record the address's welcome with its grant; IntegrityError if another account
+        just did."""
+
+
 @transaction.atomic
-def account_grant_welcome(*, user: AbstractBaseUser, email: str) -> LedgerEntry | None:
+def account_grant_welcome(*, user: AbstractBaseUser, claim: WelcomeClaim) -> LedgerEntry | None:
     """The welcome grant for an address its owner has just confirmed: at most once per
-    address (welcome_address(): lower-cased, +tags and Gmail dots dropped), ever, and once
-    per account. The grant and the address's record are written together; None when the
-    address or the account has had its welcome already.
+    address (the claim), ever, and once per account. The grant and the address's record
+    are written together; None when the address or the account has had its welcome
+    already.
 
     Two confirmations at once: of one account, they queue on its lock and the second sees
     the first's grant; of one address on two accounts, the address's unique constraint
     refuses the second, whose grant is rolled back with it.
     """
-    from profiles.models import WelcomedAddress, welcome_address
-
-    address = welcome_address(email)
     amount = settings.PHOENIX_WELCOME_TOKENS
     account = _locked_account(user)
     # Checked under the user row's lock: an account deactivated since its confirmation
@@ -224,7 +233,7 @@ def account_grant_welcome(*, user: AbstractBaseUser, email: str) -> LedgerEntry 
         or account.entries.filter(kind=LedgerEntry.Kind.GRANT, reason="welcome").exists()
     ):
         return None
-    if WelcomedAddress.objects.filter(address=address).exists():
+    if claim.taken():
         return None
     try:
         with transaction.atomic():
@@ -235,7 +244,7 @@ def account_grant_welcome(*, user: AbstractBaseUser, email: str) -> LedgerEntry 
                 expires_at=welcome_expiry(),
                 reason="welcome",
             )
-            WelcomedAddress.objects.create(address=address, user_id=user.pk, entry=entry)
+            claim.take(entry)
     except IntegrityError:
         # Another account confirmed this address at the same moment, and got there first.
         account.refresh_from_db(fields=["balance"])
