@@ -133,6 +133,10 @@ WHERE recipient_id = %s AND read_at IS NULL AND NOT (kind = %s AND object_key = 
 """  # nosec B608 # table names from model metadata; every value is a bound parameter
 
 
+def on_card_news_seen(sender, *, owner, creation, shown: str, **kwargs) -> int | None:
+    return creation_seen(owner=owner, creation=creation, shown=shown)
+
+
 def creation_seen(*, owner: AbstractBaseUser, creation: Creation, shown: str) -> int | None:
     """The owner's card poll has just shown them that `creation` finished, failed, or (a
     scheduled card) was published: they saw the news, so its notification is read.
