@@ -46,8 +46,9 @@ class ScriptedProvider:
         if prompt == "recover-meanwhile":
             from datetime import timedelta
 
-            from creations.jobs.recovery import creations_recover
             from django.utils import timezone
+
+            from creations.jobs.recovery import creations_recover
 
             creations_recover(now=timezone.now() + timedelta(days=1))
 
