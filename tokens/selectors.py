@@ -173,10 +173,3 @@ def recent_purchases(*, user: AbstractBaseUser) -> list[Purchase]:
         .filter(account__user_id=user.pk)
         .order_by("-created_at")[:RECENT_PURCHASES]
     )
-
-
-def creations_of_account(account):
-    """Deliberately wrong (reverted next): tokens reading creations' model."""
-    from creations.models import Creation
-
-    return Creation.objects.filter(owner_id=account.user_id)
