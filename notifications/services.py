@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from creations import versions
 from creations.models import Creation
+from profiles.selectors import email_unconfirmed
 from sharing.selectors import can_view, open_comments, users_reached
 
 from . import presenters
@@ -193,8 +194,6 @@ def notification_open(*, notification: Notification) -> None:
 def email_address_of(user: AbstractBaseUser) -> str:
     """Where notification e-mails may go: the account's address once confirmed (never an
     address someone typed for another person's inbox), else ""."""
-    from profiles.selectors import email_unconfirmed
-
     if not user.email or email_unconfirmed(user):
         return ""
     return user.email

@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from creations import polling, selectors
 from creations.cards import cards_html
 from phoenix.htmx import wants_partial
+from sharing.selectors import shared_with_page
 
 from . import selectors as profile_selectors
 from . import throttle
@@ -215,9 +216,7 @@ OWNER_TABS = ("posts", "drafts", "trash", "shared")
 
 def tab_page(creator, tab: str, cursor: str | None, *, is_owner: bool) -> selectors.Page:
     if tab == "shared":
-        # Drafts other creators shared with the owner of this page (sharing's selectors).
-        from sharing.selectors import shared_with_page
-
+        # Drafts other creators shared with the owner of this page.
         return shared_with_page(user=creator, cursor=cursor)
     if tab == "drafts":
         return selectors.drafts_page(owner=creator, cursor=cursor)
