@@ -28,8 +28,9 @@ from creations.services import (
     creation_trash,
     delete_stored_files,
 )
+from notifications.emails import email_address_of
 from notifications.models import Notification, NotificationPreferences
-from notifications.services import email_address_of, notification_create
+from notifications.services import notification_create
 from phoenix import ratelimit
 from profiles.models import ConfirmedEmail
 from profiles.services import welcome_grant
