@@ -106,14 +106,17 @@ def submit_with_source(
             limit=crowd.limit,
             headers={"Retry-After": str(settings.PHOENIX_IN_FLIGHT_RETRY_AFTER)},
         ) from None
+    except services.QueueUnavailable as down:
+        submitted = down.submitted
+        creation = submitted.first
+        # Answered 503 when the first item (the one the answer names) was not queued.
+        if creation in down.unqueued:
+            raise Refusal(
+                503, down.code, creation.error_message, creation_id=str(creation.id)
+            ) from None
     finally:
         if stored and (submitted is None or not submitted.created):
             image_input.delete_stored(stored)
-    creation = submitted.first
-    if creation.status == Creation.Status.FAILED and creation.error_code == "queue_unavailable":
-        raise Refusal(
-            503, "queue_unavailable", creation.error_message, creation_id=str(creation.id)
-        )
     return submitted
 
 

@@ -23,6 +23,7 @@ from .errors import (
     ActionRefused,
     CreationGone,
     IdempotencyKeyReused,
+    QueueUnavailable,
     TooManyInFlight,
     refund_reason_required,
     refused,
@@ -93,6 +94,7 @@ from .trash import (
 __all__ = [
     "TooManyInFlight",
     "IdempotencyKeyReused",
+    "QueueUnavailable",
     "refund_reason_required",
     "ActionRefused",
     "CreationGone",

@@ -34,6 +34,18 @@ def refund_reason_required() -> "ActionRefused":
     )
 
 
+class QueueUnavailable(Exception):
+    """Made and paid for, but Redis refused the job of `unqueued` (failed and refunded at
+    once, error code queue_unavailable): what was submitted is in `submitted`."""
+
+    code = "queue_unavailable"
+
+    def __init__(self, *, submitted, unqueued: list):
+        super().__init__("Generation could not be started: the job queue is unavailable.")
+        self.submitted = submitted
+        self.unqueued = unqueued
+
+
 class ActionRefused(InvalidTransition):
     """An action the creation's state (or the request) does not allow: a code for the API,
     a sentence for people, and the HTTP status the views answer with."""

@@ -27,6 +27,7 @@ from ..validation import (
 )
 from .errors import (
     IdempotencyKeyReused,
+    QueueUnavailable,
     TooManyInFlight,
     refused,
 )
@@ -97,9 +98,13 @@ def creations_submit(
     item; the others are found through its batch). `source_images` are the stored stills
     of a video started from an image, one per item (the caller deletes them when nothing
     was created). `seed` overrides the request's (a rerun's chosen seed, which its
-    fingerprint leaves out so that a replay matches)."""
+    fingerprint leaves out so that a replay matches).
+
+    QueueUnavailable (after COMMIT) when Redis refused an item's job: that item is failed
+    and refunded at once; the exception carries the whole Submitted."""
     cost = settings.PHOENIX_COSTS[request.kind]
     count = request.count
+    unqueued: list[Creation] = []
     with transaction.atomic(durable=True):
         account = tokens.lock_account(user)
         if request.idempotency_key:
@@ -148,9 +153,19 @@ def creations_submit(
             # One debit per item, so that one failed item is refunded on its own.
             tokens.account_debit_locked(account, amount=cost, creation=creation)
             # One job per item: the fair queue interleaves creators item by item.
-            transaction.on_commit(partial(creation_enqueue, creation))
+            transaction.on_commit(partial(_enqueue_noting_failure, creation, unqueued))
         versions.creations_changed(creations)
-    return Submitted(creations, True, account.balance)
+    submitted = Submitted(creations, True, account.balance)
+    if unqueued:
+        # COMMIT ran the enqueues (the block above is durable): those Redis refused are
+        # failed and refunded already; the caller tells the creator.
+        raise QueueUnavailable(submitted=submitted, unqueued=unqueued)
+    return submitted
+
+
+def _enqueue_noting_failure(creation: Creation, unqueued: list[Creation]) -> None:
+    if not creation_enqueue(creation):
+        unqueued.append(creation)
 
 
 # Vary: a seed this close to the source's, on either side (the providers here have no
