@@ -549,6 +549,9 @@ PHOENIX_QUEUE_STALL = envint("PHOENIX_QUEUE_STALL", 900)
 PHOENIX_PUBLIC_MEDIA_MAX_AGE = envint("PHOENIX_PUBLIC_MEDIA_MAX_AGE", 0)
 # The largest staff balance adjustment, either way, in one step.
 PHOENIX_MAX_ADJUSTMENT = envint("PHOENIX_MAX_ADJUSTMENT", 100_000)
+# An adjustment of more tokens than this (either way) waits for a second staff member's
+# approval (tokens.adjustments); 0: every adjustment is applied at once.
+PHOENIX_ADJUSTMENT_APPROVAL_ABOVE = envint("PHOENIX_ADJUSTMENT_APPROVAL_ABOVE", 1000)
 
 # Buying tokens: Stripe Checkout through the official library. STRIPE_API_BASE empty is
 # Stripe itself; `make run` and the tests point it at the fake in tokens/fake_stripe.py.
