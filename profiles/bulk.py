@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from creations import services
+from creations.api import refusal_status
 from creations.models import Creation
 from creations.services import ActionRefused
 from creations.views.common import profile_url, token_count
@@ -89,7 +90,7 @@ def creations_bulk(request: HttpRequest) -> HttpResponse:
     except services.BulkRequestProblem as bad:
         problem, status = bad.message, 400
     except ActionRefused as refusal:
-        problem, status = refusal.message, refusal.status
+        problem, status = refusal.message, refusal_status(refusal)
     else:
         if action == "purge" and not request.htmx and not request.POST.get("confirmed"):
             return render(

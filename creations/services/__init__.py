@@ -23,6 +23,8 @@ from .errors import (
     ActionRefused,
     CreationGone,
     IdempotencyKeyReused,
+    InputRefused,
+    InvalidInput,
     QueueUnavailable,
     TooManyInFlight,
     refund_reason_required,
@@ -94,6 +96,8 @@ from .trash import (
 __all__ = [
     "TooManyInFlight",
     "IdempotencyKeyReused",
+    "InputRefused",
+    "InvalidInput",
     "QueueUnavailable",
     "refund_reason_required",
     "ActionRefused",

@@ -28,9 +28,9 @@ class IdempotencyKeyReused(Exception):
         )
 
 
-def refund_reason_required() -> "ActionRefused":
-    return ActionRefused(
-        "reason_required", "A refund by staff needs a reason; nothing was refunded.", status=400
+def refund_reason_required() -> "InvalidInput":
+    return InvalidInput(
+        "reason_required", "A refund by staff needs a reason; nothing was refunded."
     )
 
 
@@ -47,21 +47,33 @@ class QueueUnavailable(Exception):
 
 
 class ActionRefused(InvalidTransition):
-    """An action the creation's state (or the request) does not allow: a code for the API,
-    a sentence for people, and the HTTP status the views answer with."""
+    """An action the creation's state does not allow now: a code for the API and a sentence
+    for people. The kind of refusal is its class — this one, a conflict with the state;
+    CreationGone, InvalidInput and InputRefused below — and the web layer answers each
+    with its status (creations.api.refusal_status); a domain error carries no HTTP."""
 
-    def __init__(self, code: str, message: str, *, status: int = 409):
+    def __init__(self, code: str, message: str):
         Exception.__init__(self, message)
         self.code = code
         self.message = message
-        self.status = status
         self.current = ""
         self.target = ""
 
 
 class CreationGone(ActionRefused):
+    """No such creation (or not the caller's to act on)."""
+
     def __init__(self):
-        super().__init__("not_found", "No such creation.", status=404)
+        super().__init__("not_found", "No such creation.")
+
+
+class InvalidInput(ActionRefused):
+    """The request is malformed: a value of the wrong type, a required reason missing."""
+
+
+class InputRefused(ActionRefused):
+    """The request is well formed but its content is not acceptable (too long, a null
+    character)."""
 
 
 REFUSALS = {
@@ -81,5 +93,5 @@ REFUSALS = {
 CAPTION_MAX = 2200
 
 
-def refused(code: str, *, status: int = 409) -> ActionRefused:
-    return ActionRefused(code, REFUSALS[code], status=status)
+def refused(code: str) -> ActionRefused:
+    return ActionRefused(code, REFUSALS[code])

@@ -27,7 +27,8 @@ from ..validation import (
 )
 from .errors import (
     CAPTION_MAX,
-    ActionRefused,
+    InputRefused,
+    InvalidInput,
     refused,
 )
 from .state import (
@@ -53,15 +54,14 @@ def clean_caption(caption) -> str:
     if caption is None:
         caption = ""
     if not isinstance(caption, str):
-        raise ActionRefused("invalid_caption", "The caption must be text.", status=400)
+        raise InvalidInput("invalid_caption", "The caption must be text.")
     caption = normalise_line_breaks(caption).strip()
     if "\x00" in caption:
-        raise ActionRefused("invalid_caption", "The caption contains a null character.", status=422)
+        raise InputRefused("invalid_caption", "The caption contains a null character.")
     if len(caption) > CAPTION_MAX:
-        raise ActionRefused(
+        raise InputRefused(
             "caption_too_long",
             f"The caption is {len(caption)} characters; the limit is {CAPTION_MAX}.",
-            status=422,
         )
     return caption
 
@@ -76,7 +76,7 @@ def parse_publish_at(value, *, now: datetime | None = None) -> datetime | None:
         label="Publish at",
         horizon=PUBLISH_AT_HORIZON,
         too_far="Publish at can be at most a year ahead.",
-        refuse=lambda message: ActionRefused("invalid_publish_at", message, status=400),
+        refuse=lambda message: InvalidInput("invalid_publish_at", message),
         now=now,
     )
 
@@ -247,7 +247,7 @@ def creation_take_down(*, creation: Creation, staff, reason: str) -> Creation:
     """Staff: a published post is gone from every public URL at once; its owner sees why."""
     reason = (reason or "").strip()
     if not reason:
-        raise ActionRefused("reason_required", "A take-down needs a reason.", status=400)
+        raise InvalidInput("reason_required", "A take-down needs a reason.")
     with transaction.atomic():
         row = _locked(creation)
         if not row.can_take_down:

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import selectors, services
-from ..api import Refusal, start_rerun
+from ..api import Refusal, refusal_status, start_rerun
 from ..models import Creation
 from ..services import ActionRefused
 from ..validation import (
@@ -55,7 +55,7 @@ def creation_publish(request: HttpRequest, creation_id) -> HttpResponse:
         return render_card(
             request,
             card,
-            status=refusal.status,
+            status=refusal_status(refusal),
             publish_error=refusal.message,
             caption=caption,
             publish_at_value=request.POST.get("publish_at", ""),
@@ -258,7 +258,7 @@ def creation_caption(request: HttpRequest, creation_id) -> HttpResponse:
         return render_post(
             request,
             creation,
-            status=refusal.status,
+            status=refusal_status(refusal),
             caption_error=refusal.message,
             caption=caption,
             caption_open=True,

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from .. import polling, selectors, services
+from ..api import refusal_status
 from ..models import Creation
 from ..presenters import media_url
 from ..services import ActionRefused
@@ -94,7 +95,8 @@ def refused(
     request: HttpRequest, creation: Creation, refusal: ActionRefused, *, default_tab: str
 ) -> HttpResponse:
     """A refused action changed nothing: say why, where the action was asked."""
-    if refusal.status == 404:
+    status = refusal_status(refusal)
+    if status == 404:
         raise Http404(refusal.message)
     if not request.htmx:
         messages.error(request, refusal.message)
@@ -104,12 +106,12 @@ def refused(
             request,
             "creations/toast.html#replace",
             {"text": refusal.message, "level": "error"},
-            status=refusal.status,
+            status=status,
         )
     if target_of(request).startswith("post-"):
-        return render_post(request, creation, status=refusal.status, notice=refusal.message)
+        return render_post(request, creation, status=status, notice=refusal.message)
     card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
-    return render_card(request, card, status=refusal.status, notice=refusal.message)
+    return render_card(request, card, status=status, notice=refusal.message)
 
 
 def confirm_page(request: HttpRequest, creation_id, **context) -> HttpResponse:
@@ -135,8 +137,8 @@ def publish_at_from_form(data) -> datetime | None:
         return None
     offset = (data.get("publish_at_offset") or "").strip() or "+00:00"
     if not OFFSET.fullmatch(offset):
-        raise ActionRefused(
-            "invalid_publish_at", "The time zone offset must look like +01:00.", status=400
+        raise services.InvalidInput(
+            "invalid_publish_at", "The time zone offset must look like +01:00."
         )
     try:
         naive = datetime.fromisoformat(value).tzinfo is None

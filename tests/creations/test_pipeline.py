@@ -10,6 +10,7 @@ from django.utils import timezone
 from PIL import Image
 
 from creations import services
+from creations.api import refusal_status
 from creations.jobs import recovery
 from creations.models import Creation
 from creations.validation import CreationRequest
@@ -340,7 +341,7 @@ def test_publishing_a_creation_whose_row_is_gone_is_refused_as_not_found(alice):
     with pytest.raises(services.CreationGone) as gone:
         services.creation_publish(creation=loaded, caption="too late")
 
-    assert (gone.value.code, gone.value.status) == ("not_found", 404)
+    assert (gone.value.code, refusal_status(gone.value)) == ("not_found", 404)
     assert not Creation.objects.filter(pk=creation.pk).exists()
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rq.job import Job, JobStatus
 
 from creations import queues, services
+from creations.api import refusal_status
 from creations.jobs import entrypoints, recovery
 from creations.models import Creation
 from creations.services import ActionRefused, parse_publish_at
@@ -62,7 +63,7 @@ def test_publish_at_is_read_with_its_offset_and_kept_in_utc(value, expected):
 def test_a_publish_at_in_the_past_beyond_a_year_or_unreadable_is_a_400(value):
     with pytest.raises(ActionRefused) as refusal:
         parse_publish_at(value, now=NOW)
-    assert (refusal.value.code, refusal.value.status) == ("invalid_publish_at", 400)
+    assert (refusal.value.code, refusal_status(refusal.value)) == ("invalid_publish_at", 400)
 
 
 # --- Scheduling, and what the scheduled job does ----------------------------------------
