@@ -19,3 +19,17 @@ def expire_promo_tokens() -> int:
 def fulfil_missing_purchases() -> int:
     """Credit paid Checkout Sessions whose webhook event never arrived."""
     return payments.purchases_catch_up()
+
+
+def register_schedule(cron) -> None:
+    """When these run: registered with rqcron by phoenix/cron.py."""
+    # Daily at 03:45 UTC: expired promo tokens leave by a ledger row per lot (a lot already
+    # emptied is skipped, so twice is once).
+    cron.register(
+        expire_promo_tokens, queue_name="housekeeping", cron="45 3 * * *", job_timeout=1800
+    )
+    # Daily at 04:15 UTC: paid Checkout Sessions whose webhook never arrived are credited
+    # (one credit per purchase, whatever else arrives meanwhile).
+    cron.register(
+        fulfil_missing_purchases, queue_name="housekeeping", cron="15 4 * * *", job_timeout=1800
+    )

@@ -6,6 +6,7 @@
 - recovery.py    — the recovery pass (scheduled)
 - housekeeping.py — the daily expiry and purge (scheduled, in batches)
 - entrypoints.py — the functions RQ runs, thin wrappers around the above
+- schedule.py    — when the periodic ones run (gathered by phoenix/cron.py)
 
 Jobs queued by a deploy before this package existed name `creations.jobs.<function>` (a
 scheduled post can wait a year): those names still resolve to the same entry points.

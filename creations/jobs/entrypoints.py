@@ -1,6 +1,6 @@
 """RQ entry points of creations: thin wrappers around the job bodies and services. Every
-job creations runs starts here; creations/jobs/sending.py sends them, phoenix/cron.py
-schedules the periodic ones."""
+job creations runs starts here; creations/jobs/sending.py sends them, creations/jobs/schedule.py
+says when the periodic ones run."""
 
 from creations import providers, services
 from phoenix.jobs import job_entrypoint
