@@ -22,7 +22,7 @@ from creations.presenters import media_url
 from creations.selectors import creations_page
 from phoenix.paging import Page
 
-from .models import Comment, LinkOpening, Share
+from .models import Block, Comment, LinkOpening, Share
 
 SHARED_PAGE_SIZE = 12
 THREAD_PAGE_SIZE = 20
@@ -240,3 +240,7 @@ def shared_with_page(*, user: AbstractBaseUser, cursor: str | None = None) -> Pa
         .select_related("owner")
     )
     return creations_page(queryset, order_field="shared_at", cursor=cursor, size=SHARED_PAGE_SIZE)
+
+
+def blocks_of(user: AbstractBaseUser) -> list[Block]:
+    return list(Block.objects.filter(blocker=user).select_related("blocked"))
