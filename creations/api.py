@@ -44,6 +44,7 @@ def read_body(request: HttpRequest) -> dict:
 # The one table from a domain refusal to its HTTP status (the most specific class first).
 REFUSAL_STATUSES = (
     (services.CreationGone, 404),
+    (services.TooManyCancels, 429),
     (services.InvalidInput, 400),
     (services.InputRefused, 422),
     (services.ActionRefused, 409),
@@ -52,6 +53,13 @@ REFUSAL_STATUSES = (
 
 def refusal_status(refusal: services.ActionRefused) -> int:
     return next(status for kind, status in REFUSAL_STATUSES if isinstance(refusal, kind))
+
+
+def refusal_response(refusal: services.ActionRefused) -> JsonResponse:
+    answer = error(refusal_status(refusal), refusal.code, refusal.message)
+    if isinstance(refusal, services.TooManyCancels):
+        answer["Retry-After"] = str(refusal.retry_after)
+    return answer
 
 
 class Refusal(Exception):
@@ -118,6 +126,14 @@ def submit_with_source(
             str(crowd),
             limit=crowd.limit,
             headers={"Retry-After": str(settings.PHOENIX_IN_FLIGHT_RETRY_AFTER)},
+        ) from None
+    except services.TooManyCreates as flood:
+        raise Refusal(
+            429,
+            flood.code,
+            str(flood),
+            limit=flood.limit,
+            headers={"Retry-After": str(flood.retry_after)},
         ) from None
     except services.QueueUnavailable as down:
         submitted = down.submitted
@@ -257,7 +273,7 @@ def creation_action(*fields: str):
                 return error(400, problem.code, problem.message, field=problem.field)
             except services.ActionRefused as refusal:
                 # CreationGone (deleted meanwhile) is a 404 not_found, worded as not_found().
-                return error(refusal_status(refusal), refusal.code, refusal.message)
+                return refusal_response(refusal)
 
         return view
 

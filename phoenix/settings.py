@@ -391,6 +391,11 @@ PHOENIX_TRUSTED_PROXIES = os.getenv("PHOENIX_TRUSTED_PROXIES", "127.0.0.1/32,::1
 # one more is refused with 429 and this Retry-After, in seconds.
 PHOENIX_MAX_IN_FLIGHT = envint("PHOENIX_MAX_IN_FLIGHT", 20)
 PHOENIX_IN_FLIGHT_RETRY_AFTER = envint("PHOENIX_IN_FLIGHT_RETRY_AFTER", 10)
+# Creations one account may start per minute (a batch of N counts N: each item is paid
+# provider work) and cancels per hour; 0 turns a limit off. A create -> cancel loop is
+# refunded every time while the provider bills for every task it started.
+PHOENIX_CREATES_PER_MINUTE = envint("PHOENIX_CREATES_PER_MINUTE", 30)
+PHOENIX_CANCELS_PER_HOUR = envint("PHOENIX_CANCELS_PER_HOUR", 60)
 PHOENIX_IMAGE_PROVIDER = os.getenv("PHOENIX_IMAGE_PROVIDER", "local")
 PHOENIX_VIDEO_PROVIDER = os.getenv("PHOENIX_VIDEO_PROVIDER", "local")
 PHOENIX_LOCAL_PROVIDER_DELAY = envfloat("PHOENIX_LOCAL_PROVIDER_DELAY", 0)

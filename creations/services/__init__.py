@@ -26,6 +26,8 @@ from .errors import (
     InputRefused,
     InvalidInput,
     QueueUnavailable,
+    TooManyCancels,
+    TooManyCreates,
     TooManyInFlight,
     refund_reason_required,
     refused,
@@ -95,6 +97,8 @@ from .trash import (
 
 __all__ = [
     "TooManyInFlight",
+    "TooManyCreates",
+    "TooManyCancels",
     "IdempotencyKeyReused",
     "InputRefused",
     "InvalidInput",

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
@@ -15,6 +16,7 @@ from redis.exceptions import RedisError
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 
+from phoenix import ratelimit
 from tokens import services as tokens
 
 from .. import events, queues, versions
@@ -29,6 +31,7 @@ from .errors import (
     CAPTION_MAX,
     InputRefused,
     InvalidInput,
+    TooManyCancels,
     refused,
 )
 from .state import (
@@ -89,6 +92,36 @@ def creation_cancel(*, creation: Creation) -> Canceled:
     is stopped and the provider's task canceled; a result that still arrives finds the
     creation no longer processing and is discarded with its files.
     """
+    _take_cancel_allowance(creation.owner_id)
+    try:
+        return _cancel(creation)
+    except BaseException:
+        _give_cancel_allowance_back(creation.owner_id)
+        raise
+
+
+CANCEL_RATE_SCOPE = "creations-cancel"
+CANCEL_RATE_WINDOW = 3600
+
+
+def _take_cancel_allowance(owner_id) -> None:
+    """Cancels are counted per account per hour (PHOENIX_CANCELS_PER_HOUR; 0: no limit): a
+    cancel refunds in full while the provider bills for the task it already started. A
+    refused cancel gives its count back."""
+    limit = settings.PHOENIX_CANCELS_PER_HOUR
+    if not limit:
+        return
+    if ratelimit.take(CANCEL_RATE_SCOPE, str(owner_id), window=CANCEL_RATE_WINDOW) > limit:
+        ratelimit.give_back(CANCEL_RATE_SCOPE, str(owner_id), window=CANCEL_RATE_WINDOW)
+        raise TooManyCancels(limit=limit, retry_after=ratelimit.seconds_left(CANCEL_RATE_WINDOW))
+
+
+def _give_cancel_allowance_back(owner_id) -> None:
+    if settings.PHOENIX_CANCELS_PER_HOUR:
+        ratelimit.give_back(CANCEL_RATE_SCOPE, str(owner_id), window=CANCEL_RATE_WINDOW)
+
+
+def _cancel(creation: Creation) -> Canceled:
     with transaction.atomic():
         account = tokens.lock_account(creation.owner)
         row = _locked(creation)

@@ -109,9 +109,13 @@ def refused(
             status=status,
         )
     if target_of(request).startswith("post-"):
-        return render_post(request, creation, status=status, notice=refusal.message)
-    card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
-    return render_card(request, card, status=status, notice=refusal.message)
+        response = render_post(request, creation, status=status, notice=refusal.message)
+    else:
+        card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+        response = render_card(request, card, status=status, notice=refusal.message)
+    if retry_after := getattr(refusal, "retry_after", None):
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def confirm_page(request: HttpRequest, creation_id, **context) -> HttpResponse:
