@@ -52,6 +52,7 @@ from . import (
     ProviderError,
     RemoteTask,
     SafetyFilterError,
+    SubmissionUnconfirmed,
     TransientProviderError,
 )
 
@@ -72,6 +73,9 @@ MAX_VIDEO_BYTES = 128 * 1024 * 1024
 DOWNLOAD_CHUNK = 1024 * 1024
 # Redirects followed by a download, each one checked like the first URL.
 MAX_REDIRECTS = 3
+# Transport errors that mean the request never left: a submit may be sent again. Any
+# other (a read timeout, a dropped connection) may have started a task at Runway.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 def failure_error(code: str | None) -> ProviderError:
@@ -173,13 +177,24 @@ class RunwayVideoProvider:
         return settings.PHOENIX_RUNWAY_MODEL.startswith("gen")
 
     def submit_video(
-        self, *, prompt: str, orientation: str, seed: int, image_url: str | None = None
+        self,
+        *,
+        prompt: str,
+        orientation: str,
+        seed: int,
+        image_url: str | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
         if not settings.RUNWAY_API_KEY:
             raise ProviderError("RUNWAY_API_KEY is not set")
         with self.client(self.timeout()) as api:
             return self.submit(
-                api, prompt=prompt, orientation=orientation, seed=seed, image_url=image_url
+                api,
+                prompt=prompt,
+                orientation=orientation,
+                seed=seed,
+                image_url=image_url,
+                idempotency_key=idempotency_key,
             )
 
     def submit(
@@ -190,6 +205,7 @@ class RunwayVideoProvider:
         orientation: str,
         seed: int,
         image_url: str | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
         # A still to start from goes to image_to_video as the prompt image (a presigned
         # URL that expires in minutes, or a data URI).
@@ -205,10 +221,20 @@ class RunwayVideoProvider:
         if model.startswith("gen"):
             body["seed"] = seed
         path = "/v1/image_to_video" if image_url else "/v1/text_to_video"
+        header = settings.PHOENIX_RUNWAY_IDEMPOTENCY_HEADER
+        headers = {header: idempotency_key} if header and idempotency_key else {}
         try:
-            response = api.post(path, json=body)
-        except httpx.TransportError as error:  # timeouts included
+            response = api.post(path, json=body, headers=headers)
+        except NOT_SENT as error:
             raise TransientProviderError(f"Runway submit failed: {type(error).__name__}") from error
+        except httpx.TransportError as error:
+            # Sent, and no answer read: Runway may have started the task.
+            what = f"Runway submit unanswered: {type(error).__name__}"
+            if headers:
+                lost = TransientProviderError(what)
+                lost.maybe_sent = True
+                raise lost from error
+            raise SubmissionUnconfirmed(what) from error
         check_status(response, "submit")
         task_id = read_json_object(response, "submit").get("id")
         # It goes into the polling path: only the characters a task id is made of.
@@ -287,18 +313,26 @@ class RunwayVideoProvider:
             return media_from_mp4(path)
 
     def cancel_task(self, task_id: str) -> None:
-        """Cancel a task that is no longer wanted (canceled creation, or past its deadline)."""
-        if not settings.RUNWAY_API_KEY or not TASK_ID.fullmatch(task_id):
+        """Cancel a task that is no longer wanted (canceled creation, or past its deadline).
+        Returns when Runway acknowledged it (2xx) or no longer knows the task (404); raises
+        TransientProviderError (no answer, 429, 5xx) or ProviderError (another refusal),
+        for the caller to try again later."""
+        if not TASK_ID.fullmatch(task_id):
             return
+        if not settings.RUNWAY_API_KEY:
+            raise ProviderError("RUNWAY_API_KEY is not set")
         with self.client(self.timeout()) as api:
             self.cancel(api, task_id)
 
     @staticmethod
     def cancel(api: httpx.Client, task_id: str) -> None:
         try:
-            api.delete(f"/v1/tasks/{task_id}")
-        except Exception:
-            log.warning("Could not cancel Runway task %s", task_id, exc_info=True)
+            response = api.delete(f"/v1/tasks/{task_id}")
+        except httpx.TransportError as error:
+            raise TransientProviderError(f"Runway cancel failed: {type(error).__name__}") from error
+        if response.status_code == 404:
+            return
+        check_status(response, "cancel")
 
     def download_with_retries(self, url: str, path: str, timeout: httpx.Timeout) -> None:
         # The output stays at Runway for a day: fetch it again rather than pay for a new task.

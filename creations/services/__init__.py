@@ -87,6 +87,16 @@ from .submission import (
     rerun_request,
     rerun_seed,
 )
+from .submissions import (
+    orphaned_intents,
+    remote_cancel_attempt,
+    remote_cancel_request,
+    remote_cancels_due,
+    submission_intent,
+    submission_record_task,
+    submission_refused,
+    submission_unconfirmed,
+)
 from .trash import (
     creation_keep,
     creation_purge,
@@ -96,6 +106,14 @@ from .trash import (
 )
 
 __all__ = [
+    "orphaned_intents",
+    "remote_cancel_attempt",
+    "remote_cancel_request",
+    "remote_cancels_due",
+    "submission_intent",
+    "submission_record_task",
+    "submission_refused",
+    "submission_unconfirmed",
     "TooManyInFlight",
     "TooManyCreates",
     "TooManyCancels",

@@ -22,7 +22,7 @@ from tokens import services as tokens
 from .. import events, queues, versions
 from ..jobs import sending
 from ..models import Creation
-from ..providers import cancel_remote_task, remote_provider
+from ..providers import remote_provider
 from ..validation import (
     normalise_line_breaks,
     parse_future_moment,
@@ -42,6 +42,7 @@ from .state import (
     _take_state,
     leave_the_queue,
 )
+from .submissions import remote_cancel_request
 
 log = logging.getLogger(__name__)
 
@@ -173,13 +174,9 @@ def stop_running_work(creation: Creation) -> None:
 
 def cancel_provider_task(creation: Creation) -> None:
     """A short job makes the provider's cancel, so that a cancel (or a bulk cancel of many)
-    answers at once. Only if Redis refuses the job is it made here and now (the task would
-    go on billing)."""
-    try:
-        sending.send_provider_cancel(creation)
-    except RedisError:
-        log.warning("Could not queue the provider cancel of %s; calling it now", creation.id)
-        cancel_remote_task(creation.kind, creation.provider_task_id)
+    answers at once; it is recorded first, and tried again until the provider acknowledges
+    it (services.submissions)."""
+    remote_cancel_request(creation=creation, task_id=creation.provider_task_id)
 
 
 def creation_publish(
