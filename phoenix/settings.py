@@ -442,6 +442,9 @@ PHOENIX_METRICS_TOKEN = os.getenv("PHOENIX_METRICS_TOKEN", "")
 PHOENIX_READYZ_CACHE_SECONDS = envfloat("PHOENIX_READYZ_CACHE_SECONDS", 3)
 PHOENIX_ALERT_QUEUE_DEPTH = envint("PHOENIX_ALERT_QUEUE_DEPTH", 50)
 PHOENIX_ALERT_FAILURE_RATE = envfloat("PHOENIX_ALERT_FAILURE_RATE", 0.10)
+# An account that cancels this many creations after their task reached the provider (it
+# bills; the creator is refunded) within the alert window fires an alert (0: off).
+PHOENIX_ALERT_CANCELS_AFTER_SUBMIT = envint("PHOENIX_ALERT_CANCELS_AFTER_SUBMIT", 20)
 # Success targets: this share of each type finishes within these seconds.
 PHOENIX_LATENCY_TARGETS = {
     "image": envint("PHOENIX_IMAGE_LATENCY_TARGET", 30),
