@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from creations import services
-from creations.models import Creation
+from creations.models import Creation, ProviderSubmission
 from ops import alerting, figures
 from ops.models import Incident
 from tests.conftest import creator_signup
@@ -82,3 +82,19 @@ def test_the_figure_is_one_query_for_3_or_30_cancels(threshold, alice, django_as
         cancel_after_submit(alice)
     with django_assert_num_queries(1):
         assert figures.heavy_cancelers(since=since, threshold=3) == [("alice", 30)]
+
+
+def test_staff_see_possibly_submitted_tasks_in_the_admin(alice, staff_user, client):
+    creation = creation_in_state(owner=alice, kind="video", status="processing")
+    orphan = ProviderSubmission.objects.create(
+        creation=creation, state=ProviderSubmission.State.POSSIBLY_SUBMITTED
+    )
+    ProviderSubmission.objects.create(creation=creation, task_id="task-seen")
+    client.force_login(staff_user("creations.view_providersubmission"))
+
+    response = client.get("/admin/creations/providersubmission/", {"state": "possibly_submitted"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"/admin/creations/providersubmission/{orphan.pk}/change/" in html
+    assert "task-seen" not in html
