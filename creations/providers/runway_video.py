@@ -11,6 +11,13 @@ The documented shapes this speaks (docs.dev.runwayml.com, API version header
   `failureCode`) or CANCELLED. Runway asks not to expect updates more often than every
   five seconds.
 - `DELETE /v1/tasks/{id}` cancels a task that is still running (deletes a finished one).
+- Runway documents no idempotency header and no way to list tasks: a submit whose answer
+  was lost (a read timeout, a dropped connection) may have started a task we cannot find.
+  It is never sent again (SubmissionUnconfirmed); the job fails and refunds the creation
+  and records the attempt as possibly submitted (creations.services.submissions). Only a
+  request that never left (no connection) is tried again. PHOENIX_RUNWAY_IDEMPOTENCY_HEADER
+  names a header for a provider that has one: a lost answer is then transient, sent again
+  under the same key.
 - HTTP errors (api-details/errors): 400, 401, 404, 405 are not to be retried; 429, 502,
   503, 504 may be.
 - Task failure codes (api-details/task-failures): `SAFETY.INPUT.*`, `SAFETY.OUTPUT.*` and
