@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from creations.models import Creation
 from creations.selectors import cursor_for, parse_cursor
 
+from . import registry
 from .models import Notification, NotificationPreferences
 
 PAGE_SIZE = 20
@@ -97,6 +98,9 @@ def target_url(notification: Notification, user: AbstractBaseUser) -> str | None
 
     if notification.kind == Kind.EXPORT_READY:
         return reverse(ACCOUNT_DATA_URL_NAME)
+    registered = registry.registered(notification.kind)
+    if registered is not None:
+        return registered.url(notification)
     creation = notification.creation
     own = creation.owner_id == user.pk
     if notification.kind not in (Kind.DRAFT_SHARED, Kind.COMMENT):

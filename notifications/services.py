@@ -37,7 +37,7 @@ from creations import queues, versions
 from creations.models import Creation
 from sharing.selectors import can_view, open_comments, users_reached
 
-from . import presenters
+from . import presenters, registry
 from .models import Notification, NotificationPreferences
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,14 @@ EMAIL_SUBJECTS = {
 
 def _wants_email(notification: Notification, creation: Creation) -> str:
     """The address to write to, or "" when this notification is not to be e-mailed."""
+    registered = registry.registered(notification.kind)
+    if registered is not None:
+        if not registered.email_subject:
+            return ""
+        # Active or not: a suspended account is owed its statement of reasons too (a
+        # deleted one has no address left).
+        recipient = get_user_model().objects.filter(pk=notification.recipient_id).first()
+        return email_address_of(recipient) if recipient is not None else ""
     if notification.kind == Kind.CREATION_FINISHED:
         if creation.kind != Creation.Kind.VIDEO:
             return ""
@@ -305,13 +313,19 @@ def notification_email_send(*, notification_id) -> str:
         return "already_sent"
     text = presenters.present_one(notification, reader=notification.recipient)
     link = settings.PHOENIX_SITE_URL + reverse("notification_open", args=[notification.pk])
-    body = (
-        f"{text}\n\nOpen it: {link}\n\n"
-        "You get this e-mail because you asked for it on your notifications page; "
-        "you can turn it off there."
-    )
+    registered = registry.registered(notification.kind)
+    if registered is not None:
+        subject = registered.email_subject
+        body = f"{text}\n\nRead it (and what you can do about it): {link}\n"
+    else:
+        subject = EMAIL_SUBJECTS[notification.kind]
+        body = (
+            f"{text}\n\nOpen it: {link}\n\n"
+            "You get this e-mail because you asked for it on your notifications page; "
+            "you can turn it off there."
+        )
     try:
-        send_mail(EMAIL_SUBJECTS[notification.kind], body, None, [address])
+        send_mail(subject, body, None, [address])
     except Exception:
         Notification.objects.filter(pk=notification.pk, emailed_at=claimed_at).update(
             emailed_at=None
