@@ -148,6 +148,7 @@ def register_kinds() -> None:
             texts=_decision_texts,
             url=_decision_url,
             email_subject="A decision about your content on Phoenix",
+            email_link_label="The decision, and how to appeal it",
         ),
     )
     registry.register(
@@ -160,5 +161,6 @@ def register_kinds() -> None:
             texts=_appeal_texts,
             url=_decision_url,
             email_subject="Your appeal on Phoenix was decided",
+            email_link_label="The decision on your appeal",
         ),
     )

@@ -22,6 +22,8 @@ class RegisteredKind:
     # E-mailed to the confirmed address whatever the preferences (a statement of reasons
     # is owed, not asked for) under this subject; "" for the bell alone.
     email_subject: str = ""
+    # What the e-mail's link says it leads to.
+    email_link_label: str = "Open it"
 
 
 _REGISTERED: dict[str, RegisteredKind] = {}

@@ -316,7 +316,7 @@ def notification_email_send(*, notification_id) -> str:
     registered = registry.registered(notification.kind)
     if registered is not None:
         subject = registered.email_subject
-        body = f"{text}\n\nRead it (and what you can do about it): {link}\n"
+        body = f"{text}\n\n{registered.email_link_label}: {link}\n"
     else:
         subject = EMAIL_SUBJECTS[notification.kind]
         body = (
