@@ -23,7 +23,9 @@ def post_json(client: Client, url: str, body) -> object:
 
 
 def make_staff(username: str, *, moderate: bool = True):
-    user = User.objects.create_user(username=username, password=f"{username}-pass-123", is_staff=True)
+    user = User.objects.create_user(
+        username=username, password=f"{username}-pass-123", is_staff=True
+    )
     if moderate:
         user.user_permissions.add(
             Permission.objects.get(content_type__app_label="moderation", codename="moderate")

@@ -181,8 +181,9 @@ def test_a_take_down_goes_through_the_existing_take_down_and_tells_everyone(
     assert "Spam: links to a shop." in email.body
     opened = client_for(alice).get(f"/notifications/{told.pk}/open")
     assert opened["Location"] == f"/moderation/decisions/{action.pk}"
-    assert f"The decision, and how to appeal it: http://testserver/notifications/{told.pk}/open" in (
-        email.body
+    assert (
+        f"The decision, and how to appeal it: http://testserver/notifications/{told.pk}/open"
+        in (email.body)
     )
 
 
