@@ -17,6 +17,7 @@ from creations import services as creations
 from creations.models import BATCH_MAX, SEED_LIMIT, Creation
 from creations.presenters import OWNER_ACTIONS
 from creations.validation import ALLOWED_FIELDS, PROMPT_MAX, RERUN_FIELDS, RERUN_MODES
+from moderation.models import APPEAL_MAX, NOTE_MAX, Appeal, Report
 from notifications.models import Notification
 from sharing import services as sharing
 from sharing.models import COMMENT_MAX, Share
@@ -1018,6 +1019,114 @@ def sharing_paths() -> dict:
     }
 
 
+# -- moderation (moderation/api.py) -------------------------------------------------------
+
+
+def report_create(target: str) -> dict:
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["category"],
+        "properties": {
+            "category": {"type": "string", "enum": list(Report.Category.values)},
+            "note": {"type": "string", "maxLength": NOTE_MAX, "description": "Optional."},
+        },
+    }
+    parameter = (
+        creation_id_parameter()
+        if target == "post"
+        else uuid_parameter("comment_id", "The comment's id (a UUID).")
+    )
+    return operation(
+        f"api_report_{target}",
+        f"Report a {target}",
+        {
+            **ok(
+                "The report, for the moderators. The reported person is never told who.",
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["id"],
+                    "properties": {"id": uuid()},
+                },
+                status="201",
+            ),
+            **bad_request(
+                [
+                    *BODY_PROBLEMS,
+                    "category_required",
+                    "invalid_category",
+                    "invalid_note",
+                    "note_too_long",
+                ]
+            ),
+            **not_found(f"No such {target}, or not one the caller can see, or their own."),
+            **failure(
+                409,
+                f"The caller already has an open report of this {target}.",
+                ["already_reported"],
+            ),
+            **failure(
+                429,
+                "More reports in an hour than PHOENIX_REPORTS_PER_HOUR.",
+                ["too_many_reports"],
+                headers=RETRY_AFTER,
+            ),
+        },
+        unsafe=True,
+        tag="moderation",
+        parameters=[parameter],
+        request_body=body(schema),
+    )
+
+
+def appeal_create() -> dict:
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["text"],
+        "properties": {"text": {"type": "string", "maxLength": APPEAL_MAX}},
+    }
+    return operation(
+        "api_moderation_appeal",
+        "Appeal a moderation decision about you",
+        {
+            **ok(
+                "The appeal, waiting for a moderator other than the one who decided.",
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["action_id", "status"],
+                    "properties": {
+                        "action_id": uuid(),
+                        "status": {"type": "string", "enum": list(Appeal.Status.values)},
+                    },
+                },
+                status="201",
+            ),
+            **bad_request([*BODY_PROBLEMS, "text_required", "text_too_long", "invalid_text"]),
+            **not_found("No such decision about the caller."),
+            **failure(
+                409,
+                "Already appealed, past the appeal window, or not a decision one appeals.",
+                ["already_appealed", "appeal_too_late", "not_appealable"],
+            ),
+        },
+        unsafe=True,
+        tag="moderation",
+        parameters=[uuid_parameter("action_id", "The decision's id (a UUID).")],
+        request_body=body(schema),
+    )
+
+
+def moderation_paths() -> dict:
+    return {
+        "/api/posts/{creation_id}/reports": {"post": report_create("post")},
+        "/api/comments/{comment_id}/reports": {"post": report_create("comment")},
+        "/api/moderation-actions/{action_id}/appeal": {"post": appeal_create()},
+    }
+
+
 # -- notifications (notifications/api.py) ---------------------------------------------------
 
 
@@ -1354,6 +1463,7 @@ def document() -> dict:
             {"name": "sharing", "description": "Drafts shared with creators or by link."},
             {"name": "notifications", "description": "What happened, for the signed-in creator."},
             {"name": "tokens", "description": "Buying tokens, purchases, the balance."},
+            {"name": "moderation", "description": "Reports, and appeals of decisions."},
             {"name": "meta", "description": "About the API itself."},
         ],
         "paths": {
@@ -1361,6 +1471,7 @@ def document() -> dict:
             **sharing_paths(),
             **notification_paths(),
             **token_paths(),
+            **moderation_paths(),
         },
         "components": components(),
     }
