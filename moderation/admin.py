@@ -3,9 +3,18 @@
 from django.contrib import admin
 
 from .models import Action, Appeal
+from .selectors import is_moderator
 
 
 class ReadOnly(admin.ModelAdmin):
+    """Moderators read the log (the queue links to it); nobody edits it here."""
+
+    def has_module_permission(self, request) -> bool:
+        return is_moderator(request.user) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_moderator(request.user) or super().has_view_permission(request, obj)
+
     def has_add_permission(self, request) -> bool:
         return False
 

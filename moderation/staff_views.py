@@ -50,6 +50,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "Moderation queue",
+        "is_nav_sidebar_enabled": False,
         "cases": selectors.queue(assignee=request.user if mine else None),
         "open_count": selectors.open_case_count(),
         "mine": mine,
@@ -108,6 +109,7 @@ def appeals_page(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "Appeals",
+        "is_nav_sidebar_enabled": False,
         "appeals": selectors.open_appeals(),
         "decided": selectors.recently_decided_appeals(),
         "reason_max": REASON_MAX,
