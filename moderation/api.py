@@ -9,7 +9,7 @@ from creations.api import read_body
 from creations.validation import RequestProblem, object_with_only
 from phoenix.jsonapi import api_login_required, error
 
-from . import services
+from . import selectors, services
 from .models import Target
 from .refusals import status_of
 from .services import ModerationRefused
@@ -29,6 +29,9 @@ def refusal_response(refusal: ModerationRefused) -> JsonResponse:
 
 
 def _report(request: HttpRequest, target: str, item_id) -> JsonResponse:
+    # What the caller may not see answers 404 whatever the body (the service asks again).
+    if selectors.reportable_item(user=request.user, target=target, item_id=item_id) is None:
+        return refusal_response(services.NotFound())
     try:
         data = object_with_only(read_body(request), {"category", "note"})
         if "category" not in data:
@@ -68,6 +71,8 @@ def report_comment(request: HttpRequest, comment_id) -> JsonResponse:
 @api_login_required
 def appeal_action(request: HttpRequest, action_id) -> JsonResponse:
     """Appeal a decision about you, within PHOENIX_APPEAL_DAYS, once: 201."""
+    if selectors.action_of_subject(user=request.user, action_id=action_id) is None:
+        return refusal_response(services.NotFound("No such decision."))
     try:
         data = object_with_only(read_body(request), {"text"})
         if "text" not in data:

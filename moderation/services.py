@@ -290,10 +290,10 @@ def _carry_out(*, case: Case, staff, kind: str, reason: str, author) -> None:
 def appeal_file(*, user: AbstractBaseUser, action_id, text) -> Appeal:
     """The subject of a decision appeals it: within PHOENIX_APPEAL_DAYS, once (the
     appeal's primary key is the action's)."""
-    text = clean_text(text, field="text", limit=APPEAL_MAX, required=True)
     action = selectors.action_of_subject(user=user, action_id=action_id)
     if action is None:
         raise NotFound("No such decision.")
+    text = clean_text(text, field="text", limit=APPEAL_MAX, required=True)
     if hasattr(action, "appeal"):
         raise ModerationRefused("already_appealed", "You have already appealed this decision.")
     if not action.is_appealable:

@@ -29,10 +29,19 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
+def report_post_page(request: HttpRequest, creation_id) -> HttpResponse:
+    return report_page(request, Target.POST, creation_id)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def report_comment_page(request: HttpRequest, comment_id) -> HttpResponse:
+    return report_page(request, Target.COMMENT, comment_id)
+
+
 def report_page(request: HttpRequest, target: str, item_id) -> HttpResponse:
     """The report form on a page of its own (the dialog does the same through the API)."""
-    if target not in Target.values:
-        raise Http404("No such item.")
     item = selectors.reportable_item(user=request.user, target=target, item_id=item_id)
     if item is None:
         raise Http404("No such item.")

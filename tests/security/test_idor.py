@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.shortcuts import resolve_url
@@ -21,6 +22,7 @@ from django.utils import timezone
 from accounts.models import DataExport
 from creations import services
 from creations.models import Creation
+from moderation.models import Action
 from notifications.models import Notification
 from profiles.services import creator_signup
 from sharing import services as sharing
@@ -42,6 +44,7 @@ FILLERS = {
     ("uuid", "batch_id"): "batch",
     ("str", "which"): ("media", "poster"),
     ("uuid", "export_id"): "export",
+    ("uuid", "action_id"): "action",
 }
 PUBLIC_BY_DESIGN = {
     "profile": (
@@ -57,6 +60,16 @@ PUBLIC_BY_DESIGN = {
         "guarded by a signed token naming the account, its address then and the new one, not "
         "by a login; tests/accounts/test_email_change.py checks tampered and used links"
     ),
+    "report_post": (
+        "addresses a post someone else made (reporting one's own is refused); "
+        "tests/moderation/test_reports.py checks only a post the reporter can see is taken"
+    ),
+    "report_comment": (
+        "addresses a comment someone else wrote, on a draft shared with the reporter; "
+        "tests/moderation/test_reports.py checks the sharing rule and one's own comments"
+    ),
+    "api_report_post": "as report_post",
+    "api_report_comment": "as report_comment",
     "share_link": (
         "a link is a credential for anyone signed in who holds it (that is its purpose); "
         "revoked, expired and unknown links are checked by tests/security/test_sharing_matrix.py"
@@ -102,6 +115,7 @@ def unknown_objects() -> dict:
         "export": uuid.uuid4(),
         "purchase": uuid.uuid4(),
         "batch": uuid.uuid4(),
+        "action": uuid.uuid4(),
     }
 
 
@@ -141,6 +155,15 @@ def objects_of(creation, third_party) -> dict:
         status=statuses[Purchase.objects.count() % len(statuses)],
         checkout_session_id=f"cs_test_{uuid.uuid4().hex}",
     )
+    # A moderation decision about the owner, concerning it (its page, and its appeal).
+    action = Action.objects.create(
+        kind="warn",
+        actor=moderator(),
+        subject=creation.owner,
+        reason="Mind the rules.",
+        target="post",
+        post=creation,
+    )
     # Every creation an item of a batch of its own (GET /api/batches/<id>).
     batch_id = uuid.uuid4()
     Creation.objects.filter(pk=creation.pk).update(batch_id=batch_id)
@@ -153,7 +176,13 @@ def objects_of(creation, third_party) -> dict:
         "export": export.id,
         "purchase": purchase.id,
         "batch": batch_id,
+        "action": action.id,
     }
+
+
+def moderator():
+    user, _ = get_user_model().objects.get_or_create(username="idor-moderator", is_staff=True)
+    return user
 
 
 def is_refusal(response) -> bool:
