@@ -106,7 +106,7 @@ class Creation(models.Model):
         Status.PUBLISHED: frozenset({Status.DRAFT, Status.TAKEN_DOWN}),
         Status.FAILED: frozenset(),
         Status.CANCELED: frozenset(),
-        # Reinstated when an appeal against the take-down is upheld (moderation).
+        # Published again when the take-down is reversed on appeal (moderation).
         Status.TAKEN_DOWN: frozenset({Status.PUBLISHED}),
     }
     IN_FLIGHT = (Status.PENDING, Status.PROCESSING)

@@ -12,7 +12,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from creations import services
 from creations.models import Creation
+from moderation.models import Report
 from profiles.services import creator_signup
+from sharing import services as sharing
 from tests.browser.conftest import assert_accessible, serve_axe
 from tests.browser.test_lifecycle_flow import make_drafts
 
@@ -160,3 +162,27 @@ def test_report_take_down_appeal_and_reversal(browser: Browser, live_server, scr
     expect(alice.locator(".post__caption")).to_have_text("My lighthouse")
     alice.goto("/notifications")
     expect(alice.get_by_role("link", name=re.compile("Your appeal was successful"))).to_be_visible()
+
+
+def test_a_comment_is_reported_from_its_thread(browser: Browser, live_server, screenshot):
+    alice_user = creator_signup(username="alice", password="alice-password-123")
+    creator_signup(username="bob", password="bob-password-123")
+    (draft,) = make_drafts("alice", "A paper boat on a rainy window sill")
+    sharing.share_with_person(creation=draft, owner=alice_user, username="bob")
+    comment = sharing.comment_post(creation=draft, author=alice_user, text="Buy cheap pills")
+
+    bob = log_in(browser, live_server, "bob")
+    bob.goto(f"/creations/{draft.id}/shared")
+    report = bob.get_by_role("link", name="Report alice’s comment")
+    report.click()
+    dialog = bob.get_by_role("dialog", name="Report this comment")
+    expect(dialog).to_contain_text("The comment by alice")
+    dialog.get_by_label("Spam").check()
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.locator("#report-dialog-done")).to_be_visible()
+    assert_accessible(bob, "the Report dialog on a comment")
+    screenshot(bob, "moderation-09-comment-reported")
+    bob.keyboard.press("Escape")
+    expect(report).to_be_focused()
+
+    assert Report.objects.get().comment_id == comment.id

@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from creations import services as creations
 from creations.models import Creation
 from moderation import services
 from moderation.models import Action, Appeal
@@ -195,8 +196,6 @@ def test_staff_without_the_permission_cannot_decide_an_appeal(alice, plain_staff
 def test_a_post_deleted_forever_since_cannot_be_reinstated(
     alice, post, taken_down, second_moderator
 ):
-    from creations import services as creations
-
     services.appeal_file(user=alice, action_id=taken_down.pk, text="Please.")
     creations.creation_trash(creation=post)
     creations.creation_purge(creation=post)

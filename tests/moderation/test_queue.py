@@ -5,8 +5,11 @@ logged, told to the author (with the reason and the way to appeal) and to the re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from creations.models import Creation
@@ -59,8 +62,6 @@ def test_staff_without_the_permission_cannot_decide_either(plain_staff, post, bo
 
 
 def test_the_permission_without_staff_status_is_not_enough(alice):
-    from django.contrib.auth.models import Permission
-
     alice.user_permissions.add(Permission.objects.get(codename="moderate"))
     assert client_for(alice).get(QUEUE).status_code == 403
 
@@ -95,11 +96,8 @@ def test_the_queue_lists_the_most_reported_first_then_the_oldest(
 
 
 def test_the_queue_costs_the_same_queries_for_two_cases_and_ten(
-    moderator, alice, bob, make_creation, django_assert_max_num_queries
+    moderator, alice, bob, make_creation
 ):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client = client_for(moderator)
 
     def cost() -> int:
