@@ -181,6 +181,7 @@ def test_a_comment_is_reported_from_its_thread(browser: Browser, live_server, sc
     dialog.get_by_role("button", name="Send report").click()
     expect(dialog.locator("#report-dialog-done")).to_be_visible()
     assert_accessible(bob, "the Report dialog on a comment")
+    bob.evaluate("window.scrollTo(0, 0)")
     screenshot(bob, "moderation-09-comment-reported")
     bob.keyboard.press("Escape")
     expect(report).to_be_focused()

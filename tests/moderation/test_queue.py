@@ -279,3 +279,8 @@ def test_another_moderator_sees_the_assignee(moderator, second_moderator, post, 
 
 def test_make_staff_gives_the_permission(db):
     assert make_staff("pat").has_perm("moderation.moderate")
+
+
+def test_the_admin_index_links_moderators_to_the_queue(moderator, plain_staff):
+    assert 'href="/staff/moderation"' in client_for(moderator).get("/admin/").content.decode()
+    assert 'href="/staff/moderation"' not in client_for(plain_staff).get("/admin/").content.decode()
