@@ -61,13 +61,10 @@ class TargetMixin(models.Model):
         abstract = True
 
     @property
-    def item(self):
-        return self.post if self.target == Target.POST else self.comment
-
-    @property
-    def item_creation_id(self):
-        """The creation the item is (a post) or belongs to (a comment)."""
-        return self.post_id if self.target == Target.POST else self.comment.creation_id
+    def item_creation(self) -> Creation:
+        """The creation the item is (a post) or belongs to (a comment): what notifications
+        about it name."""
+        return self.post if self.target == Target.POST else self.comment.creation
 
 
 class Case(TargetMixin):

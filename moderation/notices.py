@@ -24,16 +24,12 @@ from .models import Action, Appeal, Report, Target
 Kind = Notification.Kind
 
 
-def _creation_id(action_or_report) -> object:
-    return action_or_report.item_creation_id
-
-
 def tell_decision(*, action: Action, reports: list[Report]) -> None:
     if action.subject_id is not None:
         notification_create(
             recipient_id=action.subject_id,
             kind=Kind.MODERATION_DECISION,
-            creation=action.post or action.comment.creation,
+            creation=action.item_creation,
             object_key=str(action.pk),
         )
     told = set()
@@ -44,7 +40,7 @@ def tell_decision(*, action: Action, reports: list[Report]) -> None:
         notification_create(
             recipient_id=report.reporter_id,
             kind=Kind.REPORT_OUTCOME,
-            creation=action.post or action.comment.creation,
+            creation=action.item_creation,
             object_key=str(report.pk),
         )
 
@@ -54,7 +50,7 @@ def tell_appeal_decided(*, appeal: Appeal) -> None:
     notification_create(
         recipient_id=action.subject_id,
         kind=Kind.APPEAL_DECIDED,
-        creation=action.post or action.comment.creation,
+        creation=action.item_creation,
         object_key=str(action.pk),
     )
 

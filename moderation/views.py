@@ -45,7 +45,10 @@ def report_page(request: HttpRequest, target: str, item_id) -> HttpResponse:
     item = selectors.reportable_item(user=request.user, target=target, item_id=item_id)
     if item is None:
         raise Http404("No such item.")
-    fallback = reverse("post", args=[item.pk]) if target == Target.POST else reverse("feed")
+    if target == Target.POST:
+        fallback = reverse("post", args=[item.pk])
+    else:
+        fallback = reverse("shared_draft", args=[item.creation_id])
     back = _safe_next(request, fallback)
     context = {
         "target": target,
