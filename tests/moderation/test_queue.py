@@ -284,3 +284,12 @@ def test_make_staff_gives_the_permission(db):
 def test_the_admin_index_links_moderators_to_the_queue(moderator, plain_staff):
     assert 'href="/staff/moderation"' in client_for(moderator).get("/admin/").content.decode()
     assert 'href="/staff/moderation"' not in client_for(plain_staff).get("/admin/").content.decode()
+
+
+def test_a_decision_notice_whose_decision_is_gone_still_says_what_it_was(moderator, post, bob):
+    case = report(bob, post).case
+    decide(moderator, case, "warn", "Label your ads.")
+    notice = Notification.objects.get(kind="moderation_decision")
+    Notification.objects.filter(pk=notice.pk).update(object_key="not-a-decision")
+    text = client_for(post.owner).get("/api/notifications").json()["notifications"][0]["text"]
+    assert text == "Moderation decision"
