@@ -513,6 +513,8 @@ PHOENIX_COMMENTS_PER_MINUTE = envint("PHOENIX_COMMENTS_PER_MINUTE", 10)
 PHOENIX_REPORTS_PER_HOUR = envint("PHOENIX_REPORTS_PER_HOUR", 20)
 # How long after a moderation decision its subject may appeal it (about six months).
 PHOENIX_APPEAL_DAYS = envint("PHOENIX_APPEAL_DAYS", 183)
+# Shares with people and new share links, per owner per hour (0: no limit).
+PHOENIX_SHARES_PER_HOUR = envint("PHOENIX_SHARES_PER_HOUR", 30)
 
 OPENAI_API_KEY = os.getenv("OPENAI_API_KEY", "")
 OPENAI_BASE_URL = os.getenv("OPENAI_BASE_URL") or None
