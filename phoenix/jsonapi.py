@@ -1,20 +1,343 @@
-"""The JSON API's shared pieces, below every app: the error body and the 401 guard."""
+"""The JSON API's plumbing, below every app: the error body, the declaration helpers each
+app's router uses, and the API object (django-ninja) whose OpenAPI 3.1 document at
+GET /api/schema is generated from those declarations.
 
-from django.http import HttpRequest, JsonResponse
+An operation is declared once, on its app's `Router`: path, method, operation id, who may
+call it (`auth=signed_in(scope)`), the answer's schema per status (pydantic models; refusals
+with `refused(...)`) and the body's (`body(...)`). Views still answer with a JsonResponse
+they build, so an answer's bytes are what they were and the hot path validates nothing
+twice; the schemas are checked against real answers by tests/api (schemathesis)."""
+
+from functools import cache
+from typing import Any, Literal
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, path
+from django.views.decorators.cache import cache_control
+from ninja import NinjaAPI, Router
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security.base import AuthBase
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+__all__ = [
+    "BaseModel",
+    "Field",
+    "PhoenixAPI",
+    "Router",
+    "body",
+    "error",
+    "literal",
+    "refused",
+    "signed_in",
+]
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+UNSAFE = {"post", "put", "patch", "delete"}
+SCOPES = {
+    "create": "Start, run again and cancel creations.",
+    "read": "Read the caller's creations, batches, shares, notifications and balance.",
+    "publish": "Publish, schedule, unpublish, caption, trash, restore and purge.",
+}
 
 
 def error(status: int, code: str, message: str, **extra) -> JsonResponse:
     return JsonResponse({"error": code, "message": message, **extra}, status=status)
 
 
-def api_login_required(view):
-    """Like login_required, but an API answers 401 JSON instead of redirecting."""
+def unauthenticated() -> JsonResponse:
+    return error(401, "authentication_required", "Log in to do this.")
 
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return error(401, "authentication_required", "Log in to do this.")
-        return view(request, *args, **kwargs)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+class SignedIn(AuthBase):
+    """A signed-in creator (the session cookie). `scope` is what the operation needs of an
+    API key; the document lists it per operation."""
+
+    openapi_type = "apiKey"
+    openapi_in = "cookie"
+    openapi_name = settings.SESSION_COOKIE_NAME
+
+    def __init__(self, scope: str | None) -> None:
+        assert scope is None or scope in SCOPES, scope
+        self.scope = scope
+        super().__init__()
+
+    def __call__(self, request: HttpRequest):
+        user = request.user
+        return user if user.is_authenticated else None
+
+
+@cache
+def signed_in(scope: str | None = None) -> SignedIn:
+    return SignedIn(scope)
+
+
+def literal(values):
+    """Literal[...] of the values, for enums built from a model's choices."""
+    return Literal[tuple(values)]
+
+
+class Model(BaseModel):
+    """An answer's or a body's schema: no field but the declared ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def refused(name: str, codes, *, description: str = "", required=None, **extras) -> type[BaseModel]:
+    """The error body of a refusal: a code from `codes`, a sentence for people, and the
+    extras that code carries (`field`, `balance`, …). Extras named in `required` (all of
+    them unless given) are always there."""
+    required = set(extras) if required is None else set(required)
+    fields: dict[str, Any] = {
+        "error": (literal(sorted(set(codes))), ...),
+        "message": (str, ...),
+    }
+    for key, annotation in extras.items():
+        fields[key] = (annotation, ...) if key in required else (annotation, None)
+    return create_model(name, __doc__=description or None, **fields)
+
+
+def bad_request(name: str, codes, *, with_field: bool = True) -> type[BaseModel]:
+    """400: `field` names the field at fault where there is one."""
+    extras = {"field": str | None} if with_field else {}
+    return refused(name, codes, required=[], **extras)
+
+
+NotFound = refused("NotFound", ["not_found"])
+
+# Request bodies are read by each app's own parser (JSON or form, with its exact error
+# codes, shared with the HTML forms); these are their declared shapes, for the document.
+_BODY_SCHEMAS: dict[str, dict] = {}
+
+
+def schema_of(model) -> dict:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    _BODY_SCHEMAS.update(schema.pop("$defs", {}))
+    return schema
+
+
+def body(
+    *json_shapes,
+    form=None,
+    multipart=None,
+    required: bool = True,
+) -> dict:
+    """openapi_extra declaring a request body: one model (or a oneOf of several) as JSON,
+    and the form and multipart shapes the view also reads."""
+    if len(json_shapes) == 1:
+        json_schema = schema_of(json_shapes[0])
+    else:
+        json_schema = {"oneOf": [schema_of(shape) for shape in json_shapes]}
+    content = {JSON: {"schema": json_schema}}
+    if form is not None:
+        content[FORM] = {"schema": json_schema if form is True else schema_of(form)}
+    if multipart is not None:
+        content[MULTIPART] = {"schema": schema_of(multipart)}
+    return {"requestBody": {"required": required, "content": content}}
+
+
+def retry_after() -> dict:
+    return {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    }
+
+
+def headers(status: int, spec: dict) -> dict:
+    """openapi_extra adding response headers to one status."""
+    return {"responses": {status: {"headers": spec}}}
+
+
+def merged(*extras: dict) -> dict:
+    result: dict = {}
+    for extra in extras:
+        _deep_update(result, extra)
+    return result
+
+
+def _deep_update(target: dict, update: dict) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value
+
+
+CSRF_REFUSED = {
+    "description": (
+        "CSRF verification failed: a state-changing request needs the X-CSRFToken header "
+        "(the csrftoken cookie's value). Django's HTML page, not JSON."
+    ),
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+UNAUTHENTICATED = {
+    "description": "Not logged in.",
+    "content": {
+        JSON: {
+            "schema": {
+                "type": "object",
+                "required": ["error", "message"],
+                "properties": {
+                    "error": {"enum": ["authentication_required"]},
+                    "message": {"type": "string"},
+                },
+            }
+        }
+    },
+}
+DESCRIPTION = (
+    "Start creations, follow them, and manage them after: everything under /api/. "
+    'Errors are JSON objects {"error": code, "message": sentence, …extras}; '
+    "someone else's object answers 404 not_found exactly as a missing one does. "
+    "Authentication is the site's session cookie; state-changing requests also "
+    "send the CSRF token in the X-CSRFToken header."
+)
+TAGS = [
+    {"name": "creations", "description": "A creator's own creations."},
+    {"name": "sharing", "description": "Drafts shared with creators or by link."},
+    {"name": "notifications", "description": "What happened, for the signed-in creator."},
+    {"name": "tokens", "description": "Buying tokens, purchases, the balance."},
+    {"name": "meta", "description": "About the API itself."},
+]
+
+
+class PhoenixAPI(NinjaAPI):
+    """NinjaAPI with Phoenix's contracts: today's error bodies for ninja's own refusals,
+    Django's CSRF middleware in front of every operation (as for any view), no docs page,
+    and the document finished from the declarations (401/403 answers, security, tags)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            title="Phoenix JSON API",
+            version="1",
+            description=DESCRIPTION,
+            openapi_url=None,
+            docs_url=None,
+            urls_namespace="phoenix-api",
+            servers=[{"url": "/"}],
+        )
+        self.add_exception_handler(AuthenticationError, self._unauthenticated)
+        self.add_exception_handler(NinjaValidationError, self._invalid)
+        self.add_exception_handler(HttpError, self._http_error)
+        self.get(
+            "/schema",
+            operation_id="api_schema",
+            summary="This document",
+            response={200: dict[str, Any]},
+            tags=["meta"],
+            url_name="api_schema",
+            description=None,
+        )(cache_control(public=True, max_age=300)(self._schema_view))
+
+    def _schema_view(self, request: HttpRequest) -> JsonResponse:
+        """Public: it describes the API, and says nothing about anybody's data."""
+        return JsonResponse(self.document())
+
+    @staticmethod
+    def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return unauthenticated()
+
+    @staticmethod
+    def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        # A query or path value the declaration refuses: today's 400 body, not ninja's 422.
+        first = exc.errors[0] if exc.errors else {}
+        location = [str(part) for part in first.get("loc", ())[1:]]
+        return error(
+            400,
+            "malformed_request",
+            first.get("msg", "The request is malformed."),
+            field=location[-1] if location else None,
+        )
+
+    @staticmethod
+    def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return error(exc.status_code, "refused", str(exc))
+
+    def url_patterns(self) -> list[URLPattern]:
+        """The operations' URL patterns, to include under api/ with no namespace (their
+        names are the site's). Django's CSRF middleware checks them as any other view."""
+        patterns = []
+        for bound_router in self._get_bound_routers():
+            for pattern in bound_router.urls_paths(bound_router.prefix):
+                pattern.callback.csrf_exempt = False
+                # Django's own uuid converter (ninja's uuidstr hands over a string), so a
+                # view's UUID argument is what it was, and the URLconf reads as before.
+                route = str(pattern.pattern).replace("<uuidstr:", "<uuid:")
+                patterns.append(path(route, pattern.callback, name=pattern.name))
+        return patterns
+
+    def document(self) -> dict:
+        doc = dict(self.get_openapi_schema(path_prefix="api/"))
+        doc["paths"] = _without_titles(doc["paths"])
+        doc["components"] = _without_titles(doc.get("components", {}))
+        for item in doc["paths"].values():
+            for method, op in item.items():
+                _finish_operation(method, op)
+        components = doc.setdefault("components", {})
+        components.setdefault("schemas", {}).update(_without_titles(dict(_BODY_SCHEMAS)))
+        components["securitySchemes"] = security_schemes()
+        doc["tags"] = TAGS
+        return {key: doc[key] for key in ("openapi", "info", "servers", "tags", "paths", "components")}
+
+
+def _finish_operation(method: str, op: dict) -> None:
+    """What every operation's declaration implies: 401 and the session scheme where a login
+    is needed, Django's 403 CSRF page for a state-changing request."""
+    security = op.pop("security", None)
+    responses = {str(status): answer for status, answer in op["responses"].items()}
+    if not op.get("parameters"):
+        op.pop("parameters", None)
+    if security:
+        responses["401"] = UNAUTHENTICATED
+        op["security"] = (
+            [{"sessionCookie": [], "csrfHeader": []}] if method in UNSAFE else [{"sessionCookie": []}]
+        )
+    else:
+        op["security"] = []
+    if method in UNSAFE:
+        responses["403"] = CSRF_REFUSED
+    op["responses"] = dict(sorted(responses.items()))
+
+
+def _without_titles(node):
+    """pydantic's generated `title`s (a field's name, title-cased) say nothing the name does
+    not, and a `default: null` of an optional field that is absent rather than null would
+    be a lie; a property that is itself called title or default is a dict, and stays."""
+    if isinstance(node, dict):
+        return {
+            key: _without_titles(value)
+            for key, value in node.items()
+            if not (key == "title" and isinstance(value, str))
+            and not (key == "default" and value is None)
+        }
+    if isinstance(node, list):
+        return [_without_titles(value) for value in node]
+    return node
+
+
+def security_schemes() -> dict:
+    return {
+        "sessionCookie": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": "The session of a logged-in creator (POST /accounts/login/).",
+        },
+        "csrfHeader": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-CSRFToken",
+            "description": (
+                "Every POST and DELETE also needs the value of the "
+                f"{settings.CSRF_COOKIE_NAME} cookie in this header (Django's CSRF "
+                "protection); over HTTPS the Referer "
+                "or Origin must be this site as well. Without it: 403, an HTML page."
+            ),
+        },
+    }

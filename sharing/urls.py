@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import views
 
 urlpatterns = [
     path("creations/<uuid:creation_id>/sharing", views.creation_sharing, name="creation_sharing"),
@@ -17,16 +17,4 @@ urlpatterns = [
         name="comment_delete",
     ),
     path("s/<str:token>", views.share_link, name="share_link"),
-    path("api/creations/<uuid:creation_id>/shares", api.shares, name="api_creation_shares"),
-    path(
-        "api/creations/<uuid:creation_id>/shares/<uuid:share_id>",
-        api.share,
-        name="api_creation_share",
-    ),
-    path("api/creations/<uuid:creation_id>/comments", api.comments, name="api_creation_comments"),
-    path(
-        "api/creations/<uuid:creation_id>/comments/<uuid:comment_id>",
-        api.comment,
-        name="api_creation_comment",
-    ),
 ]
