@@ -103,10 +103,13 @@ def refused(name: str, codes, *, description: str = "", required=None, **extras)
 def bad_request(name: str, codes, *, with_field: bool = True) -> type[BaseModel]:
     """400: `field` names the field at fault where there is one."""
     extras = {"field": str | None} if with_field else {}
-    return refused(name, codes, required=[], **extras)
+    description = "The request is malformed; nothing was changed."
+    return refused(name, codes, description=description, required=[], **extras)
 
 
-NotFound = refused("NotFound", ["not_found"])
+NotFound = refused(
+    "NotFound", ["not_found"], description="No such object, or it is someone else's."
+)
 
 # Request bodies are read by each app's own parser (JSON or form, with its exact error
 # codes, shared with the HTML forms); these are their declared shapes, for the document.
@@ -276,21 +279,28 @@ class PhoenixAPI(NinjaAPI):
         doc = dict(self.get_openapi_schema(path_prefix="api/"))
         doc["paths"] = _without_titles(doc["paths"])
         doc["components"] = _without_titles(doc.get("components", {}))
+        components = doc.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        schemas.update(_without_titles(dict(_BODY_SCHEMAS)))
         for item in doc["paths"].values():
             for method, op in item.items():
-                _finish_operation(method, op)
-        components = doc.setdefault("components", {})
-        components.setdefault("schemas", {}).update(_without_titles(dict(_BODY_SCHEMAS)))
+                _finish_operation(method, op, schemas)
         components["securitySchemes"] = security_schemes()
         doc["tags"] = TAGS
         return {key: doc[key] for key in ("openapi", "info", "servers", "tags", "paths", "components")}
 
 
-def _finish_operation(method: str, op: dict) -> None:
+def _finish_operation(method: str, op: dict, schemas: dict) -> None:
     """What every operation's declaration implies: 401 and the session scheme where a login
-    is needed, Django's 403 CSRF page for a state-changing request."""
+    is needed, Django's 403 CSRF page for a state-changing request; and each answer
+    described by its schema's own description where it has one."""
     security = op.pop("security", None)
     responses = {str(status): answer for status, answer in op["responses"].items()}
+    for answer in responses.values():
+        ref = answer.get("content", {}).get(JSON, {}).get("schema", {}).get("$ref", "")
+        described = schemas.get(ref.rpartition("/")[2], {}).get("description")
+        if described:
+            answer["description"] = described
     if not op.get("parameters"):
         op.pop("parameters", None)
     if security:
