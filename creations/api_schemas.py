@@ -9,8 +9,7 @@ from pydantic import Field
 
 from phoenix.jsonapi import Model, bad_request, literal, refused
 
-from . import services
-from . import models
+from . import models, services
 from .models import BATCH_MAX, SEED_LIMIT
 from .presenters import OWNER_ACTIONS
 from .validation import ALLOWED_FIELDS, PROMPT_MAX, RERUN_FIELDS, RERUN_MODES
@@ -162,7 +161,6 @@ class Creation(Model):
     )
 
 
-
 class Batch(Model):
     batch_id: UUID
     creations: list[Creation] = Field(max_length=BATCH_MAX)
@@ -176,7 +174,9 @@ class Canceled(Model):
 
 
 CAPTION = Field(
-    None, max_length=services.CAPTION_MAX, description="Trimmed; line breaks count as one character."
+    None,
+    max_length=services.CAPTION_MAX,
+    description="Trimmed; line breaks count as one character.",
 )
 
 

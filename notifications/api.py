@@ -81,12 +81,23 @@ def notification_as_json(shown: ShownNotification) -> dict:
     summary="The caller's notifications, newest first, a page at a time",
     auth=signed_in("read"),
     response={200: Page, 400: bad_request("BadCursor", ["bad_cursor"], with_field=False)},
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "before",
+                "in": "query",
+                "required": False,
+                "description": "The cursor a previous page's `next` carries.",
+                "schema": {"type": "string"},
+            }
+        ]
+    },
 )
 @never_cache
-def notifications_list(request: HttpRequest, before: str | None = None) -> JsonResponse:
+def notifications_list(request: HttpRequest) -> JsonResponse:
     """One page; `next` is the URL of the older ones (?before=, null on the last page)."""
     try:
-        page = selectors.notifications_page(user=request.user, before=before)
+        page = selectors.notifications_page(user=request.user, before=request.GET.get("before"))
     except selectors.BadCursor:
         return error(400, "bad_cursor", "The 'before' value is not one this API gave.")
     next_url = None

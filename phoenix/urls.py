@@ -4,8 +4,8 @@ from django.urls import include, path
 from accounts import views as accounts_views
 from creations import api as creations_api
 from creations import views as creations_views
-from notifications import views as notifications_views
 from notifications import api as notifications_api
+from notifications import views as notifications_views
 from phoenix import errors, health
 from phoenix.jsonapi import PhoenixAPI
 from profiles import views as profiles_views
@@ -17,7 +17,12 @@ handler404 = errors.page_not_found
 
 # The JSON API: each app declares its operations on a router; GET /api/schema is generated.
 api = PhoenixAPI()
-for router in (creations_api.router, sharing_api.router, notifications_api.router, tokens_api.router):
+for router in (
+    creations_api.router,
+    sharing_api.router,
+    notifications_api.router,
+    tokens_api.router,
+):
     api.add_router("", router)
 
 urlpatterns = [

@@ -76,7 +76,6 @@ class CommentText(Model):
     )
 
 
-
 def moment(value) -> str | None:
     return value.isoformat() if value else None
 
@@ -138,7 +137,9 @@ def shares_list(request: HttpRequest, creation_id: UUID) -> JsonResponse:
     creation = selectors.owned_creation(owner=request.user, creation_id=creation_id)
     if creation is None:
         return not_found()
-    return JsonResponse({"shares": [share_as_json(share) for share in selectors.shares_of(creation)]})
+    return JsonResponse(
+        {"shares": [share_as_json(share) for share in selectors.shares_of(creation)]}
+    )
 
 
 @router.post(

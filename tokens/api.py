@@ -13,11 +13,19 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from pydantic import Field
 
-from phoenix.jsonapi import Model, NotFound, Router, bad_request, body, error, literal, refused
-from phoenix.jsonapi import signed_in
+from phoenix.jsonapi import (
+    Model,
+    NotFound,
+    Router,
+    bad_request,
+    body,
+    error,
+    literal,
+    refused,
+    signed_in,
+)
 
-from . import payments, selectors
-from . import models
+from . import models, payments, selectors
 
 log = logging.getLogger(__name__)
 router = Router(tags=["tokens"])
@@ -31,7 +39,6 @@ class TokenPack(Model):
     tokens: int = Field(ge=1)
     price: int = Field(ge=1, description="In minor units.")
     currency: str = Field(pattern="^[a-z]{3}$")
-
 
 
 class Purchase(Model):

@@ -51,9 +51,7 @@ def test_anonymous_is_refused_with_the_json_401_wherever_a_login_is_needed(
     assert database_fingerprint() == before
 
 
-@pytest.mark.parametrize(
-    "operation", [op for op in OPERATIONS if op.method in UNSAFE], ids=str
-)
+@pytest.mark.parametrize("operation", [op for op in OPERATIONS if op.method in UNSAFE], ids=str)
 def test_a_cookie_request_without_its_csrf_token_is_refused(operation, alice, make_creation):
     draft = make_creation(owner=alice, status="draft")
     client = Client(enforce_csrf_checks=True)
