@@ -228,9 +228,10 @@ def dispatcher(operations):
 
 
 class PhoenixAPI(NinjaAPI):
-    """NinjaAPI with Phoenix's contracts: today's error bodies for ninja's own refusals,
-    Django's CSRF middleware in front of every operation (as for any view), no docs page,
-    and the document finished from the declarations (401/403 answers, security, tags)."""
+    """NinjaAPI as the declarations' registry and the document's generator: requests go
+    through `dispatcher` (Django's CSRF middleware in front, as for any view), there is no
+    docs page, and the document is finished from the declarations (401/403 answers,
+    security, tags)."""
 
     def __init__(self) -> None:
         super().__init__(
