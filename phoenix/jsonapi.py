@@ -316,7 +316,14 @@ def _finish_operation(method: str, op: dict, schemas: dict) -> None:
     else:
         op["security"] = []
     if method in UNSAFE:
+        # Beside a 403 of the operation's own (JSON), the CSRF page (HTML).
+        own = responses.get("403")
         responses["403"] = CSRF_REFUSED
+        if own:
+            responses["403"] = {
+                "description": f"{own['description']} Or: {CSRF_REFUSED['description']}",
+                "content": {**own["content"], **CSRF_REFUSED["content"]},
+            }
     op["responses"] = dict(sorted(responses.items()))
 
 

@@ -8,6 +8,7 @@ from notifications import api as notifications_api
 from notifications import views as notifications_views
 from phoenix import errors, health
 from phoenix.jsonapi import PhoenixAPI
+from profiles import bulk as profiles_bulk
 from profiles import views as profiles_views
 from sharing import api as sharing_api
 from tokens import api as tokens_api
@@ -118,7 +119,7 @@ urlpatterns = [
         creations_views.creation_caption,
         name="creation_caption",
     ),
-    path("creations/bulk", creations_views.creations_bulk, name="creations_bulk"),
+    path("creations/bulk", profiles_bulk.creations_bulk, name="creations_bulk"),
     path("p/<uuid:creation_id>", creations_views.post_page, name="post"),
     path("", include("ops.urls")),
     path("", include("tokens.urls")),

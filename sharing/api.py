@@ -167,15 +167,28 @@ def shares_list(request: HttpRequest, creation_id: UUID) -> JsonResponse:
             ["not_shareable"],
             description="Only a draft (not in the trash) can be shared.",
         ),
+        403: refused(
+            "NotAccepted",
+            ["not_accepted"],
+            description="That creator does not accept shares from the owner.",
+        ),
         422: refused(
             "ShareRefused",
             ["unknown_user", "own_draft", "already_shared"],
             description="No active creator by that name, the owner themself, or shared with "
             "them already.",
         ),
+        429: refused(
+            "TooManyShares",
+            ["too_many_shares"],
+            description="Beyond the owner's shares per hour (PHOENIX_SHARES_PER_HOUR).",
+        ),
     },
     # A form can name a person; `"link": true` needs JSON.
-    openapi_extra=body(SharePerson, ShareLink, form=SharePerson),
+    openapi_extra=jsonapi.merged(
+        body(SharePerson, ShareLink, form=SharePerson),
+        jsonapi.headers(429, jsonapi.retry_after()),
+    ),
 )
 @never_cache
 def shares_create(request: HttpRequest, creation_id: UUID) -> JsonResponse:

@@ -17,4 +17,8 @@ urlpatterns = [
         name="comment_delete",
     ),
     path("s/<str:token>", views.share_link, name="share_link"),
+    path("creations/<uuid:creation_id>/decline", views.share_decline, name="share_decline"),
+    path("people/<str:username>/block", views.person_block, name="person_block"),
+    path("people/<str:username>/unblock", views.person_unblock, name="person_unblock"),
+    path("settings/blocked", views.blocked_people, name="blocked_people"),
 ]
