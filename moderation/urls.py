@@ -1,15 +1,8 @@
 from django.urls import path
 
-from . import api, staff_views, views
+from . import staff_views, views
 
 urlpatterns = [
-    path("api/posts/<uuid:creation_id>/reports", api.report_post, name="api_report_post"),
-    path("api/comments/<uuid:comment_id>/reports", api.report_comment, name="api_report_comment"),
-    path(
-        "api/moderation-actions/<uuid:action_id>/appeal",
-        api.appeal_action,
-        name="api_moderation_appeal",
-    ),
     path("report/post/<uuid:creation_id>", views.report_post_page, name="report_post"),
     path("report/comment/<uuid:comment_id>", views.report_comment_page, name="report_comment"),
     path("moderation/decisions/<uuid:action_id>", views.decision_page, name="moderation_decision"),

@@ -3,15 +3,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from phoenix.emails import email_enqueue
 from tokens.models import LedgerEntry
 from tokens.services import account_grant_welcome, account_open, lock_account
 
 from . import welcome
-from .models import ConfirmedEmail, PendingWelcome
+from .models import ConfirmedEmail, PendingWelcome, WelcomedAddress, welcome_address
 
 User = get_user_model()
 
@@ -69,20 +69,41 @@ def confirmation_check(token: str):
     return user
 
 
-def confirmation_send(*, user, confirm_url: str) -> None:
-    """E-mail the confirmation link (raises what the mail backend raises)."""
+def confirmation_send(*, user, confirm_url: str) -> bool:
+    """Queue the confirmation link's e-mail; False when it could not be queued."""
     context = {
         "user": user,
         "confirm_url": confirm_url,
         "welcome_tokens": settings.PHOENIX_WELCOME_TOKENS,
         "days": settings.PHOENIX_EMAIL_CONFIRM_DAYS,
     }
-    send_mail(
+    return email_enqueue(
+        to=user.email,
         subject=render_to_string("registration/confirm_email_subject.txt", context).strip(),
-        message=render_to_string("registration/confirm_email_email.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
+        body=render_to_string("registration/confirm_email_email.txt", context),
     )
+
+
+@dataclass(frozen=True)
+class WelcomedAddressClaim:
+    """tokens.services.WelcomeClaim for an address as the welcome counts it."""
+
+    address: str
+    user_id: int
+
+    def taken(self) -> bool:
+        return WelcomedAddress.objects.filter(address=self.address).exists()
+
+    def take(self, entry: LedgerEntry) -> None:
+        WelcomedAddress.objects.create(address=self.address, user_id=self.user_id, entry=entry)
+
+
+def welcome_grant(*, user, email: str) -> LedgerEntry | None:
+    """The welcome grant for an address its owner has just confirmed: at most once per
+    address (welcome_address(): lower-cased, +tags and Gmail dots dropped), ever, and once
+    per account (tokens.services.account_grant_welcome)."""
+    claim = WelcomedAddressClaim(address=welcome_address(email), user_id=user.pk)
+    return account_grant_welcome(user=user, claim=claim)
 
 
 @dataclass(frozen=True)
@@ -104,7 +125,7 @@ def _welcome_within_cap(user) -> dict:
     if not welcome.slot_take():
         welcome.hold(user)
         return {"grant": None, "held": True}
-    grant = account_grant_welcome(user=user, email=user.email)
+    grant = welcome_grant(user=user, email=user.email)
     if grant is None:
         welcome.slot_give_back()
     return {"grant": grant}

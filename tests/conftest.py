@@ -13,6 +13,7 @@ from pathlib import Path
 import django_rq
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -120,6 +121,15 @@ def run_worker_burst() -> None:
     worker.work(burst=True)
 
 
+def sent_emails() -> list:
+    """Django's test outbox once the e-mail jobs queued on "light" have run in this process
+    (phoenix.emails: e-mails are sent by a job, never in the request). Only "light" runs:
+    a generation waiting in its queue stays queued."""
+    light = queues.get_queue("light")
+    FairSimpleWorker([light], connection=light.connection).work(burst=True)
+    return mail.outbox
+
+
 def worker_environment(**extra: str) -> dict[str, str]:
     """Environment for a real `manage.py rqworker` subprocess that uses the test database."""
     db = connection.settings_dict
@@ -178,6 +188,7 @@ def make_creation(db):
     from django.core.files.storage import default_storage
 
     from creations import services
+    from creations.jobs import sending
     from creations.validation import CreationRequest
 
     def make(
@@ -203,7 +214,7 @@ def make_creation(db):
         if status == "pending":
             if queued:
                 # What COMMIT would have done (a test's transaction never commits).
-                services._send_job(creation)
+                sending.send_generation(creation)
             return creation
         if status == "canceled":
             services.creation_cancel(creation=creation)
