@@ -234,11 +234,13 @@ def test_every_url_with_a_parameter_is_in_the_matrix_or_declared():
 
 
 def test_every_documented_operation_on_an_object_is_in_the_matrix():
-    """From the OpenAPI document: an operation with an id in its path is checked below."""
+    """From the OpenAPI document: an operation with an id in its path is checked below, or
+    declared public by design with its reason (reporting someone else's post)."""
     matrix = {route.route for route in OBJECT_ROUTES if route.name not in PUBLIC_BY_DESIGN}
+    declared = {route.route for route in OBJECT_ROUTES if route.name in PUBLIC_BY_DESIGN}
     with_ids = [op for op in api_operations() if op.route.parameters]
     assert with_ids, "the document lists no operation on an object"
-    assert [str(op) for op in with_ids if op.route.route not in matrix] == []
+    assert [str(op) for op in with_ids if op.route.route not in matrix | declared] == []
 
 
 def test_a_new_url_with_an_unknown_parameter_would_not_slip_through():
