@@ -10,6 +10,8 @@ from profiles import views as profiles_views
 
 # JSON under /api/, the HTML page elsewhere.
 handler404 = errors.page_not_found
+handler403 = errors.permission_denied
+handler500 = errors.server_error
 
 urlpatterns = [
     # The polls first: every open card, drafts tab and bell asks every few seconds, and

@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from creations import polling, selectors
 from creations.cards import cards_html
+from phoenix import errors, ratelimit
 
 from . import selectors as profile_selectors
 from . import throttle
@@ -85,8 +86,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST":
         if not throttle.signup_try(request):
-            form.add_error(None, "Too many new accounts from your network. Try again later.")
-            return render(request, "registration/signup.html", {"form": form}, status=429)
+            return errors.too_many_requests(
+                request,
+                retry_after=ratelimit.seconds_left(settings.PHOENIX_SIGNUP_WINDOW),
+                reason="Too many new accounts from your network.",
+                back_url=reverse("signup"),
+                back_label="sign-up",
+            )
         if form.is_valid():
             try:
                 user = creator_register(
