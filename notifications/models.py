@@ -28,6 +28,10 @@ class Notification(models.Model):
         COMMENT = "comment", "Comment"
         # About the account, not a creation: the "Download my data" zip is ready.
         EXPORT_READY = "export_ready", "Your data is ready"
+        # Tokens someone else moved: the welcome grant on confirming, a staff grant or
+        # adjustment (object_key: the ledger entry; amount: how many, sign in the kind).
+        TOKENS_ADDED = "tokens_added", "Tokens added"
+        TOKENS_REMOVED = "tokens_removed", "Tokens removed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(
@@ -78,7 +82,8 @@ class Notification(models.Model):
             ),
             # Only news about the account itself has no creation.
             models.CheckConstraint(
-                condition=Q(creation__isnull=False) | Q(kind="export_ready"),
+                condition=Q(creation__isnull=False)
+                | Q(kind__in=["export_ready", "tokens_added", "tokens_removed"]),
                 name="notification_names_its_creation",
             ),
         ]
@@ -102,6 +107,9 @@ class NotificationPreferences(models.Model):
     )
     email_video_finished = models.BooleanField(default=False)
     email_draft_shared = models.BooleanField(default=False)
+    # With a database default: code of the previous release, still running during the
+    # deploy, inserts rows without this column.
+    email_tokens = models.BooleanField(default=False, db_default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

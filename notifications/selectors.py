@@ -97,6 +97,9 @@ def target_url(notification: Notification, user: AbstractBaseUser) -> str | None
 
     if notification.kind == Kind.EXPORT_READY:
         return reverse(ACCOUNT_DATA_URL_NAME)
+    if notification.kind in (Kind.TOKENS_ADDED, Kind.TOKENS_REMOVED):
+        # The history says why (a staff adjustment's reason) and what the balance is now.
+        return reverse("token_history")
     creation = notification.creation
     own = creation.owner_id == user.pk
     if notification.kind not in (Kind.DRAFT_SHARED, Kind.COMMENT):

@@ -198,7 +198,11 @@ def email_address_of(user: AbstractBaseUser) -> str:
 
 
 def preferences_update(
-    *, user: AbstractBaseUser, email_video_finished: bool, email_draft_shared: bool
+    *,
+    user: AbstractBaseUser,
+    email_video_finished: bool,
+    email_draft_shared: bool,
+    email_tokens: bool = False,
 ) -> NotificationPreferences:
     """Save the e-mail choices: one row per user, written the first time they save."""
     preferences, _ = NotificationPreferences.objects.update_or_create(
@@ -206,6 +210,7 @@ def preferences_update(
         defaults={
             "email_video_finished": email_video_finished,
             "email_draft_shared": email_draft_shared,
+            "email_tokens": email_tokens,
         },
     )
     return preferences
@@ -217,7 +222,10 @@ def preferences_update(
 EMAIL_SUBJECTS = {
     Kind.CREATION_FINISHED: "Your video is ready",
     Kind.DRAFT_SHARED: "A draft was shared with you",
+    Kind.TOKENS_ADDED: "Tokens were added to your Phoenix balance",
+    Kind.TOKENS_REMOVED: "Your Phoenix token balance was corrected",
 }
+TOKEN_KINDS = (Kind.TOKENS_ADDED, Kind.TOKENS_REMOVED)
 
 
 def _wants_email(notification: Notification, creation: Creation) -> str:
@@ -228,6 +236,10 @@ def _wants_email(notification: Notification, creation: Creation) -> str:
         flag = "email_video_finished"
     elif notification.kind == Kind.DRAFT_SHARED:
         flag = "email_draft_shared"
+    elif notification.kind in TOKEN_KINDS and not presenters.is_welcome(notification):
+        # (The welcome grant is never e-mailed: it arrives as its owner follows the link
+        # of an e-mail.)
+        flag = "email_tokens"
     else:
         return ""
     preferences = (
@@ -392,3 +404,16 @@ def on_comment_posted(sender, *, comment, **kwargs) -> None:
         notification_create(
             recipient_id=user_id, kind=Kind.COMMENT, creation=creation, comment_id=comment.pk
         )
+
+
+def on_tokens_given(sender, *, entry, **kwargs) -> None:
+    """Tokens someone else moved tell the creator whose they are: the welcome grant on
+    confirming their address, a staff grant or adjustment — once per ledger entry."""
+    amount = int(entry.amount)
+    notification_create(
+        recipient_id=entry.account.user_id,
+        kind=Kind.TOKENS_ADDED if amount > 0 else Kind.TOKENS_REMOVED,
+        creation=None,
+        object_key=presenters.ledger_key(entry),
+        amount=abs(amount),
+    )

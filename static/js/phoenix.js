@@ -67,7 +67,7 @@
     if (idle) {
       idle.textContent =
         balance < cost
-          ? "Out of tokens"
+          ? form.dataset.shortLabel || "Out of tokens"
           : "Generate " + (count > 1 ? count + " " + kind + "s" : kind) + " · " + plural(cost, "token");
     }
   }

@@ -184,3 +184,7 @@ def stop_process_group(process: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     process.wait(timeout=5)
+
+
+# The first-time-experience tests' page at a desk's or a phone's size (tests/browser/experience.py).
+from tests.browser.experience import open_page_as  # noqa: E402, F401

@@ -17,7 +17,7 @@ SIZES = {"desk": DESK, "phone": PHONE}
 
 
 @pytest.fixture
-def open_as(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+def open_page_as(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
     contexts = []
 
     def open_page(user=None, *, size=DESK, **options) -> Page:

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from creations import services as creation_services
 from sharing import services as sharing_services
-from tests.browser.experience import SIZES, look, open_as  # noqa: F401 - a fixture
+from tests.browser.experience import SIZES, look
 
 pytestmark = [
     pytest.mark.browser,
@@ -18,8 +18,8 @@ pytestmark = [
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_a_mistyped_link_gets_the_404_page_with_a_way_home(open_as, screenshot, size, alice):
-    page = open_as(alice, size=SIZES[size])
+def test_a_mistyped_link_gets_the_404_page_with_a_way_home(open_page_as, screenshot, size, alice):
+    page = open_page_as(alice, size=SIZES[size])
     response = page.goto("/p/not-a-post-at-all")
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("There is nothing here")
@@ -30,8 +30,10 @@ def test_a_mistyped_link_gets_the_404_page_with_a_way_home(open_as, screenshot, 
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_a_form_sent_after_the_session_changed_gets_the_403_page(open_as, screenshot, size, db):
-    page = open_as(size=SIZES[size])
+def test_a_form_sent_after_the_session_changed_gets_the_403_page(
+    open_page_as, screenshot, size, db
+):
+    page = open_page_as(size=SIZES[size])
     page.goto(reverse("login"))
     page.context.clear_cookies()  # as if the page had been open while the cookies went
     page.get_by_label("Username").fill("someone")
@@ -46,10 +48,10 @@ def test_a_form_sent_after_the_session_changed_gets_the_403_page(open_as, screen
 
 @pytest.mark.parametrize("size", SIZES)
 def test_too_many_sign_ups_get_the_429_page_with_when_to_retry(
-    open_as, screenshot, size, settings, db
+    open_page_as, screenshot, size, settings, db
 ):
     settings.PHOENIX_SIGNUPS_PER_NETWORK = 1
-    page = open_as(size=SIZES[size])
+    page = open_page_as(size=SIZES[size])
     for name in ("one-more", "two-more"):
         page.context.clear_cookies()  # the first sign-up logged this browser in
         page.goto(reverse("signup"))
@@ -64,12 +66,12 @@ def test_too_many_sign_ups_get_the_429_page_with_when_to_retry(
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_a_server_error_gets_the_500_page(open_as, screenshot, size, alice, monkeypatch):
+def test_a_server_error_gets_the_500_page(open_page_as, screenshot, size, alice, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the feed broke")
 
     monkeypatch.setattr("creations.views.selectors.feed_page", broken)
-    page = open_as(alice, size=SIZES[size])
+    page = open_page_as(alice, size=SIZES[size])
     response = page.goto(reverse("feed"))
     assert response.status == 500
     expect(page.get_by_role("heading", level=1)).to_have_text("Something went wrong on our side")
@@ -78,13 +80,13 @@ def test_a_server_error_gets_the_500_page(open_as, screenshot, size, alice, monk
 
 @pytest.mark.parametrize("size", SIZES)
 def test_a_shared_draft_since_published_sends_its_viewer_to_the_post(
-    open_as, screenshot, size, alice, bob, make_creation
+    open_page_as, screenshot, size, alice, bob, make_creation
 ):
     draft = make_creation(owner=alice, status="draft", prompt="a lighthouse at dawn")
     sharing_services.share_with_person(creation=draft, owner=alice, username="bob")
     creation_services.creation_publish(creation=draft, caption="Dawn over the bay")
 
-    page = open_as(bob, size=SIZES[size])
+    page = open_page_as(bob, size=SIZES[size])
     page.goto(reverse("shared_draft", args=[draft.id]))
     expect(page.get_by_role("heading", level=1)).to_have_text("This draft has been published")
     look(page, screenshot, f"shared-draft-published-{size}")
