@@ -47,6 +47,10 @@ def after_login(request: HttpRequest, response: HttpResponse, user) -> None:
 class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
 
+    def get_context_data(self, **kwargs):
+        # The page offers sign-up to someone new, with what they get for it.
+        return super().get_context_data(welcome_tokens=settings.PHOENIX_WELCOME_TOKENS, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         after_login(self.request, response, form.get_user())
