@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
 from . import throttle
+from .email_domains import DISPOSABLE_REFUSED, is_disposable
 from .selectors import login_name, reset_reaches
 
 EMAIL_TAKEN = "email_taken"
@@ -91,6 +92,8 @@ class SignupForm(PasswordRulesOnPasswordField, UserCreationForm):
         email = self.cleaned_data["email"].strip()
         if get_user_model()._default_manager.filter(email__iexact=email).exists():
             raise ValidationError(self.fields["email"].error_messages[EMAIL_TAKEN], EMAIL_TAKEN)
+        if is_disposable(email):
+            raise ValidationError(DISPOSABLE_REFUSED, "disposable")
         return email
 
 
