@@ -24,7 +24,9 @@ def _api_error(status: int, code: str, message: str) -> JsonResponse:
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return _api_error(404, "not_found", "Nothing here: no such endpoint or object.")
-    return render(request, "404.html", status=404)
+    # No "log in and come back here" link: there is nothing here to come back to, and a
+    # 404 page must not echo the address (an id) it was asked for.
+    return render(request, "404.html", {"no_next": True}, status=404)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -69,7 +69,8 @@ def test_a_pending_card_gives_a_rough_eta_from_recent_runs(
     alice_client, alice, make_creation, registered_worker
 ):
     registered_worker("images", "videos")
-    for kind, seconds in [("image", 40), ("video", 100)]:
+    # Enough finished runs to know their spread (selectors.SURE_AFTER_RUNS).
+    for kind, seconds in [("image", 40), ("video", 100)] * 5:
         finished = make_creation(owner=alice, status="draft", kind=kind)
         Creation.objects.filter(pk=finished.pk).update(
             processing_at=finished.draft_at - timedelta(seconds=seconds)
@@ -79,8 +80,8 @@ def test_a_pending_card_gives_a_rough_eta_from_recent_runs(
 
     html = card(alice_client, second).content.decode()
 
-    # One image of 40 s ahead, then its own 40 s.
-    assert "#2 in line · ready in about a minute" in html
+    # One image of 40 s ahead, then its own 40 s: 80 s, said rounded up.
+    assert "#2 in line · ready within 2 minutes" in html
 
 
 def test_a_pending_card_without_recent_runs_gives_no_precise_eta(
