@@ -298,14 +298,83 @@
     true
   );
 
-  // A bulk button that asks first (Delete forever, Cancel): the browser's confirm, as
-  // hx-confirm does for one card.
+  /* An action that asks first (Cancel, Delete forever, a bulk button): an in-page modal
+     dialog whose buttons name the outcome ("Stop generating" / "Keep it"). Escape or
+     "Keep it" closes it and focus goes back to the button that opened it (or its card). */
+  var dialogReturn = null;
+  var dialogGo = null;
+
+  function confirmDialog() {
+    var dialog = document.getElementById("confirm-dialog");
+    if (dialog) return dialog;
+    dialog = document.createElement("dialog");
+    dialog.id = "confirm-dialog";
+    dialog.className = "dialog";
+    dialog.setAttribute("aria-labelledby", "confirm-dialog-title");
+    dialog.setAttribute("aria-describedby", "confirm-dialog-body");
+    dialog.innerHTML =
+      '<h2 class="dialog__title" id="confirm-dialog-title"></h2>' +
+      '<p class="dialog__body" id="confirm-dialog-body"></p>' +
+      '<div class="dialog__buttons">' +
+      '<button type="button" class="button" data-dialog-answer="keep"></button>' +
+      '<button type="button" class="button button--danger" data-dialog-answer="go"></button>' +
+      "</div>";
+    dialog.addEventListener("click", function (event) {
+      var answer = event.target.closest && event.target.closest("[data-dialog-answer]");
+      if (!answer) return;
+      var go = answer.dataset.dialogAnswer === "go" ? dialogGo : null;
+      dialogGo = null;
+      dialog.close();
+      if (go) go();
+    });
+    dialog.addEventListener("close", function () {
+      var back = dialogReturn;
+      dialogReturn = null;
+      dialogGo = null;
+      if (back && document.body.contains(back)) back.focus();
+    });
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+
+  function askFirst(opener, texts, go) {
+    var dialog = confirmDialog();
+    dialog.querySelector(".dialog__title").textContent = texts.title;
+    dialog.querySelector(".dialog__body").textContent = texts.body || "";
+    dialog.querySelector(".dialog__body").hidden = !texts.body;
+    dialog.querySelector('[data-dialog-answer="keep"]').textContent = texts.keep || "Keep it";
+    dialog.querySelector('[data-dialog-answer="go"]').textContent = texts.go;
+    dialogReturn = opener;
+    dialogGo = go;
+    dialog.showModal();
+    // The safe answer first: Enter right away keeps it.
+    dialog.querySelector('[data-dialog-answer="keep"]').focus();
+  }
+
   document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
     var trigger = event.detail.triggeringEvent;
     var submitter = trigger && trigger.submitter;
-    if (!submitter || !submitter.dataset.confirm) return;
+    var texts = null;
+    var opener = elt;
+    if (elt && elt.dataset && elt.dataset.dialogTitle) {
+      texts = {
+        title: elt.dataset.dialogTitle,
+        body: elt.dataset.dialogBody,
+        go: elt.dataset.dialogGo,
+        keep: elt.dataset.dialogKeep,
+      };
+      // Kept: focus goes back to the card the action was on.
+      opener = elt.closest(".card[tabindex], .post[tabindex]") || elt;
+    } else if (submitter && submitter.dataset.confirm) {
+      texts = { title: submitter.dataset.confirm, go: submitter.textContent.trim(), keep: "Keep them" };
+      opener = submitter;
+    }
+    if (!texts) return;
     event.preventDefault();
-    if (window.confirm(submitter.dataset.confirm)) event.detail.issueRequest(true);
+    askFirst(opener, texts, function () {
+      event.detail.issueRequest(true);
+    });
   });
 
   // Undo puts the card back into the slot it left, if that slot is still on the page.
