@@ -21,6 +21,22 @@ def drafts_url(user) -> str:
     return reverse("profile", args=[user.username]) + "?tab=drafts"
 
 
+def toast_covers_buttons(page) -> list[str]:
+    """The card buttons and links (in view) that a toast lies over."""
+    return page.evaluate(
+        """() => {
+            const toasts = [...document.querySelectorAll("#toasts .toast")]
+                .map(t => t.getBoundingClientRect());
+            const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom
+                && b.top < a.bottom;
+            return [...document.querySelectorAll(".card button, .card a.button, .card summary")]
+                .filter(b => b.offsetParent !== null)
+                .filter(b => toasts.some(t => hit(t, b.getBoundingClientRect())))
+                .map(b => b.textContent.trim());
+        }"""
+    )
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_cancel_asks_in_page_and_escape_keeps_it(
     open_page_as, screenshot, size, alice, make_creation
@@ -48,10 +64,18 @@ def test_cancel_asks_in_page_and_escape_keeps_it(
     expect(card).to_be_focused()
     assert Creation.objects.get(pk=video.pk).status == "pending"
 
-    cancel.click()
+    other = make_creation(owner=alice, status="draft", prompt="A second card")
+    page.reload()
+    card.get_by_role("link", name="Cancel · refund 10 tokens").click()
     dialog.get_by_role("button", name="Stop generating").click()
     expect(card).to_have_attribute("data-status", "canceled")
-    expect(page.locator("#nav-balance")).to_have_text("100 tokens")
+    expect(page.locator("#nav-balance")).to_have_text("99 tokens")  # the other card's 1 spent
+    # A toast (Delete's, with Undo) covers none of the cards' buttons, whatever the scroll.
+    page.locator(f"#creation-{other.pk}").get_by_role("button", name="Delete").click()
+    expect(page.locator("#toasts .toast")).to_have_count(1)
+    for scroll in (0, 10_000):
+        page.evaluate("(y) => window.scrollTo(0, y)", scroll)
+        assert toast_covers_buttons(page) == [], (size, scroll, other.pk)
 
 
 def test_delete_forever_asks_in_page(open_page_as, screenshot, alice, make_creation):
