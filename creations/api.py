@@ -137,7 +137,8 @@ def submitted_as_json(request: HttpRequest, submitted: services.Submitted) -> Js
             "drafts_url": drafts_url,
         },
         status=202,
-        headers={"HX-Redirect": drafts_url} if request.htmx else None,
+        # The browser lands on the drafts tab at the new card (phoenix.js focuses it).
+        headers={"HX-Redirect": f"{drafts_url}#creation-{creation.id}"} if request.htmx else None,
     )
 
 

@@ -351,6 +351,48 @@
     dialog.querySelector('[data-dialog-answer="keep"]').focus();
   }
 
+  /* A video card: Play gives the video its controls (from then on the player's own) and
+     plays it; before that the card has one tab stop for it, not five. */
+  document.addEventListener("click", function (event) {
+    var play = event.target.closest && event.target.closest("[data-play]");
+    if (!play) return;
+    var video = play.parentElement.querySelector("video[data-video]");
+    if (!video) return;
+    video.controls = true;
+    play.remove();
+    video.focus();
+    var started = video.play();
+    if (started && started.catch) started.catch(function () {});
+  });
+
+  /* Opening Publish puts the cursor in its caption. */
+  document.addEventListener(
+    "toggle",
+    function (event) {
+      var details = event.target;
+      if (!details.matches || !details.matches("details.publish") || !details.open) return;
+      var caption = details.querySelector("textarea");
+      if (caption) caption.focus();
+    },
+    true
+  );
+
+  /* Landing on the drafts tab after Generate (…#creation-<id>): focus the new card, in
+     view. */
+  function focusLandedCard() {
+    var id = window.location.hash.slice(1);
+    if (id.indexOf("creation-") !== 0) return;
+    var card = document.getElementById(id);
+    if (!card) return;
+    card.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "start" });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusLandedCard);
+  } else {
+    focusLandedCard();
+  }
+
   document.addEventListener("htmx:confirm", function (event) {
     var elt = event.detail.elt;
     var trigger = event.detail.triggeringEvent;

@@ -155,6 +155,8 @@ def test_a_video_shows_progress_then_plays_with_poster_and_duration(page: Page, 
     expect(card).to_have_attribute("data-status", "draft", timeout=WORKER_TIMEOUT)
     video = card.locator("video")
     expect(video).to_have_attribute("poster", f"/media/creations/{creation_id}/poster")
+    # One Play button until played; then the player's own controls.
+    card.get_by_role("button", name=re.compile("^Play the video")).click()
     expect(video).to_have_attribute("controls", "")
     expect(card.locator(".duration-badge")).to_have_text(re.compile(r"^\d+s$"))
     poster = page.request.get(f"/media/creations/{creation_id}/poster")

@@ -154,7 +154,8 @@ def test_a_draft_video_card_plays_with_its_poster_and_duration(alice_client, ali
 
     html = card(alice_client, creation).content.decode()
 
-    assert "<video controls" in html
+    assert "<video preload" in html and "<video controls" not in html  # one tab stop: Play
+    assert 'data-play aria-label="Play the video:' in html
     assert f'poster="/media/creations/{creation.id}/poster"' in html
     assert f'src="/media/creations/{creation.id}/media"' in html
     assert '<span class="duration-badge" title="Duration">8s</span>' in html
