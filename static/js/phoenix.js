@@ -245,6 +245,8 @@
     form.querySelectorAll('button[name="action"]').forEach(function (button) {
       button.disabled = chosen === 0;
     });
+    // The actions (and the caption for all) appear once something is selected.
+    form.classList.toggle("bulk--idle", chosen === 0);
     var all = form.querySelector("[data-select-all]");
     if (all) {
       all.checked = boxes.length > 0 && chosen === boxes.length;

@@ -47,7 +47,7 @@ def test_after_generate_focus_is_on_the_new_card_in_view(
     page.goto(reverse("create"))
     page.get_by_label("Prompt").fill("A kite over the dunes")
     page.locator(".create-form__submit").click()
-    page.wait_for_url(re.compile(r"tab=drafts#creation-"))
+    page.wait_for_url(re.compile(r"tab=drafts&made=.*#creation-"))
     created = Creation.objects.get(owner=alice)
     card = page.locator(f"#creation-{created.id}")
     expect(card).to_be_focused()

@@ -87,7 +87,7 @@ def test_try_again_on_a_card_already_retried_starts_another_creation(
 
     assert first.status_code == second.status_code == 202
     assert first["HX-Redirect"] == second["HX-Redirect"]
-    assert first["HX-Redirect"].startswith("/soho/alice?tab=drafts#creation-")
+    assert first["HX-Redirect"].startswith("/soho/alice?tab=drafts&made=")
     assert first.json()["creation_id"] != second.json()["creation_id"]
     assert Creation.objects.exclude(pk=failed.pk).filter(status="pending").count() == 2
     assert balance_of(alice) == 100 - 20

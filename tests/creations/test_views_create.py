@@ -77,7 +77,7 @@ def test_a_repeated_htmx_submit_with_the_same_key_makes_one_creation(alice_clien
 
     assert first.status_code == second.status_code == 202
     assert first["HX-Redirect"] == second["HX-Redirect"]
-    assert first["HX-Redirect"].startswith("/soho/alice?tab=drafts#creation-")
+    assert first["HX-Redirect"].startswith("/soho/alice?tab=drafts&made=")
     assert first.json()["creation_id"] == second.json()["creation_id"]
     assert Creation.objects.count() == 1
     assert TokenAccount.objects.get(user=alice).balance == 99
