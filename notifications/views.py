@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from creations import polling
 
-from . import selectors, services
+from . import emails, selectors, services
 from .polling import bell_check, bell_poll
 from .presenters import present
 
@@ -49,7 +49,7 @@ def preferences_form(user, data=None) -> PreferencesForm:
         "email_draft_shared": preferences.email_draft_shared,
         "email_tokens": preferences.email_tokens,
     }
-    return PreferencesForm(data, initial=initial, address=services.email_address_of(user))
+    return PreferencesForm(data, initial=initial, address=emails.email_address_of(user))
 
 
 def render_page(

@@ -12,9 +12,10 @@ from django.test import Client
 from django.urls import reverse
 
 from notifications import services as notification_services
+from notifications.emails import notification_email_send
+from notifications.jobs.sending import email_job_id
 from notifications.models import Notification, NotificationPreferences
 from notifications.presenters import present_one
-from notifications.services import email_job_id
 from profiles.models import ConfirmedEmail
 from profiles.services import confirmation_token
 from tests.conftest import staff_adjust
@@ -122,7 +123,7 @@ def test_a_staff_grant_is_emailed_to_a_creator_who_asked(alice, django_capture_o
         account_grant(user=alice, amount=40, reason="contest prize")
     notification = Notification.objects.get(recipient=alice)
     assert mail_jobs() == [email_job_id(notification.pk)]
-    assert notification_services.notification_email_send(notification_id=notification.pk) == "sent"
+    assert notification_email_send(notification_id=notification.pk) == "sent"
     (sent,) = mail.outbox
     assert sent.to == ["alice@example.com"]
     assert sent.subject == "Tokens were added to your Phoenix balance"
