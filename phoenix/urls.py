@@ -156,6 +156,11 @@ urlpatterns = [
         creations_views.creation_caption,
         name="creation_caption",
     ),
+    path(
+        "creations/<uuid:creation_id>/prompt-visibility",
+        creations_views.creation_prompt_visibility,
+        name="creation_prompt_visibility",
+    ),
     path("creations/bulk", profiles_bulk.creations_bulk, name="creations_bulk"),
     path("p/<uuid:creation_id>", creations_views.post_page, name="post"),
     path("", include("ops.urls")),

@@ -441,13 +441,14 @@
     if (event.target.matches("input[data-publish-at]")) syncPublishForm(event.target);
   });
 
-  // A seed's Copy button: <button data-copy="1234">.
+  // A Copy button: <button data-copy="1234"> (a seed) or a post's link.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (!button || !navigator.clipboard) return;
+    var what = button.dataset.copy.indexOf("://") > 0 ? "Link copied." : "Seed copied.";
     navigator.clipboard.writeText(button.dataset.copy).then(function () {
       var announcer = document.getElementById("announcer");
-      if (announcer) announcer.textContent = "Seed copied.";
+      if (announcer) announcer.textContent = what;
     });
   });
 
