@@ -6,12 +6,11 @@ rings the bell too."""
 import re
 
 import pytest
-from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.browser.experience import SIZES, look
-from tests.conftest import staff_adjust
+from tests.conftest import sent_emails, staff_adjust
 
 pytestmark = [
     pytest.mark.browser,
@@ -49,7 +48,7 @@ def test_a_new_account_sees_one_state_then_its_tokens_arrive(open_page_as, scree
     expect(page.get_by_role("button", name="Resend the link")).to_have_count(1)
     look(page, screenshot, f"new-account-create-{size}")
 
-    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body)[0]
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", sent_emails()[-1].body)[0]
     page.goto(link)
     page.get_by_role("button", name="Confirm my e-mail").click()
     expect(page).to_have_url(reverse("create"))
