@@ -37,7 +37,9 @@ def test_a_pending_card_says_queued_with_its_place_in_line_and_polls(
     assert 'aria-busy="true"' in html
     # It can be canceled (the browser asks first, and says what comes back), not deleted.
     assert f'hx-post="/creations/{creation.id}/cancel"' in html
-    assert 'hx-confirm="Cancel this image? Your 1 token comes back."' in html
+    assert 'data-dialog-title="Stop generating this image?"' in html
+    assert 'data-dialog-body="Your 1 token comes back."' in html
+    assert 'data-dialog-go="Stop generating" data-dialog-keep="Keep it"' in html
     assert "/delete" not in html
 
 
