@@ -53,7 +53,10 @@ def choose(page: Page, value: str) -> None:
 
 
 def land_on_new_card(page: Page, username: str):
-    expect(page).to_have_url(re.compile(rf"/soho/{username}\?tab=drafts$"))
+    # The drafts tab, at the new card (#creation-<id>, which phoenix.js focuses).
+    expect(page).to_have_url(
+        re.compile(rf"/soho/{username}\?tab=drafts&made=[0-9a-f-]+#creation-[0-9a-f-]+$")
+    )
     card = page.locator("article.card").first
     card_id = card.get_attribute("id")
     # Marks this document: if the page were reloaded, the mark would be gone.
@@ -241,7 +244,10 @@ def test_errors_show_inline_and_a_double_click_creates_once(page: Page, settings
     page.locator("#prompt").focus()
     page.get_by_role("button", name=re.compile("Generate image")).dblclick()
 
-    expect(page).to_have_url(re.compile(rf"/soho/{username}\?tab=drafts$"))
+    # The drafts tab, at the new card (#creation-<id>, which phoenix.js focuses).
+    expect(page).to_have_url(
+        re.compile(rf"/soho/{username}\?tab=drafts&made=[0-9a-f-]+#creation-[0-9a-f-]+$")
+    )
     expect(page.locator("article.card")).to_have_count(1)
     assert Creation.objects.filter(owner__username=username).count() == 1
     assert TokenAccount.objects.get(user__username=username).balance == 4

@@ -64,9 +64,13 @@ def test_the_promised_wait_holds_against_a_provider_of_known_latency(alice, figu
         stop_worker(worker)
 
     rows = []
+    checked = 0
     for place, made in enumerate(queued):
         estimate = estimates[made.pk]
+        if estimate is None and place == 0:
+            continue  # the worker had already finished the first one when it was read
         assert estimate is not None and estimate.sure, (place, estimate)
+        checked += 1
         actual = (Creation.objects.get(pk=made.pk).draft_at - read_at).total_seconds()
         slack = PICKUP_SLACK * (place + 1)
         # Never later than promised, but for the worker's pauses between jobs.
@@ -83,4 +87,5 @@ def test_the_promised_wait_holds_against_a_provider_of_known_latency(alice, figu
             f"#{place + 1}: estimate {estimate.seconds:.1f}s (≤{estimate.upper:.1f}s, "
             f"{estimate.label}), actual {actual:.1f}s"
         )
+    assert checked >= QUEUED - 1
     figure(f"honest wait, provider latency {DELAY:.1f}s: " + "; ".join(rows))
