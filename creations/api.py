@@ -157,7 +157,12 @@ def submitted_as_json(request: HttpRequest, submitted: services.Submitted) -> Js
             "drafts_url": drafts_url,
         },
         status=202,
-        headers={"HX-Redirect": drafts_url} if request.htmx else None,
+        # The browser loads the drafts tab afresh (from the drafts tab itself too: `made`
+        # makes it a new address, not a jump within the page) and lands at the new card,
+        # which phoenix.js focuses.
+        headers={"HX-Redirect": f"{drafts_url}&made={creation.id}#creation-{creation.id}"}
+        if request.htmx
+        else None,
     )
 
 

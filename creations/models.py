@@ -146,6 +146,10 @@ class Creation(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     caption = models.TextField(max_length=2200, blank=True)
+    # Whether a post shows its prompt (and "Use this prompt") to everyone; its creator
+    # chooses when publishing or later. A database default: code of the previous release
+    # inserts rows without it during a deploy.
+    prompt_public = models.BooleanField(default=True, db_default=True)
     attempts = models.PositiveSmallIntegerField(default=0)
 
     created_at = models.DateTimeField(default=timezone.now)

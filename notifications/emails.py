@@ -35,7 +35,10 @@ def email_address_of(user: AbstractBaseUser) -> str:
 EMAIL_SUBJECTS = {
     Kind.CREATION_FINISHED: "Your video is ready",
     Kind.DRAFT_SHARED: "A draft was shared with you",
+    Kind.TOKENS_ADDED: "Tokens were added to your Phoenix balance",
+    Kind.TOKENS_REMOVED: "Your Phoenix token balance was corrected",
 }
+TOKEN_KINDS = (Kind.TOKENS_ADDED, Kind.TOKENS_REMOVED)
 
 
 def wants_email(notification: Notification, creation: Creation) -> str:
@@ -54,6 +57,10 @@ def wants_email(notification: Notification, creation: Creation) -> str:
         flag = "email_video_finished"
     elif notification.kind == Kind.DRAFT_SHARED:
         flag = "email_draft_shared"
+    elif notification.kind in TOKEN_KINDS and not presenters.is_welcome(notification):
+        # (The welcome grant is never e-mailed: it arrives as its owner follows the link
+        # of an e-mail.)
+        flag = "email_tokens"
     else:
         return ""
     preferences = (

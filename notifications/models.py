@@ -33,6 +33,10 @@ class Notification(models.Model):
         MODERATION_DECISION = "moderation_decision", "Moderation decision"
         REPORT_OUTCOME = "report_outcome", "Your report"
         APPEAL_DECIDED = "appeal_decided", "Your appeal"
+        # Tokens someone else moved: the welcome grant on confirming, a staff grant or
+        # adjustment (object_key: the ledger entry; amount: how many, sign in the kind).
+        TOKENS_ADDED = "tokens_added", "Tokens added"
+        TOKENS_REMOVED = "tokens_removed", "Tokens removed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(
@@ -83,7 +87,8 @@ class Notification(models.Model):
             ),
             # Only news about the account itself has no creation.
             models.CheckConstraint(
-                condition=Q(creation__isnull=False) | Q(kind="export_ready"),
+                condition=Q(creation__isnull=False)
+                | Q(kind__in=["export_ready", "tokens_added", "tokens_removed"]),
                 name="notification_names_its_creation",
             ),
         ]
@@ -107,6 +112,9 @@ class NotificationPreferences(models.Model):
     )
     email_video_finished = models.BooleanField(default=False)
     email_draft_shared = models.BooleanField(default=False)
+    # With a database default: code of the previous release, still running during the
+    # deploy, inserts rows without this column.
+    email_tokens = models.BooleanField(default=False, db_default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -114,6 +114,29 @@ def present_one(notification: Notification, *, reader: AbstractBaseUser) -> str:
 
 
 EXPORT_READY_TEXT = "Your data is ready to download"
+WELCOME_PREFIX = "welcome:"
+LEDGER_PREFIX = "ledger:"
+
+
+def ledger_key(entry) -> str:
+    """A token notification's object_key: its ledger entry, marked as the welcome grant or
+    not (what it says, and whether it may be e-mailed, depend on which)."""
+    welcome = entry.kind == "grant" and entry.reason == "welcome"
+    return f"{WELCOME_PREFIX if welcome else LEDGER_PREFIX}{entry.pk}"
+
+
+def is_welcome(notification: Notification) -> bool:
+    return notification.object_key.startswith(WELCOME_PREFIX)
+
+
+def tokens_text(notification: Notification) -> str:
+    amount = notification.amount or 0
+    tokens = f"{amount} token{'s' if amount != 1 else ''}"
+    if is_welcome(notification):
+        return f"Your {amount} welcome tokens have arrived: your address is confirmed"
+    if notification.kind == Kind.TOKENS_ADDED:
+        return f"Phoenix staff added {tokens} to your balance"
+    return f"Phoenix staff took {tokens} from your balance (a correction)"
 
 
 def _text(notification: Notification, *, reader, shared: set, comments: dict) -> str:
@@ -121,6 +144,8 @@ def _text(notification: Notification, *, reader, shared: set, comments: dict) ->
         return EXPORT_READY_TEXT
     if registry.registered(notification.kind) is not None:
         return notification.get_kind_display()  # its app's words were not found
+    if notification.kind in (Kind.TOKENS_ADDED, Kind.TOKENS_REMOVED):
+        return tokens_text(notification)
     creation = notification.creation
     own = creation.owner_id == reader.pk
     # May the reader see the creation's words now?

@@ -100,6 +100,9 @@ def target_url(notification: Notification, user: AbstractBaseUser) -> str | None
     registered = registry.registered(notification.kind)
     if registered is not None:
         return registered.url(notification)
+    if notification.kind in (Kind.TOKENS_ADDED, Kind.TOKENS_REMOVED):
+        # The history says why (a staff adjustment's reason) and what the balance is now.
+        return reverse("token_history")
     creation = notification.creation
     own = creation.owner_id == user.pk
     if notification.kind not in (Kind.DRAFT_SHARED, Kind.COMMENT):

@@ -40,6 +40,8 @@ if not DEBUG and not ALLOWED_HOSTS:
         "(e.g. phoenix.example.com); without it every request is refused."
     )
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+# A refused form gets the site's styled 403 page with what to do, not Django's bare one.
+CSRF_FAILURE_VIEW = "phoenix.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -16,6 +16,8 @@ from tokens import api as tokens_api
 
 # JSON under /api/, the HTML page elsewhere.
 handler404 = errors.page_not_found
+handler403 = errors.permission_denied
+handler500 = errors.server_error
 
 # The JSON API: each app declares its operations on a router; GET /api/schema is generated.
 api = PhoenixAPI()
@@ -120,6 +122,11 @@ urlpatterns = [
         "creations/<uuid:creation_id>/caption",
         creations_views.creation_caption,
         name="creation_caption",
+    ),
+    path(
+        "creations/<uuid:creation_id>/prompt-visibility",
+        creations_views.creation_prompt_visibility,
+        name="creation_prompt_visibility",
     ),
     path("creations/bulk", profiles_bulk.creations_bulk, name="creations_bulk"),
     path("p/<uuid:creation_id>", creations_views.post_page, name="post"),

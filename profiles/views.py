@@ -1,4 +1,5 @@
 import logging
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +17,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from creations import polling, selectors
 from creations.cards import cards_html
+from creations.models import Creation
+from phoenix import errors, ratelimit
 from phoenix.htmx import wants_partial
 from sharing.selectors import shared_with_page
 
@@ -46,6 +49,10 @@ def after_login(request: HttpRequest, response: HttpResponse, user) -> None:
 
 class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
+
+    def get_context_data(self, **kwargs):
+        # The page offers sign-up to someone new, with what they get for it.
+        return super().get_context_data(welcome_tokens=settings.PHOENIX_WELCOME_TOKENS, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -81,8 +88,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST":
         if not throttle.signup_try(request):
-            form.add_error(None, "Too many new accounts from your network. Try again later.")
-            return render(request, "registration/signup.html", {"form": form}, status=429)
+            return errors.too_many_requests(
+                request,
+                retry_after=ratelimit.seconds_left(settings.PHOENIX_SIGNUP_WINDOW),
+                reason="Too many new accounts from your network.",
+                back_url=reverse("signup"),
+                back_label="sign-up",
+            )
         if form.is_valid():
             try:
                 user = creator_register(
@@ -249,21 +261,59 @@ def tabs_context(
         drafts_poll = polling.drafts_tab_polls(creator, page, version=version)
     if tab in ("drafts", "trash"):
         cards_html(page.items, request, fresh_selection=fresh_selection)
+    if tab == "drafts":
+        groups, ended_from = drafts_then_ended(selectors.grouped_by_batch(page.items))
+    else:
+        groups, ended_from = [[item] for item in page.items], None
     return {
         "creator": creator,
         "is_owner": is_owner,
         "tab": tab,
         "page": page,
         # The drafts tab shows a batch's variations together; every other card alone.
-        "groups": selectors.grouped_by_batch(page.items)
-        if tab == "drafts"
-        else [[item] for item in page.items],
+        "groups": groups,
+        "ended_from": ended_from,
+        "composer": composer_context(page) if tab == "drafts" and is_owner and not cursor else None,
         "cursor": cursor,
         "trash_days": settings.PHOENIX_TRASH_DAYS,
         "bulk_max": settings.PHOENIX_BULK_MAX,
         "fresh_selection": fresh_selection,
         "drafts_poll": drafts_poll,
     }
+
+
+ENDED = ("failed", "canceled")
+
+
+def composer_context(page) -> dict:
+    """The drafts tab's compact composer, holding the newest creation's prompt and
+    settings (from the page already read: no query), so the next try starts from it."""
+    last = page.items[0] if page.items else None
+    costs = settings.PHOENIX_COSTS
+    kind = last.kind if last else Creation.Kind.IMAGE
+    return {
+        "prompt": last.prompt if last else "",
+        "type": kind,
+        "aspect_ratio": (last.aspect_ratio if last else "") or Creation.AspectRatio.SQUARE,
+        "orientation": (last.orientation if last else "") or Creation.Orientation.LANDSCAPE,
+        "kinds": [
+            {"value": value, "label": label, "cost": costs[value]}
+            for value, label in Creation.Kind.choices
+        ],
+        "cost": costs[kind],
+        "aspect_ratios": Creation.AspectRatio.values,
+        "orientations": Creation.Orientation.choices,
+        "idempotency_key": uuid.uuid4().hex,
+    }
+
+
+def drafts_then_ended(groups: list[list]) -> tuple[list[list], int | None]:
+    """The page's drafts (and those still generating) first, then its failed and canceled
+    ones, each part newest first; and where the second part starts (None: no such card).
+    Only the page's own cards move: no query, the paging unchanged."""
+    live = [group for group in groups if group[0].status not in ENDED]
+    ended = [group for group in groups if group[0].status in ENDED]
+    return live + ended, len(live) if ended else None
 
 
 @require_GET

@@ -33,6 +33,11 @@ def _draft_or_404(request: HttpRequest, creation_id) -> Creation:
     return creation
 
 
+def render_published(request: HttpRequest, post: Creation) -> HttpResponse:
+    """The draft is no more (so 404), but it became a post: say where it went."""
+    return render(request, "sharing/published.html", {"post": post}, status=404)
+
+
 def _owned_or_404(request: HttpRequest, creation_id) -> Creation:
     creation = selectors.owned_creation(owner=request.user, creation_id=creation_id)
     if creation is None:
@@ -147,6 +152,9 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
     try:
         creation = services.share_link_open(token=token, user=request.user)
     except NotFound:
+        post = selectors.published_from_link(token)
+        if post is not None:
+            return render_published(request, post)
         raise Http404("No such link.") from None
     return redirect("shared_draft", creation.id)
 
@@ -173,7 +181,12 @@ def thread_context(request: HttpRequest, creation: Creation, *, since: str = "",
 @require_GET
 @login_required
 def shared_draft(request: HttpRequest, creation_id) -> HttpResponse:
-    creation = _draft_or_404(request, creation_id)
+    creation = selectors.viewable_draft(user=request.user, creation_id=creation_id)
+    if creation is None:
+        post = selectors.published_since_shared(user=request.user, creation_id=creation_id)
+        if post is not None:
+            return render_published(request, post)
+        raise Http404("No such creation.")
     return render(request, "sharing/shared.html", thread_context(request, creation))
 
 

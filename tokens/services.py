@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from .models import CreditLot, LedgerEntry, LotDraw, Purchase, TokenAccount
 from .selectors import expired_lot_ids
+from .signals import tokens_given
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,12 @@ def _settle_debt(account: TokenAccount, lot: CreditLot, *, purchase=None) -> Non
     lot.save(update_fields=["remaining"])
     account.debt -= paid
     _write(account, kind=LedgerEntry.Kind.DEBT_PAYMENT, amount=-paid, lot=lot, purchase=purchase)
+
+
+def _tell_after_commit(entry: LedgerEntry) -> LedgerEntry:
+    """Tell the creator (notifications listen) once the entry is committed."""
+    transaction.on_commit(lambda: tokens_given.send_robust(sender=LedgerEntry, entry=entry))
+    return entry
 
 
 def _credit(
@@ -249,7 +256,7 @@ def account_grant_welcome(*, user: AbstractBaseUser, claim: WelcomeClaim) -> Led
         # Another account confirmed this address at the same moment, and got there first.
         account.refresh_from_db(fields=["balance"])
         return None
-    return entry
+    return _tell_after_commit(entry)
 
 
 @transaction.atomic
@@ -266,9 +273,10 @@ def account_grant(
     if expires_at is not None and expires_at <= timezone.now():
         raise ValueError("A grant's expiry must be in the future.")
     account = _locked_account(user)
-    return _credit(
+    entry = _credit(
         account, kind=LedgerEntry.Kind.GRANT, amount=amount, expires_at=expires_at, reason=reason
     )
+    return _tell_after_commit(entry)
 
 
 @transaction.atomic
@@ -306,16 +314,17 @@ def account_adjust(
         raise BalanceWouldGoNegative(balance=account.balance, amount=amount)
     fields = {"reason": reason.strip(), "staff": staff, "request_key": request_key}
     if amount > 0:
-        return _credit(
+        entry = _credit(
             account,
             kind=LedgerEntry.Kind.ADJUSTMENT,
             amount=amount,
             expires_at=expires_at,
             **fields,
         )
+        return _tell_after_commit(entry)
     entry = _write(account, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, **fields)
     _draw(account, entry, -amount)
-    return entry
+    return _tell_after_commit(entry)
 
 
 @transaction.atomic

@@ -243,6 +243,17 @@ def creation_edit_caption(*, creation: Creation, caption: str) -> Creation:
     return creation
 
 
+def creation_set_prompt_public(*, creation: Creation, public: bool) -> Creation:
+    """Show or hide the prompt of a post (or of a draft, for when it is published)."""
+    with transaction.atomic():
+        row = _locked(creation)
+        if row.purged_at is not None:
+            _take_state(creation, row)
+            raise refused("not_editable")
+        _apply(creation, row, None, prompt_public=bool(public))
+    return creation
+
+
 def creation_take_down(*, creation: Creation, staff, reason: str) -> Creation:
     """Staff: a published post is gone from every public URL at once; its owner sees why."""
     reason = (reason or "").strip()

@@ -4,6 +4,7 @@ unschedule, unpublish, edit the caption. Each is a plain function view around on
 An HTMX request gets the card (or post) back, or a toast when it leaves its tab; without
 JavaScript the form posts and the view redirects with a message."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -46,6 +47,11 @@ def creation_publish(request: HttpRequest, creation_id) -> HttpResponse:
     caption = request.POST.get("caption", "")
     try:
         publish_at = publish_at_from_form(request.POST)
+        if request.POST.get("prompt_choice"):
+            # The form's "Show the prompt with the post" (before it is public, never after).
+            services.creation_set_prompt_public(
+                creation=creation, public=bool(request.POST.get("show_prompt"))
+            )
         services.creation_publish(creation=creation, caption=caption, publish_at=publish_at)
     except ActionRefused as refusal:
         if refusal.code == "not_publishable" or not request.htmx:
@@ -239,7 +245,14 @@ def post_page(request: HttpRequest, creation_id) -> HttpResponse:
     reason (anyone else gets 404, as for a post that never was)."""
     creation = selectors.post_for_viewer(viewer=request.user, creation_id=creation_id)
     is_owner = request.user.is_authenticated and creation.owner_id == request.user.pk
-    context = {"creation": creation, "manage": is_owner, "on_page": True}
+    context = {
+        "creation": creation,
+        "manage": is_owner,
+        "on_page": True,
+        # The preview's URLs are absolute: the site's address, else the one asked for.
+        "og_base": settings.PHOENIX_SITE_URL.rstrip("/")
+        or request.build_absolute_uri("/").rstrip("/"),
+    }
     response = render(request, "creations/post_page.html", context)
     if is_owner:
         add_never_cache_headers(response)
@@ -288,3 +301,19 @@ def creation_unpublish(request: HttpRequest, creation_id) -> HttpResponse:
         toast_link=profile_url(request.user, "drafts"),
         toast_link_text="Open your drafts",
     )
+
+
+@require_POST
+def creation_prompt_visibility(request: HttpRequest, creation_id) -> HttpResponse:
+    """Show or hide a post's prompt, from its page or the Posts tab."""
+    creation = _owned_or_404(request, creation_id)
+    public = request.POST.get("public") == "1"
+    try:
+        services.creation_set_prompt_public(creation=creation, public=public)
+    except ActionRefused as refusal:
+        return refused(request, creation, refusal, default_tab="posts")
+    text = "The prompt is shown with the post." if public else "The prompt is hidden."
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect(back_url(request, creation, "posts"))
+    return render_post(request, creation, announcement=text, focus=True)
