@@ -28,6 +28,8 @@ class Notification(models.Model):
         COMMENT = "comment", "Comment"
         # About the account, not a creation: the "Download my data" zip is ready.
         EXPORT_READY = "export_ready", "Your data is ready"
+        # A webhook endpoint was turned off (410 Gone, or failing for days).
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint turned off"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(
@@ -78,7 +80,8 @@ class Notification(models.Model):
             ),
             # Only news about the account itself has no creation.
             models.CheckConstraint(
-                condition=Q(creation__isnull=False) | Q(kind="export_ready"),
+                condition=Q(creation__isnull=False)
+                | Q(kind__in=["export_ready", "webhook_disabled"]),
                 name="notification_names_its_creation",
             ),
         ]

@@ -99,11 +99,17 @@ def present_one(notification: Notification, *, reader: AbstractBaseUser) -> str:
 
 
 EXPORT_READY_TEXT = "Your data is ready to download"
+WEBHOOK_DISABLED_TEXT = (
+    "A webhook endpoint of yours was turned off: its deliveries kept failing, or it "
+    "answered 410 Gone. Open your webhook settings to see why and turn it back on."
+)
 
 
 def _text(notification: Notification, *, reader, shared: set, comments: dict) -> str:
     if notification.kind == Kind.EXPORT_READY:
         return EXPORT_READY_TEXT
+    if notification.kind == Kind.WEBHOOK_DISABLED:
+        return WEBHOOK_DISABLED_TEXT
     creation = notification.creation
     own = creation.owner_id == reader.pk
     # May the reader see the creation's words now?

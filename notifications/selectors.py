@@ -18,6 +18,8 @@ Kind = Notification.Kind
 SHARED_DRAFT_URL_NAME = "shared_draft"
 # The accounts app's page of the data exports, by name.
 ACCOUNT_DATA_URL_NAME = "account_data"
+# The webhooks settings page (webhooks app, above this one: named, not imported).
+WEBHOOK_SETTINGS_URL_NAME = "webhook_settings"
 
 
 def unread_count(user: AbstractBaseUser) -> int:
@@ -97,6 +99,8 @@ def target_url(notification: Notification, user: AbstractBaseUser) -> str | None
 
     if notification.kind == Kind.EXPORT_READY:
         return reverse(ACCOUNT_DATA_URL_NAME)
+    if notification.kind == Kind.WEBHOOK_DISABLED:
+        return reverse(WEBHOOK_SETTINGS_URL_NAME)
     creation = notification.creation
     own = creation.owner_id == user.pk
     if notification.kind not in (Kind.DRAFT_SHARED, Kind.COMMENT):

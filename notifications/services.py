@@ -217,11 +217,16 @@ def preferences_update(
 EMAIL_SUBJECTS = {
     Kind.CREATION_FINISHED: "Your video is ready",
     Kind.DRAFT_SHARED: "A draft was shared with you",
+    Kind.WEBHOOK_DISABLED: "A webhook endpoint was turned off",
 }
 
 
 def _wants_email(notification: Notification, creation: Creation) -> str:
     """The address to write to, or "" when this notification is not to be e-mailed."""
+    if notification.kind == Kind.WEBHOOK_DISABLED:
+        # Not a choice: deliveries a program relies on stopped. Its confirmed address.
+        user = get_user_model().objects.filter(pk=notification.recipient_id).first()
+        return email_address_of(user) if user is not None and user.is_active else ""
     if notification.kind == Kind.CREATION_FINISHED:
         if creation.kind != Creation.Kind.VIDEO:
             return ""

@@ -15,6 +15,7 @@ from creations.jobs import check_remote_tasks, recover_creations
 from creations.maintenance import HOUSEKEEPING_BATCH_TIMEOUT, expire_drafts_job
 from ops.jobs import run_alert_checks, run_rollups
 from tokens.jobs import expire_promo_tokens, fulfil_missing_purchases
+from webhooks.jobs import recover_webhook_deliveries
 
 cron.register(recover_creations, queue_name="default", interval=60, job_timeout=300)
 # Every remote task in flight (Runway) is looked at once per interval, in one batch job:
@@ -63,3 +64,7 @@ cron.register(expire_promo_tokens, queue_name="housekeeping", cron="45 3 * * *",
 cron.register(
     fulfil_missing_purchases, queue_name="housekeeping", cron="15 4 * * *", job_timeout=1800
 )
+# Every minute: webhook deliveries whose worker died mid-try, or whose job was lost, are
+# sent again (webhooks.delivery says why nothing is lost or doubled). On `default`, with
+# the other recovery: a webhooks worker that is down cannot hold it up.
+cron.register(recover_webhook_deliveries, queue_name="default", interval=60, job_timeout=300)
