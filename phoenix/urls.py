@@ -160,5 +160,6 @@ urlpatterns = [
     path("", include("sharing.urls")),
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),
+    path("", include("webhooks.urls")),
     path("admin/", admin.site.urls),
 ]
