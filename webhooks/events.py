@@ -27,14 +27,13 @@ def on_creation_event(sender, *, event: str, creation: Creation, details=None, *
     event_type = CREATION_EVENTS.get(event)
     if event_type is None:
         return
-    # Read again: the payload is the creation as GET /api/creations/<id> shows it now that
-    # it is committed (a failure's refund, written in the same transaction, included).
-    creation = Creation.objects.get(pk=creation.pk)
+    # The creation as GET /api/creations/<id> shows it: the instance is the committed row
+    # (the sender says so), its refund read now (written in the failure's transaction).
     services.event_emit(
         owner_id=creation.owner_id,
         event_type=event_type,
         key=event_key(event_type, creation),
-        data=creation_as_json(creation),
+        data=lambda: creation_as_json(creation),
     )
 
 
