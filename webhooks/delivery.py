@@ -48,6 +48,9 @@ Reason = WebhookEndpoint.DisabledReason
 # scheduler, which moves due jobs every few seconds).
 RESUME_AFTER_SECONDS = 120
 RECOVERY_BATCH = 500
+# A scheduled retry may start this much before its time by another host's clock: taken,
+# not left to the recovery pass.
+EARLY_TOLERANCE = timedelta(seconds=5)
 
 
 def job_timeout() -> int:
@@ -82,7 +85,7 @@ def delivery_attempt(*, delivery_id, now: datetime | None = None) -> Attempted:
     """The delivery job's work: one try, if the delivery is due (else nothing)."""
     now = now or timezone.now()
     claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id, state=State.PENDING, next_attempt_at__lte=now
+        pk=delivery_id, state=State.PENDING, next_attempt_at__lte=now + EARLY_TOLERANCE
     ).update(
         state=State.SENDING,
         attempts=F("attempts") + 1,

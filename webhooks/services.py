@@ -73,13 +73,21 @@ def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
 
 
+@transaction.atomic
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
     """A new secret; the one it replaces still signs (a second signature) for
     PHOENIX_WEBHOOK_SECRET_OVERLAP_HOURS, so receivers can switch without losing any."""
     now = timezone.now()
     new = signing.new_secret()
+    # Locked: of two rotations at once, the second keeps the first's secret as the previous
+    # one (the first's was shown to someone), not the one they both replaced.
+    current = (
+        WebhookEndpoint.objects.select_for_update()
+        .values_list("secret", flat=True)
+        .get(pk=endpoint.pk)
+    )
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        previous_secret=endpoint.secret,
+        previous_secret=current,
         previous_secret_expires_at=now
         + timedelta(hours=settings.PHOENIX_WEBHOOK_SECRET_OVERLAP_HOURS),
         secret=new,
