@@ -16,7 +16,7 @@ from creations.maintenance import HOUSEKEEPING_BATCH_TIMEOUT, expire_drafts_job
 from ops.jobs import run_alert_checks, run_rollups
 from profiles.jobs import grant_held_welcomes
 from tokens.jobs import expire_promo_tokens, fulfil_missing_purchases
-from webhooks.jobs import recover_webhook_deliveries
+from webhooks.jobs.entrypoints import recover_webhook_deliveries
 
 cron.register(recover_creations, queue_name="default", interval=60, job_timeout=300)
 # Every remote task in flight (Runway) is looked at once per interval, in one batch job:

@@ -36,7 +36,7 @@ from django.utils import timezone
 from notifications.models import Notification
 from notifications.services import notification_create
 
-from . import sending, signing
+from . import signing, transport
 from .models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def delivery_attempt(*, delivery_id, now: datetime | None = None) -> Attempted:
         body=delivery.payload,
         secrets_in_use=endpoint.signing_secrets(),
     )
-    outcome = sending.post(endpoint.url, body=delivery.payload, headers=headers)
+    outcome = transport.post(endpoint.url, body=delivery.payload, headers=headers)
     return delivery_record(delivery=delivery, outcome=outcome)
 
 
@@ -124,7 +124,7 @@ def _finish(delivery: WebhookDelivery, *, state: str, outcome=None, error="", **
     )
 
 
-def delivery_record(*, delivery: WebhookDelivery, outcome: sending.Outcome) -> Attempted:
+def delivery_record(*, delivery: WebhookDelivery, outcome: transport.Outcome) -> Attempted:
     now = timezone.now()
     endpoint = delivery.endpoint
     if outcome.succeeded:

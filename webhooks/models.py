@@ -1,6 +1,6 @@
 """Webhook endpoints of creators and the deliveries made to them.
 
-An endpoint is a URL its owner gave (https, public: see webhooks.sending), the events it
+An endpoint is a URL its owner gave (https, public: see webhooks.transport), the events it
 wants, and the secret its deliveries are signed with (Standard Webhooks). The secret has
 to be kept as it is, not hashed: Phoenix signs with it at every delivery. After a
 rotation the previous secret signs too, until `previous_secret_expires_at`.

@@ -17,7 +17,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from . import jobs, sending, signing
+from . import signing, transport
+from .jobs import sending as jobs_sending
 from .models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 State = WebhookDelivery.State
@@ -52,8 +53,8 @@ def endpoint_create(*, owner: AbstractBaseUser, url: str, events) -> WebhookEndp
     The URL is checked now (https, a public address) and again at every send."""
     chosen = clean_events(events)
     try:
-        sending.check_url(url)
-    except sending.UrlRefused as refused:
+        transport.check_url(url)
+    except transport.UrlRefused as refused:
         raise WebhookRefused(refused.code, refused.message) from refused
     # The owner's row locked: two creates at once cannot both pass the limit.
     get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
@@ -100,8 +101,8 @@ def endpoint_enable(*, endpoint: WebhookEndpoint) -> bool:
     """Turn a disabled endpoint back on (its URL checked again); its failing streak starts
     afresh. False when it was on."""
     try:
-        sending.check_url(endpoint.url)
-    except sending.UrlRefused as refused:
+        transport.check_url(endpoint.url)
+    except transport.UrlRefused as refused:
         raise WebhookRefused(refused.code, refused.message) from refused
     turned_on = WebhookEndpoint.objects.filter(pk=endpoint.pk, disabled_at__isnull=False).update(
         disabled_at=None, disabled_reason="", failing_since=None
@@ -121,7 +122,7 @@ def delivery_resend(*, delivery: WebhookDelivery) -> bool:
         pk=delivery.pk, state__in=[State.SUCCEEDED, State.FAILED]
     ).update(state=State.PENDING, next_attempt_at=timezone.now(), error="")
     if resent:
-        transaction.on_commit(partial(jobs.delivery_enqueue, delivery.pk))
+        transaction.on_commit(partial(jobs_sending.delivery_enqueue, delivery.pk))
     delivery.refresh_from_db()
     return bool(resent)
 
@@ -173,5 +174,5 @@ def event_emit(*, owner_id: int, event_type: str, key: str, data: dict | Callabl
             ).values_list("pk", flat=True)
         )
         for delivery_id in ids:
-            transaction.on_commit(partial(jobs.delivery_enqueue, delivery_id))
+            transaction.on_commit(partial(jobs_sending.delivery_enqueue, delivery_id))
     return len(endpoints)

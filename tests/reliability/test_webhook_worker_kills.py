@@ -15,7 +15,8 @@ from standardwebhooks import Webhook
 
 from tests.conftest import ROOT, stop_worker, wait_for, worker_environment
 from webhooks import delivery as delivery_module
-from webhooks import jobs, services, signing
+from webhooks import services, signing
+from webhooks.jobs import sending
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -126,7 +127,7 @@ def test_a_worker_killed_mid_delivery_neither_loses_nor_doubles_it(alice, receiv
 
         receiver.hang.clear()
         for delivery_id in resumed:
-            jobs.delivery_enqueue(delivery_id)
+            sending.delivery_enqueue(delivery_id)
         rerun = webhooks_worker("--burst")
         try:
             rerun.wait(timeout=60)

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from webhooks import jobs
+from webhooks.jobs import entrypoints
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 # What a name used in tests "resolves to" on the public internet (TEST-NET addresses are
@@ -91,7 +91,7 @@ def make_delivery(db):
 
 def deliver(delivery) -> str:
     """Run the delivery job for it, here (as the worker would)."""
-    return jobs.deliver_webhook(str(delivery.pk))
+    return entrypoints.deliver_webhook(str(delivery.pk))
 
 
 @pytest.fixture(autouse=True)
@@ -99,7 +99,7 @@ def jobs_keep_the_test_connection(request, monkeypatch):
     """A job closes stale connections first; in a test inside its transaction (not a
     transactional one), that would close the test's own connection (autocommit off)."""
     if "transaction" not in request.fixturenames and not _transactional(request):
-        monkeypatch.setattr(jobs, "close_old_connections", lambda: None)
+        monkeypatch.setattr(entrypoints, "close_old_connections", lambda: None)
 
 
 def _transactional(request) -> bool:

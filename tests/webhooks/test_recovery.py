@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from creations import queues
-from webhooks import jobs
 from webhooks.delivery import RESUME_AFTER_SECONDS, deliveries_resume
+from webhooks.jobs import entrypoints
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +30,11 @@ def test_a_lost_job_is_sent_again_once_per_grace(endpoint, make_delivery):
     just_due = make_delivery(endpoint=endpoint, next_attempt_at=now - timedelta(seconds=5))
     waiting = make_delivery(endpoint=endpoint, next_attempt_at=now + timedelta(hours=1))
 
-    assert jobs.recover_webhook_deliveries() == 1
+    assert entrypoints.recover_webhook_deliveries() == 1
     assert queued() == [str(lost.pk)]
     lost.refresh_from_db()
     assert lost.next_attempt_at >= now  # the next pass gives this job its time
-    assert jobs.recover_webhook_deliveries() == 0
+    assert entrypoints.recover_webhook_deliveries() == 0
     for row in (just_due, waiting):
         row.refresh_from_db()
         assert row.state == "pending"
@@ -72,7 +72,7 @@ def test_a_lost_last_try_ends_failed(endpoint, make_delivery, settings):
 def test_a_late_outcome_does_not_overwrite_the_try_that_took_over(endpoint, make_delivery):
     # A worker that comes back after recovery took its try over writes nothing.
     from webhooks import delivery as delivery_module
-    from webhooks.sending import Outcome
+    from webhooks.transport import Outcome
 
     row = make_delivery(
         endpoint=endpoint,

@@ -1,8 +1,8 @@
-"""The one place a webhook request leaves Phoenix: the URL checked (https, every address
-public: phoenix.outbound) when it is saved and again at every send, the connection pinned
-to the address that send checked (a name that rebinds to 127.0.0.1 after the check is
-never reached), no redirect followed, no proxy from the environment (it would connect to
-the name itself), and the answer's body never read.
+"""The one place a webhook request leaves Phoenix (the HTTP side of a delivery): the URL
+checked (https, every address public: phoenix.outbound) when it is saved and again at every
+send, the connection pinned to the address that send checked (a name that rebinds to
+127.0.0.1 after the check is never reached), no redirect followed, no proxy from the
+environment (it would connect to the name itself), and the answer's body never read.
 
 With PHOENIX_WEBHOOKS_ALLOW_PRIVATE (local development only; settings refuses it with
 DEBUG off) an endpoint may also be http:// on a loopback address. Nothing else opens.
