@@ -88,3 +88,24 @@ def test_a_late_outcome_does_not_overwrite_the_try_that_took_over(endpoint, make
     delivery_module.delivery_record(delivery=stale_view, outcome=Outcome(200, 5))
     row.refresh_from_db()
     assert (row.state, row.attempts, row.status_code) == ("sending", 2, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_jobs_for_one_delivery_at_once_send_it_once(alice, receiver, make_endpoint):
+    from tests.conftest import run_at_once
+    from webhooks.models import WebhookDelivery
+
+    receiver.expect_request("/hook").respond_with_data("ok")
+    endpoint = make_endpoint(owner=alice, url=receiver.url_for("/hook"))
+    row = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        webhook_id="msg_race",
+        event_type="creation.finished",
+        payload="{}",
+        next_attempt_at=timezone.now(),
+    )
+    results = run_at_once([lambda: entrypoints.deliver_webhook(str(row.pk))] * 2)
+    assert sorted(results) == ["delivered", "not_due"]
+    assert len(receiver.log) == 1
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("succeeded", 1)
