@@ -46,3 +46,9 @@ def on_balance_low(
         key=str(entry_id),
         data={"balance": balance, "threshold": threshold},
     )
+
+
+def on_account_erasing(sender, *, user_id: int, **kwargs) -> None:
+    """A deleted account's endpoints (URLs, secrets) and their logs go with it, in the
+    deletion's transaction."""
+    services.endpoints_erase(owner_id=user_id)

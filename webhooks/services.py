@@ -74,6 +74,12 @@ def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
 
 
+def endpoints_erase(*, owner_id: int) -> int:
+    """Every endpoint of an account being deleted, with its log; how many."""
+    _, deleted = WebhookEndpoint.objects.filter(owner_id=owner_id).delete()
+    return deleted.get(WebhookEndpoint._meta.label, 0)
+
+
 @transaction.atomic
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
     """A new secret; the one it replaces still signs (a second signature) for

@@ -171,3 +171,17 @@ def test_lower_layers_never_import_webhooks(app):
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
             assert not any(n == "webhooks" or n.startswith("webhooks.") for n in names), path
+
+
+def test_deleting_the_account_erases_its_endpoints_and_logs(
+    alice, bob, make_endpoint, make_delivery
+):
+    from accounts.services import account_delete
+    from webhooks.models import WebhookEndpoint
+
+    mine = make_endpoint(owner=alice, url="https://hooks.example.com/a")
+    make_delivery(endpoint=mine)
+    theirs = make_endpoint(owner=bob, url="https://hooks.example.com/b")
+    account_delete(user=alice)
+    assert list(WebhookEndpoint.objects.all()) == [theirs]
+    assert not WebhookDelivery.objects.filter(endpoint_id=mine.pk).exists()
