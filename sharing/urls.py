@@ -17,6 +17,10 @@ urlpatterns = [
         name="comment_delete",
     ),
     path("s/<str:token>", views.share_link, name="share_link"),
+    path("creations/<uuid:creation_id>/decline", views.share_decline, name="share_decline"),
+    path("people/<str:username>/block", views.person_block, name="person_block"),
+    path("people/<str:username>/unblock", views.person_unblock, name="person_unblock"),
+    path("settings/blocked", views.blocked_people, name="blocked_people"),
     path("api/creations/<uuid:creation_id>/shares", api.shares, name="api_creation_shares"),
     path(
         "api/creations/<uuid:creation_id>/shares/<uuid:share_id>",
