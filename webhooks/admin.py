@@ -12,6 +12,10 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     exclude = ("secret", "previous_secret")
     readonly_fields = ("owner", "previous_secret_expires_at", "failing_since", "last_success_at")
 
+    def has_add_permission(self, request) -> bool:
+        # Made by their owners only (the URL checked, a secret made and shown to them).
+        return False
+
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
