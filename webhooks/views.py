@@ -30,8 +30,8 @@ def _page(request: HttpRequest, form: EndpointForm, *, status: int = 200) -> Htt
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def webhook_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _page(request, EndpointForm())
@@ -57,16 +57,16 @@ def _own_endpoint(request: HttpRequest, endpoint_id):
     return endpoint
 
 
-@login_required
 @require_POST
+@login_required
 def webhook_delete(request: HttpRequest, endpoint_id) -> HttpResponse:
     services.endpoint_delete(endpoint=_own_endpoint(request, endpoint_id))
     messages.success(request, "Endpoint deleted.")
     return redirect("webhook_settings")
 
 
-@login_required
 @require_POST
+@login_required
 def webhook_rotate(request: HttpRequest, endpoint_id) -> HttpResponse:
     endpoint = _own_endpoint(request, endpoint_id)
     secret = services.endpoint_rotate_secret(endpoint=endpoint)
@@ -77,8 +77,8 @@ def webhook_rotate(request: HttpRequest, endpoint_id) -> HttpResponse:
     return redirect("webhook_settings")
 
 
-@login_required
 @require_POST
+@login_required
 def webhook_enable(request: HttpRequest, endpoint_id) -> HttpResponse:
     try:
         services.endpoint_enable(endpoint=_own_endpoint(request, endpoint_id))
@@ -89,8 +89,8 @@ def webhook_enable(request: HttpRequest, endpoint_id) -> HttpResponse:
     return redirect("webhook_settings")
 
 
-@login_required
 @require_POST
+@login_required
 def webhook_resend(request: HttpRequest, delivery_id) -> HttpResponse:
     delivery = selectors.delivery_for_owner(owner=request.user, delivery_id=delivery_id)
     if delivery is None:

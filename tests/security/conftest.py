@@ -11,6 +11,7 @@ from creations.models import Creation
 from notifications.models import Notification
 from sharing.models import Comment, LinkOpening, Share
 from tokens.models import CreditLot, LedgerEntry, Purchase, TokenAccount
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 # Everything under these prefixes is staff-only and Django's or django-rq's own code.
 STAFF_ONLY_PREFIXES = {
@@ -70,7 +71,8 @@ def project_routes() -> list[Route]:
 def database_fingerprint() -> tuple:
     """Everything a request by the wrong person could change: every field of every
     creation (trash, schedule and purge change no status), the ledger and the balances,
-    every share, link opening, comment and notification."""
+    every share, link opening, comment and notification, every webhook endpoint and
+    delivery."""
     return (
         list(Creation.objects.order_by("pk").values()),
         LedgerEntry.objects.count(),
@@ -81,6 +83,8 @@ def database_fingerprint() -> tuple:
         list(Notification.objects.order_by("pk").values()),
         list(Purchase.objects.order_by("pk").values()),
         list(CreditLot.objects.order_by("pk").values()),
+        list(WebhookEndpoint.objects.order_by("pk").values()),
+        list(WebhookDelivery.objects.order_by("pk").values()),
     )
 
 
