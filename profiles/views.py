@@ -17,6 +17,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from creations import polling, selectors
 from creations.cards import cards_html
+from phoenix.htmx import wants_partial
+from sharing.selectors import shared_with_page
 
 from . import selectors as profile_selectors
 from . import throttle
@@ -220,9 +222,7 @@ OWNER_TABS = ("posts", "drafts", "trash", "shared")
 
 def tab_page(creator, tab: str, cursor: str | None, *, is_owner: bool) -> selectors.Page:
     if tab == "shared":
-        # Drafts other creators shared with the owner of this page (sharing's selectors).
-        from sharing.selectors import shared_with_page
-
+        # Drafts other creators shared with the owner of this page.
         return shared_with_page(user=creator, cursor=cursor)
     if tab == "drafts":
         return selectors.drafts_page(owner=creator, cursor=cursor)
@@ -288,7 +288,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         # The navigation's balance is this one: no second read of the account.
         context["token_balance"] = context["balance"]
     template = "profiles/profile.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         template += "#more" if context["cursor"] else "#tabs"
     response = render(request, template, context)
     if context["is_owner"]:

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from phoenix import jobs as phoenix_jobs
 from webhooks.jobs import entrypoints
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -99,7 +100,7 @@ def jobs_keep_the_test_connection(request, monkeypatch):
     """A job closes stale connections first; in a test inside its transaction (not a
     transactional one), that would close the test's own connection (autocommit off)."""
     if "transaction" not in request.fixturenames and not _transactional(request):
-        monkeypatch.setattr(entrypoints, "close_old_connections", lambda: None)
+        monkeypatch.setattr(phoenix_jobs, "close_old_connections", lambda: None)
 
 
 def _transactional(request) -> bool:

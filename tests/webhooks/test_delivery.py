@@ -11,9 +11,10 @@ from rq.registry import ScheduledJobRegistry
 from standardwebhooks import Webhook, WebhookVerificationError
 from werkzeug import Response
 
-from creations import queues
+from notifications.emails import notification_email_send
+from notifications.jobs.sending import email_job_id
 from notifications.models import Notification
-from notifications.services import email_job_id, notification_email_send
+from phoenix import redis_clients as queues
 from profiles.models import ConfirmedEmail
 from tests.conftest import run_worker_burst
 from webhooks import delivery as delivery_module

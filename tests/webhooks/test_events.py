@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from creations import queues
 from creations import services as creation_services
 from creations.presenters import creation_as_json
+from phoenix import redis_clients as queues
 from tests.conftest import ROOT
 from tokens.models import TokenAccount
 from tokens.services import account_grant

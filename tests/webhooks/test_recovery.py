@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from creations import queues
+from phoenix import redis_clients as queues
 from webhooks.delivery import RESUME_AFTER_SECONDS, deliveries_resume
 from webhooks.jobs import entrypoints
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from redis.exceptions import RedisError
 
-from creations import queues
+from phoenix import redis_clients
 
 from .. import delivery
 
@@ -20,7 +20,7 @@ def delivery_enqueue(delivery_id, *, at: datetime | None = None) -> None:
     """Queue a delivery's job, now or at `at`. Called after COMMIT. If Redis refuses, the
     row stays pending and the recovery pass sends its job later: never an error for the
     request or the job that made the event."""
-    queue = queues.get_queue(QUEUE)
+    queue = redis_clients.get_queue(QUEUE)
     options = {
         "job_timeout": delivery.job_timeout(),
         "result_ttl": 3600,
