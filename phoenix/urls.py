@@ -12,6 +12,7 @@ from profiles import bulk as profiles_bulk
 from profiles import views as profiles_views
 from sharing import api as sharing_api
 from tokens import api as tokens_api
+from webhooks import api as webhooks_api
 
 # JSON under /api/, the HTML page elsewhere.
 handler404 = errors.page_not_found
@@ -23,6 +24,7 @@ for router in (
     sharing_api.router,
     notifications_api.router,
     tokens_api.router,
+    webhooks_api.router,
 ):
     api.add_router("", router)
 
