@@ -30,6 +30,11 @@ class Notification(models.Model):
         EXPORT_READY = "export_ready", "Your data is ready"
         # A webhook endpoint was turned off (410 Gone, or failing for days).
         WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint turned off"
+        # Said and linked by the moderation app (notifications.registry): a decision on the
+        # recipient's post or comment, the outcome of their report, their appeal decided.
+        MODERATION_DECISION = "moderation_decision", "Moderation decision"
+        REPORT_OUTCOME = "report_outcome", "Your report"
+        APPEAL_DECIDED = "appeal_decided", "Your appeal"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(

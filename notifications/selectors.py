@@ -10,6 +10,7 @@ from creations.models import Creation
 from phoenix.paging import cursor_for, parse_cursor
 from sharing.selectors import can_view
 
+from . import registry
 from .models import Notification, NotificationPreferences
 
 PAGE_SIZE = 20
@@ -100,6 +101,9 @@ def target_url(notification: Notification, user: AbstractBaseUser) -> str | None
         return reverse(ACCOUNT_DATA_URL_NAME)
     if notification.kind == Kind.WEBHOOK_DISABLED:
         return reverse(WEBHOOK_SETTINGS_URL_NAME)
+    registered = registry.registered(notification.kind)
+    if registered is not None:
+        return registered.url(notification)
     creation = notification.creation
     own = creation.owner_id == user.pk
     if notification.kind not in (Kind.DRAFT_SHARED, Kind.COMMENT):
