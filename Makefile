@@ -40,14 +40,14 @@ demo: db
 	@# Staff need two-factor sign-in: the demo admin gets it, its key printed once.
 	$(RUN_ENV) $(PY) manage.py demo_admin_two_factor
 
-# The Procfile's processes (web, the four workers, cron) through honcho, as in
+# The Procfile's processes (web, the five workers, cron) through honcho, as in
 # production; release (migrate) is done by `db`. Ctrl-C stops all of them.
 run: demo
 	@echo "Phoenix on http://127.0.0.1:$(PORT), database $(DB_NAME) (web + workers + cron from the Procfile, the fake Stripe from Procfile.dev); Ctrl-C stops all."
 	@# Production's Procfile plus the development-only lines of Procfile.dev, in one list.
 	@mkdir -p .run && cat Procfile Procfile.dev > .run/Procfile
 	@$(RUN_ENV) GUNICORN_BIND=127.0.0.1:$(PORT) GUNICORN_RELOAD=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
-		$(VENV)/bin/honcho -f .run/Procfile -d . start web worker worker-default worker-light worker-housekeeping cron fake-stripe || [ $$? -eq 130 ]
+		$(VENV)/bin/honcho -f .run/Procfile -d . start web worker worker-default worker-light worker-housekeeping worker-webhooks cron fake-stripe || [ $$? -eq 130 ]
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

@@ -38,7 +38,7 @@ from sharing.models import Comment
 from tokens.models import CreditLot, LedgerEntry, Purchase
 from tokens.services import account_forfeit, lock_account
 
-from . import twofactor
+from . import signals, twofactor
 from .jobs.sending import account_email_enqueue, account_purge_enqueue, export_enqueue
 from .models import DataExport, DeletedAccount
 from .twofactor import CodeRefused
@@ -424,6 +424,7 @@ def account_delete(*, user: AbstractBaseUser) -> AccountDeleted:
         ConfirmedEmail.objects.filter(user_id=row.pk).delete()
         Notification.objects.filter(recipient_id=row.pk).delete()
         NotificationPreferences.objects.filter(user_id=row.pk).delete()
+        signals.account_erasing.send(sender=None, user_id=row.pk)
         row.username = f"deleted-{row.pk}-{os.urandom(4).hex()}"
         row.email = ""
         row.first_name = row.last_name = ""

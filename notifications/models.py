@@ -28,6 +28,8 @@ class Notification(models.Model):
         COMMENT = "comment", "Comment"
         # About the account, not a creation: the "Download my data" zip is ready.
         EXPORT_READY = "export_ready", "Your data is ready"
+        # A webhook endpoint was turned off (410 Gone, or failing for days).
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint turned off"
         # Said and linked by the moderation app (notifications.registry): a decision on the
         # recipient's post or comment, the outcome of their report, their appeal decided.
         MODERATION_DECISION = "moderation_decision", "Moderation decision"
@@ -88,7 +90,9 @@ class Notification(models.Model):
             # Only news about the account itself has no creation.
             models.CheckConstraint(
                 condition=Q(creation__isnull=False)
-                | Q(kind__in=["export_ready", "tokens_added", "tokens_removed"]),
+                | Q(
+                    kind__in=["export_ready", "tokens_added", "tokens_removed", "webhook_disabled"]
+                ),
                 name="notification_names_its_creation",
             ),
         ]

@@ -139,9 +139,17 @@ def tokens_text(notification: Notification) -> str:
     return f"Phoenix staff took {tokens} from your balance (a correction)"
 
 
+WEBHOOK_DISABLED_TEXT = (
+    "A webhook endpoint of yours was turned off: its deliveries kept failing, or it "
+    "answered 410 Gone. Open your webhook settings to see why and turn it back on."
+)
+
+
 def _text(notification: Notification, *, reader, shared: set, comments: dict) -> str:
     if notification.kind == Kind.EXPORT_READY:
         return EXPORT_READY_TEXT
+    if notification.kind == Kind.WEBHOOK_DISABLED:
+        return WEBHOOK_DISABLED_TEXT
     if registry.registered(notification.kind) is not None:
         return notification.get_kind_display()  # its app's words were not found
     if notification.kind in (Kind.TOKENS_ADDED, Kind.TOKENS_REMOVED):

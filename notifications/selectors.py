@@ -20,6 +20,8 @@ Kind = Notification.Kind
 SHARED_DRAFT_URL_NAME = "shared_draft"
 # The accounts app's page of the data exports, by name.
 ACCOUNT_DATA_URL_NAME = "account_data"
+# The webhooks settings page (webhooks app, above this one: named, not imported).
+WEBHOOK_SETTINGS_URL_NAME = "webhook_settings"
 
 
 def unread_count(user: AbstractBaseUser) -> int:
@@ -97,6 +99,8 @@ def target_url(notification: Notification, user: AbstractBaseUser) -> str | None
     longer shared with the user — nothing left to show them."""
     if notification.kind == Kind.EXPORT_READY:
         return reverse(ACCOUNT_DATA_URL_NAME)
+    if notification.kind == Kind.WEBHOOK_DISABLED:
+        return reverse(WEBHOOK_SETTINGS_URL_NAME)
     registered = registry.registered(notification.kind)
     if registered is not None:
         return registered.url(notification)

@@ -12,6 +12,7 @@ from creations.jobs.schedule import register_schedule as creations_schedule
 from ops.jobs import register_schedule as ops_schedule
 from profiles.jobs import register_schedule as profiles_schedule
 from tokens.jobs import register_schedule as tokens_schedule
+from webhooks.jobs.schedule import register_schedule as webhooks_schedule
 
 for register_schedule in (
     creations_schedule,
@@ -19,5 +20,6 @@ for register_schedule in (
     accounts_schedule,
     tokens_schedule,
     profiles_schedule,
+    webhooks_schedule,
 ):
     register_schedule(cron)

@@ -204,6 +204,7 @@ TAGS = [
     {"name": "sharing", "description": "Drafts shared with creators or by link."},
     {"name": "notifications", "description": "What happened, for the signed-in creator."},
     {"name": "tokens", "description": "Buying tokens, purchases, the balance."},
+    {"name": "webhooks", "description": "Signed deliveries to the caller's endpoints."},
     {"name": "meta", "description": "About the API itself."},
 ]
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "sharing",
     "notifications",
     "accounts",
+    "webhooks",
     "moderation",
 ]
 
@@ -284,10 +285,11 @@ _queue_connection = redis_queue_connection()
 # images/videos: generation, on the forking worker (a horse per job). default: recovery
 # and scheduled posts. light: short jobs (e-mails, alerts, provider checks and fetches) on a
 # non-forking worker. housekeeping: the daily expiry and purges, in batches, on a worker of
-# their own so that nothing else ever waits behind them.
+# their own so that nothing else ever waits behind them. webhooks: deliveries to creators'
+# endpoints, on a non-forking worker of their own: a slow receiver holds up nothing else.
 RQ_QUEUES = {
     name: {**_queue_connection, "DEFAULT_TIMEOUT": 600}
-    for name in ("default", "images", "videos", "light", "housekeeping")
+    for name in ("default", "images", "videos", "light", "housekeeping", "webhooks")
 }
 # Generation jobs wait in one fair order across creators and types (creations/fair_queue.py).
 # Every queue is of that class (django-rq's rqworker, its dashboard and Phoenix's own
@@ -511,6 +513,32 @@ PHOENIX_MAX_ADJUSTMENT = envint("PHOENIX_MAX_ADJUSTMENT", 100_000)
 # An adjustment of more tokens than this (either way) waits for a second staff member's
 # approval (tokens.adjustments); 0: every adjustment is applied at once.
 PHOENIX_ADJUSTMENT_APPROVAL_ABOVE = envint("PHOENIX_ADJUSTMENT_APPROVAL_ABOVE", 1000)
+
+# Webhooks (webhooks/): creators' endpoints are told, by signed POSTs from RQ jobs, that a
+# creation finished, failed or was published, or that their balance ran low.
+# Loopback http endpoints, for local development only: refused with DEBUG off.
+PHOENIX_WEBHOOKS_ALLOW_PRIVATE = envbool("PHOENIX_WEBHOOKS_ALLOW_PRIVATE", "0")
+if PHOENIX_WEBHOOKS_ALLOW_PRIVATE and not DEBUG:
+    MISCONFIGURED.append(
+        "PHOENIX_WEBHOOKS_ALLOW_PRIVATE is for local development (DEBUG on) only: in "
+        "production it would let any creator make Phoenix send requests to its own network."
+    )
+# A delivery waits this long for the receiver's answer (connect and read, each).
+PHOENIX_WEBHOOK_TIMEOUT = envfloat("PHOENIX_WEBHOOK_TIMEOUT", 10)
+# Tries per delivery (timeouts, connection errors, 5xx and 429 are tried again): the waits
+# between them grow from PHOENIX_WEBHOOK_RETRY_BASE seconds, three times longer each (with
+# jitter), up to PHOENIX_WEBHOOK_RETRY_CAP: 10 tries span about a day with the defaults.
+PHOENIX_WEBHOOK_MAX_ATTEMPTS = envint("PHOENIX_WEBHOOK_MAX_ATTEMPTS", 10)
+PHOENIX_WEBHOOK_RETRY_BASE = envfloat("PHOENIX_WEBHOOK_RETRY_BASE", 60)
+PHOENIX_WEBHOOK_RETRY_CAP = envfloat("PHOENIX_WEBHOOK_RETRY_CAP", 6 * 3600)
+# An endpoint whose deliveries have all failed for this many days is disabled and its owner
+# told (the bell and an e-mail).
+PHOENIX_WEBHOOK_DISABLE_AFTER_DAYS = envfloat("PHOENIX_WEBHOOK_DISABLE_AFTER_DAYS", 5)
+# After a rotation the previous secret still signs (beside the new one) this many hours.
+PHOENIX_WEBHOOK_SECRET_OVERLAP_HOURS = envfloat("PHOENIX_WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+PHOENIX_WEBHOOKS_PER_USER = envint("PHOENIX_WEBHOOKS_PER_USER", 10)
+# tokens.low: sent when a balance goes from this many tokens or more to fewer.
+PHOENIX_TOKENS_LOW_THRESHOLD = envint("PHOENIX_TOKENS_LOW_THRESHOLD", 10)
 
 if MISCONFIGURED:
     raise ImproperlyConfigured(

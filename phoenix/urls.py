@@ -13,6 +13,7 @@ from profiles import bulk as profiles_bulk
 from profiles import views as profiles_views
 from sharing import api as sharing_api
 from tokens import api as tokens_api
+from webhooks import api as webhooks_api
 
 # JSON under /api/, the HTML page elsewhere.
 handler404 = errors.page_not_found
@@ -26,6 +27,7 @@ for router in (
     sharing_api.router,
     notifications_api.router,
     tokens_api.router,
+    webhooks_api.router,
     moderation_api.router,
 ):
     api.add_router("", router)
@@ -135,6 +137,7 @@ urlpatterns = [
     path("", include("sharing.urls")),
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),
+    path("", include("webhooks.urls")),
     path("", include("moderation.urls")),
     path("admin/", admin.site.urls),
 ]

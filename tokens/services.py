@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from . import signals
 from .models import CreditLot, LedgerEntry, LotDraw, Purchase, TokenAccount
 from .selectors import expired_lot_ids
 from .signals import tokens_given
@@ -99,9 +100,10 @@ def _write(
     purchase: Purchase | None = None,
     lot: CreditLot | None = None,
 ) -> LedgerEntry:
+    before = account.balance
     account.balance += amount
     account.save(update_fields=["balance", "debt", "updated_at"])
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         account=account,
         kind=kind,
         amount=amount,
@@ -113,6 +115,24 @@ def _write(
         purchase=purchase,
         lot=lot,
     )
+    _tell_if_low(account, before=before, entry=entry)
+    return entry
+
+
+def _tell_if_low(account: TokenAccount, *, before: int, entry: LedgerEntry) -> None:
+    """The balance went from the threshold or more to less: tokens.low (webhooks), once per
+    crossing, after COMMIT. Every balance change passes through _write, so this is the one
+    place it is noticed. A forfeit is the account's deletion, not news for its owner."""
+    threshold = settings.PHOENIX_TOKENS_LOW_THRESHOLD
+    if threshold <= 0 or entry.kind == LedgerEntry.Kind.FORFEIT:
+        return
+    if before >= threshold > account.balance:
+        signals.announce_balance_low(
+            user_id=account.user_id,
+            balance=account.balance,
+            threshold=threshold,
+            entry_id=entry.pk,
+        )
 
 
 def _settle_debt(account: TokenAccount, lot: CreditLot, *, purchase=None) -> None:

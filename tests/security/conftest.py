@@ -12,6 +12,7 @@ from moderation.models import Action, Appeal, Report
 from notifications.models import Notification
 from sharing.models import Comment, LinkOpening, Share
 from tokens.models import CreditLot, LedgerEntry, Purchase, TokenAccount
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 # Everything under these prefixes is staff-only and Django's or django-rq's own code.
 STAFF_ONLY_PREFIXES = {
@@ -112,7 +113,7 @@ def database_fingerprint() -> tuple:
     """Everything a request by the wrong person could change: every field of every
     creation (trash, schedule and purge change no status), the ledger and the balances,
     every share, link opening, comment and notification, every report, moderation decision
-    and appeal."""
+    and appeal, every webhook endpoint and delivery."""
     return (
         list(Creation.objects.order_by("pk").values()),
         LedgerEntry.objects.count(),
@@ -123,6 +124,8 @@ def database_fingerprint() -> tuple:
         list(Notification.objects.order_by("pk").values()),
         list(Purchase.objects.order_by("pk").values()),
         list(CreditLot.objects.order_by("pk").values()),
+        list(WebhookEndpoint.objects.order_by("pk").values()),
+        list(WebhookDelivery.objects.order_by("pk").values()),
         list(Report.objects.order_by("pk").values()),
         list(Action.objects.order_by("pk").values()),
         list(Appeal.objects.order_by("pk").values()),

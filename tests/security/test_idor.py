@@ -29,6 +29,8 @@ from sharing import services as sharing
 from sharing.models import Comment, Share
 from tests.tokens.conftest import ensure_packs
 from tokens.models import Purchase, TokenPack
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.signing import new_secret as webhook_secret
 
 from .conftest import (
     Route,
@@ -50,6 +52,8 @@ FILLERS = {
     ("uuid", "batch_id"): "batch",
     ("str", "which"): ("media", "poster"),
     ("uuid", "export_id"): "export",
+    ("uuid", "endpoint_id"): "webhook_endpoint",
+    ("uuid", "delivery_id"): "webhook_delivery",
     ("uuid", "action_id"): "action",
 }
 PUBLIC_BY_DESIGN = {
@@ -135,6 +139,8 @@ def unknown_objects() -> dict:
         "export": uuid.uuid4(),
         "purchase": uuid.uuid4(),
         "batch": uuid.uuid4(),
+        "webhook_endpoint": uuid.uuid4(),
+        "webhook_delivery": uuid.uuid4(),
         "action": uuid.uuid4(),
     }
 
@@ -187,7 +193,26 @@ def objects_of(creation, third_party) -> dict:
     # Every creation an item of a batch of its own (GET /api/batches/<id>).
     batch_id = uuid.uuid4()
     Creation.objects.filter(pk=creation.pk).update(batch_id=batch_id)
+    # A webhook endpoint of the owner's, turned off (so "turn on" has something to do), and
+    # a finished delivery to it (so "resend" has).
+    endpoint = WebhookEndpoint.objects.create(
+        owner=creation.owner,
+        url="https://hooks.example.com/in",
+        events=["creation.finished"],
+        secret=webhook_secret(),
+        disabled_at=timezone.now(),
+        disabled_reason="gone",
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        webhook_id=f"msg_{uuid.uuid4().hex}",
+        event_type="creation.finished",
+        payload="{}",
+        state="failed",
+    )
     return {
+        "webhook_endpoint": endpoint.id,
+        "webhook_delivery": delivery.id,
         "creation": creation.id,
         "share": share.id,
         "comment": comment.id,
