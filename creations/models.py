@@ -476,7 +476,7 @@ class Creation(models.Model):
     def media_visible_to(self, user) -> bool:
         """Published media (not trashed, its creator active) is public; any other finished
         creation's only for its owner, for staff who may view creations (the admin's
-        preview), and for a draft's the people it is shared with (sharing.selectors)."""
+        preview), and for a draft's the people it is shared with, itself or on a board (sharing)."""
         if self.is_purged:
             return False
         if self.is_public:
@@ -487,9 +487,9 @@ class Creation(models.Model):
             return True
         if not self.is_shareable or not user.is_authenticated:
             return False
-        from sharing.selectors import is_shared_with  # sharing's models import this module
+        from sharing.selectors import media_shared_with  # sharing's models import this module
 
-        return is_shared_with(creation=self, user=user)
+        return media_shared_with(creation=self, user=user)
 
     @property
     def duration_label(self) -> str:
