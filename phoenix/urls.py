@@ -157,6 +157,7 @@ urlpatterns = [
     path("p/<uuid:creation_id>", creations_views.post_page, name="post"),
     path("", include("ops.urls")),
     path("", include("tokens.urls")),
+    path("", include("library.urls")),
     path("", include("sharing.urls")),
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),
