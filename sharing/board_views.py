@@ -65,10 +65,10 @@ def board_sharing(request: HttpRequest, board_id) -> HttpResponse:
 
 @require_POST
 @login_required
-def board_link_revoke(request: HttpRequest, board_id, share_id) -> HttpResponse:
+def board_link_revoke(request: HttpRequest, board_id, link_id) -> HttpResponse:
     board = _own_board_or_404(request, board_id)
     try:
-        share = boards.find_board_link(board=board, share_id=share_id)
+        share = boards.find_board_link(board=board, share_id=link_id)
     except NotFound:
         raise Http404("No such link.") from None
     services.share_revoke(share=share)

@@ -19,7 +19,7 @@ urlpatterns = [
     path("s/<str:token>", views.share_link, name="share_link"),
     path("boards/<uuid:board_id>/sharing", board_views.board_sharing, name="board_sharing"),
     path(
-        "boards/<uuid:board_id>/sharing/<uuid:share_id>/revoke",
+        "boards/<uuid:board_id>/sharing/<uuid:link_id>/revoke",
         board_views.board_link_revoke,
         name="board_link_revoke",
     ),

@@ -8,6 +8,7 @@ import pytest
 from django.urls import URLResolver, get_resolver
 
 from creations.models import Creation
+from library.models import Board, BoardItem
 from notifications.models import Notification
 from sharing.models import Comment, LinkOpening, Share
 from tokens.models import CreditLot, LedgerEntry, Purchase, TokenAccount
@@ -69,8 +70,9 @@ def project_routes() -> list[Route]:
 
 def database_fingerprint() -> tuple:
     """Everything a request by the wrong person could change: every field of every
-    creation (trash, schedule and purge change no status), the ledger and the balances,
-    every share, link opening, comment and notification."""
+    creation (trash, schedule and purge change no status; the star), the ledger and the
+    balances, every share, link opening, comment and notification, every board and what
+    is on it."""
     return (
         list(Creation.objects.order_by("pk").values()),
         LedgerEntry.objects.count(),
@@ -81,6 +83,8 @@ def database_fingerprint() -> tuple:
         list(Notification.objects.order_by("pk").values()),
         list(Purchase.objects.order_by("pk").values()),
         list(CreditLot.objects.order_by("pk").values()),
+        list(Board.objects.order_by("pk").values()),
+        list(BoardItem.objects.order_by("pk").values()),
     )
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import DataExport
 from creations import services
 from creations.models import Creation
+from library.models import Board, BoardItem
 from notifications.models import Notification
 from profiles.services import creator_signup
 from sharing import services as sharing
@@ -42,6 +43,9 @@ FILLERS = {
     ("uuid", "batch_id"): "batch",
     ("str", "which"): ("media", "poster"),
     ("uuid", "export_id"): "export",
+    # The owner's board holding the creation, and a link to that board.
+    ("uuid", "board_id"): "board",
+    ("uuid", "link_id"): "board_link",
 }
 PUBLIC_BY_DESIGN = {
     "profile": (
@@ -102,6 +106,8 @@ def unknown_objects() -> dict:
         "export": uuid.uuid4(),
         "purchase": uuid.uuid4(),
         "batch": uuid.uuid4(),
+        "board": uuid.uuid4(),
+        "board_link": uuid.uuid4(),
     }
 
 
@@ -144,6 +150,10 @@ def objects_of(creation, third_party) -> dict:
     # Every creation an item of a batch of its own (GET /api/batches/<id>).
     batch_id = uuid.uuid4()
     Creation.objects.filter(pk=creation.pk).update(batch_id=batch_id)
+    # A board of the owner's holding it, shared by a link.
+    board = Board.objects.create(owner=creation.owner, name=f"Board {creation.pk}")
+    BoardItem.objects.create(board=board, creation=creation)
+    board_link = Share.objects.create(board=board, kind="link", token_hash=uuid.uuid4().hex)
     return {
         "creation": creation.id,
         "share": share.id,
@@ -153,6 +163,8 @@ def objects_of(creation, third_party) -> dict:
         "export": export.id,
         "purchase": purchase.id,
         "batch": batch_id,
+        "board": board.pk,
+        "board_link": board_link.pk,
     }
 
 
