@@ -126,7 +126,8 @@ def test_alice_searches_filters_stars_and_shares_a_board(browser: Browser, live_
     expect(items).to_have_count(2)
     expect(bob.locator(".shared-board")).not_to_contain_text("fox")
     bob.wait_for_function(
-        "() => [...document.querySelectorAll('.shared-board img')].every(i => i.complete && i.naturalWidth > 0)"
+        "() => [...document.querySelectorAll('.shared-board img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
     )
     bob.wait_for_timeout(500)
     screenshot(bob, "library-04-bob-sees-the-board")

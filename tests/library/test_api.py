@@ -62,7 +62,9 @@ def test_filters_by_type_status_star_and_board(alice_client, alice, make_creatio
     post(alice_client, f"/api/boards/{board['id']}/items", {"creation_id": str(video.id)})
 
     def ids(**params):
-        return [r["creation_id"] for r in alice_client.get("/api/creations", params).json()["results"]]
+        return [
+            r["creation_id"] for r in alice_client.get("/api/creations", params).json()["results"]
+        ]
 
     assert ids(type="video") == [str(video.id)]
     assert ids(status="published") == [str(post_.id)]
@@ -91,7 +93,9 @@ def test_someone_elses_board_is_not_found(alice_client, bob):
     response = alice_client.get("/api/creations", {"board": str(bobs.pk)})
     assert response.status_code == 404
     for method in ("get", "patch", "delete"):
-        assert post(alice_client, f"/api/boards/{bobs.pk}", {"name": "x"}, method).status_code == 404
+        assert (
+            post(alice_client, f"/api/boards/{bobs.pk}", {"name": "x"}, method).status_code == 404
+        )
     assert Board.objects.get(pk=bobs.pk).name == "Bob's"
 
 

@@ -21,7 +21,13 @@ def tab_queries(client, params: dict, **headers) -> int:
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"q": "lighthouse"}, {"q": "ghth"}, {"starred": "1"}, {"type": "image", "status": "draft"}],
+    [
+        {},
+        {"q": "lighthouse"},
+        {"q": "ghth"},
+        {"starred": "1"},
+        {"type": "image", "status": "draft"},
+    ],
     ids=["plain", "word", "fragment", "starred", "chips"],
 )
 @pytest.mark.parametrize("headers", [{}, RESULTS], ids=["page", "results"])
@@ -134,7 +140,9 @@ def test_the_sidebar_makes_boards_and_says_why_not(alice_client, alice):
     assert Board.objects.filter(owner=alice).count() == 1
 
 
-def test_add_to_board_puts_the_ticked_cards_on_it_and_says_so(alice_client, alice, bob, make_creation):
+def test_add_to_board_puts_the_ticked_cards_on_it_and_says_so(
+    alice_client, alice, bob, make_creation
+):
     board = services.board_create(owner=alice, name="Coast")
     mine = [make_creation(owner=alice) for _ in range(2)]
     bobs = make_creation(owner=bob)
@@ -171,5 +179,8 @@ def test_a_board_is_renamed_emptied_and_deleted_from_its_page(alice_client, alic
 def test_someone_elses_board_pages_are_404(alice_client, bob):
     bobs = Board.objects.create(owner=bob, name="Bob's")
     for action in ("rename", "remove", "delete"):
-        assert alice_client.post(f"/library/boards/{bobs.pk}/{action}", {"name": "x"}).status_code == 404
+        assert (
+            alice_client.post(f"/library/boards/{bobs.pk}/{action}", {"name": "x"}).status_code
+            == 404
+        )
     assert Board.objects.get(pk=bobs.pk).name == "Bob's"
