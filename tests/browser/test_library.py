@@ -109,6 +109,11 @@ def test_alice_searches_filters_stars_and_shares_a_board(browser: Browser, live_
     settle(alice)
     screenshot(alice, "library-02-board")
     assert_accessible(alice, "a board on the drafts tab")
+    alice.set_viewport_size({"width": 390, "height": 844})
+    settle(alice)
+    screenshot(alice, "library-02b-board-390")
+    assert_accessible(alice, "a board on the drafts tab, on a phone")
+    alice.set_viewport_size({"width": 1280, "height": 900})
 
     alice.get_by_role("link", name="Share by link").click()
     alice.get_by_role("button", name="Create link").click()

@@ -184,3 +184,17 @@ def test_someone_elses_board_pages_are_404(alice_client, bob):
             == 404
         )
     assert Board.objects.get(pk=bobs.pk).name == "Bob's"
+
+
+def test_a_bulk_action_answers_with_the_tab_as_it_was_searched(alice_client, alice, make_creation):
+    fox = make_creation(owner=alice, prompt="a red fox")
+    make_creation(owner=alice, prompt="a lighthouse")
+    answer = alice_client.post(
+        "/creations/bulk",
+        {"tab": "drafts", "action": "trash", "ids": [str(fox.id)], "q": "lighthouse"},
+        headers=HTMX,
+    ).content.decode()
+
+    assert "moved to the trash" in answer
+    assert 'value="lighthouse"' in answer  # the search box still says what was searched
+    assert "a lighthouse" in answer
