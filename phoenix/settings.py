@@ -509,6 +509,8 @@ SERVER_EMAIL = os.getenv("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 PHOENIX_SUPPORT_EMAIL = os.getenv("PHOENIX_SUPPORT_EMAIL", "")
 # Comments one person may post per minute (on shared drafts).
 PHOENIX_COMMENTS_PER_MINUTE = envint("PHOENIX_COMMENTS_PER_MINUTE", 10)
+# Shares with people and new share links, per owner per hour (0: no limit).
+PHOENIX_SHARES_PER_HOUR = envint("PHOENIX_SHARES_PER_HOUR", 30)
 
 OPENAI_API_KEY = os.getenv("OPENAI_API_KEY", "")
 OPENAI_BASE_URL = os.getenv("OPENAI_BASE_URL") or None

@@ -21,7 +21,7 @@ from creations.models import Creation
 from creations.presenters import media_url
 from creations.selectors import Page, _page
 
-from .models import Comment, LinkOpening, Share
+from .models import Block, Comment, LinkOpening, Share
 
 SHARED_PAGE_SIZE = 12
 THREAD_PAGE_SIZE = 20
@@ -265,3 +265,7 @@ def shared_with_page(*, user: AbstractBaseUser, cursor: str | None = None) -> Pa
         .select_related("owner")
     )
     return _page(queryset, order_field="shared_at", cursor=cursor, size=SHARED_PAGE_SIZE)
+
+
+def blocks_of(user: AbstractBaseUser) -> list[Block]:
+    return list(Block.objects.filter(blocker=user).select_related("blocked"))

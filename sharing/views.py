@@ -103,7 +103,8 @@ def creation_sharing(request: HttpRequest, creation_id) -> HttpResponse:
         return render_panel(
             request,
             creation,
-            status=422 if request.htmx and refusal.status == 400 else refusal.status,
+            # 422 is what HTMX swaps in (the panel says why); a plain form keeps the status.
+            status=422 if request.htmx and refusal.status in (400, 403, 429) else refusal.status,
             error=refusal.message,
             username=request.POST.get("username", ""),
         )
@@ -244,3 +245,54 @@ def comment_delete(request: HttpRequest, creation_id, comment_id) -> HttpRespons
     since = request.POST.get("since", "")
     context = thread_context(request, creation, since=since, announcement="Comment deleted.")
     return render(request, "sharing/shared.html#deleted", context)
+
+
+# ---------------------------------------------------------------------------------------
+# The person a draft reaches: decline it, block its owner.
+
+
+@require_POST
+@login_required
+def share_decline(request: HttpRequest, creation_id) -> HttpResponse:
+    creation = _draft_or_404(request, creation_id)
+    if creation.owner_id == request.user.pk:
+        raise Http404("No such creation.")
+    try:
+        services.share_decline(creation_id=creation.pk, user=request.user)
+    except NotFound:
+        raise Http404("No such creation.") from None
+    messages.success(
+        request, f"Declined: {creation.owner.username}’s draft is gone from your list."
+    )
+    return redirect(reverse("profile", args=[request.user.username]) + "?tab=shared")
+
+
+@require_POST
+@login_required
+def person_block(request: HttpRequest, username: str) -> HttpResponse:
+    try:
+        block = services.person_block(blocker=request.user, username=username)
+    except SharingRefused as refusal:
+        raise Http404(refusal.message) from None
+    messages.success(
+        request,
+        f"You blocked {block.blocked.username}: they can no longer share drafts with you. "
+        "You can unblock them in Settings.",
+    )
+    return redirect(reverse("profile", args=[request.user.username]) + "?tab=shared")
+
+
+@require_POST
+@login_required
+def person_unblock(request: HttpRequest, username: str) -> HttpResponse:
+    if services.person_unblock(blocker=request.user, username=username):
+        messages.success(request, f"You unblocked {username}.")
+    return redirect("blocked_people")
+
+
+@never_cache
+@require_GET
+@login_required
+def blocked_people(request: HttpRequest) -> HttpResponse:
+    context = {"blocks": selectors.blocks_of(request.user)}
+    return render(request, "sharing/blocked.html", context)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from creations import services as creations
 from library import services
 from sharing.models import Share
-from sharing.services import share_revoke
+from sharing.services import person_block, share_revoke
 
 
 def client_of(user) -> Client:
@@ -105,3 +105,14 @@ def test_only_the_owner_manages_a_boards_links(bob, shared_board):
     assert bob_client.post(f"/boards/{board.pk}/sharing").status_code == 404
     assert bob_client.post(f"/boards/{board.pk}/sharing/{share.pk}/revoke").status_code == 404
     assert Share.objects.get(pk=share.pk).revoked_at is None
+
+
+def test_blocking_the_owner_closes_their_boards_links(bob, shared_board):
+    bob_client = client_of(bob)
+    path = shared_board["link"].split("testserver", 1)[-1]
+    bob_client.get(path)
+    person_block(blocker=bob, username="alice")
+
+    assert bob_client.get(f"/boards/{shared_board['board'].pk}").status_code == 404
+    assert bob_client.get(path).status_code == 404
+    assert media(bob_client, shared_board["draft"]) == 404

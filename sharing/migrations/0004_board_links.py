@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('creations', '0009_starred'),
         ('library', '0001_initial'),
-        ('sharing', '0002_comment_closed_at'),
+        ('sharing', '0003_blocks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
