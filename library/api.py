@@ -21,7 +21,6 @@ from .services import LibraryRefused
 
 STATUS_OF = {
     "not_found": 404,
-    "board_not_found": 404,
     "name_taken": 409,
     "too_many_boards": 409,
 }

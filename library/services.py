@@ -57,7 +57,7 @@ def own_board(*, owner: AbstractBaseUser, board_id) -> Board:
         else None
     )
     if board is None:
-        raise LibraryRefused("board_not_found", "No such board.")
+        raise LibraryRefused("not_found", "No such board.")
     return board
 
 

@@ -149,10 +149,12 @@ def board_add(request: HttpRequest) -> HttpResponse:
     """The bulk action "Add to board": the ticked cards onto the chosen board."""
     try:
         board = services.own_board(owner=request.user, board_id=request.POST.get("target_board"))
+    except LibraryRefused:
+        return said(request, "Choose a board first.", level="error")
+    try:
         added = services.board_add(board=board, creation_ids=_ticked(request))
     except LibraryRefused as refusal:
-        text = "Choose a board first." if refusal.code == "board_not_found" else refusal.message
-        return said(request, text, level="error")
+        return said(request, refusal.message, level="error")
     parts = [f"{added.count('ok')} added to “{board.name}”"]
     if added.count("already_there"):
         parts.append(f"{added.count('already_there')} already on it")

@@ -270,6 +270,7 @@ def creation_properties() -> dict:
             {**uuid(), "description": "The creation it was run again or varied from."}
         ),
         "batch_id": nullable({**uuid(), "description": "The batch it is an item of."}),
+        "starred": {"type": "boolean", "description": "Its owner's star (a favourite)."},
     }
 
 
@@ -1290,6 +1291,247 @@ def token_paths() -> dict:
 # -- the document -------------------------------------------------------------------------
 
 
+# -- the library (library/api.py) ------------------------------------------------------
+
+
+def board_schema(*, listed: bool = False) -> dict:
+    properties = {"id": uuid(), "name": {"type": "string", "minLength": 1, "maxLength": 80}}
+    if listed:
+        properties["item_count"] = {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Its creations not in the trash.",
+        }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(properties),
+        "properties": properties,
+    }
+
+
+def board_name_body() -> dict:
+    return body(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name"],
+            "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 80}},
+        },
+        form=False,
+    )
+
+
+def board_item_body() -> dict:
+    return body(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["creation_id"],
+            "properties": {"creation_id": uuid()},
+        },
+        form=False,
+    )
+
+
+BOARD_NAME_PROBLEMS = [*BODY_PROBLEMS, "name_required", "invalid_name", "name_too_long"]
+
+
+def board_not_found() -> dict:
+    return failure(404, "No such board, or it is someone else's.", ["not_found"])
+
+
+def name_taken() -> dict:
+    return failure(
+        409,
+        "Another board of yours has that name (case aside), or you have the most boards.",
+        ["name_taken", "too_many_boards"],
+    )
+
+
+def query_parameter(name: str, schema: dict, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def library_list() -> dict:
+    return operation(
+        "api_creations",
+        "Search and filter one's own creations",
+        {
+            **ok(
+                "A page of one's creations not in the trash, newest first.",
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["results", "next_cursor"],
+                    "properties": {
+                        "results": {"type": "array", "items": ref("Creation")},
+                        "next_cursor": nullable({"type": "string"}),
+                    },
+                },
+            ),
+            **bad_request(
+                ["invalid_type", "invalid_status", "invalid_starred", "invalid_cursor"],
+                with_field=False,
+            ),
+            **board_not_found(),
+        },
+        unsafe=False,
+        tag="library",
+        parameters=[
+            query_parameter(
+                "q",
+                {"type": "string"},
+                "Words of the prompt or caption: whole words (websearch syntax) or a part.",
+            ),
+            query_parameter("type", {"enum": list(Creation.Kind.values)}, "Only this type."),
+            query_parameter("status", {"enum": list(Creation.Status.values)}, "Only this."),
+            query_parameter("starred", {"enum": ["1", "0"]}, "1: only starred ones."),
+            query_parameter("board", uuid(), "Only those on this board of one's own."),
+            query_parameter("cursor", {"type": "string"}, "A next_cursor this gave."),
+        ],
+    )
+
+
+def star_operation(operation_id: str, summary: str) -> dict:
+    return operation(
+        operation_id,
+        summary,
+        {**ok("The creation, as it is now (idempotent).", ref("Creation")), **not_found()},
+        unsafe=True,
+        tag="library",
+        parameters=[creation_id_parameter()],
+    )
+
+
+def board_id_parameter() -> dict:
+    return uuid_parameter("board_id", "The board's id (a UUID).")
+
+
+def library_paths() -> dict:
+    board = "/api/boards/{board_id}"
+    return {
+        "/api/creations": {"get": library_list()},
+        "/api/creations/{creation_id}/star": {
+            "post": star_operation("api_creation_star", "Star one's creation"),
+            "delete": star_operation("api_creation_unstar", "Unstar one's creation"),
+        },
+        "/api/boards": {
+            "get": operation(
+                "api_boards_list",
+                "One's boards, by name",
+                ok(
+                    "Every board of one's own.",
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["boards"],
+                        "properties": {
+                            "boards": {"type": "array", "items": board_schema(listed=True)}
+                        },
+                    },
+                ),
+                unsafe=False,
+                tag="library",
+            ),
+            "post": operation(
+                "api_boards_create",
+                "Make a board",
+                {
+                    **ok("The new board.", board_schema(), status="201"),
+                    **bad_request(BOARD_NAME_PROBLEMS),
+                    **name_taken(),
+                },
+                unsafe=True,
+                tag="library",
+                request_body=board_name_body(),
+            ),
+        },
+        board: {
+            "get": operation(
+                "api_board_read",
+                "Read one's board",
+                {**ok("The board.", board_schema()), **board_not_found()},
+                unsafe=False,
+                tag="library",
+                parameters=[board_id_parameter()],
+            ),
+            "patch": operation(
+                "api_board_rename",
+                "Rename one's board",
+                {
+                    **ok("The board, renamed.", board_schema()),
+                    **bad_request(BOARD_NAME_PROBLEMS),
+                    **board_not_found(),
+                    **name_taken(),
+                },
+                unsafe=True,
+                tag="library",
+                parameters=[board_id_parameter()],
+                request_body=board_name_body(),
+            ),
+            "delete": operation(
+                "api_board_delete",
+                "Delete one's board (its creations stay)",
+                {**no_content("Deleted, with its links."), **board_not_found()},
+                unsafe=True,
+                tag="library",
+                parameters=[board_id_parameter()],
+            ),
+        },
+        board + "/items": {
+            "post": operation(
+                "api_board_items_add",
+                "Put one's creation on one's board",
+                {
+                    **ok(
+                        "On the board (added: false when it was already).",
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["board_id", "creation_id", "added"],
+                            "properties": {
+                                "board_id": uuid(),
+                                "creation_id": uuid(),
+                                "added": {"type": "boolean"},
+                            },
+                        },
+                    ),
+                    **bad_request([*BODY_PROBLEMS, "creation_id_required"]),
+                    **failure(
+                        404,
+                        "No such board or creation, or it is someone else's.",
+                        ["not_found"],
+                    ),
+                },
+                unsafe=True,
+                tag="library",
+                parameters=[board_id_parameter()],
+                request_body=board_item_body(),
+            ),
+            "delete": operation(
+                "api_board_items_remove",
+                "Take a creation off one's board",
+                {
+                    **no_content("Not on the board (also when it was not)."),
+                    **bad_request([*BODY_PROBLEMS, "creation_id_required"]),
+                    **board_not_found(),
+                },
+                unsafe=True,
+                tag="library",
+                parameters=[board_id_parameter()],
+                request_body=board_item_body(),
+            ),
+        },
+    }
+
+
 def components() -> dict:
     return {
         "schemas": {
@@ -1352,6 +1594,7 @@ def document() -> dict:
         "tags": [
             {"name": "creations", "description": "A creator's own creations."},
             {"name": "sharing", "description": "Drafts shared with creators or by link."},
+            {"name": "library", "description": "One's own creations searched, starred, on boards."},
             {"name": "notifications", "description": "What happened, for the signed-in creator."},
             {"name": "tokens", "description": "Buying tokens, purchases, the balance."},
             {"name": "meta", "description": "About the API itself."},
@@ -1359,6 +1602,7 @@ def document() -> dict:
         "paths": {
             **creation_paths(),
             **sharing_paths(),
+            **library_paths(),
             **notification_paths(),
             **token_paths(),
         },

@@ -78,7 +78,7 @@ def test_filters_by_type_status_star_and_board(alice_client, alice, make_creatio
         ({"type": "gif"}, "invalid_type"),
         ({"status": "lost"}, "invalid_status"),
         ({"starred": "maybe"}, "invalid_starred"),
-        ({"board": "not-a-board"}, "board_not_found"),
+        ({"board": "not-a-board"}, "not_found"),
         ({"cursor": "junk"}, "invalid_cursor"),
     ],
 )
