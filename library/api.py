@@ -11,13 +11,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from creations.api import read_body
 from creations.presenters import creation_as_json
-from creations.selectors import parse_cursor
 from creations.validation import RequestProblem, object_with_only
 from phoenix.jsonapi import api_login_required, error
+from phoenix.paging import parse_cursor
 
 from . import selectors, services
+from .errors import LibraryRefused
 from .models import Board
-from .services import LibraryRefused
 
 STATUS_OF = {
     "not_found": 404,
@@ -105,7 +105,7 @@ def board(request: HttpRequest, board_id) -> HttpResponse:
     """GET: the board. PATCH {"name"}: rename it. DELETE: delete it (its creations stay in
     the library), 204."""
     try:
-        found = services.own_board(owner=request.user, board_id=board_id)
+        found = selectors.own_board(owner=request.user, board_id=board_id)
         if request.method == "DELETE":
             services.board_delete(board=found)
             return HttpResponse(status=204)
@@ -127,7 +127,7 @@ def board_items(request: HttpRequest, board_id) -> HttpResponse:
     """POST {"creation_id"}: put one's creation on the board (200, `added` false when it was
     there already). DELETE {"creation_id"}: take it off (204, also when it was not on it)."""
     try:
-        found = services.own_board(owner=request.user, board_id=board_id)
+        found = selectors.own_board(owner=request.user, board_id=board_id)
         data = read_object(request, {"creation_id"})
         if not isinstance(data.get("creation_id"), str):
             raise RequestProblem("creation_id_required", "Send the creation's id.", "creation_id")

@@ -8,6 +8,7 @@ Redis round trip for their places in line; the boards are one more query.
 
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
+from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
@@ -17,17 +18,51 @@ from creations import search
 from creations.models import Creation
 from creations.selectors import (
     DRAFTS_PAGE_SIZE,
-    Page,
-    _page,
+    creations_page,
     with_card_details,
     with_queue_estimates,
 )
+from phoenix.paging import Page
 
+from .errors import LibraryRefused
 from .models import Board
-from .services import LibraryRefused, own_board
 
 LIBRARY_PAGE_SIZE = DRAFTS_PAGE_SIZE
 TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def _uuid(value) -> UUID | None:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+def own_creation(*, owner: AbstractBaseUser, creation_id) -> Creation:
+    """The owner's creation (not purged: its words and files are gone), or not_found."""
+    pk = _uuid(creation_id)
+    creation = (
+        Creation.objects.filter(pk=pk, owner_id=owner.pk, purged_at__isnull=True).first()
+        if pk and owner.is_authenticated
+        else None
+    )
+    if creation is None:
+        raise LibraryRefused("not_found", "No such creation.")
+    return creation
+
+
+def own_board(*, owner: AbstractBaseUser, board_id) -> Board:
+    pk = _uuid(board_id)
+    board = (
+        Board.objects.filter(pk=pk, owner_id=owner.pk).first()
+        if pk and owner.is_authenticated
+        else None
+    )
+    if board is None:
+        raise LibraryRefused("not_found", "No such board.")
+    return board
 
 
 @dataclass(frozen=True)
@@ -123,7 +158,7 @@ def library_page(*, owner: AbstractBaseUser, filters: Filters, cursor: str | Non
     """A page of the owner's library, newest first (keyset cursor), with what each card
     shows: one query, and one Redis round trip for the pending cards' places in line."""
     queryset = with_card_details(library_creations(owner=owner, filters=filters))
-    page = _page(queryset, order_field="created_at", cursor=cursor, size=LIBRARY_PAGE_SIZE)
+    page = creations_page(queryset, order_field="created_at", cursor=cursor, size=LIBRARY_PAGE_SIZE)
     with_queue_estimates(page.items)
     return page
 

@@ -7,7 +7,6 @@ sentence, no HTTP (library.api maps codes to statuses). Every write is idempoten
 """
 
 from dataclasses import dataclass, field
-from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,49 +16,9 @@ from django.utils import timezone
 
 from creations.models import Creation
 
+from .errors import LibraryRefused
 from .models import BOARD_NAME_MAX, BOARDS_MAX, Board, BoardItem
-
-
-class LibraryRefused(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _uuid(value) -> UUID | None:
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(str(value))
-    except (ValueError, AttributeError, TypeError):
-        return None
-
-
-def own_creation(*, owner: AbstractBaseUser, creation_id) -> Creation:
-    """The owner's creation (not purged: its words and files are gone), or not_found."""
-    pk = _uuid(creation_id)
-    creation = (
-        Creation.objects.filter(pk=pk, owner_id=owner.pk, purged_at__isnull=True).first()
-        if pk and owner.is_authenticated
-        else None
-    )
-    if creation is None:
-        raise LibraryRefused("not_found", "No such creation.")
-    return creation
-
-
-def own_board(*, owner: AbstractBaseUser, board_id) -> Board:
-    pk = _uuid(board_id)
-    board = (
-        Board.objects.filter(pk=pk, owner_id=owner.pk).first()
-        if pk and owner.is_authenticated
-        else None
-    )
-    if board is None:
-        raise LibraryRefused("not_found", "No such board.")
-    return board
-
+from .selectors import _uuid, own_creation
 
 # ---------------------------------------------------------------------------------------
 # Favourites.

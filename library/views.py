@@ -15,8 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
+from .errors import LibraryRefused
 from .models import Board
-from .services import LibraryRefused
 
 
 def drafts_url(request: HttpRequest, **params: str) -> str:
@@ -96,7 +96,7 @@ def board_create(request: HttpRequest) -> HttpResponse:
 
 def _own_board(request: HttpRequest, board_id) -> Board:
     try:
-        return services.own_board(owner=request.user, board_id=board_id)
+        return selectors.own_board(owner=request.user, board_id=board_id)
     except LibraryRefused:
         raise Http404("No such board.") from None
 
@@ -148,7 +148,7 @@ def _ticked(request: HttpRequest) -> list[str]:
 def board_add(request: HttpRequest) -> HttpResponse:
     """The bulk action "Add to board": the ticked cards onto the chosen board."""
     try:
-        board = services.own_board(owner=request.user, board_id=request.POST.get("target_board"))
+        board = selectors.own_board(owner=request.user, board_id=request.POST.get("target_board"))
     except LibraryRefused:
         return said(request, "Choose a board first.", level="error")
     try:

@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from library.errors import LibraryRefused
 from library.models import Board
-from library.services import LibraryRefused, own_board
+from library.selectors import own_board
 
 from . import boards, services
 from .services import NotFound, SharingRefused

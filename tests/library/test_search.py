@@ -7,6 +7,7 @@ from creations import search, services
 from creations.models import Creation
 from library import selectors
 from library import services as library
+from library.errors import LibraryRefused
 from library.selectors import Filters
 
 
@@ -102,7 +103,7 @@ def test_another_creators_creations_never_appear(alice, two_libraries, filters):
 
 def test_someone_elses_board_filters_nothing_in_and_is_refused_by_the_api(alice, two_libraries):
     bobs = two_libraries["bob"]
-    with pytest.raises(library.LibraryRefused):
+    with pytest.raises(LibraryRefused):
         selectors.parse_filters({"board": str(bobs.pk)}, owner=alice)
     lenient = selectors.parse_filters({"board": str(bobs.pk)}, owner=alice, strict=False)
     assert lenient.board is None
@@ -128,7 +129,7 @@ def test_starring_a_purged_creation_is_refused(alice, make_creation):
     services.creation_trash(creation=creation)
     services.creation_purge(creation=Creation.objects.get(pk=creation.pk))
 
-    with pytest.raises(library.LibraryRefused):
+    with pytest.raises(LibraryRefused):
         library.creation_star(owner=alice, creation_id=creation.pk)
 
 
