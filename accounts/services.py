@@ -28,6 +28,7 @@ from creations.services import (
     creation_trash,
     delete_stored_files,
 )
+from library import selectors as library_selectors
 from notifications.emails import email_address_of
 from notifications.models import Notification, NotificationPreferences
 from notifications.services import notification_create
@@ -209,6 +210,7 @@ def _creation_record(creation: Creation, seed_field: bool) -> dict:
         "publish_at": creation.publish_at,
         "trashed_at": creation.trashed_at,
         "purged_at": creation.purged_at,
+        "starred_at": creation.starred_at,
         "taken_down_at": creation.taken_down_at,
         "takedown_reason": creation.takedown_reason,
         "error_message": creation.error_message,
@@ -295,6 +297,7 @@ def export_data(user: AbstractBaseUser) -> dict:
             }
             for c in comments
         ],
+        "boards": library_selectors.boards_for_export(user),
         **export_money_records(user),
     }
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_rq",
     "tokens",
     "creations",
+    "library",
     "profiles",
     "ops",
     "sharing",

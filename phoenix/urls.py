@@ -4,6 +4,7 @@ from django.urls import include, path
 from accounts import views as accounts_views
 from creations import api as creations_api
 from creations import views as creations_views
+from library import api as library_api
 from moderation import api as moderation_api
 from notifications import api as notifications_api
 from notifications import views as notifications_views
@@ -24,6 +25,7 @@ handler500 = errors.server_error
 api = PhoenixAPI()
 for router in (
     creations_api.router,
+    library_api.router,
     sharing_api.router,
     notifications_api.router,
     tokens_api.router,
@@ -134,6 +136,7 @@ urlpatterns = [
     path("p/<uuid:creation_id>", creations_views.post_page, name="post"),
     path("", include("ops.urls")),
     path("", include("tokens.urls")),
+    path("", include("library.urls")),
     path("", include("sharing.urls")),
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),

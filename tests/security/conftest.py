@@ -8,6 +8,7 @@ import pytest
 from django.urls import URLResolver, get_resolver
 
 from creations.models import Creation
+from library.models import Board, BoardItem
 from moderation.models import Action, Appeal, Report
 from notifications.models import Notification
 from sharing.models import Comment, LinkOpening, Share
@@ -111,9 +112,10 @@ def project_routes() -> list[Route]:
 
 def database_fingerprint() -> tuple:
     """Everything a request by the wrong person could change: every field of every
-    creation (trash, schedule and purge change no status), the ledger and the balances,
-    every share, link opening, comment and notification, every report, moderation decision
-    and appeal, every webhook endpoint and delivery."""
+    creation (trash, schedule and purge change no status; the star), the ledger and the
+    balances, every share, link opening, comment and notification, every board and what
+    is on it, every report, moderation decision and appeal, every webhook endpoint and
+    delivery."""
     return (
         list(Creation.objects.order_by("pk").values()),
         LedgerEntry.objects.count(),
@@ -126,6 +128,8 @@ def database_fingerprint() -> tuple:
         list(CreditLot.objects.order_by("pk").values()),
         list(WebhookEndpoint.objects.order_by("pk").values()),
         list(WebhookDelivery.objects.order_by("pk").values()),
+        list(Board.objects.order_by("pk").values()),
+        list(BoardItem.objects.order_by("pk").values()),
         list(Report.objects.order_by("pk").values()),
         list(Action.objects.order_by("pk").values()),
         list(Appeal.objects.order_by("pk").values()),

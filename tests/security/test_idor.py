@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import DataExport
 from creations import services
 from creations.models import Creation
+from library.models import Board, BoardItem
 from moderation.models import Action
 from notifications.models import Notification
 from profiles.services import creator_signup
@@ -54,6 +55,9 @@ FILLERS = {
     ("uuid", "export_id"): "export",
     ("uuid", "endpoint_id"): "webhook_endpoint",
     ("uuid", "delivery_id"): "webhook_delivery",
+    # The owner's board holding the creation, and a link to that board.
+    ("uuid", "board_id"): "board",
+    ("uuid", "link_id"): "board_link",
     ("uuid", "action_id"): "action",
 }
 PUBLIC_BY_DESIGN = {
@@ -141,6 +145,8 @@ def unknown_objects() -> dict:
         "batch": uuid.uuid4(),
         "webhook_endpoint": uuid.uuid4(),
         "webhook_delivery": uuid.uuid4(),
+        "board": uuid.uuid4(),
+        "board_link": uuid.uuid4(),
         "action": uuid.uuid4(),
     }
 
@@ -210,6 +216,10 @@ def objects_of(creation, third_party) -> dict:
         payload="{}",
         state="failed",
     )
+    # A board of the owner's holding it, shared by a link.
+    board = Board.objects.create(owner=creation.owner, name=f"Board {creation.pk}")
+    BoardItem.objects.create(board=board, creation=creation)
+    board_link = Share.objects.create(board=board, kind="link", token_hash=uuid.uuid4().hex)
     return {
         "webhook_endpoint": endpoint.id,
         "webhook_delivery": delivery.id,
@@ -221,6 +231,8 @@ def objects_of(creation, third_party) -> dict:
         "export": export.id,
         "purchase": purchase.id,
         "batch": batch_id,
+        "board": board.pk,
+        "board_link": board_link.pk,
         "action": action.id,
     }
 
