@@ -449,3 +449,9 @@ def batch_cards(*, owner: AbstractBaseUser, batch_id) -> list[Creation]:
 def batch_for_owner(*, owner: AbstractBaseUser, batch_id) -> list[Creation]:
     """The owner's batch in order; empty for someone else's or an unknown one."""
     return list(Creation.objects.filter(owner=owner, batch_id=batch_id).order_by("batch_index"))
+
+
+# Paging and media for apps above this one that list posts (community): the same keyset
+# pages and media URLs as these pages.
+page_of = _page
+with_media_urls = _with_media_urls

@@ -23,7 +23,7 @@ from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
 
 from tokens import services as tokens
 
-from . import events, fair_queue, queues, versions
+from . import events, fair_queue, queues, ranking, versions
 from .models import SEED_LIMIT, Creation, InvalidTransition
 from .validation import (
     CreationRequest,
@@ -781,6 +781,8 @@ def creation_publish(
                 published_at=now,
                 first_published_at=row.first_published_at or now,
                 publish_at=None,
+                # Ranked in Explore in this same transaction (creations/ranking.py).
+                explore_score=ranking.first_publish_score(row, now),
             )
             _end_shares(row, "published")
             events.announce("published", creation, scheduled=False)
@@ -825,6 +827,7 @@ def creation_publish_due(*, creation_id, now: datetime | None = None) -> bool:
             sources=[Creation.Status.SCHEDULED],
             published_at=now,
             first_published_at=Coalesce("first_published_at", Value(now)),
+            explore_score=ranking.publish_score(now),
         )
         if published:
             creation = Creation.objects.filter(pk=creation_id).first()

@@ -10,6 +10,7 @@ from django.conf import settings
 from rq import cron
 
 from accounts.jobs import accounts_housekeeping
+from community.jobs import recount_community
 from creations.generation import CHECK_JOB_TIMEOUT
 from creations.jobs import check_remote_tasks, recover_creations
 from creations.maintenance import HOUSEKEEPING_BATCH_TIMEOUT, expire_drafts_job
@@ -62,4 +63,12 @@ cron.register(expire_promo_tokens, queue_name="housekeeping", cron="45 3 * * *",
 # credit per purchase, whatever else arrives meanwhile).
 cron.register(
     fulfil_missing_purchases, queue_name="housekeeping", cron="15 4 * * *", job_timeout=1800
+)
+# Every PHOENIX_COMMUNITY_RECOUNT_INTERVAL: likes, comments, follows and Explore's scores
+# recounted from the rows where they drifted (community.recount), in short batches.
+cron.register(
+    recount_community,
+    queue_name="housekeeping",
+    interval=settings.PHOENIX_COMMUNITY_RECOUNT_INTERVAL,
+    job_timeout=3600,
 )
