@@ -86,9 +86,7 @@ def explore_page(*, viewer: AbstractBaseUser, cursor: str | None = None) -> Scor
     after = _parse_score_cursor(cursor)
     if after is not None:
         score, pk = after
-        queryset = queryset.filter(
-            Q(explore_score__lt=score) | Q(explore_score=score, pk__lt=pk)
-        )
+        queryset = queryset.filter(Q(explore_score__lt=score) | Q(explore_score=score, pk__lt=pk))
     rows = list(
         queryset.select_related("owner").order_by(
             F("explore_score").desc(nulls_last=True), F("id").desc()

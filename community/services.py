@@ -199,7 +199,8 @@ def clean_comment(text) -> str:
         raise SocialRefused("empty_comment", "Write something first.")
     if len(text) > COMMENT_MAX:
         raise SocialRefused(
-            "comment_too_long", f"The comment is {len(text)} characters; the limit is {COMMENT_MAX}."
+            "comment_too_long",
+            f"The comment is {len(text)} characters; the limit is {COMMENT_MAX}.",
         )
     return text
 

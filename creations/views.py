@@ -17,10 +17,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from notifications.services import creation_seen
 from profiles.views import tabs_context
@@ -65,17 +63,6 @@ def creation_media(request: HttpRequest, creation_id, which: str) -> HttpRespons
 def wants_partial(request: HttpRequest) -> bool:
     """An HTMX swap gets a fragment; a normal visit and an HTMX history restore get the page."""
     return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-@require_GET
-@vary_on_headers("HX-Request")
-def feed(request: HttpRequest) -> HttpResponse:
-    cursor = request.GET.get("cursor")
-    page = selectors.feed_page(cursor=cursor)
-    context = {"page": page, "cursor": cursor}
-    if wants_partial(request) and cursor:
-        return render(request, "creations/feed.html#more", context)
-    return render(request, "creations/feed.html", context)
 
 
 def drafts_url_for(user) -> str:
@@ -604,19 +591,6 @@ def render_batch(
 
 # ---------------------------------------------------------------------------------------
 # A post: its page, its caption, unpublish.
-
-
-@require_GET
-def post_page(request: HttpRequest, creation_id) -> HttpResponse:
-    """One post, for anyone while it is public; its owner also sees it taken down, with the
-    reason (anyone else gets 404, as for a post that never was)."""
-    creation = selectors.post_for_viewer(viewer=request.user, creation_id=creation_id)
-    is_owner = request.user.is_authenticated and creation.owner_id == request.user.pk
-    context = {"creation": creation, "manage": is_owner, "on_page": True}
-    response = render(request, "creations/post_page.html", context)
-    if is_owner:
-        add_never_cache_headers(response)
-    return response
 
 
 @require_POST

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from community import views as community_views
 from creations import api as creations_api
 from creations import views as creations_views
 from notifications import views as notifications_views
@@ -19,9 +20,9 @@ urlpatterns = [
     path("creations/drafts/poll", creations_views.drafts_poll, name="drafts_poll"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("", creations_views.feed, name="feed"),
+    path("", community_views.feed, name="feed"),
     path("create", creations_views.create_page, name="create"),
-    path("soho/<str:username>", profiles_views.profile, name="profile"),
+    path("soho/<str:username>", community_views.creator_page, name="profile"),
     path("accounts/signup/", profiles_views.signup, name="signup"),
     # Password, then the code when two-factor sign-in is on (accounts).
     path("accounts/login/", accounts_views.LoginView.as_view(), name="login"),
@@ -154,7 +155,8 @@ urlpatterns = [
         name="creation_caption",
     ),
     path("creations/bulk", creations_views.creations_bulk, name="creations_bulk"),
-    path("p/<uuid:creation_id>", creations_views.post_page, name="post"),
+    path("p/<uuid:creation_id>", community_views.post_page, name="post"),
+    path("", include("community.urls")),
     path("", include("ops.urls")),
     path("", include("tokens.urls")),
     path("", include("sharing.urls")),
