@@ -75,12 +75,17 @@ WHERE post.id = fresh.id AND (
 
 _RECOUNT_CREATORS_SQL = f"""
 INSERT INTO {_COUNTS} (user_id, followers, following)
-SELECT u.id,
-  (SELECT count(*) FROM {_FOLLOWS} f JOIN {_USERS} a ON a.id = f.follower_id AND a.is_active
-   WHERE f.followee_id = u.id),
-  (SELECT count(*) FROM {_FOLLOWS} f JOIN {_USERS} a ON a.id = f.followee_id AND a.is_active
-   WHERE f.follower_id = u.id)
-FROM {_USERS} u WHERE u.id = ANY(%s::integer[])
+SELECT * FROM (
+  SELECT u.id,
+    (SELECT count(*) FROM {_FOLLOWS} f JOIN {_USERS} a ON a.id = f.follower_id AND a.is_active
+     WHERE f.followee_id = u.id) AS followers,
+    (SELECT count(*) FROM {_FOLLOWS} f JOIN {_USERS} a ON a.id = f.followee_id AND a.is_active
+     WHERE f.follower_id = u.id) AS following
+  FROM {_USERS} u WHERE u.id = ANY(%s::integer[])
+) AS fresh
+-- A creator nobody follows and who follows nobody needs no row (none reads as zeros).
+WHERE fresh.followers > 0 OR fresh.following > 0
+   OR EXISTS (SELECT 1 FROM {_COUNTS} c WHERE c.user_id = fresh.id)
 ON CONFLICT (user_id) DO UPDATE SET
   followers = EXCLUDED.followers, following = EXCLUDED.following
 WHERE ({_COUNTS}.followers, {_COUNTS}.following)
