@@ -54,8 +54,8 @@ def _body(request: HttpRequest) -> dict:
 
 
 @require_GET
-def post_detail(request: HttpRequest, post_id) -> JsonResponse:
-    post = selectors.public_post(post_id)
+def post_detail(request: HttpRequest, creation_id) -> JsonResponse:
+    post = selectors.public_post(creation_id)
     if post is None:
         return post_not_found()
     liked = bool(selectors.liked_among(user=request.user, posts=[post]))
@@ -64,22 +64,22 @@ def post_detail(request: HttpRequest, post_id) -> JsonResponse:
 
 @require_http_methods(["POST", "DELETE"])
 @api_login_required
-def post_like(request: HttpRequest, post_id) -> JsonResponse:
+def post_like(request: HttpRequest, creation_id) -> JsonResponse:
     """POST likes, DELETE takes the like back; both idempotent."""
     wait = throttle.social_write_refused(request)
     if wait is not None:
         return too_many(wait)
     write = services.post_like if request.method == "POST" else services.post_unlike
     try:
-        result = write(user=request.user, post_id=post_id)
+        result = write(user=request.user, post_id=creation_id)
     except services.SocialRefused as problem:
         return refused(problem)
     return JsonResponse({"liked": result.liked, "like_count": result.like_count})
 
 
 @require_http_methods(["GET", "POST"])
-def post_comments(request: HttpRequest, post_id) -> JsonResponse:
-    post = selectors.public_post(post_id)
+def post_comments(request: HttpRequest, creation_id) -> JsonResponse:
+    post = selectors.public_post(creation_id)
     if post is None:
         return post_not_found()
     if request.method == "GET":
@@ -110,9 +110,9 @@ def post_comments(request: HttpRequest, post_id) -> JsonResponse:
 
 @require_http_methods(["DELETE"])
 @api_login_required
-def post_comment_delete(request: HttpRequest, post_id, comment_id) -> HttpResponse:
-    post = selectors.public_post(post_id)
-    comment = selectors.find_comment(post=post, comment_id=comment_id) if post else None
+def post_comment_delete(request: HttpRequest, creation_id, post_comment_id) -> HttpResponse:
+    post = selectors.public_post(creation_id)
+    comment = selectors.find_comment(post=post, comment_id=post_comment_id) if post else None
     if comment is None:
         return error(404, "not_found", "No such comment.")
     try:

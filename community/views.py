@@ -139,9 +139,9 @@ def comment_create(request: HttpRequest, creation_id) -> HttpResponse:
 
 @require_POST
 @login_required
-def comment_delete(request: HttpRequest, creation_id, comment_id) -> HttpResponse:
+def comment_delete(request: HttpRequest, creation_id, post_comment_id) -> HttpResponse:
     post = _public_or_404(creation_id)
-    comment = selectors.find_comment(post=post, comment_id=comment_id)
+    comment = selectors.find_comment(post=post, comment_id=post_comment_id)
     if comment is None:
         raise Http404("No such comment.")
     try:

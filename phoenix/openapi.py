@@ -1018,6 +1018,282 @@ def sharing_paths() -> dict:
     }
 
 
+# -- community (community/api.py) -------------------------------------------------------------
+
+
+def post_schema() -> dict:
+    return {
+        "type": "object",
+        "description": "A public post as anyone sees it (community.presenters.post_as_json).",
+        "additionalProperties": False,
+        "required": [
+            "id",
+            "url",
+            "author",
+            "type",
+            "prompt",
+            "caption",
+            "media_url",
+            "poster_url",
+            "width",
+            "height",
+            "duration_seconds",
+            "published_at",
+            "like_count",
+            "liked",
+            "comment_count",
+        ],
+        "properties": {
+            "id": {**uuid(), "description": "The post's id: its creation's id."},
+            "url": {"type": "string", "description": "The post's page."},
+            "author": {"type": "string"},
+            "type": {"enum": ["image", "video"]},
+            "prompt": {"type": "string"},
+            "caption": {"type": "string"},
+            "media_url": nullable({"type": "string"}),
+            "poster_url": nullable({"type": "string"}),
+            "width": nullable({"type": "integer"}),
+            "height": nullable({"type": "integer"}),
+            "duration_seconds": nullable({"type": "number"}),
+            "published_at": nullable(moment()),
+            "like_count": {"type": "integer", "minimum": 0},
+            "liked": {"type": "boolean", "description": "Whether the caller likes it."},
+            "comment_count": {"type": "integer", "minimum": 0},
+        },
+    }
+
+
+def post_comment_schema() -> dict:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "author", "text", "created_at", "can_delete"],
+        "properties": {
+            "id": uuid(),
+            "author": {"type": "string"},
+            "text": {"type": "string"},
+            "created_at": moment(),
+            "can_delete": {"type": "boolean"},
+        },
+    }
+
+
+def post_page_schema() -> dict:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["results", "next_cursor"],
+        "properties": {
+            "results": {"type": "array", "items": ref("Post")},
+            "next_cursor": nullable({"type": "string"}),
+        },
+    }
+
+
+def cursor_parameter() -> dict:
+    return {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "The next_cursor of the page before.",
+        "schema": {"type": "string"},
+    }
+
+
+def too_many_social_writes() -> dict:
+    return failure(
+        429,
+        "Over PHOENIX_SOCIAL_WRITES_PER_MINUTE for the account or "
+        "PHOENIX_SOCIAL_WRITES_PER_NETWORK_PER_MINUTE for its network.",
+        ["too_many_writes"],
+        headers=RETRY_AFTER,
+        retry_after={"type": "integer"},
+    )
+
+
+def post_not_found() -> dict:
+    return not_found("No such post, or it is not public (unpublished, trashed, taken down).")
+
+
+def post_like(method: str) -> dict:
+    liked = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["liked", "like_count"],
+        "properties": {"liked": {"type": "boolean"}, "like_count": {"type": "integer"}},
+    }
+    verb = "Like" if method == "post" else "Take a like back"
+    return operation(
+        f"api_post_{'like' if method == 'post' else 'unlike'}",
+        f"{verb} (idempotent)",
+        {
+            **ok("The caller's like and the post's count.", liked),
+            **post_not_found(),
+            **too_many_social_writes(),
+        },
+        unsafe=True,
+        tag="community",
+        parameters=[creation_id_parameter()],
+    )
+
+
+def post_comments_list() -> dict:
+    return operation(
+        "api_post_comments_list",
+        "A post's comments, oldest first",
+        {
+            **ok(
+                "A page of comments (deleted ones and deactivated authors' left out).",
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["results", "next_cursor", "comment_count"],
+                    "properties": {
+                        "results": {"type": "array", "items": ref("PostComment")},
+                        "next_cursor": nullable({"type": "string"}),
+                        "comment_count": {"type": "integer"},
+                    },
+                },
+            ),
+            **post_not_found(),
+        },
+        unsafe=False,
+        tag="community",
+        parameters=[creation_id_parameter(), cursor_parameter()],
+        public=True,
+    )
+
+
+def post_comment_create() -> dict:
+    schema = {
+        "type": "object",
+        "required": ["text"],
+        "properties": {"text": {"type": "string", "maxLength": 1000, "description": "Plain text."}},
+    }
+    return operation(
+        "api_post_comments_create",
+        "Comment on a post (its owner is told)",
+        {
+            **ok("The new comment.", ref("PostComment"), status="201"),
+            **bad_request(["malformed_json", "invalid_comment"], with_field=False),
+            **post_not_found(),
+            **failure(422, "Blank or too long.", ["empty_comment", "comment_too_long"]),
+            **too_many_social_writes(),
+        },
+        unsafe=True,
+        tag="community",
+        parameters=[creation_id_parameter()],
+        request_body=body(schema, form=False),
+    )
+
+
+def post_comment_delete() -> dict:
+    return operation(
+        "api_post_comment_delete",
+        "Delete a comment (its author, or the post's owner)",
+        {
+            **no_content("Deleted."),
+            **failure(403, "Neither its author nor the post's owner.", ["not_allowed"]),
+            **not_found("No such post or comment."),
+        },
+        unsafe=True,
+        tag="community",
+        parameters=[
+            creation_id_parameter(),
+            uuid_parameter("post_comment_id", "The comment's id (a UUID)."),
+        ],
+    )
+
+
+def user_follow(method: str) -> dict:
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["username", "following", "follower_count"],
+        "properties": {
+            "username": {"type": "string"},
+            "following": {"type": "boolean"},
+            "follower_count": {"type": "integer"},
+        },
+    }
+    responses = {
+        **ok("Whether the caller follows them now, and their follower count.", schema),
+        **not_found("No such creator."),
+        **too_many_social_writes(),
+    }
+    if method == "post":
+        responses.update(bad_request(["cannot_follow_yourself"], with_field=False))
+    return operation(
+        f"api_user_{'follow' if method == 'post' else 'unfollow'}",
+        "Follow a creator (idempotent)" if method == "post" else "Stop following (idempotent)",
+        responses,
+        unsafe=True,
+        tag="community",
+        parameters=[
+            {
+                "name": "username",
+                "in": "path",
+                "required": True,
+                "description": "The creator's username.",
+                "schema": {"type": "string"},
+            }
+        ],
+    )
+
+
+def community_paths() -> dict:
+    item = "/api/posts/{creation_id}"
+    q = {
+        "name": "q",
+        "in": "query",
+        "required": False,
+        "description": "Words (websearch syntax) or a part of a word, in captions and prompts.",
+        "schema": {"type": "string", "maxLength": 200},
+    }
+    return {
+        "/api/posts": {
+            "get": operation(
+                "api_posts",
+                "Public posts, newest first; with q, a search of them",
+                ok("A page of posts.", post_page_schema()),
+                unsafe=False,
+                tag="community",
+                parameters=[q, cursor_parameter()],
+                public=True,
+            )
+        },
+        "/api/explore": {
+            "get": operation(
+                "api_explore",
+                "Public posts ranked by likes, with time decay",
+                ok("A page of posts, highest score first.", post_page_schema()),
+                unsafe=False,
+                tag="community",
+                parameters=[cursor_parameter()],
+                public=True,
+            )
+        },
+        item: {
+            "get": operation(
+                "api_post",
+                "A post as the public sees it",
+                {**ok("The post.", ref("Post")), **post_not_found()},
+                unsafe=False,
+                tag="community",
+                parameters=[creation_id_parameter()],
+                public=True,
+            )
+        },
+        f"{item}/like": {"post": post_like("post"), "delete": post_like("delete")},
+        f"{item}/comments": {"get": post_comments_list(), "post": post_comment_create()},
+        f"{item}/comments/{{post_comment_id}}": {"delete": post_comment_delete()},
+        "/api/users/{username}/follow": {
+            "post": user_follow("post"),
+            "delete": user_follow("delete"),
+        },
+    }
+
+
 # -- notifications (notifications/api.py) ---------------------------------------------------
 
 
@@ -1308,6 +1584,8 @@ def components() -> dict:
             "Creation": creation_schema(),
             "Share": share_schema(),
             "Comment": comment_schema(),
+            "Post": post_schema(),
+            "PostComment": post_comment_schema(),
             "Notification": notification_schema(),
             "TokenPack": pack_schema(),
             "Purchase": purchase_schema(),
@@ -1352,6 +1630,10 @@ def document() -> dict:
         "tags": [
             {"name": "creations", "description": "A creator's own creations."},
             {"name": "sharing", "description": "Drafts shared with creators or by link."},
+            {
+                "name": "community",
+                "description": "Public posts: likes, comments, follows, Explore, search.",
+            },
             {"name": "notifications", "description": "What happened, for the signed-in creator."},
             {"name": "tokens", "description": "Buying tokens, purchases, the balance."},
             {"name": "meta", "description": "About the API itself."},
@@ -1359,6 +1641,7 @@ def document() -> dict:
         "paths": {
             **creation_paths(),
             **sharing_paths(),
+            **community_paths(),
             **notification_paths(),
             **token_paths(),
         },
