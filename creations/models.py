@@ -2,6 +2,8 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -13,6 +15,8 @@ from .providers import honours_seed
 SEED_LIMIT = 2**32
 # At most this many variations from one request.
 BATCH_MAX = 4
+# The text search configuration of the search vector (and of every query against it).
+SEARCH_CONFIG = "english"
 
 
 class InvalidTransition(Exception):
@@ -200,6 +204,16 @@ class Creation(models.Model):
     # A video started from a still: our own private, re-encoded copy of the image (an
     # upload, or one of the creator's image creations), deleted with the creation's files.
     source_image = models.FileField(max_length=255, blank=True)
+    # A favourite of its owner (the star on its card and post): when they starred it.
+    starred_at = models.DateTimeField(null=True, blank=True)
+    # Whole-word search of prompt and caption (creations.search): kept by PostgreSQL itself,
+    # so no write path can forget it; a purge clears both words and so its vector.
+    search_vector = models.GeneratedField(
+        expression=SearchVector("prompt", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("caption", weight="B", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     # A post's public figures, kept on its row so that a feed page reads them with the
     # posts (never a count per post): written by community's services in the same
@@ -251,6 +265,26 @@ class Creation(models.Model):
                 fields=["owner", "-trashed_at"],
                 name="creation_trash",
                 condition=Q(trashed_at__isnull=False, purged_at__isnull=True),
+            ),
+            # The library (creations.search, migration 0008): an owner's creations newest
+            # first, their favourites, and the words of prompt and caption — whole words
+            # through the vector, any part of a word through trigrams. owner_id sits in the
+            # GIN indexes themselves (btree_gin), so a search reads only its owner's entries.
+            models.Index(
+                fields=["owner", "-created_at"],
+                name="creation_library",
+                condition=Q(trashed_at__isnull=True),
+            ),
+            models.Index(
+                fields=["owner", "-created_at"],
+                name="creation_starred",
+                condition=Q(trashed_at__isnull=True, starred_at__isnull=False),
+            ),
+            GinIndex("owner", "search_vector", name="creation_search"),
+            GinIndex(
+                fields=["owner", "prompt", "caption"],
+                opclasses=["int4_ops", "gin_trgm_ops", "gin_trgm_ops"],
+                name="creation_words_trgm",
             ),
         ]
         constraints = [
@@ -467,7 +501,7 @@ class Creation(models.Model):
     def media_visible_to(self, user) -> bool:
         """Published media (not trashed, its creator active) is public; any other finished
         creation's only for its owner, for staff who may view creations (the admin's
-        preview), and for a draft's the people it is shared with (sharing.selectors)."""
+        preview), and for a draft's the people it is shared with, itself or on a board (sharing)."""
         if self.is_purged:
             return False
         if self.is_public:
@@ -478,9 +512,9 @@ class Creation(models.Model):
             return True
         if not self.is_shareable or not user.is_authenticated:
             return False
-        from sharing.selectors import is_shared_with  # sharing's models import this module
+        from sharing.selectors import media_shared_with  # sharing's models import this module
 
-        return is_shared_with(creation=self, user=user)
+        return media_shared_with(creation=self, user=user)
 
     @property
     def duration_label(self) -> str:

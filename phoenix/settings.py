@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django_rq",
     "tokens",
     "creations",
+    "library",
     "profiles",
     "ops",
     "sharing",

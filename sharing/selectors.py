@@ -44,7 +44,12 @@ def creation_ids_reaching(user: AbstractBaseUser) -> QuerySet:
     follows what was shared with them, not how many drafts the site holds."""
     by_name = active_shares().filter(recipient=user).order_by().values("creation_id")
     opened = LinkOpening.objects.filter(user=user).values("share_id")
-    by_link = active_shares().filter(pk__in=opened).order_by().values("creation_id")
+    by_link = (
+        active_shares()
+        .filter(pk__in=opened, creation__isnull=False)
+        .order_by()
+        .values("creation_id")
+    )
     return by_name.union(by_link)
 
 
@@ -65,6 +70,27 @@ def is_shared_with(*, creation: Creation, user: AbstractBaseUser) -> bool:
     if not creation.is_shareable or not creation.owner.is_active:
         return False
     return shares_reaching(user).filter(creation_id=creation.pk).exists()
+
+
+def seen_through_board(*, creation: Creation, user: AbstractBaseUser) -> bool:
+    """A draft on a board whose standing link `user` opened (sharing.boards): they may see
+    its media (a board's link gives no comment thread: is_shared_with stays the draft's)."""
+    if not user.is_authenticated or creation.owner_id == user.pk:
+        return False
+    if not creation.is_shareable or not creation.owner.is_active:
+        return False
+    return (
+        shares_reaching(user)
+        .filter(board__isnull=False, board__items__creation_id=creation.pk)
+        .exists()
+    )
+
+
+def media_shared_with(*, creation: Creation, user: AbstractBaseUser) -> bool:
+    """Whether a share lets `user` see this draft's media: its own, or a board's link."""
+    return is_shared_with(creation=creation, user=user) or seen_through_board(
+        creation=creation, user=user
+    )
 
 
 def shared_with_among(*, user: AbstractBaseUser, creations: Iterable[Creation]) -> set[UUID]:
