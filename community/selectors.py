@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import F, Q
 
+from creations import search
 from creations.models import Creation
+from creations.search import clean_query
 from creations.selectors import Page, cursor_for, page_of, parse_cursor, with_media_urls
 
 from .models import CreatorCounts, Follow, PostComment, PostLike
@@ -25,9 +26,6 @@ EXPLORE_PAGE_SIZE = 12
 SEARCH_PAGE_SIZE = 12
 FOLLOWING_PAGE_SIZE = 10
 COMMENTS_PAGE_SIZE = 50
-SEARCH_MAX = 200
-# The text search configuration of the library's search column (creations).
-SEARCH_CONFIG = "simple"
 
 
 @dataclass
@@ -110,30 +108,13 @@ def following_page(*, viewer: AbstractBaseUser, cursor: str | None = None) -> Pa
     return page
 
 
-def clean_query(q) -> str:
-    return " ".join(str(q or "").replace("\x00", "").split())[:SEARCH_MAX]
-
-
-def search_document():
-    """The words of a creation a search matches: prompt (weight A) and caption (B)."""
-    return SearchVector("prompt", weight="A", config=SEARCH_CONFIG) + SearchVector(
-        "caption", weight="B", config=SEARCH_CONFIG
-    )
-
-
 def search_page(*, q: str, viewer: AbstractBaseUser, cursor: str | None = None) -> Page:
-    """Public posts whose prompt or caption has the words (full text, websearch syntax) or
-    contains the text (a part of a word), newest first."""
+    """Public posts whose words match `q` (creations.search: whole words through the search
+    vector, websearch syntax; a part of a word through the trigram indexes), newest first."""
     q = clean_query(q)
     if not q:
         return Page()
-    words = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
-    queryset = (
-        Creation.objects.public()
-        .alias(document=search_document())
-        .filter(Q(document=words) | Q(prompt__icontains=q) | Q(caption__icontains=q))
-        .select_related("owner")
-    )
+    queryset = search.matching(Creation.objects.public(), q).select_related("owner")
     page = page_of(queryset, order_field="first_published_at", cursor=cursor, size=SEARCH_PAGE_SIZE)
     with_viewer_state(page.items, viewer=viewer)
     return page
