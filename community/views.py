@@ -154,8 +154,10 @@ def comment_delete(request: HttpRequest, creation_id, post_comment_id) -> HttpRe
 def _comments_answer(request, post, context, *, status: int = 200) -> HttpResponse:
     if not wants_partial(request):
         return redirect(reverse("post", args=[post.pk]) + "#comments")
-    post.refresh_from_db(fields=["comment_count"])
+    post.refresh_from_db(fields=["comment_count", "like_count"])
+    selectors.with_viewer_state([post], viewer=request.user)
     context["comments"] = selectors.comments_page(post=post)
+    context["social_oob"] = True
     return render(request, "community/post_page.html#comments", context, status=status)
 
 
