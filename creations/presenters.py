@@ -97,7 +97,10 @@ def creation_as_json(creation: Creation) -> dict:
         "error_code": creation.error_code or None,
         "error_message": creation.error_message or None,
         "cost": creation.cost,
-        "refunded": creation_is_refunded(creation),
+        # A page's rows carry it as an annotation (selectors.with_card_details).
+        "refunded": creation.refunded
+        if hasattr(creation, "refunded")
+        else creation_is_refunded(creation),
         "created_at": creation.created_at.isoformat(),
         "caption": creation.caption,
         "published_at": moment(creation.published_at),
@@ -111,6 +114,8 @@ def creation_as_json(creation: Creation) -> dict:
         "seed_honored": honours_seed(creation.kind),
         "parent_id": str(creation.parent_id) if creation.parent_id else None,
         "batch_id": str(creation.batch_id) if creation.batch_id else None,
+        # The owner's star (a favourite): the library's "starred" filter.
+        "starred": creation.starred_at is not None,
         # A pending creation's place in line, from the fair order itself: how many queued
         # jobs start before it, and when it should be ready (selectors.with_queue_estimates).
         "ahead": getattr(creation, "ahead", None),

@@ -57,6 +57,11 @@ class Filters:
         }
         return {name: value for name, value in values.items() if value}
 
+    @property
+    def clear_query(self) -> str:
+        """The drafts tab's query string with the search and chips cleared (the board kept)."""
+        return Filters(board=self.board).query()
+
     def query(self, **changes) -> str:
         """`tab=drafts&q=…` for a link on the drafts tab with some filters changed."""
         return urlencode({"tab": "drafts", **self.params(**changes)})

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -102,7 +103,7 @@ def board_create(*, owner: AbstractBaseUser, name) -> Board:
     name = clean_board_name(name)
     with transaction.atomic():
         # The owner's row is the lock that keeps two concurrent creates under the limit.
-        type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
         if Board.objects.filter(owner_id=owner.pk).count() >= BOARDS_MAX:
             raise LibraryRefused("too_many_boards", f"You can have at most {BOARDS_MAX} boards.")
         if Board.objects.filter(owner_id=owner.pk, name__iexact=name).exists():

@@ -159,6 +159,7 @@ urlpatterns = [
     path("", include("community.urls")),
     path("", include("ops.urls")),
     path("", include("tokens.urls")),
+    path("", include("library.urls")),
     path("", include("sharing.urls")),
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),

@@ -11,12 +11,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from creations import polling, selectors
 from creations.cards import cards_html
+from creations.models import Creation
+from library import selectors as library
 
 from . import selectors as profile_selectors
 from . import throttle
@@ -210,9 +212,23 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 OWNER_TABS = ("posts", "drafts", "trash", "shared")
+# The drafts tab's chips (library): "" is any.
+LIBRARY_TYPES = [("", "Any"), *Creation.Kind.choices]
+LIBRARY_STATUSES = [
+    ("", "Any"),
+    *(
+        (status, Creation.Status(status).label)
+        for status in ("draft", "scheduled", "published", "failed", "canceled")
+    ),
+]
 
 
-def tab_page(creator, tab: str, cursor: str | None, *, is_owner: bool) -> selectors.Page:
+def tab_page(
+    creator, tab: str, cursor: str | None, *, is_owner: bool, filters: library.Filters
+) -> selectors.Page:
+    if tab == "drafts" and filters.active:
+        # A search or a chip: the whole library (any status, not in the trash).
+        return library.library_page(owner=creator, filters=filters, cursor=cursor)
     if tab == "shared":
         # Drafts other creators shared with the owner of this page (sharing's selectors).
         from sharing.selectors import shared_with_page
@@ -239,11 +255,18 @@ def tabs_context(
     if tab not in OWNER_TABS or not is_owner:
         tab = "posts"
     drafts_poll = version = None
-    if tab == "drafts" and not cursor:
+    filters = library.Filters()
+    if tab == "drafts":
+        # The bulk actions answer with the tab as it was: their form carries the filters.
+        params = request.GET if request.method == "GET" else request.POST
+        filters = library.parse_filters(params, owner=creator, strict=False)
+    # New creations join the top of the plain drafts tab only (a search keeps its results).
+    watch_new = tab == "drafts" and not cursor and not filters.active
+    if watch_new:
         # Read before the drafts: a change committed after this read is seen by the polls.
         version = polling.drafts_version(creator.pk)
-    page = tab_page(creator, tab, cursor, is_owner=is_owner)
-    if tab == "drafts" and not cursor:
+    page = tab_page(creator, tab, cursor, is_owner=is_owner, filters=filters)
+    if watch_new:
         drafts_poll = polling.drafts_tab_polls(creator, page, version=version)
     if tab in ("drafts", "trash"):
         cards_html(page.items, request, fresh_selection=fresh_selection)
@@ -261,6 +284,13 @@ def tabs_context(
         "bulk_max": settings.PHOENIX_BULK_MAX,
         "fresh_selection": fresh_selection,
         "drafts_poll": drafts_poll,
+        "filters": filters,
+        "current_board": filters.board,
+        "tab_query": filters.query() if tab == "drafts" else urlencode({"tab": tab}),
+        # The drafts tab's sidebar and "Add to board": one query for the owner's boards.
+        "boards": library.boards_of(creator) if tab == "drafts" else [],
+        "type_choices": LIBRARY_TYPES,
+        "status_choices": LIBRARY_STATUSES,
     }
 
 
@@ -291,7 +321,14 @@ def profile(
         context["token_balance"] = context["balance"]
     template = page_template
     if request.htmx and not request.htmx.history_restore_request:
-        template = "profiles/profile.html" + ("#more" if context["cursor"] else "#tabs")
+        template = "profiles/profile.html"
+        if context["cursor"]:
+            template += "#more"
+        elif request.htmx.target == "library-results" and context["tab"] == "drafts":
+            # The search box and the chips: the results only, the box keeps its focus.
+            template += "#results"
+        else:
+            template += "#tabs"
     elif more_context is not None:
         context.update(more_context(request, creator, context))
     response = render(request, template, context)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import api, board_views, views
 
 urlpatterns = [
     path("creations/<uuid:creation_id>/sharing", views.creation_sharing, name="creation_sharing"),
@@ -17,6 +17,13 @@ urlpatterns = [
         name="comment_delete",
     ),
     path("s/<str:token>", views.share_link, name="share_link"),
+    path("boards/<uuid:board_id>/sharing", board_views.board_sharing, name="board_sharing"),
+    path(
+        "boards/<uuid:board_id>/sharing/<uuid:share_id>/revoke",
+        board_views.board_link_revoke,
+        name="board_link_revoke",
+    ),
+    path("boards/<uuid:board_id>", board_views.shared_board, name="shared_board"),
     path("api/creations/<uuid:creation_id>/shares", api.shares, name="api_creation_shares"),
     path(
         "api/creations/<uuid:creation_id>/shares/<uuid:share_id>",

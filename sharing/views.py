@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from creations.models import Creation
+from library.models import Board
 
 from . import selectors, services
 from .models import COMMENT_MAX, Share
@@ -143,10 +144,12 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
     """Someone signed in opens a link (an anonymous visitor logs in first, then comes back
     here): from now on, while the link stands, the draft is shared with them."""
     try:
-        creation = services.share_link_open(token=token, user=request.user)
+        shared = services.share_link_open(token=token, user=request.user)
     except NotFound:
         raise Http404("No such link.") from None
-    return redirect("shared_draft", creation.id)
+    if isinstance(shared, Board):
+        return redirect("shared_board", shared.pk)
+    return redirect("shared_draft", shared.id)
 
 
 # ---------------------------------------------------------------------------------------

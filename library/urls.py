@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import api, views
+
+urlpatterns = [
+    path("creations/<uuid:creation_id>/star", views.creation_star, name="creation_star"),
+    path("library/boards", views.board_create, name="library_board_create"),
+    path("library/boards/add", views.board_add, name="library_board_add"),
+    path("library/boards/<uuid:board_id>/rename", views.board_rename, name="library_board_rename"),
+    path("library/boards/<uuid:board_id>/delete", views.board_delete, name="library_board_delete"),
+    path("library/boards/<uuid:board_id>/remove", views.board_remove, name="library_board_remove"),
+    path("api/creations", api.creations, name="api_creations"),
+    path("api/creations/<uuid:creation_id>/star", api.star, name="api_creation_star"),
+    path("api/boards", api.boards, name="api_boards"),
+    path("api/boards/<uuid:board_id>", api.board, name="api_board"),
+    path("api/boards/<uuid:board_id>/items", api.board_items, name="api_board_items"),
+]
