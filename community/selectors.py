@@ -22,7 +22,7 @@ from creations.selectors import Page, cursor_for, page_of, parse_cursor, with_me
 
 from .models import CreatorCounts, Follow, PostComment, PostLike
 
-EXPLORE_PAGE_SIZE = 12
+EXPLORE_PAGE_SIZE = 10
 SEARCH_PAGE_SIZE = 12
 FOLLOWING_PAGE_SIZE = 10
 COMMENTS_PAGE_SIZE = 50
