@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from community.services import member_recount_enqueue
+from community.jobs.sending import member_recount_enqueue
 from creations import queues
 from creations.models import Creation
 from creations.services import (

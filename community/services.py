@@ -13,7 +13,6 @@ staff may reactivate one) and leave the figures by a recount of what it touched
 recount does for every post: it corrects any drift.
 """
 
-import logging
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -22,18 +21,17 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
-from redis.exceptions import RedisError
 
-from creations import queues, ranking
+from creations import ranking
 from creations.models import Creation
 from creations.validation import normalise_line_breaks
 from notifications.models import Notification
 from notifications.services import notification_create
 
 from . import selectors
+from .jobs import sending
 from .models import COMMENT_MAX, CreatorCounts, Follow, PostComment, PostLike
 
-log = logging.getLogger(__name__)
 User = get_user_model()
 
 
@@ -238,21 +236,8 @@ def comment_delete(*, user: AbstractBaseUser, comment: PostComment) -> None:
 
 
 def notify_comment_enqueue(comment_id) -> None:
-    from . import jobs
-
-    try:
-        queues.get_queue("light").enqueue(
-            jobs.notify_post_comment,
-            str(comment_id),
-            job_id=f"post-comment-{comment_id}",
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            description=f"tell the owner of a post about comment {comment_id}",
-        )
-    except RedisError:
-        # The notification is one INSERT: written now rather than lost.
-        log.warning("Could not queue the notification of comment %s; writing it now", comment_id)
-        notify_post_comment(comment_id=comment_id)
+    if not sending.notify_comment_enqueue(comment_id):
+        notify_post_comment(comment_id=comment_id)  # one INSERT: written now rather than lost
 
 
 def notify_post_comment(*, comment_id) -> bool:
@@ -272,21 +257,3 @@ def notify_post_comment(*, comment_id) -> bool:
         comment_id=comment.pk,
     )
     return written is not None
-
-
-def member_recount_enqueue(user_id: int) -> None:
-    """After an account's deactivation commits: its likes, comments and follows leave the
-    public figures (a job: an active member may have liked thousands of posts). With Redis
-    down the periodic recount does it."""
-    from . import jobs
-
-    try:
-        queues.get_queue("housekeeping").enqueue(
-            jobs.recount_member,
-            user_id,
-            job_id=f"community-recount-member-{user_id}",
-            job_timeout=1800,
-            description=f"community figures without account {user_id}",
-        )
-    except RedisError:
-        log.warning("Could not queue the community recount of account %s", user_id)

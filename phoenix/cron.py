@@ -10,7 +10,7 @@ from django.conf import settings
 from rq import cron
 
 from accounts.jobs import accounts_housekeeping
-from community.jobs import recount_community
+from community.jobs.entrypoints import recount_community
 from creations.generation import CHECK_JOB_TIMEOUT
 from creations.jobs import check_remote_tasks, recover_creations
 from creations.maintenance import HOUSEKEEPING_BATCH_TIMEOUT, expire_drafts_job

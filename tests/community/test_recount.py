@@ -59,6 +59,6 @@ def test_a_reactivated_account_counts_again_after_the_recount(post, bob):
 
 def test_the_recount_is_a_cron_job():
     import phoenix.cron
-    from community.jobs import recount_community
+    from community.jobs.entrypoints import recount_community
 
     assert phoenix.cron.recount_community is recount_community

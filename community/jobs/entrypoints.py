@@ -2,7 +2,7 @@
 
 from django.db import close_old_connections
 
-from . import recount, services
+from community import recount, services
 
 
 def notify_post_comment(comment_id: str) -> bool:
