@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from profiles.email_domains import DISPOSABLE_REFUSED, is_disposable
+
 CODE_HELP = "The 6-digit code your authenticator app shows, or one of your recovery codes."
 
 
@@ -74,4 +76,6 @@ class EmailChangeForm(forms.Form):
         users = get_user_model()._default_manager
         if users.filter(email__iexact=email).exclude(pk=self.user.pk).exists():
             raise forms.ValidationError("An account with this e-mail address exists.")
+        if is_disposable(email):
+            raise forms.ValidationError(DISPOSABLE_REFUSED, "disposable")
         return email

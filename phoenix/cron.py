@@ -15,6 +15,7 @@ from creations.generation import CHECK_JOB_TIMEOUT
 from creations.jobs import check_remote_tasks, recover_creations
 from creations.maintenance import HOUSEKEEPING_BATCH_TIMEOUT, expire_drafts_job
 from ops.jobs import run_alert_checks, run_rollups
+from profiles.jobs import grant_held_welcomes
 from tokens.jobs import expire_promo_tokens, fulfil_missing_purchases
 
 cron.register(recover_creations, queue_name="default", interval=60, job_timeout=300)
@@ -72,3 +73,6 @@ cron.register(
     interval=settings.PHOENIX_COMMUNITY_RECOUNT_INTERVAL,
     job_timeout=3600,
 )
+# Hourly: welcome grants held back on a day that reached PHOENIX_WELCOME_GRANTS_PER_DAY,
+# oldest first while today's cap has room (each held row locked: twice is once).
+cron.register(grant_held_welcomes, queue_name="light", interval=60 * 60, job_timeout=600)

@@ -65,9 +65,9 @@ def client_ip(request: HttpRequest) -> str:
     return entries[0] or peer
 
 
-def client_network(request: HttpRequest) -> str:
-    """What the throttles count a client as: its IPv4 address, or the /64 of its IPv6
-    address. One home, phone or server is given a whole /64, so counting single IPv6
+def client_network(request: HttpRequest, *, ipv6_prefix: int = 64) -> str:
+    """What the throttles count a client as: its IPv4 address, or the /64 (`ipv6_prefix`)
+    of its IPv6 address. One home, phone or server is given a whole /64, so counting single IPv6
     addresses would give one client 2**64 fresh limits. An IPv4-mapped IPv6 address is
     the IPv4 client it maps; anything unparsable is counted as the text it is."""
     value = client_ip(request)
@@ -79,7 +79,7 @@ def client_network(request: HttpRequest) -> str:
     if address.version == 6 and address.ipv4_mapped is not None:
         return str(address.ipv4_mapped)
     if address.version == 6:
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
+        return str(ipaddress.IPv6Network((address, ipv6_prefix), strict=False))
     return str(address)
 
 

@@ -378,6 +378,12 @@ PHOENIX_LOGIN_FAILURES_PER_NETWORK = envint("PHOENIX_LOGIN_FAILURES_PER_NETWORK"
 PHOENIX_LOGIN_FAILURE_WINDOW = envint("PHOENIX_LOGIN_FAILURE_WINDOW", 15 * 60)
 PHOENIX_SIGNUPS_PER_NETWORK = envint("PHOENIX_SIGNUPS_PER_NETWORK", 10)
 PHOENIX_SIGNUP_WINDOW = envint("PHOENIX_SIGNUP_WINDOW", 60 * 60)
+# The same window per IPv6 /48 (a /48 is as cheap to rent as a /64; IPv4 counts as above).
+PHOENIX_SIGNUPS_PER_WIDE_NETWORK = envint("PHOENIX_SIGNUPS_PER_WIDE_NETWORK", 30)
+# Welcome grants given site-wide per UTC day (0: no cap); past it a confirmed creator's
+# grant waits for the hourly catch-up, and the alert fires at PHOENIX_WELCOME_CAP_ALERT_SHARE.
+PHOENIX_WELCOME_GRANTS_PER_DAY = envint("PHOENIX_WELCOME_GRANTS_PER_DAY", 1000)
+PHOENIX_WELCOME_CAP_ALERT_SHARE = envfloat("PHOENIX_WELCOME_CAP_ALERT_SHARE", 0.8)
 # A browser that has logged in to an account is remembered (a signed cookie) this long;
 # it is not held to the per-account limit a stranger could fill, only to its own.
 PHOENIX_KNOWN_DEVICE_DAYS = envint("PHOENIX_KNOWN_DEVICE_DAYS", 365)
@@ -514,6 +520,8 @@ PHOENIX_SOCIAL_WRITES_PER_NETWORK_PER_MINUTE = envint(
 PHOENIX_EXPLORE_HALF_LIFE_HOURS = envfloat("PHOENIX_EXPLORE_HALF_LIFE_HOURS", 24)
 # Seconds between two recounts of every post's and creator's community figures.
 PHOENIX_COMMUNITY_RECOUNT_INTERVAL = envint("PHOENIX_COMMUNITY_RECOUNT_INTERVAL", 3600)
+# Shares with people and new share links, per owner per hour (0: no limit).
+PHOENIX_SHARES_PER_HOUR = envint("PHOENIX_SHARES_PER_HOUR", 30)
 
 OPENAI_API_KEY = os.getenv("OPENAI_API_KEY", "")
 OPENAI_BASE_URL = os.getenv("OPENAI_BASE_URL") or None
@@ -555,6 +563,9 @@ PHOENIX_QUEUE_STALL = envint("PHOENIX_QUEUE_STALL", 900)
 PHOENIX_PUBLIC_MEDIA_MAX_AGE = envint("PHOENIX_PUBLIC_MEDIA_MAX_AGE", 0)
 # The largest staff balance adjustment, either way, in one step.
 PHOENIX_MAX_ADJUSTMENT = envint("PHOENIX_MAX_ADJUSTMENT", 100_000)
+# An adjustment of more tokens than this (either way) waits for a second staff member's
+# approval (tokens.adjustments); 0: every adjustment is applied at once.
+PHOENIX_ADJUSTMENT_APPROVAL_ABOVE = envint("PHOENIX_ADJUSTMENT_APPROVAL_ABOVE", 1000)
 
 # Buying tokens: Stripe Checkout through the official library. STRIPE_API_BASE empty is
 # Stripe itself; `make run` and the tests point it at the fake in tokens/fake_stripe.py.

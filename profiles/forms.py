@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, UserC
 from django.core.exceptions import ValidationError
 
 from . import throttle
+from .email_domains import DISPOSABLE_REFUSED, is_disposable
 from .selectors import reset_reaches
 
 EMAIL_TAKEN = "email_taken"
@@ -58,6 +59,8 @@ class SignupForm(PasswordRulesOnPasswordField, UserCreationForm):
         email = self.cleaned_data["email"].strip()
         if get_user_model()._default_manager.filter(email__iexact=email).exists():
             raise ValidationError(self.fields["email"].error_messages[EMAIL_TAKEN], EMAIL_TAKEN)
+        if is_disposable(email):
+            raise ValidationError(DISPOSABLE_REFUSED, "disposable")
         return email
 
 

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 # Providers that deliver every "+tag" variant of a mailbox to that mailbox are nearly all
 # of them; Gmail also ignores dots and answers to two domains.
@@ -56,3 +57,51 @@ class WelcomedAddress(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class EmailDomainRule(models.Model):
+    """A staff decision about a mail domain, over the disposable-mail list shipped with the
+    code (profiles.email_domains): block one the list misses, or lift one it lists wrongly.
+    Rows apply to the domain and every subdomain of it, without a deploy."""
+
+    domain = models.CharField(max_length=253, unique=True, help_text="e.g. mailinator.com")
+    blocked = models.BooleanField(
+        default=True, help_text="Unticked: allowed even though the shipped list names it."
+    )
+    note = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(domain=Lower("domain")),
+                name="email_domain_rule_lower_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} ({'blocked' if self.blocked else 'allowed'})"
+
+
+class WelcomeDay(models.Model):
+    """How many welcome grants a UTC day has given: the site-wide cap is a conditional
+    update of this row (profiles.welcome), so concurrent confirmations never pass it."""
+
+    day = models.DateField(primary_key=True)
+    granted = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.granted}"
+
+
+class PendingWelcome(models.Model):
+    """A confirmed creator whose welcome grant waits for a day with room under the cap;
+    the hourly catch-up (profiles.jobs) grants them oldest first."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_welcome"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"

@@ -10,7 +10,8 @@ from django.template.loader import render_to_string
 from tokens.models import LedgerEntry
 from tokens.services import account_grant_welcome, account_open, lock_account
 
-from .models import ConfirmedEmail
+from . import welcome
+from .models import ConfirmedEmail, PendingWelcome
 
 User = get_user_model()
 
@@ -87,12 +88,53 @@ def confirmation_send(*, user, confirm_url: str) -> None:
 @dataclass(frozen=True)
 class Confirmed:
     user: object
-    grant: LedgerEntry | None  # None: the address or the account had its welcome before
+    grant: LedgerEntry | None  # None: had its welcome before, or held (below)
+    held: bool = False  # the day's cap was reached: the grant comes with the catch-up
 
 
 @transaction.atomic
 def email_confirm(*, user) -> Confirmed:
     """Record the account's address as confirmed, and give the welcome grant if neither
-    the address nor the account has had it."""
+    the address nor the account has had it and today's cap has room (else it waits)."""
     ConfirmedEmail.objects.update_or_create(user=user, defaults={"address": user.email})
-    return Confirmed(user=user, grant=account_grant_welcome(user=user, email=user.email))
+    return Confirmed(user=user, **_welcome_within_cap(user))
+
+
+def _welcome_within_cap(user) -> dict:
+    if not welcome.slot_take():
+        welcome.hold(user)
+        return {"grant": None, "held": True}
+    grant = account_grant_welcome(user=user, email=user.email)
+    if grant is None:
+        welcome.slot_give_back()
+    return {"grant": grant}
+
+
+def held_welcomes_grant(*, limit: int = 500) -> int:
+    """Grant the welcomes held on capped days, oldest first, while today's cap has room;
+    the number granted. Each in its own transaction, the held row locked (skipped if
+    another run has it), so two runs never grant one twice."""
+    granted = 0
+    for user_id in PendingWelcome.objects.order_by("created_at").values_list("user_id", flat=True)[
+        :limit
+    ]:
+        with transaction.atomic():
+            pending = (
+                PendingWelcome.objects.select_for_update(skip_locked=True)
+                .select_related("user")
+                .filter(user_id=user_id)
+                .first()
+            )
+            if pending is None:
+                continue
+            user = pending.user
+            confirmed = ConfirmedEmail.objects.filter(user=user).first()
+            if not user.is_active or confirmed is None or confirmed.address != user.email:
+                pending.delete()  # gone, or the address changed since: nothing owed here
+                continue
+            result = _welcome_within_cap(user)
+            if result.get("held"):
+                return granted  # today is full: the rest wait for tomorrow's room
+            pending.delete()
+            granted += result["grant"] is not None
+    return granted

@@ -157,20 +157,34 @@ def login_minutes_left() -> int:
     return -(-ratelimit.seconds_left(settings.PHOENIX_LOGIN_FAILURE_WINDOW) // 60)
 
 
+def _signup_counters(request: HttpRequest) -> list[tuple[str, str, int]]:
+    """(scope, subject, limit) per counter: the client's network (IPv4 address or IPv6
+    /64), and its IPv6 /48, as cheap to rent as a /64. An IPv4 client's /48 is its
+    address, already counted: only the first applies."""
+    network = ratelimit.client_network(request)
+    counters = [("signup", network, settings.PHOENIX_SIGNUPS_PER_NETWORK)]
+    wide = ratelimit.client_network(request, ipv6_prefix=48)
+    if wide != network:
+        counters.append(("signup-wide", wide, settings.PHOENIX_SIGNUPS_PER_WIDE_NETWORK))
+    return [counter for counter in counters if counter[2]]
+
+
 def signup_try(request: HttpRequest) -> bool:
-    """Count a sign-up before the account is made; False when over the limit."""
-    limit = settings.PHOENIX_SIGNUPS_PER_NETWORK
-    if not limit:
-        return True
+    """Count a sign-up before the account is made; False when over a limit (a refused try
+    is counted against every counter all the same: it was tried)."""
     window = settings.PHOENIX_SIGNUP_WINDOW
-    return ratelimit.take("signup", ratelimit.client_network(request), window=window) <= limit
+    over = [
+        ratelimit.take(scope, subject, window=window) > limit
+        for scope, subject, limit in _signup_counters(request)
+    ]
+    return not any(over)
 
 
 def signup_not_made(request: HttpRequest) -> None:
     """The form was invalid: that try made no account, so it does not count."""
-    if settings.PHOENIX_SIGNUPS_PER_NETWORK:
-        window = settings.PHOENIX_SIGNUP_WINDOW
-        ratelimit.give_back("signup", ratelimit.client_network(request), window=window)
+    window = settings.PHOENIX_SIGNUP_WINDOW
+    for scope, subject, _limit in _signup_counters(request):
+        ratelimit.give_back(scope, subject, window=window)
 
 
 def email_try(request: HttpRequest, scope: str, address: str) -> bool:

@@ -144,6 +144,12 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
             request,
             f"Your e-mail is confirmed: {confirmed.grant.amount} welcome tokens are yours.",
         )
+    elif confirmed.held:
+        messages.info(
+            request,
+            "Your e-mail is confirmed. So many people joined today that welcome tokens "
+            "are paused: yours are added within a day, with nothing more to do.",
+        )
     else:
         messages.info(
             request,

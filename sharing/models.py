@@ -32,6 +32,8 @@ ENDED_BECAUSE = {
     "scheduled": "ended: the draft was scheduled",
     "taken_down": "ended: the draft was taken down",
     "staff": "ended by Phoenix staff",
+    "declined": "declined by the person it was shared with",
+    "blocked": "ended: the person it was shared with blocked the owner",
     # On the way back to the drafts, a share the change itself should have ended (a second
     # guard: the leaving change ends them in its own transaction).
     "restored": "ended: the draft was in the trash",
@@ -190,3 +192,28 @@ class Comment(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class Block(models.Model):
+    """`blocker` accepts no shares from `blocked`: sharing with them is refused, and what
+    `blocked` had shared with them ended when the block was made."""
+
+    blocker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made"
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="block_once"),
+            models.CheckConstraint(
+                condition=~Q(blocker=models.F("blocked")), name="block_not_oneself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker} blocks {self.blocked}"

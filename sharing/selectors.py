@@ -7,20 +7,24 @@ they opened — that is neither revoked nor expired. Checked on every request, s
 or the draft leaving the drafts takes effect on the next one.
 """
 
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from creations.models import Creation
 from creations.presenters import media_url
 from creations.selectors import Page, _page
 
-from .models import Comment, LinkOpening, Share
+from .models import Block, Comment, LinkOpening, Share
 
 SHARED_PAGE_SIZE = 12
+THREAD_PAGE_SIZE = 20
 
 
 def active_shares() -> QuerySet[Share]:
@@ -184,6 +188,64 @@ def thread(creation: Creation) -> list[Comment]:
     return list(open_comments(creation.pk).select_related("author").order_by("created_at", "id"))
 
 
+@dataclass(frozen=True)
+class ThreadPage:
+    comments: list[Comment]  # newest first
+    since: str  # the oldest shown: the page polls everything from it on
+    older: str  # the cursor of the next "Show older", or "" when there is none
+
+
+def comment_cursor(comment: Comment) -> str:
+    return f"{comment.created_at.isoformat()}|{comment.pk}"
+
+
+def _parse_cursor(cursor: str) -> tuple | None:
+    moment, _, pk = (cursor or "").partition("|")
+    when = parse_datetime(moment) if moment and len(moment) < 40 else None
+    pk = _uuid(pk)
+    return (when, pk) if when and pk else None
+
+
+def thread_page(
+    creation_id, *, since: str = "", before: str = "", size: int = THREAD_PAGE_SIZE
+) -> ThreadPage:
+    """The thread newest first. With `before`: the `size` comments older than that cursor
+    ("Show older"). With `since`: every comment from that one on (what a page that loaded
+    `since` as its oldest shows on each poll: new comments never push one out of view
+    unseen). Neither: the newest `size`."""
+    queryset = open_comments(creation_id).select_related("author").order_by("-created_at", "-id")
+    start, end = _parse_cursor(since), _parse_cursor(before)
+    if start:
+        comments = list(
+            queryset.filter(Q(created_at__gt=start[0]) | Q(created_at=start[0], id__gte=start[1]))
+        )
+        return ThreadPage(comments, since, older=since if _has_older(creation_id, start) else "")
+    if end:
+        queryset = queryset.filter(Q(created_at__lt=end[0]) | Q(created_at=end[0], id__lt=end[1]))
+    rows = list(queryset[: size + 1])
+    comments = rows[:size]
+    oldest = comment_cursor(comments[-1]) if comments else ""
+    return ThreadPage(comments, since=oldest, older=oldest if len(rows) > size else "")
+
+
+def _has_older(creation_id, key: tuple) -> bool:
+    return (
+        open_comments(creation_id)
+        .filter(Q(created_at__lt=key[0]) | Q(created_at=key[0], id__lt=key[1]))
+        .exists()
+    )
+
+
+def thread_version(creation_id) -> str:
+    """Changes whenever a comment is added, deleted or closed: a poll that brings the
+    version it has is answered "nothing new" without rendering (one aggregate query)."""
+    figures = open_comments(creation_id).aggregate(
+        count=Count("id"), newest=Max("created_at"), deleted=Max("deleted_at")
+    )
+    text = f"{figures['count']}|{figures['newest']}|{figures['deleted']}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def shared_with_page(*, user: AbstractBaseUser, cursor: str | None = None) -> Page:
     """The "Shared with me" tab: drafts of others a share reaches `user` through, the most
     recently shared first. Restricted first to the creations shared with them
@@ -203,3 +265,7 @@ def shared_with_page(*, user: AbstractBaseUser, cursor: str | None = None) -> Pa
         .select_related("owner")
     )
     return _page(queryset, order_field="shared_at", cursor=cursor, size=SHARED_PAGE_SIZE)
+
+
+def blocks_of(user: AbstractBaseUser) -> list[Block]:
+    return list(Block.objects.filter(blocker=user).select_related("blocked"))

@@ -22,7 +22,7 @@ from library.models import Board
 from phoenix import ratelimit
 
 from . import selectors, signals
-from .models import COMMENT_MAX, Comment, LinkOpening, Share, hash_token
+from .models import COMMENT_MAX, Block, Comment, LinkOpening, Share, hash_token
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -32,6 +32,8 @@ ENDING_EVENTS = ("trashed", "purged", "taken_down", "published", "scheduled")
 LINK_EXPIRY_HORIZON = timedelta(days=365)
 COMMENT_RATE_SCOPE = "comment"
 COMMENT_RATE_WINDOW = 60
+SHARE_RATE_SCOPE = "share"
+SHARE_RATE_WINDOW = 60 * 60
 
 
 def comments_per_minute() -> int:
@@ -82,8 +84,40 @@ def _lock_shareable(creation: Creation) -> Creation:
 # Sharing.
 
 
+def _take_share_allowance(owner_id) -> None:
+    """Shares and links are counted per owner per hour (PHOENIX_SHARES_PER_HOUR; 0: no
+    limit), so nobody can push drafts at people in bulk. Given back by a refusal."""
+    limit = settings.PHOENIX_SHARES_PER_HOUR
+    if not limit:
+        return
+    subject = str(owner_id)
+    if ratelimit.take(SHARE_RATE_SCOPE, subject, window=SHARE_RATE_WINDOW) > limit:
+        ratelimit.give_back(SHARE_RATE_SCOPE, subject, window=SHARE_RATE_WINDOW)
+        wait = ratelimit.seconds_left(SHARE_RATE_WINDOW)
+        raise SharingRefused(
+            "too_many_shares",
+            f"You can share {limit} times an hour. Try again in {-(-wait // 60)} minutes.",
+            status=429,
+            retry_after=wait,
+        )
+
+
+def _give_share_back(owner_id) -> None:
+    if settings.PHOENIX_SHARES_PER_HOUR:
+        ratelimit.give_back(SHARE_RATE_SCOPE, str(owner_id), window=SHARE_RATE_WINDOW)
+
+
 def share_with_person(*, creation: Creation, owner: AbstractBaseUser, username) -> Share:
     """Share the owner's draft with an active creator, read-only."""
+    _take_share_allowance(owner.pk)
+    try:
+        return _share_with_person(creation=creation, owner=owner, username=username)
+    except SharingRefused:
+        _give_share_back(owner.pk)
+        raise
+
+
+def _share_with_person(*, creation: Creation, owner: AbstractBaseUser, username) -> Share:
     if not isinstance(username, str) or not username.strip():
         raise SharingRefused("username_required", "Type the username of a creator.", status=400)
     username = username.strip()
@@ -94,6 +128,10 @@ def share_with_person(*, creation: Creation, owner: AbstractBaseUser, username) 
         raise SharingRefused("unknown_user", f"There is no creator called “{username}”.")
     if recipient.pk == owner.pk:
         raise SharingRefused("own_draft", "This is your own draft: you can already see it.")
+    if Block.objects.filter(blocker=recipient, blocked=owner).exists():
+        raise SharingRefused(
+            "not_accepted", f"{recipient.username} does not accept shares from you.", status=403
+        )
     with transaction.atomic():
         _lock_shareable(creation)
         if Share.objects.filter(
@@ -137,8 +175,13 @@ def share_link_create(*, creation: Creation, expires_at: datetime | None = None)
     """A new link to the owner's draft: anyone signed in who opens it may see the draft
     while the link stands."""
     token = secrets.token_urlsafe(32)
+    _take_share_allowance(creation.owner_id)
     with transaction.atomic():
-        _lock_shareable(creation)
+        try:
+            _lock_shareable(creation)
+        except SharingRefused:
+            _give_share_back(creation.owner_id)
+            raise
         share = Share.objects.create(
             creation=creation,
             kind=Share.Kind.LINK,
@@ -181,6 +224,8 @@ def share_link_open(*, token: str, user: AbstractBaseUser) -> Creation | Board:
     creation = share.creation
     if not creation.is_shareable or not creation.owner.is_active:
         raise NotFound("No such link.")
+    if Block.objects.filter(blocker=user, blocked_id=creation.owner_id).exists():
+        raise NotFound("No such link.")  # they asked for nothing from this creator
     if creation.owner_id != user.pk:
         LinkOpening.objects.get_or_create(share=share, user=user)
     return creation
@@ -199,6 +244,48 @@ def share_revoke(*, share: Share, reason: str = "owner") -> bool:
             threads_close(creation_id=share.creation_id, now=now)
     share.refresh_from_db(fields=["revoked_at", "revoked_reason"])
     return bool(changed)
+
+
+def share_decline(*, creation_id, user: AbstractBaseUser) -> int:
+    """The person a draft reaches no longer wants it: the share naming them ends, and the
+    links they opened stop reaching them (opening such a link again brings it back). How
+    many ended; NotFound when none reached them."""
+    with transaction.atomic():
+        declined = 0
+        for share in Share.objects.select_for_update().filter(
+            creation_id=creation_id, recipient=user, revoked_at__isnull=True
+        ):
+            declined += share_revoke(share=share, reason="declined")
+        declined += LinkOpening.objects.filter(share__creation_id=creation_id, user=user).delete()[
+            0
+        ]
+    if not declined:
+        raise NotFound()
+    return declined
+
+
+def person_block(*, blocker: AbstractBaseUser, username) -> Block:
+    """`blocker` accepts nothing more from that creator: their shares to `blocker` end now
+    and new ones are refused. Blocking twice is blocking once."""
+    blocked = User.objects.filter(username=username).first() if isinstance(username, str) else None
+    if blocked is None:
+        raise SharingRefused("unknown_user", "There is no creator with that username.", status=404)
+    if blocked.pk == blocker.pk:
+        raise SharingRefused("own_account", "You cannot block yourself.", status=400)
+    with transaction.atomic():
+        block, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+        for share in Share.objects.select_for_update().filter(
+            creation__owner=blocked, recipient=blocker, revoked_at__isnull=True
+        ):
+            share_revoke(share=share, reason="blocked")
+        LinkOpening.objects.filter(share__creation__owner=blocked, user=blocker).delete()
+    return block
+
+
+def person_unblock(*, blocker: AbstractBaseUser, username) -> bool:
+    """Shares are accepted again (the ended ones stay ended). False if there was no block."""
+    deleted, _ = Block.objects.filter(blocker=blocker, blocked__username=username).delete()
+    return bool(deleted)
 
 
 def shares_end(*, creation: Creation, reason: str) -> int:

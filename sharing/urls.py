@@ -24,6 +24,10 @@ urlpatterns = [
         name="board_link_revoke",
     ),
     path("boards/<uuid:board_id>", board_views.shared_board, name="shared_board"),
+    path("creations/<uuid:creation_id>/decline", views.share_decline, name="share_decline"),
+    path("people/<str:username>/block", views.person_block, name="person_block"),
+    path("people/<str:username>/unblock", views.person_unblock, name="person_unblock"),
+    path("settings/blocked", views.blocked_people, name="blocked_people"),
     path("api/creations/<uuid:creation_id>/shares", api.shares, name="api_creation_shares"),
     path(
         "api/creations/<uuid:creation_id>/shares/<uuid:share_id>",

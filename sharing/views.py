@@ -103,7 +103,8 @@ def creation_sharing(request: HttpRequest, creation_id) -> HttpResponse:
         return render_panel(
             request,
             creation,
-            status=422 if request.htmx and refusal.status == 400 else refusal.status,
+            # 422 is what HTMX swaps in (the panel says why); a plain form keeps the status.
+            status=422 if request.htmx and refusal.status in (400, 403, 429) else refusal.status,
             error=refusal.message,
             username=request.POST.get("username", ""),
         )
@@ -156,10 +157,14 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
 # The shared page and its thread.
 
 
-def thread_context(request: HttpRequest, creation: Creation, **extra) -> dict:
+def thread_context(request: HttpRequest, creation: Creation, *, since: str = "", **extra) -> dict:
+    page = selectors.thread_page(creation.pk, since=since)
     return {
         "creation": creation,
-        "comments": selectors.thread(creation),
+        "comments": page.comments,
+        "since": page.since,
+        "older": page.older,
+        "thread_version": selectors.thread_version(creation.pk),
         "is_owner": creation.owner_id == request.user.pk,
         "comment_max": COMMENT_MAX,
         **extra,
@@ -181,7 +186,8 @@ def comments(request: HttpRequest, creation_id) -> HttpResponse:
     and an empty form back, a form without JavaScript goes back to the page."""
     creation = _draft_or_404(request, creation_id)
     if request.method == "GET":
-        return render(request, "sharing/shared.html#thread", thread_context(request, creation))
+        return thread_part(request, creation)
+    since = request.POST.get("since", "")
     text = request.POST.get("text", "")
     try:
         services.comment_post(creation=creation, author=request.user, text=text)
@@ -192,7 +198,7 @@ def comments(request: HttpRequest, creation_id) -> HttpResponse:
                 # Not swapped: phoenix.js shows the message under the form, the text stays.
                 body = {"error": refusal.code, "message": refusal.message}
                 return JsonResponse(body, status=429, headers=headers)
-        context = thread_context(request, creation, error=refusal.message, text=text)
+        context = thread_context(request, creation, since=since, error=refusal.message, text=text)
         if request.htmx:
             # 422 is swapped (base.html's htmx-config): the form again, with why.
             return render(request, "sharing/shared.html#posted", context, status=422)
@@ -203,8 +209,26 @@ def comments(request: HttpRequest, creation_id) -> HttpResponse:
     if not request.htmx:
         messages.success(request, "Comment posted.")
         return redirect(reverse("shared_draft", args=[creation.id]) + "#comments")
-    context = thread_context(request, creation, announcement="Comment posted.")
+    context = thread_context(request, creation, since=since, announcement="Comment posted.")
     return render(request, "sharing/shared.html#posted", context, status=201)
+
+
+def thread_part(request: HttpRequest, creation: Creation) -> HttpResponse:
+    """The thread's polls and its "Show older": a poll that brings the version it shows
+    gets 204 (HTMX swaps nothing) unless a comment came, went or closed; `before` is the
+    next older page, appended below the thread."""
+    before = request.GET.get("before", "")
+    if before:
+        context = {
+            "creation": creation,
+            "page": selectors.thread_page(creation.pk, before=before),
+            "is_owner": creation.owner_id == request.user.pk,
+        }
+        return render(request, "sharing/shared.html#older", context)
+    if request.GET.get("v") == selectors.thread_version(creation.pk):
+        return HttpResponse(status=204)
+    context = thread_context(request, creation, since=request.GET.get("since", ""))
+    return render(request, "sharing/shared.html#thread", context)
 
 
 @require_POST
@@ -218,5 +242,57 @@ def comment_delete(request: HttpRequest, creation_id, comment_id) -> HttpRespons
     if not request.htmx:
         messages.success(request, "Comment deleted.")
         return redirect(reverse("shared_draft", args=[creation.id]) + "#comments")
-    context = thread_context(request, creation, announcement="Comment deleted.")
+    since = request.POST.get("since", "")
+    context = thread_context(request, creation, since=since, announcement="Comment deleted.")
     return render(request, "sharing/shared.html#deleted", context)
+
+
+# ---------------------------------------------------------------------------------------
+# The person a draft reaches: decline it, block its owner.
+
+
+@require_POST
+@login_required
+def share_decline(request: HttpRequest, creation_id) -> HttpResponse:
+    creation = _draft_or_404(request, creation_id)
+    if creation.owner_id == request.user.pk:
+        raise Http404("No such creation.")
+    try:
+        services.share_decline(creation_id=creation.pk, user=request.user)
+    except NotFound:
+        raise Http404("No such creation.") from None
+    messages.success(
+        request, f"Declined: {creation.owner.username}’s draft is gone from your list."
+    )
+    return redirect(reverse("profile", args=[request.user.username]) + "?tab=shared")
+
+
+@require_POST
+@login_required
+def person_block(request: HttpRequest, username: str) -> HttpResponse:
+    try:
+        block = services.person_block(blocker=request.user, username=username)
+    except SharingRefused as refusal:
+        raise Http404(refusal.message) from None
+    messages.success(
+        request,
+        f"You blocked {block.blocked.username}: they can no longer share drafts with you. "
+        "You can unblock them in Settings.",
+    )
+    return redirect(reverse("profile", args=[request.user.username]) + "?tab=shared")
+
+
+@require_POST
+@login_required
+def person_unblock(request: HttpRequest, username: str) -> HttpResponse:
+    if services.person_unblock(blocker=request.user, username=username):
+        messages.success(request, f"You unblocked {username}.")
+    return redirect("blocked_people")
+
+
+@never_cache
+@require_GET
+@login_required
+def blocked_people(request: HttpRequest) -> HttpResponse:
+    context = {"blocks": selectors.blocks_of(request.user)}
+    return render(request, "sharing/blocked.html", context)

@@ -15,14 +15,16 @@ from django.utils.html import format_html
 from phoenix.admin import ViewOnlyAdminMixin
 
 from . import payments
-from .models import CreditLot, LedgerEntry, Purchase, TokenAccount, TokenPack
-from .services import (
-    AdjustmentTooLarge,
-    AlreadyApplied,
-    BalanceWouldGoNegative,
-    SelfAdjustment,
-    account_adjust,
+from .adjustments import (
+    Asked,
+    NotPending,
+    SelfApproval,
+    adjustment_approve,
+    adjustment_ask,
+    adjustment_reject,
 )
+from .models import AdjustmentRequest, CreditLot, LedgerEntry, Purchase, TokenAccount, TokenPack
+from .services import AdjustmentTooLarge, BalanceWouldGoNegative, SelfAdjustment
 
 ADJUST_PERMISSION = "tokens.adjust_balance"
 
@@ -153,8 +155,8 @@ class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 days = form.cleaned_data.get("expires_in_days")
-                entry = account_adjust(
-                    user=account.user,
+                asked = adjustment_ask(
+                    account=account,
                     amount=form.cleaned_data["amount"],
                     reason=form.cleaned_data["reason"],
                     staff=request.user,
@@ -165,24 +167,8 @@ class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
                 form.add_error("amount", str(error))
             except SelfAdjustment as error:
                 form.add_error(None, str(error))
-            except AlreadyApplied as applied:
-                self.message_user(
-                    request,
-                    f"This adjustment was already applied ({applied.entry.amount:+d}); "
-                    "the form was sent twice, nothing changed the second time.",
-                    messages.WARNING,
-                )
-                return redirect("admin:tokens_tokenaccount_change", account.pk)
             else:
-                self.log_change(
-                    request, account, f"Adjusted balance by {entry.amount:+d}: {entry.reason}"
-                )
-                self.message_user(
-                    request,
-                    f"Adjusted {account.user} by {entry.amount:+d}; "
-                    f"the balance is now {entry.balance_after}.",
-                    messages.SUCCESS,
-                )
+                self._tell_asked(request, account, asked)
                 return redirect("admin:tokens_tokenaccount_change", account.pk)
         context = {
             **self.admin_site.each_context(request),
@@ -191,7 +177,133 @@ class TokenAccountAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
             "original": account,
             "form": form,
         }
+        context["approval_above"] = settings.PHOENIX_ADJUSTMENT_APPROVAL_ABOVE
         return TemplateResponse(request, "admin/tokens/tokenaccount/adjust_balance.html", context)
+
+    def _tell_asked(self, request, account: TokenAccount, asked: Asked) -> None:
+        adjustment = asked.request
+        if asked.replayed:
+            done = "applied" if adjustment.entry_id else f"asked for ({adjustment.status})"
+            self.message_user(
+                request,
+                f"This adjustment was already {done} ({adjustment.amount:+d}); "
+                "the form was sent twice, nothing changed the second time.",
+                messages.WARNING,
+            )
+        elif adjustment.status == AdjustmentRequest.Status.PENDING:
+            self.log_change(
+                request, account, f"Asked to adjust by {adjustment.amount:+d}: {adjustment.reason}"
+            )
+            self.message_user(
+                request,
+                f"Adjustments over {settings.PHOENIX_ADJUSTMENT_APPROVAL_ABOVE:,} tokens need "
+                f"a second staff member: {adjustment.amount:+d} for {account.user} waits for "
+                "approval under Adjustments.",
+                messages.WARNING,
+            )
+        else:
+            entry = adjustment.entry
+            self.log_change(
+                request, account, f"Adjusted balance by {entry.amount:+d}: {entry.reason}"
+            )
+            self.message_user(
+                request,
+                f"Adjusted {account.user} by {entry.amount:+d}; "
+                f"the balance is now {entry.balance_after}.",
+                messages.SUCCESS,
+            )
+
+
+@admin.register(AdjustmentRequest)
+class AdjustmentRequestAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """The staff audit view of adjustments: every one asked in the admin, who asked, who
+    approved or rejected, and the ledger row it made. Waiting ones are approved or
+    rejected here by another staff member with the adjust permission."""
+
+    list_display = (
+        "requested_at",
+        "account",
+        "amount",
+        "reason",
+        "requested_by",
+        "status",
+        "decided_by",
+        "decided_at",
+    )
+    list_filter = ("status",)
+    search_fields = ("account__user__username", "requested_by__username", "reason")
+    list_select_related = ("account__user", "requested_by", "decided_by")
+    readonly_fields = (
+        "account",
+        "amount",
+        "reason",
+        "expires_at",
+        "requested_by",
+        "requested_at",
+        "status",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "entry",
+    )
+    exclude = ("request_key",)
+    change_form_template = "admin/tokens/adjustmentrequest/change_form.html"
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Whoever may adjust sees the adjustments waiting for them.
+        return super().has_view_permission(request, obj) or request.user.has_perm(ADJUST_PERMISSION)
+
+    def has_module_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:request_id>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="tokens_adjustmentrequest_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        pending = AdjustmentRequest.objects.filter(
+            pk=object_id if str(object_id).isdigit() else None,
+            status=AdjustmentRequest.Status.PENDING,
+        ).first()
+        can_decide = pending is not None and request.user.has_perm(ADJUST_PERMISSION)
+        extra_context = {
+            **(extra_context or {}),
+            "can_decide": can_decide,
+            "asked_by_me": pending is not None and pending.requested_by_id == request.user.pk,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request, request_id: int):
+        if request.method != "POST" or not request.user.has_perm(ADJUST_PERMISSION):
+            raise PermissionDenied
+        get_object_or_404(AdjustmentRequest, pk=request_id)
+        try:
+            if request.POST.get("decision") == "approve":
+                adjustment = adjustment_approve(request_id=request_id, staff=request.user)
+                self.message_user(
+                    request,
+                    f"Approved: {adjustment.account.user} adjusted by {adjustment.amount:+d}; "
+                    f"the balance is now {adjustment.entry.balance_after}.",
+                    messages.SUCCESS,
+                )
+            else:
+                adjustment = adjustment_reject(
+                    request_id=request_id,
+                    staff=request.user,
+                    note=request.POST.get("note", ""),
+                )
+                self.message_user(
+                    request, f"{adjustment.get_status_display().capitalize()}.", messages.SUCCESS
+                )
+        except (SelfApproval, SelfAdjustment, NotPending, BalanceWouldGoNegative) as error:
+            self.message_user(request, str(error), messages.ERROR)
+        return redirect("admin:tokens_adjustmentrequest_change", request_id)
 
 
 @admin.register(LedgerEntry)

@@ -323,3 +323,64 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class AdjustmentRequest(models.Model):
+    """Every balance adjustment made in the admin, and the staff audit trail of them. One
+    up to PHOENIX_ADJUSTMENT_APPROVAL_ABOVE tokens is applied at once; a larger one waits
+    until a second staff member approves it (never the one who asked: a constraint), so
+    no one can credit an accomplice alone. Written only by tokens.adjustments."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "applied at once"
+        PENDING = "pending", "waiting for approval"
+        APPROVED = "approved", "approved and applied"
+        REJECTED = "rejected", "rejected"
+        WITHDRAWN = "withdrawn", "withdrawn by who asked"
+
+    account = models.ForeignKey(TokenAccount, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    reason = models.CharField(max_length=255)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The adjust form's key: sending one form twice asks once.
+    request_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=255, blank=True)
+    entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="adjustment_request_not_zero"),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("requested_by")),
+                name="adjustment_request_second_staff",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status__in=["applied", "approved"], entry__isnull=False)
+                    | Q(status__in=["pending", "rejected", "withdrawn"], entry__isnull=True)
+                ),
+                name="adjustment_request_entry_when_applied",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status__in=["approved", "rejected"], decided_by__isnull=False)
+                    | Q(status__in=["applied", "pending", "withdrawn"], decided_by__isnull=True)
+                ),
+                name="adjustment_request_decided_by_a_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} for {self.account.user} ({self.get_status_display()})"

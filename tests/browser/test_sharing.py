@@ -76,7 +76,9 @@ def test_alice_shares_a_draft_bob_comments_and_alice_replies_live(
     expect(bob.locator("h1")).to_have_text("A draft shared by alice")
     expect(bob.locator(".shared__media img")).to_be_visible()
     # The file reached bob's browser (and is an image): loaded, with a width of its own.
-    bob.wait_for_function("document.querySelector('.shared__media img').complete")
+    # A property read, not a predicate: a string predicate is evaluated with eval(), which
+    # the page's CSP refuses whenever it is not true at the first try.
+    expect(bob.locator(".shared__media img")).to_have_js_property("complete", True)
     assert bob.evaluate("document.querySelector('.shared__media img').naturalWidth") > 0
     bob.evaluate("window.__sameDocument = true")
     bob.fill("#comment-text", "Love the light! <b>not bold</b>")
@@ -92,7 +94,7 @@ def test_alice_shares_a_draft_bob_comments_and_alice_replies_live(
     alice.fill("#comment-text", "Thanks bob! I will try a warmer version too.")
     alice.get_by_role("button", name="Post comment").click()
     expect(alice.locator("#thread .comment")).to_have_count(2)
-    expect(alice.locator("#thread .comment").nth(1)).to_contain_text("owner")
+    expect(alice.locator("#thread .comment").nth(0)).to_contain_text("owner")  # newest first
     settle(alice)
     screenshot(alice, "sharing-03-alice-sees-and-replies")
 
@@ -117,3 +119,35 @@ def test_alice_shares_a_draft_bob_comments_and_alice_replies_live(
     assert bob.goto(f"/creations/{draft.id}/shared").status == 404
     for page in (alice, bob, phone):
         page.context.close()
+
+
+def test_bob_declines_nothing_but_blocks_alice_and_unblocks_her_in_settings(
+    browser: Browser, live_server, screenshot
+):
+    from sharing import services
+    from tests.browser.conftest import assert_accessible, serve_axe
+
+    alice_user = creator_signup(username="alice", password="alice-password-123")
+    creator_signup(username="bob", password="bob-password-123")
+    (draft,) = make_drafts("alice", "A lighthouse in fog, long exposure")
+    services.share_with_person(creation=draft, owner=alice_user, username="bob")
+
+    bob = log_in(browser, live_server, "bob")
+    serve_axe(bob.context)
+    bob.goto(f"/creations/{draft.id}/shared")
+    expect(bob.get_by_role("button", name="Decline this draft")).to_be_visible()
+    settle(bob)
+    screenshot(bob, "sharing-04-bob-can-decline-or-block")
+    assert_accessible(bob, "shared draft with decline and block")
+
+    bob.get_by_role("button", name="Block alice").click()
+    expect(bob).to_have_url(re.compile(r"\?tab=shared$"))
+    expect(bob.locator("body")).to_contain_text("You blocked alice")
+    bob.goto("/settings/blocked")
+    expect(bob.locator(".blocked-list li")).to_have_count(1)
+    settle(bob)
+    screenshot(bob, "sharing-05-blocked-people")
+    assert_accessible(bob, "blocked people")
+    bob.get_by_role("button", name="Unblock alice").click()
+    expect(bob.locator("body")).to_contain_text("You unblocked alice.")
+    expect(bob.locator(".blocked-list")).to_have_count(0)

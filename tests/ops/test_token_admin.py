@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from creations.models import Creation
-from tokens.models import LedgerEntry
+from tokens.adjustments import adjustment_approve
+from tokens.models import AdjustmentRequest, LedgerEntry
 from tokens.services import account_adjust, ledger_discrepancies
 
 from .conftest import balance_of, creation_in_state
@@ -208,10 +209,14 @@ def test_an_adjustment_beyond_the_bound_is_a_form_error_never_a_500(
     assert not LedgerEntry.objects.filter(kind="adjustment").exists()
 
 
-def test_the_bound_itself_is_accepted(client, adjuster, alice):
+def test_the_bound_itself_is_accepted(client, adjuster, alice, staff_user):
     client.force_login(adjuster)
     response = client.post(adjust_url(alice), {"amount": "100000", "reason": "prize"})
     assert response.status_code == 302
+    # Past PHOENIX_ADJUSTMENT_APPROVAL_ABOVE: a second staff member applies it.
+    assert balance_of(alice) == 100
+    request = AdjustmentRequest.objects.get()
+    adjustment_approve(request_id=request.pk, staff=staff_user("tokens.adjust_balance"))
     assert balance_of(alice) == 100_100
 
 

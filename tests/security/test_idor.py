@@ -64,6 +64,16 @@ PUBLIC_BY_DESIGN = {
         "signed in; tests/community/test_follows.py checks oneself and unknown names"
     ),
     "api_user_follow": "as follow_toggle (the same write, as JSON)",
+    "share_decline": (
+        "acts on the caller's own access only (the share naming them, the links they "
+        "opened): whoever a draft does not reach gets 404, its owner too; "
+        "tests/sharing/test_decline_block_limits.py"
+    ),
+    "person_block": (
+        "a username names whom the caller blocks: it writes the caller's own block list "
+        "only; tests/sharing/test_decline_block_limits.py"
+    ),
+    "person_unblock": "removes from the caller's own block list only (as person_block)",
     "share_link": (
         "a link is a credential for anyone signed in who holds it (that is its purpose); "
         "revoked, expired and unknown links are checked by tests/security/test_sharing_matrix.py"
