@@ -115,3 +115,17 @@ def test_a_deactivated_accounts_like_comment_and_follow_leave_the_counts(
         "<strong data-followers>1</strong> follower"
         in client_for().get("/soho/alice").content.decode()
     )
+
+
+def test_a_scheduled_post_is_ranked_in_the_transaction_that_publishes_it(alice, make_creation):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    scheduled = make_creation(owner=alice, status="scheduled")
+    assert str(scheduled.id) not in ids(client_for().get("/api/explore"))
+    moment = timezone.now() + timedelta(days=2)
+    assert creation_services.creation_publish_due(creation_id=scheduled.id, now=moment)
+    scheduled.refresh_from_db()
+    assert scheduled.explore_score is not None
+    assert ids(client_for().get("/api/explore"))[0] == str(scheduled.id)
