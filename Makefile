@@ -62,6 +62,10 @@ test: install services browser-deps deploy-deps
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# The layers (pyproject.toml [tool.importlinter], docs/architecture.md): a lower layer
+	@# never imports a higher one; and no two modules import each other, even in a function.
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) scripts/check_import_cycles.py
 	@# Security lint, medium severity and up ([tool.bandit] in pyproject.toml). bandit warns
 	@# "nosec encountered ... but no failed test" for every part of a multi-line statement
 	@# under a `# nosec BXXX`: that noise is dropped, bandit's exit status kept.

@@ -19,10 +19,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from redis.exceptions import RedisError
 
 from community.jobs.sending import member_recount_enqueue
-from creations import queues
 from creations.models import Creation
 from creations.services import (
     ActionRefused,
@@ -31,16 +29,18 @@ from creations.services import (
     creation_trash,
     delete_stored_files,
 )
+from notifications.emails import email_address_of
 from notifications.models import Notification, NotificationPreferences
-from notifications.services import email_address_of, notification_create
+from notifications.services import notification_create
 from phoenix import ratelimit
 from profiles.models import ConfirmedEmail
+from profiles.services import welcome_grant
 from sharing.models import Comment
 from tokens.models import CreditLot, LedgerEntry, Purchase
-from tokens.services import account_forfeit, account_grant_welcome, lock_account
+from tokens.services import account_forfeit, lock_account
 
 from . import twofactor
-from .emails import account_email_enqueue
+from .jobs.sending import account_email_enqueue, account_purge_enqueue, export_enqueue
 from .models import DataExport, DeletedAccount
 from .twofactor import CodeRefused
 
@@ -151,7 +151,7 @@ def email_change_confirm(*, user: AbstractBaseUser, new_email: str) -> EmailChan
             row.email = new_email
             row.save(update_fields=["email"])
             ConfirmedEmail.objects.update_or_create(user=row, defaults={"address": new_email})
-            grant = account_grant_welcome(user=row, email=new_email)
+            grant = welcome_grant(user=row, email=new_email)
             account_email_enqueue(
                 to=old,
                 subject="Your Phoenix e-mail address was changed",
@@ -172,8 +172,6 @@ def email_change_confirm(*, user: AbstractBaseUser, new_email: str) -> EmailChan
 # ---------------------------------------------------------------------------------------
 # "Download my data": a job builds a zip, stored privately, for PHOENIX_EXPORT_DAYS.
 
-EXPORT_JOB_TIMEOUT = 1800
-
 
 class ExportRefused(Exception):
     code = "export_in_progress"
@@ -192,23 +190,6 @@ def export_request(*, user: AbstractBaseUser) -> DataExport:
     except IntegrityError:
         raise ExportRefused() from None
     return export
-
-
-def export_enqueue(export: DataExport) -> None:
-    from . import jobs
-
-    try:
-        queues.get_queue("housekeeping").enqueue(
-            jobs.build_data_export,
-            str(export.pk),
-            job_id=f"data-export-{export.pk}",
-            job_timeout=EXPORT_JOB_TIMEOUT,
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            description=f"data export {export.pk}",
-        )
-    except RedisError:
-        log.warning("Could not queue data export %s: the daily job retries it", export.pk)
 
 
 def _creation_record(creation: Creation, seed_field: bool) -> dict:
@@ -458,21 +439,6 @@ def account_delete(*, user: AbstractBaseUser) -> AccountDeleted:
         transaction.on_commit(lambda: account_purge_enqueue(row.pk))
         transaction.on_commit(lambda: member_recount_enqueue(row.pk))
     return AccountDeleted(user_id=row.pk, forfeited=amount)
-
-
-def account_purge_enqueue(user_id: int) -> None:
-    from . import jobs
-
-    try:
-        queues.get_queue("housekeeping").enqueue(
-            jobs.purge_deleted_account,
-            user_id,
-            job_id=f"purge-account-{user_id}",
-            job_timeout=EXPORT_JOB_TIMEOUT,
-            description=f"purge deleted account {user_id}",
-        )
-    except RedisError:
-        log.warning("Could not queue the purge of account %s: the daily job does it", user_id)
 
 
 def account_purge(*, user_id: int) -> int:

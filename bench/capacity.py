@@ -78,7 +78,7 @@ def make_creators(first: int, count: int) -> list[dict]:
 
     from django.utils import timezone
 
-    from bench.runner import make_creator, new_session
+    from bench.common import make_creator, new_session
     from creations.models import Creation
 
     creators, cards = [], []
@@ -109,19 +109,19 @@ def make_creators(first: int, count: int) -> list[dict]:
 def queue_cards(creators: list[dict]) -> None:
     """The cards' jobs in the fair queue (again after a flush), as a busy hour's cards
     wait: each card's place in line is part of what its poll vouches for."""
-    from creations import services
+    from creations.jobs import sending
 
     for creator in creators:
         for card in creator["cards"]:
-            services._send_job(card)
+            sending.send_generation(card)
 
 
 def read_poll_urls(creators: list[dict]) -> None:
     """Each card's poll URL, from its creator's drafts page (rendered in-process), as the
     browser holds it once the card has rendered (held_poll_urls: the page's own URL is
     trusted for a few seconds only)."""
+    from bench.common import drafts_page_html, held_poll_urls
     from bench.pages import card_poll_urls
-    from bench.runner import drafts_page_html, held_poll_urls
 
     for creator in creators:
         creator["poll_urls"] = held_poll_urls(creator, card_poll_urls(drafts_page_html(creator)))
@@ -134,8 +134,8 @@ def poll_urls_still_current(creators: list[dict]) -> None:
     """After Redis was flushed: if the first creator's page now gives other poll URLs (a
     version kept in Redis started again), every creator's are read again, so that the
     polls stay those of unchanged cards."""
+    from bench.common import drafts_page_html
     from bench.pages import card_poll_urls
-    from bench.runner import drafts_page_html
 
     first = creators[0]
     if card_poll_urls(drafts_page_html(first)) != first["poll_urls"]:
@@ -145,7 +145,7 @@ def poll_urls_still_current(creators: list[dict]) -> None:
 
 def forget_created_rows() -> None:
     """The creates of a step would lengthen every later step's line; their jobs never run."""
-    from bench.runner import redis_connection
+    from bench.common import redis_connection
     from creations.models import Creation
 
     Creation.objects.filter(prompt=CREATE_PROMPT).delete()
@@ -158,7 +158,7 @@ def forget_created_rows() -> None:
 @contextmanager
 def production_web(error_log: Path):
     """`gunicorn -c gunicorn.conf.py` on a free port, with nothing else changed."""
-    from bench.runner import PYTHON, free_port, http_get
+    from bench.common import PYTHON, free_port, http_get
 
     port = free_port()
     with error_log.open("w") as errors:
@@ -452,7 +452,7 @@ def measure_web_capacity() -> dict:
 
 
 def creations_per_second(job_ids: list[str]) -> float:
-    from bench.runner import jobs_per_second
+    from bench.common import jobs_per_second
 
     return jobs_per_second(job_ids, digits=2)
 
@@ -462,7 +462,7 @@ def measure_worker_throughput() -> dict:
     from 8 creators (the queues take creators in turn)."""
     from rq import Worker
 
-    from bench.runner import PRODUCTION_WORKER, PYTHON, make_creator, redis_connection
+    from bench.common import PRODUCTION_WORKER, PYTHON, make_creator, redis_connection
     from creations import queues, services
     from creations.models import Creation
     from creations.validation import CreationRequest

@@ -82,7 +82,7 @@ def fill(creator_ids: list[int], liker_ids: list[int]) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from bench.runner import copy_rows_sql
+    from bench.library import copy_rows_sql
     from community import recount
     from community.models import PostLike
     from creations.models import Creation

@@ -14,10 +14,8 @@ import platform
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -28,10 +26,24 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import capacity
+from bench.common import (
+    INSTANT_PROVIDER,
+    PRODUCTION_WORKER,
+    PYTHON,
+    ROOT,
+    drafts_page_html,
+    expect,
+    free_port,
+    held_poll_urls,
+    http_get,
+    jobs_per_second,
+    make_creator,
+    new_session,
+    redis_connection,
+)
 from bench.pages import bell_poll_url, card_poll_urls, stale_poll_url
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 DB_NAME = os.getenv("BENCH_DB_NAME", "phoenix_bench")
 REDIS_DB = int(os.getenv("BENCH_REDIS_DB", "7"))
 REDIS_CACHE_DB = int(os.getenv("BENCH_REDIS_CACHE_DB", "8"))
@@ -57,9 +69,6 @@ WORKER_JOBS = int(os.getenv("BENCH_WORKER_JOBS", "300"))
 E2E_RUNS = int(os.getenv("BENCH_E2E_RUNS", "20"))
 REMOTE_VIDEOS = int(os.getenv("BENCH_REMOTE_VIDEOS", "40"))
 REMOTE_TASK_SECONDS = int(os.getenv("BENCH_REMOTE_TASK_SECONDS", "20"))
-INSTANT_PROVIDER = "bench.providers:InstantProvider"
-# The worker class the Procfile runs.
-PRODUCTION_WORKER = "creations.worker.PreloadingWorker"
 LIGHT_WORKER = "creations.worker.LightWorker"
 CREATE_BODY = json.dumps({"type": "image", "prompt": "a lighthouse at dusk", "aspect_ratio": "1:1"})
 # Issue 21: a batch of BATCH_COUNT variations in one request, against single creates.
@@ -171,40 +180,7 @@ def prepare_django() -> None:
     call_command("collectstatic", verbosity=0, interactive=False)
 
 
-def redis_connection(url: str | None = None):
-    from redis import Redis
-
-    return Redis.from_url(url or os.environ["REDIS_URL"])
-
-
 # ---------------------------------------------------------------- data
-
-
-def new_session(user) -> tuple[str, str]:
-    """A logged-in session and a CSRF secret for it, as a browser would hold them."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.middleware.csrf import _get_new_csrf_string
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return session.session_key, _get_new_csrf_string()
-
-
-def make_creator(username: str, *, balance: int = 0):
-    from django.contrib.auth import get_user_model
-
-    from tokens.services import account_grant, account_open
-
-    # No password: hashing 256 of them would take longer than the benchmark itself.
-    user = get_user_model().objects.create_user(username=username, password=None)
-    account_open(user=user)
-    if balance:
-        account_grant(user=user, amount=balance, reason="benchmark")
-    return user
 
 
 def make_creators() -> list[dict]:
@@ -274,12 +250,6 @@ def forget_load_test_rows() -> None:
 # ---------------------------------------------------------------- servers and load
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def gunicorn(setup_args: list[str]):
     port = free_port()
@@ -338,16 +308,6 @@ def browser_headers(base: str, person: dict | None) -> dict:
             }
         )
     return headers
-
-
-def http_get(url: str, headers: dict | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers=headers or {"X-Forwarded-Proto": "https"})
-    try:
-        # Only ever the bench's own server (base is http://127.0.0.1:<port>).
-        with urllib.request.urlopen(request, timeout=10) as response:  # nosec B310
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
 
 
 def http_post(url: str, body: str, headers: dict) -> tuple[int, bytes]:
@@ -425,11 +385,6 @@ def wrk(
         "requests": figures["requests"],
         "errors": errors,
     }
-
-
-def expect(status: int, wanted: int, what: str, body: bytes = b"") -> None:
-    if status != wanted:
-        raise RuntimeError(f"{what}: expected HTTP {wanted}, got {status}: {body[:300]!r}")
 
 
 # ---------------------------------------------------------------- measurements
@@ -730,39 +685,6 @@ def batch_rows(results: dict) -> list[tuple[str, str, str, str]]:
 # ---------------------------------------------------------------- card polls, as rendered
 
 
-def drafts_page_html(person: dict) -> str:
-    """The owner's drafts tab rendered in-process (no server needed)."""
-    from django.test import Client
-
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.cookies["sessionid"] = person["session"]
-    response = client.get(f"/soho/{person['user'].username}?tab=drafts", secure=True)
-    expect(response.status_code, 200, "drafts tab in-process")
-    return response.content.decode()
-
-
-def held_poll_urls(person: dict, urls: dict[str, str]) -> dict[str, str]:
-    """{card id: the URL its browser holds once the card has rendered}: a drafts page's
-    URL is trusted for a few seconds only (it vouches for a place read before its rows),
-    and the card's first render after that swaps in its own URL, trusted up to a minute.
-    Each card is asked in-process with a stale version, so that it renders."""
-    from django.test import Client
-
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.cookies["sessionid"] = person["session"]
-    page = f"/soho/{person['user'].username}"
-    held = {}
-    for pk, url in urls.items():
-        response = client.get(
-            urllib.parse.urljoin(page, stale_poll_url(url)),
-            secure=True,
-            headers={"HX-Request": "true"},
-        )
-        expect(response.status_code, 200, "a card asked with a stale version")
-        held[pk] = card_poll_urls(response.content.decode()).get(pk, url)
-    return held
-
-
 def measure_card_polls(base: str, creators: list[dict]) -> dict:
     """The pending card's poll as the drafts page renders it (its hx-get), unchanged against
     the bare view, and changed (asked with a stale version, so it renders) against the poll
@@ -788,12 +710,12 @@ def measure_card_polls(base: str, creators: list[dict]) -> dict:
             urls.append(urllib.parse.urljoin(f"/soho/{person['user'].username}", url))
         return urls
 
-    from creations import services
+    from creations.jobs import sending
 
     # The pending cards wait in the queue as a creator's do (their jobs were flushed with
     # the set-up's): a card's place in line is part of what its poll vouches for.
     for person in creators:
-        services._send_job(person["pending"])
+        sending.send_generation(person["pending"])
     unchanged = poll_urls()
     person, headers = creators[0], {**browser_headers(base, creators[0]), "HX-Request": "true"}
     unchanged_status, _ = http_get(base + unchanged[0], headers)
@@ -957,31 +879,6 @@ def run_worker_burst(queue: str, worker_class: str, **env: str) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-
-
-def jobs_per_second(job_ids: list[str], *, digits: int = 1) -> float:
-    """From RQ's own start and end times: the first job's start to the last job's end."""
-    from rq.job import Job
-
-    # A creation is a draft a moment before RQ records its job as finished (the job's own
-    # bookkeeping comes after the service's COMMIT): wait for RQ's records, read whole.
-    deadline = time.monotonic() + 30
-    while True:
-        jobs = Job.fetch_many(job_ids, connection=redis_connection())
-        finished = [
-            job
-            for job in jobs
-            if job is not None
-            and job.get_status(refresh=False) == "finished"
-            and job.ended_at is not None
-        ]
-        if len(finished) == len(job_ids):
-            break
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"only {len(finished)} of {len(job_ids)} jobs finished")
-        time.sleep(0.1)
-    span = max(j.ended_at for j in finished) - min(j.started_at for j in finished)
-    return round(len(finished) / span.total_seconds(), digits)
 
 
 def measure_worker(creators: list[dict]) -> dict:
@@ -1748,8 +1645,6 @@ def build_report(results: dict) -> list[tuple[str, str, str, str]]:
     if "remote" in results:
         rows += remote_rows(results)
     if "capacity" in results:
-        from bench import capacity
-
         rows += capacity.rows(results["capacity"])
     if "figures" in results:
         rows += figures_rows(results)
@@ -1860,8 +1755,6 @@ def main() -> None:
     if "remote" in PARTS:
         results["remote"] = measure_remote_videos(creators)
     if "capacity" in PARTS:
-        from bench import capacity
-
         results["capacity"] = capacity.measure()
     # Last: its million rows would slow every part after it.
     if "figures" in PARTS:

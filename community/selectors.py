@@ -16,9 +16,11 @@ from django.db import connection
 from django.db.models import F, Q
 
 from creations import search
+from creations import selectors as creation_selectors
 from creations.models import Creation
 from creations.search import clean_query
-from creations.selectors import Page, cursor_for, page_of, parse_cursor, with_media_urls
+from creations.selectors import creations_page, with_media_urls
+from phoenix.paging import Page, cursor_for, parse_cursor
 
 from .models import CreatorCounts, Follow, PostComment, PostLike
 
@@ -101,7 +103,7 @@ def following_page(*, viewer: AbstractBaseUser, cursor: str | None = None) -> Pa
     """The public posts of the creators the viewer follows, newest first."""
     followed = Follow.objects.filter(follower=viewer).values("followee_id")
     queryset = Creation.objects.public().filter(owner_id__in=followed).select_related("owner")
-    page = page_of(
+    page = creations_page(
         queryset, order_field="first_published_at", cursor=cursor, size=FOLLOWING_PAGE_SIZE
     )
     with_viewer_state(page.items, viewer=viewer)
@@ -115,24 +117,16 @@ def search_page(*, q: str, viewer: AbstractBaseUser, cursor: str | None = None) 
     if not q:
         return Page()
     queryset = search.matching(Creation.objects.public(), q).select_related("owner")
-    page = page_of(queryset, order_field="first_published_at", cursor=cursor, size=SEARCH_PAGE_SIZE)
+    page = creations_page(
+        queryset, order_field="first_published_at", cursor=cursor, size=SEARCH_PAGE_SIZE
+    )
     with_viewer_state(page.items, viewer=viewer)
     return page
 
 
 def feed_page(*, viewer: AbstractBaseUser, cursor: str | None = None) -> Page:
     """The feed (every public post, newest first) with what the viewer did among them."""
-    queryset = Creation.objects.public().select_related("owner")
-    page = page_of(queryset, order_field="first_published_at", cursor=cursor, size=10)
-    with_viewer_state(page.items, viewer=viewer)
-    return page
-
-
-def creator_posts_page(
-    *, creator: AbstractBaseUser, viewer: AbstractBaseUser, cursor: str | None = None
-) -> Page:
-    queryset = Creation.objects.public().filter(owner=creator).select_related("owner")
-    page = page_of(queryset, order_field="first_published_at", cursor=cursor, size=12)
+    page = creation_selectors.feed_page(cursor=cursor)
     with_viewer_state(page.items, viewer=viewer)
     return page
 

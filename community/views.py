@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from creations import selectors as creation_selectors
-from creations.views import wants_partial
+from phoenix.htmx import wants_partial
 from phoenix.jsonapi import error
 from profiles import views as profiles_views
 

@@ -320,11 +320,8 @@ class CreationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
             if creation.can_become(Creation.Status.FAILED):
                 # The one idempotent refund path: two staff members (or staff and the
                 # recovery pass) racing here still refund once.
-                if services.creation_fail(
-                    creation=creation,
-                    code="staff_refund",
-                    staff=request.user,
-                    refund_reason=reason,
+                if services.creation_fail_by_staff(
+                    creation=creation, staff=request.user, reason=reason
                 ):
                     self.log_change(request, creation, f"Failed and refunded by staff: {reason}")
                     failed += 1

@@ -41,6 +41,19 @@ def read_body(request: HttpRequest) -> dict:
     return {key: request.POST.get(key) for key in request.POST if key != "csrfmiddlewaretoken"}
 
 
+# The one table from a domain refusal to its HTTP status (the most specific class first).
+REFUSAL_STATUSES = (
+    (services.CreationGone, 404),
+    (services.InvalidInput, 400),
+    (services.InputRefused, 422),
+    (services.ActionRefused, 409),
+)
+
+
+def refusal_status(refusal: services.ActionRefused) -> int:
+    return next(status for kind, status in REFUSAL_STATUSES if isinstance(refusal, kind))
+
+
 class Refusal(Exception):
     """Why a create request was turned down: an HTTP status, the JSON error body and any
     headers the answer needs."""
@@ -106,14 +119,17 @@ def submit_with_source(
             limit=crowd.limit,
             headers={"Retry-After": str(settings.PHOENIX_IN_FLIGHT_RETRY_AFTER)},
         ) from None
+    except services.QueueUnavailable as down:
+        submitted = down.submitted
+        creation = submitted.first
+        # Answered 503 when the first item (the one the answer names) was not queued.
+        if creation in down.unqueued:
+            raise Refusal(
+                503, down.code, creation.error_message, creation_id=str(creation.id)
+            ) from None
     finally:
         if stored and (submitted is None or not submitted.created):
             image_input.delete_stored(stored)
-    creation = submitted.first
-    if creation.status == Creation.Status.FAILED and creation.error_code == "queue_unavailable":
-        raise Refusal(
-            503, "queue_unavailable", creation.error_message, creation_id=str(creation.id)
-        )
     return submitted
 
 
@@ -183,7 +199,7 @@ def rerun_creation(request: HttpRequest, creation_id) -> JsonResponse:
     except RequestProblem as problem:
         return error(400, problem.code, problem.message, field=problem.field)
     except services.ActionRefused as refusal:
-        return error(refusal.status, refusal.code, refusal.message)
+        return error(refusal_status(refusal), refusal.code, refusal.message)
     except Refusal as refusal:
         return JsonResponse(refusal.body, status=refusal.status, headers=refusal.headers)
     return submitted_as_json(request, submitted)
@@ -241,7 +257,7 @@ def creation_action(*fields: str):
                 return error(400, problem.code, problem.message, field=problem.field)
             except services.ActionRefused as refusal:
                 # CreationGone (deleted meanwhile) is a 404 not_found, worded as not_found().
-                return error(refusal.status, refusal.code, refusal.message)
+                return error(refusal_status(refusal), refusal.code, refusal.message)
 
         return view
 
@@ -313,6 +329,6 @@ def creations_bulk(request: HttpRequest) -> JsonResponse:
     except services.BulkRequestProblem as problem:
         return error(400, problem.code, problem.message)
     except services.ActionRefused as refusal:
-        return error(refusal.status, refusal.code, refusal.message)
+        return error(refusal_status(refusal), refusal.code, refusal.message)
     results = services.creations_bulk(owner=request.user, action=action, ids=ids, caption=caption)
     return JsonResponse({"results": results, "summary": bulk_summary(results)})

@@ -19,6 +19,29 @@ log = logging.getLogger(__name__)
 # "scheduled" for published — True when a scheduled post's time came).
 creation_event = Signal()
 
+# Sent inside the change's own transaction (not after COMMIT) when a creation stops being
+# a shareable draft, or comes back to the drafts: with creation (the locked row) and reason.
+# A listener's writes commit or roll back with the change (sharing ends the shares: a lost
+# after-COMMIT listener could otherwise leave a share to revive later); its error aborts it.
+left_the_drafts = Signal()
+
+# Sent in the request when the owner's card poll renders news about their creation (it
+# finished, failed, or a scheduled post went out), with owner, creation and shown (the
+# status the page showed before). A listener (notifications) marks the news read and may
+# answer the unread count the poll's bell then shows.
+card_news_seen = Signal()
+
+
+def news_seen(*, owner, creation, shown: str) -> int | None:
+    """Tell the listeners the owner saw the card's news; the first count one answers."""
+    for _receiver, answer in card_news_seen.send(
+        sender=type(creation), owner=owner, creation=creation, shown=shown
+    ):
+        if answer is not None:
+            return answer
+    return None
+
+
 EVENTS = (
     "completed",  # processing → draft, with media
     "failed",  # with its error code

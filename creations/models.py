@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from . import access
 from .providers import honours_seed
 
 # Seeds are unsigned 32-bit numbers (what the providers that take one accept).
@@ -501,7 +502,8 @@ class Creation(models.Model):
     def media_visible_to(self, user) -> bool:
         """Published media (not trashed, its creator active) is public; any other finished
         creation's only for its owner, for staff who may view creations (the admin's
-        preview), and for a draft's the people it is shared with, itself or on a board (sharing)."""
+        preview), and for a draft's the people it is shared with (a rule sharing adds, see
+        creations.access)."""
         if self.is_purged:
             return False
         if self.is_public:
@@ -512,9 +514,7 @@ class Creation(models.Model):
             return True
         if not self.is_shareable or not user.is_authenticated:
             return False
-        from sharing.selectors import media_shared_with  # sharing's models import this module
-
-        return media_shared_with(creation=self, user=user)
+        return access.draft_readable_by(creation=self, user=user)
 
     @property
     def duration_label(self) -> str:

@@ -30,9 +30,10 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from redis.exceptions import RedisError
 
+from phoenix.paging import Page, cursor_for
+
 from . import fair_queue, queues, versions
 from .models import Creation
-from .selectors import Page, cursor_for
 
 CARD_SALT = "phoenix.creations.card-poll"
 DRAFTS_SALT = "phoenix.creations.drafts-poll"

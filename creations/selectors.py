@@ -5,8 +5,7 @@ Redis round trip for their places in line, whatever the number of rows.
 """
 
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -24,6 +23,7 @@ from django.http import Http404
 from redis.exceptions import RedisError
 from rq import Worker
 
+from phoenix.paging import Page, keyset_page, parse_cursor
 from tokens.selectors import refunded_sql
 
 from . import fair_queue
@@ -36,45 +36,13 @@ POSTS_PAGE_SIZE = 12
 FEED_PAGE_SIZE = 10
 TRASH_PAGE_SIZE = 12
 DRAFT_TAB_STATUSES = Creation.DRAFT_TAB
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass
-class Page:
-    items: list[Creation] = field(default_factory=list)
-    next_cursor: str | None = None
-
-
-def cursor_for(moment: datetime, pk: UUID) -> str:
-    return f"{(moment - _EPOCH) // timedelta(microseconds=1)}-{pk.hex}"
-
-
-def parse_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
-    """A cursor names the last row shown: its ordering time and id. Junk reads as none."""
-    if not cursor:
-        return None
-    try:
-        micros, pk = cursor.split("-", 1)
-        return _EPOCH + timedelta(microseconds=int(micros)), UUID(hex=pk)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _page(queryset: QuerySet, *, order_field: str, cursor: str | None, size: int) -> Page:
-    """Keyset pagination, newest first: stable while new rows arrive at the top."""
-    after = parse_cursor(cursor)
-    if after is not None:
-        moment, pk = after
-        queryset = queryset.filter(
-            Q(**{f"{order_field}__lt": moment}) | Q(**{order_field: moment, "pk__lt": pk})
-        )
-    rows = list(queryset.order_by(f"-{order_field}", "-pk")[: size + 1])
-    items = rows[:size]
-    next_cursor = None
-    if len(rows) > size:
-        last = items[-1]
-        next_cursor = cursor_for(getattr(last, order_field), last.pk)
-    return Page(items=_with_media_urls(items), next_cursor=next_cursor)
+def creations_page(queryset: QuerySet, *, order_field: str, cursor: str | None, size: int) -> Page:
+    """A keyset page of creations (phoenix.paging), with their media URLs."""
+    page = keyset_page(queryset, order_field=order_field, cursor=cursor, size=size)
+    page.items = _with_media_urls(page.items)
+    return page
 
 
 def _with_media_urls(creations: list[Creation]) -> list[Creation]:
@@ -313,7 +281,7 @@ def drafts_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
     queryset = with_card_details(
         Creation.objects.not_trashed().filter(owner=owner, status__in=DRAFT_TAB_STATUSES)
     )
-    page = _page(queryset, order_field="created_at", cursor=cursor, size=DRAFTS_PAGE_SIZE)
+    page = creations_page(queryset, order_field="created_at", cursor=cursor, size=DRAFTS_PAGE_SIZE)
     with_queue_estimates(page.items)
     return page
 
@@ -335,7 +303,7 @@ def drafts_newer(*, owner: AbstractBaseUser, after: str | None) -> list[Creation
 def trash_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
     """The owner's trash, most recently trashed first (purged ones are gone from it)."""
     queryset = with_card_details(Creation.objects.in_trash().filter(owner=owner))
-    return _page(queryset, order_field="trashed_at", cursor=cursor, size=TRASH_PAGE_SIZE)
+    return creations_page(queryset, order_field="trashed_at", cursor=cursor, size=TRASH_PAGE_SIZE)
 
 
 def posts_page(
@@ -354,7 +322,7 @@ def posts_page(
     else:
         queryset = Creation.objects.public().filter(owner=owner)
         order_field = "first_published_at"
-    return _page(
+    return creations_page(
         queryset.select_related("owner"),
         order_field=order_field,
         cursor=cursor,
@@ -364,7 +332,9 @@ def posts_page(
 
 def feed_page(*, cursor: str | None = None) -> Page:
     queryset = Creation.objects.public().select_related("owner")
-    return _page(queryset, order_field="first_published_at", cursor=cursor, size=FEED_PAGE_SIZE)
+    return creations_page(
+        queryset, order_field="first_published_at", cursor=cursor, size=FEED_PAGE_SIZE
+    )
 
 
 def post_for_viewer(*, viewer: AbstractBaseUser, creation_id) -> Creation:
@@ -451,7 +421,5 @@ def batch_for_owner(*, owner: AbstractBaseUser, batch_id) -> list[Creation]:
     return list(Creation.objects.filter(owner=owner, batch_id=batch_id).order_by("batch_index"))
 
 
-# Paging and media for apps above this one that list posts (community): the same keyset
-# pages and media URLs as these pages.
-page_of = _page
+# Media URLs for apps above this one that list posts (community), as these pages have them.
 with_media_urls = _with_media_urls

@@ -1,6 +1,6 @@
 """Versions kept in Redis, so that a poll that finds nothing new costs no SQL.
 
-Three kinds, each a key on the queue Redis (creations.queues: one client per process):
+Three kinds, each a key on the queue Redis (phoenix.redis_clients: one client per process):
 
 - a creation's card (`card_key`): bumped by every change its card shows (status, progress,
   refund, trash, restore, caption, ...);
@@ -33,7 +33,7 @@ from django.db import transaction
 from redis import Redis
 from redis.exceptions import RedisError
 
-from . import queues
+from phoenix import redis_clients
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,11 @@ def bell_key(user_id) -> str:
 
 
 def connection() -> Redis:
-    """The queue Redis, tried once without the failover wait (queues.probe_redis): a bump
+    """The queue Redis, tried once without the failover wait (redis_clients.probe_redis): a bump
     runs after COMMIT on the request's or the job's time, and a poll falls back to rendering
     — neither should wait out a failover for a version (a create refused while Redis is
     down would otherwise wait for each of its bumps as well)."""
-    return queues.probe_redis()
+    return redis_clients.probe_redis()
 
 
 def _now() -> int:

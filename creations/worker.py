@@ -34,7 +34,7 @@ def warm_up() -> None:
     """
     from django.core.files.storage import default_storage
 
-    from . import generation, jobs  # noqa: F401
+    from .jobs import entrypoints, generation  # noqa: F401
     from .providers import image_provider, video_provider
 
     # The configured providers import their own modules (Pillow, ffmpeg, SDKs).

@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils.text import Truncator
 
 from creations.models import Creation
+from sharing.selectors import comments_by_id, shared_with_among
 
 from .models import Notification
 
@@ -93,8 +94,6 @@ def present(
 ) -> list[ShownNotification]:
     """The reader's notifications with their words (see the module's rule). The
     notifications should come with `creation__owner` loaded (the selectors do)."""
-    from sharing.selectors import comments_by_id, shared_with_among
-
     others = [
         n.creation
         for n in notifications

@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 
 from creations.models import Creation
-from creations.selectors import cursor_for, parse_cursor
+from phoenix.paging import cursor_for, parse_cursor
+from sharing.selectors import can_view
 
 from .models import Notification, NotificationPreferences
 
@@ -93,8 +94,6 @@ def target_url(notification: Notification, user: AbstractBaseUser) -> str | None
     """Where opening a notification leads, decided when it is opened (the creation may
     have been published, moved to the trash or unshared since). None: a draft that is no
     longer shared with the user — nothing left to show them."""
-    from sharing.selectors import can_view
-
     if notification.kind == Kind.EXPORT_READY:
         return reverse(ACCOUNT_DATA_URL_NAME)
     creation = notification.creation

@@ -23,21 +23,17 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.urls import reverse
 from django.utils import timezone
-from redis.exceptions import RedisError
-from rq import Retry
 
-from creations import queues, versions
+from creations import versions
 from creations.models import Creation
-from sharing.selectors import can_view, open_comments, users_reached
+from sharing.selectors import open_comments, users_reached
 
-from . import presenters
+from .emails import wants_email
+from .jobs.sending import notification_email_enqueue
 from .models import Notification, NotificationPreferences
 
 log = logging.getLogger(__name__)
@@ -107,7 +103,7 @@ def notification_create(
     if not _insert_once(notification):
         return None
     versions.bell_changed([recipient_id])
-    if _wants_email(notification, creation):
+    if wants_email(notification, creation):
         transaction.on_commit(lambda: notification_email_enqueue(notification))
     return notification
 
@@ -132,6 +128,10 @@ WITH seen AS (
 SELECT count(*) FROM {Notification._meta.db_table}
 WHERE recipient_id = %s AND read_at IS NULL AND NOT (kind = %s AND object_key = %s)
 """  # nosec B608 # table names from model metadata; every value is a bound parameter
+
+
+def on_card_news_seen(sender, *, owner, creation, shown: str, **kwargs) -> int | None:
+    return creation_seen(owner=owner, creation=creation, shown=shown)
 
 
 def creation_seen(*, owner: AbstractBaseUser, creation: Creation, shown: str) -> int | None:
@@ -187,16 +187,6 @@ def notification_open(*, notification: Notification) -> None:
             versions.bell_changed([notification.recipient_id])
 
 
-def email_address_of(user: AbstractBaseUser) -> str:
-    """Where notification e-mails may go: the account's address once confirmed (never an
-    address someone typed for another person's inbox), else ""."""
-    from profiles.selectors import email_unconfirmed
-
-    if not user.email or email_unconfirmed(user):
-        return ""
-    return user.email
-
-
 def preferences_update(
     *, user: AbstractBaseUser, email_video_finished: bool, email_draft_shared: bool
 ) -> NotificationPreferences:
@@ -209,116 +199,6 @@ def preferences_update(
         },
     )
     return preferences
-
-
-# ---------------------------------------------------------------------------------------
-# E-mail, for the two kinds a creator may ask for (off by default).
-
-EMAIL_SUBJECTS = {
-    Kind.CREATION_FINISHED: "Your video is ready",
-    Kind.DRAFT_SHARED: "A draft was shared with you",
-}
-
-
-def _wants_email(notification: Notification, creation: Creation) -> str:
-    """The address to write to, or "" when this notification is not to be e-mailed."""
-    if notification.kind == Kind.CREATION_FINISHED:
-        if creation.kind != Creation.Kind.VIDEO:
-            return ""
-        flag = "email_video_finished"
-    elif notification.kind == Kind.DRAFT_SHARED:
-        flag = "email_draft_shared"
-    else:
-        return ""
-    preferences = (
-        NotificationPreferences.objects.filter(user_id=notification.recipient_id, **{flag: True})
-        .select_related("user")
-        .first()
-    )
-    if preferences is None or not preferences.user.is_active:
-        return ""
-    return email_address_of(preferences.user)
-
-
-def _still_shared(notification: Notification) -> bool:
-    return can_view(creation=notification.creation, user=notification.recipient)
-
-
-# The mail job's retries (RQ's scheduler runs them: worker-light has --with-scheduler).
-EMAIL_RETRY = Retry(max=3, interval=[10, 60, 300])
-
-
-def email_job_id(notification_id) -> str:
-    return f"notify-mail-{notification_id}"
-
-
-def notification_email_enqueue(notification: Notification) -> None:
-    """After COMMIT: queue its e-mail on "light" (a mail server's delay or trouble never
-    holds the request or the job that wrote it). One job id per notification. If Redis
-    refuses, the notification is still on the page and the bell; only the e-mail is lost."""
-    from . import jobs  # jobs imports this module
-
-    try:
-        queues.get_queue("light").enqueue(
-            jobs.send_notification_email,
-            str(notification.pk),
-            job_id=email_job_id(notification.pk),
-            retry=EMAIL_RETRY,
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            description=f"e-mail notification {notification.pk}",
-        )
-    except RedisError:
-        log.warning("Could not queue the e-mail of notification %s", notification.pk)
-
-
-def notification_email_send(*, notification_id) -> str:
-    """The mail job's work: send the notification's e-mail once. Re-reads everything (the
-    person may have turned e-mail off, lost their confirmed address, or read it meanwhile)
-    and builds the words now (presenters: no quote the recipient may no longer see).
-
-    Once: `emailed_at` is claimed by a guarded update before sending, so a job delivered
-    twice sends once; a failed send gives the claim back and raises, for RQ to retry. (A
-    work horse killed between the claim and the send loses that e-mail rather than risk
-    sending it twice.) Returns what happened, for the job's result."""
-    notification = (
-        Notification.objects.select_related("creation__owner", "recipient")
-        .filter(pk=notification_id)
-        .first()
-    )
-    if notification is None:
-        return "gone"
-    if notification.emailed_at is not None:
-        return "already_sent"
-    if notification.read_at is not None:
-        return "seen"  # they read it (on its card, on the page) before the e-mail went
-    address = _wants_email(notification, notification.creation)
-    if not address:
-        return "not_wanted"
-    if notification.kind == Kind.DRAFT_SHARED and not _still_shared(notification):
-        return "unshared"  # revoked (or published, trashed) before the e-mail went
-    claimed_at = timezone.now()
-    claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
-        emailed_at=claimed_at
-    )
-    if not claimed:
-        return "already_sent"
-    text = presenters.present_one(notification, reader=notification.recipient)
-    link = settings.PHOENIX_SITE_URL + reverse("notification_open", args=[notification.pk])
-    body = (
-        f"{text}\n\nOpen it: {link}\n\n"
-        "You get this e-mail because you asked for it on your notifications page; "
-        "you can turn it off there."
-    )
-    try:
-        send_mail(EMAIL_SUBJECTS[notification.kind], body, None, [address])
-    except Exception:
-        Notification.objects.filter(pk=notification.pk, emailed_at=claimed_at).update(
-            emailed_at=None
-        )
-        log.warning("Could not e-mail notification %s; RQ retries it", notification.pk)
-        raise
-    return "sent"
 
 
 # ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from creations import polling
 
-from . import selectors, services
+from . import emails, selectors, services
 from .polling import bell_check, bell_poll
 from .presenters import present
 
@@ -45,7 +45,7 @@ def preferences_form(user, data=None) -> PreferencesForm:
         "email_video_finished": preferences.email_video_finished,
         "email_draft_shared": preferences.email_draft_shared,
     }
-    return PreferencesForm(data, initial=initial, address=services.email_address_of(user))
+    return PreferencesForm(data, initial=initial, address=emails.email_address_of(user))
 
 
 def render_page(

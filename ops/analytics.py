@@ -16,7 +16,8 @@ from django.utils import timezone
 from creations.models import Creation
 
 from . import rollup
-from .figures import KINDS, PUBLISHED, percent, ratio
+from .figures import percent
+from .outcomes import KINDS, PUBLISHED, ratio
 
 ANALYTICS_DAYS = (7, 30, 90)
 

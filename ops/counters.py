@@ -25,8 +25,8 @@ from django_rq.connection_utils import filter_connection_params
 from redis import Redis
 from redis.exceptions import RedisError
 
-from creations import queues
 from creations.events import creation_event
+from phoenix import redis_clients
 from phoenix.redis_failover import no_retry
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def counting_redis() -> Redis:
                     "CONNECTION_KWARGS": {**config.get("CONNECTION_KWARGS", {}), **fast},
                     "SENTINEL_KWARGS": {**config.get("SENTINEL_KWARGS", {}), **fast},
                 }
-            _client = (params, queues.redis_client(config, **fast))
+            _client = (params, redis_clients.redis_client(config, **fast))
         return _client[1]
 
 
@@ -151,5 +151,5 @@ def connect() -> None:
 
 def read() -> dict[str, float]:
     """Every counter field as a number (raises RedisError: the exporter decides)."""
-    raw = queues.get_queue("default").connection.hgetall(KEY)
+    raw = redis_clients.get_queue("default").connection.hgetall(KEY)
     return {name.decode(): float(value) for name, value in raw.items()}

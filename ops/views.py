@@ -15,6 +15,7 @@ from creations.models import Creation
 from phoenix.bearer import bearer_matches
 
 from . import alerting, analytics, exporter, figures
+from .outcomes import WORKER_ERRORS
 
 
 def _choice(request: HttpRequest, name: str, choices, default):
@@ -41,7 +42,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
         "conversion": figures.percent(f.conversion),
         "failure_share": figures.percent(f.failure_share),
         "worker_error_rate": figures.percent(f.worker_error_rate),
-        "worker_error_codes": sorted(figures.WORKER_ERRORS),
+        "worker_error_codes": sorted(WORKER_ERRORS),
         "by_kind": [
             {
                 "kind": kind,

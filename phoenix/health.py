@@ -30,7 +30,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from creations import queues
+from phoenix import redis_clients
 from phoenix.bearer import bearer_matches
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def check_database() -> None:
 
 def check_queue_redis() -> list[str]:
     """PING the queue Redis (once: no failover wait); a warning if it may evict keys."""
-    redis = queues.probe_redis()
+    redis = redis_clients.probe_redis()
     redis.ping()
     # INFO rather than CONFIG GET: managed Redis services often disable CONFIG.
     policy = redis.info("memory").get("maxmemory_policy", SAFE_EVICTION_POLICY)

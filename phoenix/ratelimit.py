@@ -16,7 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from redis.exceptions import RedisError
 
-from creations import queues
+from phoenix import redis_clients
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def _key(scope: str, subject: str, window: int) -> str:
 
 
 def _redis():
-    return queues.cache_redis()
+    return redis_clients.cache_redis()
 
 
 def take(scope: str, subject: str, *, window: int) -> int:

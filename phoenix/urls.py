@@ -7,6 +7,7 @@ from creations import api as creations_api
 from creations import views as creations_views
 from notifications import views as notifications_views
 from phoenix import errors, health, openapi
+from profiles import bulk as profiles_bulk
 from profiles import views as profiles_views
 
 # JSON under /api/, the HTML page elsewhere.
@@ -154,7 +155,7 @@ urlpatterns = [
         creations_views.creation_caption,
         name="creation_caption",
     ),
-    path("creations/bulk", creations_views.creations_bulk, name="creations_bulk"),
+    path("creations/bulk", profiles_bulk.creations_bulk, name="creations_bulk"),
     path("p/<uuid:creation_id>", community_views.post_page, name="post"),
     path("", include("community.urls")),
     path("", include("ops.urls")),

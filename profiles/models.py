@@ -38,7 +38,7 @@ class ConfirmedEmail(models.Model):
 class WelcomedAddress(models.Model):
     """An address that has earned its welcome grant: at most one grant per address, ever
     (unique), whichever account holds it now or later, and one per account (unique user).
-    Written only by tokens.services.account_grant_welcome, with the grant."""
+    Written only with the grant (profiles.services.welcome_grant)."""
 
     address = models.CharField(max_length=254, unique=True, help_text="welcome_address()")
     # Kept when the account goes, so that a new account with the address gets nothing.

@@ -11,7 +11,7 @@ from tokens.models import LedgerEntry
 from tokens.services import account_grant_welcome, account_open, lock_account
 
 from . import welcome
-from .models import ConfirmedEmail, PendingWelcome
+from .models import ConfirmedEmail, PendingWelcome, WelcomedAddress, welcome_address
 
 User = get_user_model()
 
@@ -86,6 +86,28 @@ def confirmation_send(*, user, confirm_url: str) -> None:
 
 
 @dataclass(frozen=True)
+class WelcomedAddressClaim:
+    """tokens.services.WelcomeClaim for an address as the welcome counts it."""
+
+    address: str
+    user_id: int
+
+    def taken(self) -> bool:
+        return WelcomedAddress.objects.filter(address=self.address).exists()
+
+    def take(self, entry: LedgerEntry) -> None:
+        WelcomedAddress.objects.create(address=self.address, user_id=self.user_id, entry=entry)
+
+
+def welcome_grant(*, user, email: str) -> LedgerEntry | None:
+    """The welcome grant for an address its owner has just confirmed: at most once per
+    address (welcome_address(): lower-cased, +tags and Gmail dots dropped), ever, and once
+    per account (tokens.services.account_grant_welcome)."""
+    claim = WelcomedAddressClaim(address=welcome_address(email), user_id=user.pk)
+    return account_grant_welcome(user=user, claim=claim)
+
+
+@dataclass(frozen=True)
 class Confirmed:
     user: object
     grant: LedgerEntry | None  # None: had its welcome before, or held (below)
@@ -104,7 +126,7 @@ def _welcome_within_cap(user) -> dict:
     if not welcome.slot_take():
         welcome.hold(user)
         return {"grant": None, "held": True}
-    grant = account_grant_welcome(user=user, email=user.email)
+    grant = welcome_grant(user=user, email=user.email)
     if grant is None:
         welcome.slot_give_back()
     return {"grant": grant}

@@ -19,6 +19,8 @@ from creations import polling, selectors
 from creations.cards import cards_html
 from creations.models import Creation
 from library import selectors as library
+from phoenix.htmx import wants_partial
+from sharing.selectors import shared_with_page
 
 from . import selectors as profile_selectors
 from . import throttle
@@ -236,9 +238,7 @@ def tab_page(
         # A search or a chip: the whole library (any status, not in the trash).
         return library.library_page(owner=creator, filters=filters, cursor=cursor)
     if tab == "shared":
-        # Drafts other creators shared with the owner of this page (sharing's selectors).
-        from sharing.selectors import shared_with_page
-
+        # Drafts other creators shared with the owner of this page.
         return shared_with_page(user=creator, cursor=cursor)
     if tab == "drafts":
         return selectors.drafts_page(owner=creator, cursor=cursor)
@@ -326,7 +326,7 @@ def profile(
         # The navigation's balance is this one: no second read of the account.
         context["token_balance"] = context["balance"]
     template = page_template
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         template = "profiles/profile.html"
         if context["cursor"]:
             template += "#more"

@@ -6,10 +6,15 @@ class SharingConfig(AppConfig):
     verbose_name = "Sharing"
 
     def ready(self) -> None:
-        from creations.events import creation_event
+        from creations import access
+        from creations.events import creation_event, left_the_drafts
 
-        from . import services
+        from . import selectors, services
 
-        # A backstop: the creations services end the shares in the change's own transaction
-        # (trashed, purged, published, scheduled, taken down); this finds none left.
+        # The creations services end the shares in the change's own transaction (trashed,
+        # purged, published, scheduled, taken down, back to the drafts)...
+        left_the_drafts.connect(services.on_left_the_drafts, dispatch_uid="sharing.shares_end")
+        # ...and this backstop, after COMMIT, finds none left.
         creation_event.connect(services.on_creation_event, dispatch_uid="sharing.end_shares")
+        # The people a draft is shared with may see its media (itself, or on a board's link).
+        access.add_draft_reader(selectors.media_shared_with)

@@ -3,7 +3,7 @@ owner and the people it reaches write on it.
 
 A share is never deleted and never revived: revoking it (the owner, or the draft leaving
 the drafts — trashed, purged, published, scheduled, taken down — in the same transaction as
-that change, see creations.services._end_shares) stamps `revoked_at`, and
+that change, see creations.services.state._end_shares) stamps `revoked_at`, and
 every access check asks for a share not revoked, not expired, on a draft still a draft.
 """
 

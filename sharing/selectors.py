@@ -19,7 +19,8 @@ from django.utils.dateparse import parse_datetime
 
 from creations.models import Creation
 from creations.presenters import media_url
-from creations.selectors import Page, _page
+from creations.selectors import creations_page
+from phoenix.paging import Page
 
 from .models import Block, Comment, LinkOpening, Share
 
@@ -264,7 +265,7 @@ def shared_with_page(*, user: AbstractBaseUser, cursor: str | None = None) -> Pa
         .filter(shared_at__isnull=False)
         .select_related("owner")
     )
-    return _page(queryset, order_field="shared_at", cursor=cursor, size=SHARED_PAGE_SIZE)
+    return creations_page(queryset, order_field="shared_at", cursor=cursor, size=SHARED_PAGE_SIZE)
 
 
 def blocks_of(user: AbstractBaseUser) -> list[Block]:

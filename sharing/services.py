@@ -288,6 +288,10 @@ def person_unblock(*, blocker: AbstractBaseUser, username) -> bool:
     return bool(deleted)
 
 
+def on_left_the_drafts(sender, *, creation: Creation, reason: str, **kwargs) -> None:
+    shares_end(creation=creation, reason=reason)
+
+
 def shares_end(*, creation: Creation, reason: str) -> int:
     """End every share of the creation (it left the drafts), and close its thread. How many
     ended. Called by the creations services inside the transaction of the change itself;

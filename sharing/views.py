@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from creations.models import Creation
 from library.models import Board
+from phoenix.htmx import wants_partial
 
 from . import selectors, services
 from .models import COMMENT_MAX, Share
@@ -61,7 +62,7 @@ def panel_context(request: HttpRequest, creation: Creation, **extra) -> dict:
 
 def render_panel(request: HttpRequest, creation: Creation, *, status: int = 200, **extra):
     template = "sharing/panel.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         template += "#panel"
     response = render(request, template, panel_context(request, creation, **extra), status=status)
     response["Cache-Control"] = "private, no-store"  # a new link's URL is shown once, here

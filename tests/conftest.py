@@ -178,6 +178,7 @@ def make_creation(db):
     from django.core.files.storage import default_storage
 
     from creations import services
+    from creations.jobs import sending
     from creations.validation import CreationRequest
 
     def make(
@@ -203,7 +204,7 @@ def make_creation(db):
         if status == "pending":
             if queued:
                 # What COMMIT would have done (a test's transaction never commits).
-                services._send_job(creation)
+                sending.send_generation(creation)
             return creation
         if status == "canceled":
             services.creation_cancel(creation=creation)

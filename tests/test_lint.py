@@ -1,5 +1,6 @@
 """The linters are part of the suite (so CI runs them with the README's test command):
-ruff's checks and format, and bandit at medium severity and up — `make lint`."""
+ruff's checks and format, the import layers and cycles (import-linter, grimp), and bandit
+at medium severity and up — `make lint`."""
 
 import subprocess
 from pathlib import Path

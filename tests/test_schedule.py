@@ -18,13 +18,13 @@ def scheduled_jobs() -> dict:
 
 
 def test_the_recovery_pass_is_scheduled_every_minute(db):
-    recovery = scheduled_jobs()["creations.jobs.recover_creations"]
+    recovery = scheduled_jobs()["creations.jobs.entrypoints.recover_creations"]
     assert recovery.interval == 60
     assert recovery.queue_name == "default"
 
 
 def test_housekeeping_is_scheduled_daily(db):
-    daily = scheduled_jobs()["creations.maintenance.expire_drafts_job"]
+    daily = scheduled_jobs()["creations.jobs.entrypoints.expire_drafts_job"]
     assert daily.cron == "30 3 * * *"
     assert daily.queue_name == "housekeeping"
 
@@ -55,7 +55,7 @@ def test_the_daily_job_moves_expired_drafts_to_the_trash_and_purges_old_trash(al
     services.creation_trash(
         creation=recent_trash, now=now - timedelta(days=settings.PHOENIX_TRASH_DAYS - 1)
     )
-    daily = scheduled_jobs()["creations.maintenance.expire_drafts_job"]
+    daily = scheduled_jobs()["creations.jobs.entrypoints.expire_drafts_job"]
 
     # Enqueued as the cron scheduler does, run by a worker of its queue.
     job = daily.enqueue(queues.get_queue(daily.queue_name).connection)

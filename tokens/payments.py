@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import services
+from . import purchases
 from .models import CreditLot, Purchase, StripeEvent, TokenAccount, TokenPack
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def fulfil_session(session: dict) -> bool:
         return False
     if session.get("payment_status") != "paid":
         return False
-    entry = services.purchase_credit(
+    entry = purchases.purchase_credit(
         purchase_id=purchase.pk,
         amount_total=session.get("amount_total"),
         currency=session.get("currency"),
@@ -323,16 +323,16 @@ def _dispatch(event_type: str, obj: dict) -> None:
     elif event_type == "checkout.session.expired":
         _close_unpaid(obj, Purchase.Status.EXPIRED, "The checkout expired unpaid.")
     elif event_type == "charge.refunded":
-        services.purchase_refunded(
+        purchases.purchase_refunded(
             payment_intent_id=_known_payment(obj),
             amount_refunded=obj.get("amount_refunded") or 0,
         )
     elif event_type == "charge.dispute.created":
-        services.purchase_dispute_opened(
+        purchases.purchase_dispute_opened(
             payment_intent_id=_known_payment(obj), dispute_id=obj.get("id") or ""
         )
     elif event_type == "charge.dispute.closed":
-        services.purchase_dispute_closed(
+        purchases.purchase_dispute_closed(
             payment_intent_id=_known_payment(obj),
             won=obj.get("status") != "lost",
             amount_lost=obj.get("amount") or 0,
@@ -348,7 +348,7 @@ def _close_unpaid(session, status: str, reason: str) -> None:
         pk=purchase_id, checkout_session_id=session.get("id")
     ).first()
     if purchase is not None:
-        services.purchase_close_unpaid(purchase_id=purchase.pk, status=status, reason=reason)
+        purchases.purchase_close_unpaid(purchase_id=purchase.pk, status=status, reason=reason)
 
 
 def _known_payment(obj) -> str:

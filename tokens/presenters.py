@@ -7,8 +7,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
 from django.utils.text import Truncator
 
-from creations.models import Creation
-
 from .models import CreditLot, LedgerEntry, Purchase
 
 PROMPT_CHARS = 80
@@ -45,7 +43,7 @@ class HistoryRow:
         return self.entry.amount > 0
 
 
-def creation_place(creation: Creation | None, *, owner: AbstractBaseUser) -> CreationPlace:
+def creation_place(creation, *, owner: AbstractBaseUser) -> CreationPlace:
     """The tab a card is on (drafts, trash) or a post's own page. A purged creation has no
     page and no prompt any more; nor has one whose row is gone (the ledger outlives it)."""
     if creation is None or creation.is_purged:
@@ -54,7 +52,7 @@ def creation_place(creation: Creation | None, *, owner: AbstractBaseUser) -> Cre
     profile = reverse("profile", args=[owner.get_username()])
     if creation.is_trashed:
         return CreationPlace(f"{profile}?tab=trash#creation-{creation.pk}", "in the trash", prompt)
-    if creation.status in Creation.POSTS_TAB:
+    if creation.status in creation.POSTS_TAB:
         return CreationPlace(reverse("post", args=[creation.pk]), "post", prompt)
     return CreationPlace(f"{profile}?tab=drafts#creation-{creation.pk}", "in drafts", prompt)
 
@@ -62,7 +60,10 @@ def creation_place(creation: Creation | None, *, owner: AbstractBaseUser) -> Cre
 def kind_label(entry: LedgerEntry) -> str:
     # A debit's reason is its creation's kind, so the label survives a missing creation.
     kind = entry.creation.kind if entry.creation is not None else entry.reason
-    return Creation.Kind(kind).label if kind in Creation.Kind.values else "Creation"
+    # The ledger names its creation by a lazy relation ("creations.Creation"): tokens sits
+    # below creations and reads the model through it rather than importing it.
+    kinds = LedgerEntry._meta.get_field("creation").related_model.Kind
+    return kinds(kind).label if kind in kinds.values else "Creation"
 
 
 def refund_words(entry: LedgerEntry) -> str:

@@ -5,7 +5,7 @@ import logging
 
 from redis.exceptions import RedisError
 
-from creations import queues
+from phoenix import redis_clients
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ def notify_comment_enqueue(comment_id) -> bool:
     """After a comment's COMMIT: tell the post's owner from a job on `light`. False when
     Redis refused it (the caller writes the notification itself: one INSERT)."""
     try:
-        queues.get_queue("light").enqueue(
+        redis_clients.get_queue("light").enqueue(
             NOTIFY_POST_COMMENT,
             str(comment_id),
             job_id=f"post-comment-{comment_id}",
@@ -36,7 +36,7 @@ def member_recount_enqueue(user_id: int) -> None:
     public figures (a job: an active member may have liked thousands of posts). With Redis
     down the periodic recount does it."""
     try:
-        queues.get_queue("housekeeping").enqueue(
+        redis_clients.get_queue("housekeeping").enqueue(
             RECOUNT_MEMBER,
             user_id,
             job_id=f"community-recount-member-{user_id}",

@@ -145,11 +145,12 @@ def test_the_page_says_what_is_lost(alice_client):
 def test_a_deleted_accounts_purge_left_undone_is_finished_by_the_daily_job(
     alice, alices_things, private_media, clean_redis
 ):
-    from accounts import jobs, services
+    from accounts import services
+    from accounts.jobs import entrypoints
 
     services.account_delete(user=alice)
     clean_redis.flushdb()  # its purge job lost (Redis flushed)
     assert Creation.objects.filter(owner_id=alice.pk, purged_at__isnull=True).exists()
-    jobs.accounts_housekeeping()
+    entrypoints.accounts_housekeeping()
     assert not Creation.objects.filter(owner_id=alice.pk, purged_at__isnull=True).exists()
     assert reconciles()

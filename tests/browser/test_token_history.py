@@ -38,11 +38,10 @@ def a_history(make_creation):
         owner=creator, kind="video", status="canceled", prompt="A paper boat in the rain"
     )
     forgotten = make_creation(owner=creator, kind="video", status="processing", prompt="Snow")
-    services.creation_fail(
+    services.creation_fail_by_staff(
         creation=forgotten,
-        code="staff_refund",
         staff=staff,
-        refund_reason="Stuck after the worker restart on Monday",
+        reason="Stuck after the worker restart on Monday",
     )
     account_adjust(
         user=creator, amount=5, reason="Sorry for Monday's outage", staff=staff, request_key="k1"

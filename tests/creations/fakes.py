@@ -48,7 +48,7 @@ class ScriptedProvider:
 
             from django.utils import timezone
 
-            from creations.recovery import creations_recover
+            from creations.jobs.recovery import creations_recover
 
             creations_recover(now=timezone.now() + timedelta(days=1))
 

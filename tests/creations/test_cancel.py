@@ -8,7 +8,9 @@ import pytest
 from django.conf import settings
 from rq.job import Job, JobStatus
 
-from creations import generation, queues, services
+from creations import queues, services
+from creations.api import refusal_status
+from creations.jobs import generation
 from creations.models import Creation
 from creations.providers import GeneratedMedia
 from creations.services import ActionRefused
@@ -113,7 +115,7 @@ def test_a_finished_creation_cannot_be_canceled(alice):
     with pytest.raises(ActionRefused) as refusal:
         services.creation_cancel(creation=creation)
 
-    assert (refusal.value.code, refusal.value.status) == ("not_cancelable", 409)
+    assert (refusal.value.code, refusal_status(refusal.value)) == ("not_cancelable", 409)
     creation.refresh_from_db()
     assert creation.status == "draft"
     assert (refunds(creation), balance(alice)) == (0, 99)

@@ -2,9 +2,11 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 
-from creations import queues, recovery, services
+from creations import queues, services
+from creations.jobs import recovery
 from creations.models import Creation
 from creations.validation import CreationRequest
+from phoenix import redis_clients
 from profiles.services import creator_signup
 from tests.conftest import queued_job_ids
 from tokens import services as tokens_services
@@ -40,7 +42,7 @@ def test_the_job_is_in_redis_only_after_commit(monkeypatch):
     assert seen_before_commit == [(True, [])]
     assert queued_job_ids() == [f"creation-{creation.id}"]
     job = queues.queue_for_kind("image").fetch_job(f"creation-{creation.id}")
-    assert job.func_name == "creations.jobs.run_generation"
+    assert job.func_name == "creations.jobs.entrypoints.run_generation"
     assert job.args == (str(creation.id),)
     assert job.timeout == settings.PHOENIX_JOB_TIMEOUT["image"] == 300
     assert job.ttl is None
@@ -123,7 +125,7 @@ def test_threads_asking_for_a_queue_at_once_all_get_the_same_one(monkeypatch):
             time.sleep(0.02)  # widens the window in which the threads overlap
             return Redis.from_url(*args, **kwargs)
 
-    monkeypatch.setattr(queues, "Redis", SlowToConnectRedis)
+    monkeypatch.setattr(redis_clients, "Redis", SlowToConnectRedis)
     queues.reset()
 
     got = run_at_once([lambda: queues.get_queue("default")] * 16)

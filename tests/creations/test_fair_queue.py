@@ -12,8 +12,9 @@ import time
 import pytest
 from rq.job import Job, JobStatus
 
-from creations import fair_queue, queues, recovery, services
+from creations import fair_queue, queues, services
 from creations.fair_queue import FairQueue
+from creations.jobs import recovery, sending
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
@@ -168,7 +169,7 @@ def test_rq_helpers_and_the_dashboard_read_the_fair_order(alice):
     assert images.get_job_ids() == ids
     assert images.get_job_position(ids[1]) == 1
     # A second job for the same creation is refused, as RQ's unique enqueue does.
-    assert services._send_job(first) is False
+    assert sending.send_generation(first) is False
     # RQ's own view of the jobs is intact.
     assert Job.fetch(ids[1], connection=images.connection).get_status() == JobStatus.QUEUED
     # A job canceled from RQ's side (the dashboard) is skipped, never run.

@@ -73,7 +73,7 @@ def test_a_provider_cancel_goes_to_light(alice, make_creation, monkeypatch):
     creation.provider_task_id = "task-1"
     asked = []
     monkeypatch.setattr(
-        "creations.jobs.cancel_remote_task", lambda kind, task: asked.append((kind, task))
+        "creations.providers.cancel_remote_task", lambda kind, task: asked.append((kind, task))
     )
 
     services.cancel_provider_task(creation)

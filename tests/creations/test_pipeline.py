@@ -9,7 +9,9 @@ from django.conf import settings
 from django.utils import timezone
 from PIL import Image
 
-from creations import recovery, services
+from creations import services
+from creations.api import refusal_status
+from creations.jobs import recovery
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup
@@ -203,7 +205,7 @@ def test_recovery_racing_a_late_success_keeps_one_outcome(alice, settings):
 
 
 def test_a_second_delivery_of_a_job_does_nothing(alice, settings):
-    from creations.generation import creation_generate
+    from creations.jobs.generation import creation_generate
 
     creation = submit(alice)
     run_worker_burst()
@@ -241,7 +243,7 @@ def test_a_worker_killed_mid_job_ends_failed_with_one_refund_after_recovery(alic
 
 
 def test_a_job_lost_between_commit_and_enqueue_is_sent_again_by_recovery(alice, monkeypatch):
-    monkeypatch.setattr("creations.services.creation_enqueue", lambda creation: True)
+    monkeypatch.setattr("creations.services.submission.creation_enqueue", lambda creation: True)
     creation = submit(alice)
     monkeypatch.undo()
     assert recovery.creations_recover() == {
@@ -272,7 +274,7 @@ def test_a_completion_whose_answer_was_lost_keeps_its_draft_and_its_files(alice,
     from django.db import OperationalError
     from django.db.models import QuerySet
 
-    from creations.generation import creation_generate
+    from creations.jobs.generation import creation_generate
 
     creation = submit(alice)
     real_update = QuerySet.update
@@ -304,7 +306,7 @@ def test_recovery_does_not_fail_a_creation_claimed_after_it_looked(alice):
     assert now >= stale.deadline
 
     services.creation_claim(creation_id=creation.id)  # a worker takes it meanwhile
-    changed = services.creation_fail(creation=stale, code="timed_out", only_if_past_deadline_at=now)
+    changed = services.creation_fail_past_deadline(creation=stale, code="timed_out", judged_at=now)
 
     assert changed is False
     creation.refresh_from_db()
@@ -339,7 +341,7 @@ def test_publishing_a_creation_whose_row_is_gone_is_refused_as_not_found(alice):
     with pytest.raises(services.CreationGone) as gone:
         services.creation_publish(creation=loaded, caption="too late")
 
-    assert (gone.value.code, gone.value.status) == ("not_found", 404)
+    assert (gone.value.code, refusal_status(gone.value)) == ("not_found", 404)
     assert not Creation.objects.filter(pk=creation.pk).exists()
 
 

@@ -10,7 +10,9 @@ import pytest
 from django.utils import timezone
 from rq.job import Job, JobStatus
 
-from creations import jobs, queues, recovery, services
+from creations import queues, services
+from creations.api import refusal_status
+from creations.jobs import entrypoints, recovery
 from creations.models import Creation
 from creations.services import ActionRefused, parse_publish_at
 from tests.conftest import (
@@ -61,7 +63,7 @@ def test_publish_at_is_read_with_its_offset_and_kept_in_utc(value, expected):
 def test_a_publish_at_in_the_past_beyond_a_year_or_unreadable_is_a_400(value):
     with pytest.raises(ActionRefused) as refusal:
         parse_publish_at(value, now=NOW)
-    assert (refusal.value.code, refusal.value.status) == ("invalid_publish_at", 400)
+    assert (refusal.value.code, refusal_status(refusal.value)) == ("invalid_publish_at", 400)
 
 
 # --- Scheduling, and what the scheduled job does ----------------------------------------
@@ -168,7 +170,7 @@ def test_without_a_scheduler_recovery_publishes_once_its_time_has_passed(alice, 
     assert (draft.status, draft.published_at, draft.caption) == ("published", moment, "later")
     assert Creation.objects.public().filter(pk=draft.pk).exists()
     # The scheduled job, when it runs after all, does nothing.
-    assert jobs.publish_scheduled_creation(str(draft.id)) is False
+    assert entrypoints.publish_scheduled_creation(str(draft.id)) is False
     draft.refresh_from_db()
     assert draft.published_at == moment
 
@@ -340,7 +342,7 @@ def test_with_the_worker_killed_across_its_time_it_is_published_once_after_anoth
         # The dead scheduler's lock outlives it (61 s), so the new worker's scheduler waits;
         # meanwhile the recovery pass, which the cron runs every minute on this queue,
         # publishes it.
-        recovery = queues.get_queue("default").enqueue(jobs.recover_creations)
+        recovery = queues.get_queue("default").enqueue(entrypoints.recover_creations)
         wait_for(
             lambda: recovery.get_status(refresh=True) == JobStatus.FINISHED,
             timeout=30,
@@ -362,8 +364,12 @@ def test_with_the_worker_killed_across_its_time_it_is_published_once_after_anoth
     ]
     results = {job.func_name: job.return_value() for job in finished}
     assert results == {
-        "creations.jobs.recover_creations": {"reenqueued": 0, "failed": 0, "published": 1},
-        "creations.jobs.publish_scheduled_creation": False,
+        "creations.jobs.entrypoints.recover_creations": {
+            "reenqueued": 0,
+            "failed": 0,
+            "published": 1,
+        },
+        "creations.jobs.entrypoints.publish_scheduled_creation": False,
     }
     figure(
         "worker SIGKILLed before the time: published once by the recovery job "

@@ -11,7 +11,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.utils import timezone
 
-from creations import maintenance, selectors, services
+from creations import selectors, services
+from creations.jobs import housekeeping
 from creations.models import Creation
 from ops import figures
 from tokens.models import LedgerEntry
@@ -68,7 +69,7 @@ def test_undo_works_for_as_long_as_it_is_in_the_trash(alice, make_creation, medi
     trashed_at = timezone.now() - timedelta(days=settings.PHOENIX_TRASH_DAYS) + timedelta(hours=1)
     services.creation_trash(creation=draft, now=trashed_at)
 
-    assert maintenance.trash_purge() == 0
+    assert housekeeping.trash_purge() == 0
     services.creation_restore(creation=draft)
 
     draft.refresh_from_db()
@@ -165,11 +166,11 @@ def test_the_daily_purge_after_the_trash_days_purges_once_and_a_second_run_does_
     services.creation_trash(creation=kept, now=now - timedelta(days=6, hours=23))
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert maintenance.trash_purge(now=now) == 2
+        assert housekeeping.trash_purge(now=now) == 2
     rows = {c.pk: row(c) for c in (old, fresh, kept)}
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert maintenance.trash_purge(now=now) == 0
-        assert maintenance.trash_purge(now=now + timedelta(minutes=30)) == 0
+        assert housekeeping.trash_purge(now=now) == 0
+        assert housekeeping.trash_purge(now=now + timedelta(minutes=30)) == 0
 
     assert callbacks == []
     assert {c.pk: row(c) for c in (old, fresh, kept)} == rows
@@ -191,7 +192,7 @@ def test_a_creation_restored_while_the_daily_purge_runs_is_not_purged(
     second = make_creation(owner=alice, status="draft")
     for creation in (first, second):
         services.creation_trash(creation=creation, now=now - timedelta(days=30))
-    real_purge = maintenance.creation_purge
+    real_purge = housekeeping.creation_purge
     order = []
 
     def purge_and_meanwhile_restore_the_other(*, creation, now):
@@ -202,9 +203,9 @@ def test_a_creation_restored_while_the_daily_purge_runs_is_not_purged(
             services.creation_trash(creation=other)  # in the trash again, since just now
         return real_purge(creation=creation, now=now)
 
-    monkeypatch.setattr(maintenance, "creation_purge", purge_and_meanwhile_restore_the_other)
+    monkeypatch.setattr(housekeeping, "creation_purge", purge_and_meanwhile_restore_the_other)
     with django_capture_on_commit_callbacks(execute=True):
-        assert maintenance.trash_purge(now=now) == 1
+        assert housekeeping.trash_purge(now=now) == 1
 
     purged, spared = (first, second) if order[0] == first.pk else (second, first)
     assert row(purged)["purged_at"] == now

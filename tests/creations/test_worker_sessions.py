@@ -10,7 +10,8 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from creations import generation, queues
+from creations import queues
+from creations.jobs import generation
 from tests.conftest import start_worker, stop_worker, wait_for, work_horse_pids
 
 pytestmark = pytest.mark.django_db(transaction=True)

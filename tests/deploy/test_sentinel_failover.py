@@ -134,7 +134,7 @@ class CreateStream:
 CRON_CONFIG = """
 from rq import cron
 
-from creations.jobs import recover_creations
+from creations.jobs.entrypoints import recover_creations
 
 cron.register(recover_creations, queue_name="default", interval=2, job_timeout=60)
 """

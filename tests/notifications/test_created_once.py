@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from creations import recovery, services
+from creations import services
 from creations.events import creation_event
+from creations.jobs import recovery
 from creations.models import Creation
 from creations.validation import CreationRequest
 from notifications.models import Notification
@@ -132,7 +133,7 @@ def test_a_retried_job_and_a_second_delivery_notify_once(dana, settings):
     same moment (a second delivery of the job, say), the first still in its transaction
     when the second looks: the second finds nothing yet and inserts, and only the unique
     constraint makes it wait for the first and write nothing."""
-    from creations.generation import creation_generate
+    from creations.jobs.generation import creation_generate
 
     settings.PHOENIX_IMAGE_PROVIDER = SCRIPTED
     fakes.calls.clear()

@@ -10,9 +10,9 @@ from rq.job import Job
 from creations import queues
 from creations.events import creation_event
 from creations.models import Creation
-from notifications import jobs
+from notifications.jobs import entrypoints
+from notifications.jobs.sending import email_job_id
 from notifications.models import Notification, NotificationPreferences
-from notifications.services import email_job_id
 from profiles.models import ConfirmedEmail
 from sharing import services as sharing
 from tests.conftest import run_worker_burst
@@ -101,7 +101,7 @@ def test_the_mail_job_is_queued_after_the_commit_and_nothing_is_sent_inline(
     assert mail.outbox == []
     assert mail_jobs() == [f"notify-mail-{notification.pk}"]
     job = Job.fetch(email_job_id(notification.pk), connection=queues.get_queue("light").connection)
-    assert job.func_name == "notifications.jobs.send_notification_email"
+    assert job.func_name == "notifications.jobs.entrypoints.send_notification_email"
     assert (job.retries_left, job.retry_intervals) == (3, [10, 60, 300])
 
 
@@ -115,7 +115,7 @@ def test_a_finished_video_is_emailed_once_by_the_worker(alice, make_creation):
     run_worker_burst()
     # The job delivered again (its id is reused; RQ ran it once already): nothing more.
     notification = video.notifications.get()
-    assert jobs.send_notification_email(str(notification.pk)) == "already_sent"
+    assert entrypoints.send_notification_email(str(notification.pk)) == "already_sent"
 
     [message] = mail.outbox
     assert message.to == ["alice@example.com"]

@@ -13,7 +13,8 @@ from django.utils import timezone
 from rq.cron import CronScheduler
 
 from creations import queues, selectors, services
-from creations.maintenance import drafts_expire, expire_drafts_job, housekeeping
+from creations.jobs.entrypoints import expire_drafts_job
+from creations.jobs.housekeeping import drafts_expire, housekeeping
 from creations.models import Creation
 from tests.conftest import run_worker_burst
 from tokens.models import LedgerEntry
@@ -255,17 +256,17 @@ def test_a_draft_published_while_expiry_runs_stays_published_and_out_of_the_tras
 ):
     """Expiry reads its candidates, then trashes each one under its row lock only if it is
     still an expired draft: a publish that lands in between wins."""
-    from creations import maintenance
+    from creations.jobs import housekeeping
 
     old = draft_aged(alice, 31)
-    read = maintenance.expired_drafts
+    read = housekeeping.expired_drafts
 
     def read_then_publish(*, now):
         rows = list(read(now=now))
         services.creation_publish(creation=Creation.objects.get(pk=old.pk), caption="mine")
         return _Rows(rows)
 
-    monkeypatch.setattr(maintenance, "expired_drafts", read_then_publish)
+    monkeypatch.setattr(housekeeping, "expired_drafts", read_then_publish)
     with django_capture_on_commit_callbacks(execute=True):
         assert drafts_expire() == 0
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from creations import services
-from creations.maintenance import drafts_expire
+from creations.jobs.housekeeping import drafts_expire
 from creations.models import Creation
-from ops import analytics, figures
+from ops import analytics, figures, outcomes
 from ops.figures import CreationRow
 from tokens.services import account_grant
 
@@ -49,7 +49,7 @@ def test_worker_errors_are_our_failures_over_the_jobs_a_worker_ran():
         row("pending", ran=False),
     ]
 
-    result = figures.outcomes(rows)
+    result = outcomes.outcomes(rows)
 
     assert (result.worker_errors, result.jobs_run) == (4, 12)
     assert result.worker_error_rate == 4 / 12

@@ -9,7 +9,8 @@ from django.utils import timezone
 from rq import Worker
 from rq.job import Job
 
-from creations import jobs, maintenance, queues, services
+from creations import queues, services
+from creations.jobs import entrypoints, housekeeping
 from creations.models import Creation
 from tests.conftest import QUEUE_NAMES, ROOT
 from tests.test_schedule import scheduled_jobs
@@ -57,7 +58,7 @@ def test_a_big_expiry_runs_as_several_short_jobs_that_together_do_it_all(alice, 
     long_trashed = [draft_aged(alice, 3) for _ in range(4)]
     for creation in long_trashed:
         services.creation_trash(creation=creation, now=timezone.now() - timedelta(days=8))
-    daily = scheduled_jobs()["creations.maintenance.expire_drafts_job"]
+    daily = scheduled_jobs()["creations.jobs.entrypoints.expire_drafts_job"]
 
     daily.enqueue(queues.get_queue(daily.queue_name).connection)  # as rqcron does at 03:30
     run_burst("housekeeping")
@@ -82,16 +83,16 @@ def test_a_draft_left_alone_under_its_lock_does_not_hold_the_batches_up(
     meanwhile, say) are not read again and again."""
     expired = sorted((draft_aged(alice, 31) for _ in range(5)), key=lambda c: c.pk)
     passed_over = {expired[0].pk, expired[1].pk, expired[2].pk}
-    real_trash = maintenance.creation_trash
+    real_trash = housekeeping.creation_trash
 
     def trash_unless_passed_over(*, creation, now):
         if creation.pk in passed_over:
             raise services.ActionRefused("not_trashable", "left alone")
         return real_trash(creation=creation, now=now)
 
-    monkeypatch.setattr(maintenance, "creation_trash", trash_unless_passed_over)
+    monkeypatch.setattr(housekeeping, "creation_trash", trash_unless_passed_over)
 
-    assert maintenance.drafts_expire() == 2
+    assert housekeeping.drafts_expire() == 2
 
     assert [row(c)["trashed_at"] is not None for c in expired] == [False] * 3 + [True] * 2
 
@@ -101,12 +102,12 @@ def test_recovery_and_scheduled_posts_do_not_wait_behind_housekeeping(
 ):
     for _ in range(7):
         draft_aged(alice, 31)
-    queues.get_queue("housekeeping").enqueue(maintenance.expire_drafts_job)
-    recovery = queues.get_queue("default").enqueue(jobs.recover_creations)
+    queues.get_queue("housekeeping").enqueue(entrypoints.expire_drafts_job)
+    recovery = queues.get_queue("default").enqueue(entrypoints.recover_creations)
     due = make_creation(owner=alice, status="draft")
     services.creation_publish(creation=due, publish_at=timezone.now() + timedelta(hours=1))
     Creation.objects.filter(pk=due.pk).update(publish_at=timezone.now() - timedelta(seconds=1))
-    post = queues.get_queue("default").enqueue(jobs.publish_scheduled_creation, str(due.pk))
+    post = queues.get_queue("default").enqueue(entrypoints.publish_scheduled_creation, str(due.pk))
 
     # The workers as the Procfile declares them: none serves housekeeping and anything else.
     workers = procfile_workers()

@@ -16,7 +16,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from creations.models import Creation
-from ops import analytics, figures, jobs, rollup
+from ops import analytics, jobs, outcomes, rollup
 from ops.models import LedgerKindTotal, RollupState
 from profiles.services import creator_signup
 from tokens import services as tokens
@@ -52,7 +52,7 @@ def slow_analytics(days: int) -> dict:
         .order_by("-spent", "account__user__username")[:10]
     )
     published = dict(
-        window.filter(status__in=figures.PUBLISHED)
+        window.filter(status__in=outcomes.PUBLISHED)
         .values_list("owner_id")
         .annotate(n=Count("id"))
         .values_list("owner_id", "n")

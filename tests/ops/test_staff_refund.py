@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from creations import services
+from creations.api import refusal_status
 from creations.services import ActionRefused
 from tests.conftest import run_at_once
 from tokens import services as tokens
@@ -121,9 +122,9 @@ def test_the_service_refuses_a_staff_refund_without_a_reason(alice, refunder):
     with pytest.raises(ActionRefused) as refused:
         services.creation_refund_failed(creation=forgotten, staff=refunder, reason=" ")
     with pytest.raises(ActionRefused):
-        services.creation_fail(creation=forgotten, code="staff_refund", staff=refunder)
+        services.creation_fail_by_staff(creation=forgotten, staff=refunder, reason="")
 
-    assert (refused.value.code, refused.value.status) == ("reason_required", 400)
+    assert (refused.value.code, refusal_status(refused.value)) == ("reason_required", 400)
     assert refund_of(forgotten) is None
     assert balance_of(alice) == 99
 

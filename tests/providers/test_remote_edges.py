@@ -13,7 +13,8 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from creations import generation, jobs, queues, recovery, services
+from creations import queues, services
+from creations.jobs import entrypoints, recovery, remote
 from creations.models import Creation
 from creations.providers import RemoteTask, remote_provider
 from tests.conftest import run_worker_burst, start_worker, stop_worker, wait_for
@@ -43,17 +44,17 @@ def assert_a_paid_draft(creation: Creation) -> None:
 
 def test_a_check_that_finds_another_running_returns_at_once_and_asks_no_one(alice, fake_runway):
     submitted(alice)
-    running = redis().lock(generation.CHECK_LOCK, timeout=60)
+    running = redis().lock(remote.CHECK_LOCK, timeout=60)
     assert running.acquire(blocking=False)
     try:
         # What rqcron queued every 5 s behind a long check: each one returns at once.
-        assert sum(generation.remote_tasks_check().values()) == 0
-        assert sum(generation.remote_tasks_check().values()) == 0
+        assert sum(remote.remote_tasks_check().values()) == 0
+        assert sum(remote.remote_tasks_check().values()) == 0
     finally:
         running.release()
 
     assert fake_runway.count("task_asked") == 0
-    assert generation.remote_tasks_check()["succeeded"] == 1
+    assert remote.remote_tasks_check()["succeeded"] == 1
 
 
 @pytest.mark.slow
@@ -71,7 +72,7 @@ def test_a_check_stops_asking_at_its_budget_writes_what_it_heard_and_the_next_go
     settings.PHOENIX_REMOTE_CHECK_BUDGET = 0.7
 
     started = time.monotonic()
-    answered = sum(generation.remote_tasks_check().values())
+    answered = sum(remote.remote_tasks_check().values())
     took = time.monotonic() - started
 
     assert 1 <= answered <= 9 < len(videos)
@@ -79,14 +80,14 @@ def test_a_check_stops_asking_at_its_budget_writes_what_it_heard_and_the_next_go
     assert sum(fresh(v).progress > 2 for v in videos) == answered
     assert took < 0.7 + 9 * 0.4 + 3
     # The next check starts with the tasks this one did not reach.
-    generation.remote_tasks_check()
+    remote.remote_tasks_check()
     assert all(fake_runway.count("task", fresh(v).provider_task_id) >= 1 for v in videos)
     assert all(fresh(v).status == "processing" for v in videos)
 
 
 def test_recovery_leaves_a_task_whose_result_is_being_fetched(alice, fake_runway):
     (creation,) = submitted(alice)
-    assert generation.remote_tasks_check()["succeeded"] == 1  # the fetch is queued
+    assert remote.remote_tasks_check()["succeeded"] == 1  # the fetch is queued
     deadline = fresh(creation).deadline
     # The fetch was sent just before the deadline and is still running (or retrying).
     Creation.objects.filter(pk=creation.pk).update(fetch_sent_at=deadline - timedelta(seconds=10))
@@ -114,7 +115,7 @@ def test_recovery_fetches_a_task_that_succeeded_at_its_deadline_instead_of_faili
 
 def test_past_the_fetch_grace_recovery_fails_it_after_all(alice, fake_runway, settings):
     (creation,) = submitted(alice)
-    grace = generation.FETCH_GRACE_TIMEOUTS * settings.PHOENIX_REMOTE_FETCH_TIMEOUT
+    grace = remote.FETCH_GRACE_TIMEOUTS * settings.PHOENIX_REMOTE_FETCH_TIMEOUT
     late = fresh(creation).deadline + timedelta(seconds=grace + 1)
 
     assert recovery.creations_recover(now=late)["failed"] == 1
@@ -135,18 +136,18 @@ def test_a_storage_failure_during_the_fetch_refunds_nothing_and_the_fetch_is_sen
             "OPTIONS": {"location": str(settings.MEDIA_ROOT)},
         },
     }
-    generation.remote_tasks_check()
+    remote.remote_tasks_check()
     run_worker_burst()  # the fetch: downloaded, but the storage refuses it
 
     assert (fresh(creation).status, refunds(creation)) == ("processing", 0)
     # Not sent again at once...
-    generation.remote_tasks_check()
+    remote.remote_tasks_check()
     assert queues.get_queue("light").count == 0
     # ...but after a pause, and then it lands.
     settings.STORAGES = working
-    pause = timedelta(seconds=generation.FETCH_RETRY_PAUSE + 1)
+    pause = timedelta(seconds=remote.FETCH_RETRY_PAUSE + 1)
     Creation.objects.filter(pk=creation.pk).update(fetch_sent_at=F("fetch_sent_at") - pause)
-    generation.remote_tasks_check()
+    remote.remote_tasks_check()
     run_worker_burst()
 
     assert_a_paid_draft(creation)
@@ -160,7 +161,7 @@ def test_an_answer_about_a_task_replaced_meanwhile_fails_nothing(alice, fake_run
     # Another check resubmitted it between this check's look and its write.
     Creation.objects.filter(pk=creation.pk).update(provider_task_id="a-newer-task")
 
-    generation.record_answer(as_checked, RemoteTask(answer), remote_provider("video"), succeeded=[])
+    remote.record_answer(as_checked, RemoteTask(answer), remote_provider("video"), succeeded=[])
 
     creation = fresh(creation)
     assert (creation.status, creation.provider_task_id, refunds(creation)) == (
@@ -172,14 +173,14 @@ def test_an_answer_about_a_task_replaced_meanwhile_fails_nothing(alice, fake_run
 
 def test_a_fetch_sent_one_fetch_timeout_ago_is_not_sent_twice(alice, fake_runway):
     (creation,) = submitted(alice)
-    generation.remote_tasks_check()
+    remote.remote_tasks_check()
     queue = queues.get_queue("light")
     assert queue.count == 1
     queue.empty()  # a worker took it, and may run it for its whole job timeout
     one_timeout = timedelta(seconds=django_settings.PHOENIX_REMOTE_FETCH_TIMEOUT + 1)
     Creation.objects.filter(pk=creation.pk).update(fetch_sent_at=F("fetch_sent_at") - one_timeout)
 
-    generation.remote_tasks_check()
+    remote.remote_tasks_check()
 
     assert queue.count == 0
 
@@ -212,7 +213,7 @@ def test_a_job_queued_under_the_old_name_still_runs(alice, settings):
     queue.empty()
     # As a deploy finds it: queued by the previous release, under the job's old name.
     queue.enqueue("creations.jobs.generate_creation", str(creation.id))
-    assert jobs.generate_creation is jobs.run_generation
+    assert entrypoints.generate_creation is entrypoints.run_generation
 
     run_worker_burst()
 
@@ -243,7 +244,7 @@ def test_a_fetch_marks_when_it_started_so_a_long_wait_in_the_queue_is_not_held_a
 
     def fetch():
         try:
-            generation.remote_result_fetch(
+            remote.remote_result_fetch(
                 creation_id=creation.id, output_url=f"{fake_runway.base_url}/outputs/{task_id}.mp4"
             )
         finally:

@@ -10,7 +10,8 @@ import pytest
 from django.conf import settings as django_settings
 from PIL import Image
 
-from creations import generation, jobs, queues
+from creations import queues
+from creations.jobs import entrypoints, remote
 from creations.models import Creation
 from tests.conftest import run_worker_burst
 from tests.providers.conftest import OPENAI_KEY, RUNWAY_KEY, png_bytes
@@ -93,8 +94,8 @@ def check_remote_tasks() -> dict:
     """One run of the periodic check, as rqcron sends it (a job on the light queue), an
     interval after the last one."""
     connection = queues.get_queue("light").connection
-    connection.delete(generation.CHECK_LAST)  # the interval since the last has passed
-    job = queues.get_queue("light").enqueue(jobs.check_remote_tasks)
+    connection.delete(remote.CHECK_LAST)  # the interval since the last has passed
+    job = queues.get_queue("light").enqueue(entrypoints.check_remote_tasks)
     run_worker_burst()
     return job.return_value()
 

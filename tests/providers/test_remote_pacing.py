@@ -5,7 +5,8 @@ to back; a finished task still becomes a draft at the next check."""
 import pytest
 from django.conf import settings
 
-from creations import generation, jobs, queues
+from creations import queues
+from creations.jobs import entrypoints, remote
 from tests.conftest import run_worker_burst
 from tests.providers.conftest import fresh, submit_video
 
@@ -23,7 +24,7 @@ def redis_now() -> float:
 
 def queue_checks(count: int) -> list:
     """What rqcron leaves on `light` while its worker was busy or down: a check per tick."""
-    return [queues.get_queue("light").enqueue(jobs.check_remote_tasks) for _ in range(count)]
+    return [queues.get_queue("light").enqueue(entrypoints.check_remote_tasks) for _ in range(count)]
 
 
 def running_video(user, fake_runway):
@@ -53,7 +54,7 @@ def test_a_check_an_interval_after_the_last_asks_again(alice, fake_runway):
 
     # The next tick, an interval later.
     interval = settings.PHOENIX_REMOTE_CHECK_INTERVAL
-    redis().set(generation.CHECK_LAST, f"{redis_now() - interval - 0.01:.6f}")
+    redis().set(remote.CHECK_LAST, f"{redis_now() - interval - 0.01:.6f}")
     (second,) = queue_checks(1)
     run_worker_burst()
 
@@ -67,14 +68,14 @@ def test_a_check_a_moment_early_waits_for_its_time_rather_than_skip_an_interval(
     creation = running_video(alice, fake_runway)
     interval = settings.PHOENIX_REMOTE_CHECK_INTERVAL
     last = redis_now() - interval + 0.2
-    redis().set(generation.CHECK_LAST, f"{last:.6f}")
+    redis().set(remote.CHECK_LAST, f"{last:.6f}")
 
     (check,) = queue_checks(1)
     run_worker_burst()
 
     assert check.return_value()["running"] == 1
     assert fake_runway.count("task", fresh(creation).provider_task_id) == 1
-    assert float(redis().get(generation.CHECK_LAST)) >= last + interval
+    assert float(redis().get(remote.CHECK_LAST)) >= last + interval
 
 
 def test_a_task_that_finished_becomes_a_draft_at_the_next_check_after_a_backlog(alice, fake_runway):
@@ -85,7 +86,7 @@ def test_a_task_that_finished_becomes_a_draft_at_the_next_check_after_a_backlog(
 
     fake_runway.tasks[fresh(creation).provider_task_id].submitted -= 3600  # done now
     interval = settings.PHOENIX_REMOTE_CHECK_INTERVAL
-    redis().set(generation.CHECK_LAST, f"{redis_now() - interval - 0.01:.6f}")
+    redis().set(remote.CHECK_LAST, f"{redis_now() - interval - 0.01:.6f}")
     queue_checks(1)  # the next tick
     run_worker_burst()  # the check sends the fetch to the front of `light`: it runs next
 

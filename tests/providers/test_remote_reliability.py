@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.db.models import F
 
-from creations import generation, jobs, queues, recovery, services
+from creations import queues, services
+from creations.jobs import entrypoints, recovery, remote
 from creations.models import Creation
 from tests.conftest import run_worker_burst, start_worker, stop_worker, wait_for
 from tests.providers.conftest import fresh, refunds, runway_worker_env, submit_video
@@ -55,7 +56,7 @@ def test_worker_killed_after_the_submit_and_during_a_check_the_video_still_becom
     try:
         creation = submit_video(alice)
         wait_for(lambda: fresh(creation).provider_task_id, what="the job to submit")
-        queues.get_queue("light").enqueue(jobs.check_remote_tasks)
+        queues.get_queue("light").enqueue(entrypoints.check_remote_tasks)
         wait_for(lambda: fake_runway.count("task_asked") == 1, what="a check in flight")
     finally:
         stop_worker(worker)  # SIGKILL to the worker and its work horse
@@ -67,10 +68,10 @@ def test_worker_killed_after_the_submit_and_during_a_check_the_video_still_becom
 
     fake_runway.task_delay = 0
     # The killed check's lock holds the next ones back until it expires (check_lock_ttl)...
-    assert generation.remote_tasks_check()["succeeded"] == 0
-    assert 0 < redis().ttl(generation.CHECK_LOCK) <= generation.check_lock_ttl()
-    redis().delete(generation.CHECK_LOCK)
-    assert generation.remote_tasks_check()["succeeded"] == 1  # ...then the next carries on
+    assert remote.remote_tasks_check()["succeeded"] == 0
+    assert 0 < redis().ttl(remote.CHECK_LOCK) <= remote.check_lock_ttl()
+    redis().delete(remote.CHECK_LOCK)
+    assert remote.remote_tasks_check()["succeeded"] == 1  # ...then the next carries on
     run_worker_burst()  # the fetch
 
     assert_a_paid_draft(creation, alice)
@@ -86,20 +87,20 @@ def test_worker_killed_during_the_download_the_fetch_is_sent_again_and_it_become
     try:
         creation = submit_video(alice)
         wait_for(lambda: fresh(creation).provider_task_id, what="the job to submit")
-        assert generation.remote_tasks_check()["succeeded"] == 1  # sends the fetch
+        assert remote.remote_tasks_check()["succeeded"] == 1  # sends the fetch
         wait_for(lambda: fake_runway.count("output_asked") == 1, what="a download in flight")
     finally:
         stop_worker(worker)
 
     assert fresh(creation).status == "processing"
     # A fetch sent lately is not sent twice while it may still be running...
-    assert generation.remote_tasks_check()["succeeded"] == 1
+    assert remote.remote_tasks_check()["succeeded"] == 1
     assert queues.get_queue("light").count == 0
     # ...and is sent again once it has had its time.
-    had_its_time = generation.fetch_resend_after() + timedelta(seconds=1)
+    had_its_time = remote.fetch_resend_after() + timedelta(seconds=1)
     Creation.objects.filter(pk=creation.pk).update(fetch_sent_at=F("fetch_sent_at") - had_its_time)
     fake_runway.output_delay = 0
-    generation.remote_tasks_check()
+    remote.remote_tasks_check()
     assert queues.get_queue("light").count == 1
     run_worker_burst()
 
@@ -123,7 +124,7 @@ def test_progress_reaches_the_card_while_the_task_runs(alice, fake_runway):
     assert fresh(creation).progress == 2
     fake_runway.tasks[fresh(creation).provider_task_id].submitted -= 1800
 
-    assert generation.remote_tasks_check()["running"] == 1
+    assert remote.remote_tasks_check()["running"] == 1
 
     assert fresh(creation).progress in (2 + 88 * 50 // 100, 2 + 88 * 51 // 100)
     assert fresh(creation).status == "processing"
@@ -134,8 +135,8 @@ def test_the_provider_failing_the_task_fails_it_with_one_refund(alice, fake_runw
     fake_runway.failure_code = "SAFETY.INPUT.TEXT"
     creation = submitted(alice)
 
-    assert generation.remote_tasks_check()["failed"] == 1
-    assert generation.remote_tasks_check()["failed"] == 0  # no longer in flight
+    assert remote.remote_tasks_check()["failed"] == 1
+    assert remote.remote_tasks_check()["failed"] == 0  # no longer in flight
 
     assert_failed_with_one_refund(creation, alice, "safety_filter")
 
@@ -144,8 +145,8 @@ def test_a_task_the_provider_no_longer_knows_fails_with_one_refund(alice, fake_r
     creation = submitted(alice)
     fake_runway.forget = True
 
-    assert generation.remote_tasks_check()["gone"] == 1
-    generation.remote_tasks_check()
+    assert remote.remote_tasks_check()["gone"] == 1
+    remote.remote_tasks_check()
 
     assert_failed_with_one_refund(creation, alice, "task_lost")
 
@@ -155,7 +156,7 @@ def test_a_cancel_reaches_the_provider_once_and_nothing_is_fetched(alice, fake_r
     creation = submitted(alice)
 
     services.creation_cancel(creation=fresh(creation))
-    generation.remote_tasks_check()
+    remote.remote_tasks_check()
     run_worker_burst()
 
     assert fake_runway.count("cancel") == 1
@@ -166,7 +167,7 @@ def test_a_cancel_reaches_the_provider_once_and_nothing_is_fetched(alice, fake_r
 
 def test_a_fetch_that_lands_after_a_cancel_is_discarded_with_its_files(alice, fake_runway):
     creation = submitted(alice)
-    generation.remote_tasks_check()  # succeeded: the fetch is queued
+    remote.remote_tasks_check()  # succeeded: the fetch is queued
     services.creation_cancel(creation=fresh(creation))
 
     run_worker_burst()
@@ -205,7 +206,7 @@ def test_the_periodic_check_is_scheduled_in_rqcron(db):
     scheduler = DjangoCronScheduler()
     scheduler.load_config_from_file("phoenix.cron")
     check = {job.func_name: job for job in scheduler.get_jobs()}[
-        "creations.jobs.check_remote_tasks"
+        "creations.jobs.entrypoints.check_remote_tasks"
     ]
     assert check.interval == django_settings.PHOENIX_REMOTE_CHECK_INTERVAL == 5
     assert check.queue_name == "light"
@@ -216,7 +217,7 @@ def test_with_a_local_video_provider_the_check_asks_no_one(alice, settings):
     creation = submit_video(alice)
     run_worker_burst()
     assert fresh(creation).status == "draft"
-    assert generation.remote_tasks_check() == dict.fromkeys(
+    assert remote.remote_tasks_check() == dict.fromkeys(
         ("running", "succeeded", "failed", "gone", "unknown"), 0
     )
 
@@ -225,7 +226,7 @@ def test_results_that_succeed_together_are_fetched_in_batches_each_on_its_own(al
     videos = [submit_video(alice) for _ in range(5)]
     run_worker_burst()  # five submits
 
-    assert generation.remote_tasks_check()["succeeded"] == 5
+    assert remote.remote_tasks_check()["succeeded"] == 5
     assert queues.get_queue("light").count == 2  # batches of FETCH_BATCH (4) and 1
     services.creation_cancel(creation=fresh(videos[0]))  # canceled while its fetch waits
     run_worker_burst()
@@ -242,10 +243,10 @@ def test_a_task_failed_by_the_providers_internal_error_is_submitted_again(alice,
     creation = submitted(alice)
     first_task = fresh(creation).provider_task_id
 
-    assert generation.remote_tasks_check()["failed"] == 1
+    assert remote.remote_tasks_check()["failed"] == 1
     fake_runway.failure_code = None
     assert fresh(creation).provider_task_id != first_task
-    assert generation.remote_tasks_check()["succeeded"] == 1
+    assert remote.remote_tasks_check()["succeeded"] == 1
     run_worker_burst()
 
     assert_a_paid_draft(creation, alice)
@@ -257,7 +258,7 @@ def test_internal_errors_every_time_fail_it_once_retries_run_out(alice, fake_run
     creation = submitted(alice)
 
     for _ in range(settings.PHOENIX_TRANSIENT_RETRIES + 2):
-        generation.remote_tasks_check()
+        remote.remote_tasks_check()
 
     assert_failed_with_one_refund(creation, alice, "provider_unavailable")
     assert fake_runway.count("submit") == 1 + settings.PHOENIX_TRANSIENT_RETRIES

@@ -7,7 +7,8 @@ import json
 import pytest
 from werkzeug import Response
 
-from creations import generation, services
+from creations import services
+from creations.jobs import generation, remote
 from creations.models import Creation
 from tests.conftest import run_worker_burst
 from tests.providers.conftest import RUNWAY_KEY
@@ -53,8 +54,8 @@ def test_canceling_a_generating_runway_video_deletes_its_task_once_and_nothing_f
     assert deletes(runway_task) == []
     # The periodic check no longer looks at it, and a fetch sent before the cancel
     # finds it unwanted.
-    assert generation.remote_tasks_check()["running"] == 0
-    assert generation.remote_result_fetch(creation_id=creation.id, output_url="http://x/") == (
+    assert remote.remote_tasks_check()["running"] == 0
+    assert remote.remote_result_fetch(creation_id=creation.id, output_url="http://x/") == (
         "not_wanted"
     )
     run_worker_burst()

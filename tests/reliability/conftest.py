@@ -13,7 +13,8 @@ from django.utils import timezone
 from redis import Redis
 from redis.exceptions import RedisError
 
-from creations import queues, recovery, services
+from creations import queues, services
+from creations.jobs import recovery
 from creations.models import Creation
 from creations.validation import CreationRequest
 from profiles.services import creator_signup

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from creations import generation, recovery, services
+from creations import services
+from creations.jobs import generation, recovery
 from creations.models import Creation
 from creations.providers import GeneratedMedia
 from creations.services import ActionRefused

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 from rq.job import Job
 
-from creations import queues, recovery, services
+from creations import queues, services
+from creations.jobs import recovery
 from creations.models import Creation
 from tests.conftest import queued_job_ids, run_at_once
 

@@ -8,7 +8,8 @@ from django.test import Client
 from django.utils import timezone
 from rq.job import Job
 
-from creations import queues, recovery
+from creations import queues
+from creations.jobs import recovery
 from creations.models import Creation
 from tests.conftest import queued_job_ids, run_worker_burst
 
@@ -112,7 +113,7 @@ def test_redis_frozen_mid_job_the_job_still_ends_as_a_draft_once_it_thaws(
 def test_recovery_with_redis_stopped_skips_resending_and_resends_once_it_is_back(
     private_redis, creator, monkeypatch, settings, figure
 ):
-    monkeypatch.setattr("creations.services.creation_enqueue", lambda creation: True)
+    monkeypatch.setattr("creations.services.submission.creation_enqueue", lambda creation: True)
     creation = submit(creator)  # committed, but its job never reached Redis
     monkeypatch.undo()
     later = timezone.now() + timedelta(seconds=settings.PHOENIX_REENQUEUE_AFTER + 1)

@@ -12,7 +12,8 @@ from django.db import connection
 from django.utils import timezone
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from creations import queues, recovery
+from creations import queues
+from creations.jobs import recovery
 from tests.conftest import run_worker_burst
 
 from .conftest import (

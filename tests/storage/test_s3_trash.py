@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from creations import maintenance, services
+from creations import services
+from creations.jobs import housekeeping
 from creations.models import Creation
 from creations.validation import CreationRequest
 from tests.conftest import run_worker_burst
@@ -68,9 +69,9 @@ def test_the_daily_purge_deletes_old_trash_from_the_bucket_once(
     services.creation_trash(creation=old, now=timezone.now() - timedelta(days=8))
     services.creation_trash(creation=kept, now=timezone.now() - timedelta(days=1))
 
-    assert maintenance.trash_purge() == 1
+    assert housekeeping.trash_purge() == 1
     after_first = {c.pk: Creation.objects.filter(pk=c.pk).values().get() for c in (old, kept)}
-    assert maintenance.trash_purge() == 0
+    assert housekeeping.trash_purge() == 0
 
     assert local_s3.keys(bucket) == keys_of(kept)
     assert {c.pk: Creation.objects.filter(pk=c.pk).values().get() for c in (old, kept)} == (

@@ -17,13 +17,13 @@ from django.utils import timezone
 from tests.conftest import staff_adjust
 from tests.tokens.conftest import ensure_packs, reconciles
 from tokens.models import CreditLot, LedgerEntry, Purchase, TokenAccount, TokenPack
+from tokens.purchases import purchase_credit
 from tokens.selectors import balance_of
 from tokens.services import (
     account_grant,
     creation_refund_locked,
     lock_account,
     lots_expire,
-    purchase_credit,
 )
 
 NOW = timezone.now()

@@ -1,15 +1,16 @@
-"""account_grant_welcome: the welcome grant for a confirmed address, once per address and
-once per account, written with the address's record in one transaction."""
+"""welcome_grant (tokens.services.account_grant_welcome): the welcome grant for a confirmed
+address, once per address and once per account, written with the address's record in one
+transaction."""
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from profiles.models import WelcomedAddress, welcome_address
-from profiles.services import creator_register, email_confirm
+from profiles.services import creator_register, email_confirm, welcome_grant
 from tests.conftest import run_at_once
 from tokens.models import LedgerEntry
-from tokens.services import account_adjust, account_grant_welcome, ledger_discrepancies
+from tokens.services import account_adjust, ledger_discrepancies
 
 
 def register(name: str, email: str):
@@ -36,7 +37,7 @@ def test_an_address_is_counted_lower_cased_without_its_tag(email, counted_as):
 def test_it_grants_the_welcome_and_records_the_address_together(db):
     maker = register("maker", "maker@example.com")
 
-    entry = account_grant_welcome(user=maker, email=maker.email)
+    entry = welcome_grant(user=maker, email=maker.email)
 
     assert (entry.kind, entry.amount, entry.reason, entry.balance_after) == (
         "grant",
@@ -52,7 +53,7 @@ def test_the_welcome_follows_the_setting_and_zero_grants_nothing(db, settings):
     maker = register("maker", "maker@example.com")
     settings.PHOENIX_WELCOME_TOKENS = 0
 
-    assert account_grant_welcome(user=maker, email=maker.email) is None
+    assert welcome_grant(user=maker, email=maker.email) is None
     assert LedgerEntry.objects.count() == 0
     assert WelcomedAddress.objects.count() == 0
 
@@ -62,14 +63,14 @@ def test_an_account_deactivated_since_it_opened_its_link_gets_no_grant(db):
     # Staff deactivate it between the link's check and the grant.
     get_user_model().objects.filter(pk=maker.pk).update(is_active=False)
 
-    assert account_grant_welcome(user=maker, email=maker.email) is None
+    assert welcome_grant(user=maker, email=maker.email) is None
     assert LedgerEntry.objects.count() == 0
     # The address keeps its one grant for an account that may use it.
     assert WelcomedAddress.objects.count() == 0
 
 
 def test_an_account_that_had_its_welcome_at_sign_up_gets_no_second(alice):
-    assert account_grant_welcome(user=alice, email="alice@example.com") is None
+    assert welcome_grant(user=alice, email="alice@example.com") is None
     alice.token_account.refresh_from_db()
     assert alice.token_account.balance == 100
 
@@ -77,7 +78,7 @@ def test_an_account_that_had_its_welcome_at_sign_up_gets_no_second(alice):
 def test_the_database_refuses_a_second_record_of_one_address(db):
     maker = register("maker", "maker@example.com")
     other = register("other", "other@example.com")
-    account_grant_welcome(user=maker, email=maker.email)
+    welcome_grant(user=maker, email=maker.email)
     # A ledger entry no record has (each record has its own entry, one-to-one): only the
     # address's own uniqueness can refuse the second record.
     staff = get_user_model().objects.create_user("staffer", is_staff=True)
@@ -89,14 +90,14 @@ def test_the_database_refuses_a_second_record_of_one_address(db):
 
 def test_the_record_outlives_the_account(db):
     maker = register("maker", "maker@example.com")
-    account_grant_welcome(user=maker, email=maker.email)
+    welcome_grant(user=maker, email=maker.email)
     # The account gives the address up and goes (SET_NULL leaves the record so).
     get_user_model().objects.filter(pk=maker.pk).update(email="", is_active=False)
     WelcomedAddress.objects.filter(user=maker).update(user=None)
 
     again = register("again", "maker@example.com".upper())
 
-    assert account_grant_welcome(user=again, email=again.email) is None
+    assert welcome_grant(user=again, email=again.email) is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -104,10 +105,7 @@ def test_two_accounts_confirming_one_address_at_once_get_one_grant():
     users = [register(f"racer{n}", f"racer{n}@example.com") for n in range(6)]
 
     results = run_at_once(
-        [
-            lambda user=user: account_grant_welcome(user=user, email="Shared@Example.com")
-            for user in users
-        ]
+        [lambda user=user: welcome_grant(user=user, email="Shared@Example.com") for user in users]
     )
 
     assert sum(entry is not None for entry in results) == 1

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from creations.maintenance import housekeeping
+from creations.jobs.housekeeping import housekeeping
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from creations.recovery import creations_recover
+from creations.jobs.recovery import creations_recover
 
 
 class Command(BaseCommand):

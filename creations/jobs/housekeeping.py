@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from redis.exceptions import RedisError
 
-from . import queues
-from .models import Creation
-from .services import ActionRefused, creation_purge, creation_trash
+from creations.models import Creation
+from creations.services import ActionRefused, creation_purge, creation_trash
+
+from . import sending
 
 log = logging.getLogger(__name__)
 
@@ -171,33 +172,21 @@ def housekeeping_step(*, now: datetime, stage: str = EXPIRE, after: str | None =
     return done
 
 
-def expire_drafts_job(
-    now: str | None = None, stage: str = EXPIRE, after: str | None = None
-) -> dict[str, int]:
-    """RQ cron entry point (no arguments): one batch of expiry or purge, then the next batch
-    queued on `housekeeping` with the same moment, so that the whole run judges every
-    creation by one `now`."""
-    close_old_connections()
-    try:
-        moment = parse_datetime(now) if now else timezone.now()
-        done = housekeeping_step(now=moment, stage=stage, after=after)
-        following = done.pop("next", None)
-        if following is not None:
-            next_stage, next_after = following
-            try:
-                queues.get_queue("housekeeping").enqueue(
-                    expire_drafts_job,
-                    moment.isoformat(),
-                    next_stage,
-                    next_after,
-                    job_timeout=HOUSEKEEPING_BATCH_TIMEOUT,
-                    result_ttl=3600,
-                    failure_ttl=7 * 24 * 3600,
-                    description=f"housekeeping: {next_stage} after {next_after}",
-                )
-            except RedisError:
-                # Tomorrow's run starts again from the beginning and reaches them.
-                log.warning("Could not queue the next housekeeping batch; tomorrow's run will")
-        return done
-    finally:
-        close_old_connections()
+def housekeeping_run(
+    *, now: str | None = None, stage: str = EXPIRE, after: str | None = None
+) -> dict:
+    """One batch of expiry or purge, then the next batch queued on `housekeeping` with the
+    same moment, so that the whole run judges every creation by one `now`."""
+    moment = parse_datetime(now) if now else timezone.now()
+    done = housekeeping_step(now=moment, stage=stage, after=after)
+    following = done.pop("next", None)
+    if following is not None:
+        next_stage, next_after = following
+        try:
+            sending.send_housekeeping_batch(
+                moment.isoformat(), next_stage, next_after, timeout=HOUSEKEEPING_BATCH_TIMEOUT
+            )
+        except RedisError:
+            # Tomorrow's run starts again from the beginning and reaches them.
+            log.warning("Could not queue the next housekeeping batch; tomorrow's run will")
+    return done

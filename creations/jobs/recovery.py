@@ -13,8 +13,11 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from . import fair_queue, queues, services
-from .models import Creation
+from creations import fair_queue, queues, services
+from creations.models import Creation
+from creations.providers import cancel_remote_task
+
+from . import remote, sending
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +71,8 @@ def creations_recover(*, now=None) -> dict[str, int]:
             if code == "timed_out" and _result_on_its_way(creation, now=now, may_ask=may_ask):
                 continue
             if code is not None:
-                if services.creation_fail(
-                    creation=creation, code=code, only_if_past_deadline_at=now
+                if services.creation_fail_past_deadline(
+                    creation=creation, code=code, judged_at=now
                 ):
                     counts["failed"] += 1
                     if creation.provider_task_id:
@@ -117,7 +120,7 @@ def _send_again(creation: Creation, *, now: datetime) -> int:
             if job.get_status() in ACTIVE_JOB_STATUSES:
                 return 0
             job.delete()
-        if services._send_job(creation):
+        if sending.send_generation(creation):
             Creation.objects.filter(pk=creation.pk).update(requeued_at=now)
             return 1
     except RedisError:
@@ -155,14 +158,10 @@ def stuck_reason(creation: Creation, *, now: datetime, queue_moved: dict) -> str
 def _result_on_its_way(creation: Creation, *, now: datetime, may_ask: bool) -> bool:
     """A remote task past its deadline whose result is being fetched, or that succeeded
     just now, is not failed (and its finished output not deleted) while it has grace."""
-    from . import generation
-
-    return generation.result_on_its_way(creation, now=now, may_ask=may_ask)
+    return remote.result_on_its_way(creation, now=now, may_ask=may_ask)
 
 
 def _cancel_remote_task(creation: Creation) -> None:
-    from .providers import cancel_remote_task
-
     try:
         cancel_remote_task(creation.kind, creation.provider_task_id)
     except Exception:

@@ -1,0 +1,10 @@
+"""RQ entry points of notifications: thin wrappers around services."""
+
+from notifications import emails
+from phoenix.jobs import job_entrypoint
+
+
+@job_entrypoint
+def send_notification_email(notification_id: str) -> str:
+    """A notification's e-mail, queued on "light" after COMMIT, retried by RQ."""
+    return emails.notification_email_send(notification_id=notification_id)
