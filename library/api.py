@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from creations.api import read_body
 from creations.presenters import creation_as_json
-from creations.selectors import parse_cursor
 from creations.validation import RequestProblem, object_with_only
 from phoenix.jsonapi import api_login_required, error
+from phoenix.paging import parse_cursor
 
 from . import selectors, services
 from .models import Board

@@ -17,11 +17,11 @@ from creations import search
 from creations.models import Creation
 from creations.selectors import (
     DRAFTS_PAGE_SIZE,
-    Page,
-    _page,
+    creations_page,
     with_card_details,
     with_queue_estimates,
 )
+from phoenix.paging import Page
 
 from .models import Board
 from .services import LibraryRefused, own_board
@@ -123,7 +123,7 @@ def library_page(*, owner: AbstractBaseUser, filters: Filters, cursor: str | Non
     """A page of the owner's library, newest first (keyset cursor), with what each card
     shows: one query, and one Redis round trip for the pending cards' places in line."""
     queryset = with_card_details(library_creations(owner=owner, filters=filters))
-    page = _page(queryset, order_field="created_at", cursor=cursor, size=LIBRARY_PAGE_SIZE)
+    page = creations_page(queryset, order_field="created_at", cursor=cursor, size=LIBRARY_PAGE_SIZE)
     with_queue_estimates(page.items)
     return page
 

@@ -9,8 +9,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from creations.models import Creation
-from creations.selectors import Page, _page
+from creations.selectors import creations_page
 from library.models import Board
+from phoenix.paging import Page
 
 from .models import Share
 from .selectors import _uuid, shares_reaching
@@ -58,6 +59,6 @@ def shown_creations(board: Board) -> QuerySet[Creation]:
 
 def board_page(*, board: Board, cursor: str | None = None) -> Page:
     """What the board's link shows, newest first: one query a page."""
-    return _page(
+    return creations_page(
         shown_creations(board), order_field="created_at", cursor=cursor, size=BOARD_PAGE_SIZE
     )
