@@ -57,8 +57,9 @@ def test_a_reactivated_account_counts_again_after_the_recount(post, bob):
     assert post.like_count == 1
 
 
-def test_the_recount_is_a_cron_job():
-    import phoenix.cron
-    from community.jobs.entrypoints import recount_community
+def test_the_recount_is_scheduled_on_housekeeping(db, settings):
+    from tests.test_schedule import scheduled_jobs
 
-    assert phoenix.cron.recount_community is recount_community
+    recount_job = scheduled_jobs()["community.jobs.entrypoints.recount_community"]
+    assert recount_job.interval == settings.PHOENIX_COMMUNITY_RECOUNT_INTERVAL
+    assert recount_job.queue_name == "housekeeping"
