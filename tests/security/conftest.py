@@ -56,6 +56,40 @@ def all_routes() -> list[Route]:
     return routes
 
 
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the generated OpenAPI document (GET /api/schema)."""
+
+    method: str  # lower case, as in the document
+    path: str  # e.g. "/api/creations/{creation_id}"
+    operation_id: str
+    needs_login: bool
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+    @property
+    def route(self) -> Route:
+        """The URLconf's route that serves it."""
+        for route in all_routes():
+            pattern = "/" + PARAMETER.sub(lambda m: "{" + m["name"] + "}", route.route)
+            if pattern == self.path:
+                return route
+        raise LookupError(f"{self}: no route in the URLconf")
+
+
+def api_operations() -> list[Operation]:
+    """Every operation the document lists: the matrices run over these, so a newly declared
+    endpoint is covered the moment it exists."""
+    from phoenix.urls import api
+
+    return [
+        Operation(method, path, op["operationId"], op["security"] != [])
+        for path, item in api.document()["paths"].items()
+        for method, op in item.items()
+    ]
+
+
 def staff_only_reason(route: Route) -> str | None:
     for prefix, reason in STAFF_ONLY_PREFIXES.items():
         if route.route.startswith(prefix):

@@ -29,7 +29,13 @@ from sharing.models import Comment, Share
 from tests.tokens.conftest import ensure_packs
 from tokens.models import Purchase, TokenPack
 
-from .conftest import Route, database_fingerprint, project_routes, staff_only_reason
+from .conftest import (
+    Route,
+    api_operations,
+    database_fingerprint,
+    project_routes,
+    staff_only_reason,
+)
 
 # Which object each parameter addresses: the owner's creation (or one of its shares, one of
 # its comments, one of its links' token), or a fixed set of values.
@@ -96,6 +102,10 @@ PUBLIC_ONCE_PUBLISHED = {
 METHODS = ["get", "head", "post", "put", "patch", "delete", "options"]
 STATES = ["pending", "processing", "draft", "published", "failed", "canceled", "taken_down"]
 OBJECT_ROUTES = [route for route in project_routes() if route.parameters]
+# The JSON API's methods per route, from the generated OpenAPI document.
+DOCUMENTED: dict[str, set[str]] = {}
+for _operation in api_operations():
+    DOCUMENTED.setdefault(_operation.route.route, set()).add(_operation.method)
 
 
 def lifecycle_states(owner, make_creation) -> list:
@@ -216,6 +226,14 @@ def test_every_url_with_a_parameter_is_in_the_matrix_or_declared():
     )
 
 
+def test_every_documented_operation_on_an_object_is_in_the_matrix():
+    """From the OpenAPI document: an operation with an id in its path is checked below."""
+    matrix = {route.route for route in OBJECT_ROUTES if route.name not in PUBLIC_BY_DESIGN}
+    with_ids = [op for op in api_operations() if op.route.parameters]
+    assert with_ids, "the document lists no operation on an object"
+    assert [str(op) for op in with_ids if op.route.route not in matrix] == []
+
+
 def test_a_new_url_with_an_unknown_parameter_would_not_slip_through():
     newcomer = Route("invoices/<int:invoice_id>", "invoice", (("int", "invoice_id"),), False)
     assert unhandled([*OBJECT_ROUTES, newcomer]) == [
@@ -243,6 +261,8 @@ def test_another_creator_and_an_anonymous_visitor_get_nothing(
         if getattr(owner, method)(urls_for(route, unknown_objects())[0]).status_code != 405
     ]
     assert accepted, f"{route} takes no method at all"
+    if route.route in DOCUMENTED:
+        assert set(accepted) == DOCUMENTED[route.route], "the document and the view disagree"
 
     creations = [make_creation(owner=alice, status=state, kind="video") for state in STATES]
     creations.append(make_creation(owner=alice, status="draft", kind="image"))
