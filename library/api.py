@@ -13,7 +13,6 @@ from creations.api import read_body
 from creations.presenters import creation_as_json
 from creations.validation import RequestProblem, object_with_only
 from phoenix.jsonapi import error, unauthenticated
-
 from phoenix.paging import parse_cursor
 
 from . import selectors, services
