@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "notifications",
     "community",
     "accounts",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -508,6 +509,10 @@ PHOENIX_SOCIAL_WRITES_PER_NETWORK_PER_MINUTE = envint(
 PHOENIX_EXPLORE_HALF_LIFE_HOURS = envfloat("PHOENIX_EXPLORE_HALF_LIFE_HOURS", 24)
 # Seconds between two recounts of every post's and creator's community figures.
 PHOENIX_COMMUNITY_RECOUNT_INTERVAL = envint("PHOENIX_COMMUNITY_RECOUNT_INTERVAL", 3600)
+# Reports one person may file per hour (moderation); 0 turns the limit off.
+PHOENIX_REPORTS_PER_HOUR = envint("PHOENIX_REPORTS_PER_HOUR", 20)
+# How long after a moderation decision its subject may appeal it (about six months).
+PHOENIX_APPEAL_DAYS = envint("PHOENIX_APPEAL_DAYS", 183)
 # Shares with people and new share links, per owner per hour (0: no limit).
 PHOENIX_SHARES_PER_HOUR = envint("PHOENIX_SHARES_PER_HOUR", 30)
 

@@ -6,6 +6,7 @@ from community import api as community_api
 from community import views as community_views
 from creations import api as creations_api
 from creations import views as creations_views
+from moderation import api as moderation_api
 from notifications import api as notifications_api
 from notifications import views as notifications_views
 from phoenix import errors, health
@@ -26,6 +27,7 @@ for router in (
     notifications_api.router,
     tokens_api.router,
     community_api.router,
+    moderation_api.router,
 ):
     api.add_router("", router)
 
@@ -131,5 +133,6 @@ urlpatterns = [
     path("", include("sharing.urls")),
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),
+    path("", include("moderation.urls")),
     path("admin/", admin.site.urls),
 ]
