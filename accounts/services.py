@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from community.jobs.sending import member_recount_enqueue
 from creations.models import Creation
 from creations.services import (
     ActionRefused,
@@ -440,6 +441,7 @@ def account_delete(*, user: AbstractBaseUser) -> AccountDeleted:
         DeletedAccount.objects.create(user=row, forfeited=amount)
         transaction.on_commit(lambda: delete_stored_files(*exports))
         transaction.on_commit(lambda: account_purge_enqueue(row.pk))
+        transaction.on_commit(lambda: member_recount_enqueue(row.pk))
     return AccountDeleted(user_id=row.pk, forfeited=amount)
 
 

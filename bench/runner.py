@@ -55,7 +55,8 @@ ROUNDS = int(os.getenv("BENCH_ROUNDS", "3"))
 CONNECTIONS = 16
 # For working on one part: BENCH_ONLY=worker,e2e (a full run is what counts).
 ALL_PARTS = (
-    "http,drafts,cardpoll,notifications,queue,worker,e2e,remote,capacity,figures,batch,library"
+    "http,drafts,cardpoll,notifications,queue,worker,e2e,remote,capacity,figures,batch,library,"
+    "community"
 )
 PARTS = set(os.getenv("BENCH_ONLY", ALL_PARTS).split(","))
 # Trial runs of one part can write elsewhere: only full runs are kept in bench/results.
@@ -109,6 +110,11 @@ TARGETS = {
     "batch_items_vs_single": 1.0,
     # Issue 22: a creator's search of their own creations, a million in the table (at most).
     "library_search_p95_ms": 50,
+    # Issue 22: public search, an Explore page and a creator's page, a million creations and
+    # five million likes in the tables (at most).
+    "public_search_p95_ms": 50,
+    "explore_p95_ms": 50,
+    "profile_page_p95_ms": 50,
 }
 # The deep queue: this many jobs queued from this many creators before the create is loaded.
 DEEP_QUEUE_JOBS = int(os.getenv("BENCH_DEEP_QUEUE_JOBS", "10000"))
@@ -1493,6 +1499,9 @@ def goals(results: dict) -> dict:
             results.get("batch", {}).get("single", {}).get("items_s"),
         ),
         "library_search_p95_ms": results.get("library", {}).get("search_p95_ms"),
+        "public_search_p95_ms": results.get("community", {}).get("search_p95_ms"),
+        "explore_p95_ms": results.get("community", {}).get("explore_p95_ms"),
+        "profile_page_p95_ms": results.get("community", {}).get("profile_p95_ms"),
     }
 
 
@@ -1537,7 +1546,14 @@ def goal_rows(results: dict) -> list[tuple[str, str, str, str]]:
         rows.append(
             row(name, figure, figure is not None and figure >= targets[name], f"≥ {targets[name]}")
         )
-    for name in ("enqueue_cost_ratio_10k_vs_0", "figures_ms_at_1m_ledger", "library_search_p95_ms"):
+    for name in (
+        "enqueue_cost_ratio_10k_vs_0",
+        "figures_ms_at_1m_ledger",
+        "library_search_p95_ms",
+        "public_search_p95_ms",
+        "explore_p95_ms",
+        "profile_page_p95_ms",
+    ):
         figure = found[name]
         rows.append(
             row(name, figure, figure is not None and figure <= targets[name], f"≤ {targets[name]}")
@@ -1636,6 +1652,10 @@ def build_report(results: dict) -> list[tuple[str, str, str, str]]:
         from bench import library
 
         rows += library.rows(results["library"])
+    if "community" in results:
+        from bench import community
+
+        rows += community.rows(results["community"])
     return rows + goal_rows(results)
 
 
@@ -1744,6 +1764,11 @@ def main() -> None:
         from bench import library
 
         results["library"] = library.measure()
+    # Last: its million creations and five million likes would slow every part before it.
+    if "community" in PARTS:
+        from bench import community
+
+        results["community"] = community.measure()
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"{started:%Y%m%d-%H%M%S}.json"

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -221,6 +221,15 @@ class Creation(models.Model):
         db_persist=True,
     )
 
+    # A post's public figures, kept on its row so that a feed page reads them with the
+    # posts (never a count per post): written by community's services in the same
+    # transaction as the like or comment, corrected by its periodic recount. They count
+    # only what active accounts did. explore_score: creations/ranking.py (NULL: never
+    # published).
+    like_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    explore_score = models.FloatField(null=True, blank=True)
+
     objects = CreationQuerySet.as_manager()
 
     class Meta:
@@ -241,6 +250,22 @@ class Creation(models.Model):
                 fields=["batch_id", "batch_index"],
                 name="creation_batch",
                 condition=Q(batch_id__isnull=False),
+            ),
+            # Explore: the public posts by score (the partial index holds only them, so a
+            # post unpublished, trashed or taken down leaves it in the same UPDATE).
+            models.Index(
+                F("explore_score").desc(nulls_last=True),
+                F("id").desc(),
+                name="creation_explore",
+                condition=Q(status="published", trashed_at__isnull=True),
+            ),
+            # A creator's public posts, newest first (the profile page).
+            models.Index(
+                F("owner"),
+                F("first_published_at").desc(),
+                F("id").desc(),
+                name="creation_owner_posts",
+                condition=Q(status="published", trashed_at__isnull=True),
             ),
             models.Index(
                 fields=["owner", "-trashed_at"],

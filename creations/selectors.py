@@ -488,3 +488,7 @@ def batch_cards(*, owner: AbstractBaseUser, batch_id) -> list[Creation]:
 def batch_for_owner(*, owner: AbstractBaseUser, batch_id) -> list[Creation]:
     """The owner's batch in order; empty for someone else's or an unknown one."""
     return list(Creation.objects.filter(owner=owner, batch_id=batch_id).order_by("batch_index"))
+
+
+# Media URLs for apps above this one that list posts (community), as these pages have them.
+with_media_urls = _with_media_urls

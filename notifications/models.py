@@ -26,6 +26,8 @@ class Notification(models.Model):
         POST_PUBLISHED = "post_published", "Scheduled post published"
         DRAFT_SHARED = "draft_shared", "Draft shared with you"
         COMMENT = "comment", "Comment"
+        # A comment on a published post (community's PostComment id in comment_id).
+        POST_COMMENT = "post_comment", "Comment on your post"
         # About the account, not a creation: the "Download my data" zip is ready.
         EXPORT_READY = "export_ready", "Your data is ready"
         # A webhook endpoint was turned off (410 Gone, or failing for days).
@@ -83,8 +85,8 @@ class Notification(models.Model):
                 fields=["recipient", "kind", "object_key"], name="one_notification_per_event"
             ),
             models.CheckConstraint(
-                condition=Q(kind="comment", comment_id__isnull=False)
-                | (~Q(kind="comment") & Q(comment_id__isnull=True)),
+                condition=Q(kind__in=["comment", "post_comment"], comment_id__isnull=False)
+                | (~Q(kind__in=["comment", "post_comment"]) & Q(comment_id__isnull=True)),
                 name="comment_notification_names_its_comment",
             ),
             # Only news about the account itself has no creation.

@@ -11,7 +11,7 @@ Cheap for a page: the creations come with the page's query (select_related), and
 checks and the comments are one query each for the whole page, whatever its size.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -72,6 +72,20 @@ def comment_text(author: str, text: str | None, *, own_draft: bool) -> str:
     return _with(f"{author} commented on {where}", quoted(text, COMMENT_QUOTE) if text else None)
 
 
+def post_comment_text(author: str, text: str | None) -> str:
+    return _with(f"{author} commented on your post", quoted(text, COMMENT_QUOTE) if text else None)
+
+
+# Comments kept by apps above this one (community's comments on posts), by notification
+# kind: each source reads {comment id: comment} for a page in one query. The comment has
+# `author`, `text` and `is_deleted`; the app registers its reader in its ready().
+_comment_sources: dict[str, Callable[[list], dict]] = {}
+
+
+def register_comment_source(kind: str, read: Callable[[list], dict]) -> None:
+    _comment_sources[kind] = read
+
+
 def _owner_may_see(creation: Creation) -> bool:
     return creation.purged_at is None
 
@@ -88,6 +102,10 @@ def present(
     ]
     shared = shared_with_among(user=reader, creations=others) if others else set()
     comments = comments_by_id(n.comment_id for n in notifications if n.kind == Kind.COMMENT)
+    for kind, read in _comment_sources.items():
+        ids = [n.comment_id for n in notifications if n.kind == kind]
+        if ids:
+            comments.update(read(ids))
     told = _registered_texts(notifications)
     return [
         ShownNotification(
@@ -168,6 +186,10 @@ def _text(notification: Notification, *, reader, shared: set, comments: dict) ->
     if kind == Kind.DRAFT_SHARED:
         return shared_text(creation, creation.owner.get_username(), quote=visible and not own)
     comment = comments.get(notification.comment_id)
+    if kind == Kind.POST_COMMENT:
+        author = comment.author.get_username() if comment is not None else "Someone"
+        words = comment.text if comment is not None and not comment.is_deleted else None
+        return post_comment_text(author, words if own and visible else None)
     author = comment.author.get_username() if comment is not None else "Someone"
     words = comment.text if comment is not None and not comment.is_deleted and visible else None
     return comment_text(author, words, own_draft=own)

@@ -109,6 +109,8 @@ def target_url(notification: Notification, user: AbstractBaseUser) -> str | None
         return reverse("token_history")
     creation = notification.creation
     own = creation.owner_id == user.pk
+    if notification.kind == Kind.POST_COMMENT and creation.is_public:
+        return reverse("post", args=[creation.pk]) + f"#comment-{notification.comment_id}"
     if notification.kind not in (Kind.DRAFT_SHARED, Kind.COMMENT):
         return _owner_url(creation)
     url = shared_draft_url(creation.pk)

@@ -8,6 +8,7 @@ rqcron in a deployment: two would enqueue every job twice.
 from rq import cron
 
 from accounts.jobs.schedule import register_schedule as accounts_schedule
+from community.jobs.schedule import register_schedule as community_schedule
 from creations.jobs.schedule import register_schedule as creations_schedule
 from ops.jobs import register_schedule as ops_schedule
 from profiles.jobs import register_schedule as profiles_schedule
@@ -21,5 +22,6 @@ for register_schedule in (
     tokens_schedule,
     profiles_schedule,
     webhooks_schedule,
+    community_schedule,
 ):
     register_schedule(cron)

@@ -205,6 +205,7 @@ TAGS = [
     {"name": "notifications", "description": "What happened, for the signed-in creator."},
     {"name": "tokens", "description": "Buying tokens, purchases, the balance."},
     {"name": "webhooks", "description": "Signed deliveries to the caller's endpoints."},
+    {"name": "community", "description": "Public posts: likes, comments, follows, Explore."},
     {"name": "meta", "description": "About the API itself."},
 ]
 

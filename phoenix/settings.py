@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "ops",
     "sharing",
     "notifications",
+    "community",
     "accounts",
     "webhooks",
     "moderation",
@@ -502,6 +503,16 @@ SERVER_EMAIL = os.getenv("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 PHOENIX_SUPPORT_EMAIL = os.getenv("PHOENIX_SUPPORT_EMAIL", "")
 # Comments one person may post per minute (on shared drafts).
 PHOENIX_COMMENTS_PER_MINUTE = envint("PHOENIX_COMMENTS_PER_MINUTE", 10)
+# Community (likes, follows, comments on posts): writes per account and per network (an IPv4
+# address or an IPv6 /64, as the log-in throttles count) per minute; 0 turns one off.
+PHOENIX_SOCIAL_WRITES_PER_MINUTE = envint("PHOENIX_SOCIAL_WRITES_PER_MINUTE", 30)
+PHOENIX_SOCIAL_WRITES_PER_NETWORK_PER_MINUTE = envint(
+    "PHOENIX_SOCIAL_WRITES_PER_NETWORK_PER_MINUTE", 120
+)
+# Explore: a like (and a publication) counts half as much after this many hours.
+PHOENIX_EXPLORE_HALF_LIFE_HOURS = envfloat("PHOENIX_EXPLORE_HALF_LIFE_HOURS", 24)
+# Seconds between two recounts of every post's and creator's community figures.
+PHOENIX_COMMUNITY_RECOUNT_INTERVAL = envint("PHOENIX_COMMUNITY_RECOUNT_INTERVAL", 3600)
 # Reports one person may file per hour (moderation); 0 turns the limit off.
 PHOENIX_REPORTS_PER_HOUR = envint("PHOENIX_REPORTS_PER_HOUR", 20)
 # How long after a moderation decision its subject may appeal it (about six months).

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from community import api as community_api
+from community import views as community_views
 from creations import api as creations_api
 from creations import views as creations_views
 from library import api as library_api
@@ -30,6 +32,7 @@ for router in (
     notifications_api.router,
     tokens_api.router,
     webhooks_api.router,
+    community_api.router,
     moderation_api.router,
 ):
     api.add_router("", router)
@@ -42,9 +45,9 @@ urlpatterns = [
     path("creations/drafts/poll", creations_views.drafts_poll, name="drafts_poll"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("", creations_views.feed, name="feed"),
+    path("", community_views.feed, name="feed"),
     path("create", creations_views.create_page, name="create"),
-    path("soho/<str:username>", profiles_views.profile, name="profile"),
+    path("soho/<str:username>", community_views.creator_page, name="profile"),
     path("accounts/signup/", profiles_views.signup, name="signup"),
     # Password, then the code when two-factor sign-in is on (accounts).
     path("accounts/login/", accounts_views.LoginView.as_view(), name="login"),
@@ -133,7 +136,8 @@ urlpatterns = [
         name="creation_prompt_visibility",
     ),
     path("creations/bulk", profiles_bulk.creations_bulk, name="creations_bulk"),
-    path("p/<uuid:creation_id>", creations_views.post_page, name="post"),
+    path("p/<uuid:creation_id>", community_views.post_page, name="post"),
+    path("", include("community.urls")),
     path("", include("ops.urls")),
     path("", include("tokens.urls")),
     path("", include("library.urls")),

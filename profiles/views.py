@@ -347,10 +347,18 @@ def drafts_then_ended(groups: list[list]) -> tuple[list[list], int | None]:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def profile(request: HttpRequest, username: str) -> HttpResponse:
+def profile(
+    request: HttpRequest,
+    username: str,
+    *,
+    page_template: str = "profiles/profile.html",
+    more_context=None,
+) -> HttpResponse:
     """A creator's page. Posts for everyone; the Drafts and Trash tabs only for its owner
     (anybody else asking for them gets the posts), who also sees their taken-down posts.
-    HTMX gets just the tabs, or just the next page."""
+    HTMX gets just the tabs, or just the next page. An app above this one may render the
+    whole page with its own template (extending profile.html) and `more_context(request,
+    creator, context)` (community: follower figures and Follow)."""
     if "\x00" in username:  # no username has one, and PostgreSQL refuses to compare it
         raise Http404("No such creator.")
     creator = get_object_or_404(
@@ -362,8 +370,9 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     if context["balance"] is not None:
         # The navigation's balance is this one: no second read of the account.
         context["token_balance"] = context["balance"]
-    template = "profiles/profile.html"
+    template = page_template
     if wants_partial(request):
+        template = "profiles/profile.html"
         if context["cursor"]:
             template += "#more"
         elif request.htmx.target == "library-results" and context["tab"] == "drafts":
@@ -371,6 +380,8 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
             template += "#results"
         else:
             template += "#tabs"
+    elif more_context is not None:
+        context.update(more_context(request, creator, context))
     response = render(request, template, context)
     if context["is_owner"]:
         # Drafts and the balance: nothing a shared computer's Back button should show later.

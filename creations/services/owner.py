@@ -17,7 +17,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 
 from tokens import services as tokens
 
-from .. import events, queues, versions
+from .. import events, queues, ranking, versions
 from ..jobs import sending
 from ..models import Creation
 from ..providers import cancel_remote_task, remote_provider
@@ -179,6 +179,8 @@ def creation_publish(
                 published_at=now,
                 first_published_at=row.first_published_at or now,
                 publish_at=None,
+                # Ranked in Explore in this same transaction (creations/ranking.py).
+                explore_score=ranking.first_publish_score(row, now),
             )
             _end_shares(row, "published")
             events.announce("published", creation, scheduled=False)
@@ -197,6 +199,7 @@ def creation_publish_due(*, creation_id, now: datetime | None = None) -> bool:
             sources=[Creation.Status.SCHEDULED],
             published_at=now,
             first_published_at=Coalesce("first_published_at", Value(now)),
+            explore_score=ranking.publish_score(now),
         )
         if published:
             creation = Creation.objects.filter(pk=creation_id).first()

@@ -4,13 +4,11 @@ unschedule, unpublish, edit the caption. Each is a plain function view around on
 An HTMX request gets the card (or post) back, or a toast when it leaves its tab; without
 JavaScript the form posts and the view redirects with a message."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import selectors, services
 from ..api import Refusal, refusal_status, start_rerun
@@ -237,26 +235,6 @@ def creation_unkeep(request: HttpRequest, creation_id) -> HttpResponse:
         messages.success(request, text)
         return redirect(profile_url(request.user, "drafts"))
     return render_batch(request, creation, toast=text)
-
-
-@require_GET
-def post_page(request: HttpRequest, creation_id) -> HttpResponse:
-    """One post, for anyone while it is public; its owner also sees it taken down, with the
-    reason (anyone else gets 404, as for a post that never was)."""
-    creation = selectors.post_for_viewer(viewer=request.user, creation_id=creation_id)
-    is_owner = request.user.is_authenticated and creation.owner_id == request.user.pk
-    context = {
-        "creation": creation,
-        "manage": is_owner,
-        "on_page": True,
-        # The preview's URLs are absolute: the site's address, else the one asked for.
-        "og_base": settings.PHOENIX_SITE_URL.rstrip("/")
-        or request.build_absolute_uri("/").rstrip("/"),
-    }
-    response = render(request, "creations/post_page.html", context)
-    if is_owner:
-        add_never_cache_headers(response)
-    return response
 
 
 @require_POST

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from community.models import PostComment
 from creations.services import creation_trash
 from profiles.services import creator_signup
 from sharing import services as sharing
@@ -110,6 +111,14 @@ def real_objects(owner, other, make_creation) -> dict[str, list[str]]:
         "comment_id": [str(comment.id) for comment in comments],
         # The creation in a share's or comment's URL: theirs, mostly.
         "parent_id": [str(shared.id), str(shared_with_owner.id), str(creations[0].id)],
+        # Community: creators to follow (oneself too: refused), comments on a public post.
+        "username": [owner.username, other.username, "nobody-here"],
+        "post_comment_id": [
+            str(PostComment.objects.create(post=post, author=author, text="Lovely").id)
+            for post in creations
+            if post.is_public
+            for author in (owner, other)
+        ],
     }
 
 
@@ -126,7 +135,7 @@ def with_real_ids(doc: dict, ids: dict[str, list[str]]) -> dict:
                 if parameter["in"] == "path" and name in ids:
                     if nested and name == "creation_id":
                         name = "parent_id"
-                    unknown = str(uuid.uuid4())
+                    unknown = "nobody" if name == "username" else str(uuid.uuid4())
                     parameter["schema"] = {
                         **parameter["schema"],
                         "enum": [*ids[name], unknown],

@@ -20,6 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import DataExport
+from community.models import PostComment
 from creations import services
 from creations.models import Creation
 from library.models import Board, BoardItem
@@ -47,6 +48,7 @@ FILLERS = {
     ("uuid", "creation_id"): "creation",
     ("uuid", "share_id"): "share",
     ("uuid", "comment_id"): "comment",
+    ("uuid", "post_comment_id"): "post_comment",
     ("str", "token"): "token",
     ("uuid", "notification_id"): "notification",
     ("uuid", "purchase_id"): "purchase",
@@ -74,6 +76,11 @@ PUBLIC_BY_DESIGN = {
         "guarded by a signed token naming the account, its address then and the new one, not "
         "by a login; tests/accounts/test_email_change.py checks tampered and used links"
     ),
+    "follow_toggle": (
+        "following names a creator's public page, not an object of theirs: open to everyone "
+        "signed in; tests/community/test_follows.py checks oneself and unknown names"
+    ),
+    "api_user_follow": "as follow_toggle (the same write, as JSON)",
     "report_post": (
         "addresses a post someone else made (reporting one's own is refused); "
         "tests/moderation/test_reports.py checks only a post the reporter can see is taken"
@@ -100,7 +107,19 @@ PUBLIC_BY_DESIGN = {
     ),
 }
 # Media of a published creation is public, as the post that shows it is (and its page).
-PUBLIC_ONCE_PUBLISHED = {"creation_media", "post"}
+# So are its likes, comments and its JSON (community): anyone signed in may like and comment
+# on a public post; a post that is not public answers like an unknown id.
+PUBLIC_ONCE_PUBLISHED = {
+    "creation_media",
+    "post",
+    "post_like_toggle",
+    "post_comment_create",
+    "post_comment_delete",
+    "api_post",
+    "api_post_like",
+    "api_post_comments",
+    "api_post_comment",
+}
 METHODS = ["get", "head", "post", "put", "patch", "delete", "options"]
 STATES = ["pending", "processing", "draft", "published", "failed", "canceled", "taken_down"]
 OBJECT_ROUTES = [route for route in project_routes() if route.parameters]
@@ -138,6 +157,7 @@ def unknown_objects() -> dict:
         "creation": uuid.uuid4(),
         "share": uuid.uuid4(),
         "comment": uuid.uuid4(),
+        "post_comment": uuid.uuid4(),
         "token": "unknown-token",
         "notification": uuid.uuid4(),
         "export": uuid.uuid4(),
@@ -158,6 +178,7 @@ def objects_of(creation, third_party) -> dict:
     share = Share.objects.create(creation=creation, kind="person", recipient=third_party)
     Share.objects.create(creation=creation, kind="link", token_hash=uuid.uuid4().hex)
     comment = Comment.objects.create(creation=creation, author=creation.owner, text="note")
+    post_comment = PostComment.objects.create(post=creation, author=creation.owner, text="note")
     # The owner's notification about it (opening one marks it read).
     notification = Notification.objects.create(
         recipient=creation.owner,
@@ -226,6 +247,7 @@ def objects_of(creation, third_party) -> dict:
         "creation": creation.id,
         "share": share.id,
         "comment": comment.id,
+        "post_comment": post_comment.id,
         "token": "x",
         "notification": notification.id,
         "export": export.id,
