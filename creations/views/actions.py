@@ -33,6 +33,7 @@ from .common import (
     render_card,
     render_gone,
     render_post,
+    target_of,
     token_count,
     token_count_words,
     with_media,
@@ -241,12 +242,17 @@ def creation_unkeep(request: HttpRequest, creation_id) -> HttpResponse:
 def creation_caption(request: HttpRequest, creation_id) -> HttpResponse:
     creation = _owned_or_404(request, creation_id)
     caption = request.POST.get("caption", "")
+    # A scheduled post's card (the drafts tab) or a post (the posts tab, its page).
+    on_card = target_of(request).startswith("creation-")
     try:
         services.creation_edit_caption(creation=creation, caption=caption)
     except ActionRefused as refusal:
         if refusal.code == "not_editable" or not request.htmx:
             return refused(request, creation, refusal, default_tab="posts")
-        return render_post(
+        if on_card:
+            creation = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+        render_answer = render_card if on_card else render_post
+        return render_answer(
             request,
             creation,
             status=refusal_status(refusal),
@@ -258,6 +264,9 @@ def creation_caption(request: HttpRequest, creation_id) -> HttpResponse:
     if not request.htmx:
         messages.success(request, text)
         return redirect(back_url(request, creation, "posts"))
+    if on_card:
+        card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+        return render_card(request, card, announcement=text)
     return render_post(request, creation, announcement=text, focus=True)
 
 
