@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from apikeys import api as apikeys_api
 from creations import api as creations_api
 from creations import views as creations_views
 from notifications import api as notifications_api
@@ -23,6 +24,7 @@ for router in (
     sharing_api.router,
     notifications_api.router,
     tokens_api.router,
+    apikeys_api.router,
 ):
     api.add_router("", router)
 
@@ -126,5 +128,6 @@ urlpatterns = [
     path("", include("sharing.urls")),
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),
+    path("", include("apikeys.urls")),
     path("admin/", admin.site.urls),
 ]

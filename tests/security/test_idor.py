@@ -19,6 +19,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import DataExport
+from apikeys import services as apikeys
 from creations import services
 from creations.models import Creation
 from notifications.models import Notification
@@ -48,6 +49,7 @@ FILLERS = {
     ("uuid", "batch_id"): "batch",
     ("str", "which"): ("media", "poster"),
     ("uuid", "export_id"): "export",
+    ("uuid", "key_id"): "apikey",
 }
 PUBLIC_BY_DESIGN = {
     "profile": (
@@ -122,6 +124,7 @@ def unknown_objects() -> dict:
         "export": uuid.uuid4(),
         "purchase": uuid.uuid4(),
         "batch": uuid.uuid4(),
+        "apikey": uuid.uuid4(),
     }
 
 
@@ -173,6 +176,8 @@ def objects_of(creation, third_party) -> dict:
         "export": export.id,
         "purchase": purchase.id,
         "batch": batch_id,
+        # An API key of the owner's (revoking it is the owner's alone).
+        "apikey": apikeys.key_create(user=creation.owner, name="k", scopes=["read"]).key.pk,
     }
 
 
