@@ -5,6 +5,7 @@ from accounts import views as accounts_views
 from apikeys import api as apikeys_api
 from creations import api as creations_api
 from creations import views as creations_views
+from moderation import api as moderation_api
 from notifications import api as notifications_api
 from notifications import views as notifications_views
 from phoenix import errors, health
@@ -25,6 +26,7 @@ for router in (
     notifications_api.router,
     tokens_api.router,
     apikeys_api.router,
+    moderation_api.router,
 ):
     api.add_router("", router)
 
@@ -129,5 +131,6 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),
     path("", include("apikeys.urls")),
+    path("", include("moderation.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -9,6 +9,7 @@ from django.urls import URLResolver, get_resolver
 
 from apikeys.models import ApiKey
 from creations.models import Creation
+from moderation.models import Action, Appeal, Report
 from notifications.models import Notification
 from sharing.models import Comment, LinkOpening, Share
 from tokens.models import CreditLot, LedgerEntry, Purchase, TokenAccount
@@ -19,6 +20,12 @@ STAFF_ONLY_PREFIXES = {
         "Django admin and the django-rq dashboard under it: staff-only; "
         "test_staff_pages_send_non_staff_to_the_admin_login checks the gate"
     ),
+    "staff/moderation": (
+        "moderators only (moderation.moderate): tests/moderation/test_queue.py checks that "
+        "anonymous visitors, creators and staff without it are refused and change nothing, "
+        "and tests/moderation/test_staff_csrf.py that every POST needs the CSRF token"
+    ),
+    "staff/appeals": "moderators only, as staff/moderation",
 }
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -105,7 +112,8 @@ def project_routes() -> list[Route]:
 def database_fingerprint() -> tuple:
     """Everything a request by the wrong person could change: every field of every
     creation (trash, schedule and purge change no status), the ledger and the balances,
-    every share, link opening, comment and notification."""
+    every share, link opening, comment and notification, every report, moderation decision
+    and appeal."""
     return (
         list(Creation.objects.order_by("pk").values()),
         LedgerEntry.objects.count(),
@@ -118,6 +126,9 @@ def database_fingerprint() -> tuple:
         list(CreditLot.objects.order_by("pk").values()),
         # A key's last use is not a change someone made (a refused request still uses it).
         list(ApiKey.objects.order_by("pk").values("pk", "name", "scopes", "revoked_at")),
+        list(Report.objects.order_by("pk").values()),
+        list(Action.objects.order_by("pk").values()),
+        list(Appeal.objects.order_by("pk").values()),
     )
 
 
