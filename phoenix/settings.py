@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "community",
     "accounts",
     "webhooks",
+    "apikeys",
     "moderation",
 ]
 
@@ -76,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the session's user: a Bearer key on /api/ replaces it (apikeys/middleware.py).
+    "apikeys.middleware.ApiKeyMiddleware",
     "profiles.middleware.KnownDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.StaffTwoFactorMiddleware",
@@ -397,6 +400,10 @@ PHOENIX_TRUSTED_PROXIES = os.getenv("PHOENIX_TRUSTED_PROXIES", "127.0.0.1/32,::1
 # At most this many creations of one creator queued or generating at once (0: no limit);
 # one more is refused with 429 and this Retry-After, in seconds.
 PHOENIX_MAX_IN_FLIGHT = envint("PHOENIX_MAX_IN_FLIGHT", 20)
+# API keys: each key's own request window, on top of the account's limits; keys per account.
+PHOENIX_API_KEY_REQUESTS = envint("PHOENIX_API_KEY_REQUESTS", 120)
+PHOENIX_API_KEY_WINDOW = envint("PHOENIX_API_KEY_WINDOW", 60)
+PHOENIX_API_KEYS_MAX = envint("PHOENIX_API_KEYS_MAX", 20)
 PHOENIX_IN_FLIGHT_RETRY_AFTER = envint("PHOENIX_IN_FLIGHT_RETRY_AFTER", 10)
 PHOENIX_IMAGE_PROVIDER = os.getenv("PHOENIX_IMAGE_PROVIDER", "local")
 PHOENIX_VIDEO_PROVIDER = os.getenv("PHOENIX_VIDEO_PROVIDER", "local")

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from apikeys import api as apikeys_api
 from community import api as community_api
 from community import views as community_views
 from creations import api as creations_api
@@ -33,6 +34,7 @@ for router in (
     tokens_api.router,
     webhooks_api.router,
     community_api.router,
+    apikeys_api.router,
     moderation_api.router,
 ):
     api.add_router("", router)
@@ -145,6 +147,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),
     path("", include("webhooks.urls")),
+    path("", include("apikeys.urls")),
     path("", include("moderation.urls")),
     path("admin/", admin.site.urls),
 ]

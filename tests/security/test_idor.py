@@ -20,6 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import DataExport
+from apikeys import services as apikeys
 from community.models import PostComment
 from creations import services
 from creations.models import Creation
@@ -60,6 +61,7 @@ FILLERS = {
     # The owner's board holding the creation, and a link to that board.
     ("uuid", "board_id"): "board",
     ("uuid", "link_id"): "board_link",
+    ("uuid", "key_id"): "apikey",
     ("uuid", "action_id"): "action",
 }
 PUBLIC_BY_DESIGN = {
@@ -167,6 +169,7 @@ def unknown_objects() -> dict:
         "webhook_delivery": uuid.uuid4(),
         "board": uuid.uuid4(),
         "board_link": uuid.uuid4(),
+        "apikey": uuid.uuid4(),
         "action": uuid.uuid4(),
     }
 
@@ -255,6 +258,8 @@ def objects_of(creation, third_party) -> dict:
         "batch": batch_id,
         "board": board.pk,
         "board_link": board_link.pk,
+        # An API key of the owner's (revoking it is the owner's alone).
+        "apikey": apikeys.key_create(user=creation.owner, name="k", scopes=["read"]).key.pk,
         "action": action.id,
     }
 
