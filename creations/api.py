@@ -10,7 +10,17 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from phoenix.jsonapi import NotFound, Router, body, error, headers, merged, retry_after, signed_in
+from phoenix.jsonapi import (
+    NotFound,
+    Router,
+    body,
+    error,
+    headers,
+    merged,
+    require_scope,
+    retry_after,
+    signed_in,
+)
 from tokens.services import InsufficientTokens
 
 from . import api_schemas as shapes
@@ -173,7 +183,12 @@ def submitted_as_json(request: HttpRequest, submitted: services.Submitted) -> Js
             "drafts_url": drafts_url,
         },
         status=202,
-        headers={"HX-Redirect": drafts_url} if request.htmx else None,
+        # The browser loads the drafts tab afresh (from the drafts tab itself too: `made`
+        # makes it a new address, not a jump within the page) and lands at the new card,
+        # which phoenix.js focuses.
+        headers={"HX-Redirect": f"{drafts_url}&made={creation.id}#creation-{creation.id}"}
+        if request.htmx
+        else None,
     )
 
 
@@ -470,13 +485,16 @@ purge_creation = state_action(
 )
 def creations_bulk(request: HttpRequest) -> JsonResponse:
     """Each creation is its own transaction: "ok" or the refusal's code per id, and one
-    refusal does not undo the others. As a form, repeat `ids` once per id. Someone else's id
-    reads as not_found, like an unknown one. A bad request changes nothing."""
+    refusal does not undo the others. As a form, repeat `ids` once per id. Someone else's
+    id reads as not_found, like an unknown one. A bad request changes nothing. With an API
+    key, a bulk cancel also needs `create`."""
     try:
         data = read_body(request)
         if request.content_type != "application/json" and "ids" in request.POST:
             data["ids"] = request.POST.getlist("ids")
         action, ids, caption = services.parse_bulk_request(data)
+        if action == "cancel":
+            require_scope(request, "create")  # an API key: cancel is a create-scope action
         # Checked once for the request, rather than refused item by item.
         caption = services.clean_caption(caption)
     except RequestProblem as problem:

@@ -151,6 +151,7 @@ class Creation(Model):
     )
     parent_id: UUID | None = Field(description="The creation it was run again or varied from.")
     batch_id: UUID | None = Field(description="The batch it is an item of.")
+    starred: bool = Field(description="Its owner's star (a favourite).")
     ahead: int | None = Field(
         ge=0,
         description="While pending: how many queued jobs start before this one (the fair "

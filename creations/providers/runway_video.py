@@ -40,11 +40,9 @@ Exception messages go to the log only.
 """
 
 import io
-import ipaddress
 import logging
 import os
 import re
-import socket
 import tempfile
 import threading
 import time
@@ -53,6 +51,8 @@ import httpx
 import imageio_ffmpeg
 from django.conf import settings
 from PIL import Image
+
+from phoenix import outbound
 
 from . import (
     GeneratedMedia,
@@ -361,7 +361,7 @@ class RunwayVideoProvider:
         try:
             with httpx.Client(timeout=timeout, follow_redirects=False) as client:
                 for _ in range(MAX_REDIRECTS + 1):
-                    target, headers, extensions = pinned(url, check_download_url(url))
+                    target, headers, extensions = outbound.pinned(url, check_download_url(url))
                     with client.stream(
                         "GET", target, headers=headers, extensions=extensions
                     ) as response:
@@ -403,28 +403,12 @@ def output_url_allowed(url: httpx.URL) -> bool:
     return bool(url.host) and (url.scheme == "https" or from_api_host(url))
 
 
-# IPv6 prefixes that carry an IPv4 address (NAT64, 6to4, IPv4-compatible, Teredo): through
-# them a "public" IPv6 address can reach any IPv4 one, private ones included.
-EMBEDS_IPV4 = [
-    ipaddress.ip_network(prefix)
-    for prefix in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "2001::/32")
-]
-
-
-def public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    elif address.version == 6 and any(address in prefix for prefix in EMBEDS_IPV4):
-        return False
-    return address.is_global and not address.is_multicast
-
-
 def check_download_url(raw: str) -> str | None:
     """Refuse what an output URL must never reach: anything but https, and any address
-    that is not public (loopback, private ranges, link-local such as cloud metadata, IPv6
-    that embeds IPv4). Returns the checked address to connect to (None: the API's own
-    host, trusted as configured): connecting to it and not looking the name up again is
-    what keeps a name that rebinds between check and connect from reaching inside."""
+    that is not public (phoenix.outbound's policy). Returns the checked address to connect
+    to (None: the API's own host, trusted as configured): connecting to it and not looking
+    the name up again is what keeps a name that rebinds between check and connect from
+    reaching inside."""
     try:
         url = httpx.URL(raw)
     except httpx.InvalidURL as error:
@@ -434,23 +418,8 @@ def check_download_url(raw: str) -> str | None:
     if from_api_host(url):
         return None
     try:
-        infos = socket.getaddrinfo(url.host, url.port or 443, type=socket.SOCK_STREAM)
-    except OSError as error:
+        return outbound.checked_address(url.host, url.port or 443)
+    except outbound.HostUnresolvable as error:
         raise TransientProviderError("The Runway output host does not resolve") from error
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    if not addresses or not all(public_address(address) for address in addresses):
-        raise ProviderError("The Runway output URL points to a non-public address")
-    return str(addresses[0])
-
-
-def pinned(raw: str, address: str | None) -> tuple[httpx.URL, dict, dict]:
-    """The request for `raw` sent to `address`: the URL's host in the Host header and in
-    TLS (SNI and the certificate's name), the connection to the checked address."""
-    url = httpx.URL(raw)
-    if address is None:
-        return url, {}, {}
-    return (
-        url.copy_with(host=address),
-        {"Host": url.netloc.decode("ascii")},
-        {"sni_hostname": url.host},
-    )
+    except outbound.AddressRefused as error:
+        raise ProviderError("The Runway output URL points to a non-public address") from error

@@ -19,7 +19,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from phoenix import ratelimit
 from tokens import services as tokens
 
-from .. import events, queues, versions
+from .. import events, queues, ranking, versions
 from ..jobs import sending
 from ..models import Creation
 from ..providers import remote_provider
@@ -209,6 +209,8 @@ def creation_publish(
                 published_at=now,
                 first_published_at=row.first_published_at or now,
                 publish_at=None,
+                # Ranked in Explore in this same transaction (creations/ranking.py).
+                explore_score=ranking.first_publish_score(row, now),
             )
             _end_shares(row, "published")
             events.announce("published", creation, scheduled=False)
@@ -227,6 +229,7 @@ def creation_publish_due(*, creation_id, now: datetime | None = None) -> bool:
             sources=[Creation.Status.SCHEDULED],
             published_at=now,
             first_published_at=Coalesce("first_published_at", Value(now)),
+            explore_score=ranking.publish_score(now),
         )
         if published:
             creation = Creation.objects.filter(pk=creation_id).first()
@@ -270,6 +273,17 @@ def creation_edit_caption(*, creation: Creation, caption: str) -> Creation:
             _take_state(creation, row)
             raise refused("not_editable")
         _apply(creation, row, None, caption=caption)
+    return creation
+
+
+def creation_set_prompt_public(*, creation: Creation, public: bool) -> Creation:
+    """Show or hide the prompt of a post (or of a draft, for when it is published)."""
+    with transaction.atomic():
+        row = _locked(creation)
+        if row.purged_at is not None:
+            _take_state(creation, row)
+            raise refused("not_editable")
+        _apply(creation, row, None, prompt_public=bool(public))
     return creation
 
 

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('creations', '0007_batches_seeds_lineage'),
+        ('creations', '0011_merge_post_counters'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
