@@ -85,7 +85,11 @@ def checkout_start(
     unreachable Stripe leaves nothing behind. `return_urls(purchase_id)` gives the success
     and cancel URLs.
     """
-    if not isinstance(pack_slug, str) or not pack_slug:
+    # A slug is short and plain: anything else (a NUL byte, which PostgreSQL cannot even
+    # compare, a megabyte of text) names no pack.
+    if not isinstance(pack_slug, str) or not pack_slug or len(pack_slug) > 50:
+        raise UnknownPack(pack_slug)
+    if "\x00" in pack_slug:
         raise UnknownPack(pack_slug)
     pack = TokenPack.objects.filter(slug=pack_slug, active=True).first()
     if pack is None:
