@@ -6,11 +6,11 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import access
 from .providers import honours_seed
+from .querysets import CreationQuerySet, InvalidTransition
 
 # Seeds are unsigned 32-bit numbers (what the providers that take one accept).
 SEED_LIMIT = 2**32
@@ -18,58 +18,6 @@ SEED_LIMIT = 2**32
 BATCH_MAX = 4
 # The text search configuration of the search vector (and of every query against it).
 SEARCH_CONFIG = "english"
-
-
-class InvalidTransition(Exception):
-    def __init__(self, current: str, target: str):
-        super().__init__(f"A {current} creation cannot become {target}.")
-        self.current = current
-        self.target = target
-
-
-class CreationQuerySet(models.QuerySet):
-    def transition(self, target: str, *, sources=None, **changes) -> int:
-        """Move every row of this queryset that may become `target` to it, in one guarded
-        UPDATE built from the state table. `sources` narrows the statuses it may come from
-        (each must be one the table allows). Returns how many rows changed: 0 means another
-        writer changed the status first, or the status never allowed it."""
-        allowed = Creation.sources_of(target)
-        if sources is None:
-            sources = allowed
-        for source in sources:
-            if source not in allowed:
-                raise InvalidTransition(source, target)
-        return self.filter(status__in=list(sources)).update(status=target, **changes)
-
-    def not_trashed(self):
-        return self.filter(trashed_at__isnull=True)
-
-    def in_trash(self):
-        return self.filter(trashed_at__isnull=False, purged_at__isnull=True)
-
-    def past_deadline(self, *, now):
-        """In flight and past Creation.deadline at `now`: the same rule, as one filter (a
-        count of them is one index-served query, not a read of every creation in flight)."""
-        grace = settings.PHOENIX_DEADLINE_GRACE
-        waiting = Q(status=Creation.Status.PENDING) | Q(processing_at__isnull=True)
-        started = Q(status=Creation.Status.PROCESSING, processing_at__isnull=False)
-        stalled = waiting & Q(sent_at__lte=now - timedelta(seconds=settings.PHOENIX_QUEUE_STALL))
-        remote_budget = timedelta(seconds=settings.PHOENIX_REMOTE_TASK_TIMEOUT + grace)
-        remote = started & ~Q(provider_task_id="") & Q(processing_at__lte=now - remote_budget)
-        local = Q()
-        for kind, seconds in settings.PHOENIX_JOB_TIMEOUT.items():
-            local |= Q(kind=kind, processing_at__lte=now - timedelta(seconds=seconds + grace))
-        return (
-            self.filter(status__in=Creation.IN_FLIGHT)
-            .alias(sent_at=Coalesce("requeued_at", "created_at"))
-            .filter(stalled | remote | (started & Q(provider_task_id="") & local))
-        )
-
-    def public(self):
-        """What anyone may see: published, not in the trash, its creator active."""
-        return self.filter(
-            status=Creation.Status.PUBLISHED, trashed_at__isnull=True, owner__is_active=True
-        )
 
 
 class Creation(models.Model):
