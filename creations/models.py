@@ -338,6 +338,11 @@ class Creation(models.Model):
         return not self.is_trashed and self.status in self.TRASHABLE
 
     @property
+    def is_on_drafts_tab(self) -> bool:
+        """Shown on its owner's drafts tab (a batch's grid there shows only these)."""
+        return not self.is_trashed and self.status in self.DRAFT_TAB
+
+    @property
     def can_restore(self) -> bool:
         return self.is_trashed and not self.is_purged
 
