@@ -201,6 +201,14 @@ class Creation(models.Model):
     # A video started from a still: our own private, re-encoded copy of the image (an
     # upload, or one of the creator's image creations), deleted with the creation's files.
     source_image = models.FileField(max_length=255, blank=True)
+    # The image creation the still was copied from (Animate; a rerun of such a video keeps
+    # it): a take-down of that image stops this video being run again from its copy.
+    source_creation = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="animations"
+    )
+    # When housekeeping deleted the still's copy of a failed or canceled video (after
+    # PHOENIX_SOURCE_COPY_DAYS): it cannot be run again from it any more.
+    source_image_dropped_at = models.DateTimeField(null=True, blank=True)
 
     objects = CreationQuerySet.as_manager()
 
@@ -366,6 +374,11 @@ class Creation(models.Model):
             self.Status.PUBLISHED,
             *self.ENDED_WITHOUT_MEDIA,
         )
+
+    @property
+    def has_lost_its_source_image(self) -> bool:
+        """A video started from a still whose copy housekeeping has deleted since."""
+        return self.source_image_dropped_at is not None
 
     @property
     def seed_honored(self) -> bool:

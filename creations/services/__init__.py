@@ -29,6 +29,7 @@ from .errors import (
     TooManyInFlight,
     refund_reason_required,
     refused,
+    source_image_gone,
 )
 from .failure import (
     FAILURE_MESSAGES,
@@ -82,8 +83,10 @@ from .submission import (
     creation_for_owner,
     creation_submit,
     creations_submit,
+    refuse_rerun_from,
     rerun_request,
     rerun_seed,
+    submission_replayed,
 )
 from .trash import (
     creation_keep,
@@ -133,6 +136,9 @@ __all__ = [
     "VARY_SPREAD",
     "rerun_seed",
     "rerun_request",
+    "refuse_rerun_from",
+    "source_image_gone",
+    "submission_replayed",
     "batch_items",
     "_IN_FLIGHT_SQL",
     "_refuse_beyond_in_flight_limit",
