@@ -417,6 +417,10 @@ PHOENIX_DRAFT_TTL_DAYS = envint("PHOENIX_DRAFT_TTL_DAYS", 30)
 PHOENIX_DRAFT_EXPIRY_WARNING_DAYS = envint("PHOENIX_DRAFT_EXPIRY_WARNING_DAYS", 3)
 # Trashed creations are purged (files deleted, words cleared, the row kept) after this.
 PHOENIX_TRASH_DAYS = envint("PHOENIX_TRASH_DAYS", 7)
+# A failed or canceled video keeps its private copy of the still it started from this many
+# days after it ended, so that it can be run again; then the daily housekeeping deletes the
+# copy, and Run again says the image is no longer kept.
+PHOENIX_SOURCE_COPY_DAYS = envint("PHOENIX_SOURCE_COPY_DAYS", 30)
 # The daily housekeeping job moves or purges at most this many creations, then queues
 # itself again for the rest (each batch a short job).
 PHOENIX_HOUSEKEEPING_BATCH = envint("PHOENIX_HOUSEKEEPING_BATCH", 200)

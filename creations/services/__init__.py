@@ -89,6 +89,7 @@ from .submission import (
     submission_replayed,
 )
 from .trash import (
+    creation_drop_source_copy,
     creation_keep,
     creation_purge,
     creation_restore,
@@ -158,6 +159,7 @@ __all__ = [
     "creation_take_down",
     "creation_trash",
     "creation_keep",
+    "creation_drop_source_copy",
     "creation_unkeep",
     "creation_restore",
     "creation_purge",

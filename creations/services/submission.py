@@ -240,10 +240,10 @@ def refuse_rerun_from(source: Creation, *, lock: bool = False) -> None:
     video started from a still, that the still's copy is still kept (see
     PHOENIX_SOURCE_COPY_DAYS) and the image it was copied from not taken down (that row
     locked too when `lock`)."""
+    if source.has_lost_its_source_image and not source.is_purged:
+        raise refused("source_image_gone")
     if not source.can_rerun:
         raise refused("not_rerunnable")
-    if source.has_lost_its_source_image:
-        raise refused("source_image_gone")
     if source.source_creation_id is not None:
         origin = Creation.objects.filter(pk=source.source_creation_id)
         if lock:

@@ -137,3 +137,18 @@ def creation_purge(*, creation: Creation, now: datetime | None = None) -> Creati
         transaction.on_commit(lambda: delete_stored_files(*names))
         events.announce("purged", creation)
     return creation
+
+
+def creation_drop_source_copy(*, creation: Creation, now: datetime | None = None) -> bool:
+    """Housekeeping: a failed or canceled video's copy of the still it started from is
+    deleted (after COMMIT); it cannot be run again from it afterwards. Returns whether it
+    had one to drop."""
+    with transaction.atomic():
+        row = _locked(creation)
+        name = row.source_image.name
+        if row.status not in Creation.ENDED_WITHOUT_MEDIA or not name:
+            _take_state(creation, row)
+            return False
+        _apply(creation, row, None, source_image="", source_image_dropped_at=now or timezone.now())
+        transaction.on_commit(lambda: delete_stored_files(name))
+    return True
