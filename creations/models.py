@@ -368,11 +368,16 @@ class Creation(models.Model):
         """Run again / New seed / Vary / Edit & run: from a draft, a post (scheduled or
         not), a failed or a canceled creation — not one still generating, nor one taken
         down (its prompt was judged), nor a purged one (its prompt is gone)."""
-        return not self.is_purged and not self.has_lost_its_source_image and self.status in (
-            self.Status.DRAFT,
-            self.Status.SCHEDULED,
-            self.Status.PUBLISHED,
-            *self.ENDED_WITHOUT_MEDIA,
+        return (
+            not self.is_purged
+            and not self.has_lost_its_source_image
+            and self.status
+            in (
+                self.Status.DRAFT,
+                self.Status.SCHEDULED,
+                self.Status.PUBLISHED,
+                *self.ENDED_WITHOUT_MEDIA,
+            )
         )
 
     @property

@@ -194,9 +194,7 @@ def _replay(user, key: str | None, fingerprint: str, balance: int | None) -> Sub
     # outlives the prompt).
     if existing.request_hash != fingerprint:
         raise IdempotencyKeyReused()
-    return Submitted(
-        batch_items(existing), False, balance_of(user) if balance is None else balance
-    )
+    return Submitted(batch_items(existing), False, balance_of(user) if balance is None else balance)
 
 
 def _enqueue_noting_failure(creation: Creation, unqueued: list[Creation]) -> None:

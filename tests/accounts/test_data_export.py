@@ -140,7 +140,9 @@ def test_an_export_whose_job_was_lost_is_sent_again(alice_client, two_creators, 
     assert export.status == "ready"
 
 
-def test_the_zip_holds_the_still_a_video_started_from(alice_client, alice, make_creation, private_media):
+def test_the_zip_holds_the_still_a_video_started_from(
+    alice_client, alice, make_creation, private_media
+):
     image = make_creation(owner=alice, status="draft", kind="image")
     body = {"type": "video", "prompt": "move", "orientation": "landscape"}
     body["image_creation_id"] = str(image.pk)

@@ -75,7 +75,11 @@ def failed_video_from(client, image, capture) -> Creation:
 
 
 def test_a_video_whose_image_was_taken_down_cannot_be_run_again_from_its_copy(
-    alice_client, alice, make_creation, admin_user, private_media,
+    alice_client,
+    alice,
+    make_creation,
+    admin_user,
+    private_media,
     django_capture_on_commit_callbacks,
 ):
     image = make_creation(owner=alice, status="published", kind="image")
@@ -99,7 +103,11 @@ def test_a_video_whose_image_was_taken_down_cannot_be_run_again_from_its_copy(
 
 
 def test_housekeeping_drops_old_copies_of_failed_and_canceled_videos_then_rerun_says_so(
-    alice_client, alice, make_creation, private_media, settings,
+    alice_client,
+    alice,
+    make_creation,
+    private_media,
+    settings,
     django_capture_on_commit_callbacks,
 ):
     image = make_creation(owner=alice, status="draft", kind="image")
@@ -128,7 +136,11 @@ def test_housekeeping_drops_old_copies_of_failed_and_canceled_videos_then_rerun_
 
 
 def test_housekeeping_keeps_the_copy_of_a_video_with_media(
-    alice_client, alice, make_creation, private_media, settings,
+    alice_client,
+    alice,
+    make_creation,
+    private_media,
+    settings,
     django_capture_on_commit_callbacks,
 ):
     image = make_creation(owner=alice, status="draft", kind="image")
