@@ -1,18 +1,19 @@
-"""JSON API: start a creation, read its state, and everything its owner does after."""
+"""JSON API: start a creation, read its state, and everything its owner does after.
+Declared once on `router`: the shapes are in api_schemas.py, the document is generated."""
 
 import dataclasses
 import json
-from functools import wraps
+from uuid import UUID
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
 
-from phoenix.jsonapi import api_login_required, error
+from phoenix.jsonapi import NotFound, Router, body, error, headers, merged, retry_after, signed_in
 from tokens.services import InsufficientTokens
 
+from . import api_schemas as shapes
 from . import image_input, selectors, services
 from .models import Creation
 from .presenters import bulk_summary, creation_as_json
@@ -22,6 +23,9 @@ from .validation import (
     parse_creation_request,
     parse_rerun_request,
 )
+
+router = Router(tags=["creations"])
+ITEM = "/creations/{uuid:creation_id}"
 
 
 def not_found() -> JsonResponse:
@@ -187,8 +191,32 @@ def submitted_as_json(request: HttpRequest, submitted: services.Submitted) -> Js
     )
 
 
-@require_POST
-@api_login_required
+@router.post(
+    "/generate/creation",
+    operation_id="generate_creation",
+    url_name="generate_creation",
+    summary="Start a creation",
+    description=(
+        "Debits the cost ({costs} tokens) and queues the generation. Poll status_url until "
+        "the status is draft (or failed, refunded)."
+    ).format(costs=", ".join(f"{kind} {cost}" for kind, cost in settings.PHOENIX_COSTS.items())),
+    auth=signed_in("create"),
+    response={
+        202: shapes.Submitted,
+        400: shapes.CreateRefused,
+        404: NotFound,
+        **shapes.SUBMIT_REFUSALS,
+    },
+    openapi_extra=merged(
+        body(
+            shapes.CreateImage,
+            shapes.CreateVideo,
+            form=True,
+            multipart=shapes.CreateVideoWithUpload,
+        ),
+        headers(429, retry_after()),
+    ),
+)
 def generate_creation(request: HttpRequest) -> JsonResponse:
     try:
         submitted = start_creation(
@@ -219,11 +247,26 @@ def start_rerun(user, source: Creation, data) -> services.Submitted:
     )
 
 
-@require_POST
-@api_login_required
-def rerun_creation(request: HttpRequest, creation_id) -> JsonResponse:
-    """Run again (same seed), New seed, Vary or Edit & run: a create whose parent is the
-    source, answered like a create."""
+@router.post(
+    ITEM + "/rerun",
+    operation_id="api_creation_rerun",
+    url_name="api_creation_rerun",
+    summary="Run a creation again, with a new seed, or vary it",
+    auth=signed_in("create"),
+    response={
+        202: shapes.Submitted,
+        400: shapes.RerunRefused,
+        404: NotFound,
+        409: shapes.conflict("NotRerunnable", "not_rerunnable"),
+        **shapes.SUBMIT_REFUSALS,
+    },
+    openapi_extra=merged(
+        body(shapes.Rerun, form=True, required=False), headers(429, retry_after())
+    ),
+)
+def rerun_creation(request: HttpRequest, creation_id: UUID) -> JsonResponse:
+    """From a draft, a post, a failed or a canceled creation of the owner's: a create whose
+    parent is the source (Run again, New seed, Vary or Edit & run), answered like one."""
     try:
         source = services.creation_for_owner(owner=request.user, creation_id=creation_id)
     except Http404:
@@ -239,10 +282,16 @@ def rerun_creation(request: HttpRequest, creation_id) -> JsonResponse:
     return submitted_as_json(request, submitted)
 
 
+@router.get(
+    "/batches/{uuid:batch_id}",
+    operation_id="api_batch_status",
+    url_name="api_batch_status",
+    summary="Read a batch's items",
+    auth=signed_in("read"),
+    response={200: shapes.Batch, 404: NotFound},
+)
 @never_cache
-@require_GET
-@api_login_required
-def batch_status(request: HttpRequest, batch_id) -> JsonResponse:
+def batch_status(request: HttpRequest, batch_id: UUID) -> JsonResponse:
     """A batch's items in order with their states; someone else's batch is not found."""
     items = selectors.batch_for_owner(owner=request.user, batch_id=batch_id)
     if not items:
@@ -253,10 +302,16 @@ def batch_status(request: HttpRequest, batch_id) -> JsonResponse:
     )
 
 
+@router.get(
+    ITEM,
+    operation_id="creation_status",
+    url_name="creation_status",
+    summary="Read a creation",
+    auth=signed_in("read"),
+    response={200: shapes.Creation, 404: NotFound},
+)
 @never_cache
-@require_GET
-@api_login_required
-def creation_status(request: HttpRequest, creation_id) -> JsonResponse:
+def creation_status(request: HttpRequest, creation_id: UUID) -> JsonResponse:
     try:
         creation = services.creation_for_owner(owner=request.user, creation_id=creation_id)
     except Http404:
@@ -272,33 +327,70 @@ def read_fields(request: HttpRequest, allowed: set[str]) -> dict:
     return {} if data is None else object_with_only(data, allowed)
 
 
-def creation_action(*fields: str):
-    """A POST on one of the owner's creations, taking `fields` from the body. The action
-    calls a service; a refusal answers with its own status and code, nothing changed."""
+def creation_action(
+    verb: str,
+    operation_id: str,
+    summary: str,
+    *,
+    scope: str,
+    refusals: tuple[str, ...],
+    shape=shapes.Nothing,
+    problems: tuple[str, ...] = (),
+    takes_caption: bool = False,
+    answer=shapes.Creation,
+):
+    """A POST on one of the owner's creations (…/<id>/<verb>), taking the fields of `shape`
+    from the body. The action calls a service; a refusal answers with its own status and
+    code, nothing changed."""
+    fields = set(shape.model_fields)
+    name = operation_id.title().replace("_", "")
+    responses = {
+        200: answer,
+        400: shapes.action_problems(name + "Problem", *problems),
+        404: NotFound,
+        409: shapes.conflict(name + "Refused", *refusals),
+    }
+    if takes_caption:
+        responses[422] = shapes.CaptionRejected
 
     def decorate(action):
-        @require_POST
-        @api_login_required
-        @wraps(action)
-        def view(request: HttpRequest, creation_id) -> JsonResponse:
+        def view(request: HttpRequest, creation_id: UUID) -> JsonResponse:
             try:
                 creation = services.creation_for_owner(owner=request.user, creation_id=creation_id)
             except Http404:
                 return not_found()
             try:
-                return action(request, creation, read_fields(request, set(fields)))
+                return action(request, creation, read_fields(request, fields))
             except RequestProblem as problem:
                 return error(400, problem.code, problem.message, field=problem.field)
             except services.ActionRefused as refusal:
                 # CreationGone (deleted meanwhile) is a 404 not_found, worded as not_found().
                 return error(refusal_status(refusal), refusal.code, refusal.message)
 
-        return view
+        view.__name__ = view.__qualname__ = action.__name__
+        view.__doc__ = action.__doc__
+        required = any(field.is_required() for field in shape.model_fields.values())
+        return router.post(
+            f"{ITEM}/{verb}",
+            operation_id=operation_id,
+            url_name=operation_id,
+            summary=summary,
+            auth=signed_in(scope),
+            response=responses,
+            openapi_extra=body(shape, form=True, required=required),
+        )(view)
 
     return decorate
 
 
-@creation_action()
+@creation_action(
+    "cancel",
+    "api_creation_cancel",
+    "Cancel a queued or generating creation (refunded at once)",
+    scope="create",
+    refusals=("not_cancelable",),
+    answer=shapes.Canceled,
+)
 def cancel_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
     canceled = services.creation_cancel(creation=creation)
     return JsonResponse(
@@ -311,7 +403,16 @@ def cancel_creation(request: HttpRequest, creation: Creation, data: dict) -> Jso
     )
 
 
-@creation_action("caption", "publish_at")
+@creation_action(
+    "publish",
+    "api_creation_publish",
+    "Publish a draft now, or schedule it",
+    scope="publish",
+    refusals=("not_publishable",),
+    shape=shapes.Publish,
+    problems=("invalid_publish_at", "invalid_caption"),
+    takes_caption=True,
+)
 def publish_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
     publish_at = services.parse_publish_at(data.get("publish_at"))
     # Without a caption, the draft keeps the one it has (an unpublished post's, say).
@@ -319,7 +420,16 @@ def publish_creation(request: HttpRequest, creation: Creation, data: dict) -> Js
     return JsonResponse(creation_as_json(creation))
 
 
-@creation_action("caption")
+@creation_action(
+    "caption",
+    "api_creation_caption",
+    "Edit the caption of a published or scheduled post",
+    scope="publish",
+    refusals=("not_editable",),
+    shape=shapes.Caption,
+    problems=("caption_required", "invalid_caption"),
+    takes_caption=True,
+)
 def edit_caption(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
     if "caption" not in data:
         # Absent is not "clear it": an empty caption has to be sent as one.
@@ -328,29 +438,52 @@ def edit_caption(request: HttpRequest, creation: Creation, data: dict) -> JsonRe
     return JsonResponse(creation_as_json(creation))
 
 
-def state_action(service):
+def state_action(service, summary: str, refusal: str):
     """An action with no body that one service does: the creation's JSON after it."""
+    verb = service.__name__.removeprefix("creation_")
 
     def action(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
         service(creation=creation)
         return JsonResponse(creation_as_json(creation))
 
-    action.__name__ = action.__qualname__ = service.__name__.removeprefix("creation_") + "_creation"
-    return creation_action()(action)
+    action.__name__ = action.__qualname__ = verb + "_creation"
+    return creation_action(
+        verb, f"api_creation_{verb}", summary, scope="publish", refusals=(refusal,)
+    )(action)
 
 
-unschedule_creation = state_action(services.creation_unschedule)
-unpublish_creation = state_action(services.creation_unpublish)
-trash_creation = state_action(services.creation_trash)
-restore_creation = state_action(services.creation_restore)
-purge_creation = state_action(services.creation_purge)
+unschedule_creation = state_action(
+    services.creation_unschedule,
+    "Unschedule a scheduled post (back to the drafts)",
+    "not_scheduled",
+)
+unpublish_creation = state_action(
+    services.creation_unpublish, "Unpublish a post (back to the drafts)", "not_published"
+)
+trash_creation = state_action(
+    services.creation_trash, "Move a creation to the trash", "not_trashable"
+)
+restore_creation = state_action(
+    services.creation_restore, "Restore a creation from the trash", "not_in_trash"
+)
+purge_creation = state_action(
+    services.creation_purge, "Delete a creation in the trash forever", "not_in_trash"
+)
 
 
-@require_POST
-@api_login_required
+@router.post(
+    "/creations/bulk",
+    operation_id="api_creations_bulk",
+    url_name="api_creations_bulk",
+    summary=f"One action on up to {settings.PHOENIX_BULK_MAX} of the owner's creations",
+    auth=signed_in("publish"),
+    response={200: shapes.BulkDone, 400: shapes.BulkRefused, 422: shapes.CaptionRejected},
+    openapi_extra=body(shapes.Bulk, form=True),
+)
 def creations_bulk(request: HttpRequest) -> JsonResponse:
-    """One action on up to PHOENIX_BULK_MAX of the owner's creations, each in its own
-    transaction: "ok" or the refusal's code per id. A bad request changes nothing."""
+    """Each creation is its own transaction: "ok" or the refusal's code per id, and one
+    refusal does not undo the others. As a form, repeat `ids` once per id. Someone else's id
+    reads as not_found, like an unknown one. A bad request changes nothing."""
     try:
         data = read_body(request)
         if request.content_type != "application/json" and "ids" in request.POST:

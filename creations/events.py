@@ -54,6 +54,7 @@ EVENTS = (
     "restored",
     "purged",
     "taken_down",
+    "reinstated",  # a take-down reversed: published again
 )
 
 

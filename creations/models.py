@@ -107,7 +107,8 @@ class Creation(models.Model):
         Status.PUBLISHED: frozenset({Status.DRAFT, Status.TAKEN_DOWN}),
         Status.FAILED: frozenset(),
         Status.CANCELED: frozenset(),
-        Status.TAKEN_DOWN: frozenset(),
+        # Published again when the take-down is reversed on appeal (moderation).
+        Status.TAKEN_DOWN: frozenset({Status.PUBLISHED}),
     }
     IN_FLIGHT = (Status.PENDING, Status.PROCESSING)
     # Generated, with media (whatever happened since).
@@ -419,6 +420,15 @@ class Creation(models.Model):
         # A post in its owner's trash may still be taken down (Restore then gives it back
         # taken down); a purged one has nothing left to take down.
         return not self.is_purged and self.can_become(self.Status.TAKEN_DOWN)
+
+    @property
+    def can_reinstate(self) -> bool:
+        """Taken down, not purged: a reversed take-down puts it back in public."""
+        return (
+            not self.is_purged
+            and self.status == self.Status.TAKEN_DOWN
+            and self.can_become(self.Status.PUBLISHED)
+        )
 
     @property
     def restores_as(self) -> str:

@@ -1,19 +1,62 @@
 """JSON API: the signed-in creator's notifications, and marking them read."""
 
+from datetime import datetime
 from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from pydantic import Field
 
-from creations.api import api_login_required, error, read_body
+from creations.api import read_body
 from creations.presenters import moment
 from creations.validation import RequestProblem, object_with_only
+from phoenix.jsonapi import Model, Router, bad_request, body, error, literal, signed_in
 
 from . import selectors, services
+from .models import Notification as NotificationRow
 from .presenters import ShownNotification, present
+
+router = Router(tags=["notifications"])
+
+
+class Notification(Model):
+    """A notification (notifications.api.notification_as_json)."""
+
+    id: UUID
+    kind: literal(NotificationRow.Kind.values)
+    text: str
+    # Null for news about the account itself (a data export is ready).
+    creation_id: UUID | None
+    comment_id: UUID | None
+    created_at: datetime
+    read: bool
+    read_at: datetime | None
+    open_url: str = Field(description="Marks it read and goes to it.")
+
+
+class Page(Model):
+    notifications: list[Notification]
+    unread: int = Field(ge=0)
+    next: str | None
+
+
+class MarkSome(Model):
+    ids: list[UUID] = Field(
+        min_length=1,
+        max_length=settings.PHOENIX_BULK_MAX,
+        description="Ids that are not the caller's match nothing.",
+    )
+
+
+class MarkAll(Model):
+    all: literal([True])
+
+
+class Marked(Model):
+    marked: int = Field(ge=0)
+    unread: int = Field(ge=0)
 
 
 def notification_as_json(shown: ShownNotification) -> dict:
@@ -31,11 +74,28 @@ def notification_as_json(shown: ShownNotification) -> dict:
     }
 
 
+@router.get(
+    "/notifications",
+    operation_id="api_notifications",
+    url_name="api_notifications",
+    summary="The caller's notifications, newest first, a page at a time",
+    auth=signed_in("read"),
+    response={200: Page, 400: bad_request("BadCursor", ["bad_cursor"], with_field=False)},
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "before",
+                "in": "query",
+                "required": False,
+                "description": "The cursor a previous page's `next` carries.",
+                "schema": {"type": "string"},
+            }
+        ]
+    },
+)
 @never_cache
-@require_GET
-@api_login_required
 def notifications_list(request: HttpRequest) -> JsonResponse:
-    """Newest first, a page at a time: `next` is the URL of the older ones (?before=)."""
+    """One page; `next` is the URL of the older ones (?before=, null on the last page)."""
     try:
         page = selectors.notifications_page(user=request.user, before=request.GET.get("before"))
     except selectors.BadCursor:
@@ -75,8 +135,22 @@ def parse_read_request(data) -> list[UUID] | None:
         raise RequestProblem("invalid_ids", '"ids" must be notification ids.', "ids") from None
 
 
-@require_POST
-@api_login_required
+@router.post(
+    "/notifications/read",
+    operation_id="api_notifications_read",
+    url_name="api_notifications_read",
+    summary="Mark some notifications read, or all of them",
+    auth=signed_in("read"),
+    response={
+        200: Marked,
+        400: bad_request(
+            "MarkProblem",
+            ["malformed_json", "malformed_request", "unknown_field", "ids_or_all", "invalid_ids"]
+            + ["too_many_ids"],
+        ),
+    },
+    openapi_extra=body(MarkSome, MarkAll),
+)
 def notifications_read(request: HttpRequest) -> JsonResponse:
     """Mark some (ids that are not the caller's match nothing) or all read; answers how many
     changed and the new unread count. A bad request changes nothing."""

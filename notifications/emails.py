@@ -4,6 +4,7 @@ it may go, whether it is still wanted, and the one send the mail job makes."""
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.urls import reverse
@@ -13,7 +14,7 @@ from creations.models import Creation
 from profiles.selectors import email_unconfirmed
 from sharing.selectors import can_view
 
-from . import presenters
+from . import presenters, registry
 from .models import Notification, NotificationPreferences
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,14 @@ EMAIL_SUBJECTS = {
 
 def wants_email(notification: Notification, creation: Creation) -> str:
     """The address to write to, or "" when this notification is not to be e-mailed."""
+    registered = registry.registered(notification.kind)
+    if registered is not None:
+        if not registered.email_subject:
+            return ""
+        # Active or not: a suspended account is owed its statement of reasons too (a
+        # deleted one has no address left).
+        recipient = get_user_model().objects.filter(pk=notification.recipient_id).first()
+        return email_address_of(recipient) if recipient is not None else ""
     if notification.kind == Kind.CREATION_FINISHED:
         if creation.kind != Creation.Kind.VIDEO:
             return ""
@@ -94,13 +103,19 @@ def notification_email_send(*, notification_id) -> str:
         return "already_sent"
     text = presenters.present_one(notification, reader=notification.recipient)
     link = settings.PHOENIX_SITE_URL + reverse("notification_open", args=[notification.pk])
-    body = (
-        f"{text}\n\nOpen it: {link}\n\n"
-        "You get this e-mail because you asked for it on your notifications page; "
-        "you can turn it off there."
-    )
+    registered = registry.registered(notification.kind)
+    if registered is not None:
+        subject = registered.email_subject
+        body = f"{text}\n\n{registered.email_link_label}: {link}\n"
+    else:
+        subject = EMAIL_SUBJECTS[notification.kind]
+        body = (
+            f"{text}\n\nOpen it: {link}\n\n"
+            "You get this e-mail because you asked for it on your notifications page; "
+            "you can turn it off there."
+        )
     try:
-        send_mail(EMAIL_SUBJECTS[notification.kind], body, None, [address])
+        send_mail(subject, body, None, [address])
     except Exception:
         Notification.objects.filter(pk=notification.pk, emailed_at=claimed_at).update(
             emailed_at=None

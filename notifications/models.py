@@ -28,6 +28,11 @@ class Notification(models.Model):
         COMMENT = "comment", "Comment"
         # About the account, not a creation: the "Download my data" zip is ready.
         EXPORT_READY = "export_ready", "Your data is ready"
+        # Said and linked by the moderation app (notifications.registry): a decision on the
+        # recipient's post or comment, the outcome of their report, their appeal decided.
+        MODERATION_DECISION = "moderation_decision", "Moderation decision"
+        REPORT_OUTCOME = "report_outcome", "Your report"
+        APPEAL_DECIDED = "appeal_decided", "Your appeal"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(

@@ -20,6 +20,7 @@ from django.utils.text import Truncator
 from creations.models import Creation
 from sharing.selectors import comments_by_id, shared_with_among
 
+from . import registry
 from .models import Notification
 
 Kind = Notification.Kind
@@ -87,10 +88,25 @@ def present(
     ]
     shared = shared_with_among(user=reader, creations=others) if others else set()
     comments = comments_by_id(n.comment_id for n in notifications if n.kind == Kind.COMMENT)
+    told = _registered_texts(notifications)
     return [
-        ShownNotification(n, _text(n, reader=reader, shared=shared, comments=comments))
+        ShownNotification(
+            n, told.get(n.pk) or _text(n, reader=reader, shared=shared, comments=comments)
+        )
         for n in notifications
     ]
+
+
+def _registered_texts(notifications: Sequence[Notification]) -> dict:
+    """The words of the kinds another app says (notifications.registry), one call per kind."""
+    by_kind: dict[str, list[Notification]] = {}
+    for notification in notifications:
+        if registry.registered(notification.kind) is not None:
+            by_kind.setdefault(notification.kind, []).append(notification)
+    texts: dict = {}
+    for kind, rows in by_kind.items():
+        texts.update(registry.registered(kind).texts(rows))
+    return texts
 
 
 def present_one(notification: Notification, *, reader: AbstractBaseUser) -> str:
@@ -103,6 +119,8 @@ EXPORT_READY_TEXT = "Your data is ready to download"
 def _text(notification: Notification, *, reader, shared: set, comments: dict) -> str:
     if notification.kind == Kind.EXPORT_READY:
         return EXPORT_READY_TEXT
+    if registry.registered(notification.kind) is not None:
+        return notification.get_kind_display()  # its app's words were not found
     creation = notification.creation
     own = creation.owner_id == reader.pk
     # May the reader see the creation's words now?

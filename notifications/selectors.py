@@ -10,6 +10,7 @@ from creations.models import Creation
 from phoenix.paging import cursor_for, parse_cursor
 from sharing.selectors import can_view
 
+from . import registry
 from .models import Notification, NotificationPreferences
 
 PAGE_SIZE = 20
@@ -96,6 +97,9 @@ def target_url(notification: Notification, user: AbstractBaseUser) -> str | None
     longer shared with the user — nothing left to show them."""
     if notification.kind == Kind.EXPORT_READY:
         return reverse(ACCOUNT_DATA_URL_NAME)
+    registered = registry.registered(notification.kind)
+    if registered is not None:
+        return registered.url(notification)
     creation = notification.creation
     own = creation.owner_id == user.pk
     if notification.kind not in (Kind.DRAFT_SHARED, Kind.COMMENT):

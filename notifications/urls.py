@@ -1,7 +1,8 @@
 from django.urls import path
 
-from . import api, views
+from . import views
 
+# The JSON API (api/notifications…) is declared on api.router, mounted in phoenix/urls.py.
 urlpatterns = [
     path("notifications", views.notifications, name="notifications"),
     # notifications/bell is at the top of phoenix/urls.py (a poll: first patterns first).
@@ -12,6 +13,4 @@ urlpatterns = [
         views.notification_open,
         name="notification_open",
     ),
-    path("api/notifications", api.notifications_list, name="api_notifications"),
-    path("api/notifications/read", api.notifications_read, name="api_notifications_read"),
 ]

@@ -12,7 +12,7 @@ quantiles over whatever window they choose:
 - phoenix_posts_published_total{kind,scheduled} (scheduled="true": a scheduled post's
   time came)
 - phoenix_creation_events_total{event,kind}: the other events (scheduled, unpublished,
-  trashed, restored, purged, taken_down)
+  trashed, restored, purged, taken_down, reinstated)
 - phoenix_creation_seconds{kind}: a histogram of Generate → draft, observed at the draft
 - phoenix_ledger_tokens_total{kind}, phoenix_ledger_entries_total{kind}: read from the
   append-only ledger, so they only grow too

@@ -26,6 +26,7 @@ from rq import Worker
 
 from creations.models import Creation
 from phoenix import redis_clients
+from profiles import welcome
 from tokens.selectors import refund_exists, refunded_sql
 from tokens.services import Discrepancy
 
@@ -416,12 +417,30 @@ def queue_figures() -> QueueFigures:
     return QueueFigures(depths=depths, failed_jobs=failed, workers=workers)
 
 
+def welcome_cap_check() -> Check:
+    """The day's welcome grants near PHOENIX_WELCOME_GRANTS_PER_DAY (one row read): a farm
+    got past the per-address and per-network limits, or the site has a very good day;
+    someone should look before real creators wait for their tokens."""
+    cap = settings.PHOENIX_WELCOME_GRANTS_PER_DAY
+    share = settings.PHOENIX_WELCOME_CAP_ALERT_SHARE
+    if not cap:
+        return Check("welcome_cap", "Welcome grants under the daily cap", False, "no cap set")
+    granted = welcome.granted_today()
+    held = f"; {welcome.held_count()} waiting for tomorrow" if granted >= cap else ""
+    return Check(
+        "welcome_cap",
+        f"Welcome grants under {share:.0%} of the daily cap",
+        granted >= cap * share,
+        f"{granted} of {cap} granted today (UTC){held}",
+    )
+
+
 def collect(*, window: str = "24h", now: datetime | None = None) -> Snapshot:
     if window not in WINDOWS:
         raise ValueError(f"Unknown window {window!r}; use one of {', '.join(WINDOWS)}.")
     now = now or timezone.now()
     span = WINDOWS[window]
-    return build_snapshot(
+    snapshot = build_snapshot(
         window=window,
         now=now,
         rows=creation_groups(since=None if span is None else now - span),
@@ -431,3 +450,5 @@ def collect(*, window: str = "24h", now: datetime | None = None) -> Snapshot:
         past_deadline=past_deadline_count(now=now),
         thresholds=Thresholds.from_settings(),
     )
+    snapshot.checks.append(welcome_cap_check())
+    return snapshot

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "sharing",
     "notifications",
     "accounts",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -500,6 +501,10 @@ SERVER_EMAIL = os.getenv("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 PHOENIX_SUPPORT_EMAIL = os.getenv("PHOENIX_SUPPORT_EMAIL", "")
 # Comments one person may post per minute (on shared drafts).
 PHOENIX_COMMENTS_PER_MINUTE = envint("PHOENIX_COMMENTS_PER_MINUTE", 10)
+# Reports one person may file per hour (moderation); 0 turns the limit off.
+PHOENIX_REPORTS_PER_HOUR = envint("PHOENIX_REPORTS_PER_HOUR", 20)
+# How long after a moderation decision its subject may appeal it (about six months).
+PHOENIX_APPEAL_DAYS = envint("PHOENIX_APPEAL_DAYS", 183)
 # Shares with people and new share links, per owner per hour (0: no limit).
 PHOENIX_SHARES_PER_HOUR = envint("PHOENIX_SHARES_PER_HOUR", 30)
 

@@ -4,13 +4,29 @@ from django.urls import include, path
 from accounts import views as accounts_views
 from creations import api as creations_api
 from creations import views as creations_views
+from moderation import api as moderation_api
+from notifications import api as notifications_api
 from notifications import views as notifications_views
-from phoenix import errors, health, openapi
+from phoenix import errors, health
+from phoenix.jsonapi import PhoenixAPI
 from profiles import bulk as profiles_bulk
 from profiles import views as profiles_views
+from sharing import api as sharing_api
+from tokens import api as tokens_api
 
 # JSON under /api/, the HTML page elsewhere.
 handler404 = errors.page_not_found
+
+# The JSON API: each app declares its operations on a router; GET /api/schema is generated.
+api = PhoenixAPI()
+for router in (
+    creations_api.router,
+    sharing_api.router,
+    notifications_api.router,
+    tokens_api.router,
+    moderation_api.router,
+):
+    api.add_router("", router)
 
 urlpatterns = [
     # The polls first: every open card, drafts tab and bell asks every few seconds, and
@@ -44,56 +60,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("api/schema", openapi.api_schema, name="api_schema"),
-    path("api/generate/creation", creations_api.generate_creation, name="generate_creation"),
-    path("api/creations/<uuid:creation_id>", creations_api.creation_status, name="creation_status"),
-    path("api/creations/bulk", creations_api.creations_bulk, name="api_creations_bulk"),
-    path(
-        "api/creations/<uuid:creation_id>/rerun",
-        creations_api.rerun_creation,
-        name="api_creation_rerun",
-    ),
-    path("api/batches/<uuid:batch_id>", creations_api.batch_status, name="api_batch_status"),
-    path(
-        "api/creations/<uuid:creation_id>/cancel",
-        creations_api.cancel_creation,
-        name="api_creation_cancel",
-    ),
-    path(
-        "api/creations/<uuid:creation_id>/publish",
-        creations_api.publish_creation,
-        name="api_creation_publish",
-    ),
-    path(
-        "api/creations/<uuid:creation_id>/unschedule",
-        creations_api.unschedule_creation,
-        name="api_creation_unschedule",
-    ),
-    path(
-        "api/creations/<uuid:creation_id>/unpublish",
-        creations_api.unpublish_creation,
-        name="api_creation_unpublish",
-    ),
-    path(
-        "api/creations/<uuid:creation_id>/caption",
-        creations_api.edit_caption,
-        name="api_creation_caption",
-    ),
-    path(
-        "api/creations/<uuid:creation_id>/trash",
-        creations_api.trash_creation,
-        name="api_creation_trash",
-    ),
-    path(
-        "api/creations/<uuid:creation_id>/restore",
-        creations_api.restore_creation,
-        name="api_creation_restore",
-    ),
-    path(
-        "api/creations/<uuid:creation_id>/purge",
-        creations_api.purge_creation,
-        name="api_creation_purge",
-    ),
+    path("api/", include(api.url_patterns())),
     path(
         "media/creations/<uuid:creation_id>/<str:which>",
         creations_views.creation_media,
@@ -161,5 +128,6 @@ urlpatterns = [
     path("", include("sharing.urls")),
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),
+    path("", include("moderation.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,4 @@
 import logging
-import smtplib
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,7 +21,7 @@ from sharing.selectors import shared_with_page
 
 from . import selectors as profile_selectors
 from . import throttle
-from .forms import EMAIL_TAKEN, LoginForm, NewPasswordForm, SignupForm
+from .forms import EMAIL_TAKEN, LoginForm, NewPasswordForm, QueuedPasswordResetForm, SignupForm
 from .selectors import WELCOME_PENDING
 from .services import (
     BadConfirmation,
@@ -71,14 +70,9 @@ def constraint_of(error: IntegrityError) -> str | None:
 
 
 def send_confirmation(request: HttpRequest, user) -> bool:
-    """E-mail the confirmation link; False (logged) when the mail server fails."""
+    """Queue the confirmation link's e-mail; False (logged) when it could not be queued."""
     url = request.build_absolute_uri(reverse("confirm_email", args=[confirmation_token(user)]))
-    try:
-        confirmation_send(user=user, confirm_url=url)
-    except (OSError, smtplib.SMTPException):
-        log.exception("Could not send the confirmation e-mail to user %s", user.pk)
-        return False
-    return True
+    return confirmation_send(user=user, confirm_url=url)
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -189,7 +183,9 @@ def confirm_email_resend(request: HttpRequest) -> HttpResponse:
 
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's, limited per network and per address (counted whether or not an account
-    has the address, so the answer is the same for both)."""
+    has the address, so the answer is the same for both), its e-mail sent by a job."""
+
+    form_class = QueuedPasswordResetForm
 
     def form_valid(self, form):
         if not throttle.email_try(self.request, "password-reset", form.cleaned_data["email"]):

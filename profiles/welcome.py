@@ -45,3 +45,7 @@ def granted_today() -> int:
 
 def hold(user) -> None:
     PendingWelcome.objects.get_or_create(user=user)
+
+
+def held_count() -> int:
+    return PendingWelcome.objects.count()

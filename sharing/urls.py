@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import views
 
 urlpatterns = [
     path("creations/<uuid:creation_id>/sharing", views.creation_sharing, name="creation_sharing"),
@@ -21,16 +21,4 @@ urlpatterns = [
     path("people/<str:username>/block", views.person_block, name="person_block"),
     path("people/<str:username>/unblock", views.person_unblock, name="person_unblock"),
     path("settings/blocked", views.blocked_people, name="blocked_people"),
-    path("api/creations/<uuid:creation_id>/shares", api.shares, name="api_creation_shares"),
-    path(
-        "api/creations/<uuid:creation_id>/shares/<uuid:share_id>",
-        api.share,
-        name="api_creation_share",
-    ),
-    path("api/creations/<uuid:creation_id>/comments", api.comments, name="api_creation_comments"),
-    path(
-        "api/creations/<uuid:creation_id>/comments/<uuid:comment_id>",
-        api.comment,
-        name="api_creation_comment",
-    ),
 ]

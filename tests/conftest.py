@@ -13,6 +13,7 @@ from pathlib import Path
 import django_rq
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -118,6 +119,15 @@ def run_worker_burst() -> None:
         connection=queues.get_queue("default").connection,
     )
     worker.work(burst=True)
+
+
+def sent_emails() -> list:
+    """Django's test outbox once the e-mail jobs queued on "light" have run in this process
+    (phoenix.emails: e-mails are sent by a job, never in the request). Only "light" runs:
+    a generation waiting in its queue stays queued."""
+    light = queues.get_queue("light")
+    FairSimpleWorker([light], connection=light.connection).work(burst=True)
+    return mail.outbox
 
 
 def worker_environment(**extra: str) -> dict[str, str]:

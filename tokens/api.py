@@ -3,27 +3,82 @@ Stripe webhook."""
 
 import json
 import logging
+from datetime import datetime
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
+from pydantic import Field
 
-from phoenix.jsonapi import api_login_required, error
+from phoenix.jsonapi import (
+    Model,
+    NotFound,
+    Router,
+    bad_request,
+    body,
+    error,
+    literal,
+    refused,
+    signed_in,
+)
 
-from . import payments, selectors
-from .models import CreditLot, Purchase, TokenPack
+from . import models, payments, selectors
 
 log = logging.getLogger(__name__)
+router = Router(tags=["tokens"])
+
+
+class TokenPack(Model):
+    """A pack on sale (tokens.api.pack_as_json)."""
+
+    slug: str
+    name: str
+    tokens: int = Field(ge=1)
+    price: int = Field(ge=1, description="In minor units.")
+    currency: str = Field(pattern="^[a-z]{3}$")
+
+
+class Purchase(Model):
+    """A purchase of a pack (tokens.api.purchase_as_json)."""
+
+    id: UUID
+    status: literal(models.Purchase.Status.values)
+    pack: str
+    tokens: int = Field(ge=1)
+    amount: int = Field(ge=1, description="In minor units.")
+    currency: str
+    created_at: datetime
+
+
+class Lot(Model):
+    category: literal(models.CreditLot.Category.values)
+    remaining: int = Field(ge=1)
+    expires_at: datetime | None
+
+
+class Balance(Model):
+    balance: int = Field(ge=0)
+    debt: int = Field(ge=0)
+    lots: list[Lot]
+
+
+class CheckoutRequest(Model):
+    pack: str = Field(description="A pack's slug.")
+
+
+class CheckoutStarted(Model):
+    purchase_id: UUID
+    checkout_url: str = Field(description="Stripe Checkout: send the buyer there.")
 
 
 def moment(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def pack_as_json(pack: TokenPack) -> dict:
+def pack_as_json(pack: models.TokenPack) -> dict:
     return {
         "slug": pack.slug,
         "name": pack.name,
@@ -33,7 +88,7 @@ def pack_as_json(pack: TokenPack) -> dict:
     }
 
 
-def purchase_as_json(purchase: Purchase) -> dict:
+def purchase_as_json(purchase: models.Purchase) -> dict:
     return {
         "id": str(purchase.pk),
         "status": purchase.status,
@@ -45,7 +100,7 @@ def purchase_as_json(purchase: Purchase) -> dict:
     }
 
 
-def lot_as_json(lot: CreditLot) -> dict:
+def lot_as_json(lot: models.CreditLot) -> dict:
     return {
         "category": lot.category,
         "remaining": lot.remaining,
@@ -77,16 +132,41 @@ def read_pack(request: HttpRequest):
     return data.get("pack"), None
 
 
+@router.get(
+    "/tokens/packs",
+    operation_id="api_token_packs",
+    url_name="api_token_packs",
+    summary="The packs on sale",
+    response={200: list[TokenPack]},
+)
 @never_cache
-@require_GET
 def packs_list(request: HttpRequest) -> JsonResponse:
-    """Public: what is on sale."""
+    """Public: what is on sale, the active packs in their order."""
     return JsonResponse([pack_as_json(pack) for pack in selectors.active_packs()], safe=False)
 
 
-@require_POST
-@api_login_required
+@router.post(
+    "/tokens/checkout",
+    operation_id="api_token_checkout",
+    url_name="api_token_checkout",
+    summary="Buy a pack: open a Stripe Checkout Session",
+    auth=signed_in("read"),
+    response={
+        201: CheckoutStarted,
+        400: bad_request(
+            "CheckoutProblem", ["malformed_json", "malformed_request", payments.UnknownPack.code]
+        ),
+        503: refused(
+            "PaymentsUnavailable",
+            [payments.StripeUnavailable.code],
+            description="Stripe could not be reached; nothing was made or charged.",
+        ),
+    },
+    openapi_extra=body(CheckoutRequest, form=True),
+)
 def checkout(request: HttpRequest) -> JsonResponse:
+    """The tokens arrive when Stripe confirms the payment (its webhook); poll
+    api_token_purchase for the status."""
     slug, problem = read_pack(request)
     if problem is not None:
         return problem
@@ -104,9 +184,15 @@ def checkout(request: HttpRequest) -> JsonResponse:
     )
 
 
+@router.get(
+    "/tokens/purchases/{uuid:purchase_id}",
+    operation_id="api_token_purchase",
+    url_name="api_token_purchase",
+    summary="Read one of the caller's purchases",
+    auth=signed_in("read"),
+    response={200: Purchase, 404: NotFound},
+)
 @never_cache
-@require_GET
-@api_login_required
 def purchase_status(request: HttpRequest, purchase_id: UUID) -> JsonResponse:
     purchase = selectors.own_purchase(user=request.user, purchase_id=purchase_id)
     if purchase is None:
@@ -114,10 +200,19 @@ def purchase_status(request: HttpRequest, purchase_id: UUID) -> JsonResponse:
     return JsonResponse(purchase_as_json(purchase))
 
 
+@router.get(
+    "/tokens/balance",
+    operation_id="api_token_balance",
+    url_name="api_token_balance",
+    summary="The caller's balance, debt and lots",
+    auth=signed_in("read"),
+    response={200: Balance},
+)
 @never_cache
-@require_GET
-@api_login_required
 def balance(request: HttpRequest) -> JsonResponse:
+    """Lots in the order debits draw from them: promo before paid, then the soonest expiry
+    first. `debt`: tokens spent from a refunded purchase, paid first from the next tokens
+    that come in."""
     return JsonResponse(
         {
             "balance": selectors.balance_of(request.user),

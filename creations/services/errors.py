@@ -85,6 +85,7 @@ REFUSALS = {
     "not_trashable": "A creation still generating cannot be moved to the trash; cancel it.",
     "not_in_trash": "Only a creation in the trash can be restored or deleted forever.",
     "not_published_post": "Only a published or scheduled post can be taken down.",
+    "not_taken_down": "Only a post that was taken down (and not deleted since) can be reinstated.",
     "not_keepable": "Only a finished variation of a batch can be kept.",
     "not_rerunnable": (
         "This creation cannot be run again (still generating, taken down or deleted)."

@@ -264,3 +264,28 @@ def creation_take_down(*, creation: Creation, staff, reason: str) -> Creation:
         _end_shares(row, "taken_down")
         events.announce("taken_down", creation)
     return creation
+
+
+def creation_reinstate(*, creation: Creation) -> Creation:
+    """Staff reverse a take-down: the post is published again as it was — its caption, its
+    first publication (its place in the feed) and everything attached to it were kept by the
+    take-down. A post taken down before its scheduled time is published now."""
+    with transaction.atomic():
+        row = _locked(creation)
+        if not row.can_reinstate:
+            _take_state(creation, row)
+            raise refused("not_taken_down")
+        now = timezone.now()
+        _apply(
+            creation,
+            row,
+            Creation.Status.PUBLISHED,
+            published_at=row.published_at or now,
+            first_published_at=row.first_published_at or now,
+            publish_at=None,
+            taken_down_at=None,
+            taken_down_by=None,
+            takedown_reason="",
+        )
+        events.announce("reinstated", creation)
+    return creation

@@ -28,7 +28,7 @@ DOCUMENTED = {
     "published": {"draft", "taken_down"},
     "failed": set(),
     "canceled": set(),
-    "taken_down": set(),
+    "taken_down": {"published"},
 }
 ALLOWED = {(source, target) for source, targets in DOCUMENTED.items() for target in targets}
 

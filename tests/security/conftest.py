@@ -8,6 +8,7 @@ import pytest
 from django.urls import URLResolver, get_resolver
 
 from creations.models import Creation
+from moderation.models import Action, Appeal, Report
 from notifications.models import Notification
 from sharing.models import Comment, LinkOpening, Share
 from tokens.models import CreditLot, LedgerEntry, Purchase, TokenAccount
@@ -18,6 +19,12 @@ STAFF_ONLY_PREFIXES = {
         "Django admin and the django-rq dashboard under it: staff-only; "
         "test_staff_pages_send_non_staff_to_the_admin_login checks the gate"
     ),
+    "staff/moderation": (
+        "moderators only (moderation.moderate): tests/moderation/test_queue.py checks that "
+        "anonymous visitors, creators and staff without it are refused and change nothing, "
+        "and tests/moderation/test_staff_csrf.py that every POST needs the CSRF token"
+    ),
+    "staff/appeals": "moderators only, as staff/moderation",
 }
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -56,6 +63,40 @@ def all_routes() -> list[Route]:
     return routes
 
 
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the generated OpenAPI document (GET /api/schema)."""
+
+    method: str  # lower case, as in the document
+    path: str  # e.g. "/api/creations/{creation_id}"
+    operation_id: str
+    needs_login: bool
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+    @property
+    def route(self) -> Route:
+        """The URLconf's route that serves it."""
+        for route in all_routes():
+            pattern = "/" + PARAMETER.sub(lambda m: "{" + m["name"] + "}", route.route)
+            if pattern == self.path:
+                return route
+        raise LookupError(f"{self}: no route in the URLconf")
+
+
+def api_operations() -> list[Operation]:
+    """Every operation the document lists: the matrices run over these, so a newly declared
+    endpoint is covered the moment it exists."""
+    from phoenix.urls import api
+
+    return [
+        Operation(method, path, op["operationId"], op["security"] != [])
+        for path, item in api.document()["paths"].items()
+        for method, op in item.items()
+    ]
+
+
 def staff_only_reason(route: Route) -> str | None:
     for prefix, reason in STAFF_ONLY_PREFIXES.items():
         if route.route.startswith(prefix):
@@ -70,7 +111,8 @@ def project_routes() -> list[Route]:
 def database_fingerprint() -> tuple:
     """Everything a request by the wrong person could change: every field of every
     creation (trash, schedule and purge change no status), the ledger and the balances,
-    every share, link opening, comment and notification."""
+    every share, link opening, comment and notification, every report, moderation decision
+    and appeal."""
     return (
         list(Creation.objects.order_by("pk").values()),
         LedgerEntry.objects.count(),
@@ -81,6 +123,9 @@ def database_fingerprint() -> tuple:
         list(Notification.objects.order_by("pk").values()),
         list(Purchase.objects.order_by("pk").values()),
         list(CreditLot.objects.order_by("pk").values()),
+        list(Report.objects.order_by("pk").values()),
+        list(Action.objects.order_by("pk").values()),
+        list(Appeal.objects.order_by("pk").values()),
     )
 
 

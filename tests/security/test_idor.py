@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.shortcuts import resolve_url
@@ -21,6 +22,7 @@ from django.utils import timezone
 from accounts.models import DataExport
 from creations import services
 from creations.models import Creation
+from moderation.models import Action
 from notifications.models import Notification
 from profiles.services import creator_signup
 from sharing import services as sharing
@@ -28,7 +30,13 @@ from sharing.models import Comment, Share
 from tests.tokens.conftest import ensure_packs
 from tokens.models import Purchase, TokenPack
 
-from .conftest import Route, database_fingerprint, project_routes, staff_only_reason
+from .conftest import (
+    Route,
+    api_operations,
+    database_fingerprint,
+    project_routes,
+    staff_only_reason,
+)
 
 # Which object each parameter addresses: the owner's creation (or one of its shares, one of
 # its comments, one of its links' token), or a fixed set of values.
@@ -42,6 +50,7 @@ FILLERS = {
     ("uuid", "batch_id"): "batch",
     ("str", "which"): ("media", "poster"),
     ("uuid", "export_id"): "export",
+    ("uuid", "action_id"): "action",
 }
 PUBLIC_BY_DESIGN = {
     "profile": (
@@ -57,6 +66,16 @@ PUBLIC_BY_DESIGN = {
         "guarded by a signed token naming the account, its address then and the new one, not "
         "by a login; tests/accounts/test_email_change.py checks tampered and used links"
     ),
+    "report_post": (
+        "addresses a post someone else made (reporting one's own is refused); "
+        "tests/moderation/test_reports.py checks only a post the reporter can see is taken"
+    ),
+    "report_comment": (
+        "addresses a comment someone else wrote, on a draft shared with the reporter; "
+        "tests/moderation/test_reports.py checks the sharing rule and one's own comments"
+    ),
+    "api_report_post": "as report_post",
+    "api_report_comment": "as report_comment",
     "share_decline": (
         "acts on the caller's own access only (the share naming them, the links they "
         "opened): whoever a draft does not reach gets 404, its owner too; "
@@ -77,6 +96,10 @@ PUBLIC_ONCE_PUBLISHED = {"creation_media", "post"}
 METHODS = ["get", "head", "post", "put", "patch", "delete", "options"]
 STATES = ["pending", "processing", "draft", "published", "failed", "canceled", "taken_down"]
 OBJECT_ROUTES = [route for route in project_routes() if route.parameters]
+# The JSON API's methods per route, from the generated OpenAPI document.
+DOCUMENTED: dict[str, set[str]] = {}
+for _operation in api_operations():
+    DOCUMENTED.setdefault(_operation.route.route, set()).add(_operation.method)
 
 
 def lifecycle_states(owner, make_creation) -> list:
@@ -112,6 +135,7 @@ def unknown_objects() -> dict:
         "export": uuid.uuid4(),
         "purchase": uuid.uuid4(),
         "batch": uuid.uuid4(),
+        "action": uuid.uuid4(),
     }
 
 
@@ -151,6 +175,15 @@ def objects_of(creation, third_party) -> dict:
         status=statuses[Purchase.objects.count() % len(statuses)],
         checkout_session_id=f"cs_test_{uuid.uuid4().hex}",
     )
+    # A moderation decision about the owner, concerning it (its page, and its appeal).
+    action = Action.objects.create(
+        kind="warn",
+        actor=moderator(),
+        subject=creation.owner,
+        reason="Mind the rules.",
+        target="post",
+        post=creation,
+    )
     # Every creation an item of a batch of its own (GET /api/batches/<id>).
     batch_id = uuid.uuid4()
     Creation.objects.filter(pk=creation.pk).update(batch_id=batch_id)
@@ -163,7 +196,13 @@ def objects_of(creation, third_party) -> dict:
         "export": export.id,
         "purchase": purchase.id,
         "batch": batch_id,
+        "action": action.id,
     }
+
+
+def moderator():
+    user, _ = get_user_model().objects.get_or_create(username="idor-moderator", is_staff=True)
+    return user
 
 
 def is_refusal(response) -> bool:
@@ -194,6 +233,16 @@ def test_every_url_with_a_parameter_is_in_the_matrix_or_declared():
     )
 
 
+def test_every_documented_operation_on_an_object_is_in_the_matrix():
+    """From the OpenAPI document: an operation with an id in its path is checked below, or
+    declared public by design with its reason (reporting someone else's post)."""
+    matrix = {route.route for route in OBJECT_ROUTES if route.name not in PUBLIC_BY_DESIGN}
+    declared = {route.route for route in OBJECT_ROUTES if route.name in PUBLIC_BY_DESIGN}
+    with_ids = [op for op in api_operations() if op.route.parameters]
+    assert with_ids, "the document lists no operation on an object"
+    assert [str(op) for op in with_ids if op.route.route not in matrix | declared] == []
+
+
 def test_a_new_url_with_an_unknown_parameter_would_not_slip_through():
     newcomer = Route("invoices/<int:invoice_id>", "invoice", (("int", "invoice_id"),), False)
     assert unhandled([*OBJECT_ROUTES, newcomer]) == [
@@ -221,6 +270,8 @@ def test_another_creator_and_an_anonymous_visitor_get_nothing(
         if getattr(owner, method)(urls_for(route, unknown_objects())[0]).status_code != 405
     ]
     assert accepted, f"{route} takes no method at all"
+    if route.route in DOCUMENTED:
+        assert set(accepted) == DOCUMENTED[route.route], "the document and the view disagree"
 
     creations = [make_creation(owner=alice, status=state, kind="video") for state in STATES]
     creations.append(make_creation(owner=alice, status="draft", kind="image"))
