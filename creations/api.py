@@ -257,7 +257,9 @@ def start_rerun(user, source: Creation, data) -> services.Submitted:
         202: shapes.Submitted,
         400: shapes.RerunRefused,
         404: NotFound,
-        409: shapes.conflict("NotRerunnable", "not_rerunnable"),
+        409: shapes.conflict(
+            "NotRerunnable", "not_rerunnable", "source_image_gone", "source_taken_down"
+        ),
         **shapes.SUBMIT_REFUSALS,
     },
     openapi_extra=merged(
