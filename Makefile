@@ -3,14 +3,19 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# `make run DB_NAME=mine PORT=8001`: the database `db` creates is the one every process
+# uses (DATABASE_URL is built from DB_NAME), and the site answers on PORT.
 DB_NAME ?= phoenix
+PORT ?= 8000
 # Local use runs with DEBUG on; tests and benchmarks set their own settings.
 # Payments go to the fake Stripe in tokens/fake_stripe.py (Procfile.dev's fake-stripe),
 # which delivers its signed events to the local webhook: buying a pack works end to end.
 FAKE_STRIPE_PORT ?= 12111
 STRIPE_ENV := STRIPE_API_BASE=http://127.0.0.1:$(FAKE_STRIPE_PORT) STRIPE_SECRET_KEY=sk_test_local \
 	STRIPE_PUBLISHABLE_KEY=pk_test_local STRIPE_WEBHOOK_SECRET=whsec_local_fake_stripe FAKE_STRIPE_PORT=$(FAKE_STRIPE_PORT)
-RUN_ENV := DEBUG=1 $(STRIPE_ENV)
+# honcho hands each process a PORT of its own, so the web port travels as PHOENIX_PORT.
+RUN_ENV := DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(DB_NAME) \
+	PHOENIX_SITE_URL=http://localhost:$(PORT) PHOENIX_PORT=$(PORT) $(STRIPE_ENV)
 
 .PHONY: run test install services db demo lint format bench browser-deps deploy-deps clean
 
@@ -35,14 +40,14 @@ demo: db
 	@# Staff need two-factor sign-in: the demo admin gets it, its key printed once.
 	$(RUN_ENV) $(PY) manage.py demo_admin_two_factor
 
-# The Procfile's processes (web, the four workers, cron) through honcho, as in
+# The Procfile's processes (web, the five workers, cron) through honcho, as in
 # production; release (migrate) is done by `db`. Ctrl-C stops all of them.
 run: demo
-	@echo "Phoenix on http://127.0.0.1:8000 (web + workers + cron from the Procfile, the fake Stripe from Procfile.dev); Ctrl-C stops all."
+	@echo "Phoenix on http://127.0.0.1:$(PORT), database $(DB_NAME) (web + workers + cron from the Procfile, the fake Stripe from Procfile.dev); Ctrl-C stops all."
 	@# Production's Procfile plus the development-only lines of Procfile.dev, in one list.
 	@mkdir -p .run && cat Procfile Procfile.dev > .run/Procfile
-	@$(RUN_ENV) GUNICORN_BIND=127.0.0.1:8000 GUNICORN_RELOAD=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
-		$(VENV)/bin/honcho -f .run/Procfile -d . start web worker worker-default worker-light worker-housekeeping cron fake-stripe || [ $$? -eq 130 ]
+	@$(RUN_ENV) GUNICORN_BIND=127.0.0.1:$(PORT) GUNICORN_RELOAD=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		$(VENV)/bin/honcho -f .run/Procfile -d . start web worker worker-default worker-light worker-housekeeping worker-webhooks cron fake-stripe || [ $$? -eq 130 ]
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from community.jobs.sending import member_recount_enqueue
 from creations.models import Creation
 from creations.services import (
     ActionRefused,
@@ -28,6 +29,7 @@ from creations.services import (
     creation_trash,
     delete_stored_files,
 )
+from library import selectors as library_selectors
 from notifications.emails import email_address_of
 from notifications.models import Notification, NotificationPreferences
 from notifications.services import notification_create
@@ -38,7 +40,7 @@ from sharing.models import Comment
 from tokens.models import CreditLot, LedgerEntry, Purchase
 from tokens.services import account_forfeit, lock_account
 
-from . import twofactor
+from . import signals, twofactor
 from .jobs.sending import account_email_enqueue, account_purge_enqueue, export_enqueue
 from .models import DataExport, DeletedAccount
 from .twofactor import CodeRefused
@@ -209,6 +211,7 @@ def _creation_record(creation: Creation, seed_field: bool) -> dict:
         "publish_at": creation.publish_at,
         "trashed_at": creation.trashed_at,
         "purged_at": creation.purged_at,
+        "starred_at": creation.starred_at,
         "taken_down_at": creation.taken_down_at,
         "takedown_reason": creation.takedown_reason,
         "error_message": creation.error_message,
@@ -300,6 +303,7 @@ def export_data(user: AbstractBaseUser) -> dict:
             }
             for c in comments
         ],
+        "boards": library_selectors.boards_for_export(user),
         **export_money_records(user),
     }
 
@@ -429,6 +433,7 @@ def account_delete(*, user: AbstractBaseUser) -> AccountDeleted:
         ConfirmedEmail.objects.filter(user_id=row.pk).delete()
         Notification.objects.filter(recipient_id=row.pk).delete()
         NotificationPreferences.objects.filter(user_id=row.pk).delete()
+        signals.account_erasing.send(sender=None, user_id=row.pk)
         row.username = f"deleted-{row.pk}-{os.urandom(4).hex()}"
         row.email = ""
         row.first_name = row.last_name = ""
@@ -441,6 +446,7 @@ def account_delete(*, user: AbstractBaseUser) -> AccountDeleted:
         DeletedAccount.objects.create(user=row, forfeited=amount)
         transaction.on_commit(lambda: delete_stored_files(*exports))
         transaction.on_commit(lambda: account_purge_enqueue(row.pk))
+        transaction.on_commit(lambda: member_recount_enqueue(row.pk))
     return AccountDeleted(user_id=row.pk, forfeited=amount)
 
 

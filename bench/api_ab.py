@@ -197,3 +197,39 @@ def test_dispatch_overhead():
         f"\ndispatch alone (a: plain decorators, b: declared): {figures}; "
         f"overhead {figures['b_cpu_us'] - figures['a_cpu_us']} µs CPU per request"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bearer_against_session(settings):
+    """The same declared operations, asked with the session cookie (a) and with an API key
+    (b): what the key's lookup, its window (one Redis pipeline) and its headers cost."""
+    from apikeys.services import key_create
+
+    settings.PHOENIX_MAX_IN_FLIGHT = 0
+    settings.PHOENIX_API_KEY_REQUESTS = 10_000_000
+    creator = creator_signup(username="ab-bearer", password="ab-password-123")
+    account_grant(user=creator, amount=100_000_000, reason="api a/b")
+    session = Client()
+    session.force_login(creator)
+    key = key_create(user=creator, name="ab", scopes=["create", "read"]).plaintext
+    script = Client(headers={"Authorization": f"Bearer {key}"})
+    body = json.dumps({"type": "image", "prompt": "a lighthouse at dusk"})
+    creation_id = session.post(
+        "/api/generate/creation", body, content_type="application/json"
+    ).json()["creation_id"]
+    url = f"/api/creations/{creation_id}"
+
+    def create(client):
+        return expect(
+            202,
+            lambda: client.post("/api/generate/creation", body, content_type="application/json"),
+        )
+
+    results = {
+        "status read": interleaved(
+            expect(200, lambda: session.get(url)), expect(200, lambda: script.get(url)), 40
+        ),
+        "create": interleaved(create(session), create(script), per_round=8),
+    }
+    for name, figures in results.items():
+        print(f"\n{name} (a: session cookie, b: API key, {ROUNDS} rounds): {figures}")

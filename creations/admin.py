@@ -13,7 +13,7 @@ from tokens.models import LedgerEntry
 from tokens.selectors import creation_is_refunded, refund_exists
 
 from . import services
-from .models import Creation, InvalidTransition
+from .models import Creation, InvalidTransition, ProviderSubmission
 from .presenters import media_url
 
 REFUND_PERMISSION = "tokens.refund_creation"
@@ -444,3 +444,24 @@ TAKE_DOWN_REFUSALS = {
     "not_published_post": "that are not published or scheduled posts",
     "not_found": "that no longer exist",
 }
+
+
+@admin.register(ProviderSubmission)
+class ProviderSubmissionAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Every task sent to a remote provider (Runway): "possibly submitted" ones may run and
+    bill at the provider under an id we never learnt (look them up there by time), and
+    cancels not yet acknowledged are retried with back-off."""
+
+    list_display = (
+        "started_at",
+        "state",
+        "creation",
+        "task_id",
+        "cancel_requested_at",
+        "cancel_acknowledged_at",
+        "cancel_attempts",
+    )
+    list_filter = ("state", ("cancel_acknowledged_at", admin.EmptyFieldListFilter))
+    search_fields = ("task_id", "key", "creation__id")
+    date_hierarchy = "started_at"
+    list_select_related = ("creation",)

@@ -10,7 +10,17 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from phoenix.jsonapi import NotFound, Router, body, error, headers, merged, retry_after, signed_in
+from phoenix.jsonapi import (
+    NotFound,
+    Router,
+    body,
+    error,
+    headers,
+    merged,
+    require_scope,
+    retry_after,
+    signed_in,
+)
 from tokens.services import InsufficientTokens
 
 from . import api_schemas as shapes
@@ -48,6 +58,7 @@ def read_body(request: HttpRequest) -> dict:
 # The one table from a domain refusal to its HTTP status (the most specific class first).
 REFUSAL_STATUSES = (
     (services.CreationGone, 404),
+    (services.TooManyCancels, 429),
     (services.InvalidInput, 400),
     (services.InputRefused, 422),
     (services.ActionRefused, 409),
@@ -56,6 +67,13 @@ REFUSAL_STATUSES = (
 
 def refusal_status(refusal: services.ActionRefused) -> int:
     return next(status for kind, status in REFUSAL_STATUSES if isinstance(refusal, kind))
+
+
+def refusal_response(refusal: services.ActionRefused) -> JsonResponse:
+    answer = error(refusal_status(refusal), refusal.code, refusal.message)
+    if isinstance(refusal, services.TooManyCancels):
+        answer["Retry-After"] = str(refusal.retry_after)
+    return answer
 
 
 class Refusal(Exception):
@@ -143,6 +161,14 @@ def submit_with_source(
             limit=crowd.limit,
             headers={"Retry-After": str(settings.PHOENIX_IN_FLIGHT_RETRY_AFTER)},
         ) from None
+    except services.TooManyCreates as flood:
+        raise Refusal(
+            429,
+            flood.code,
+            str(flood),
+            limit=flood.limit,
+            headers={"Retry-After": str(flood.retry_after)},
+        ) from None
     except services.QueueUnavailable as down:
         submitted = down.submitted
         # Answered 202 with the batch when any item was queued (those that were not are
@@ -187,7 +213,12 @@ def submitted_as_json(request: HttpRequest, submitted: services.Submitted) -> Js
             "drafts_url": drafts_url,
         },
         status=202,
-        headers={"HX-Redirect": drafts_url} if request.htmx else None,
+        # The browser loads the drafts tab afresh (from the drafts tab itself too: `made`
+        # makes it a new address, not a jump within the page) and lands at the new card,
+        # which phoenix.js focuses.
+        headers={"HX-Redirect": f"{drafts_url}&made={creation.id}#creation-{creation.id}"}
+        if request.htmx
+        else None,
     )
 
 
@@ -340,6 +371,7 @@ def creation_action(
     problems: tuple[str, ...] = (),
     takes_caption: bool = False,
     answer=shapes.Creation,
+    limited: bool = False,
 ):
     """A POST on one of the owner's creations (…/<id>/<verb>), taking the fields of `shape`
     from the body. The action calls a service; a refusal answers with its own status and
@@ -354,6 +386,11 @@ def creation_action(
     }
     if takes_caption:
         responses[422] = shapes.CaptionRejected
+    required = any(field.is_required() for field in shape.model_fields.values())
+    extra = body(shape, form=True, required=required)
+    if limited:
+        responses[429] = shapes.TooManyCancels
+        extra = merged(extra, headers(429, retry_after()))
 
     def decorate(action):
         def view(request: HttpRequest, creation_id: UUID) -> JsonResponse:
@@ -367,11 +404,10 @@ def creation_action(
                 return error(400, problem.code, problem.message, field=problem.field)
             except services.ActionRefused as refusal:
                 # CreationGone (deleted meanwhile) is a 404 not_found, worded as not_found().
-                return error(refusal_status(refusal), refusal.code, refusal.message)
+                return refusal_response(refusal)
 
         view.__name__ = view.__qualname__ = action.__name__
         view.__doc__ = action.__doc__
-        required = any(field.is_required() for field in shape.model_fields.values())
         return router.post(
             f"{ITEM}/{verb}",
             operation_id=operation_id,
@@ -379,7 +415,7 @@ def creation_action(
             summary=summary,
             auth=signed_in(scope),
             response=responses,
-            openapi_extra=body(shape, form=True, required=required),
+            openapi_extra=extra,
         )(view)
 
     return decorate
@@ -392,6 +428,7 @@ def creation_action(
     scope="create",
     refusals=("not_cancelable",),
     answer=shapes.Canceled,
+    limited=True,
 )
 def cancel_creation(request: HttpRequest, creation: Creation, data: dict) -> JsonResponse:
     canceled = services.creation_cancel(creation=creation)
@@ -484,13 +521,16 @@ purge_creation = state_action(
 )
 def creations_bulk(request: HttpRequest) -> JsonResponse:
     """Each creation is its own transaction: "ok" or the refusal's code per id, and one
-    refusal does not undo the others. As a form, repeat `ids` once per id. Someone else's id
-    reads as not_found, like an unknown one. A bad request changes nothing."""
+    refusal does not undo the others. As a form, repeat `ids` once per id. Someone else's
+    id reads as not_found, like an unknown one. A bad request changes nothing. With an API
+    key, a bulk cancel also needs `create`."""
     try:
         data = read_body(request)
         if request.content_type != "application/json" and "ids" in request.POST:
             data["ids"] = request.POST.getlist("ids")
         action, ids, caption = services.parse_bulk_request(data)
+        if action == "cancel":
+            require_scope(request, "create")  # an API key: cancel is a create-scope action
         # Checked once for the request, rather than refused item by item.
         caption = services.clean_caption(caption)
     except RequestProblem as problem:

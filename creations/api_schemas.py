@@ -151,6 +151,7 @@ class Creation(Model):
     )
     parent_id: UUID | None = Field(description="The creation it was run again or varied from.")
     batch_id: UUID | None = Field(description="The batch it is an item of.")
+    starred: bool = Field(description="Its owner's star (a favourite).")
     ahead: int | None = Field(
         ge=0,
         description="While pending: how many queued jobs start before this one (the fair "
@@ -262,9 +263,18 @@ KeyReused = refused(
 )
 TooManyInFlight = refused(
     "TooManyInFlight",
-    [services.TooManyInFlight.code],
-    description="Too many of the creator's creations are queued or generating.",
+    [services.TooManyInFlight.code, services.TooManyCreates.code],
+    description=(
+        "Too many of the creator's creations are queued or generating "
+        "(too_many_in_flight), or started this minute, each item of a batch counted "
+        "(too_many_creates, PHOENIX_CREATES_PER_MINUTE); nothing was debited."
+    ),
     limit=int,
+)
+TooManyCancels = refused(
+    "TooManyCancels",
+    ["too_many_cancels"],
+    description="Too many cancels this hour (PHOENIX_CANCELS_PER_HOUR); nothing changed.",
 )
 QueueUnavailable = refused(
     "QueueUnavailable",

@@ -2,8 +2,10 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -14,6 +16,8 @@ from .providers import honours_seed
 SEED_LIMIT = 2**32
 # At most this many variations from one request.
 BATCH_MAX = 4
+# The text search configuration of the search vector (and of every query against it).
+SEARCH_CONFIG = "english"
 
 
 class InvalidTransition(Exception):
@@ -146,6 +150,10 @@ class Creation(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     caption = models.TextField(max_length=2200, blank=True)
+    # Whether a post shows its prompt (and "Use this prompt") to everyone; its creator
+    # chooses when publishing or later. A database default: code of the previous release
+    # inserts rows without it during a deploy.
+    prompt_public = models.BooleanField(default=True, db_default=True)
     attempts = models.PositiveSmallIntegerField(default=0)
 
     created_at = models.DateTimeField(default=timezone.now)
@@ -210,6 +218,25 @@ class Creation(models.Model):
     # When housekeeping deleted the still's copy of a failed or canceled video (after
     # PHOENIX_SOURCE_COPY_DAYS): it cannot be run again from it any more.
     source_image_dropped_at = models.DateTimeField(null=True, blank=True)
+    # A favourite of its owner (the star on its card and post): when they starred it.
+    starred_at = models.DateTimeField(null=True, blank=True)
+    # Whole-word search of prompt and caption (creations.search): kept by PostgreSQL itself,
+    # so no write path can forget it; a purge clears both words and so its vector.
+    search_vector = models.GeneratedField(
+        expression=SearchVector("prompt", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("caption", weight="B", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    # A post's public figures, kept on its row so that a feed page reads them with the
+    # posts (never a count per post): written by community's services in the same
+    # transaction as the like or comment, corrected by its periodic recount. They count
+    # only what active accounts did. explore_score: creations/ranking.py (NULL: never
+    # published).
+    like_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    explore_score = models.FloatField(null=True, blank=True)
 
     objects = CreationQuerySet.as_manager()
 
@@ -232,10 +259,52 @@ class Creation(models.Model):
                 name="creation_batch",
                 condition=Q(batch_id__isnull=False),
             ),
+            # The alert on cancels after provider submission (ops.figures).
+            models.Index(
+                fields=["canceled_at"],
+                name="creation_canceled_remote",
+                condition=Q(status="canceled") & ~Q(provider_task_id=""),
+            ),
+            # Explore: the public posts by score (the partial index holds only them, so a
+            # post unpublished, trashed or taken down leaves it in the same UPDATE).
+            models.Index(
+                F("explore_score").desc(nulls_last=True),
+                F("id").desc(),
+                name="creation_explore",
+                condition=Q(status="published", trashed_at__isnull=True),
+            ),
+            # A creator's public posts, newest first (the profile page).
+            models.Index(
+                F("owner"),
+                F("first_published_at").desc(),
+                F("id").desc(),
+                name="creation_owner_posts",
+                condition=Q(status="published", trashed_at__isnull=True),
+            ),
             models.Index(
                 fields=["owner", "-trashed_at"],
                 name="creation_trash",
                 condition=Q(trashed_at__isnull=False, purged_at__isnull=True),
+            ),
+            # The library (creations.search, migration 0008): an owner's creations newest
+            # first, their favourites, and the words of prompt and caption — whole words
+            # through the vector, any part of a word through trigrams. owner_id sits in the
+            # GIN indexes themselves (btree_gin), so a search reads only its owner's entries.
+            models.Index(
+                fields=["owner", "-created_at"],
+                name="creation_library",
+                condition=Q(trashed_at__isnull=True),
+            ),
+            models.Index(
+                fields=["owner", "-created_at"],
+                name="creation_starred",
+                condition=Q(trashed_at__isnull=True, starred_at__isnull=False),
+            ),
+            GinIndex("owner", "search_vector", name="creation_search"),
+            GinIndex(
+                fields=["owner", "prompt", "caption"],
+                opclasses=["int4_ops", "gin_trgm_ops", "gin_trgm_ops"],
+                name="creation_words_trgm",
             ),
         ]
         constraints = [
@@ -517,3 +586,7 @@ class Creation(models.Model):
             return False
         warning = timedelta(days=settings.PHOENIX_DRAFT_EXPIRY_WARNING_DAYS)
         return expires_at - timezone.now() <= warning
+
+
+# Its own module: this one is at its size limit.
+from .provider_submissions import ProviderSubmission  # noqa: E402,F401

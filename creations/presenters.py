@@ -1,3 +1,4 @@
+import math
 from collections import Counter
 from pathlib import PurePosixPath
 from uuid import UUID
@@ -45,24 +46,24 @@ def media_urls(creations: list[Creation], which: str) -> list[str]:
 
 # Beyond this the wait is "more than N minutes": a long queue drifts too much to promise.
 LONG_WAIT_SECONDS = 10 * 60
-# An estimate built on a guess (no worker running now, no history) says only this much.
+# An estimate built on a guess (no worker running now, too little history) says only this
+# much.
 ROUGH_WAIT_SECONDS = 5 * 60
 
 
 def wait_label(seconds: float, *, sure: bool) -> str:
-    """A wait in words, never more precise than it can be: "less than a minute", "about 3
-    minutes", "a few minutes" (from a guess), "more than 15 minutes" (a long queue)."""
-    minutes = seconds / 60
+    """When it will be ready, in words from the estimate's upper bound, never promising
+    less: bands round up ("within a minute", "within 3 minutes"); from a guess "in a few
+    minutes"; a long queue "in more than 10 minutes"."""
     if seconds >= LONG_WAIT_SECONDS or (not sure and seconds > ROUGH_WAIT_SECONDS):
-        floor = max(5, int(minutes) // 5 * 5)
-        return f"more than {floor} minutes"
+        floor = max(5, int(seconds / 60) // 5 * 5)
+        return f"in more than {floor} minutes"
     if not sure:
-        return "a few minutes"
-    if seconds < 45:
-        return "less than a minute"
-    if seconds < 90:
-        return "about a minute"
-    return f"about {round(minutes)} minutes"
+        return "in a few minutes"
+    minutes = math.ceil(seconds / 60)
+    if minutes <= 1:
+        return "within a minute"
+    return f"within {minutes} minutes"
 
 
 def download_name(creation: Creation) -> str:
@@ -97,7 +98,10 @@ def creation_as_json(creation: Creation) -> dict:
         "error_code": creation.error_code or None,
         "error_message": creation.error_message or None,
         "cost": creation.cost,
-        "refunded": creation_is_refunded(creation),
+        # A page's rows carry it as an annotation (selectors.with_card_details).
+        "refunded": creation.refunded
+        if hasattr(creation, "refunded")
+        else creation_is_refunded(creation),
         "created_at": creation.created_at.isoformat(),
         "caption": creation.caption,
         "published_at": moment(creation.published_at),
@@ -111,6 +115,8 @@ def creation_as_json(creation: Creation) -> dict:
         "seed_honored": honours_seed(creation.kind),
         "parent_id": str(creation.parent_id) if creation.parent_id else None,
         "batch_id": str(creation.batch_id) if creation.batch_id else None,
+        # The owner's star (a favourite): the library's "starred" filter.
+        "starred": creation.starred_at is not None,
         # A pending creation's place in line, from the fair order itself: how many queued
         # jobs start before it, and when it should be ready (selectors.with_queue_estimates).
         "ahead": getattr(creation, "ahead", None),

@@ -6,6 +6,7 @@ Redis round trip for their places in line, whatever the number of rows.
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -84,6 +85,8 @@ def with_card_details(queryset: QuerySet) -> QuerySet:
 
 # How many finished creations of a type make its "typical generation time".
 TYPICAL_RUN_SAMPLE = 20
+# With fewer finished runs than this the spread is not known: the wait says "a few minutes".
+SURE_AFTER_RUNS = 5
 # Used while a type has no finished creation yet: the seed's targets (images under 20 s,
 # videos under 2 minutes). An estimate built on them says so ("a few minutes").
 DEFAULT_RUN_SECONDS = {"image": 20.0, "video": 120.0}
@@ -103,15 +106,33 @@ class QueueWorkers:
 
 
 @dataclass(frozen=True)
+class RunStats:
+    """A type's last finished runs: their mean, the longest, and how many there were."""
+
+    mean: float
+    high: float
+    runs: int
+
+
+@dataclass(frozen=True)
 class WaitEstimate:
     place: int  # 1: next in line
     seconds: float  # until it is ready: the wait for a worker and its own run
-    sure: bool  # False: no worker now, or a type without history (defaults used)
+    sure: bool  # False: no worker now, or a type with little history (defaults used)
     starts_in: float = 0.0  # until a worker takes it (its card's next change)
+    upper: float | None = None  # the same with every run as long as the longest lately
 
     @property
     def label(self) -> str:
-        return wait_label(self.seconds, sure=self.sure)
+        # Never a promise shorter than the upper bound.
+        return wait_label(max(self.seconds, self.upper or 0.0), sure=self.sure)
+
+
+def _stats(value) -> RunStats | None:
+    """Typical runs come as RunStats, or as a bare mean (taken as well known)."""
+    if value is None or isinstance(value, RunStats):
+        return value
+    return RunStats(mean=float(value), high=float(value), runs=TYPICAL_RUN_SAMPLE)
 
 
 def estimate_wait(
@@ -131,42 +152,82 @@ def estimate_wait(
     done), shared by the workers; then its own run.
     """
     sure = workers.count > 0
-    seconds_of = {}
+    seconds_of, high_of = {}, {}
     for each in {kind, *ahead, *running}:
-        known = typical.get(each)
-        if not known and (each == kind or ahead.get(each) or running.get(each)):
+        known = _stats(typical.get(each))
+        if (known is None or known.runs < SURE_AFTER_RUNS) and (
+            each == kind or ahead.get(each) or running.get(each)
+        ):
             sure = False
-        seconds_of[each] = known or DEFAULT_RUN_SECONDS.get(each, DEFAULT_RUN_SECONDS["video"])
+        default = DEFAULT_RUN_SECONDS.get(each, DEFAULT_RUN_SECONDS["video"])
+        seconds_of[each] = known.mean if known and known.mean else default
+        high_of[each] = max(known.high, seconds_of[each]) if known else default
+    share = max(workers.count, 1)
+    # With no worker running the wait is unknown; as if one came, and said to be unsure.
     work = sum(count * seconds_of[each] for each, count in ahead.items())
     work += sum(count * seconds_of[each] / 2 for each, count in running.items())
-    # With no worker running the wait is unknown; as if one came, and said to be unsure.
-    work /= max(workers.count, 1)
+    work /= share
+    # The upper bound: every job ahead as long as the longest lately, and one being
+    # generated may have just started.
+    worst = sum(count * high_of[each] for each, count in ahead.items())
+    worst += sum(count * high_of[each] for each, count in running.items())
+    worst /= share
     return WaitEstimate(
-        place=sum(ahead.values()) + 1, seconds=work + seconds_of[kind], sure=sure, starts_in=work
+        place=sum(ahead.values()) + 1,
+        seconds=work + seconds_of[kind],
+        sure=sure,
+        starts_in=work,
+        upper=worst + high_of[kind],
+    )
+
+
+def processing_estimate(creation: Creation, typical: dict, *, now: datetime) -> WaitEstimate:
+    """A creation being generated: what is left of the longest recent run of its type."""
+    known = _stats(typical.get(creation.kind))
+    default = DEFAULT_RUN_SECONDS.get(creation.kind, DEFAULT_RUN_SECONDS["video"])
+    mean = known.mean if known else default
+    high = max(known.high, mean) if known else default
+    elapsed = (now - creation.processing_at).total_seconds() if creation.processing_at else 0.0
+    sure = known is not None and known.runs >= SURE_AFTER_RUNS
+    return WaitEstimate(
+        place=0, seconds=max(mean - elapsed, 0.0), sure=sure, upper=max(high - elapsed, 0.0)
     )
 
 
 # The mean run of each type's last TYPICAL_RUN_SAMPLE runs that reached a draft, newest
 # claims first: one statement for every type, each read along the kind/processing_at index.
 _TYPICAL_RUNS_SQL = f"""
-SELECT kinds.kind, (
-  SELECT extract(epoch FROM avg(last.draft_at - last.processing_at))
+SELECT kinds.kind, stats.mean, stats.high, stats.runs
+FROM unnest(%s::text[]) AS kinds(kind)
+CROSS JOIN LATERAL (
+  SELECT extract(epoch FROM avg(last.draft_at - last.processing_at)) AS mean,
+         extract(epoch FROM max(last.draft_at - last.processing_at)) AS high,
+         count(*) AS runs
   FROM (
     SELECT draft_at, processing_at FROM {_CREATIONS}
     WHERE kind = kinds.kind AND processing_at IS NOT NULL AND draft_at IS NOT NULL
     ORDER BY processing_at DESC LIMIT %s
   ) AS last
-)
-FROM unnest(%s::text[]) AS kinds(kind)
+) AS stats
 """  # nosec B608 # table names from model metadata; every value is a bound parameter
 
 
-def typical_generation_seconds_of(kinds: list[str]) -> dict[str, float | None]:
-    """Mean of draft_at - processing_at over each type's last TYPICAL_RUN_SAMPLE finished
-    runs; None for a type without any."""
+def typical_run_stats_of(kinds: list[str]) -> dict[str, RunStats | None]:
+    """Over each type's last TYPICAL_RUN_SAMPLE finished runs (draft_at - processing_at):
+    their mean, the longest and how many; None for a type without any."""
     with connection.cursor() as cursor:
-        cursor.execute(_TYPICAL_RUNS_SQL, [TYPICAL_RUN_SAMPLE, kinds])
-        return {kind: float(seconds) if seconds else None for kind, seconds in cursor.fetchall()}
+        cursor.execute(_TYPICAL_RUNS_SQL, [kinds, TYPICAL_RUN_SAMPLE])
+        return {
+            kind: RunStats(mean=float(mean), high=float(high), runs=int(runs)) if runs else None
+            for kind, mean, high, runs in cursor.fetchall()
+        }
+
+
+def typical_generation_seconds_of(kinds: list[str]) -> dict[str, float | None]:
+    """The mean run of each type (None: no finished run yet)."""
+    return {
+        kind: stats.mean if stats else None for kind, stats in typical_run_stats_of(kinds).items()
+    }
 
 
 def typical_generation_seconds(kind: str) -> float | None:
@@ -207,7 +268,7 @@ def typical_runs() -> dict[str, float | None]:
     return _remembered(
         "creations:typical-runs",
         TYPICAL_RUN_CACHE_SECONDS,
-        lambda: typical_generation_seconds_of(list(Creation.Kind.values)),
+        lambda: typical_run_stats_of(list(Creation.Kind.values)),
     )
 
 
@@ -247,11 +308,19 @@ def with_queue_estimates(creations: list[Creation]) -> list[Creation]:
     trip for the page, O(log n) per card; the typical runs and the workers come from the
     cache. A pending creation whose job is not in the queue (lost; the recovery pass sends
     it again) or a Redis that does not answer gives no place."""
-    pending = []
+    pending, processing = [], []
     for creation in creations:
         creation.wait = creation.place_in_line = creation.ahead = None
         if creation.status == Creation.Status.PENDING:
             pending.append(creation)
+        elif creation.status == Creation.Status.PROCESSING:
+            processing.append(creation)
+    if processing:
+        # Being generated: what is left of the longest recent run (the typical runs are
+        # cached; no query per card).
+        typical, now = typical_runs(), datetime.now(UTC)
+        for creation in processing:
+            creation.wait = processing_estimate(creation, typical, now=now)
     if not pending:
         return creations
     kind_of_queue = {queue: kind for kind, queue in QUEUE_FOR_KIND.items()}
@@ -419,3 +488,7 @@ def batch_cards(*, owner: AbstractBaseUser, batch_id) -> list[Creation]:
 def batch_for_owner(*, owner: AbstractBaseUser, batch_id) -> list[Creation]:
     """The owner's batch in order; empty for someone else's or an unknown one."""
     return list(Creation.objects.filter(owner=owner, batch_id=batch_id).order_by("batch_index"))
+
+
+# Media URLs for apps above this one that list posts (community), as these pages have them.
+with_media_urls = _with_media_urls

@@ -1,5 +1,6 @@
-"""A notification's e-mail, for the two kinds a creator may ask for (off by default): where
-it may go, whether it is still wanted, and the one send the mail job makes."""
+"""A notification's e-mail, for the two kinds a creator may ask for (off by default) and a
+webhook endpoint turned off (always, to the confirmed address): where it may go, whether
+it is still wanted, and the one send the mail job makes."""
 
 import logging
 
@@ -35,11 +36,19 @@ def email_address_of(user: AbstractBaseUser) -> str:
 EMAIL_SUBJECTS = {
     Kind.CREATION_FINISHED: "Your video is ready",
     Kind.DRAFT_SHARED: "A draft was shared with you",
+    Kind.TOKENS_ADDED: "Tokens were added to your Phoenix balance",
+    Kind.TOKENS_REMOVED: "Your Phoenix token balance was corrected",
+    Kind.WEBHOOK_DISABLED: "A webhook endpoint was turned off",
 }
+TOKEN_KINDS = (Kind.TOKENS_ADDED, Kind.TOKENS_REMOVED)
 
 
 def wants_email(notification: Notification, creation: Creation) -> str:
     """The address to write to, or "" when this notification is not to be e-mailed."""
+    if notification.kind == Kind.WEBHOOK_DISABLED:
+        # Not a choice: deliveries a program relies on stopped. Its confirmed address.
+        user = notification.recipient
+        return email_address_of(user) if user.is_active else ""
     registered = registry.registered(notification.kind)
     if registered is not None:
         if not registered.email_subject:
@@ -54,6 +63,10 @@ def wants_email(notification: Notification, creation: Creation) -> str:
         flag = "email_video_finished"
     elif notification.kind == Kind.DRAFT_SHARED:
         flag = "email_draft_shared"
+    elif notification.kind in TOKEN_KINDS and not presenters.is_welcome(notification):
+        # (The welcome grant is never e-mailed: it arrives as its owner follows the link
+        # of an e-mail.)
+        flag = "email_tokens"
     else:
         return ""
     preferences = (

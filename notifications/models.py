@@ -26,13 +26,21 @@ class Notification(models.Model):
         POST_PUBLISHED = "post_published", "Scheduled post published"
         DRAFT_SHARED = "draft_shared", "Draft shared with you"
         COMMENT = "comment", "Comment"
+        # A comment on a published post (community's PostComment id in comment_id).
+        POST_COMMENT = "post_comment", "Comment on your post"
         # About the account, not a creation: the "Download my data" zip is ready.
         EXPORT_READY = "export_ready", "Your data is ready"
+        # A webhook endpoint was turned off (410 Gone, or failing for days).
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint turned off"
         # Said and linked by the moderation app (notifications.registry): a decision on the
         # recipient's post or comment, the outcome of their report, their appeal decided.
         MODERATION_DECISION = "moderation_decision", "Moderation decision"
         REPORT_OUTCOME = "report_outcome", "Your report"
         APPEAL_DECIDED = "appeal_decided", "Your appeal"
+        # Tokens someone else moved: the welcome grant on confirming, a staff grant or
+        # adjustment (object_key: the ledger entry; amount: how many, sign in the kind).
+        TOKENS_ADDED = "tokens_added", "Tokens added"
+        TOKENS_REMOVED = "tokens_removed", "Tokens removed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(
@@ -77,13 +85,16 @@ class Notification(models.Model):
                 fields=["recipient", "kind", "object_key"], name="one_notification_per_event"
             ),
             models.CheckConstraint(
-                condition=Q(kind="comment", comment_id__isnull=False)
-                | (~Q(kind="comment") & Q(comment_id__isnull=True)),
+                condition=Q(kind__in=["comment", "post_comment"], comment_id__isnull=False)
+                | (~Q(kind__in=["comment", "post_comment"]) & Q(comment_id__isnull=True)),
                 name="comment_notification_names_its_comment",
             ),
             # Only news about the account itself has no creation.
             models.CheckConstraint(
-                condition=Q(creation__isnull=False) | Q(kind="export_ready"),
+                condition=Q(creation__isnull=False)
+                | Q(
+                    kind__in=["export_ready", "tokens_added", "tokens_removed", "webhook_disabled"]
+                ),
                 name="notification_names_its_creation",
             ),
         ]
@@ -107,6 +118,9 @@ class NotificationPreferences(models.Model):
     )
     email_video_finished = models.BooleanField(default=False)
     email_draft_shared = models.BooleanField(default=False)
+    # With a database default: code of the previous release, still running during the
+    # deploy, inserts rows without this column.
+    email_tokens = models.BooleanField(default=False, db_default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -11,7 +11,7 @@ Cheap for a page: the creations come with the page's query (select_related), and
 checks and the comments are one query each for the whole page, whatever its size.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -72,6 +72,20 @@ def comment_text(author: str, text: str | None, *, own_draft: bool) -> str:
     return _with(f"{author} commented on {where}", quoted(text, COMMENT_QUOTE) if text else None)
 
 
+def post_comment_text(author: str, text: str | None) -> str:
+    return _with(f"{author} commented on your post", quoted(text, COMMENT_QUOTE) if text else None)
+
+
+# Comments kept by apps above this one (community's comments on posts), by notification
+# kind: each source reads {comment id: comment} for a page in one query. The comment has
+# `author`, `text` and `is_deleted`; the app registers its reader in its ready().
+_comment_sources: dict[str, Callable[[list], dict]] = {}
+
+
+def register_comment_source(kind: str, read: Callable[[list], dict]) -> None:
+    _comment_sources[kind] = read
+
+
 def _owner_may_see(creation: Creation) -> bool:
     return creation.purged_at is None
 
@@ -88,6 +102,10 @@ def present(
     ]
     shared = shared_with_among(user=reader, creations=others) if others else set()
     comments = comments_by_id(n.comment_id for n in notifications if n.kind == Kind.COMMENT)
+    for kind, read in _comment_sources.items():
+        ids = [n.comment_id for n in notifications if n.kind == kind]
+        if ids:
+            comments.update(read(ids))
     told = _registered_texts(notifications)
     return [
         ShownNotification(
@@ -114,13 +132,46 @@ def present_one(notification: Notification, *, reader: AbstractBaseUser) -> str:
 
 
 EXPORT_READY_TEXT = "Your data is ready to download"
+WELCOME_PREFIX = "welcome:"
+LEDGER_PREFIX = "ledger:"
+
+
+def ledger_key(entry) -> str:
+    """A token notification's object_key: its ledger entry, marked as the welcome grant or
+    not (what it says, and whether it may be e-mailed, depend on which)."""
+    welcome = entry.kind == "grant" and entry.reason == "welcome"
+    return f"{WELCOME_PREFIX if welcome else LEDGER_PREFIX}{entry.pk}"
+
+
+def is_welcome(notification: Notification) -> bool:
+    return notification.object_key.startswith(WELCOME_PREFIX)
+
+
+def tokens_text(notification: Notification) -> str:
+    amount = notification.amount or 0
+    tokens = f"{amount} token{'s' if amount != 1 else ''}"
+    if is_welcome(notification):
+        return f"Your {amount} welcome tokens have arrived: your address is confirmed"
+    if notification.kind == Kind.TOKENS_ADDED:
+        return f"Phoenix staff added {tokens} to your balance"
+    return f"Phoenix staff took {tokens} from your balance (a correction)"
+
+
+WEBHOOK_DISABLED_TEXT = (
+    "A webhook endpoint of yours was turned off: its deliveries kept failing, or it "
+    "answered 410 Gone. Open your webhook settings to see why and turn it back on."
+)
 
 
 def _text(notification: Notification, *, reader, shared: set, comments: dict) -> str:
     if notification.kind == Kind.EXPORT_READY:
         return EXPORT_READY_TEXT
+    if notification.kind == Kind.WEBHOOK_DISABLED:
+        return WEBHOOK_DISABLED_TEXT
     if registry.registered(notification.kind) is not None:
         return notification.get_kind_display()  # its app's words were not found
+    if notification.kind in (Kind.TOKENS_ADDED, Kind.TOKENS_REMOVED):
+        return tokens_text(notification)
     creation = notification.creation
     own = creation.owner_id == reader.pk
     # May the reader see the creation's words now?
@@ -135,6 +186,10 @@ def _text(notification: Notification, *, reader, shared: set, comments: dict) ->
     if kind == Kind.DRAFT_SHARED:
         return shared_text(creation, creation.owner.get_username(), quote=visible and not own)
     comment = comments.get(notification.comment_id)
+    if kind == Kind.POST_COMMENT:
+        author = comment.author.get_username() if comment is not None else "Someone"
+        words = comment.text if comment is not None and not comment.is_deleted else None
+        return post_comment_text(author, words if own and visible else None)
     author = comment.author.get_username() if comment is not None else "Someone"
     words = comment.text if comment is not None and not comment.is_deleted and visible else None
     return comment_text(author, words, own_draft=own)

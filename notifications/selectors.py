@@ -20,6 +20,8 @@ Kind = Notification.Kind
 SHARED_DRAFT_URL_NAME = "shared_draft"
 # The accounts app's page of the data exports, by name.
 ACCOUNT_DATA_URL_NAME = "account_data"
+# The webhooks settings page (webhooks app, above this one: named, not imported).
+WEBHOOK_SETTINGS_URL_NAME = "webhook_settings"
 
 
 def unread_count(user: AbstractBaseUser) -> int:
@@ -97,11 +99,18 @@ def target_url(notification: Notification, user: AbstractBaseUser) -> str | None
     longer shared with the user — nothing left to show them."""
     if notification.kind == Kind.EXPORT_READY:
         return reverse(ACCOUNT_DATA_URL_NAME)
+    if notification.kind == Kind.WEBHOOK_DISABLED:
+        return reverse(WEBHOOK_SETTINGS_URL_NAME)
     registered = registry.registered(notification.kind)
     if registered is not None:
         return registered.url(notification)
+    if notification.kind in (Kind.TOKENS_ADDED, Kind.TOKENS_REMOVED):
+        # The history says why (a staff adjustment's reason) and what the balance is now.
+        return reverse("token_history")
     creation = notification.creation
     own = creation.owner_id == user.pk
+    if notification.kind == Kind.POST_COMMENT and creation.is_public:
+        return reverse("post", args=[creation.pk]) + f"#comment-{notification.comment_id}"
     if notification.kind not in (Kind.DRAFT_SHARED, Kind.COMMENT):
         return _owner_url(creation)
     url = shared_draft_url(creation.pk)

@@ -32,6 +32,7 @@ from creations import versions
 from creations.models import Creation
 from sharing.selectors import open_comments, users_reached
 
+from . import presenters
 from .emails import wants_email
 from .jobs.sending import notification_email_enqueue
 from .models import Notification, NotificationPreferences
@@ -188,7 +189,11 @@ def notification_open(*, notification: Notification) -> None:
 
 
 def preferences_update(
-    *, user: AbstractBaseUser, email_video_finished: bool, email_draft_shared: bool
+    *,
+    user: AbstractBaseUser,
+    email_video_finished: bool,
+    email_draft_shared: bool,
+    email_tokens: bool = False,
 ) -> NotificationPreferences:
     """Save the e-mail choices: one row per user, written the first time they save."""
     preferences, _ = NotificationPreferences.objects.update_or_create(
@@ -196,6 +201,7 @@ def preferences_update(
         defaults={
             "email_video_finished": email_video_finished,
             "email_draft_shared": email_draft_shared,
+            "email_tokens": email_tokens,
         },
     )
     return preferences
@@ -272,3 +278,16 @@ def on_comment_posted(sender, *, comment, **kwargs) -> None:
         notification_create(
             recipient_id=user_id, kind=Kind.COMMENT, creation=creation, comment_id=comment.pk
         )
+
+
+def on_tokens_given(sender, *, entry, **kwargs) -> None:
+    """Tokens someone else moved tell the creator whose they are: the welcome grant on
+    confirming their address, a staff grant or adjustment — once per ledger entry."""
+    amount = int(entry.amount)
+    notification_create(
+        recipient_id=entry.account.user_id,
+        kind=Kind.TOKENS_ADDED if amount > 0 else Kind.TOKENS_REMOVED,
+        creation=None,
+        object_key=presenters.ledger_key(entry),
+        amount=abs(amount),
+    )

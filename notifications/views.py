@@ -23,6 +23,9 @@ class PreferencesForm(forms.Form):
     email_draft_shared = forms.BooleanField(
         required=False, label="E-mail me when someone shares a draft with me"
     )
+    email_tokens = forms.BooleanField(
+        required=False, label="E-mail me when Phoenix staff add tokens or correct my balance"
+    )
 
     def __init__(self, *args, address: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -30,7 +33,7 @@ class PreferencesForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        wanted = data.get("email_video_finished") or data.get("email_draft_shared")
+        wanted = any(data.get(name) for name in self.fields)
         if wanted and not self.address:
             raise forms.ValidationError(
                 "Your account has no confirmed e-mail address yet: confirm it first "
@@ -44,6 +47,7 @@ def preferences_form(user, data=None) -> PreferencesForm:
     initial = {
         "email_video_finished": preferences.email_video_finished,
         "email_draft_shared": preferences.email_draft_shared,
+        "email_tokens": preferences.email_tokens,
     }
     return PreferencesForm(data, initial=initial, address=emails.email_address_of(user))
 
@@ -114,6 +118,7 @@ def notifications_settings(request: HttpRequest) -> HttpResponse:
         user=request.user,
         email_video_finished=form.cleaned_data["email_video_finished"],
         email_draft_shared=form.cleaned_data["email_draft_shared"],
+        email_tokens=form.cleaned_data["email_tokens"],
     )
     messages.success(request, "E-mail settings saved.")
     return redirect("notifications")

@@ -79,6 +79,7 @@ class Thresholds:
     target_share: float
     average_targets: dict[str, int] = field(default_factory=lambda: dict(AVERAGE_TARGETS))
     worker_error_rate: float = WORKER_ERROR_TARGET
+    cancels_after_submit: int = 0  # 0: the check is off
 
     @classmethod
     def from_settings(cls) -> "Thresholds":
@@ -87,6 +88,7 @@ class Thresholds:
             failure_rate=settings.PHOENIX_ALERT_FAILURE_RATE,
             latency_targets=dict(settings.PHOENIX_LATENCY_TARGETS),
             target_share=settings.PHOENIX_LATENCY_TARGET_SHARE,
+            cancels_after_submit=settings.PHOENIX_ALERT_CANCELS_AFTER_SUBMIT,
         )
 
 
@@ -123,6 +125,7 @@ class Snapshot:
     thresholds: Thresholds
     checks: list[Check] = field(default_factory=list)
     rows: Sequence[CreationRow | CreationGroup] = field(default=(), repr=False)
+    heavy_cancelers: Sequence[tuple[str, int]] = ()
 
     @property
     def alerts_firing(self) -> list[Check]:
@@ -150,8 +153,11 @@ def evaluate_checks(
     unrefunded_failures: int,
     past_deadline: int,
     thresholds: Thresholds,
+    heavy_cancelers: Sequence[tuple[str, int]] = (),
 ) -> list[Check]:
-    """The seed's alert thresholds and success targets, each as a red/green check."""
+    """The seed's alert thresholds and success targets, each as a red/green check.
+    `heavy_cancelers`: (username, n) of the accounts that canceled at least the threshold
+    of creations after their task reached the provider, in the window."""
     checks = []
     if queue.reachable:
         deepest = max(queue.depths.values(), default=0)
@@ -216,6 +222,18 @@ def evaluate_checks(
             f"{past_deadline} in-flight creation(s) past their deadline",
         )
     )
+    limit = thresholds.cancels_after_submit
+    checks.append(
+        Check(
+            "cancels_after_submit",
+            f"No account cancels {limit} or more creations after provider submission"
+            if limit
+            else "Cancels after provider submission (check off)",
+            bool(limit and heavy_cancelers),
+            "; ".join(f"{name}: {n} canceled after submission" for name, n in heavy_cancelers)
+            or "none",
+        )
+    )
     for kind, stats in latency.items():
         met = stats.meets_target
         within = duration_label(stats.target_seconds)
@@ -267,6 +285,7 @@ def build_snapshot(
     unrefunded_failures: int,
     past_deadline: int,
     thresholds: Thresholds,
+    heavy_cancelers: Sequence[tuple[str, int]] = (),
 ) -> Snapshot:
     figures = creation_figures(rows)
     latency = {
@@ -287,6 +306,7 @@ def build_snapshot(
         unrefunded_failures=unrefunded_failures,
         past_deadline=past_deadline,
         thresholds=thresholds,
+        heavy_cancelers=heavy_cancelers,
     )
     span = WINDOWS[window]
     return Snapshot(
@@ -302,6 +322,7 @@ def build_snapshot(
         thresholds=thresholds,
         checks=checks,
         rows=rows,
+        heavy_cancelers=heavy_cancelers,
     )
 
 
@@ -392,6 +413,30 @@ def past_deadline_count(*, now: datetime) -> int:
     return Creation.objects.past_deadline(now=now).count()
 
 
+# Accounts named in the alert's detail, at most.
+HEAVY_CANCELERS_SHOWN = 10
+
+
+def heavy_cancelers(*, since: datetime | None, threshold: int) -> list[tuple[str, int]]:
+    """(username, n): accounts with at least `threshold` creations canceled after their task
+    reached the provider (a task id recorded) since `since`, most first. One grouped read
+    along the partial index creation_canceled_remote (canceled, with a task id): the rows
+    of the window only, never every creation."""
+    if not threshold:
+        return []
+    rows = Creation.objects.filter(status=Creation.Status.CANCELED).exclude(provider_task_id="")
+    if since is not None:
+        rows = rows.filter(canceled_at__gte=since)
+    return list(
+        rows.order_by()
+        .values("owner__username")
+        .annotate(n=Count("id"))
+        .filter(n__gte=threshold)
+        .order_by("-n", "owner__username")
+        .values_list("owner__username", "n")[:HEAVY_CANCELERS_SHOWN]
+    )
+
+
 def queue_figures() -> QueueFigures:
     every = {name: redis_clients.get_queue(name) for name in QUEUE_NAMES}
     # One round trip per Redis for every depth and failed registry, not a few per queue.
@@ -440,6 +485,7 @@ def collect(*, window: str = "24h", now: datetime | None = None) -> Snapshot:
         raise ValueError(f"Unknown window {window!r}; use one of {', '.join(WINDOWS)}.")
     now = now or timezone.now()
     span = WINDOWS[window]
+    thresholds = Thresholds.from_settings()
     snapshot = build_snapshot(
         window=window,
         now=now,
@@ -448,7 +494,11 @@ def collect(*, window: str = "24h", now: datetime | None = None) -> Snapshot:
         discrepancies=rollup.ledger_discrepancies(),
         unrefunded_failures=unrefunded_failure_count(),
         past_deadline=past_deadline_count(now=now),
-        thresholds=Thresholds.from_settings(),
+        thresholds=thresholds,
+        heavy_cancelers=heavy_cancelers(
+            since=None if span is None else now - span,
+            threshold=thresholds.cancels_after_submit,
+        ),
     )
     snapshot.checks.append(welcome_cap_check())
     return snapshot

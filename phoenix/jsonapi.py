@@ -19,6 +19,8 @@ from ninja import NinjaAPI, Router
 from ninja.security.base import AuthBase
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from . import apidoc
+
 __all__ = [
     "BaseModel",
     "Field",
@@ -50,27 +52,80 @@ def unauthenticated() -> JsonResponse:
     return error(401, "authentication_required", "Log in to do this.")
 
 
+class ScopeMissing(Exception):
+    def __init__(self, scope: str):
+        super().__init__(scope)
+        self.scope = scope
+
+
+class SessionRequired(Exception):
+    pass
+
+
 class SignedIn(AuthBase):
-    """A signed-in creator (the session cookie). `scope` is what the operation needs of an
-    API key; the document lists it per operation."""
+    """A signed-in creator: the session cookie, or an API key (`Authorization: Bearer`,
+    which apikeys' middleware turned into the request's user and `request.api_key`) that
+    holds `scope`. `session_only`: no key at all (a stolen key cannot mint keys)."""
 
     openapi_type = "apiKey"
     openapi_in = "cookie"
     openapi_name = settings.SESSION_COOKIE_NAME
 
-    def __init__(self, scope: str | None) -> None:
-        assert scope is None or scope in SCOPES, scope
+    def __init__(self, scope: str | None, *, session_only: bool = False) -> None:
+        assert (scope in SCOPES) != session_only, scope
         self.scope = scope
+        self.session_only = session_only
         super().__init__()
 
     def __call__(self, request: HttpRequest):
         user = request.user
-        return user if user.is_authenticated else None
+        if not user.is_authenticated:
+            return None
+        key = getattr(request, "api_key", None)
+        if key is not None:
+            if self.session_only:
+                raise SessionRequired
+            if self.scope not in key.scopes:
+                raise ScopeMissing(self.scope)
+        return user
 
 
 @cache
-def signed_in(scope: str | None = None) -> SignedIn:
+def signed_in(scope: str) -> SignedIn:
     return SignedIn(scope)
+
+
+@cache
+def session_only() -> SignedIn:
+    return SignedIn(None, session_only=True)
+
+
+def require_scope(request: HttpRequest, scope: str) -> None:
+    """For a view whose need depends on its body (a bulk cancel needs `create`)."""
+    key = getattr(request, "api_key", None)
+    if key is not None and scope not in key.scopes:
+        raise ScopeMissing(scope)
+
+
+def scope_missing(exc: ScopeMissing) -> JsonResponse:
+    response = error(
+        403,
+        "insufficient_scope",
+        f"This API key does not hold the '{exc.scope}' scope.",
+        scope=exc.scope,
+    )
+    response["WWW-Authenticate"] = (
+        f'Bearer realm="phoenix", error="insufficient_scope", scope="{exc.scope}"'
+    )
+    return response
+
+
+def session_required() -> JsonResponse:
+    return error(
+        403,
+        "session_required",
+        "This needs a signed-in session: an API key cannot manage keys or buy tokens.",
+    )
 
 
 def literal(values):
@@ -170,47 +225,10 @@ def _deep_update(target: dict, update: dict) -> None:
             target[key] = value
 
 
-CSRF_REFUSED = {
-    "description": (
-        "CSRF verification failed: a state-changing request needs the X-CSRFToken header "
-        "(the csrftoken cookie's value). Django's HTML page, not JSON."
-    ),
-    "content": {"text/html": {"schema": {"type": "string"}}},
-}
-UNAUTHENTICATED = {
-    "description": "Not logged in.",
-    "content": {
-        JSON: {
-            "schema": {
-                "type": "object",
-                "required": ["error", "message"],
-                "properties": {
-                    "error": {"enum": ["authentication_required"]},
-                    "message": {"type": "string"},
-                },
-            }
-        }
-    },
-}
-DESCRIPTION = (
-    "Start creations, follow them, and manage them after: everything under /api/. "
-    'Errors are JSON objects {"error": code, "message": sentence, …extras}; '
-    "someone else's object answers 404 not_found exactly as a missing one does. "
-    "Authentication is the site's session cookie; state-changing requests also "
-    "send the CSRF token in the X-CSRFToken header."
-)
-TAGS = [
-    {"name": "creations", "description": "A creator's own creations."},
-    {"name": "sharing", "description": "Drafts shared with creators or by link."},
-    {"name": "notifications", "description": "What happened, for the signed-in creator."},
-    {"name": "tokens", "description": "Buying tokens, purchases, the balance."},
-    {"name": "meta", "description": "About the API itself."},
-]
-
-
 def dispatcher(operations):
     """One path's view: the operation for the request's method (405 with Allow otherwise,
-    as require_http_methods answered), its auth (401 without a login), then the view."""
+    as require_http_methods answered), its auth (401 without a login, 403 for an API key
+    without the scope or where only a session will do), then the view."""
     by_method = {method: operation for operation in operations for method in operation.methods}
     allowed = sorted(by_method)
 
@@ -218,10 +236,15 @@ def dispatcher(operations):
         operation = by_method.get(request.method)
         if operation is None:
             return HttpResponseNotAllowed(allowed)
-        for auth in operation.auth_callbacks:
-            if not auth(request):
-                return unauthenticated()
-        return operation.view_func(request, **path_values)
+        try:
+            for auth in operation.auth_callbacks:
+                if not auth(request):
+                    return unauthenticated()
+            return operation.view_func(request, **path_values)
+        except ScopeMissing as missing:
+            return scope_missing(missing)
+        except SessionRequired:
+            return session_required()
 
     view.__name__ = view.__qualname__ = operations[0].view_func.__name__
     return view
@@ -237,7 +260,7 @@ class PhoenixAPI(NinjaAPI):
         super().__init__(
             title="Phoenix JSON API",
             version="1",
-            description=DESCRIPTION,
+            description=apidoc.DESCRIPTION,
             openapi_url=None,
             docs_url=None,
             urls_namespace="phoenix-api",
@@ -278,88 +301,23 @@ class PhoenixAPI(NinjaAPI):
 
     def document(self) -> dict:
         doc = dict(self.get_openapi_schema(path_prefix="api/"))
-        doc["paths"] = _without_titles(doc["paths"])
-        doc["components"] = _without_titles(doc.get("components", {}))
+        doc["paths"] = apidoc.without_titles(doc["paths"])
+        doc["components"] = apidoc.without_titles(doc.get("components", {}))
         components = doc.setdefault("components", {})
         schemas = components.setdefault("schemas", {})
-        schemas.update(_without_titles(dict(_BODY_SCHEMAS)))
+        schemas.update(apidoc.without_titles(dict(_BODY_SCHEMAS)))
+        auth = {
+            operation.operation_id: (operation.auth_callbacks or [None])[0]
+            for bound_router in self._get_bound_routers()
+            for path_view in bound_router.path_operations.values()
+            for operation in path_view.operations
+        }
         for item in doc["paths"].values():
             for method, op in item.items():
-                _finish_operation(method, op, schemas)
-        components["securitySchemes"] = security_schemes()
-        doc["tags"] = TAGS
+                apidoc.finish_operation(method, op, schemas, auth.get(op["operationId"]))
+        components["securitySchemes"] = apidoc.security_schemes()
+        components["headers"] = apidoc.RATE_LIMIT_HEADERS
+        doc["tags"] = apidoc.TAGS
         return {
             key: doc[key] for key in ("openapi", "info", "servers", "tags", "paths", "components")
         }
-
-
-def _finish_operation(method: str, op: dict, schemas: dict) -> None:
-    """What every operation's declaration implies: 401 and the session scheme where a login
-    is needed, Django's 403 CSRF page for a state-changing request; and each answer
-    described by its schema's own description where it has one."""
-    security = op.pop("security", None)
-    responses = {str(status): answer for status, answer in op["responses"].items()}
-    for answer in responses.values():
-        ref = answer.get("content", {}).get(JSON, {}).get("schema", {}).get("$ref", "")
-        described = schemas.get(ref.rpartition("/")[2], {}).get("description")
-        if described:
-            answer["description"] = described
-    if not op.get("parameters"):
-        op.pop("parameters", None)
-    if security:
-        responses["401"] = UNAUTHENTICATED
-        op["security"] = (
-            [{"sessionCookie": [], "csrfHeader": []}]
-            if method in UNSAFE
-            else [{"sessionCookie": []}]
-        )
-    else:
-        op["security"] = []
-    if method in UNSAFE:
-        # Beside a 403 of the operation's own (JSON), the CSRF page (HTML).
-        own = responses.get("403")
-        responses["403"] = CSRF_REFUSED
-        if own:
-            responses["403"] = {
-                "description": f"{own['description']} Or: {CSRF_REFUSED['description']}",
-                "content": {**own["content"], **CSRF_REFUSED["content"]},
-            }
-    op["responses"] = dict(sorted(responses.items()))
-
-
-def _without_titles(node):
-    """pydantic's generated `title`s (a field's name, title-cased) say nothing the name does
-    not, and a `default: null` of an optional field that is absent rather than null would
-    be a lie; a property that is itself called title or default is a dict, and stays."""
-    if isinstance(node, dict):
-        return {
-            key: _without_titles(value)
-            for key, value in node.items()
-            if not (key == "title" and isinstance(value, str))
-            and not (key == "default" and value is None)
-        }
-    if isinstance(node, list):
-        return [_without_titles(value) for value in node]
-    return node
-
-
-def security_schemes() -> dict:
-    return {
-        "sessionCookie": {
-            "type": "apiKey",
-            "in": "cookie",
-            "name": settings.SESSION_COOKIE_NAME,
-            "description": "The session of a logged-in creator (POST /accounts/login/).",
-        },
-        "csrfHeader": {
-            "type": "apiKey",
-            "in": "header",
-            "name": "X-CSRFToken",
-            "description": (
-                "Every POST and DELETE also needs the value of the "
-                f"{settings.CSRF_COOKIE_NAME} cookie in this header (Django's CSRF "
-                "protection); over HTTPS the Referer "
-                "or Origin must be this site as well. Without it: 403, an HTML page."
-            ),
-        },
-    }

@@ -92,13 +92,13 @@ def _redis():
     return redis_clients.cache_redis()
 
 
-def take(scope: str, subject: str, *, window: int) -> int:
-    """Count one more try in the current window and return the count (0 if Redis is down:
-    a caller with more counters to take should not wait on Redis again)."""
+def take(scope: str, subject: str, *, window: int, amount: int = 1) -> int:
+    """Count `amount` more tries in the current window and return the count (0 if Redis is
+    down: a caller with more counters to take should not wait on Redis again)."""
     key = _key(scope, subject, window)
     try:
         pipe = _redis().pipeline()
-        pipe.incr(key)
+        pipe.incrby(key, amount)
         pipe.expire(key, window)
         count, _ = pipe.execute()
     except RedisError:
@@ -107,13 +107,13 @@ def take(scope: str, subject: str, *, window: int) -> int:
     return int(count)
 
 
-def give_back(scope: str, subject: str, *, window: int) -> bool:
-    """Uncount one try (it turned out not to count: a valid log-in, an invalid form).
-    False if Redis is down."""
+def give_back(scope: str, subject: str, *, window: int, amount: int = 1) -> bool:
+    """Uncount `amount` tries (they turned out not to count: a valid log-in, an invalid
+    form). False if Redis is down."""
     key = _key(scope, subject, window)
     try:
         pipe = _redis().pipeline()
-        pipe.decr(key)
+        pipe.decrby(key, amount)
         # If the window turned in between, this made a new key: let it expire too.
         pipe.expire(key, window)
         pipe.execute()

@@ -40,6 +40,8 @@ if not DEBUG and not ALLOWED_HOSTS:
         "(e.g. phoenix.example.com); without it every request is refused."
     )
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+# A refused form gets the site's styled 403 page with what to do, not Django's bare one.
+CSRF_FAILURE_VIEW = "phoenix.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,11 +56,15 @@ INSTALLED_APPS = [
     "django_rq",
     "tokens",
     "creations",
+    "library",
     "profiles",
     "ops",
     "sharing",
     "notifications",
+    "community",
     "accounts",
+    "webhooks",
+    "apikeys",
     "moderation",
 ]
 
@@ -71,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the session's user: a Bearer key on /api/ replaces it (apikeys/middleware.py).
+    "apikeys.middleware.ApiKeyMiddleware",
     "profiles.middleware.KnownDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.StaffTwoFactorMiddleware",
@@ -282,10 +290,11 @@ _queue_connection = redis_queue_connection()
 # images/videos: generation, on the forking worker (a horse per job). default: recovery
 # and scheduled posts. light: short jobs (e-mails, alerts, provider checks and fetches) on a
 # non-forking worker. housekeeping: the daily expiry and purges, in batches, on a worker of
-# their own so that nothing else ever waits behind them.
+# their own so that nothing else ever waits behind them. webhooks: deliveries to creators'
+# endpoints, on a non-forking worker of their own: a slow receiver holds up nothing else.
 RQ_QUEUES = {
     name: {**_queue_connection, "DEFAULT_TIMEOUT": 600}
-    for name in ("default", "images", "videos", "light", "housekeeping")
+    for name in ("default", "images", "videos", "light", "housekeeping", "webhooks")
 }
 # Generation jobs wait in one fair order across creators and types (creations/fair_queue.py).
 # Every queue is of that class (django-rq's rqworker, its dashboard and Phoenix's own
@@ -391,7 +400,16 @@ PHOENIX_TRUSTED_PROXIES = os.getenv("PHOENIX_TRUSTED_PROXIES", "127.0.0.1/32,::1
 # At most this many creations of one creator queued or generating at once (0: no limit);
 # one more is refused with 429 and this Retry-After, in seconds.
 PHOENIX_MAX_IN_FLIGHT = envint("PHOENIX_MAX_IN_FLIGHT", 20)
+# API keys: each key's own request window, on top of the account's limits; keys per account.
+PHOENIX_API_KEY_REQUESTS = envint("PHOENIX_API_KEY_REQUESTS", 120)
+PHOENIX_API_KEY_WINDOW = envint("PHOENIX_API_KEY_WINDOW", 60)
+PHOENIX_API_KEYS_MAX = envint("PHOENIX_API_KEYS_MAX", 20)
 PHOENIX_IN_FLIGHT_RETRY_AFTER = envint("PHOENIX_IN_FLIGHT_RETRY_AFTER", 10)
+# Creations one account may start per minute (a batch of N counts N: each item is paid
+# provider work) and cancels per hour; 0 turns a limit off. A create -> cancel loop is
+# refunded every time while the provider bills for every task it started.
+PHOENIX_CREATES_PER_MINUTE = envint("PHOENIX_CREATES_PER_MINUTE", 30)
+PHOENIX_CANCELS_PER_HOUR = envint("PHOENIX_CANCELS_PER_HOUR", 60)
 PHOENIX_IMAGE_PROVIDER = os.getenv("PHOENIX_IMAGE_PROVIDER", "local")
 PHOENIX_VIDEO_PROVIDER = os.getenv("PHOENIX_VIDEO_PROVIDER", "local")
 PHOENIX_LOCAL_PROVIDER_DELAY = envfloat("PHOENIX_LOCAL_PROVIDER_DELAY", 0)
@@ -442,6 +460,9 @@ PHOENIX_METRICS_TOKEN = os.getenv("PHOENIX_METRICS_TOKEN", "")
 PHOENIX_READYZ_CACHE_SECONDS = envfloat("PHOENIX_READYZ_CACHE_SECONDS", 3)
 PHOENIX_ALERT_QUEUE_DEPTH = envint("PHOENIX_ALERT_QUEUE_DEPTH", 50)
 PHOENIX_ALERT_FAILURE_RATE = envfloat("PHOENIX_ALERT_FAILURE_RATE", 0.10)
+# An account that cancels this many creations after their task reached the provider (it
+# bills; the creator is refunded) within the alert window fires an alert (0: off).
+PHOENIX_ALERT_CANCELS_AFTER_SUBMIT = envint("PHOENIX_ALERT_CANCELS_AFTER_SUBMIT", 20)
 # Success targets: this share of each type finishes within these seconds.
 PHOENIX_LATENCY_TARGETS = {
     "image": envint("PHOENIX_IMAGE_LATENCY_TARGET", 30),
@@ -501,6 +522,16 @@ SERVER_EMAIL = os.getenv("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 PHOENIX_SUPPORT_EMAIL = os.getenv("PHOENIX_SUPPORT_EMAIL", "")
 # Comments one person may post per minute (on shared drafts).
 PHOENIX_COMMENTS_PER_MINUTE = envint("PHOENIX_COMMENTS_PER_MINUTE", 10)
+# Community (likes, follows, comments on posts): writes per account and per network (an IPv4
+# address or an IPv6 /64, as the log-in throttles count) per minute; 0 turns one off.
+PHOENIX_SOCIAL_WRITES_PER_MINUTE = envint("PHOENIX_SOCIAL_WRITES_PER_MINUTE", 30)
+PHOENIX_SOCIAL_WRITES_PER_NETWORK_PER_MINUTE = envint(
+    "PHOENIX_SOCIAL_WRITES_PER_NETWORK_PER_MINUTE", 120
+)
+# Explore: a like (and a publication) counts half as much after this many hours.
+PHOENIX_EXPLORE_HALF_LIFE_HOURS = envfloat("PHOENIX_EXPLORE_HALF_LIFE_HOURS", 24)
+# Seconds between two recounts of every post's and creator's community figures.
+PHOENIX_COMMUNITY_RECOUNT_INTERVAL = envint("PHOENIX_COMMUNITY_RECOUNT_INTERVAL", 3600)
 # Reports one person may file per hour (moderation); 0 turns the limit off.
 PHOENIX_REPORTS_PER_HOUR = envint("PHOENIX_REPORTS_PER_HOUR", 20)
 # How long after a moderation decision its subject may appeal it (about six months).
@@ -513,6 +544,32 @@ PHOENIX_MAX_ADJUSTMENT = envint("PHOENIX_MAX_ADJUSTMENT", 100_000)
 # An adjustment of more tokens than this (either way) waits for a second staff member's
 # approval (tokens.adjustments); 0: every adjustment is applied at once.
 PHOENIX_ADJUSTMENT_APPROVAL_ABOVE = envint("PHOENIX_ADJUSTMENT_APPROVAL_ABOVE", 1000)
+
+# Webhooks (webhooks/): creators' endpoints are told, by signed POSTs from RQ jobs, that a
+# creation finished, failed or was published, or that their balance ran low.
+# Loopback http endpoints, for local development only: refused with DEBUG off.
+PHOENIX_WEBHOOKS_ALLOW_PRIVATE = envbool("PHOENIX_WEBHOOKS_ALLOW_PRIVATE", "0")
+if PHOENIX_WEBHOOKS_ALLOW_PRIVATE and not DEBUG:
+    MISCONFIGURED.append(
+        "PHOENIX_WEBHOOKS_ALLOW_PRIVATE is for local development (DEBUG on) only: in "
+        "production it would let any creator make Phoenix send requests to its own network."
+    )
+# A delivery waits this long for the receiver's answer (connect and read, each).
+PHOENIX_WEBHOOK_TIMEOUT = envfloat("PHOENIX_WEBHOOK_TIMEOUT", 10)
+# Tries per delivery (timeouts, connection errors, 5xx and 429 are tried again): the waits
+# between them grow from PHOENIX_WEBHOOK_RETRY_BASE seconds, three times longer each (with
+# jitter), up to PHOENIX_WEBHOOK_RETRY_CAP: 10 tries span about a day with the defaults.
+PHOENIX_WEBHOOK_MAX_ATTEMPTS = envint("PHOENIX_WEBHOOK_MAX_ATTEMPTS", 10)
+PHOENIX_WEBHOOK_RETRY_BASE = envfloat("PHOENIX_WEBHOOK_RETRY_BASE", 60)
+PHOENIX_WEBHOOK_RETRY_CAP = envfloat("PHOENIX_WEBHOOK_RETRY_CAP", 6 * 3600)
+# An endpoint whose deliveries have all failed for this many days is disabled and its owner
+# told (the bell and an e-mail).
+PHOENIX_WEBHOOK_DISABLE_AFTER_DAYS = envfloat("PHOENIX_WEBHOOK_DISABLE_AFTER_DAYS", 5)
+# After a rotation the previous secret still signs (beside the new one) this many hours.
+PHOENIX_WEBHOOK_SECRET_OVERLAP_HOURS = envfloat("PHOENIX_WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+PHOENIX_WEBHOOKS_PER_USER = envint("PHOENIX_WEBHOOKS_PER_USER", 10)
+# tokens.low: sent when a balance goes from this many tokens or more to fewer.
+PHOENIX_TOKENS_LOW_THRESHOLD = envint("PHOENIX_TOKENS_LOW_THRESHOLD", 10)
 
 if MISCONFIGURED:
     raise ImproperlyConfigured(

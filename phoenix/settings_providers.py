@@ -24,6 +24,16 @@ PHOENIX_RUNWAY_IMAGE_MODEL = os.getenv("PHOENIX_RUNWAY_IMAGE_MODEL", "gen4_turbo
 PHOENIX_INPUT_URL_SECONDS = envint("PHOENIX_INPUT_URL_SECONDS", 300)
 PHOENIX_RUNWAY_POLL_INTERVAL = envfloat("PHOENIX_RUNWAY_POLL_INTERVAL", 5)
 PHOENIX_RUNWAY_REQUEST_TIMEOUT = envfloat("PHOENIX_RUNWAY_REQUEST_TIMEOUT", 30)
+# The header a submit carries its idempotency key in, when the provider honours one (a
+# repeat with the same key answers the same task). Runway documents none: empty, and a
+# submit whose answer was lost (read timeout) is then not sent again but failed, refunded
+# and recorded as possibly submitted.
+PHOENIX_RUNWAY_IDEMPOTENCY_HEADER = os.getenv("PHOENIX_RUNWAY_IDEMPOTENCY_HEADER", "")
+# A provider cancel that failed is tried again after this many seconds, doubling each time
+# up to an hour, until the provider acknowledges it (or PHOENIX_PROVIDER_CANCEL_GIVE_UP
+# seconds after it was asked: the task has ended by itself long before).
+PHOENIX_PROVIDER_CANCEL_BACKOFF = envint("PHOENIX_PROVIDER_CANCEL_BACKOFF", 30)
+PHOENIX_PROVIDER_CANCEL_GIVE_UP = envint("PHOENIX_PROVIDER_CANCEL_GIVE_UP", 48 * 3600)
 # Remote tasks (Runway): no worker waits for them. One periodic job checks every task in
 # flight this often (Runway asks for no more than one look per task per 5 s); a creation
 # whose task has not ended this long after it was claimed is failed, refunded and its

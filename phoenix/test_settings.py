@@ -19,6 +19,10 @@ os.environ.setdefault("PHOENIX_TRANSIENT_BACKOFF", "0.01")
 # Staff fixtures log in with force_login (no code step): the suite turns the staff 2FA
 # requirement off, and the tests about it (tests/accounts) turn it on.
 os.environ.setdefault("PHOENIX_STAFF_REQUIRE_2FA", "0")
+# Many tests create and cancel dozens of creations in a second: the per-account limits are
+# off, and tests/creations/test_create_cancel_limits.py turns them on.
+os.environ.setdefault("PHOENIX_CREATES_PER_MINUTE", "0")
+os.environ.setdefault("PHOENIX_CANCELS_PER_HOUR", "0")
 
 # Each xdist worker gets its own Redis database and media folder, so one never flushes or
 # counts the other's. They are given to settings.py for its import only: pytest's main

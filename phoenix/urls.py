@@ -2,8 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from apikeys import api as apikeys_api
+from community import api as community_api
+from community import views as community_views
 from creations import api as creations_api
 from creations import views as creations_views
+from library import api as library_api
 from moderation import api as moderation_api
 from notifications import api as notifications_api
 from notifications import views as notifications_views
@@ -13,17 +17,24 @@ from profiles import bulk as profiles_bulk
 from profiles import views as profiles_views
 from sharing import api as sharing_api
 from tokens import api as tokens_api
+from webhooks import api as webhooks_api
 
 # JSON under /api/, the HTML page elsewhere.
 handler404 = errors.page_not_found
+handler403 = errors.permission_denied
+handler500 = errors.server_error
 
 # The JSON API: each app declares its operations on a router; GET /api/schema is generated.
 api = PhoenixAPI()
 for router in (
     creations_api.router,
+    library_api.router,
     sharing_api.router,
     notifications_api.router,
     tokens_api.router,
+    webhooks_api.router,
+    community_api.router,
+    apikeys_api.router,
     moderation_api.router,
 ):
     api.add_router("", router)
@@ -36,9 +47,9 @@ urlpatterns = [
     path("creations/drafts/poll", creations_views.drafts_poll, name="drafts_poll"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("", creations_views.feed, name="feed"),
+    path("", community_views.feed, name="feed"),
     path("create", creations_views.create_page, name="create"),
-    path("soho/<str:username>", profiles_views.profile, name="profile"),
+    path("soho/<str:username>", community_views.creator_page, name="profile"),
     path("accounts/signup/", profiles_views.signup, name="signup"),
     # Password, then the code when two-factor sign-in is on (accounts).
     path("accounts/login/", accounts_views.LoginView.as_view(), name="login"),
@@ -121,13 +132,22 @@ urlpatterns = [
         creations_views.creation_caption,
         name="creation_caption",
     ),
+    path(
+        "creations/<uuid:creation_id>/prompt-visibility",
+        creations_views.creation_prompt_visibility,
+        name="creation_prompt_visibility",
+    ),
     path("creations/bulk", profiles_bulk.creations_bulk, name="creations_bulk"),
-    path("p/<uuid:creation_id>", creations_views.post_page, name="post"),
+    path("p/<uuid:creation_id>", community_views.post_page, name="post"),
+    path("", include("community.urls")),
     path("", include("ops.urls")),
     path("", include("tokens.urls")),
+    path("", include("library.urls")),
     path("", include("sharing.urls")),
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("apikeys.urls")),
     path("", include("moderation.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -8,16 +8,43 @@ from django.contrib.auth.forms import (
     SetPasswordForm,
     UserCreationForm,
 )
+from django.contrib.auth.password_validation import get_default_password_validators
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
+from django.utils.html import format_html, format_html_join
 
 from phoenix.emails import email_enqueue
 
 from . import throttle
 from .email_domains import DISPOSABLE_REFUSED, is_disposable
-from .selectors import reset_reaches
+from .selectors import login_name, reset_reaches
 
 EMAIL_TAKEN = "email_taken"
+# What AUTH_PASSWORD_VALIDATORS ask, in a creator's words (shown where a password is
+# chosen); a validator not named here says it in its own.
+RULE_WORDS = {
+    "MinimumLengthValidator": lambda v: f"At least {v.min_length} characters.",
+    "NumericPasswordValidator": lambda v: "Not only digits.",
+    "CommonPasswordValidator": lambda v: "Not a password many people use.",
+    "UserAttributeSimilarityValidator": lambda v: "Not like your username or e-mail.",
+}
+
+
+def password_rules() -> str:
+    """The rules as a list (help text is shown as HTML: registration/_fields.html)."""
+    order = list(RULE_WORDS)  # the length first: what most people check first
+    validators = sorted(
+        get_default_password_validators(),
+        key=lambda v: order.index(type(v).__name__) if type(v).__name__ in order else len(order),
+    )
+    rules = [
+        RULE_WORDS[type(v).__name__](v) if type(v).__name__ in RULE_WORDS else v.get_help_text()
+        for v in validators
+    ]
+    tip = "A few words strung together are easy to remember and hard to guess."
+    return format_html(
+        "<ul>{}</ul><p>{}</p>", format_html_join("", "<li>{}</li>", ((r,) for r in rules)), tip
+    )
 
 
 class PasswordRulesOnPasswordField:
@@ -54,6 +81,12 @@ class SignupForm(PasswordRulesOnPasswordField, UserCreationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["username"].help_text = (
+            "The name on your posts and your profile's address: letters, digits and "
+            "@ . + - _ only, up to 150."
+        )
+        self.fields["password1"].help_text = password_rules()
+        self.fields["password2"].help_text = "The same password again, to be sure of it."
         tokens = settings.PHOENIX_WELCOME_TOKENS
         if tokens > 0:
             self.fields["email"].help_text = (
@@ -93,6 +126,10 @@ class QueuedPasswordResetForm(PasswordResetForm):
 
 class NewPasswordForm(PasswordRulesOnPasswordField, SetPasswordForm):
     """The password reset link's form."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = password_rules()
 
 
 REFUSALS = {
@@ -135,6 +172,10 @@ class ThrottledLoginMixin:
         username = self.cleaned_data.get("username")
         if not username:
             return super().clean()
+        # "Alice", "alice" or alice@example.com: the account's own username from here on
+        # (what the password is checked against, and what the limits count).
+        username = login_name(username)
+        self.cleaned_data["username"] = username
         attempt = throttle.login_try(self.request, username)
         if attempt.refused:
             self.throttled = True
@@ -155,7 +196,18 @@ class ThrottledLoginMixin:
 
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):
-    pass
+    error_messages = {
+        "invalid_login": (
+            "That username or e-mail and password do not match an account. Check both, or "
+            "reset your password."
+        ),
+        "inactive": "This account is closed.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The form keeps its `username` field: it takes the e-mail address too.
+        self.fields["username"].label = "Username or e-mail"
 
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):

@@ -41,3 +41,29 @@ def welcome_pending(user: AbstractBaseUser) -> bool:
     return not LedgerEntry.objects.filter(
         account__user_id=user.pk, kind=LedgerEntry.Kind.GRANT, reason="welcome"
     ).exists()
+
+
+def login_name(typed: str) -> str:
+    """The username of the account someone logging in means by `typed`: their username
+    in any case, or their e-mail address (in any case). Where two usernames differ only
+    in case, only the exact one is meant. Unknown: what was typed, stripped."""
+    typed = typed.strip()
+    User = get_user_model()
+    field = User.USERNAME_FIELD
+    by_name = list(
+        User._default_manager.filter(**{f"{field}__iexact": typed}).values_list(field, flat=True)[
+            :2
+        ]
+    )
+    if typed in by_name:
+        return typed
+    if len(by_name) == 1:
+        return by_name[0]
+    if "@" in typed and not by_name:
+        # Addresses are unique whatever their case (profiles_user_email_unique_ci).
+        by_email = (
+            User._default_manager.filter(email__iexact=typed).values_list(field, flat=True).first()
+        )
+        if by_email is not None:
+            return by_email
+    return typed

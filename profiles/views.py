@@ -1,4 +1,5 @@
 import logging
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,12 +11,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from creations import polling, selectors
 from creations.cards import cards_html
+from creations.models import Creation
+from library import selectors as library
+from phoenix import errors, ratelimit
 from phoenix.htmx import wants_partial
 from sharing.selectors import shared_with_page
 
@@ -46,6 +50,10 @@ def after_login(request: HttpRequest, response: HttpResponse, user) -> None:
 
 class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
+
+    def get_context_data(self, **kwargs):
+        # The page offers sign-up to someone new, with what they get for it.
+        return super().get_context_data(welcome_tokens=settings.PHOENIX_WELCOME_TOKENS, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -81,8 +89,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST":
         if not throttle.signup_try(request):
-            form.add_error(None, "Too many new accounts from your network. Try again later.")
-            return render(request, "registration/signup.html", {"form": form}, status=429)
+            return errors.too_many_requests(
+                request,
+                retry_after=ratelimit.seconds_left(settings.PHOENIX_SIGNUP_WINDOW),
+                reason="Too many new accounts from your network.",
+                back_url=reverse("signup"),
+                back_label="sign-up",
+            )
         if form.is_valid():
             try:
                 user = creator_register(
@@ -214,9 +227,23 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 OWNER_TABS = ("posts", "drafts", "trash", "shared")
+# The drafts tab's chips (library): "" is any.
+LIBRARY_TYPES = [("", "Any"), *Creation.Kind.choices]
+LIBRARY_STATUSES = [
+    ("", "Any"),
+    *(
+        (status, Creation.Status(status).label)
+        for status in ("draft", "scheduled", "published", "failed", "canceled")
+    ),
+]
 
 
-def tab_page(creator, tab: str, cursor: str | None, *, is_owner: bool) -> selectors.Page:
+def tab_page(
+    creator, tab: str, cursor: str | None, *, is_owner: bool, filters: library.Filters
+) -> selectors.Page:
+    if tab == "drafts" and filters.active:
+        # A search or a chip: the whole library (any status, not in the trash).
+        return library.library_page(owner=creator, filters=filters, cursor=cursor)
     if tab == "shared":
         # Drafts other creators shared with the owner of this page.
         return shared_with_page(user=creator, cursor=cursor)
@@ -241,37 +268,97 @@ def tabs_context(
     if tab not in OWNER_TABS or not is_owner:
         tab = "posts"
     drafts_poll = version = None
-    if tab == "drafts" and not cursor:
+    filters = library.Filters()
+    if tab == "drafts":
+        # The bulk actions answer with the tab as it was: their form carries the filters.
+        params = request.GET if request.method == "GET" else request.POST
+        filters = library.parse_filters(params, owner=creator, strict=False)
+    # New creations join the top of the plain drafts tab only (a search keeps its results).
+    watch_new = tab == "drafts" and not cursor and not filters.active
+    if watch_new:
         # Read before the drafts: a change committed after this read is seen by the polls.
         version = polling.drafts_version(creator.pk)
-    page = tab_page(creator, tab, cursor, is_owner=is_owner)
-    if tab == "drafts" and not cursor:
+    page = tab_page(creator, tab, cursor, is_owner=is_owner, filters=filters)
+    if watch_new:
         drafts_poll = polling.drafts_tab_polls(creator, page, version=version)
     if tab in ("drafts", "trash"):
         cards_html(page.items, request, fresh_selection=fresh_selection)
+    if tab == "drafts":
+        groups, ended_from = drafts_then_ended(selectors.grouped_by_batch(page.items))
+    else:
+        groups, ended_from = [[item] for item in page.items], None
     return {
         "creator": creator,
         "is_owner": is_owner,
         "tab": tab,
         "page": page,
         # The drafts tab shows a batch's variations together; every other card alone.
-        "groups": selectors.grouped_by_batch(page.items)
-        if tab == "drafts"
-        else [[item] for item in page.items],
+        "groups": groups,
+        "ended_from": ended_from,
+        "composer": composer_context(page) if tab == "drafts" and is_owner and not cursor else None,
         "cursor": cursor,
         "trash_days": settings.PHOENIX_TRASH_DAYS,
         "bulk_max": settings.PHOENIX_BULK_MAX,
         "fresh_selection": fresh_selection,
         "drafts_poll": drafts_poll,
+        "filters": filters,
+        "current_board": filters.board,
+        "tab_query": filters.query() if tab == "drafts" else urlencode({"tab": tab}),
+        # The drafts tab's sidebar and "Add to board": one query for the owner's boards.
+        "boards": library.boards_of(creator) if tab == "drafts" else [],
+        "type_choices": LIBRARY_TYPES,
+        "status_choices": LIBRARY_STATUSES,
     }
+
+
+ENDED = ("failed", "canceled")
+
+
+def composer_context(page) -> dict:
+    """The drafts tab's compact composer, holding the newest creation's prompt and
+    settings (from the page already read: no query), so the next try starts from it."""
+    last = page.items[0] if page.items else None
+    costs = settings.PHOENIX_COSTS
+    kind = last.kind if last else Creation.Kind.IMAGE
+    return {
+        "prompt": last.prompt if last else "",
+        "type": kind,
+        "aspect_ratio": (last.aspect_ratio if last else "") or Creation.AspectRatio.SQUARE,
+        "orientation": (last.orientation if last else "") or Creation.Orientation.LANDSCAPE,
+        "kinds": [
+            {"value": value, "label": label, "cost": costs[value]}
+            for value, label in Creation.Kind.choices
+        ],
+        "cost": costs[kind],
+        "aspect_ratios": Creation.AspectRatio.values,
+        "orientations": Creation.Orientation.choices,
+        "idempotency_key": uuid.uuid4().hex,
+    }
+
+
+def drafts_then_ended(groups: list[list]) -> tuple[list[list], int | None]:
+    """The page's drafts (and those still generating) first, then its failed and canceled
+    ones, each part newest first; and where the second part starts (None: no such card).
+    Only the page's own cards move: no query, the paging unchanged."""
+    live = [group for group in groups if group[0].status not in ENDED]
+    ended = [group for group in groups if group[0].status in ENDED]
+    return live + ended, len(live) if ended else None
 
 
 @require_GET
 @vary_on_headers("HX-Request")
-def profile(request: HttpRequest, username: str) -> HttpResponse:
+def profile(
+    request: HttpRequest,
+    username: str,
+    *,
+    page_template: str = "profiles/profile.html",
+    more_context=None,
+) -> HttpResponse:
     """A creator's page. Posts for everyone; the Drafts and Trash tabs only for its owner
     (anybody else asking for them gets the posts), who also sees their taken-down posts.
-    HTMX gets just the tabs, or just the next page."""
+    HTMX gets just the tabs, or just the next page. An app above this one may render the
+    whole page with its own template (extending profile.html) and `more_context(request,
+    creator, context)` (community: follower figures and Follow)."""
     if "\x00" in username:  # no username has one, and PostgreSQL refuses to compare it
         raise Http404("No such creator.")
     creator = get_object_or_404(
@@ -283,9 +370,18 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     if context["balance"] is not None:
         # The navigation's balance is this one: no second read of the account.
         context["token_balance"] = context["balance"]
-    template = "profiles/profile.html"
+    template = page_template
     if wants_partial(request):
-        template += "#more" if context["cursor"] else "#tabs"
+        template = "profiles/profile.html"
+        if context["cursor"]:
+            template += "#more"
+        elif request.htmx.target == "library-results" and context["tab"] == "drafts":
+            # The search box and the chips: the results only, the box keeps its focus.
+            template += "#results"
+        else:
+            template += "#tabs"
+    elif more_context is not None:
+        context.update(more_context(request, creator, context))
     response = render(request, template, context)
     if context["is_owner"]:
         # Drafts and the balance: nothing a shared computer's Back button should show later.

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from creations.models import Creation
+from library.models import Board
 
 
 def hash_token(token: str) -> str:
@@ -42,12 +43,21 @@ ENDED_BECAUSE = {
 
 
 class Share(models.Model):
+    """A draft shared (with a person, or as a link), or a board shared as a link: a board's
+    link shows its drafts and posts read-only to whoever opens it (library's boards)."""
+
     class Kind(models.TextChoices):
         PERSON = "person", "Person"
         LINK = "link", "Link"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    creation = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="shares")
+    creation = models.ForeignKey(
+        Creation, on_delete=models.CASCADE, related_name="shares", null=True, blank=True
+    )
+    # Deleting a board deletes its links (and who opened them) with it.
+    board = models.ForeignKey(
+        Board, on_delete=models.CASCADE, related_name="shares", null=True, blank=True
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -91,11 +101,17 @@ class Share(models.Model):
                 condition=Q(revoked_at__isnull=True) | ~Q(revoked_reason=""),
                 name="revoked_share_has_reason",
             ),
+            # A draft (by name or link), or a board (by link only).
+            models.CheckConstraint(
+                condition=(Q(creation__isnull=False) & Q(board__isnull=True))
+                | (Q(creation__isnull=True) & Q(board__isnull=False) & Q(kind="link")),
+                name="share_of_a_draft_or_a_board",
+            ),
         ]
 
     def __str__(self) -> str:
         who = self.recipient if self.kind == self.Kind.PERSON else "link"
-        return f"{self.creation_id} shared with {who}"
+        return f"{self.creation_id or self.board_id} shared with {who}"
 
     @property
     def ended_because(self) -> str:

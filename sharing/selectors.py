@@ -22,7 +22,7 @@ from creations.presenters import media_url
 from creations.selectors import creations_page
 from phoenix.paging import Page
 
-from .models import Block, Comment, LinkOpening, Share
+from .models import Block, Comment, LinkOpening, Share, hash_token
 
 SHARED_PAGE_SIZE = 12
 THREAD_PAGE_SIZE = 20
@@ -49,7 +49,12 @@ def creation_ids_reaching(user: AbstractBaseUser) -> QuerySet:
     follows what was shared with them, not how many drafts the site holds."""
     by_name = active_shares().filter(recipient=user).order_by().values("creation_id")
     opened = LinkOpening.objects.filter(user=user).values("share_id")
-    by_link = active_shares().filter(pk__in=opened).order_by().values("creation_id")
+    by_link = (
+        active_shares()
+        .filter(pk__in=opened, creation__isnull=False)
+        .order_by()
+        .values("creation_id")
+    )
     return by_name.union(by_link)
 
 
@@ -70,6 +75,20 @@ def is_shared_with(*, creation: Creation, user: AbstractBaseUser) -> bool:
     if not creation.is_shareable or not creation.owner.is_active:
         return False
     return shares_reaching(user).filter(creation_id=creation.pk).exists()
+
+
+def seen_through_board(*, creation: Creation, user: AbstractBaseUser) -> bool:
+    """A draft on a board whose standing link `user` opened (sharing.boards): they may see
+    its media (a board's link gives no comment thread: is_shared_with stays the draft's)."""
+    if not user.is_authenticated or creation.owner_id == user.pk:
+        return False
+    if not creation.is_shareable or not creation.owner.is_active:
+        return False
+    return (
+        shares_reaching(user)
+        .filter(board__isnull=False, board__items__creation_id=creation.pk)
+        .exists()
+    )
 
 
 def shared_with_among(*, user: AbstractBaseUser, creations: Iterable[Creation]) -> set[UUID]:
@@ -129,6 +148,38 @@ def viewable_draft(*, user: AbstractBaseUser, creation_id) -> Creation | None:
     creation.media_src = media_url(creation, "media")
     creation.poster_src = media_url(creation, "poster")
     return creation
+
+
+# The shares a publication ended: their viewers are told where the post went.
+ENDED_BY_PUBLISHING = ("published", "scheduled")
+
+
+def published_since_shared(*, user: AbstractBaseUser, creation_id) -> Creation | None:
+    """The post a draft became, for someone it was shared with (by name, or a link they
+    opened) until its publication ended the share; None otherwise, or while the post is
+    not public (scheduled, unpublished, taken down)."""
+    pk = _uuid(creation_id)
+    if pk is None or not user.is_authenticated:
+        return None
+    opened = LinkOpening.objects.filter(user=user).values("share_id")
+    was_shared = Share.objects.filter(
+        Q(recipient=user) | Q(pk__in=opened),
+        creation_id=pk,
+        revoked_reason__in=ENDED_BY_PUBLISHING,
+    )
+    return Creation.objects.public().filter(pk=pk, shares__in=was_shared).first()
+
+
+def published_from_link(token: str) -> Creation | None:
+    """The post a draft shared by this link became (the link ended with the publication)."""
+    if not isinstance(token, str) or not token or len(token) > 100:
+        return None
+    ended = Share.objects.filter(
+        kind=Share.Kind.LINK,
+        token_hash=hash_token(token),
+        revoked_reason__in=ENDED_BY_PUBLISHING,
+    )
+    return Creation.objects.public().filter(shares__in=ended).first()
 
 
 def owned_creation(*, owner: AbstractBaseUser, creation_id) -> Creation | None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from creations.models import Creation
 from creations.validation import parse_future_moment
+from library.models import Board
 from phoenix import ratelimit
 
 from . import selectors, signals
@@ -190,21 +191,38 @@ def share_link_create(*, creation: Creation, expires_at: datetime | None = None)
     return NewLink(share=share, token=token)
 
 
-def share_link_open(*, token: str, user: AbstractBaseUser) -> Creation:
+def board_link_create(*, board: Board, expires_at: datetime | None = None) -> NewLink:
+    """A new link to the owner's board (sharing.boards says what it shows)."""
+    token = secrets.token_urlsafe(32)
+    share = Share.objects.create(
+        board=board, kind=Share.Kind.LINK, token_hash=hash_token(token), expires_at=expires_at
+    )
+    return NewLink(share=share, token=token)
+
+
+def share_link_open(*, token: str, user: AbstractBaseUser) -> Creation | Board:
     """Someone signed in opened a link: remember it (their access lasts as long as the
-    link) and return the draft. NotFound for a link that is unknown, revoked, expired or
-    whose draft is no longer shared."""
+    link) and return the draft (or the board) it is to. NotFound for a link that is
+    unknown, revoked, expired, or whose draft is no longer shared."""
     if not isinstance(token, str) or not token or len(token) > 100 or "\x00" in token:
         raise NotFound("No such link.")
     # Looked up by its hash: comparing hashes leaks nothing about the token itself.
     share = (
         selectors.active_shares()
         .filter(kind=Share.Kind.LINK, token_hash=hash_token(token))
-        .select_related("creation__owner")
+        .select_related("creation__owner", "board__owner")
         .first()
     )
     if share is None:
         raise NotFound("No such link.")
+    if share.board_id is not None:
+        if not share.board.owner.is_active:
+            raise NotFound("No such link.")
+        if Block.objects.filter(blocker=user, blocked_id=share.board.owner_id).exists():
+            raise NotFound("No such link.")
+        if share.board.owner_id != user.pk:
+            LinkOpening.objects.get_or_create(share=share, user=user)
+        return share.board
     creation = share.creation
     if not creation.is_shareable or not creation.owner.is_active:
         raise NotFound("No such link.")
@@ -224,7 +242,7 @@ def share_revoke(*, share: Share, reason: str = "owner") -> bool:
             revoked_at=now, revoked_reason=reason
         )
         remaining = selectors.active_shares().filter(creation_id=share.creation_id)
-        if changed and not remaining.exists():
+        if changed and share.creation_id is not None and not remaining.exists():
             threads_close(creation_id=share.creation_id, now=now)
     share.refresh_from_db(fields=["revoked_at", "revoked_reason"])
     return bool(changed)
@@ -263,6 +281,7 @@ def person_block(*, blocker: AbstractBaseUser, username) -> Block:
         ):
             share_revoke(share=share, reason="blocked")
         LinkOpening.objects.filter(share__creation__owner=blocked, user=blocker).delete()
+        LinkOpening.objects.filter(share__board__owner=blocked, user=blocker).delete()
     return block
 
 

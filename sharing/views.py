@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from creations.models import Creation
+from library.models import Board
 from phoenix.htmx import wants_partial
 
 from . import selectors, services
@@ -31,6 +32,11 @@ def _draft_or_404(request: HttpRequest, creation_id) -> Creation:
     if creation is None:
         raise Http404("No such creation.")
     return creation
+
+
+def render_published(request: HttpRequest, post: Creation) -> HttpResponse:
+    """The draft is no more (so 404), but it became a post: say where it went."""
+    return render(request, "sharing/published.html", {"post": post}, status=404)
 
 
 def _owned_or_404(request: HttpRequest, creation_id) -> Creation:
@@ -145,10 +151,15 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
     """Someone signed in opens a link (an anonymous visitor logs in first, then comes back
     here): from now on, while the link stands, the draft is shared with them."""
     try:
-        creation = services.share_link_open(token=token, user=request.user)
+        shared = services.share_link_open(token=token, user=request.user)
     except NotFound:
+        post = selectors.published_from_link(token)
+        if post is not None:
+            return render_published(request, post)
         raise Http404("No such link.") from None
-    return redirect("shared_draft", creation.id)
+    if isinstance(shared, Board):
+        return redirect("shared_board", shared.pk)
+    return redirect("shared_draft", shared.id)
 
 
 # ---------------------------------------------------------------------------------------
@@ -173,7 +184,12 @@ def thread_context(request: HttpRequest, creation: Creation, *, since: str = "",
 @require_GET
 @login_required
 def shared_draft(request: HttpRequest, creation_id) -> HttpResponse:
-    creation = _draft_or_404(request, creation_id)
+    creation = selectors.viewable_draft(user=request.user, creation_id=creation_id)
+    if creation is None:
+        post = selectors.published_since_shared(user=request.user, creation_id=creation_id)
+        if post is not None:
+            return render_published(request, post)
+        raise Http404("No such creation.")
     return render(request, "sharing/shared.html", thread_context(request, creation))
 
 

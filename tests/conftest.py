@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 hypothesis_settings.register_profile("explore", derandomize=False, database=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-QUEUE_NAMES = ["images", "videos", "default", "light", "housekeeping"]
+QUEUE_NAMES = ["images", "videos", "default", "light", "housekeeping", "webhooks"]
 
 
 @pytest.fixture(autouse=True)

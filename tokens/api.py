@@ -22,6 +22,7 @@ from phoenix.jsonapi import (
     error,
     literal,
     refused,
+    session_only,
     signed_in,
 )
 
@@ -150,7 +151,8 @@ def packs_list(request: HttpRequest) -> JsonResponse:
     operation_id="api_token_checkout",
     url_name="api_token_checkout",
     summary="Buy a pack: open a Stripe Checkout Session",
-    auth=signed_in("read"),
+    # Spending is for a person at a browser: an API key cannot start a purchase.
+    auth=session_only(),
     response={
         201: CheckoutStarted,
         400: bad_request(

@@ -23,8 +23,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from . import signals
 from .models import CreditLot, LedgerEntry, LotDraw, Purchase, TokenAccount
 from .selectors import expired_lot_ids
+from .signals import tokens_given
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +100,10 @@ def _write(
     purchase: Purchase | None = None,
     lot: CreditLot | None = None,
 ) -> LedgerEntry:
+    before = account.balance
     account.balance += amount
     account.save(update_fields=["balance", "debt", "updated_at"])
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         account=account,
         kind=kind,
         amount=amount,
@@ -112,6 +115,24 @@ def _write(
         purchase=purchase,
         lot=lot,
     )
+    _tell_if_low(account, before=before, entry=entry)
+    return entry
+
+
+def _tell_if_low(account: TokenAccount, *, before: int, entry: LedgerEntry) -> None:
+    """The balance went from the threshold or more to less: tokens.low (webhooks), once per
+    crossing, after COMMIT. Every balance change passes through _write, so this is the one
+    place it is noticed. A forfeit is the account's deletion, not news for its owner."""
+    threshold = settings.PHOENIX_TOKENS_LOW_THRESHOLD
+    if threshold <= 0 or entry.kind == LedgerEntry.Kind.FORFEIT:
+        return
+    if before >= threshold > account.balance:
+        signals.announce_balance_low(
+            user_id=account.user_id,
+            balance=account.balance,
+            threshold=threshold,
+            entry_id=entry.pk,
+        )
 
 
 def _settle_debt(account: TokenAccount, lot: CreditLot, *, purchase=None) -> None:
@@ -123,6 +144,12 @@ def _settle_debt(account: TokenAccount, lot: CreditLot, *, purchase=None) -> Non
     lot.save(update_fields=["remaining"])
     account.debt -= paid
     _write(account, kind=LedgerEntry.Kind.DEBT_PAYMENT, amount=-paid, lot=lot, purchase=purchase)
+
+
+def _tell_after_commit(entry: LedgerEntry) -> LedgerEntry:
+    """Tell the creator (notifications listen) once the entry is committed."""
+    transaction.on_commit(lambda: tokens_given.send_robust(sender=LedgerEntry, entry=entry))
+    return entry
 
 
 def _credit(
@@ -249,7 +276,7 @@ def account_grant_welcome(*, user: AbstractBaseUser, claim: WelcomeClaim) -> Led
         # Another account confirmed this address at the same moment, and got there first.
         account.refresh_from_db(fields=["balance"])
         return None
-    return entry
+    return _tell_after_commit(entry)
 
 
 @transaction.atomic
@@ -266,9 +293,10 @@ def account_grant(
     if expires_at is not None and expires_at <= timezone.now():
         raise ValueError("A grant's expiry must be in the future.")
     account = _locked_account(user)
-    return _credit(
+    entry = _credit(
         account, kind=LedgerEntry.Kind.GRANT, amount=amount, expires_at=expires_at, reason=reason
     )
+    return _tell_after_commit(entry)
 
 
 @transaction.atomic
@@ -306,16 +334,17 @@ def account_adjust(
         raise BalanceWouldGoNegative(balance=account.balance, amount=amount)
     fields = {"reason": reason.strip(), "staff": staff, "request_key": request_key}
     if amount > 0:
-        return _credit(
+        entry = _credit(
             account,
             kind=LedgerEntry.Kind.ADJUSTMENT,
             amount=amount,
             expires_at=expires_at,
             **fields,
         )
+        return _tell_after_commit(entry)
     entry = _write(account, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, **fields)
     _draw(account, entry, -amount)
-    return entry
+    return _tell_after_commit(entry)
 
 
 @transaction.atomic

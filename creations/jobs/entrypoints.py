@@ -2,7 +2,7 @@
 job creations runs starts here; creations/jobs/sending.py sends them, creations/jobs/schedule.py
 says when the periodic ones run."""
 
-from creations import providers, services
+from creations import services
 from phoenix.jobs import job_entrypoint
 
 from . import generation, housekeeping, recovery, remote
@@ -45,9 +45,16 @@ def publish_scheduled_creation(creation_id: str) -> bool:
 
 
 @job_entrypoint
-def cancel_provider_task(kind: str, task_id: str) -> None:
-    """After a cancel: stop the provider's task (it bills while it runs)."""
-    providers.cancel_remote_task(kind, task_id)
+def cancel_provider_task(kind: str, task_id: str) -> bool:
+    """After a cancel: stop the provider's task (it bills while it runs). A cancel the
+    provider did not acknowledge is tried again by retry_provider_cancels."""
+    return services.remote_cancel_attempt(kind=kind, task_id=task_id)
+
+
+@job_entrypoint
+def retry_provider_cancels() -> dict[str, int]:
+    """Run by rqcron every minute: provider cancels not yet acknowledged, tried again."""
+    return remote.remote_cancels_retry()
 
 
 @job_entrypoint

@@ -232,19 +232,51 @@ def complete(creation: Creation, media: GeneratedMedia, media_name: str, poster_
     return "draft"
 
 
+def submit_once(creation: Creation, provider: RemoteTaskProvider, submission) -> str:
+    """Submit the creation's task under the submission's key: its id, or the provider's
+    error. A transient error is tried again with back-off only where a repeat cannot start
+    a second task (the request never left, or the key makes it idempotent); an error that
+    may have started one carries maybe_sent. Raises NoLongerWanted when the intent cannot
+    be recorded because the creation stopped being processing."""
+    maybe_sent = False
+
+    def submit() -> str:
+        nonlocal maybe_sent
+        try:
+            return provider.submit_video(
+                prompt=creation.prompt,
+                orientation=creation.orientation,
+                seed=_seed(creation),
+                idempotency_key=str(submission.key),
+                **_remote_source_image(creation),
+            )
+        except ProviderError as error:
+            maybe_sent = maybe_sent or getattr(error, "maybe_sent", False)
+            error.maybe_sent = maybe_sent
+            raise
+
+    return with_transient_retries(creation, submit)
+
+
 def submit_remote_task(creation: Creation, provider: RemoteTaskProvider) -> str:
-    task_id = with_transient_retries(
-        creation,
-        lambda: provider.submit_video(
-            prompt=creation.prompt,
-            orientation=creation.orientation,
-            seed=_seed(creation),
-            **_remote_source_image(creation),
-        ),
-    )
-    if not with_db_retry(services.creation_record_task, creation=creation, task_id=task_id):
-        # Canceled between the claim and now: the cancel could not know the task.
-        provider.cancel_task(task_id)
+    # The intent is committed before the request leaves: killed from here on, the worker
+    # leaves a row recovery finds (services.submissions).
+    submission = with_db_retry(services.submission_intent, creation=creation)
+    if submission is None:
+        raise NoLongerWanted(creation.id)
+    try:
+        task_id = submit_once(creation, provider, submission)
+    except ProviderError as error:
+        if getattr(error, "maybe_sent", False):
+            with_db_retry(services.submission_unconfirmed, submission=submission, why=str(error))
+            return fail(creation, "submission_unconfirmed")
+        with_db_retry(services.submission_refused, submission=submission)
+        raise
+    if not with_db_retry(
+        services.submission_record_task, creation=creation, submission=submission, task_id=task_id
+    ):
+        # Canceled between the claim and now: the cancel could not know the task; its
+        # cancel is recorded and sent.
         return "discarded"
     # Canceled from here on, the cancel reaches the task through the recorded id.
     with_db_retry(services.creation_report_progress, creation=creation, percent=2)

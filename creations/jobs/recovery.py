@@ -15,7 +15,6 @@ from rq.job import Job, JobStatus
 
 from creations import fair_queue, queues, services
 from creations.models import Creation
-from creations.providers import cancel_remote_task
 
 from . import remote, sending
 
@@ -70,6 +69,11 @@ def creations_recover(*, now=None) -> dict[str, int]:
             may_ask = time.monotonic() < ask_until
             if code == "timed_out" and _result_on_its_way(creation, now=now, may_ask=may_ask):
                 continue
+            if code == "worker_lost":
+                settled = remote.orphan_settle(creation, judged_at=now)
+                if settled is not None:
+                    counts["failed"] += settled == "failed"
+                    continue
             if code is not None:
                 if services.creation_fail_past_deadline(
                     creation=creation, code=code, judged_at=now
@@ -162,7 +166,6 @@ def _result_on_its_way(creation: Creation, *, now: datetime, may_ask: bool) -> b
 
 
 def _cancel_remote_task(creation: Creation) -> None:
-    try:
-        cancel_remote_task(creation.kind, creation.provider_task_id)
-    except Exception:
-        log.warning("Could not cancel the remote task of %s", creation.id, exc_info=True)
+    # Recorded, tried once here (recovery is a job), and again until acknowledged.
+    services.remote_cancel_request(creation=creation, task_id=creation.provider_task_id, send=False)
+    services.remote_cancel_attempt(kind=creation.kind, task_id=creation.provider_task_id)

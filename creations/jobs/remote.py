@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from redis.exceptions import LockError, RedisError
@@ -202,6 +202,58 @@ def record_answer(
         fail(creation, "task_lost", task_id=creation.provider_task_id)
 
 
+def remote_cancels_retry(*, now=None) -> dict[str, int]:
+    """Provider cancels not yet acknowledged whose next try is due, tried once more each
+    (services.remote_cancel_attempt records the answer and the next try)."""
+    now = now or timezone.now()
+    counts = {"acknowledged": 0, "failed": 0}
+    for kind, task_id in services.remote_cancels_due(now=now):
+        if services.remote_cancel_attempt(kind=kind, task_id=task_id, now=now):
+            counts["acknowledged"] += 1
+        else:
+            counts["failed"] += 1
+    return counts
+
+
+def orphan_settle(creation: Creation, *, judged_at) -> str | None:
+    """A creation claimed past its deadline with no task id but a submission still in
+    `intent`: its worker died (or lost the answer) between sending the task and recording
+    its id. Where the provider takes an idempotency key, the same submit again answers the
+    task it started (or starts it, once): adopted, it goes on being checked ("adopted").
+    Otherwise the task cannot be found: the attempts are recorded as possibly submitted
+    (for staff) and the creation failed and refunded ("failed"). None: no orphan."""
+    intents = services.orphaned_intents(creation=creation)
+    if not intents:
+        return None
+    provider = remote_provider(creation.kind)
+    if provider is not None and settings.PHOENIX_RUNWAY_IDEMPOTENCY_HEADER:
+        latest = intents[-1]
+        try:
+            task_id = provider.submit_video(
+                prompt=creation.prompt,
+                orientation=creation.orientation,
+                seed=_seed(creation),
+                idempotency_key=str(latest.key),
+                **_remote_source_image(creation),
+            )
+        except ProviderError:
+            log.warning("Adopting the orphaned task of %s failed", creation.id, exc_info=True)
+        else:
+            services.submission_record_task(creation=creation, submission=latest, task_id=task_id)
+            intents = intents[:-1]
+            log.warning("Adopted the orphaned task %s of %s", task_id, creation.id)
+            for older in intents:
+                services.submission_unconfirmed(submission=older, why="superseded, no answer")
+            return "adopted"
+    for intent in intents:
+        services.submission_unconfirmed(submission=intent, why="worker lost before the answer")
+    if services.creation_fail_past_deadline(
+        creation=creation, code="submission_unconfirmed", judged_at=judged_at
+    ):
+        return "failed"
+    return "unchanged"
+
+
 def fetch_resend_after() -> timedelta:
     """A fetch job not finished this long after it was sent (or started) lost its worker:
     twice its job timeout, so that one merely waiting in the queue is not sent twice."""
@@ -256,25 +308,37 @@ def resubmitted(creation: Creation, task: RemoteTask, provider: RemoteTaskProvid
     if creation.attempts > settings.PHOENIX_TRANSIENT_RETRIES:
         return False
     log.warning("The remote task of %s failed (%s); submitting again", creation.id, task.error)
+    submission = services.submission_intent(creation=creation)
+    if submission is None:
+        return True  # canceled meanwhile
     try:
         task_id = provider.submit_video(
             prompt=creation.prompt,
             orientation=creation.orientation,
             seed=_seed(creation),
+            idempotency_key=str(submission.key),
             **_remote_source_image(creation),
         )
-    except TransientProviderError:
-        return True  # the next check sees the failed task again and tries again
-    except ProviderError:
-        return False
-    replaced = Creation.objects.filter(
-        pk=creation.pk,
-        status=Creation.Status.PROCESSING,
-        provider_task_id=creation.provider_task_id,
-    ).update(provider_task_id=task_id, attempts=F("attempts") + 1, progress=2)
-    if not replaced:
-        provider.cancel_task(task_id)  # canceled meanwhile
-    else:
+    except ProviderError as error:
+        if getattr(error, "maybe_sent", False):
+            services.submission_unconfirmed(submission=submission, why=str(error))
+            return False
+        services.submission_refused(submission=submission)
+        # Transient: the next check sees the failed task again and tries again.
+        return isinstance(error, TransientProviderError)
+    with transaction.atomic():
+        services.submission_record_task(
+            creation=creation, submission=submission, task_id=task_id, replacing=True
+        )
+        replaced = Creation.objects.filter(
+            pk=creation.pk,
+            status=Creation.Status.PROCESSING,
+            provider_task_id=creation.provider_task_id,
+        ).update(provider_task_id=task_id, attempts=F("attempts") + 1, progress=2)
+        if not replaced:
+            services.remote_cancel_request(creation=creation, task_id=task_id)  # canceled
+    if replaced:
+        creation.provider_task_id = task_id
         versions.creation_changed(creation, listing=False)  # its progress starts again
     return True
 

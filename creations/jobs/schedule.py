@@ -24,6 +24,11 @@ def register_schedule(cron) -> None:
         interval=settings.PHOENIX_REMOTE_CHECK_INTERVAL,
         job_timeout=CHECK_JOB_TIMEOUT,
     )
+    # Provider cancels that failed (Runway down, 5xx), tried again with back-off until
+    # acknowledged: a task left running bills.
+    cron.register(
+        entrypoints.retry_provider_cancels, queue_name="light", interval=60, job_timeout=120
+    )
     # Daily at 03:30 UTC: expired drafts to the trash, trash older than PHOENIX_TRASH_DAYS
     # purged, PHOENIX_HOUSEKEEPING_BATCH at a time (each batch queues the next). Idempotent,
     # so a missed or doubled run does no harm.

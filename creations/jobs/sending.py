@@ -51,14 +51,14 @@ def send_generation(creation: Creation) -> bool:
     return True
 
 
-def send_provider_cancel(creation: Creation) -> None:
+def send_provider_cancel(creation: Creation, task_id: str) -> None:
     """The provider's cancel is an HTTP call that may take its full timeout: a short job on
     `light` makes it. Raises RedisError when Redis refuses it."""
     queues.get_queue("light").enqueue(
         CANCEL_PROVIDER_TASK,
         creation.kind,
-        creation.provider_task_id,
-        job_id=f"cancel-task-{creation.id}",
+        task_id,
+        job_id=f"cancel-task-{task_id}",
         result_ttl=RESULT_TTL,
         failure_ttl=FAILURE_TTL,
         description=f"cancel the provider task of {creation.id}",

@@ -21,7 +21,19 @@ class PolicyViolationError(ProviderError):
 
 
 class TransientProviderError(ProviderError):
-    """Timeouts, 5xx, connection errors, rate limits: worth trying again after a pause."""
+    """Timeouts, 5xx, connection errors, rate limits: worth trying again after a pause.
+    `maybe_sent`: a submit whose request may have reached the provider (its answer was
+    lost), tried again only because it carries an idempotency key."""
+
+    maybe_sent = False
+
+
+class SubmissionUnconfirmed(ProviderError):
+    """A submit sent without an idempotency key whose answer was lost (a read timeout): the
+    provider may have started (and will bill) a task whose id we do not know. Never sent
+    again: a second submit could start a second task."""
+
+    maybe_sent = True
 
 
 @dataclass(frozen=True)
@@ -72,13 +84,17 @@ class RemoteTaskProvider(Protocol):
 
     runs_remote_tasks: bool  # True
 
-    def submit_video(self, *, prompt: str, orientation: str, seed: int) -> str: ...
+    def submit_video(
+        self, *, prompt: str, orientation: str, seed: int, idempotency_key: str | None = None
+    ) -> str: ...
 
     def check_task(self, task_id: str) -> RemoteTask: ...
 
     def fetch_output(self, task: RemoteTask) -> GeneratedMedia: ...
 
-    def cancel_task(self, task_id: str) -> None: ...
+    def cancel_task(self, task_id: str) -> None:
+        """Returns once the provider acknowledged the cancel (or no longer knows the task);
+        raises ProviderError when it could not be asked or refused."""
 
 
 # Setting value → "module:Class". A dotted path is accepted too, for benchmarks and tests.
@@ -129,7 +145,8 @@ def honours_seed(kind: str) -> bool:
 
 def cancel_remote_task(kind: str, task_id: str) -> None:
     """Cancel a provider's task (after the creation was canceled), where the configured
-    provider has a cancel call. Best effort: the provider logs what it could not do."""
+    provider has a cancel call. Raises ProviderError when the cancel was not acknowledged
+    (the caller records it for a retry)."""
     provider = video_provider() if kind == "video" else image_provider()
     cancel = getattr(provider, "cancel_task", None)
     if cancel is not None:

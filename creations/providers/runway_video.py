@@ -11,6 +11,13 @@ The documented shapes this speaks (docs.dev.runwayml.com, API version header
   `failureCode`) or CANCELLED. Runway asks not to expect updates more often than every
   five seconds.
 - `DELETE /v1/tasks/{id}` cancels a task that is still running (deletes a finished one).
+- Runway documents no idempotency header and no way to list tasks: a submit whose answer
+  was lost (a read timeout, a dropped connection) may have started a task we cannot find.
+  It is never sent again (SubmissionUnconfirmed); the job fails and refunds the creation
+  and records the attempt as possibly submitted (creations.services.submissions). Only a
+  request that never left (no connection) is tried again. PHOENIX_RUNWAY_IDEMPOTENCY_HEADER
+  names a header for a provider that has one: a lost answer is then transient, sent again
+  under the same key.
 - HTTP errors (api-details/errors): 400, 401, 404, 405 are not to be retried; 429, 502,
   503, 504 may be.
 - Task failure codes (api-details/task-failures): `SAFETY.INPUT.*`, `SAFETY.OUTPUT.*` and
@@ -33,11 +40,9 @@ Exception messages go to the log only.
 """
 
 import io
-import ipaddress
 import logging
 import os
 import re
-import socket
 import tempfile
 import threading
 import time
@@ -47,11 +52,14 @@ import imageio_ffmpeg
 from django.conf import settings
 from PIL import Image
 
+from phoenix import outbound
+
 from . import (
     GeneratedMedia,
     ProviderError,
     RemoteTask,
     SafetyFilterError,
+    SubmissionUnconfirmed,
     TransientProviderError,
 )
 
@@ -72,6 +80,9 @@ MAX_VIDEO_BYTES = 128 * 1024 * 1024
 DOWNLOAD_CHUNK = 1024 * 1024
 # Redirects followed by a download, each one checked like the first URL.
 MAX_REDIRECTS = 3
+# Transport errors that mean the request never left: a submit may be sent again. Any
+# other (a read timeout, a dropped connection) may have started a task at Runway.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 def failure_error(code: str | None) -> ProviderError:
@@ -173,13 +184,24 @@ class RunwayVideoProvider:
         return settings.PHOENIX_RUNWAY_MODEL.startswith("gen")
 
     def submit_video(
-        self, *, prompt: str, orientation: str, seed: int, image_url: str | None = None
+        self,
+        *,
+        prompt: str,
+        orientation: str,
+        seed: int,
+        image_url: str | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
         if not settings.RUNWAY_API_KEY:
             raise ProviderError("RUNWAY_API_KEY is not set")
         with self.client(self.timeout()) as api:
             return self.submit(
-                api, prompt=prompt, orientation=orientation, seed=seed, image_url=image_url
+                api,
+                prompt=prompt,
+                orientation=orientation,
+                seed=seed,
+                image_url=image_url,
+                idempotency_key=idempotency_key,
             )
 
     def submit(
@@ -190,6 +212,7 @@ class RunwayVideoProvider:
         orientation: str,
         seed: int,
         image_url: str | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
         # A still to start from goes to image_to_video as the prompt image (a presigned
         # URL that expires in minutes, or a data URI).
@@ -205,10 +228,20 @@ class RunwayVideoProvider:
         if model.startswith("gen"):
             body["seed"] = seed
         path = "/v1/image_to_video" if image_url else "/v1/text_to_video"
+        header = settings.PHOENIX_RUNWAY_IDEMPOTENCY_HEADER
+        headers = {header: idempotency_key} if header and idempotency_key else {}
         try:
-            response = api.post(path, json=body)
-        except httpx.TransportError as error:  # timeouts included
+            response = api.post(path, json=body, headers=headers)
+        except NOT_SENT as error:
             raise TransientProviderError(f"Runway submit failed: {type(error).__name__}") from error
+        except httpx.TransportError as error:
+            # Sent, and no answer read: Runway may have started the task.
+            what = f"Runway submit unanswered: {type(error).__name__}"
+            if headers:
+                lost = TransientProviderError(what)
+                lost.maybe_sent = True
+                raise lost from error
+            raise SubmissionUnconfirmed(what) from error
         check_status(response, "submit")
         task_id = read_json_object(response, "submit").get("id")
         # It goes into the polling path: only the characters a task id is made of.
@@ -287,18 +320,26 @@ class RunwayVideoProvider:
             return media_from_mp4(path)
 
     def cancel_task(self, task_id: str) -> None:
-        """Cancel a task that is no longer wanted (canceled creation, or past its deadline)."""
-        if not settings.RUNWAY_API_KEY or not TASK_ID.fullmatch(task_id):
+        """Cancel a task that is no longer wanted (canceled creation, or past its deadline).
+        Returns when Runway acknowledged it (2xx) or no longer knows the task (404); raises
+        TransientProviderError (no answer, 429, 5xx) or ProviderError (another refusal),
+        for the caller to try again later."""
+        if not TASK_ID.fullmatch(task_id):
             return
+        if not settings.RUNWAY_API_KEY:
+            raise ProviderError("RUNWAY_API_KEY is not set")
         with self.client(self.timeout()) as api:
             self.cancel(api, task_id)
 
     @staticmethod
     def cancel(api: httpx.Client, task_id: str) -> None:
         try:
-            api.delete(f"/v1/tasks/{task_id}")
-        except Exception:
-            log.warning("Could not cancel Runway task %s", task_id, exc_info=True)
+            response = api.delete(f"/v1/tasks/{task_id}")
+        except httpx.TransportError as error:
+            raise TransientProviderError(f"Runway cancel failed: {type(error).__name__}") from error
+        if response.status_code == 404:
+            return
+        check_status(response, "cancel")
 
     def download_with_retries(self, url: str, path: str, timeout: httpx.Timeout) -> None:
         # The output stays at Runway for a day: fetch it again rather than pay for a new task.
@@ -320,7 +361,7 @@ class RunwayVideoProvider:
         try:
             with httpx.Client(timeout=timeout, follow_redirects=False) as client:
                 for _ in range(MAX_REDIRECTS + 1):
-                    target, headers, extensions = pinned(url, check_download_url(url))
+                    target, headers, extensions = outbound.pinned(url, check_download_url(url))
                     with client.stream(
                         "GET", target, headers=headers, extensions=extensions
                     ) as response:
@@ -362,28 +403,12 @@ def output_url_allowed(url: httpx.URL) -> bool:
     return bool(url.host) and (url.scheme == "https" or from_api_host(url))
 
 
-# IPv6 prefixes that carry an IPv4 address (NAT64, 6to4, IPv4-compatible, Teredo): through
-# them a "public" IPv6 address can reach any IPv4 one, private ones included.
-EMBEDS_IPV4 = [
-    ipaddress.ip_network(prefix)
-    for prefix in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "2001::/32")
-]
-
-
-def public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    elif address.version == 6 and any(address in prefix for prefix in EMBEDS_IPV4):
-        return False
-    return address.is_global and not address.is_multicast
-
-
 def check_download_url(raw: str) -> str | None:
     """Refuse what an output URL must never reach: anything but https, and any address
-    that is not public (loopback, private ranges, link-local such as cloud metadata, IPv6
-    that embeds IPv4). Returns the checked address to connect to (None: the API's own
-    host, trusted as configured): connecting to it and not looking the name up again is
-    what keeps a name that rebinds between check and connect from reaching inside."""
+    that is not public (phoenix.outbound's policy). Returns the checked address to connect
+    to (None: the API's own host, trusted as configured): connecting to it and not looking
+    the name up again is what keeps a name that rebinds between check and connect from
+    reaching inside."""
     try:
         url = httpx.URL(raw)
     except httpx.InvalidURL as error:
@@ -393,23 +418,8 @@ def check_download_url(raw: str) -> str | None:
     if from_api_host(url):
         return None
     try:
-        infos = socket.getaddrinfo(url.host, url.port or 443, type=socket.SOCK_STREAM)
-    except OSError as error:
+        return outbound.checked_address(url.host, url.port or 443)
+    except outbound.HostUnresolvable as error:
         raise TransientProviderError("The Runway output host does not resolve") from error
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    if not addresses or not all(public_address(address) for address in addresses):
-        raise ProviderError("The Runway output URL points to a non-public address")
-    return str(addresses[0])
-
-
-def pinned(raw: str, address: str | None) -> tuple[httpx.URL, dict, dict]:
-    """The request for `raw` sent to `address`: the URL's host in the Host header and in
-    TLS (SNI and the certificate's name), the connection to the checked address."""
-    url = httpx.URL(raw)
-    if address is None:
-        return url, {}, {}
-    return (
-        url.copy_with(host=address),
-        {"Host": url.netloc.decode("ascii")},
-        {"sni_hostname": url.host},
-    )
+    except outbound.AddressRefused as error:
+        raise ProviderError("The Runway output URL points to a non-public address") from error

@@ -26,6 +26,8 @@ from .errors import (
     InputRefused,
     InvalidInput,
     QueueUnavailable,
+    TooManyCancels,
+    TooManyCreates,
     TooManyInFlight,
     refund_reason_required,
     refused,
@@ -50,6 +52,7 @@ from .owner import (
     creation_publish,
     creation_publish_due,
     creation_reinstate,
+    creation_set_prompt_public,
     creation_take_down,
     creation_unpublish,
     creation_unschedule,
@@ -89,6 +92,16 @@ from .submission import (
     rerun_seed,
     submission_replayed,
 )
+from .submissions import (
+    orphaned_intents,
+    remote_cancel_attempt,
+    remote_cancel_request,
+    remote_cancels_due,
+    submission_intent,
+    submission_record_task,
+    submission_refused,
+    submission_unconfirmed,
+)
 from .trash import (
     creation_drop_source_copy,
     creation_keep,
@@ -99,7 +112,17 @@ from .trash import (
 )
 
 __all__ = [
+    "orphaned_intents",
+    "remote_cancel_attempt",
+    "remote_cancel_request",
+    "remote_cancels_due",
+    "submission_intent",
+    "submission_record_task",
+    "submission_refused",
+    "submission_unconfirmed",
     "TooManyInFlight",
+    "TooManyCreates",
+    "TooManyCancels",
     "IdempotencyKeyReused",
     "InputRefused",
     "InvalidInput",
@@ -158,6 +181,7 @@ __all__ = [
     "creation_unpublish",
     "creation_edit_caption",
     "creation_reinstate",
+    "creation_set_prompt_public",
     "creation_take_down",
     "creation_trash",
     "creation_keep",

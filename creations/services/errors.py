@@ -18,6 +18,19 @@ class TooManyInFlight(Exception):
         self.limit = limit
 
 
+class TooManyCreates(Exception):
+    """More creations started this minute than PHOENIX_CREATES_PER_MINUTE allows."""
+
+    code = "too_many_creates"
+
+    def __init__(self, *, limit: int, retry_after: int):
+        super().__init__(
+            f"You can start {limit} creations a minute. Try again in {retry_after} seconds."
+        )
+        self.limit = limit
+        self.retry_after = retry_after
+
+
 class IdempotencyKeyReused(Exception):
     code = "idempotency_key_reused"
 
@@ -58,6 +71,18 @@ class ActionRefused(InvalidTransition):
         self.message = message
         self.current = ""
         self.target = ""
+
+
+class TooManyCancels(ActionRefused):
+    """More cancels this hour than PHOENIX_CANCELS_PER_HOUR allows: nothing was canceled."""
+
+    def __init__(self, *, limit: int, retry_after: int):
+        minutes = -(-retry_after // 60)
+        super().__init__(
+            "too_many_cancels",
+            f"You can cancel {limit} creations an hour. Try again in {minutes} minutes.",
+        )
+        self.retry_after = retry_after
 
 
 class CreationGone(ActionRefused):

@@ -21,6 +21,7 @@ from .state import (
     _take_state,
     leave_the_queue,
 )
+from .submissions import remote_cancel_request
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ FAILURE_MESSAGES = {
     ),
     "generation_failed": "Something went wrong while generating. Your tokens were refunded.",
     "staff_refund": "Stopped by our staff. Your tokens were refunded.",
+    "submission_unconfirmed": (
+        "The video generator did not confirm it started this video. Your tokens were "
+        "refunded; please try again."
+    ),
 }
 
 
@@ -114,6 +119,9 @@ def _fail(
             staff=staff,
             refund_reason=refund_reason,
         )
+        if changed and staff is not None and locked.provider_task_id:
+            # Staff's "Fail and refund" stops the provider's work too (it bills on).
+            remote_cancel_request(creation=locked, task_id=locked.provider_task_id)
     # The caller's copy takes the row as it was committed (no read after COMMIT: the
     # creator may delete a failed creation at any moment).
     _take_state(creation, locked)

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
@@ -15,12 +16,13 @@ from redis.exceptions import RedisError
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 
+from phoenix import ratelimit
 from tokens import services as tokens
 
-from .. import events, queues, versions
+from .. import events, queues, ranking, versions
 from ..jobs import sending
 from ..models import Creation
-from ..providers import cancel_remote_task, remote_provider
+from ..providers import remote_provider
 from ..validation import (
     normalise_line_breaks,
     parse_future_moment,
@@ -29,6 +31,7 @@ from .errors import (
     CAPTION_MAX,
     InputRefused,
     InvalidInput,
+    TooManyCancels,
     refused,
 )
 from .state import (
@@ -39,6 +42,7 @@ from .state import (
     _take_state,
     leave_the_queue,
 )
+from .submissions import remote_cancel_request
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +93,36 @@ def creation_cancel(*, creation: Creation) -> Canceled:
     is stopped and the provider's task canceled; a result that still arrives finds the
     creation no longer processing and is discarded with its files.
     """
+    _take_cancel_allowance(creation.owner_id)
+    try:
+        return _cancel(creation)
+    except BaseException:
+        _give_cancel_allowance_back(creation.owner_id)
+        raise
+
+
+CANCEL_RATE_SCOPE = "creations-cancel"
+CANCEL_RATE_WINDOW = 3600
+
+
+def _take_cancel_allowance(owner_id) -> None:
+    """Cancels are counted per account per hour (PHOENIX_CANCELS_PER_HOUR; 0: no limit): a
+    cancel refunds in full while the provider bills for the task it already started. A
+    refused cancel gives its count back."""
+    limit = settings.PHOENIX_CANCELS_PER_HOUR
+    if not limit:
+        return
+    if ratelimit.take(CANCEL_RATE_SCOPE, str(owner_id), window=CANCEL_RATE_WINDOW) > limit:
+        ratelimit.give_back(CANCEL_RATE_SCOPE, str(owner_id), window=CANCEL_RATE_WINDOW)
+        raise TooManyCancels(limit=limit, retry_after=ratelimit.seconds_left(CANCEL_RATE_WINDOW))
+
+
+def _give_cancel_allowance_back(owner_id) -> None:
+    if settings.PHOENIX_CANCELS_PER_HOUR:
+        ratelimit.give_back(CANCEL_RATE_SCOPE, str(owner_id), window=CANCEL_RATE_WINDOW)
+
+
+def _cancel(creation: Creation) -> Canceled:
     with transaction.atomic():
         account = tokens.lock_account(creation.owner)
         row = _locked(creation)
@@ -140,13 +174,9 @@ def stop_running_work(creation: Creation) -> None:
 
 def cancel_provider_task(creation: Creation) -> None:
     """A short job makes the provider's cancel, so that a cancel (or a bulk cancel of many)
-    answers at once. Only if Redis refuses the job is it made here and now (the task would
-    go on billing)."""
-    try:
-        sending.send_provider_cancel(creation)
-    except RedisError:
-        log.warning("Could not queue the provider cancel of %s; calling it now", creation.id)
-        cancel_remote_task(creation.kind, creation.provider_task_id)
+    answers at once; it is recorded first, and tried again until the provider acknowledges
+    it (services.submissions)."""
+    remote_cancel_request(creation=creation, task_id=creation.provider_task_id)
 
 
 def creation_publish(
@@ -179,6 +209,8 @@ def creation_publish(
                 published_at=now,
                 first_published_at=row.first_published_at or now,
                 publish_at=None,
+                # Ranked in Explore in this same transaction (creations/ranking.py).
+                explore_score=ranking.first_publish_score(row, now),
             )
             _end_shares(row, "published")
             events.announce("published", creation, scheduled=False)
@@ -197,6 +229,7 @@ def creation_publish_due(*, creation_id, now: datetime | None = None) -> bool:
             sources=[Creation.Status.SCHEDULED],
             published_at=now,
             first_published_at=Coalesce("first_published_at", Value(now)),
+            explore_score=ranking.publish_score(now),
         )
         if published:
             creation = Creation.objects.filter(pk=creation_id).first()
@@ -240,6 +273,17 @@ def creation_edit_caption(*, creation: Creation, caption: str) -> Creation:
             _take_state(creation, row)
             raise refused("not_editable")
         _apply(creation, row, None, caption=caption)
+    return creation
+
+
+def creation_set_prompt_public(*, creation: Creation, public: bool) -> Creation:
+    """Show or hide the prompt of a post (or of a draft, for when it is published)."""
+    with transaction.atomic():
+        row = _locked(creation)
+        if row.purged_at is not None:
+            _take_state(creation, row)
+            raise refused("not_editable")
+        _apply(creation, row, None, prompt_public=bool(public))
     return creation
 
 

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 
+from phoenix import ratelimit
 from tokens import services as tokens
 from tokens.selectors import balance_of
 
@@ -30,6 +31,7 @@ from ..validation import (
 from .errors import (
     IdempotencyKeyReused,
     QueueUnavailable,
+    TooManyCreates,
     TooManyInFlight,
     refused,
 )
@@ -106,7 +108,54 @@ def creations_submit(
     `parent` is (SourceNotFound, ActionRefused).
 
     QueueUnavailable (after COMMIT) when Redis refused an item's job: that item is failed
-    and refunded at once; the exception carries the whole Submitted."""
+    and refunded at once; the exception carries the whole Submitted. TooManyCreates, with
+    nothing changed, beyond PHOENIX_CREATES_PER_MINUTE."""
+    _take_create_allowance(user, request.count)
+    try:
+        submitted = _submit(user, request, parent, source_images, seed)
+    except QueueUnavailable:
+        raise
+    except BaseException:
+        _give_create_allowance_back(user, request.count)
+        raise
+    if not submitted.created:
+        # An idempotent replay started nothing.
+        _give_create_allowance_back(user, request.count)
+    return submitted
+
+
+CREATE_RATE_SCOPE = "creations-create"
+CREATE_RATE_WINDOW = 60
+
+
+def _take_create_allowance(user: AbstractBaseUser, count: int) -> None:
+    """Creations are counted per account per minute (PHOENIX_CREATES_PER_MINUTE; 0: no
+    limit), each item of a batch as one: every item is a task the provider bills for, and
+    a cancel refunds it. Taken before the account lock, so parallel requests cannot all
+    pass; a refused or failed request gives its count back."""
+    limit = settings.PHOENIX_CREATES_PER_MINUTE
+    if not limit:
+        return
+    subject = str(user.pk)
+    if ratelimit.take(CREATE_RATE_SCOPE, subject, window=CREATE_RATE_WINDOW, amount=count) > limit:
+        ratelimit.give_back(CREATE_RATE_SCOPE, subject, window=CREATE_RATE_WINDOW, amount=count)
+        raise TooManyCreates(limit=limit, retry_after=ratelimit.seconds_left(CREATE_RATE_WINDOW))
+
+
+def _give_create_allowance_back(user: AbstractBaseUser, count: int) -> None:
+    if settings.PHOENIX_CREATES_PER_MINUTE:
+        ratelimit.give_back(
+            CREATE_RATE_SCOPE, str(user.pk), window=CREATE_RATE_WINDOW, amount=count
+        )
+
+
+def _submit(
+    user: AbstractBaseUser,
+    request: CreationRequest,
+    parent: Creation | None,
+    source_images: list[str] | None,
+    seed: int | None,
+) -> Submitted:
     cost = settings.PHOENIX_COSTS[request.kind]
     count = request.count
     unqueued: list[Creation] = []

@@ -1,12 +1,14 @@
-"""The creations' HTML views: pages (feed, Create, media), cards (a card and the drafts poll),
+"""The creations' HTML views: pages (Create, media), cards (a card and the drafts poll),
 actions (the owner's actions on a card or a post), common (what they share). The bulk
-actions of the profile's tabs are profiles.bulk's."""
+actions of the profile's tabs are profiles.bulk's; the feed and a post's page are
+community's."""
 
 from .actions import (
     creation_cancel,
     creation_caption,
     creation_delete,
     creation_keep,
+    creation_prompt_visibility,
     creation_publish,
     creation_purge,
     creation_rerun,
@@ -14,7 +16,6 @@ from .actions import (
     creation_unkeep,
     creation_unpublish,
     creation_unschedule,
-    post_page,
 )
 from .cards import (
     creation_card,
@@ -23,18 +24,17 @@ from .cards import (
 from .pages import (
     create_page,
     creation_media,
-    feed,
     submit_from_form,
 )
 
 __all__ = [
     "creation_media",
-    "feed",
     "submit_from_form",
     "create_page",
     "creation_card",
     "drafts_poll",
     "creation_publish",
+    "creation_prompt_visibility",
     "creation_unschedule",
     "creation_cancel",
     "creation_delete",
@@ -43,7 +43,6 @@ __all__ = [
     "creation_rerun",
     "creation_keep",
     "creation_unkeep",
-    "post_page",
     "creation_caption",
     "creation_unpublish",
 ]

@@ -7,9 +7,8 @@ JavaScript the form posts and the view redirects with a message."""
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import selectors, services
 from ..api import Refusal, refusal_status, start_rerun
@@ -34,6 +33,7 @@ from .common import (
     render_card,
     render_gone,
     render_post,
+    target_of,
     token_count,
     token_count_words,
     with_media,
@@ -46,6 +46,11 @@ def creation_publish(request: HttpRequest, creation_id) -> HttpResponse:
     caption = request.POST.get("caption", "")
     try:
         publish_at = publish_at_from_form(request.POST)
+        if request.POST.get("prompt_choice"):
+            # The form's "Show the prompt with the post" (before it is public, never after).
+            services.creation_set_prompt_public(
+                creation=creation, public=bool(request.POST.get("show_prompt"))
+            )
         services.creation_publish(creation=creation, caption=caption, publish_at=publish_at)
     except ActionRefused as refusal:
         if refusal.code == "not_publishable" or not request.htmx:
@@ -233,29 +238,21 @@ def creation_unkeep(request: HttpRequest, creation_id) -> HttpResponse:
     return render_batch(request, creation, toast=text)
 
 
-@require_GET
-def post_page(request: HttpRequest, creation_id) -> HttpResponse:
-    """One post, for anyone while it is public; its owner also sees it taken down, with the
-    reason (anyone else gets 404, as for a post that never was)."""
-    creation = selectors.post_for_viewer(viewer=request.user, creation_id=creation_id)
-    is_owner = request.user.is_authenticated and creation.owner_id == request.user.pk
-    context = {"creation": creation, "manage": is_owner, "on_page": True}
-    response = render(request, "creations/post_page.html", context)
-    if is_owner:
-        add_never_cache_headers(response)
-    return response
-
-
 @require_POST
 def creation_caption(request: HttpRequest, creation_id) -> HttpResponse:
     creation = _owned_or_404(request, creation_id)
     caption = request.POST.get("caption", "")
+    # A scheduled post's card (the drafts tab) or a post (the posts tab, its page).
+    on_card = target_of(request).startswith("creation-")
     try:
         services.creation_edit_caption(creation=creation, caption=caption)
     except ActionRefused as refusal:
         if refusal.code == "not_editable" or not request.htmx:
             return refused(request, creation, refusal, default_tab="posts")
-        return render_post(
+        if on_card:
+            creation = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+        render_answer = render_card if on_card else render_post
+        return render_answer(
             request,
             creation,
             status=refusal_status(refusal),
@@ -267,6 +264,9 @@ def creation_caption(request: HttpRequest, creation_id) -> HttpResponse:
     if not request.htmx:
         messages.success(request, text)
         return redirect(back_url(request, creation, "posts"))
+    if on_card:
+        card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+        return render_card(request, card, announcement=text)
     return render_post(request, creation, announcement=text, focus=True)
 
 
@@ -288,3 +288,19 @@ def creation_unpublish(request: HttpRequest, creation_id) -> HttpResponse:
         toast_link=profile_url(request.user, "drafts"),
         toast_link_text="Open your drafts",
     )
+
+
+@require_POST
+def creation_prompt_visibility(request: HttpRequest, creation_id) -> HttpResponse:
+    """Show or hide a post's prompt, from its page or the Posts tab."""
+    creation = _owned_or_404(request, creation_id)
+    public = request.POST.get("public") == "1"
+    try:
+        services.creation_set_prompt_public(creation=creation, public=public)
+    except ActionRefused as refusal:
+        return refused(request, creation, refusal, default_tab="posts")
+    text = "The prompt is shown with the post." if public else "The prompt is hidden."
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect(back_url(request, creation, "posts"))
+    return render_post(request, creation, announcement=text, focus=True)

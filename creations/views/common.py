@@ -91,6 +91,10 @@ def render_gone(request: HttpRequest, creation: Creation, *, toast: str, **extra
     )
 
 
+def lower_first(sentence: str) -> str:
+    return sentence[:1].lower() + sentence[1:]
+
+
 def refused(
     request: HttpRequest, creation: Creation, refusal: ActionRefused, *, default_tab: str
 ) -> HttpResponse:
@@ -102,16 +106,26 @@ def refused(
         messages.error(request, refusal.message)
         return redirect(back_url(request, creation, default_tab))
     if request.POST.get("undo"):
+        # A stale Undo (done already, or the creation changed since): the toast stays, its
+        # Undo disabled, with why — not an error for something nobody did wrong.
         return render(
             request,
             "creations/toast.html#replace",
-            {"text": refusal.message, "level": "error"},
+            {
+                "text": f"Nothing to undo: {lower_first(refusal.message)}",
+                "level": "info",
+                "stale": True,
+            },
             status=status,
         )
     if target_of(request).startswith("post-"):
-        return render_post(request, creation, status=status, notice=refusal.message)
-    card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
-    return render_card(request, card, status=status, notice=refusal.message)
+        response = render_post(request, creation, status=status, notice=refusal.message)
+    else:
+        card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+        response = render_card(request, card, status=status, notice=refusal.message)
+    if retry_after := getattr(refusal, "retry_after", None):
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def confirm_page(request: HttpRequest, creation_id, **context) -> HttpResponse:

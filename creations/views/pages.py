@@ -8,12 +8,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django.views.decorators.vary import vary_on_headers
 
-from phoenix.htmx import wants_partial
 from tokens.selectors import balance_of
 
-from .. import selectors, services
+from .. import services
 from ..api import Refusal, start_creation
 from ..media import serve_stored_file
 from ..models import BATCH_MAX, Creation
@@ -44,17 +42,6 @@ def creation_media(request: HttpRequest, creation_id, which: str) -> HttpRespons
     if not name:
         raise Http404("No such media.")
     return serve_stored_file(request, name, public=creation.is_public)
-
-
-@require_GET
-@vary_on_headers("HX-Request")
-def feed(request: HttpRequest) -> HttpResponse:
-    cursor = request.GET.get("cursor")
-    page = selectors.feed_page(cursor=cursor)
-    context = {"page": page, "cursor": cursor}
-    if wants_partial(request) and cursor:
-        return render(request, "creations/feed.html#more", context)
-    return render(request, "creations/feed.html", context)
 
 
 def create_form_values(data) -> dict[str, str]:

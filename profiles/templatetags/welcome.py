@@ -6,24 +6,52 @@ from profiles import selectors
 register = template.Library()
 
 
+# Pages that say it in their own words: the confirmation page, and the create page, where
+# the welcome is the one state a new account sees (creations/create.html, welcome_state).
+SAID_ON_THE_PAGE = ("confirm_email", "create")
+
+
+def _pending(request) -> bool:
+    """Whether this creator still has their welcome grant to collect. Only sessions marked
+    at log-in or sign-up ask the database; the mark goes once that is settled (the link
+    may be followed in another browser)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    session = getattr(request, "session", None)
+    if session is None or not session.get(selectors.WELCOME_PENDING):
+        return False
+    if not selectors.welcome_pending(user):
+        del session[selectors.WELCOME_PENDING]
+        return False
+    return True
+
+
+@register.simple_tag(takes_context=True)
+def welcome_state(context) -> dict | None:
+    """For a page that shows the welcome itself: the address and the tokens waiting, or
+    None when there is no welcome to collect."""
+    request = context.get("request")
+    if not _pending(request):
+        return None
+    return {
+        "email": request.user.email,
+        "tokens": settings.PHOENIX_WELCOME_TOKENS,
+        "next": request.get_full_path(),
+    }
+
+
 @register.inclusion_tag("registration/welcome_banner.html", takes_context=True)
 def welcome_banner(context) -> dict:
     """The banner "Confirm your e-mail to receive your welcome tokens", with a Resend
-    button, for a creator who has not yet. Only sessions marked at log-in or sign-up ask
-    the database; the mark goes once that is settled (the link may be followed in another
-    browser)."""
+    button, for a creator who has not yet (not on the pages that say it themselves)."""
     request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.url_name in SAID_ON_THE_PAGE:
         return {"show": False}
-    if not request.session.get(selectors.WELCOME_PENDING):
+    if not _pending(request):
         return {"show": False}
-    match = request.resolver_match
-    if match is not None and match.url_name == "confirm_email":
-        return {"show": False}  # the page says it already
-    if not selectors.welcome_pending(user):
-        del request.session[selectors.WELCOME_PENDING]
-        return {"show": False}
+    user = request.user
     return {
         "show": True,
         "email": user.email,

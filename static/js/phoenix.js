@@ -67,7 +67,7 @@
     if (idle) {
       idle.textContent =
         balance < cost
-          ? "Out of tokens"
+          ? form.dataset.shortLabel || "Out of tokens"
           : "Generate " + (count > 1 ? count + " " + kind + "s" : kind) + " · " + plural(cost, "token");
     }
   }
@@ -245,6 +245,8 @@
     form.querySelectorAll('button[name="action"]').forEach(function (button) {
       button.disabled = chosen === 0;
     });
+    // The actions (and the caption for all) appear once something is selected.
+    form.classList.toggle("bulk--idle", chosen === 0);
     var all = form.querySelector("[data-select-all]");
     if (all) {
       all.checked = boxes.length > 0 && chosen === boxes.length;
@@ -298,14 +300,125 @@
     true
   );
 
-  // A bulk button that asks first (Delete forever, Cancel): the browser's confirm, as
-  // hx-confirm does for one card.
+  /* An action that asks first (Cancel, Delete forever, a bulk button): an in-page modal
+     dialog whose buttons name the outcome ("Stop generating" / "Keep it"). Escape or
+     "Keep it" closes it and focus goes back to the button that opened it (or its card). */
+  var dialogReturn = null;
+  var dialogGo = null;
+
+  function confirmDialog() {
+    var dialog = document.getElementById("confirm-dialog");
+    if (dialog) return dialog;
+    dialog = document.createElement("dialog");
+    dialog.id = "confirm-dialog";
+    dialog.className = "dialog";
+    dialog.setAttribute("aria-labelledby", "confirm-dialog-title");
+    dialog.setAttribute("aria-describedby", "confirm-dialog-body");
+    dialog.innerHTML =
+      '<h2 class="dialog__title" id="confirm-dialog-title"></h2>' +
+      '<p class="dialog__body" id="confirm-dialog-body"></p>' +
+      '<div class="dialog__buttons">' +
+      '<button type="button" class="button" data-dialog-answer="keep"></button>' +
+      '<button type="button" class="button button--danger" data-dialog-answer="go"></button>' +
+      "</div>";
+    dialog.addEventListener("click", function (event) {
+      var answer = event.target.closest && event.target.closest("[data-dialog-answer]");
+      if (!answer) return;
+      var go = answer.dataset.dialogAnswer === "go" ? dialogGo : null;
+      dialogGo = null;
+      dialog.close();
+      if (go) go();
+    });
+    dialog.addEventListener("close", function () {
+      var back = dialogReturn;
+      dialogReturn = null;
+      dialogGo = null;
+      if (back && document.body.contains(back)) back.focus();
+    });
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+
+  function askFirst(opener, texts, go) {
+    var dialog = confirmDialog();
+    dialog.querySelector(".dialog__title").textContent = texts.title;
+    dialog.querySelector(".dialog__body").textContent = texts.body || "";
+    dialog.querySelector(".dialog__body").hidden = !texts.body;
+    dialog.querySelector('[data-dialog-answer="keep"]').textContent = texts.keep || "Keep it";
+    dialog.querySelector('[data-dialog-answer="go"]').textContent = texts.go;
+    dialogReturn = opener;
+    dialogGo = go;
+    dialog.showModal();
+    // The safe answer first: Enter right away keeps it.
+    dialog.querySelector('[data-dialog-answer="keep"]').focus();
+  }
+
+  /* A video card: Play gives the video its controls (from then on the player's own) and
+     plays it; before that the card has one tab stop for it, not five. */
+  document.addEventListener("click", function (event) {
+    var play = event.target.closest && event.target.closest("[data-play]");
+    if (!play) return;
+    var video = play.parentElement.querySelector("video[data-video]");
+    if (!video) return;
+    video.controls = true;
+    play.remove();
+    video.focus();
+    var started = video.play();
+    if (started && started.catch) started.catch(function () {});
+  });
+
+  /* Opening Publish puts the cursor in its caption. */
+  document.addEventListener(
+    "toggle",
+    function (event) {
+      var details = event.target;
+      if (!details.matches || !details.matches("details.publish") || !details.open) return;
+      var caption = details.querySelector("textarea");
+      if (caption) caption.focus();
+    },
+    true
+  );
+
+  /* Landing on the drafts tab after Generate (…#creation-<id>): focus the new card, in
+     view. */
+  function focusLandedCard() {
+    var id = window.location.hash.slice(1);
+    if (id.indexOf("creation-") !== 0) return;
+    var card = document.getElementById(id);
+    if (!card) return;
+    card.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "start" });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusLandedCard);
+  } else {
+    focusLandedCard();
+  }
+
   document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
     var trigger = event.detail.triggeringEvent;
     var submitter = trigger && trigger.submitter;
-    if (!submitter || !submitter.dataset.confirm) return;
+    var texts = null;
+    var opener = elt;
+    if (elt && elt.dataset && elt.dataset.dialogTitle) {
+      texts = {
+        title: elt.dataset.dialogTitle,
+        body: elt.dataset.dialogBody,
+        go: elt.dataset.dialogGo,
+        keep: elt.dataset.dialogKeep,
+      };
+      // Kept: focus goes back to the card the action was on.
+      opener = elt.closest(".card[tabindex], .post[tabindex]") || elt;
+    } else if (submitter && submitter.dataset.confirm) {
+      texts = { title: submitter.dataset.confirm, go: submitter.textContent.trim(), keep: "Keep them" };
+      opener = submitter;
+    }
+    if (!texts) return;
     event.preventDefault();
-    if (window.confirm(submitter.dataset.confirm)) event.detail.issueRequest(true);
+    askFirst(opener, texts, function () {
+      event.detail.issueRequest(true);
+    });
   });
 
   // Undo puts the card back into the slot it left, if that slot is still on the page.
@@ -328,13 +441,14 @@
     if (event.target.matches("input[data-publish-at]")) syncPublishForm(event.target);
   });
 
-  // A seed's Copy button: <button data-copy="1234">.
+  // A Copy button: <button data-copy="1234"> (a seed) or a post's link.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (!button || !navigator.clipboard) return;
+    var what = button.dataset.copy.indexOf("://") > 0 ? "Link copied." : "Seed copied.";
     navigator.clipboard.writeText(button.dataset.copy).then(function () {
       var announcer = document.getElementById("announcer");
-      if (announcer) announcer.textContent = "Seed copied.";
+      if (announcer) announcer.textContent = what;
     });
   });
 

@@ -1,5 +1,6 @@
 """Schemathesis against a live Phoenix (the Procfile's gunicorn on the test database):
-every operation of GET /api/schema, run by a creator logged in through the login form,
+every operation of GET /api/schema, run by a creator logged in through the login form
+(cookie and CSRF token), and again by a script with an API key (Bearer, no CSRF token),
 with generated requests (that fit the schema, and that do not), and every answer checked
 against the document (status code, content type, body, headers) and for server errors.
 Path parameters are drawn from real objects in every state (and an unknown id).
@@ -26,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from apikeys import services as apikeys
+from community.models import PostComment
 from creations.services import creation_trash
 from profiles.services import creator_signup
 from sharing import services as sharing
@@ -103,13 +106,28 @@ def real_objects(owner, other, make_creation) -> dict[str, list[str]]:
         for buyer in (owner, other)
         for status in Purchase.Status.values
     ]
+    # API keys: the creator's (one active, one revoked) and someone else's.
+    keys = [
+        apikeys.key_create(user=user, name="fuzz", scopes=["read"]).key
+        for user in (owner, owner, other)
+    ]
+    apikeys.key_revoke(key=keys[1])
     return {
+        "key_id": [str(key.id) for key in keys],
         "purchase_id": [str(p.id) for p in purchases],
         "creation_id": [str(c.id) for c in [*creations, theirs, shared_with_owner]],
         "share_id": [str(share.id) for share in shares],
         "comment_id": [str(comment.id) for comment in comments],
         # The creation in a share's or comment's URL: theirs, mostly.
         "parent_id": [str(shared.id), str(shared_with_owner.id), str(creations[0].id)],
+        # Community: creators to follow (oneself too: refused), comments on a public post.
+        "username": [owner.username, other.username, "nobody-here"],
+        "post_comment_id": [
+            str(PostComment.objects.create(post=post, author=author, text="Lovely").id)
+            for post in creations
+            if post.is_public
+            for author in (owner, other)
+        ],
     }
 
 
@@ -126,7 +144,7 @@ def with_real_ids(doc: dict, ids: dict[str, list[str]]) -> dict:
                 if parameter["in"] == "path" and name in ids:
                     if nested and name == "creation_id":
                         name = "parent_id"
-                    unknown = str(uuid.uuid4())
+                    unknown = "nobody" if name == "username" else str(uuid.uuid4())
                     parameter["schema"] = {
                         **parameter["schema"],
                         "enum": [*ids[name], unknown],
@@ -134,11 +152,16 @@ def with_real_ids(doc: dict, ids: dict[str, list[str]]) -> dict:
     return doc
 
 
-def test_every_operation_answers_as_the_schema_says(tmp_path, make_creation, figure):
+@pytest.mark.parametrize("auth", ["session", "bearer"])
+def test_every_operation_answers_as_the_schema_says(auth, tmp_path, make_creation, figure):
     creator = creator_signup(username="fuzzer", password="fuzzer-password-123")
     account_grant(user=creator, amount=1_000_000, reason="schemathesis run")
     other = creator_signup(username="other", password="other-password-123")
     ids = real_objects(creator, other, make_creation)
+    key = None
+    if auth == "bearer":
+        scopes = ["create", "read", "publish"]
+        key = apikeys.key_create(user=creator, name="schemathesis", scopes=scopes).plaintext
     # The Procfile's web process (gunicorn), on the test database; no in-flight limit, so
     # creates are not refused with 429 after the first few.
     # Checkouts go to the fake Stripe, over HTTP as to Stripe.
@@ -146,20 +169,28 @@ def test_every_operation_answers_as_the_schema_says(tmp_path, make_creation, fig
     web, base = start_web(
         tmp_path,
         PHOENIX_MAX_IN_FLIGHT="0",
+        # The key's window is checked by tests/apikeys; here it must not cut the run short.
+        PHOENIX_API_KEY_REQUESTS="1000000",
         STRIPE_API_BASE=stripe.start(),
         STRIPE_SECRET_KEY="sk_test_fuzz",
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
     )
     try:
-        fuzz(base, ids, figure)
+        fuzz(base, ids, figure, key=key)
     finally:
         stop_web(web)
         stripe.stop()
 
 
-def fuzz(base: str, ids: dict[str, list[str]], figure) -> None:
-    session = log_in(base, "fuzzer", "fuzzer-password-123")
-    csrf = {"X-CSRFToken": session.cookies["csrftoken"]}
+def fuzz(base: str, ids: dict[str, list[str]], figure, *, key: str | None = None) -> None:
+    if key is None:
+        session = log_in(base, "fuzzer", "fuzzer-password-123")
+        csrf = {"X-CSRFToken": session.cookies["csrftoken"]}
+    else:
+        # As a script: no cookie, no CSRF token, the key on every request.
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {key}"
+        csrf = {}
     served = session.get(f"{base}/api/schema")
     served.raise_for_status()
     config = schemathesis.Config.from_dict({"generation": {"with-security-parameters": False}})
@@ -189,7 +220,7 @@ def fuzz(base: str, ids: dict[str, list[str]], figure) -> None:
             @given(case=operation.as_strategy(generation_mode=mode))
             def run(case):
                 nonlocal examples
-                headers = csrf if case.method.upper() in UNSAFE else None
+                headers = csrf if csrf and case.method.upper() in UNSAFE else None
                 sent = time.monotonic()
                 response = case.call(base_url=base, session=session, headers=headers)
                 waited[0] += time.monotonic() - sent
@@ -205,7 +236,8 @@ def fuzz(base: str, ids: dict[str, list[str]], figure) -> None:
     seconds = time.monotonic() - started
     session.close()
     figure(
-        f"schemathesis: {operations} operations, {examples} examples, "
+        f"schemathesis ({'API key' if key else 'session'}): {operations} operations, "
+        f"{examples} examples, "
         f"{len(failures)} failures in {seconds:.0f}s ({waited[0]:.0f}s waiting for answers; "
         f"statuses {dict(sorted(statuses.items()))})"
     )

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.conftest import QUEUE_NAMES, ROOT, worker_environment
@@ -184,3 +186,29 @@ def stop_process_group(process: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     process.wait(timeout=5)
+
+
+@pytest.fixture
+def open_page_as(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+    """A page at `size` (a desk's by default), logged in as `user` by its session cookie
+    (anonymous without one), with axe-core served to it."""
+    contexts = []
+
+    def open_page(user=None, *, size=None, **options) -> Page:
+        viewport = size or {"width": 1280, "height": 900}
+        context = browser.new_context(viewport=viewport, base_url=live_server.url, **options)
+        context.set_default_timeout(10_000)
+        serve_axe(context)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+            context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+            )
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -162,7 +162,7 @@ def log_in_with_error(scene: Scene) -> None:
     scene.page.fill("#id_username", "maya")
     scene.page.fill("#id_password", "not-the-password")
     scene.page.get_by_role("button", name="Log in").click()
-    expect(scene.page.get_by_role("alert")).to_contain_text("correct username and password")
+    expect(scene.page.get_by_role("alert")).to_contain_text("do not match an account")
 
 
 @case

@@ -53,7 +53,10 @@ def choose(page: Page, value: str) -> None:
 
 
 def land_on_new_card(page: Page, username: str):
-    expect(page).to_have_url(re.compile(rf"/soho/{username}\?tab=drafts$"))
+    # The drafts tab, at the new card (#creation-<id>, which phoenix.js focuses).
+    expect(page).to_have_url(
+        re.compile(rf"/soho/{username}\?tab=drafts&made=[0-9a-f-]+#creation-[0-9a-f-]+$")
+    )
     card = page.locator("article.card").first
     card_id = card.get_attribute("id")
     # Marks this document: if the page were reloaded, the mark would be gone.
@@ -155,6 +158,8 @@ def test_a_video_shows_progress_then_plays_with_poster_and_duration(page: Page, 
     expect(card).to_have_attribute("data-status", "draft", timeout=WORKER_TIMEOUT)
     video = card.locator("video")
     expect(video).to_have_attribute("poster", f"/media/creations/{creation_id}/poster")
+    # One Play button until played; then the player's own controls.
+    card.get_by_role("button", name=re.compile("^Play the video")).click()
     expect(video).to_have_attribute("controls", "")
     expect(card.locator(".duration-badge")).to_have_text(re.compile(r"^\d+s$"))
     poster = page.request.get(f"/media/creations/{creation_id}/poster")
@@ -239,7 +244,10 @@ def test_errors_show_inline_and_a_double_click_creates_once(page: Page, settings
     page.locator("#prompt").focus()
     page.get_by_role("button", name=re.compile("Generate image")).dblclick()
 
-    expect(page).to_have_url(re.compile(rf"/soho/{username}\?tab=drafts$"))
+    # The drafts tab, at the new card (#creation-<id>, which phoenix.js focuses).
+    expect(page).to_have_url(
+        re.compile(rf"/soho/{username}\?tab=drafts&made=[0-9a-f-]+#creation-[0-9a-f-]+$")
+    )
     expect(page.locator("article.card")).to_have_count(1)
     assert Creation.objects.filter(owner__username=username).count() == 1
     assert TokenAccount.objects.get(user__username=username).balance == 4

@@ -91,17 +91,13 @@ def test_a_processing_video_is_canceled_and_refunded_on_the_card_and_in_the_nav(
     settle(page)
     screenshot(page, "lifecycle-01-video-processing-with-cancel")
 
-    questions: list[str] = []
-
-    def accept(dialog) -> None:
-        questions.append(dialog.message)
-        dialog.accept()
-
-    page.once("dialog", accept)
     cancel.click()
+    # The in-page dialog, its buttons naming the outcome.
+    dialog = page.get_by_role("dialog", name="Stop generating this video?")
+    expect(dialog).to_contain_text("Your 10 tokens come back.")
+    dialog.get_by_role("button", name="Stop generating").click()
 
     expect(card).to_have_attribute("data-status", "canceled")
-    assert questions == ["Cancel this video? Your 10 tokens come back."]
     expect(card.locator(".badge--canceled")).to_have_text("Canceled · refunded")
     expect(card.locator(".receipt--refund")).to_have_text("+10 refunded")
     expect(card).to_contain_text("Canceled. Your tokens were refunded.")
@@ -362,8 +358,8 @@ def test_restore_and_delete_forever_from_the_trash(page: Page, screenshot):
     settle(page)
     screenshot(page, "lifecycle-15-restored-from-the-trash")
 
-    page.once("dialog", lambda dialog: dialog.accept())
     card_of(page, lose).get_by_role("link", name="Delete forever").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete forever").click()
     expect(card_of(page, lose)).to_have_count(0)
     expect(page.locator("#tab-items")).to_have_attribute("data-tab", "trash")
     expect(page.locator("#toasts")).to_contain_text("Deleted forever.")

@@ -74,7 +74,8 @@ def test_an_htmx_post_is_told_where_to_go(alice_client, django_capture_on_commit
             URL, {"type": "image", "prompt": "fox"}, headers={"HX-Request": "true"}
         )
     assert response.status_code == 202
-    assert response["HX-Redirect"] == "/soho/alice?tab=drafts"
+    made = response.json()["creation_id"]
+    assert response["HX-Redirect"] == f"/soho/alice?tab=drafts&made={made}#creation-{made}"
 
 
 BAD_REQUESTS = [

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from rq import Worker
 
 from creations import queues, selectors
@@ -89,21 +90,24 @@ def test_without_a_worker_or_without_history_the_estimate_is_unsure():
     assert not no_worker.sure and not no_history.sure
     # The defaults stand in for a type without history: images 20 s.
     assert no_history.seconds == 20 + 20
-    assert no_history.label == "a few minutes"
+    assert no_history.label == "in a few minutes"
 
 
 @pytest.mark.parametrize(
     ("seconds", "sure", "words"),
     [
-        (14, True, "less than a minute"),
-        (70, True, "about a minute"),
-        (200, True, "about 3 minutes"),
-        (599, True, "about 10 minutes"),
-        (600, True, "more than 10 minutes"),
-        (47 * 60, True, "more than 45 minutes"),
-        (14, False, "a few minutes"),
-        (300, False, "a few minutes"),
-        (400, False, "more than 5 minutes"),
+        # Bands round up: never a promise shorter than the bound.
+        (14, True, "within a minute"),
+        (60, True, "within a minute"),
+        (61, True, "within 2 minutes"),
+        (70, True, "within 2 minutes"),
+        (200, True, "within 4 minutes"),
+        (599, True, "within 10 minutes"),
+        (600, True, "in more than 10 minutes"),
+        (47 * 60, True, "in more than 45 minutes"),
+        (14, False, "in a few minutes"),
+        (300, False, "in a few minutes"),
+        (400, False, "in more than 5 minutes"),
     ],
 )
 def test_a_wait_is_never_more_precise_than_it_can_be(seconds, sure, words):
@@ -169,8 +173,9 @@ def test_the_workers_are_cached_for_a_few_seconds(registered_worker):
 def test_a_card_on_a_mixed_queue_counts_both_types_and_the_workers(
     alice_client, alice, bob, make_creation, registered_worker
 ):
-    finished(make_creation, bob, "image", 10)
-    finished(make_creation, bob, "video", 60)
+    for _ in range(selectors.SURE_AFTER_RUNS):
+        finished(make_creation, bob, "image", 10)
+        finished(make_creation, bob, "video", 60)
     # Bob queues two videos then three images; Alice's video joins the first round.
     for kind in ("video", "video", "image", "image", "image"):
         make_creation(owner=bob, status="pending", kind=kind, queued=True)
@@ -184,9 +189,9 @@ def test_a_card_on_a_mixed_queue_counts_both_types_and_the_workers(
 
     # Only Bob's first video is ahead of it (one job per other waiting creator): 60 s, then
     # its own 60 s.
-    assert "#2 in line · ready in about 2 minutes" in one.content.decode()
-    # Three workers: 60 / 3 + 60 = 80 s.
-    assert "#2 in line · ready in about a minute" in three.content.decode()
+    assert "#2 in line · ready within 2 minutes" in one.content.decode()
+    # Three workers: 60 / 3 + 60 = 80 s, said rounded up.
+    assert "#2 in line · ready within 2 minutes" in three.content.decode()
 
 
 def test_a_card_with_no_worker_running_says_a_few_minutes(alice_client, alice, make_creation):
@@ -240,3 +245,79 @@ def test_a_card_poll_reads_no_other_creation_on_a_mixed_queue(
         response = alice_client.get(url, headers={"HX-Request": "true"})
 
     assert "#2 in line" in response.content.decode()
+
+
+# --- Honest waits: the label is the upper bound, rounded up -------------------------------
+
+
+def test_the_label_says_the_longest_recent_run_not_the_mean():
+    steady = selectors.RunStats(mean=30.0, high=30.0, runs=20)
+    spread = selectors.RunStats(mean=30.0, high=100.0, runs=20)
+    workers = SHARED["image"]
+    calm = estimate_wait(
+        kind="image", ahead={}, running={}, typical={"image": steady}, workers=workers
+    )
+    wide = estimate_wait(
+        kind="image", ahead={}, running={}, typical={"image": spread}, workers=workers
+    )
+    assert calm.seconds == wide.seconds == 30  # the mean, for the API's eta_seconds
+    assert (calm.upper, wide.upper) == (30, 100)
+    assert calm.label == "within a minute"
+    assert wide.label == "within 2 minutes"
+
+
+def test_a_job_being_generated_may_have_just_started_in_the_upper_bound():
+    stats = selectors.RunStats(mean=60.0, high=90.0, runs=20)
+    wait = estimate_wait(
+        kind="video",
+        ahead={},
+        running={"video": 1},
+        typical={"video": stats},
+        workers=SHARED["video"],
+    )
+    assert wait.seconds == 30 + 60  # half the running one, then its own mean
+    assert wait.upper == 90 + 90
+
+
+def test_few_finished_runs_say_a_few_minutes():
+    few = selectors.RunStats(mean=5.0, high=6.0, runs=selectors.SURE_AFTER_RUNS - 1)
+    wait = estimate_wait(
+        kind="image", ahead={}, running={}, typical={"image": few}, workers=SHARED["image"]
+    )
+    assert not wait.sure
+    assert wait.label == "in a few minutes"
+
+
+def test_the_typical_runs_give_their_longest_and_their_count(alice, make_creation):
+    for seconds in (10, 20, 60):
+        finished(make_creation, alice, "image", seconds)
+    stats = selectors.typical_run_stats_of(["image", "video"])
+    assert stats["video"] is None
+    assert stats["image"].mean == pytest.approx(30)
+    assert stats["image"].high == pytest.approx(60)
+    assert stats["image"].runs == 3
+
+
+def test_a_processing_card_shows_what_is_left_of_the_longest_run(
+    alice_client, alice, make_creation
+):
+    for seconds in (20, 30, 40, 50, 170):
+        finished(make_creation, alice, "image", seconds)
+    creation = make_creation(owner=alice, status="processing", kind="image")
+    Creation.objects.filter(pk=creation.pk).update(
+        processing_at=timezone.now() - timedelta(seconds=40)
+    )
+    html = alice_client.get(f"/creations/{creation.id}/card", headers={"HX-Request": "true"})
+    # The longest lately took 170 s, 40 s of it have passed: 130 s left, said as 3 minutes.
+    assert "Ready within 3 minutes" in html.content.decode()
+
+
+def test_a_processing_card_past_the_longest_run_says_so(alice_client, alice, make_creation):
+    for _ in range(5):
+        finished(make_creation, alice, "image", 10)
+    creation = make_creation(owner=alice, status="processing", kind="image")
+    Creation.objects.filter(pk=creation.pk).update(
+        processing_at=timezone.now() - timedelta(seconds=60)
+    )
+    html = alice_client.get(f"/creations/{creation.id}/card", headers={"HX-Request": "true"})
+    assert "Taking longer than usual" in html.content.decode()

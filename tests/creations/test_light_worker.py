@@ -68,15 +68,20 @@ def test_a_notification_email_goes_to_light_and_the_light_worker_sends_it_in_its
     assert light.count == 0 and light.failed_job_registry.count == 0
 
 
-def test_a_provider_cancel_goes_to_light(alice, make_creation, monkeypatch):
+def test_a_provider_cancel_goes_to_light(
+    alice, make_creation, monkeypatch, django_capture_on_commit_callbacks
+):
     creation = make_creation(owner=alice, status="processing", kind="video")
     creation.provider_task_id = "task-1"
     asked = []
+    # The cancel is recorded (services.submissions), then sent after COMMIT.
     monkeypatch.setattr(
-        "creations.providers.cancel_remote_task", lambda kind, task: asked.append((kind, task))
+        "creations.services.submissions.cancel_remote_task",
+        lambda kind, task: asked.append((kind, task)),
     )
 
-    services.cancel_provider_task(creation)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_provider_task(creation)
     light_worker().work(burst=True)
 
     assert asked == [("video", "task-1")]

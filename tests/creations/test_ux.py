@@ -86,7 +86,10 @@ def test_try_again_on_a_card_already_retried_starts_another_creation(
     second = alice_client.post("/api/generate/creation", second_showing, headers=HTMX)
 
     assert first.status_code == second.status_code == 202
-    assert first["HX-Redirect"] == second["HX-Redirect"] == "/soho/alice?tab=drafts"
+    # Each lands on the drafts tab at its own new card.
+    for answer in (first, second):
+        made = answer.json()["creation_id"]
+        assert answer["HX-Redirect"] == f"/soho/alice?tab=drafts&made={made}#creation-{made}"
     assert first.json()["creation_id"] != second.json()["creation_id"]
     assert Creation.objects.exclude(pk=failed.pk).filter(status="pending").count() == 2
     assert balance_of(alice) == 100 - 20

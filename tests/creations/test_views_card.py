@@ -37,7 +37,9 @@ def test_a_pending_card_says_queued_with_its_place_in_line_and_polls(
     assert 'aria-busy="true"' in html
     # It can be canceled (the browser asks first, and says what comes back), not deleted.
     assert f'hx-post="/creations/{creation.id}/cancel"' in html
-    assert 'hx-confirm="Cancel this image? Your 1 token comes back."' in html
+    assert 'data-dialog-title="Stop generating this image?"' in html
+    assert 'data-dialog-body="Your 1 token comes back."' in html
+    assert 'data-dialog-go="Stop generating" data-dialog-keep="Keep it"' in html
     assert "/delete" not in html
 
 
@@ -69,7 +71,8 @@ def test_a_pending_card_gives_a_rough_eta_from_recent_runs(
     alice_client, alice, make_creation, registered_worker
 ):
     registered_worker("images", "videos")
-    for kind, seconds in [("image", 40), ("video", 100)]:
+    # Enough finished runs to know their spread (selectors.SURE_AFTER_RUNS).
+    for kind, seconds in [("image", 40), ("video", 100)] * 5:
         finished = make_creation(owner=alice, status="draft", kind=kind)
         Creation.objects.filter(pk=finished.pk).update(
             processing_at=finished.draft_at - timedelta(seconds=seconds)
@@ -79,8 +82,8 @@ def test_a_pending_card_gives_a_rough_eta_from_recent_runs(
 
     html = card(alice_client, second).content.decode()
 
-    # One image of 40 s ahead, then its own 40 s.
-    assert "#2 in line · ready in about a minute" in html
+    # One image of 40 s ahead, then its own 40 s: 80 s, said rounded up.
+    assert "#2 in line · ready within 2 minutes" in html
 
 
 def test_a_pending_card_without_recent_runs_gives_no_precise_eta(
@@ -153,7 +156,8 @@ def test_a_draft_video_card_plays_with_its_poster_and_duration(alice_client, ali
 
     html = card(alice_client, creation).content.decode()
 
-    assert "<video controls" in html
+    assert "<video preload" in html and "<video controls" not in html  # one tab stop: Play
+    assert 'data-play aria-label="Play the video:' in html
     assert f'poster="/media/creations/{creation.id}/poster"' in html
     assert f'src="/media/creations/{creation.id}/media"' in html
     assert '<span class="duration-badge" title="Duration">8s</span>' in html

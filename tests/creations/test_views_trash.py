@@ -64,7 +64,7 @@ def test_undo_of_a_deleted_post_brings_it_back_as_the_post_it_was(
     assert f"post-{post.id}" in Client().get("/").content.decode()
 
 
-def test_an_undo_that_comes_too_late_says_why_in_a_toast(alice_client, alice, make_creation):
+def test_an_undo_that_comes_too_late_is_disabled_and_says_why(alice_client, alice, make_creation):
     draft = in_state(make_creation, owner=alice, state="trashed-draft")
     alice_client.post(f"/creations/{draft.id}/purge", headers=HTMX)
 
@@ -72,8 +72,11 @@ def test_an_undo_that_comes_too_late_says_why_in_a_toast(alice_client, alice, ma
 
     html = response.content.decode()
     assert response.status_code == 409
-    assert 'class="toast toast--error"' in html
-    assert NOT_IN_TRASH in html
+    # Not an error: the toast stays, its Undo disabled, with why.
+    assert 'class="toast toast--info"' in html
+    assert "toast--error" not in html
+    assert '<button type="button" class="toast__action" aria-disabled="true" disabled' in html
+    assert "Nothing to undo: only a creation in the trash can be restored" in html
     assert Creation.objects.get(pk=draft.pk).purged_at is not None
 
 

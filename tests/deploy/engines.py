@@ -215,7 +215,7 @@ class RedisWithSentinels:
         }
         return {
             name: {**connection, "DEFAULT_TIMEOUT": 600}
-            for name in ("default", "images", "videos", "light", "housekeeping")
+            for name in ("default", "images", "videos", "light", "housekeeping", "webhooks")
         }
 
 

@@ -70,7 +70,7 @@ def test_settings_send_every_queue_through_the_sentinels_named_in_the_environmen
     )
     rq_queues = json.loads(result.stdout.strip().splitlines()[-1])  # after shell's banner
 
-    assert set(rq_queues) == {"default", "images", "videos", "light", "housekeeping"}
+    assert set(rq_queues) == {"default", "images", "videos", "light", "housekeeping", "webhooks"}
     for config in rq_queues.values():
         assert "URL" not in config  # django-rq would take a URL over the sentinels
         assert config["SENTINELS"] == [["127.0.0.1", 26379], ["127.0.0.1", 26380]]

@@ -42,8 +42,9 @@ def test_a_new_creator_has_no_tokens_until_they_confirm_their_address(db):
     assert get_user_model().objects.get(username="maker").email == "Maker@example.com"
     # They can use Phoenix meanwhile, and are told how to get their tokens.
     page = client.get("/create").content.decode()
-    assert BANNER in page
+    assert "Confirm your address to unlock 100 free tokens" in page  # the create page's own
     assert "Resend the link" in page
+    assert BANNER in client.get("/").content.decode()
 
     [message] = sent_emails()
     assert message.to == ["Maker@example.com"]

@@ -106,7 +106,7 @@ def test_the_password_rules_are_the_password_fields_description_and_hold_their_l
     (rules,) = page.description_of("id_password1")
     assert rules["tag"] == "div"
     assert "<ul><li>" in rules["html"]
-    assert "Your password must contain at least 8 characters." in rules["text"]
+    assert "At least 8 characters." in rules["text"]  # the rules in a creator's words
     (email_help,) = page.description_of("id_email")
     assert "We send a link to confirm it" in email_help["text"]
     assert "aria-invalid" not in page.by_id["id_password1"]
@@ -120,7 +120,7 @@ def test_a_too_common_password_is_refused_on_the_password_field(db):
     assert password["aria-invalid"] == "true"
     descriptions = [d["text"] for d in page.description_of("id_password1")]
     assert any("This password is too common." in text for text in descriptions)
-    assert any("at least 8 characters" in text for text in descriptions)  # the rules too
+    assert any("At least 8 characters" in text for text in descriptions)  # the rules too
     confirmation = page.by_id["id_password2"]
     assert "aria-invalid" not in confirmation
     assert "too common" not in "".join(d["text"] for d in page.description_of("id_password2"))
@@ -185,6 +185,6 @@ def test_a_failed_log_in_is_an_alert_above_the_form(db):
 
     page = Page(response.content.decode())
     assert_well_formed(page)
-    assert '<p class="form-error" role="alert">Please enter a correct username' in (
+    assert '<p class="form-error" role="alert">That username or e-mail and password do' in (
         response.content.decode()
     )

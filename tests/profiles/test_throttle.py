@@ -161,6 +161,9 @@ def test_sign_ups_per_network_are_limited_and_the_refused_one_makes_no_account(d
     refused = sign_up("third", "10.1.1.1")
     assert refused.status_code == 429
     assert "Too many new accounts from your network." in refused.content.decode()
+    # The styled 429 page says when to try again, and so does its header.
+    assert 0 < int(refused["Retry-After"]) <= settings.PHOENIX_SIGNUP_WINDOW
+    assert "Try again in" in refused.content.decode()
     assert not get_user_model().objects.filter(username="third").exists()
     assert LedgerEntry.objects.filter(kind="grant").count() == 0  # not before confirming
     assert sign_up("fourth", "10.2.2.2").status_code == 302

@@ -5,7 +5,12 @@ Serve it with pytest-httpserver (`runway` fixture in conftest) or any WSGI serve
 point the provider at it with RUNWAY_BASE_URL. Tasks run for `duration` seconds of wall
 time (PENDING, then RUNNING with progress, then SUCCEEDED), or end FAILED with
 `failure_code`; with `forget` set the server answers 404 for every task. A submit, a look
-or a download can be made slow (`submit_delay`, `task_delay`, `output_delay`).
+or a download can be made slow (`submit_delay`, `task_delay`, `output_delay`); a submit
+can start its task and then be slow to answer (`answer_delay`: the client's read timeout
+loses the id of a task that runs and bills). With `idempotency_header` set, a submit
+carrying a key already seen answers the task that key started (Runway documents no such
+header: this is how a provider that has one behaves). The first `cancel_failures` cancels
+answer 503.
 """
 
 import json
@@ -65,7 +70,12 @@ class FakeRunway:
     task_delay: float = 0.0
     output_delay: float = 0.0
     submit_delay: float = 0.0
+    answer_delay: float = 0.0
+    slow_answers: int | None = None  # how many submits answer_delay holds (None: all)
+    idempotency_header: str = ""
+    cancel_failures: int = 0
     tasks: dict[str, FakeTask] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
     calls: Counter = field(default_factory=Counter)  # ("submit"|"task"|"cancel"|"output", id)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -83,9 +93,16 @@ class FakeRunway:
             with self._lock:
                 self.calls["output_asked", None] += 1
             time.sleep(self.output_delay)
+        if path == "/v1/text_to_video" and request.method == "POST":
+            with self._lock:
+                response = self.submit(request)
+                slow = self.slow_answers is None or self.slow_answers > 0
+                if self.slow_answers:
+                    self.slow_answers -= 1
+            if slow:
+                time.sleep(self.answer_delay)
+            return response
         with self._lock:
-            if path == "/v1/text_to_video" and request.method == "POST":
-                return self.submit(request)
             if path.startswith("/v1/tasks/"):
                 task_id = path.removeprefix("/v1/tasks/")
                 if request.method == "DELETE":
@@ -98,7 +115,13 @@ class FakeRunway:
         return Response("not found", status=404)
 
     def submit(self, request: Request) -> Response:
+        key = request.headers.get(self.idempotency_header) if self.idempotency_header else None
+        if key and key in self.keys:
+            self.calls["submit_replayed", self.keys[key]] += 1
+            return self.json({"id": self.keys[key]})
         task = FakeTask(str(uuid.uuid4()), time.monotonic(), json.loads(request.get_data()))
+        if key:
+            self.keys[key] = task.id
         self.tasks[task.id] = task
         self.calls["submit", task.id] += 1
         return self.json({"id": task.id})
@@ -122,6 +145,9 @@ class FakeRunway:
 
     def cancel(self, task_id: str) -> Response:
         self.calls["cancel", task_id] += 1
+        if self.cancel_failures > 0:
+            self.cancel_failures -= 1
+            return self.json({"error": "Service unavailable"}, status=503)
         task = self.tasks.get(task_id)
         if task is None:
             return self.json({"error": "Task not found"}, status=404)
@@ -131,6 +157,11 @@ class FakeRunway:
     @staticmethod
     def json(body: dict, status: int = 200) -> Response:
         return Response(json.dumps(body), status=status, content_type="application/json")
+
+    @property
+    def billed(self) -> int:
+        """Tasks started at the fake Runway (each one billed)."""
+        return len(self.tasks)
 
     def count(self, kind: str, task_id: str | None = None) -> int:
         return sum(n for (k, t), n in self.calls.items() if k == kind and task_id in (None, t))

@@ -75,13 +75,13 @@ def test_a_cancel_between_submit_and_record_still_deletes_the_task(
     """The cancel cannot know a task whose id is not recorded yet: the job, finding the
     creation canceled when it records the id, deletes the task itself."""
     creation = make_creation(owner=alice, status="pending", kind="video")
-    real_record = services.creation_record_task
+    real_record = services.submission_record_task
 
-    def cancel_first(*, creation, task_id):
+    def cancel_first(*, creation, submission, task_id):
         services.creation_cancel(creation=Creation.objects.get(pk=creation.pk))
-        return real_record(creation=creation, task_id=task_id)
+        return real_record(creation=creation, submission=submission, task_id=task_id)
 
-    monkeypatch.setattr(services, "creation_record_task", cancel_first)
+    monkeypatch.setattr(services, "submission_record_task", cancel_first)
     assert generation.creation_generate(creation_id=creation.id) == "discarded"
 
     assert [d.path for d in deletes(runway_task)] == [TASK]

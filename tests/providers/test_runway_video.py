@@ -14,6 +14,7 @@ from creations.providers import (
     ProviderError,
     RemoteTask,
     SafetyFilterError,
+    SubmissionUnconfirmed,
     TransientProviderError,
 )
 from creations.providers.runway_video import RunwayVideoProvider
@@ -190,7 +191,9 @@ def test_a_refused_submit_otherwise_is_generic_and_never_carries_the_key(runway_
     assert RUNWAY_KEY not in str(raised.value)
 
 
-def test_a_submit_timeout_is_transient(runway_api, settings):
+def test_a_submit_whose_answer_is_lost_is_unconfirmed_not_transient(runway_api, settings):
+    """A read timeout after the request left: Runway may have started (and bills) the
+    task. Without an idempotency header it must not be sent again."""
     settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT = 0.2
 
     def too_slow(request):
@@ -198,9 +201,40 @@ def test_a_submit_timeout_is_transient(runway_api, settings):
         return Response(json.dumps({"id": TASK_ID}), content_type="application/json")
 
     runway_api.expect_request(SUBMIT).respond_with_handler(too_slow)
-    with pytest.raises(TransientProviderError):
+    with pytest.raises(SubmissionUnconfirmed):
         generate()
     wait_until_answered(runway_api)
+
+
+def test_a_lost_answer_with_an_idempotency_header_is_transient_and_maybe_sent(runway_api, settings):
+    settings.PHOENIX_RUNWAY_REQUEST_TIMEOUT = 0.2
+    settings.PHOENIX_RUNWAY_IDEMPOTENCY_HEADER = "Idempotency-Key"
+    seen = []
+
+    def too_slow(request):
+        seen.append(request.headers.get("Idempotency-Key"))
+        time.sleep(0.6)
+        return Response(json.dumps({"id": TASK_ID}), content_type="application/json")
+
+    runway_api.expect_request(SUBMIT).respond_with_handler(too_slow)
+    with pytest.raises(TransientProviderError) as lost:
+        RunwayVideoProvider().submit_video(
+            prompt="waves", orientation="landscape", seed=1, idempotency_key="key-1"
+        )
+    assert lost.value.maybe_sent is True
+    wait_until_answered(runway_api)
+    assert seen == ["key-1"]
+
+
+def test_a_submit_that_cannot_connect_is_transient_and_not_sent(settings):
+    settings.RUNWAY_API_KEY = "key"
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings.RUNWAY_BASE_URL = f"http://127.0.0.1:{port}"
+    with pytest.raises(TransientProviderError) as refused:
+        RunwayVideoProvider().submit_video(prompt="waves", orientation="landscape", seed=1)
+    assert refused.value.maybe_sent is False
 
 
 def test_checks_that_fail_for_a_while_are_unknown_and_the_task_goes_on(runway_api, fake_mp4):

@@ -131,7 +131,7 @@ def url_for(route, draw_uuid, draw_text) -> str:
 
 def fingerprint() -> tuple:
     """database_fingerprint() and the row count of every table of Phoenix's own apps."""
-    ours = ("creations", "tokens", "profiles", "ops", "sharing", "notifications")
+    ours = ("creations", "tokens", "profiles", "ops", "sharing", "notifications", "apikeys")
     counts = tuple(
         (model._meta.label, model.objects.count())
         for model in apps.get_models()

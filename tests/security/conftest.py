@@ -7,11 +7,14 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLResolver, get_resolver
 
+from apikeys.models import ApiKey
 from creations.models import Creation
+from library.models import Board, BoardItem
 from moderation.models import Action, Appeal, Report
 from notifications.models import Notification
 from sharing.models import Comment, LinkOpening, Share
 from tokens.models import CreditLot, LedgerEntry, Purchase, TokenAccount
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 # Everything under these prefixes is staff-only and Django's or django-rq's own code.
 STAFF_ONLY_PREFIXES = {
@@ -110,9 +113,10 @@ def project_routes() -> list[Route]:
 
 def database_fingerprint() -> tuple:
     """Everything a request by the wrong person could change: every field of every
-    creation (trash, schedule and purge change no status), the ledger and the balances,
-    every share, link opening, comment and notification, every report, moderation decision
-    and appeal."""
+    creation (trash, schedule and purge change no status; the star), the ledger and the
+    balances, every share, link opening, comment and notification, every board and what
+    is on it, every report, moderation decision and appeal, every webhook endpoint and
+    delivery."""
     return (
         list(Creation.objects.order_by("pk").values()),
         LedgerEntry.objects.count(),
@@ -123,6 +127,12 @@ def database_fingerprint() -> tuple:
         list(Notification.objects.order_by("pk").values()),
         list(Purchase.objects.order_by("pk").values()),
         list(CreditLot.objects.order_by("pk").values()),
+        list(WebhookEndpoint.objects.order_by("pk").values()),
+        list(WebhookDelivery.objects.order_by("pk").values()),
+        list(Board.objects.order_by("pk").values()),
+        list(BoardItem.objects.order_by("pk").values()),
+        # A key's last use is not a change someone made (a refused request still uses it).
+        list(ApiKey.objects.order_by("pk").values("pk", "name", "scopes", "revoked_at")),
         list(Report.objects.order_by("pk").values()),
         list(Action.objects.order_by("pk").values()),
         list(Appeal.objects.order_by("pk").values()),

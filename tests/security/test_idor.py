@@ -20,8 +20,11 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import DataExport
+from apikeys import services as apikeys
+from community.models import PostComment
 from creations import services
 from creations.models import Creation
+from library.models import Board, BoardItem
 from moderation.models import Action
 from notifications.models import Notification
 from profiles.services import creator_signup
@@ -29,6 +32,8 @@ from sharing import services as sharing
 from sharing.models import Comment, Share
 from tests.tokens.conftest import ensure_packs
 from tokens.models import Purchase, TokenPack
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.signing import new_secret as webhook_secret
 
 from .conftest import (
     Route,
@@ -44,12 +49,19 @@ FILLERS = {
     ("uuid", "creation_id"): "creation",
     ("uuid", "share_id"): "share",
     ("uuid", "comment_id"): "comment",
+    ("uuid", "post_comment_id"): "post_comment",
     ("str", "token"): "token",
     ("uuid", "notification_id"): "notification",
     ("uuid", "purchase_id"): "purchase",
     ("uuid", "batch_id"): "batch",
     ("str", "which"): ("media", "poster"),
     ("uuid", "export_id"): "export",
+    ("uuid", "endpoint_id"): "webhook_endpoint",
+    ("uuid", "delivery_id"): "webhook_delivery",
+    # The owner's board holding the creation, and a link to that board.
+    ("uuid", "board_id"): "board",
+    ("uuid", "link_id"): "board_link",
+    ("uuid", "key_id"): "apikey",
     ("uuid", "action_id"): "action",
 }
 PUBLIC_BY_DESIGN = {
@@ -66,6 +78,11 @@ PUBLIC_BY_DESIGN = {
         "guarded by a signed token naming the account, its address then and the new one, not "
         "by a login; tests/accounts/test_email_change.py checks tampered and used links"
     ),
+    "follow_toggle": (
+        "following names a creator's public page, not an object of theirs: open to everyone "
+        "signed in; tests/community/test_follows.py checks oneself and unknown names"
+    ),
+    "api_user_follow": "as follow_toggle (the same write, as JSON)",
     "report_post": (
         "addresses a post someone else made (reporting one's own is refused); "
         "tests/moderation/test_reports.py checks only a post the reporter can see is taken"
@@ -92,7 +109,19 @@ PUBLIC_BY_DESIGN = {
     ),
 }
 # Media of a published creation is public, as the post that shows it is (and its page).
-PUBLIC_ONCE_PUBLISHED = {"creation_media", "post"}
+# So are its likes, comments and its JSON (community): anyone signed in may like and comment
+# on a public post; a post that is not public answers like an unknown id.
+PUBLIC_ONCE_PUBLISHED = {
+    "creation_media",
+    "post",
+    "post_like_toggle",
+    "post_comment_create",
+    "post_comment_delete",
+    "api_post",
+    "api_post_like",
+    "api_post_comments",
+    "api_post_comment",
+}
 METHODS = ["get", "head", "post", "put", "patch", "delete", "options"]
 STATES = ["pending", "processing", "draft", "published", "failed", "canceled", "taken_down"]
 OBJECT_ROUTES = [route for route in project_routes() if route.parameters]
@@ -130,11 +159,17 @@ def unknown_objects() -> dict:
         "creation": uuid.uuid4(),
         "share": uuid.uuid4(),
         "comment": uuid.uuid4(),
+        "post_comment": uuid.uuid4(),
         "token": "unknown-token",
         "notification": uuid.uuid4(),
         "export": uuid.uuid4(),
         "purchase": uuid.uuid4(),
         "batch": uuid.uuid4(),
+        "webhook_endpoint": uuid.uuid4(),
+        "webhook_delivery": uuid.uuid4(),
+        "board": uuid.uuid4(),
+        "board_link": uuid.uuid4(),
+        "apikey": uuid.uuid4(),
         "action": uuid.uuid4(),
     }
 
@@ -146,6 +181,7 @@ def objects_of(creation, third_party) -> dict:
     share = Share.objects.create(creation=creation, kind="person", recipient=third_party)
     Share.objects.create(creation=creation, kind="link", token_hash=uuid.uuid4().hex)
     comment = Comment.objects.create(creation=creation, author=creation.owner, text="note")
+    post_comment = PostComment.objects.create(post=creation, author=creation.owner, text="note")
     # The owner's notification about it (opening one marks it read).
     notification = Notification.objects.create(
         recipient=creation.owner,
@@ -187,15 +223,43 @@ def objects_of(creation, third_party) -> dict:
     # Every creation an item of a batch of its own (GET /api/batches/<id>).
     batch_id = uuid.uuid4()
     Creation.objects.filter(pk=creation.pk).update(batch_id=batch_id)
+    # A webhook endpoint of the owner's, turned off (so "turn on" has something to do), and
+    # a finished delivery to it (so "resend" has).
+    endpoint = WebhookEndpoint.objects.create(
+        owner=creation.owner,
+        url="https://hooks.example.com/in",
+        events=["creation.finished"],
+        secret=webhook_secret(),
+        disabled_at=timezone.now(),
+        disabled_reason="gone",
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        webhook_id=f"msg_{uuid.uuid4().hex}",
+        event_type="creation.finished",
+        payload="{}",
+        state="failed",
+    )
+    # A board of the owner's holding it, shared by a link.
+    board = Board.objects.create(owner=creation.owner, name=f"Board {creation.pk}")
+    BoardItem.objects.create(board=board, creation=creation)
+    board_link = Share.objects.create(board=board, kind="link", token_hash=uuid.uuid4().hex)
     return {
+        "webhook_endpoint": endpoint.id,
+        "webhook_delivery": delivery.id,
         "creation": creation.id,
         "share": share.id,
         "comment": comment.id,
+        "post_comment": post_comment.id,
         "token": "x",
         "notification": notification.id,
         "export": export.id,
         "purchase": purchase.id,
         "batch": batch_id,
+        "board": board.pk,
+        "board_link": board_link.pk,
+        # An API key of the owner's (revoking it is the owner's alone).
+        "apikey": apikeys.key_create(user=creation.owner, name="k", scopes=["read"]).key.pk,
         "action": action.id,
     }
 

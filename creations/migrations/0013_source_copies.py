@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('creations', '0007_batches_seeds_lineage'),
+        ('creations', '0012_provider_submissions'),
     ]
 
     operations = [
