@@ -112,7 +112,7 @@ def creations_submit(
     nothing changed, beyond PHOENIX_CREATES_PER_MINUTE."""
     _take_create_allowance(user, request.count)
     try:
-        submitted = _submit(user, request, parent, source_images, seed)
+        submitted = _submit(user, request, parent, source_images, seed, animates)
     except QueueUnavailable:
         raise
     except BaseException:
@@ -155,6 +155,7 @@ def _submit(
     parent: Creation | None,
     source_images: list[str] | None,
     seed: int | None,
+    animates: Creation | None = None,
 ) -> Submitted:
     cost = settings.PHOENIX_COSTS[request.kind]
     count = request.count
