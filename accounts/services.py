@@ -217,6 +217,11 @@ def _creation_record(creation: Creation, seed_field: bool) -> dict:
         "error_message": creation.error_message,
         "media": _media_path(creation, "media") if creation.media.name else None,
         "poster": _media_path(creation, "poster") if creation.poster.name else None,
+        # The still a video started from (our copy of it), and where it came from.
+        "source_image": (
+            _media_path(creation, "source_image") if creation.source_image.name else None
+        ),
+        "parent_id": creation.parent_id,
     }
     if seed_field:
         record["seed"] = creation.seed
@@ -308,7 +313,7 @@ def _write_zip(user: AbstractBaseUser, target) -> None:
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, indent=2))
         for creation in Creation.objects.filter(owner_id=user.pk, purged_at__isnull=True):
-            for which in ("media", "poster"):
+            for which in ("media", "poster", "source_image"):
                 field = getattr(creation, which)
                 if not field.name:
                     continue

@@ -101,22 +101,40 @@ def start_creation(user, data: dict, *, upload=None) -> services.Submitted:
 def submit_with_source(
     user, request, *, upload=None, source_image_name: str = "", **options
 ) -> services.Submitted:
-    """Check the still (before any debit), store a private copy per item, submit; the
-    copies go again when nothing was made."""
+    """Check the still (before any debit), answer a replay from what its key made, store a
+    private copy per item, submit; the copies go again when nothing was made."""
     try:
-        if source_image_name:
-            content, identity = image_input.read_stored(source_image_name), ""
-        else:
-            content, identity = image_input.source_image_content(
-                owner=user, request=request, upload=upload
-            )
+        content, identity = image_input.source_identity(request=request, upload=upload)
     except RequestProblem as problem:
         raise Refusal(400, problem.code, problem.message, field=problem.field) from None
-    except (image_input.SourceNotFound, FileNotFoundError):
-        raise Refusal(404, "not_found", "No such creation.", field="image_creation_id") from None
     if identity:
         request = dataclasses.replace(request, extra=(*request.extra, identity))
-    stored = image_input.store_copies(content, request.count)
+    # Before anything that depends on the state now: a replay is answered from the stored
+    # request, even when the image it started from is gone since.
+    replayed = replay_of(user, request.idempotency_key, request.fingerprint)
+    if replayed is not None:
+        return replayed
+    refuse_rerun = options.get("parent") is not None
+    try:
+        if source_image_name:
+            content = image_input.read_stored(source_image_name)
+        elif request.image_creation_id is not None:
+            animates = image_input.own_image(owner=user, creation_id=request.image_creation_id)
+            options["animates"] = animates
+            content = image_input.read_stored(animates.media.name)
+    except (image_input.SourceNotFound, FileNotFoundError):
+        if refuse_rerun:
+            raise services.source_image_gone() from None
+        raise Refusal(404, "not_found", "No such creation.", field="image_creation_id") from None
+    try:
+        stored = image_input.store_copies(content, request.count)
+    except image_input.StorageUnavailable:
+        raise Refusal(
+            503,
+            "storage_unavailable",
+            "The image could not be stored; nothing was charged. Please try again in a moment.",
+            headers={"Retry-After": str(settings.PHOENIX_IN_FLIGHT_RETRY_AFTER)},
+        ) from None
     submitted = None
     try:
         submitted = services.creations_submit(
@@ -133,6 +151,8 @@ def submit_with_source(
         ) from None
     except services.IdempotencyKeyReused as reuse:
         raise Refusal(422, reuse.code, str(reuse), field="idempotency_key") from None
+    except image_input.SourceNotFound:
+        raise Refusal(404, "not_found", "No such creation.", field="image_creation_id") from None
     except services.TooManyInFlight as crowd:
         raise Refusal(
             429,
@@ -151,9 +171,10 @@ def submit_with_source(
         ) from None
     except services.QueueUnavailable as down:
         submitted = down.submitted
-        creation = submitted.first
-        # Answered 503 when the first item (the one the answer names) was not queued.
-        if creation in down.unqueued:
+        # Answered 202 with the batch when any item was queued (those that were not are
+        # failed and refunded, and the balance was read after); 503 when none was.
+        if len(down.unqueued) == len(submitted.creations):
+            creation = submitted.first
             raise Refusal(
                 503, down.code, creation.error_message, creation_id=str(creation.id)
             ) from None
@@ -161,6 +182,15 @@ def submit_with_source(
         if stored and (submitted is None or not submitted.created):
             image_input.delete_stored(stored)
     return submitted
+
+
+def replay_of(user, idempotency_key, fingerprint) -> services.Submitted | None:
+    try:
+        return services.submission_replayed(
+            user=user, idempotency_key=idempotency_key, fingerprint=fingerprint
+        )
+    except services.IdempotencyKeyReused as reuse:
+        raise Refusal(422, reuse.code, str(reuse), field="idempotency_key") from None
 
 
 def submitted_as_json(request: HttpRequest, submitted: services.Submitted) -> JsonResponse:
@@ -234,6 +264,10 @@ def start_rerun(user, source: Creation, data) -> services.Submitted:
     """Run again / New seed / Vary / Edit & run, for the API and the card's form alike.
     Raises RequestProblem (400), ActionRefused (409) or Refusal, nothing debited."""
     rerun = parse_rerun_request(data)
+    # A replay is answered from what its key made, before the source's state now is read.
+    replayed = replay_of(user, rerun.idempotency_key, rerun.fingerprint_for(source.pk))
+    if replayed is not None:
+        return replayed
     new_request = services.rerun_request(source=source, rerun=rerun)
     return submit_with_source(
         user,
@@ -254,7 +288,9 @@ def start_rerun(user, source: Creation, data) -> services.Submitted:
         202: shapes.Submitted,
         400: shapes.RerunRefused,
         404: NotFound,
-        409: shapes.conflict("NotRerunnable", "not_rerunnable"),
+        409: shapes.conflict(
+            "NotRerunnable", "not_rerunnable", "source_image_gone", "source_taken_down"
+        ),
         **shapes.SUBMIT_REFUSALS,
     },
     openapi_extra=merged(

@@ -278,8 +278,12 @@ TooManyCancels = refused(
 )
 QueueUnavailable = refused(
     "QueueUnavailable",
-    ["queue_unavailable"],
-    description="The job queue is unavailable: the creation failed and was refunded at once.",
+    ["queue_unavailable", "storage_unavailable"],
+    description="queue_unavailable: the job queue took none of the items; they failed and "
+    "were refunded at once (a batch with any item queued is answered 202, the others failed "
+    "and refunded). storage_unavailable: the still a video starts from could not be stored; "
+    "nothing was made or debited (no creation_id).",
+    required=[],
     creation_id=UUID,
 )
 SUBMIT_REFUSALS = {

@@ -12,7 +12,8 @@ of the cards it rendered, keyed on everything the template reads:
 - the tab's flags that the template reads (fresh_selection).
 
 The CSRF token is the request's, put into the cached HTML at each use (the cached HTML
-holds a marker where `{% csrf_token %}` wrote it). Cards that poll (pending, processing:
+holds a marker where `{% csrf_token %}` wrote it), and so is the showing key of its Run
+again, Vary and Animate forms, new at each use. Cards that poll (pending, processing:
 their hx-get may carry what the row does not) and cards offering Try again (a key per
 showing, from the clock) get no HTML here: the tab renders them with the template, each
 time, as before.
@@ -32,6 +33,8 @@ CARD_TEMPLATE = "creations/card.html#card"
 CACHE_SIZE = 2000
 # Stands for the CSRF token inside cached HTML: random, so no text of a card can be it.
 _CSRF_MARKER = f"csrf{secrets.token_hex(16)}"
+# Stands for the card's showing key (its forms' idempotency keys), new at each use.
+_SHOWING_MARKER = f"showing{secrets.token_hex(8)}"
 
 _cache: dict[tuple, str] = {}
 # What the instance holds beside the values the card shows.
@@ -54,7 +57,12 @@ def _key(creation: Creation, fresh_selection: bool) -> tuple:
 
 def _render(creation: Creation, fresh_selection: bool) -> str:
     # No request: the card reads nothing of it but the CSRF token, put in at each use.
-    context = {"creation": creation, "csrf_token": _CSRF_MARKER, "fresh_selection": fresh_selection}
+    context = {
+        "creation": creation,
+        "csrf_token": _CSRF_MARKER,
+        "showing_key": _SHOWING_MARKER,
+        "fresh_selection": fresh_selection,
+    }
     return get_template(CARD_TEMPLATE).render(context)
 
 
@@ -76,7 +84,8 @@ def cards_html(creations: list[Creation], request, *, fresh_selection: bool = Fa
         if token is None:
             token = get_token(request)
         # Escaped once, by the template, when it was rendered.
-        creation.card_html = mark_safe(html.replace(_CSRF_MARKER, token))  # nosec B308 B703
+        html = html.replace(_CSRF_MARKER, token).replace(_SHOWING_MARKER, secrets.token_hex(8))
+        creation.card_html = mark_safe(html)  # nosec B308 B703
 
 
 def clear_cache() -> None:

@@ -109,11 +109,12 @@ class SourceNotFound(Exception):
     exactly as an unknown id."""
 
 
-def source_image_content(*, owner, request: CreationRequest, upload) -> tuple[bytes | None, str]:
-    """The still a video request starts from (an upload, checked and re-encoded, or one of
-    the owner's images) and what identifies it for the request's fingerprint; (None, "")
-    when it starts from nothing. Raises RequestProblem or SourceNotFound: nothing stored,
-    nothing debited."""
+def source_identity(*, request: CreationRequest, upload) -> tuple[bytes | None, str]:
+    """What identifies the still a video request starts from, for the request's
+    fingerprint, without reading any stored file: an upload (checked and re-encoded: its
+    content, returned too) or one of the owner's images (by id); (None, "") when it starts
+    from nothing. RequestProblem for a bad upload or field: nothing stored, nothing
+    debited."""
     if upload is not None:
         if request.kind != Creation.Kind.VIDEO:
             raise _refuse("field_not_allowed", "Only a video starts from an image.")
@@ -123,14 +124,32 @@ def source_image_content(*, owner, request: CreationRequest, upload) -> tuple[by
         return content, "upload:" + hashlib.sha256(content).hexdigest()
     if request.image_creation_id is None:
         return None, ""
-    source = Creation.objects.filter(pk=request.image_creation_id, owner=owner).first()
+    return None, f"creation:{request.image_creation_id}"
+
+
+def own_image(*, owner, creation_id) -> Creation:
+    """The owner's image a video starts from (Animate), with media now; SourceNotFound
+    otherwise (someone else's, none, still generating, in the trash, taken down)."""
+    source = Creation.objects.filter(pk=creation_id, owner=owner).first()
     if source is None or not source.can_animate or not source.media:
         raise SourceNotFound()
-    return read_stored(source.media.name), f"creation:{source.pk}"
+    return source
+
+
+class StorageUnavailable(Exception):
+    """The copies of a still could not be stored (none is left behind)."""
 
 
 def store_copies(content: bytes | None, count: int) -> list[str] | None:
-    """One stored copy per creation (each is deleted with its own creation's files)."""
+    """One stored copy per creation (each is deleted with its own creation's files). When
+    storing one fails, those already stored are deleted and StorageUnavailable raised."""
     if content is None:
         return None
-    return [store_source_image(content) for _ in range(count)]
+    stored: list[str] = []
+    try:
+        for _ in range(count):
+            stored.append(store_source_image(content))
+    except Exception as failure:
+        delete_stored(stored)
+        raise StorageUnavailable() from failure
+    return stored

@@ -158,6 +158,14 @@ class Creation(models.Model):
     # A video started from a still: our own private, re-encoded copy of the image (an
     # upload, or one of the creator's image creations), deleted with the creation's files.
     source_image = models.FileField(max_length=255, blank=True)
+    # The image creation the still was copied from (Animate; a rerun of such a video keeps
+    # it): a take-down of that image stops this video being run again from its copy.
+    source_creation = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="animations"
+    )
+    # When housekeeping deleted the still's copy of a failed or canceled video (after
+    # PHOENIX_SOURCE_COPY_DAYS): it cannot be run again from it any more.
+    source_image_dropped_at = models.DateTimeField(null=True, blank=True)
     # A favourite of its owner (the star on its card and post): when they starred it.
     starred_at = models.DateTimeField(null=True, blank=True)
     # Whole-word search of prompt and caption (creations.search): kept by PostgreSQL itself,
@@ -356,6 +364,11 @@ class Creation(models.Model):
         return not self.is_trashed and self.status in self.TRASHABLE
 
     @property
+    def is_on_drafts_tab(self) -> bool:
+        """Shown on its owner's drafts tab (a batch's grid there shows only these)."""
+        return not self.is_trashed and self.status in self.DRAFT_TAB
+
+    @property
     def can_restore(self) -> bool:
         return self.is_trashed and not self.is_purged
 
@@ -373,12 +386,22 @@ class Creation(models.Model):
         """Run again / New seed / Vary / Edit & run: from a draft, a post (scheduled or
         not), a failed or a canceled creation — not one still generating, nor one taken
         down (its prompt was judged), nor a purged one (its prompt is gone)."""
-        return not self.is_purged and self.status in (
-            self.Status.DRAFT,
-            self.Status.SCHEDULED,
-            self.Status.PUBLISHED,
-            *self.ENDED_WITHOUT_MEDIA,
+        return (
+            not self.is_purged
+            and not self.has_lost_its_source_image
+            and self.status
+            in (
+                self.Status.DRAFT,
+                self.Status.SCHEDULED,
+                self.Status.PUBLISHED,
+                *self.ENDED_WITHOUT_MEDIA,
+            )
         )
+
+    @property
+    def has_lost_its_source_image(self) -> bool:
+        """A video started from a still whose copy housekeeping has deleted since."""
+        return self.source_image_dropped_at is not None
 
     @property
     def seed_honored(self) -> bool:

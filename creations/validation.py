@@ -48,9 +48,12 @@ class CreationRequest:
     count: int = 1
     seed: int | None = None  # None: a random one
     image_creation_id: UUID | None = None
-    # What else decides the result, for the fingerprint only: an upload's sha256, a
-    # rerun's source and mode.
+    # What else decides the result, for the fingerprint only: an upload's sha256, the
+    # image a video starts from.
     extra: tuple[str, ...] = ()
+    # A rerun's fingerprint is its own request's (RerunRequest.fingerprint_for): its
+    # source's prompt may be gone (purged) by the time the same key is sent again.
+    replay_fingerprint: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -58,6 +61,8 @@ class CreationRequest:
         body is refused. Taken from the parsed values, so key order and spacing in the
         JSON do not count as a difference. The fields added with batches count only when
         set, so a key used before them keeps its fingerprint."""
+        if self.replay_fingerprint:
+            return self.replay_fingerprint
         asked = [self.kind, self.prompt, self.aspect_ratio, self.orientation]
         more = {
             "count": self.count if self.count != 1 else None,
@@ -211,6 +216,12 @@ class RerunRequest:
     mode: str
     prompt: str | None
     idempotency_key: str | None
+
+    def fingerprint_for(self, source_id) -> str:
+        """What the rerun asks for, from the request alone (never the source's state now),
+        so that a replay is recognised after its source was purged or taken down."""
+        asked = ["rerun", str(source_id), self.mode, self.prompt]
+        return hashlib.sha256(json.dumps(asked, ensure_ascii=False).encode()).hexdigest()
 
 
 def parse_rerun_request(data) -> RerunRequest:

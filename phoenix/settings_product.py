@@ -109,3 +109,7 @@ PHOENIX_LATENCY_TARGETS = {
     "video": envint("PHOENIX_VIDEO_LATENCY_TARGET", 180),
 }
 PHOENIX_LATENCY_TARGET_SHARE = envfloat("PHOENIX_LATENCY_TARGET_SHARE", 0.95)
+# A failed or canceled video keeps its private copy of the still it started from this many
+# days after it ended, so that it can be run again; then the daily housekeeping deletes the
+# copy, and Run again says the image is no longer kept.
+PHOENIX_SOURCE_COPY_DAYS = envint("PHOENIX_SOURCE_COPY_DAYS", 30)

@@ -64,3 +64,9 @@ def expire_drafts_job(
     """RQ cron entry point (no arguments): one batch of the daily expiry or purge, which
     queues the next batch itself."""
     return housekeeping.housekeeping_run(now=now, stage=stage, after=after)
+
+
+@job_entrypoint
+def drop_source_copies_job() -> int:
+    """RQ cron entry point: the stills' copies of long-failed or canceled videos deleted."""
+    return housekeeping.source_copies_drop()

@@ -22,7 +22,12 @@ from django.utils.dateparse import parse_datetime
 from redis.exceptions import RedisError
 
 from creations.models import Creation
-from creations.services import ActionRefused, creation_purge, creation_trash
+from creations.services import (
+    ActionRefused,
+    creation_drop_source_copy,
+    creation_purge,
+    creation_trash,
+)
 
 from . import sending
 
@@ -143,6 +148,33 @@ def trash_purge(*, now: datetime | None = None, limit: int | None = None) -> int
     """Purge everything due, a batch at a time. Idempotent: a purged creation is not purged
     again."""
     return _all_batches(trash_purge_batch, now=now or timezone.now(), limit=limit)
+
+
+def source_copies_drop(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Delete the copies of the stills of failed and canceled videos that ended more than
+    PHOENIX_SOURCE_COPY_DAYS ago (until then they can be run again from it), a batch at a
+    time; returns how many went. Idempotent: a dropped copy is not looked at again."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PHOENIX_SOURCE_COPY_DAYS)
+    ended = Coalesce("failed_at", "canceled_at")
+    due = (
+        Creation.objects.filter(status__in=Creation.ENDED_WITHOUT_MEDIA)
+        .exclude(source_image="")
+        .alias(ended_at=ended)
+        .filter(ended_at__lte=cutoff)
+        .order_by("pk")
+    )
+    dropped, after, size = 0, None, _batch_size(limit)
+    while True:
+        rows = list((due.filter(pk__gt=after) if after else due)[:size])
+        for creation in rows:
+            dropped += creation_drop_source_copy(creation=creation, now=now)
+        if len(rows) < size:
+            break
+        after = rows[-1].pk
+    if dropped:
+        log.info("Deleted %d still copies of failed or canceled videos", dropped)
+    return dropped
 
 
 def housekeeping(*, now: datetime | None = None) -> dict[str, int]:

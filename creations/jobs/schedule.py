@@ -38,3 +38,11 @@ def register_schedule(cron) -> None:
         cron="30 3 * * *",
         job_timeout=HOUSEKEEPING_BATCH_TIMEOUT,
     )
+    # Daily at 03:40 UTC: the copies of the stills of videos that failed or were canceled
+    # more than PHOENIX_SOURCE_COPY_DAYS ago are deleted (few rows; idempotent).
+    cron.register(
+        entrypoints.drop_source_copies_job,
+        queue_name="housekeeping",
+        cron="40 3 * * *",
+        job_timeout=HOUSEKEEPING_BATCH_TIMEOUT,
+    )

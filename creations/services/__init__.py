@@ -31,6 +31,7 @@ from .errors import (
     TooManyInFlight,
     refund_reason_required,
     refused,
+    source_image_gone,
 )
 from .failure import (
     FAILURE_MESSAGES,
@@ -86,8 +87,10 @@ from .submission import (
     creation_for_owner,
     creation_submit,
     creations_submit,
+    refuse_rerun_from,
     rerun_request,
     rerun_seed,
+    submission_replayed,
 )
 from .submissions import (
     orphaned_intents,
@@ -100,6 +103,7 @@ from .submissions import (
     submission_unconfirmed,
 )
 from .trash import (
+    creation_drop_source_copy,
     creation_keep,
     creation_purge,
     creation_restore,
@@ -157,6 +161,9 @@ __all__ = [
     "VARY_SPREAD",
     "rerun_seed",
     "rerun_request",
+    "refuse_rerun_from",
+    "source_image_gone",
+    "submission_replayed",
     "batch_items",
     "_IN_FLIGHT_SQL",
     "_refuse_beyond_in_flight_limit",
@@ -178,6 +185,7 @@ __all__ = [
     "creation_take_down",
     "creation_trash",
     "creation_keep",
+    "creation_drop_source_copy",
     "creation_unkeep",
     "creation_restore",
     "creation_purge",

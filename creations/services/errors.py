@@ -115,9 +115,20 @@ REFUSALS = {
     "not_rerunnable": (
         "This creation cannot be run again (still generating, taken down or deleted)."
     ),
+    "source_image_gone": (
+        "The image this video started from is no longer kept, so it cannot be run again. "
+        "Start a new video from an image instead."
+    ),
+    "source_taken_down": (
+        "The image this video started from was taken down, so it cannot be run again."
+    ),
 }
 CAPTION_MAX = 2200
 
 
 def refused(code: str) -> ActionRefused:
     return ActionRefused(code, REFUSALS[code])
+
+
+def source_image_gone() -> ActionRefused:
+    return refused("source_image_gone")

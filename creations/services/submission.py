@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from phoenix import ratelimit
 from tokens import services as tokens
+from tokens.selectors import balance_of
 
 from .. import versions
+from ..image_input import SourceNotFound
 from ..jobs import sending
 from ..models import SEED_LIMIT, Creation
 from ..validation import (
@@ -91,6 +93,7 @@ def creations_submit(
     parent: Creation | None = None,
     source_images: list[str] | None = None,
     seed: int | None = None,
+    animates: Creation | None = None,
 ) -> Submitted:
     """Debit the cost of `request.count` creations and create them pending, each its own
     row, debit, seed and (after COMMIT) job; all or nothing, under one account lock.
@@ -100,14 +103,16 @@ def creations_submit(
     item; the others are found through its batch). `source_images` are the stored stills
     of a video started from an image, one per item (the caller deletes them when nothing
     was created). `seed` overrides the request's (a rerun's chosen seed, which its
-    fingerprint leaves out so that a replay matches).
+    fingerprint leaves out so that a replay matches). `animates`: the image a video starts
+    from (Animate), its parent in the lineage; checked again under its row lock, as a rerun's
+    `parent` is (SourceNotFound, ActionRefused).
 
     QueueUnavailable (after COMMIT) when Redis refused an item's job: that item is failed
     and refunded at once; the exception carries the whole Submitted. TooManyCreates, with
     nothing changed, beyond PHOENIX_CREATES_PER_MINUTE."""
     _take_create_allowance(user, request.count)
     try:
-        submitted = _submit(user, request, parent, source_images, seed)
+        submitted = _submit(user, request, parent, source_images, seed, animates)
     except QueueUnavailable:
         raise
     except BaseException:
@@ -150,22 +155,26 @@ def _submit(
     parent: Creation | None,
     source_images: list[str] | None,
     seed: int | None,
+    animates: Creation | None = None,
 ) -> Submitted:
     cost = settings.PHOENIX_COSTS[request.kind]
     count = request.count
     unqueued: list[Creation] = []
     with transaction.atomic(durable=True):
         account = tokens.lock_account(user)
-        if request.idempotency_key:
-            existing = Creation.objects.filter(
-                owner=user, idempotency_key=request.idempotency_key
-            ).first()
-            if existing is not None:
-                # The key stays spent whatever became of its creation (trashed, purged:
-                # the hash outlives the prompt).
-                if existing.request_hash != request.fingerprint:
-                    raise IdempotencyKeyReused()
-                return Submitted(batch_items(existing), False, account.balance)
+        replayed = _replay(user, request.idempotency_key, request.fingerprint, account.balance)
+        if replayed is not None:
+            return replayed
+        # The source is checked again under its row lock (after the account's: the lock
+        # order), as a purge or a take-down since the caller read it locks only that row.
+        if parent is not None:
+            _lock_rerun_source(parent)
+        if animates is not None:
+            _lock_animated_image(animates)
+            parent = animates
+        source_creation_id = animates.pk if animates is not None else None
+        if animates is None and parent is not None:
+            source_creation_id = parent.source_creation_id
         _refuse_beyond_in_flight_limit(user, count)
         if account.balance < cost * count:
             # The whole batch or nothing: no item is made when all cannot be paid for.
@@ -186,6 +195,7 @@ def _submit(
                     batch_index=index,
                     parent=parent,
                     source_image=(source_images or [""] * count)[index],
+                    source_creation_id=source_creation_id,
                     created_at=now,
                     # The key marks the request once: on its first item.
                     idempotency_key=request.idempotency_key if index == 0 else None,
@@ -204,12 +214,37 @@ def _submit(
             # One job per item: the fair queue interleaves creators item by item.
             transaction.on_commit(partial(_enqueue_noting_failure, creation, unqueued))
         versions.creations_changed(creations)
-    submitted = Submitted(creations, True, account.balance)
     if unqueued:
         # COMMIT ran the enqueues (the block above is durable): those Redis refused are
-        # failed and refunded already; the caller tells the creator.
+        # failed and refunded already, so the balance is read again after those refunds;
+        # the caller tells the creator.
+        submitted = Submitted(creations, True, balance_of(user))
         raise QueueUnavailable(submitted=submitted, unqueued=unqueued)
-    return submitted
+    return Submitted(creations, True, account.balance)
+
+
+def submission_replayed(
+    *, user: AbstractBaseUser, idempotency_key: str | None, fingerprint: str
+) -> Submitted | None:
+    """What a request whose idempotency key was used already made (created=False), read
+    before anything that depends on the state now (the source of a rerun, the image a video
+    starts from): a replay is answered from the stored request. None for a new key (then
+    creations_submit looks again under the account lock); IdempotencyKeyReused for the
+    same key with another request."""
+    return _replay(user, idempotency_key, fingerprint, None)
+
+
+def _replay(user, key: str | None, fingerprint: str, balance: int | None) -> Submitted | None:
+    if not key:
+        return None
+    existing = Creation.objects.filter(owner=user, idempotency_key=key).first()
+    if existing is None:
+        return None
+    # The key stays spent whatever became of its creation (trashed, purged: the hash
+    # outlives the prompt).
+    if existing.request_hash != fingerprint:
+        raise IdempotencyKeyReused()
+    return Submitted(batch_items(existing), False, balance_of(user) if balance is None else balance)
 
 
 def _enqueue_noting_failure(creation: Creation, unqueued: list[Creation]) -> None:
@@ -233,9 +268,10 @@ def rerun_seed(source: Creation, mode: str) -> int | None:
 
 def rerun_request(*, source: Creation, rerun: RerunRequest) -> CreationRequest:
     """The create request a rerun stands for: the source's type and settings, its prompt
-    unless a new one is given (Edit & run); RequestProblem as a create would raise."""
-    if not source.can_rerun:
-        raise refused("not_rerunnable")
+    unless a new one is given (Edit & run); RequestProblem as a create would raise, and
+    ActionRefused when the source cannot be run again (creations_submit asks again under
+    its lock)."""
+    refuse_rerun_from(source)
     data = {
         "type": source.kind,
         "prompt": rerun.prompt if rerun.prompt is not None else source.prompt,
@@ -244,7 +280,37 @@ def rerun_request(*, source: Creation, rerun: RerunRequest) -> CreationRequest:
         "idempotency_key": rerun.idempotency_key,
     }
     request = parse_creation_request(data)
-    return dataclasses.replace(request, extra=("rerun", str(source.pk), rerun.mode))
+    return dataclasses.replace(request, replay_fingerprint=rerun.fingerprint_for(source.pk))
+
+
+def refuse_rerun_from(source: Creation, *, lock: bool = False) -> None:
+    """ActionRefused unless the creation may be run again now: its own state, and for a
+    video started from a still, that the still's copy is still kept (see
+    PHOENIX_SOURCE_COPY_DAYS) and the image it was copied from not taken down (that row
+    locked too when `lock`)."""
+    if source.has_lost_its_source_image and not source.is_purged:
+        raise refused("source_image_gone")
+    if not source.can_rerun:
+        raise refused("not_rerunnable")
+    if source.source_creation_id is not None:
+        origin = Creation.objects.filter(pk=source.source_creation_id)
+        if lock:
+            origin = origin.select_for_update()
+        if origin.filter(status=Creation.Status.TAKEN_DOWN).exists():
+            raise refused("source_taken_down")
+
+
+def _lock_rerun_source(parent: Creation) -> None:
+    row = Creation.objects.select_for_update().filter(pk=parent.pk).first()
+    if row is None:
+        raise refused("not_rerunnable")
+    refuse_rerun_from(row, lock=True)
+
+
+def _lock_animated_image(image: Creation) -> None:
+    row = Creation.objects.select_for_update().filter(pk=image.pk).first()
+    if row is None or not row.can_animate or not row.media:
+        raise SourceNotFound()
 
 
 def batch_items(creation: Creation) -> list[Creation]:

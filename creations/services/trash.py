@@ -38,35 +38,45 @@ def creation_trash(*, creation: Creation, now: datetime | None = None) -> Creati
 
 
 def creation_keep(*, creation: Creation) -> list[Creation]:
-    """ "Keep this one": every sibling of its batch that may go to the trash goes there, each
-    as Delete would move it (its own transaction, its shares ended); one still generating
-    stays (cancel it to stop it). Returns the siblings trashed, for Undo."""
-    if not creation.can_keep:
-        raise refused("not_keepable")
-    siblings = Creation.objects.filter(
-        owner_id=creation.owner_id, batch_id=creation.batch_id, trashed_at__isnull=True
-    ).exclude(pk=creation.pk)
-    trashed = []
-    for sibling in siblings.order_by("batch_index"):
-        if not sibling.can_trash:
-            continue
-        try:
+    """ "Keep this one": every sibling the batch's grid shows (a drafts-tab item) that may go
+    to the trash goes there, as Delete would move it (its shares ended); a post or a taken
+    down item of the batch is not on that grid and stays, and one still generating stays
+    (cancel it to stop it). The batch's rows are locked in order first, so the kept item's
+    state and each sibling's are judged as they are now (two Keeps run one after the
+    other). Returns the siblings trashed, for Undo."""
+    with transaction.atomic():
+        rows = list(
+            Creation.objects.select_for_update()
+            .filter(owner_id=creation.owner_id, batch_id=creation.batch_id)
+            .exclude(batch_id__isnull=True)
+            .order_by("batch_index")
+        )
+        row = next((row for row in rows if row.pk == creation.pk), None)
+        if row is None or not row.can_keep:
+            if row is not None:
+                _take_state(creation, row)
+            raise refused("not_keepable")
+        trashed = []
+        for sibling in rows:
+            if sibling.pk == creation.pk or not sibling.is_on_drafts_tab:
+                continue
+            if not sibling.can_trash:
+                continue
             trashed.append(creation_trash(creation=sibling))
-        except ActionRefused:
-            continue  # changed meanwhile: left as it is
     return trashed
 
 
 def creation_unkeep(*, creation: Creation, sibling_ids: list) -> list[Creation]:
-    """Undo of Keep this one: the given siblings of its batch come back from the trash (an
-    id of another batch, or of someone else, is ignored)."""
+    """Undo of Keep this one: the given siblings of its batch come back from the trash as
+    they were, as the Undo of a delete brings them (an id of another batch, or of someone
+    else, is ignored)."""
     restored = []
     siblings = Creation.objects.filter(
         owner_id=creation.owner_id, batch_id=creation.batch_id, pk__in=sibling_ids
     ).exclude(pk=creation.pk)
     for sibling in siblings.order_by("batch_index"):
         try:
-            restored.append(creation_restore(creation=sibling))
+            restored.append(creation_restore(creation=sibling, undo=True))
         except ActionRefused:
             continue  # purged or restored meanwhile
     return restored
@@ -77,7 +87,8 @@ def creation_restore(
 ) -> Creation:
     """Out of the trash, as it was; a post (or a scheduled one) comes back as a draft. The
     Undo of a delete (`undo`, within PHOENIX_UNDO_SECONDS of it) takes the delete back
-    whole: a post returns as the post it was, in its place in the feed."""
+    whole: a post returns as the post it was, in its place in the feed, a scheduled one
+    scheduled for the same time (the recovery pass publishes it if that time passed)."""
     now = now or timezone.now()
     with transaction.atomic():
         row = _locked(creation)
@@ -88,7 +99,7 @@ def creation_restore(
         target = row.restores_as if row.restores_as != row.status else None
         undone = (
             undo
-            and row.status == Creation.Status.PUBLISHED
+            and row.status in (Creation.Status.PUBLISHED, Creation.Status.SCHEDULED)
             and row.trashed_at >= now - timedelta(seconds=settings.PHOENIX_UNDO_SECONDS)
         )
         if undone:
@@ -126,3 +137,18 @@ def creation_purge(*, creation: Creation, now: datetime | None = None) -> Creati
         transaction.on_commit(lambda: delete_stored_files(*names))
         events.announce("purged", creation)
     return creation
+
+
+def creation_drop_source_copy(*, creation: Creation, now: datetime | None = None) -> bool:
+    """Housekeeping: a failed or canceled video's copy of the still it started from is
+    deleted (after COMMIT); it cannot be run again from it afterwards. Returns whether it
+    had one to drop."""
+    with transaction.atomic():
+        row = _locked(creation)
+        name = row.source_image.name
+        if row.status not in Creation.ENDED_WITHOUT_MEDIA or not name:
+            _take_state(creation, row)
+            return False
+        _apply(creation, row, None, source_image="", source_image_dropped_at=now or timezone.now())
+        transaction.on_commit(lambda: delete_stored_files(name))
+    return True

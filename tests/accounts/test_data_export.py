@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import DataExport
+from creations.models import Creation
 from notifications.models import Notification
 from profiles.models import ConfirmedEmail
 from sharing import services as sharing
@@ -137,3 +138,24 @@ def test_an_export_whose_job_was_lost_is_sent_again(alice_client, two_creators, 
     run_worker_burst()
     export.refresh_from_db()
     assert export.status == "ready"
+
+
+def test_the_zip_holds_the_still_a_video_started_from(
+    alice_client, alice, make_creation, private_media
+):
+    image = make_creation(owner=alice, status="draft", kind="image")
+    body = {"type": "video", "prompt": "move", "orientation": "landscape"}
+    body["image_creation_id"] = str(image.pk)
+    answer = alice_client.post("/api/generate/creation", json.dumps(body), "application/json")
+    assert answer.status_code == 202
+    video = Creation.objects.get(pk=answer.json()["creation_id"])
+    alice_client.post("/settings/data/export")
+    run_worker_burst()  # the video's generation and the export
+
+    archive = download(alice_client, DataExport.objects.get())
+    data = json.loads(archive.read("data.json"))
+    [record] = [c for c in data["creations"] if c["id"] == str(video.pk)]
+    assert record["source_image"] == f"media/{video.pk}-source_image.png"
+    assert record["parent_id"] == str(image.pk)
+    with private_media.joinpath(video.source_image.name).open("rb") as stored:
+        assert archive.read(record["source_image"]) == stored.read()
