@@ -1,4 +1,5 @@
 import logging
+import smtplib
 import uuid
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from sharing.selectors import shared_with_page
 
 from . import selectors as profile_selectors
 from . import throttle
-from .forms import EMAIL_TAKEN, LoginForm, NewPasswordForm, QueuedPasswordResetForm, SignupForm
+from .forms import EMAIL_TAKEN, LoginForm, NewPasswordForm, SignupForm
 from .selectors import WELCOME_PENDING
 from .services import (
     BadConfirmation,
@@ -78,9 +79,14 @@ def constraint_of(error: IntegrityError) -> str | None:
 
 
 def send_confirmation(request: HttpRequest, user) -> bool:
-    """Queue the confirmation link's e-mail; False (logged) when it could not be queued."""
+    """E-mail the confirmation link; False (logged) when the mail server fails."""
     url = request.build_absolute_uri(reverse("confirm_email", args=[confirmation_token(user)]))
-    return confirmation_send(user=user, confirm_url=url)
+    try:
+        confirmation_send(user=user, confirm_url=url)
+    except (OSError, smtplib.SMTPException):
+        log.exception("Could not send the confirmation e-mail to user %s", user.pk)
+        return False
+    return True
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -196,9 +202,7 @@ def confirm_email_resend(request: HttpRequest) -> HttpResponse:
 
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's, limited per network and per address (counted whether or not an account
-    has the address, so the answer is the same for both), its e-mail sent by a job."""
-
-    form_class = QueuedPasswordResetForm
+    has the address, so the answer is the same for both)."""
 
     def form_valid(self, form):
         if not throttle.email_try(self.request, "password-reset", form.cleaned_data["email"]):
