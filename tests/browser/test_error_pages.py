@@ -71,7 +71,7 @@ def test_a_server_error_gets_the_500_page(open_page_as, screenshot, size, alice,
     def broken(*args, **kwargs):
         raise RuntimeError("the feed broke")
 
-    monkeypatch.setattr("creations.views.pages.selectors.feed_page", broken)
+    monkeypatch.setattr("community.views.selectors.feed_page", broken)
     page = open_page_as(alice, size=SIZES[size])
     response = page.goto(reverse("feed"))
     assert response.status == 500

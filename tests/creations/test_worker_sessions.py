@@ -92,10 +92,12 @@ def test_the_session_of_a_horse_killed_mid_query_is_not_handed_on():
     assert after.return_value() != first.return_value()
 
 
-def test_an_image_job_runs_in_three_statements(
+def test_an_image_job_runs_in_four_statements(
     alice, settings, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    """The claim, the completion and the owner's notification."""
+    """The claim, the completion, the owner's notification, and the look-up of the owner's
+    webhook endpoints (issue 23; one indexed read even for an owner with none — to be made
+    free for them, see the hot-path issue)."""
     from creations import services
     from creations.validation import CreationRequest
 
@@ -104,7 +106,7 @@ def test_an_image_job_runs_in_three_statements(
         user=alice, request=CreationRequest("image", "a lighthouse", "1:1")
     )
 
-    with django_assert_num_queries(3), django_capture_on_commit_callbacks(execute=True):
+    with django_assert_num_queries(4), django_capture_on_commit_callbacks(execute=True):
         assert generation.creation_generate(creation_id=creation.pk) == "draft"
 
     assert creation.notifications.count() == 1

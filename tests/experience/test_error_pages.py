@@ -79,7 +79,7 @@ def test_a_server_error_is_the_sites_500_even_when_the_database_is_what_failed(
     def broken(*args, **kwargs):
         raise RuntimeError("the feed broke")
 
-    monkeypatch.setattr("creations.views.pages.selectors.feed_page", broken)
+    monkeypatch.setattr("community.views.selectors.feed_page", broken)
     client = client_for(alice)
     client.raise_request_exception = False
     response = client.get(reverse("feed"))
