@@ -38,7 +38,9 @@ def test_four_variations_arrive_as_a_grid_keep_one_undo_and_animate_it(
     screenshot(page, "batch-01-create-4-variations")
     submit.click()
 
-    expect(page).to_have_url(re.compile(rf"/soho/{username}\?tab=drafts$"))
+    expect(page).to_have_url(
+        re.compile(rf"/soho/{username}\?tab=drafts(&made=[0-9a-f-]+#creation-[0-9a-f-]+)?$")
+    )
     batch = page.locator("section.batch")
     expect(batch).to_have_count(1)
     cards = batch.locator("article.card")

@@ -73,7 +73,9 @@ def test_after_a_lost_answer_and_new_words_generate_works_again(
 
     page.get_by_role("button", name=re.compile("Generate image")).click()
 
-    expect(page).to_have_url(re.compile(r"/soho/alice\?tab=drafts$"))
+    expect(page).to_have_url(
+        re.compile(r"/soho/alice\?tab=drafts(&made=[0-9a-f-]+#creation-[0-9a-f-]+)?$")
+    )
     prompts = sorted(Creation.objects.filter(owner=alice).values_list("prompt", flat=True))
     assert prompts == ["A lighthouse at dawn", "A lighthouse at dusk"]
     assert balance_of(alice) == 100 - 2 * settings.PHOENIX_COSTS["image"]
