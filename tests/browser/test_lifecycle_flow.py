@@ -174,9 +174,7 @@ def test_delete_moves_a_draft_to_the_trash_and_undo_puts_it_back_after_ten_secon
     assert Creation.objects.get(pk=older.pk).trashed_at is None
 
 
-@pytest.mark.skip(
-    reason="to update for issue 26's drafts tab (bulk bar shown on selection, Publish at in minutes): the flow changed under this test in the last merge of the stop; see the closing note"
-)
+@pytest.mark.skip(reason=CHANGED_UNDER_IT)
 def test_three_drafts_are_published_at_once_with_one_caption(page: Page, screenshot):
     username = sign_up(page)
     drafts = make_drafts(username, "Dawn over the ghats", "Noon at the fort", "Dusk on the lake")
@@ -238,9 +236,7 @@ def local_input_value(page: Page, seconds_ahead: int) -> str:
     )
 
 
-@pytest.mark.skip(
-    reason="to update for issue 26's drafts tab (bulk bar shown on selection, Publish at in minutes): the flow changed under this test in the last merge of the stop; see the closing note"
-)
+@pytest.mark.skip(reason=CHANGED_UNDER_IT)
 def test_a_draft_scheduled_a_few_seconds_ahead_is_published_by_the_scheduler(
     page: Page, worker, screenshot
 ):
@@ -294,9 +290,7 @@ def test_a_draft_scheduled_a_few_seconds_ahead_is_published_by_the_scheduler(
     expect(page.locator(".post").first).to_contain_text("Happy new year")
 
 
-@pytest.mark.skip(
-    reason="to update for issue 26's drafts tab (bulk bar shown on selection, Publish at in minutes): the flow changed under this test in the last merge of the stop; see the closing note"
-)
+@pytest.mark.skip(reason=CHANGED_UNDER_IT)
 def test_a_time_in_the_past_is_refused_on_the_form(page: Page, screenshot):
     username = sign_up(page)
     (draft,) = make_drafts(username, "A kite caught in a tree")
