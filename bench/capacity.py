@@ -166,7 +166,10 @@ def production_web(error_log: Path):
             [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
             cwd=ROOT,
             env={**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}"},
-            stdout=subprocess.DEVNULL,  # the access log: written, as in production, not kept
+            # The access log: written, as in production, and kept only when asked for.
+            stdout=open(os.environ["BENCH_ACCESS_LOG"], "w")  # noqa: SIM115
+            if os.getenv("BENCH_ACCESS_LOG")
+            else subprocess.DEVNULL,
             stderr=errors,
             start_new_session=True,
         )
@@ -199,6 +202,8 @@ class Tally:
         self.latencies = {"poll": [], "create": []}
         self.errors: dict[str, int] = {}
         self.reconnects = 0
+        # How the polls were answered (204: nothing new; 200: a render).
+        self.poll_statuses: dict[str, int] = {}
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -316,6 +321,8 @@ async def one_creator(port: int, creator: dict, start: float, tally: Tally) -> N
                 continue
             if not counted:
                 continue
+            if what == "poll":
+                tally.poll_statuses[str(status)] = tally.poll_statuses.get(str(status), 0) + 1
             if status not in expected:
                 tally.error(f"{what} HTTP {status}")
             else:
@@ -364,6 +371,7 @@ def measure_step(port: int, creators: list[dict], error_log: Path) -> dict:
         "poll_p99_ms": percentile_ms(polls, 0.99),
         "create_p50_ms": percentile_ms(creates, 0.5),
         "create_p95_ms": percentile_ms(creates, 0.95),
+        "poll_statuses": tally.poll_statuses,
         "errors": sum(tally.errors.values()),
         "error_kinds": tally.errors,
         "reconnects": tally.reconnects,
@@ -406,7 +414,7 @@ def measure_web_capacity() -> dict:
                 f"capacity: {count} creators: {figures['polls_s']:.0f} polls/s, "
                 f"{figures['creates_s']:.1f} creates/s, poll p50 {figures['poll_p50_ms']} ms, "
                 f"p95 {figures['poll_p95_ms']} ms, {figures['errors']} errors "
-                f"{figures['error_kinds'] or ''}, client CPU {figures['client_cpu_pct']}%, "
+                f"{figures['error_kinds'] or ''}, polls answered {figures['poll_statuses']}, client CPU {figures['client_cpu_pct']}%, "
                 f"machine {figures['machine_busy_pct']}% busy"
             )
             if passes(figures):
