@@ -20,6 +20,7 @@ ETA comes near, to poll faster from then on.
 
 import re
 import time
+import uuid
 from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import parse_qsl, urlencode
@@ -105,12 +106,12 @@ def token_owner(salt: str, subject: str, value: str | None) -> str | None:
 def query_of(request) -> dict[str, str]:
     """The poll's parameters, read straight from the query string: building request.GET
     (a QueryDict) cost a poll more than checking its token. {} for anything odd."""
+    return params_of(request.META.get("QUERY_STRING", ""))
+
+
+def params_of(query_string: str) -> dict[str, str]:
     try:
-        return dict(
-            parse_qsl(
-                request.META.get("QUERY_STRING", ""), keep_blank_values=True, max_num_fields=12
-            )
-        )
+        return dict(parse_qsl(query_string, keep_blank_values=True, max_num_fields=12))
     except ValueError:
         return {}
 
@@ -171,7 +172,11 @@ class CardCheck:
 
     @classmethod
     def of(cls, request, creation_id) -> "CardCheck":
-        check = cls(creation_id=creation_id, params=query_of(request))
+        return cls.of_query(query_of(request), creation_id)
+
+    @classmethod
+    def of_query(cls, params: dict[str, str], creation_id) -> "CardCheck":
+        check = cls(creation_id=creation_id, params=params)
         check.owner_id = token_owner(CARD_SALT, str(creation_id), check.params.get("t"))
         return check
 
@@ -321,7 +326,11 @@ class OwnerCheck:
 
     @classmethod
     def of(cls, request, *, salt: str, subject: str, key_of) -> "OwnerCheck":
-        check = cls(params=query_of(request), key_of=key_of)
+        return cls.of_query(query_of(request), salt=salt, subject=subject, key_of=key_of)
+
+    @classmethod
+    def of_query(cls, params: dict[str, str], *, salt: str, subject: str, key_of) -> "OwnerCheck":
+        check = cls(params=params, key_of=key_of)
         check.owner_id = token_owner(salt, subject, check.params.get("t"))
         return check
 
@@ -394,3 +403,26 @@ def drafts_poll(user, version, newest: Creation | None, after: str) -> OwnerPoll
         every=DRAFTS_EVERY,
         after=cursor_for(newest.created_at, newest.pk) if newest else after,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# The same checks before Django (phoenix.fast_polls, PHOENIX_FAST_POLLS): the paths are
+# phoenix/urls.py's (tests/creations/test_fast_polls.py holds them to reverse()).
+
+UUID_PATH = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def _card_unchanged(match: re.Match, query_string: str) -> bool:
+    return CardCheck.of_query(params_of(query_string), uuid.UUID(match["id"])).unchanged()
+
+
+def _drafts_unchanged(match: re.Match, query_string: str) -> bool:
+    return OwnerCheck.of_query(
+        params_of(query_string), salt=DRAFTS_SALT, subject="drafts", key_of=versions.drafts_key
+    ).unchanged()
+
+
+FAST_POLLS = [
+    (re.compile(rf"/creations/(?P<id>{UUID_PATH})/card"), _card_unchanged),
+    (re.compile(r"/creations/drafts/poll"), _drafts_unchanged),
+]

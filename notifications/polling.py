@@ -2,6 +2,8 @@
 for them is written or read (notifications.services), so that an unchanged bell is
 answered 204 without the session, the user or the database."""
 
+import re
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -15,6 +17,19 @@ def bell_check(request) -> polling.OwnerCheck:
     return polling.OwnerCheck.of(
         request, salt=polling.BELL_SALT, subject="bell", key_of=versions.bell_key
     )
+
+
+def _bell_unchanged(match: re.Match, query_string: str) -> bool:
+    return polling.OwnerCheck.of_query(
+        polling.params_of(query_string),
+        salt=polling.BELL_SALT,
+        subject="bell",
+        key_of=versions.bell_key,
+    ).unchanged()
+
+
+# The bell's poll before Django (phoenix.fast_polls, PHOENIX_FAST_POLLS).
+FAST_POLLS = [(re.compile(r"/notifications/bell"), _bell_unchanged)]
 
 
 def bell_version(user_id) -> int | None:

@@ -86,6 +86,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
+# Polls answered before Django when they find nothing new (phoenix/fast_polls.py, wrapped
+# around the application in phoenix/wsgi.py): each app's list of (path pattern, check).
+PHOENIX_FAST_POLLS = ["creations.polling.FAST_POLLS", "notifications.polling.FAST_POLLS"]
+
 # The largest request body taken (phoenix/request_limits.py): a 10 MB image with its form.
 PHOENIX_MAX_REQUEST_BYTES = envint("PHOENIX_MAX_REQUEST_BYTES", 11 * 1024 * 1024)
 
