@@ -52,6 +52,7 @@ nothing it did not just write, so none of them is left half-done by a failover.
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django_rq.queues import DjangoRQ
@@ -220,19 +221,25 @@ return out
 """
 
 _POLL = """
--- KEYS: version key, order zsets of the queues the same workers serve, claimed
+-- KEYS: version key, order zsets of the queues the same workers serve, then their started
+--       registries, then the claimed set
 -- ARGV: index of the job's queue, job id
--- The card's version, and how many jobs start before the job (-1 not queued).
+-- The card's version; -1 (not queued), -2 (popped, starting now) or 0 then the count of
+-- lower scores in each queue; then the started (running) count of each queue.
 local version = tonumber(redis.call("GET", KEYS[1]) or "0")
-local n = #KEYS - 2
+local n = (#KEYS - 2) / 2
+local out = {version}
 local score = redis.call("ZSCORE", KEYS[1 + tonumber(ARGV[1])], ARGV[2])
 if not score then
-  if redis.call("ZSCORE", KEYS[#KEYS], ARGV[2]) then return {version, 0} end
-  return {version, -1}
+  if redis.call("ZSCORE", KEYS[#KEYS], ARGV[2]) then out[2] = -2 else out[2] = -1 end
+else
+  out[2] = 0
+  for i = 1, n do
+    table.insert(out, redis.call("ZCOUNT", KEYS[1 + i], "-inf", "(" .. score))
+  end
 end
-local ahead = 0
-for i = 1, n do ahead = ahead + redis.call("ZCOUNT", KEYS[1 + i], "-inf", "(" .. score) end
-return {version, ahead}
+for i = 1, n do table.insert(out, redis.call("ZCARD", KEYS[1 + n + i])) end
+return out
 """
 
 _REQUEUE = """
@@ -495,17 +502,36 @@ def ahead_of(connection: Redis, jobs: Sequence[tuple[str, str]]):
     return places, dict(zip(names, running, strict=True))
 
 
-def version_and_ahead(
-    connection: Redis, *, version_key: str, queue_name: str, job_id: str
-) -> tuple[int, int | None]:
-    """A card poll's one round trip: the card's version (0 when unknown) and how many
-    queued jobs start before its job (None when it is not queued)."""
+@dataclass(frozen=True)
+class PollRead:
+    """What a card poll reads in its one round trip."""
+
+    version: int  # 0 when unknown
+    ahead: int | None  # jobs that start before it; None when it is not queued
+    place: dict[str, int] | None  # as ahead_of gives it: per queue, {} when starting now
+    running: dict[str, int]  # jobs running now per queue
+
+
+def poll_read(connection: Redis, *, version_key: str, queue_name: str, job_id: str) -> PollRead:
+    """A card poll's one round trip: the card's version and its job's place in line (what
+    its wait estimate needs too, so the render reads the queue no second time)."""
     names = _shared_queues()
-    keys = [version_key, *(order_key(name) for name in names), CLAIMED_KEY]
-    version, ahead = _script(connection, _POLL)(
+    keys = [
+        version_key,
+        *(order_key(name) for name in names),
+        *(f"rq:wip:{name}" for name in names),
+        CLAIMED_KEY,
+    ]
+    version, state, *rest = _script(connection, _POLL)(
         keys=keys, args=[names.index(queue_name) + 1, job_id]
     )
-    return int(version), (None if ahead < 0 else int(ahead))
+    running = dict(zip(names, rest[-len(names) :], strict=True))
+    if state == -1:
+        return PollRead(int(version), None, None, running)
+    if state == -2:
+        return PollRead(int(version), 0, {}, running)
+    place = dict(zip(names, rest[: len(names)], strict=True))
+    return PollRead(int(version), sum(place.values()), place, running)
 
 
 def forget(connection: Redis, queue_name: str, job_id: str) -> None:

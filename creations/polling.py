@@ -139,6 +139,8 @@ class CardFingerprint:
     version: int | None  # None: unknown (missing in Redis, or Redis unreachable)
     ahead: int | None = None
     pending: bool = False  # read as a pending card's (with its place in the queue)
+    # The queue as that read saw it: the card's wait estimate comes from it too.
+    queue: fair_queue.PollRead | None = None
 
 
 def card_fingerprint(creation_id, *, shown: str | None, kind: str | None) -> CardFingerprint:
@@ -148,7 +150,7 @@ def card_fingerprint(creation_id, *, shown: str | None, kind: str | None) -> Car
         if versions.paused():
             return CardFingerprint(version=None, pending=True)
         try:
-            version, ahead = fair_queue.version_and_ahead(
+            read = fair_queue.poll_read(
                 versions.connection(),
                 version_key=key,
                 queue_name=queues.QUEUE_FOR_KIND[kind],
@@ -157,7 +159,9 @@ def card_fingerprint(creation_id, *, shown: str | None, kind: str | None) -> Car
         except RedisError:
             versions.note_failure("a version read")
             return CardFingerprint(version=None, pending=True)
-        return CardFingerprint(version=version or None, ahead=ahead, pending=True)
+        return CardFingerprint(
+            version=read.version or None, ahead=read.ahead, pending=True, queue=read
+        )
     return CardFingerprint(version=versions.read(key)[0])
 
 
@@ -210,7 +214,7 @@ class CardCheck:
         if current.version is None and self.owner_id is not None:
             version = versions.ensure(versions.card_key(self.creation_id))
             current = self.fingerprint = CardFingerprint(
-                version=version, ahead=current.ahead, pending=current.pending
+                version=version, ahead=current.ahead, pending=current.pending, queue=current.queue
             )
         return current
 

@@ -302,12 +302,15 @@ def queue_workers() -> dict[str, QueueWorkers]:
     return layout
 
 
-def with_queue_estimates(creations: list[Creation]) -> list[Creation]:
+def with_queue_estimates(
+    creations: list[Creation], *, known: fair_queue.PollRead | None = None
+) -> list[Creation]:
     """Give each pending creation its place in line (`place_in_line`, 1: next; `ahead`,
     the jobs that start before it) and its wait (`wait`, a WaitEstimate): one Redis round
     trip for the page, O(log n) per card; the typical runs and the workers come from the
     cache. A pending creation whose job is not in the queue (lost; the recovery pass sends
-    it again) or a Redis that does not answer gives no place."""
+    it again) or a Redis that does not answer gives no place. `known`: one pending
+    creation's place as its poll read it (then Redis is not asked again)."""
     pending, processing = [], []
     for creation in creations:
         creation.wait = creation.place_in_line = creation.ahead = None
@@ -324,11 +327,14 @@ def with_queue_estimates(creations: list[Creation]) -> list[Creation]:
     if not pending:
         return creations
     kind_of_queue = {queue: kind for kind, queue in QUEUE_FOR_KIND.items()}
-    jobs = [(QUEUE_FOR_KIND[c.kind], job_id_for(c.id)) for c in pending]
-    try:
-        places, running = fair_queue.ahead_of(get_queue("images").connection, jobs)
-    except RedisError:
-        return creations
+    if known is not None and len(pending) == 1:
+        places, running = [known.place], known.running
+    else:
+        jobs = [(QUEUE_FOR_KIND[c.kind], job_id_for(c.id)) for c in pending]
+        try:
+            places, running = fair_queue.ahead_of(get_queue("images").connection, jobs)
+        except RedisError:
+            return creations
     typical, layout = typical_runs(), queue_workers()
     running_by_kind = {kind_of_queue[queue]: n for queue, n in running.items() if n}
     for creation, place in zip(pending, places, strict=True):
@@ -438,11 +444,14 @@ WHERE {_CREATIONS}.id = %s AND {_CREATIONS}.owner_id = %s
 """  # nosec B608 # table names from model metadata; every value is a bound parameter
 
 
-def card_for_owner(*, owner: AbstractBaseUser, creation_id: UUID) -> Creation:
+def card_for_owner(
+    *, owner: AbstractBaseUser, creation_id: UUID, queue_read: fair_queue.PollRead | None = None
+) -> Creation:
     """One creation with everything its card shows, or 404 — for someone else's too.
 
     One query for the row and whether it was refunded; a pending card's place in line is
-    one Redis round trip; the typical runs and the workers come from the cache.
+    one Redis round trip, or none when the poll read it already (`queue_read`, read before
+    the row); the typical runs and the workers come from the cache.
     """
     if not owner.is_authenticated:
         raise Http404("No such creation.")
@@ -451,7 +460,7 @@ def card_for_owner(*, owner: AbstractBaseUser, creation_id: UUID) -> Creation:
     if creation is None:
         raise Http404("No such creation.")
     _with_media_urls([creation])
-    with_queue_estimates([creation])
+    with_queue_estimates([creation], known=queue_read)
     return creation
 
 

@@ -39,7 +39,11 @@ def creation_card(request: HttpRequest, creation_id) -> HttpResponse:
         return polling.nothing_new()
     shown = request.GET.get("shown")
     fingerprint = check.before_render() if shown in Creation.IN_FLIGHT else None
-    creation = selectors.card_for_owner(owner=request.user, creation_id=creation_id)
+    creation = selectors.card_for_owner(
+        owner=request.user,
+        creation_id=creation_id,
+        queue_read=fingerprint.queue if fingerprint is not None else None,
+    )
     if creation.is_in_flight:
         polling.set_card_poll(creation, fingerprint)
     context = {}

@@ -353,7 +353,7 @@ def test_recovery_over_a_deep_queue_reads_job_statuses_in_batches(alice, setting
 
 def test_a_card_poll_renders_when_its_place_moves_and_is_204_while_it_does_not(client):
     """The poll's one round trip reads the card's version and its place from the fair
-    order itself (fair_queue.version_and_ahead)."""
+    order itself (fair_queue.poll_read)."""
     from creations import polling
 
     alice, bob = creator("alice"), creator("bob")

@@ -266,7 +266,8 @@ def test_a_pending_card_renders_again_when_its_place_in_line_moved(
     assert "a=" in url and "k=image" in url
     version = version_of(pending)
 
-    monkeypatch.setattr(fair_queue, "version_and_ahead", lambda *a, **k: (version, 3))
+    moved_read = fair_queue.PollRead(version, 3, {"images": 3, "videos": 0}, {})
+    monkeypatch.setattr(fair_queue, "poll_read", lambda *a, **k: moved_read)
     moved = alice_client.get(url, headers=HTMX)
     again = poll_url(moved.content.decode(), f"creation-{pending.id}")
 
