@@ -414,7 +414,8 @@ def measure_web_capacity() -> dict:
                 f"capacity: {count} creators: {figures['polls_s']:.0f} polls/s, "
                 f"{figures['creates_s']:.1f} creates/s, poll p50 {figures['poll_p50_ms']} ms, "
                 f"p95 {figures['poll_p95_ms']} ms, {figures['errors']} errors "
-                f"{figures['error_kinds'] or ''}, polls answered {figures['poll_statuses']}, client CPU {figures['client_cpu_pct']}%, "
+                f"{figures['error_kinds'] or ''}, polls answered {figures['poll_statuses']}, "
+                f"client CPU {figures['client_cpu_pct']}%, "
                 f"machine {figures['machine_busy_pct']}% busy"
             )
             if passes(figures):

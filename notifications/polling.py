@@ -19,13 +19,14 @@ def bell_check(request) -> polling.OwnerCheck:
     )
 
 
-def _bell_unchanged(match: re.Match, query_string: str) -> bool:
-    return polling.OwnerCheck.of_query(
-        polling.params_of(query_string),
+def _bell_unchanged(match: re.Match, environ) -> bool:
+    check = polling.OwnerCheck.of_query(
+        polling.params_of(environ.get("QUERY_STRING", "")),
         salt=polling.BELL_SALT,
         subject="bell",
         key_of=versions.bell_key,
-    ).unchanged()
+    )
+    return polling.early_check(environ, check)
 
 
 # The bell's poll before Django (phoenix.fast_polls, PHOENIX_FAST_POLLS).

@@ -7,8 +7,9 @@ thirteen middleware that 204 still cost about twice a bare view (make bench, iss
 here it costs the Redis read and little else.
 
 Each app declares its polls in PHOENIX_FAST_POLLS: the dotted path of a list of
-(compiled path pattern, check), where `check(match, query_string)` is True only when the
-poll's signed fingerprint is still current. Everything else goes to Django exactly as
+(compiled path pattern, check), where `check(match, environ)` is True only when the
+poll's signed fingerprint is still current (it may leave what it read in the environ, for
+the view to use when it is not). Everything else goes to Django exactly as
 before — another method or path, a Host Django would refuse, a plain-HTTP request Django
 would redirect, a check that says no or fails — and Django answers the same poll the same
 way (each view keeps its own fast path, for the development server and the test client).
@@ -27,7 +28,7 @@ from phoenix.middleware import build_policy
 
 log = logging.getLogger(__name__)
 
-Check = Callable[[re.Match, str], bool]
+Check = Callable[[re.Match, dict], bool]
 
 
 def nothing_new_headers(*, secure: bool) -> list[tuple[str, str]]:
@@ -92,7 +93,7 @@ class FastPolls:
             match = pattern.fullmatch(path)
             if match is not None:
                 try:
-                    return check(match, environ.get("QUERY_STRING", ""))
+                    return check(match, environ)
                 except Exception:
                     # Django answers it then, as it would have anyway.
                     log.exception("The fast poll check of %s failed", path)
