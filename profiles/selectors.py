@@ -1,10 +1,11 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import AbstractBaseUser
 
 from tokens.models import LedgerEntry
 
-from .models import ConfirmedEmail
+from .models import ConfirmedEmail, PendingWelcome, WelcomedAddress, welcome_address
 
 # Set in the session of a creator who has a welcome grant to collect: only such a session
 # pays the query that decides whether to show the banner (the welcome_banner tag).
@@ -32,15 +33,34 @@ def reset_reaches(username: str) -> bool:
     )
 
 
+def _had_welcome(user: AbstractBaseUser) -> bool:
+    return LedgerEntry.objects.filter(
+        account__user_id=user.pk, kind=LedgerEntry.Kind.GRANT, reason="welcome"
+    ).exists()
+
+
 def welcome_pending(user: AbstractBaseUser) -> bool:
     """Whether the creator still has a welcome grant to get by confirming their address:
     they have not confirmed it, and have had no welcome grant (creators made by the demo
     command or the fixtures got theirs at once)."""
     if not email_unconfirmed(user):
         return False
-    return not LedgerEntry.objects.filter(
-        account__user_id=user.pk, kind=LedgerEntry.Kind.GRANT, reason="welcome"
-    ).exists()
+    return not _had_welcome(user)
+
+
+def welcome_owed(user: AbstractBaseUser) -> bool:
+    """Whether a welcome grant is owed to the account for its address: welcome tokens are
+    given, the account has had none, and no account has had one for the address (as
+    welcome_address() counts it). The grant itself checks again under its locks."""
+    if settings.PHOENIX_WELCOME_TOKENS <= 0 or not user.email or _had_welcome(user):
+        return False
+    return not WelcomedAddress.objects.filter(address=welcome_address(user.email)).exists()
+
+
+def welcome_held(user: AbstractBaseUser) -> bool:
+    """Whether the account's welcome grant is held back by the day's cap
+    (PHOENIX_WELCOME_GRANTS_PER_DAY), waiting for the hourly catch-up."""
+    return PendingWelcome.objects.filter(user_id=user.pk).exists()
 
 
 def login_name(typed: str) -> str:

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from tokens.models import LedgerEntry
 from tokens.services import account_grant_welcome, account_open, lock_account
 
-from . import welcome
+from . import selectors, welcome
 from .models import ConfirmedEmail, PendingWelcome, WelcomedAddress, welcome_address
 
 User = get_user_model()
@@ -123,6 +123,10 @@ def email_confirm(*, user) -> Confirmed:
 
 
 def _welcome_within_cap(user) -> dict:
+    # Only a grant that is owed waits for room: an address welcomed before (on this account
+    # or another) is told so at once, not promised tokens that the catch-up would not give.
+    if not selectors.welcome_owed(user):
+        return {"grant": None}
     if not welcome.slot_take():
         welcome.hold(user)
         return {"grant": None, "held": True}

@@ -161,7 +161,8 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
         messages.info(
             request,
             "Your e-mail is confirmed. So many people joined today that welcome tokens "
-            "are paused: yours are added within a day, with nothing more to do.",
+            "are paused: yours are queued and arrive as soon as a day has room, with "
+            "nothing more to do.",
         )
     else:
         messages.info(

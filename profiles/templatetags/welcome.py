@@ -28,16 +28,29 @@ def _pending(request) -> bool:
 
 
 @register.simple_tag(takes_context=True)
-def welcome_state(context) -> dict | None:
-    """For a page that shows the welcome itself: the address and the tokens waiting, or
-    None when there is no welcome to collect."""
+def welcome_state(context, balance: int | None = None) -> dict | None:
+    """For a page that shows the welcome itself (the create page, the drafts tab's
+    composer): None when there is no welcome to speak of. Before the address is confirmed,
+    the address and the tokens waiting ("confirm to unlock"). After, while the day's cap
+    holds the grant back and the balance (`balance`) pays for nothing: the tokens on their
+    way ("held"), which is not being out of tokens. Only such a balance asks whether the
+    grant is held: one query, on pages that are short of tokens anyway."""
     request = context.get("request")
-    if not _pending(request):
+    if _pending(request):
+        return {
+            "email": request.user.email,
+            "tokens": settings.PHOENIX_WELCOME_TOKENS,
+            "next": request.get_full_path(),
+        }
+    if balance is None or balance >= min(settings.PHOENIX_COSTS.values()):
+        return None
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not selectors.welcome_held(user):
         return None
     return {
-        "email": request.user.email,
+        "held": True,
         "tokens": settings.PHOENIX_WELCOME_TOKENS,
-        "next": request.get_full_path(),
+        "per_day": settings.PHOENIX_WELCOME_GRANTS_PER_DAY,
     }
 
 
