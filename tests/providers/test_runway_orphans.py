@@ -308,3 +308,40 @@ def test_with_an_idempotency_header_a_resubmission_that_lost_its_answer_is_adopt
     assert fake_runway.billed == 2
     assert ledger_discrepancies() == []
 
+
+def test_an_orphan_whose_creation_was_canceled_meanwhile_is_shown_to_staff(
+    alice, fake_runway, monkeypatch
+):
+    """Before: recovery looks only at creations in flight, so the intent of a creation
+    canceled (or failed by staff) while its worker was lost stayed `intent` for ever."""
+    creation = claimed_video(alice)
+    kill_before_the_record(monkeypatch)
+    with pytest.raises(Killed):
+        generation.submit_remote_task(creation, RunwayVideoProvider())
+    monkeypatch.undo()
+    services.creation_cancel(creation=fresh(creation))
+
+    later = past_the_job_deadline(creation)
+    recovery.creations_recover(now=later)
+    recovery.creations_recover(now=later)
+
+    creation = fresh(creation)
+    assert (creation.status, refunds(creation), balance(alice)) == ("canceled", 1, 100)
+    assert list(creation.submissions.values_list("state", flat=True)) == ["possibly_submitted"]
+    assert fake_runway.billed == 1
+    assert ledger_discrepancies() == []
+
+
+def test_a_live_submit_of_a_canceled_creation_is_not_called_an_orphan_before_its_deadline(
+    alice, fake_runway, monkeypatch
+):
+    creation = claimed_video(alice)
+    kill_before_the_record(monkeypatch)
+    with pytest.raises(Killed):
+        generation.submit_remote_task(creation, RunwayVideoProvider())
+    monkeypatch.undo()
+    services.creation_cancel(creation=fresh(creation))
+
+    recovery.creations_recover()
+
+    assert list(fresh(creation).submissions.values_list("state", flat=True)) == ["intent"]
