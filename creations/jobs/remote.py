@@ -334,6 +334,8 @@ def resubmitted(creation: Creation, task: RemoteTask, provider: RemoteTaskProvid
         if getattr(error, "maybe_sent", False):
             services.submission_unconfirmed(submission=submission, why=str(error))
             return False
+        if orphans and isinstance(error, TransientProviderError):
+            return True  # the lost answer's task is looked for by its key next time
         services.submission_refused(submission=submission)
         # Transient: the next check sees the failed task again and tries again.
         return isinstance(error, TransientProviderError)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from creations import services
 from creations.jobs import generation, recovery, remote
 from creations.models import Creation, ProviderSubmission
+from creations.providers import TransientProviderError
 from creations.providers.runway_video import RunwayVideoProvider
 from tests.conftest import run_worker_burst, start_worker, stop_worker, wait_for
 from tests.providers.conftest import fresh, refunds, runway_worker_env, submit_video
@@ -345,3 +346,29 @@ def test_a_live_submit_of_a_canceled_creation_is_not_called_an_orphan_before_its
     recovery.creations_recover()
 
     assert list(fresh(creation).submissions.values_list("state", flat=True)) == ["intent"]
+
+
+def test_an_adoption_that_does_not_reach_runway_keeps_looking_for_the_lost_task(
+    alice, fake_runway, settings, monkeypatch
+):
+    settings.PHOENIX_RUNWAY_IDEMPOTENCY_HEADER = HEADER
+    fake_runway.idempotency_header = HEADER
+    creation = resubmission_killed_before_its_record(alice, fake_runway, monkeypatch)
+    lost_key = str(fresh(creation).submissions.get(state="intent").key)
+
+    def unreachable(self, **kwargs):
+        raise TransientProviderError("Runway submit failed: ConnectError")
+
+    monkeypatch.setattr(RunwayVideoProvider, "submit_video", unreachable)
+    remote.remote_tasks_check()
+    monkeypatch.undo()
+
+    # Not called refused (its task may run): the next check finds it by its key.
+    assert fresh(creation).submissions.get(key=lost_key).state == "intent"
+    remote.remote_tasks_check()
+    creation = fresh(creation)
+    assert (creation.status, creation.provider_task_id) == (
+        "processing",
+        fake_runway.keys[lost_key],
+    )
+    assert fake_runway.billed == 2
