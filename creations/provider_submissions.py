@@ -42,6 +42,11 @@ class ProviderSubmission(models.Model):
                 condition=Q(cancel_requested_at__isnull=False, cancel_acknowledged_at__isnull=True),
             ),
             models.Index(fields=["task_id"], name="submission_task", condition=~Q(task_id="")),
+            # Recovery's look for intents whose creation ended (few rows: nearly every one
+            # is answered within seconds).
+            models.Index(
+                fields=["started_at"], name="submission_intent", condition=Q(state="intent")
+            ),
         ]
 
     def __str__(self) -> str:

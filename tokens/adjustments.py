@@ -1,13 +1,16 @@
 """Staff adjustments with a second pair of eyes. The admin's Adjust balance form asks
-here: up to PHOENIX_ADJUSTMENT_APPROVAL_ABOVE tokens either way is applied at once;
-above it the adjustment waits for another staff member's approval. Either way it is
+here: up to PHOENIX_ADJUSTMENT_APPROVAL_ABOVE tokens either way (with what the same staff
+member applied at once to the account in the last day) is applied at once; above it the
+adjustment waits for another staff member's approval. Either way it is
 recorded (AdjustmentRequest: the staff audit view). `grant_tokens` from a shell still
 credits at once (whoever has a shell has the database)."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from .models import AdjustmentRequest, TokenAccount
@@ -17,7 +20,13 @@ from .services import (
     BalanceWouldGoNegative,
     SelfAdjustment,
     account_adjust,
+    lock_account,
 )
+
+# What one staff member applied at once to one account in this long counts with the next
+# adjustment the same way (credits with credits, debits with debits): steps under the
+# threshold add up to one large adjustment, which a second staff member approves.
+APPLIED_AT_ONCE_WINDOW = timedelta(hours=24)
 
 
 class SelfApproval(ValueError):
@@ -37,9 +46,19 @@ class Asked:
     replayed: bool  # the same form sent again: nothing new was asked
 
 
-def needs_approval(amount: int) -> bool:
+def needs_approval(amount: int, *, account: TokenAccount, staff) -> bool:
     threshold = settings.PHOENIX_ADJUSTMENT_APPROVAL_ABOVE
-    return bool(threshold) and abs(amount) > threshold
+    if not threshold:
+        return False
+    same_way = {"amount__gt": 0} if amount > 0 else {"amount__lt": 0}
+    applied = AdjustmentRequest.objects.filter(
+        account=account,
+        requested_by=staff,
+        status=AdjustmentRequest.Status.APPLIED,
+        requested_at__gte=timezone.now() - APPLIED_AT_ONCE_WINDOW,
+        **same_way,
+    ).aggregate(total=Sum("amount", default=0))["total"]
+    return abs(amount + applied) > threshold
 
 
 def adjustment_ask(
@@ -69,7 +88,9 @@ def adjustment_ask(
             return Asked(first, replayed=True)
     try:
         with transaction.atomic():
-            if needs_approval(amount):
+            # Under the account's lock: two steps sent at once are counted together.
+            lock_account(account.user)
+            if needs_approval(amount, account=account, staff=staff):
                 if account.balance + amount < 0:
                     raise BalanceWouldGoNegative(balance=account.balance, amount=amount)
                 request = AdjustmentRequest.objects.create(

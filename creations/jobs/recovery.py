@@ -87,6 +87,12 @@ def creations_recover(*, now=None) -> dict[str, int]:
             (now - since).total_seconds() >= settings.PHOENIX_REENQUEUE_AFTER
         ):
             waiting.append(creation)
+    # The intents of creations that ended while the worker sending them was lost: a task
+    # may bill under an id we do not know; staff see them (as a lost answer of a creation
+    # in flight is shown, above). Only once no job sending them can still be running.
+    longest_job = max(settings.PHOENIX_JOB_TIMEOUT.values()) + settings.PHOENIX_DEADLINE_GRACE
+    for orphan in services.abandoned_intents(before=now - timedelta(seconds=longest_job)):
+        services.submission_unconfirmed(submission=orphan, why="its creation ended meanwhile")
     # A deep queue is thousands of pending creations: their jobs' statuses are read in
     # batches (one round trip each), and only a job that is gone or ended is looked at.
     for first in range(0, len(waiting), RECOVERY_BATCH):

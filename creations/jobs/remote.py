@@ -308,7 +308,18 @@ def resubmitted(creation: Creation, task: RemoteTask, provider: RemoteTaskProvid
     if creation.attempts > settings.PHOENIX_TRANSIENT_RETRIES:
         return False
     log.warning("The remote task of %s failed (%s); submitting again", creation.id, task.error)
-    submission = services.submission_intent(creation=creation)
+    # An earlier resubmission whose check was killed before it recorded the answer: a task
+    # may run (and bill) under an id we do not know. Its key finds it again where the
+    # provider takes one; without a key it is never sent again (that could start another
+    # task): it is shown to staff and the creation failed and refunded.
+    orphans = services.orphaned_intents(creation=creation)
+    if orphans and not settings.PHOENIX_RUNWAY_IDEMPOTENCY_HEADER:
+        for orphan in orphans:
+            services.submission_unconfirmed(submission=orphan, why="resubmission lost its answer")
+        return False
+    for older in orphans[:-1]:
+        services.submission_unconfirmed(submission=older, why="superseded, no answer")
+    submission = orphans[-1] if orphans else services.submission_intent(creation=creation)
     if submission is None:
         return True  # canceled meanwhile
     try:
@@ -323,6 +334,8 @@ def resubmitted(creation: Creation, task: RemoteTask, provider: RemoteTaskProvid
         if getattr(error, "maybe_sent", False):
             services.submission_unconfirmed(submission=submission, why=str(error))
             return False
+        if orphans and isinstance(error, TransientProviderError):
+            return True  # the lost answer's task is looked for by its key next time
         services.submission_refused(submission=submission)
         # Transient: the next check sees the failed task again and tries again.
         return isinstance(error, TransientProviderError)

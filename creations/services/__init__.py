@@ -93,6 +93,7 @@ from .submission import (
     submission_replayed,
 )
 from .submissions import (
+    abandoned_intents,
     orphaned_intents,
     remote_cancel_attempt,
     remote_cancel_request,
@@ -112,6 +113,7 @@ from .trash import (
 )
 
 __all__ = [
+    "abandoned_intents",
     "orphaned_intents",
     "remote_cancel_attempt",
     "remote_cancel_request",

@@ -95,6 +95,19 @@ def orphaned_intents(*, creation: Creation) -> list[ProviderSubmission]:
     )
 
 
+def abandoned_intents(*, before: datetime, limit: int = 100) -> list[ProviderSubmission]:
+    """Submissions still in `intent` since before `before` whose creation is no longer in
+    flight (canceled, or failed by staff, while the worker that sent them was lost): no job
+    records their answer any more, and recovery looks only at creations in flight."""
+    return list(
+        ProviderSubmission.objects.filter(
+            state=ProviderSubmission.State.INTENT, started_at__lte=before
+        )
+        .exclude(creation__status__in=Creation.IN_FLIGHT)
+        .order_by("started_at")[:limit]
+    )
+
+
 def remote_cancel_request(*, creation: Creation, task_id: str, send: bool = True) -> None:
     """Cancel the creation's provider task: recorded now, made by a short job after COMMIT
     (and tried again by remote_cancels_retry until the provider acknowledges it). `send`

@@ -3,6 +3,7 @@ housekeeping from failed and canceled videos after PHOENIX_SOURCE_COPY_DAYS, not
 the image they were copied from is taken down; Animate records its image as the parent."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from tests.conftest import files_in
 from tests.creations.test_rerun import money_snapshot, rerun
 
 URL = "/api/generate/creation"
+HTMX = {"HX-Request": "true"}
 
 
 def animate(client, image, capture, **more):
@@ -158,3 +160,48 @@ def test_dropping_copies_is_scheduled_daily_on_housekeeping():
 
     job = scheduled_jobs()["creations.jobs.entrypoints.drop_source_copies_job"]
     assert job.queue_name == "housekeeping" and job.cron
+
+
+def try_again_form(html: str) -> tuple[str, dict[str, str]]:
+    """Where the card's Try again posts (its hx-post) and its hidden fields."""
+    form = html[: html.index("Try again ·")]
+    form = form[form.rindex("<form") :]
+    action = re.search(r'hx-post="([^"]+)"', form).group(1)
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    return action, {name: value for name, value in fields if name != "csrfmiddlewaretoken"}
+
+
+def test_try_again_on_a_failed_video_started_from_a_still_starts_from_that_still(
+    alice_client, alice, make_creation, private_media, django_capture_on_commit_callbacks
+):
+    """Before: Try again posted only the type, prompt and orientation: 10 tokens for a
+    video from nothing, the still forgotten."""
+    image = make_creation(owner=alice, status="draft", kind="image")
+    video = failed_video_from(alice_client, image, django_capture_on_commit_callbacks)
+    html = alice_client.get(f"/creations/{video.id}/card", headers=HTMX).content.decode()
+    action, fields = try_again_form(html)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(action, fields, headers=HTMX)
+
+    assert response.status_code == 202
+    again = Creation.objects.get(pk=response.json()["creation_id"])
+    assert (again.kind, again.prompt, again.source_creation_id) == ("video", "move", image.id)
+    assert again.source_image.name not in ("", video.source_image.name)
+    assert image_input.read_stored(again.source_image.name) == image_input.read_stored(
+        video.source_image.name
+    )
+
+
+def test_a_failed_video_whose_still_was_dropped_offers_no_try_again(
+    alice_client, alice, make_creation, private_media, settings, django_capture_on_commit_callbacks
+):
+    image = make_creation(owner=alice, status="draft", kind="image")
+    video = failed_video_from(alice_client, image, django_capture_on_commit_callbacks)
+    later = timezone.now() + timedelta(days=settings.PHOENIX_SOURCE_COPY_DAYS + 1)
+    assert housekeeping.source_copies_drop(now=later) == 1
+
+    html = alice_client.get(f"/creations/{video.id}/card", headers=HTMX).content.decode()
+
+    assert "Try again" not in html
+    assert "Run again" not in html

@@ -7,8 +7,9 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from tests.conftest import run_at_once
 from tokens.adjustments import SelfApproval, adjustment_approve, adjustment_ask
-from tokens.models import AdjustmentRequest, LedgerEntry
+from tokens.models import AdjustmentRequest, LedgerEntry, TokenAccount
 from tokens.services import BalanceWouldGoNegative, ledger_discrepancies
 
 from .conftest import balance_of
@@ -114,8 +115,9 @@ def test_an_approval_that_would_take_the_balance_below_zero_is_refused(
     request = adjustment_ask(
         account=alice.token_account, amount=-90, reason="chargeback", staff=adjuster
     ).request
+    # Each staff member's step is under the threshold (one's steps add up, see below).
     adjustment_ask(account=alice.token_account, amount=-10, reason="first", staff=adjuster)
-    adjustment_ask(account=alice.token_account, amount=-10, reason="second", staff=adjuster)
+    adjustment_ask(account=alice.token_account, amount=-10, reason="second", staff=second_adjuster)
 
     with pytest.raises(BalanceWouldGoNegative):
         adjustment_approve(request_id=request.pk, staff=second_adjuster)
@@ -146,3 +148,46 @@ def test_grant_tokens_from_a_shell_still_credits_at_once(alice, settings):
     call_command("grant_tokens", "alice", "5000", reason="contest prize")
 
     assert balance_of(alice) == 5100
+
+
+def test_small_adjustments_that_add_up_past_the_threshold_wait_for_a_second_staff_member(
+    adjuster, alice, settings
+):
+    """Before: each adjustment was judged alone, so one staff member credited any amount to
+    an accomplice in steps of the threshold, with nobody else looking."""
+    settings.PHOENIX_ADJUSTMENT_APPROVAL_ABOVE = 50
+
+    statuses = [
+        adjustment_ask(
+            account=alice.token_account, amount=30, reason=f"part {i}", staff=adjuster
+        ).request.status
+        for i in range(3)
+    ]
+
+    assert statuses == ["applied", "pending", "pending"]
+    assert balance_of(alice) == 130
+    # Taking tokens away is counted on its own: the credit does not make it wait.
+    taken = adjustment_ask(account=alice.token_account, amount=-30, reason="typo", staff=adjuster)
+    assert taken.request.status == "applied"
+    assert balance_of(alice) == 100
+    assert ledger_discrepancies() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_small_adjustments_at_once_do_not_both_slip_under_the_threshold(
+    adjuster, alice, settings
+):
+    settings.PHOENIX_ADJUSTMENT_APPROVAL_ABOVE = 50
+    account_id = alice.token_account.pk
+
+    def ask(part: int) -> str:
+        account = TokenAccount.objects.get(pk=account_id)
+        return adjustment_ask(
+            account=account, amount=30, reason=f"part {part}", staff=adjuster
+        ).request.status
+
+    statuses = run_at_once([lambda part=part: ask(part) for part in range(4)])
+
+    assert sorted(statuses) == ["applied", "pending", "pending", "pending"]
+    assert balance_of(alice) == 130
+    assert ledger_discrepancies() == []

@@ -13,6 +13,7 @@ from django.utils import timezone
 from creations import services
 from creations.jobs import generation, recovery, remote
 from creations.models import Creation, ProviderSubmission
+from creations.providers import TransientProviderError
 from creations.providers.runway_video import RunwayVideoProvider
 from tests.conftest import run_worker_burst, start_worker, stop_worker, wait_for
 from tests.providers.conftest import fresh, refunds, runway_worker_env, submit_video
@@ -246,3 +247,128 @@ def test_staff_fail_and_refund_cancels_the_provider_task(alice, fake_runway, adm
     assert row.cancel_acknowledged_at is not None
     creation = fresh(creation)
     assert (creation.status, refunds(creation)) == ("failed", 1)
+
+
+def resubmission_killed_before_its_record(user, fake_runway, monkeypatch) -> Creation:
+    """A video whose first task failed by the provider's internal error, and the check that
+    submitted it again killed between the provider's answer and its record: the new task
+    runs (and bills) at Runway, its intent is all we hold."""
+    fake_runway.failure_code = "INTERNAL"
+    creation = submitted(user)
+    kill_before_the_record(monkeypatch)
+    with pytest.raises(Killed):
+        remote.remote_tasks_check()
+    monkeypatch.undo()
+    assert fake_runway.billed == 2
+    assert sorted(fresh(creation).submissions.values_list("state", flat=True)) == [
+        "intent",
+        "submitted",
+    ]
+    return creation
+
+
+def test_a_resubmission_that_lost_its_answer_is_not_sent_again_without_a_key(
+    alice, fake_runway, monkeypatch
+):
+    """Before: the next check submitted a third task under a new key, and the second one's
+    intent stayed `intent` for ever: billed, unknown to staff, never settled."""
+    creation = resubmission_killed_before_its_record(alice, fake_runway, monkeypatch)
+
+    remote.remote_tasks_check()  # the first task is still failed at Runway
+
+    assert fake_runway.billed == 2
+    creation = fresh(creation)
+    assert (creation.status, refunds(creation), balance(alice)) == ("failed", 1, 100)
+    assert sorted(creation.submissions.values_list("state", flat=True)) == [
+        "possibly_submitted",
+        "submitted",
+    ]
+    assert ledger_discrepancies() == []
+
+
+def test_with_an_idempotency_header_a_resubmission_that_lost_its_answer_is_adopted(
+    alice, fake_runway, settings, monkeypatch
+):
+    settings.PHOENIX_RUNWAY_IDEMPOTENCY_HEADER = HEADER
+    fake_runway.idempotency_header = HEADER
+    creation = resubmission_killed_before_its_record(alice, fake_runway, monkeypatch)
+    lost_key = str(fresh(creation).submissions.get(state="intent").key)
+
+    remote.remote_tasks_check()  # the first task is still failed at Runway
+
+    assert fake_runway.billed == 2
+    adopted = fake_runway.keys[lost_key]
+    creation = fresh(creation)
+    assert (creation.status, creation.provider_task_id) == ("processing", adopted)
+    assert not creation.submissions.filter(state="intent").exists()
+    fake_runway.failure_code = None
+    assert remote.remote_tasks_check()["succeeded"] == 1
+    run_worker_burst()  # the fetch
+    creation = fresh(creation)
+    assert (creation.status, refunds(creation), balance(alice)) == ("draft", 0, 90)
+    assert fake_runway.billed == 2
+    assert ledger_discrepancies() == []
+
+
+def test_an_orphan_whose_creation_was_canceled_meanwhile_is_shown_to_staff(
+    alice, fake_runway, monkeypatch
+):
+    """Before: recovery looks only at creations in flight, so the intent of a creation
+    canceled (or failed by staff) while its worker was lost stayed `intent` for ever."""
+    creation = claimed_video(alice)
+    kill_before_the_record(monkeypatch)
+    with pytest.raises(Killed):
+        generation.submit_remote_task(creation, RunwayVideoProvider())
+    monkeypatch.undo()
+    services.creation_cancel(creation=fresh(creation))
+
+    later = past_the_job_deadline(creation)
+    recovery.creations_recover(now=later)
+    recovery.creations_recover(now=later)
+
+    creation = fresh(creation)
+    assert (creation.status, refunds(creation), balance(alice)) == ("canceled", 1, 100)
+    assert list(creation.submissions.values_list("state", flat=True)) == ["possibly_submitted"]
+    assert fake_runway.billed == 1
+    assert ledger_discrepancies() == []
+
+
+def test_a_live_submit_of_a_canceled_creation_is_not_called_an_orphan_before_its_deadline(
+    alice, fake_runway, monkeypatch
+):
+    creation = claimed_video(alice)
+    kill_before_the_record(monkeypatch)
+    with pytest.raises(Killed):
+        generation.submit_remote_task(creation, RunwayVideoProvider())
+    monkeypatch.undo()
+    services.creation_cancel(creation=fresh(creation))
+
+    recovery.creations_recover()
+
+    assert list(fresh(creation).submissions.values_list("state", flat=True)) == ["intent"]
+
+
+def test_an_adoption_that_does_not_reach_runway_keeps_looking_for_the_lost_task(
+    alice, fake_runway, settings, monkeypatch
+):
+    settings.PHOENIX_RUNWAY_IDEMPOTENCY_HEADER = HEADER
+    fake_runway.idempotency_header = HEADER
+    creation = resubmission_killed_before_its_record(alice, fake_runway, monkeypatch)
+    lost_key = str(fresh(creation).submissions.get(state="intent").key)
+
+    def unreachable(self, **kwargs):
+        raise TransientProviderError("Runway submit failed: ConnectError")
+
+    monkeypatch.setattr(RunwayVideoProvider, "submit_video", unreachable)
+    remote.remote_tasks_check()
+    monkeypatch.undo()
+
+    # Not called refused (its task may run): the next check finds it by its key.
+    assert fresh(creation).submissions.get(key=lost_key).state == "intent"
+    remote.remote_tasks_check()
+    creation = fresh(creation)
+    assert (creation.status, creation.provider_task_id) == (
+        "processing",
+        fake_runway.keys[lost_key],
+    )
+    assert fake_runway.billed == 2
