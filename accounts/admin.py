@@ -1,7 +1,10 @@
 from functools import wraps
 
 from django.contrib import admin
-from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
+from django.contrib.auth.admin import UserAdmin
+
+from community.membership import member_deactivate, member_reactivate
 
 from . import twofactor
 from .models import DataExport, DeletedAccount
@@ -49,3 +52,28 @@ class DataExportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+User = get_user_model()
+
+
+class PhoenixUserAdmin(UserAdmin):
+    """Django's user admin, but ticking "active" off (or on) moves the account's likes,
+    comments and follows out of (or back into) the public figures in the same transaction
+    (the admin's save is one)."""
+
+    def save_model(self, request, obj, form, change):
+        if not (change and "is_active" in form.changed_data):
+            return super().save_model(request, obj, form, change)
+        active = obj.is_active
+        obj.is_active = not active  # as it is stored: the flip below moves the figures too
+        super().save_model(request, obj, form, change)
+        if active:
+            member_reactivate(user_id=obj.pk)
+        else:
+            member_deactivate(user_id=obj.pk)
+        obj.is_active = active
+
+
+admin.site.unregister(User)
+admin.site.register(User, PhoenixUserAdmin)

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from community.jobs.sending import member_recount_enqueue
+from community.membership import member_deactivate
 from creations.models import Creation
 from creations.services import (
     ActionRefused,
@@ -434,6 +434,8 @@ def account_delete(*, user: AbstractBaseUser) -> AccountDeleted:
         Notification.objects.filter(recipient_id=row.pk).delete()
         NotificationPreferences.objects.filter(user_id=row.pk).delete()
         signals.account_erasing.send(sender=None, user_id=row.pk)
+        # Inactive from here, its likes, comments and follows out of the public figures.
+        member_deactivate(user_id=row.pk)
         row.username = f"deleted-{row.pk}-{os.urandom(4).hex()}"
         row.email = ""
         row.first_name = row.last_name = ""
@@ -446,7 +448,6 @@ def account_delete(*, user: AbstractBaseUser) -> AccountDeleted:
         DeletedAccount.objects.create(user=row, forfeited=amount)
         transaction.on_commit(lambda: delete_stored_files(*exports))
         transaction.on_commit(lambda: account_purge_enqueue(row.pk))
-        transaction.on_commit(lambda: member_recount_enqueue(row.pk))
     return AccountDeleted(user_id=row.pk, forfeited=amount)
 
 

@@ -8,9 +8,9 @@ repeat a no-op, also when requests race), so a figure moves once per row that ap
 goes.
 
 Only active accounts count. A deactivated account's rows stay (its deletion is final, but
-staff may reactivate one) and leave the figures by a recount of what it touched
-(member_recount, queued by the account's deletion), which is also what the periodic
-recount does for every post: it corrects any drift.
+staff may reactivate one) and leave the figures in the transaction that deactivates it
+(community.membership); the periodic recount does the same from the rows for every post,
+and corrects any drift.
 """
 
 from dataclasses import dataclass

@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from community import membership
 from creations import services as creations
 from phoenix import ratelimit
 from sharing import services as sharing
@@ -278,9 +279,9 @@ def _carry_out(*, case: Case, staff, kind: str, reason: str, author) -> None:
     elif kind == Action.Kind.SUSPEND:
         if author.is_staff:
             raise ModerationRefused("not_applicable", "A staff account is not suspended here.")
-        # An inactive account is nobody from its next request on (every session fails), and
-        # its posts and media leave every public page at once.
-        User.objects.filter(pk=author.pk).update(is_active=False)
+        # Inactive, the account's sessions end and its posts and media leave every public
+        # page at once; its likes, comments and follows leave the public figures with it.
+        membership.member_deactivate(user_id=author.pk)
 
 
 # ---------------------------------------------------------------------------------------

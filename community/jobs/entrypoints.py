@@ -19,6 +19,7 @@ def recount_community() -> dict[str, int]:
 
 @job_entrypoint
 def recount_member(user_id: int) -> dict[str, int]:
-    """Queued when an account is deleted: its likes, comments and follows leave the
-    figures."""
+    """Queued after an account leaves or comes back (community.membership moved the
+    figures in its transaction): what it touched recounted from the rows, for a write that
+    raced the change."""
     return recount.member_recount(user_id)

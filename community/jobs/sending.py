@@ -32,9 +32,9 @@ def notify_comment_enqueue(comment_id) -> bool:
 
 
 def member_recount_enqueue(user_id: int) -> None:
-    """After an account's deactivation commits: its likes, comments and follows leave the
-    public figures (a job: an active member may have liked thousands of posts). With Redis
-    down the periodic recount does it."""
+    """After an account's deactivation (or reactivation) commits: what it touched is
+    recounted from the rows, for a like that raced the change (a job: an active member may
+    have liked thousands of posts). With Redis down the periodic recount does it."""
     try:
         redis_clients.get_queue("housekeeping").enqueue(
             RECOUNT_MEMBER,
