@@ -198,8 +198,19 @@ def _social_context(request: HttpRequest, creator, context: dict) -> dict:
     return {"figures": selectors.creator_figures(creator=creator, viewer=request.user)}
 
 
+def _posts_footer(request: HttpRequest, posts: list) -> dict:
+    # The figures are the posts' own columns; `liked` one query for the page.
+    selectors.with_viewer_state(posts, viewer=request.user)
+    return {"post_footer": POST_FOOTER}
+
+
 def creator_page(request: HttpRequest, username: str) -> HttpResponse:
-    """A creator's page (profiles) with their follower figures and the Follow button."""
+    """A creator's page (profiles) with their follower figures and the Follow button, and
+    each public post's likes and comments under it, as in the feed."""
     return profiles_views.profile(
-        request, username, page_template="community/profile.html", more_context=_social_context
+        request,
+        username,
+        page_template="community/profile.html",
+        more_context=_social_context,
+        posts_context=_posts_footer,
     )

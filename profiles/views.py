@@ -358,12 +358,15 @@ def profile(
     *,
     page_template: str = "profiles/profile.html",
     more_context=None,
+    posts_context=None,
 ) -> HttpResponse:
     """A creator's page. Posts for everyone; the Drafts and Trash tabs only for its owner
     (anybody else asking for them gets the posts), who also sees their taken-down posts.
     HTMX gets just the tabs, or just the next page. An app above this one may render the
     whole page with its own template (extending profile.html) and `more_context(request,
-    creator, context)` (community: follower figures and Follow)."""
+    creator, context)` (community: follower figures and Follow), and add to the posts tab,
+    whole or a page of it, `posts_context(request, posts)` (community: each post's likes
+    and comments)."""
     if "\x00" in username:  # no username has one, and PostgreSQL refuses to compare it
         raise Http404("No such creator.")
     creator = get_object_or_404(
@@ -376,6 +379,8 @@ def profile(
         # The navigation's balance is this one: no second read of the account.
         context["token_balance"] = context["balance"]
     template = page_template
+    if posts_context is not None and context["tab"] == "posts":
+        context.update(posts_context(request, context["page"].items))
     if wants_partial(request):
         template = "profiles/profile.html"
         if context["cursor"]:
