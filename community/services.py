@@ -225,14 +225,28 @@ def comment_delete(*, user: AbstractBaseUser, comment: PostComment) -> None:
     notification about it then says nothing of them)."""
     if not comment.can_delete(user):
         raise SocialRefused("not_allowed", "Only its author or the post's owner can delete it.")
+    _comment_erase(comment)
+
+
+def comment_remove_by_staff(*, comment: PostComment) -> bool:
+    """Staff remove any comment on a post (moderation, which logs who and why): as when its
+    author deletes it, its words go and it leaves the thread and the post's count. False if
+    it was gone already."""
+    return _comment_erase(comment)
+
+
+def _comment_erase(comment: PostComment) -> bool:
     with transaction.atomic():
         deleted = PostComment.objects.filter(pk=comment.pk, deleted_at__isnull=True).update(
             deleted_at=timezone.now(), text=""
         )
+        # An inactive author's comments are out of the count already (community.membership).
         if deleted and comment.author.is_active:
             Creation.objects.filter(pk=comment.post_id).update(
                 comment_count=Greatest(F("comment_count") - 1, 0)
             )
+    comment.refresh_from_db(fields=["deleted_at", "text"])
+    return bool(deleted)
 
 
 def notify_comment_enqueue(comment_id) -> None:

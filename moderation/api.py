@@ -137,8 +137,11 @@ def report_post(request: HttpRequest, creation_id: UUID) -> JsonResponse:
 )
 @never_cache
 def report_comment(request: HttpRequest, comment_id: UUID) -> JsonResponse:
-    """A comment the caller can see and did not write; 404 for anything else."""
-    return _report(request, Target.COMMENT, comment_id)
+    """A comment the caller can see and did not write, on a draft shared with them or on a
+    public post; 404 for anything else. The two kinds of comment share this URL: their ids
+    are UUIDs made apart (uuid4), and were one ever to name a comment of each kind, it
+    names the comment on the shared draft, for everyone."""
+    return _report(request, selectors.comment_target(comment_id), comment_id)
 
 
 @router.post(

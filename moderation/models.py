@@ -1,10 +1,10 @@
 """Reports of posts and comments, the cases staff work through, the decisions they take
 (the action log) and the appeals against those decisions.
 
-An item is reported: a post (its creation) or a comment (sharing's comment on a shared
-draft). The target is one nullable foreign key per kind of item, exactly one of them set (a
-check constraint), so comments of another app get a column and a branch of the same
-constraint, and the database still knows every row's item exists.
+An item is reported: a post (its creation), a comment on a shared draft (sharing's) or a
+comment on a post (community's). The target is one nullable foreign key per kind of item,
+exactly one of them set (a check constraint), so comments of another app get a column and a
+branch of the same constraint, and the database still knows every row's item exists.
 
 All the open reports of one item form one open case (a partial unique index per item): the
 queue lists cases, staff assign and annotate a case, and a decision closes the case with
@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from community.models import PostComment
 from creations.models import Creation
 from sharing.models import Comment
 
@@ -33,17 +34,28 @@ APPEAL_MAX = 2000
 
 class Target(models.TextChoices):
     POST = "post", "Post"
-    COMMENT = "comment", "Comment"
+    COMMENT = "comment", "Comment on a shared draft"
+    POST_COMMENT = "post_comment", "Comment on a post"
 
 
 # The target columns, by kind: exactly one is set on a case, a report and an action.
-TARGET_FIELDS = {Target.POST: "post", Target.COMMENT: "comment"}
+TARGET_FIELDS = {
+    Target.POST: "post",
+    Target.COMMENT: "comment",
+    Target.POST_COMMENT: "post_comment",
+}
+COMMENT_TARGETS = (Target.COMMENT, Target.POST_COMMENT)
 
 
 def one_target(name: str) -> models.CheckConstraint:
+    def only(target: str) -> Q:
+        condition = Q(target=target)
+        for kind, column in TARGET_FIELDS.items():
+            condition &= Q(**{f"{column}__isnull": kind != target})
+        return condition
+
     return models.CheckConstraint(
-        condition=(Q(target=Target.POST) & Q(post__isnull=False) & Q(comment__isnull=True))
-        | (Q(target=Target.COMMENT) & Q(comment__isnull=False) & Q(post__isnull=True)),
+        condition=only(Target.POST) | only(Target.COMMENT) | only(Target.POST_COMMENT),
         name=name,
     )
 
@@ -56,15 +68,31 @@ class TargetMixin(models.Model):
     comment = models.ForeignKey(
         Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    post_comment = models.ForeignKey(
+        PostComment, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         abstract = True
 
     @property
+    def item(self) -> Creation | Comment | PostComment:
+        return getattr(self, TARGET_FIELDS[self.target])
+
+    @property
+    def item_noun(self) -> str:
+        """What people are told the item is: a post or a comment (of either kind)."""
+        return "post" if self.target == Target.POST else "comment"
+
+    @property
     def item_creation(self) -> Creation:
         """The creation the item is (a post) or belongs to (a comment): what notifications
         about it name."""
-        return self.post if self.target == Target.POST else self.comment.creation
+        if self.target == Target.POST:
+            return self.post
+        if self.target == Target.POST_COMMENT:
+            return self.post_comment.post
+        return self.comment.creation
 
 
 class Case(TargetMixin):
@@ -102,6 +130,11 @@ class Case(TargetMixin):
                 fields=["comment"],
                 condition=Q(status="open", comment__isnull=False),
                 name="one_open_case_per_comment",
+            ),
+            models.UniqueConstraint(
+                fields=["post_comment"],
+                condition=Q(status="open", post_comment__isnull=False),
+                name="one_open_case_per_post_comment",
             ),
             models.CheckConstraint(
                 condition=Q(status="open", closed_at__isnull=True)
@@ -161,6 +194,11 @@ class Report(TargetMixin):
                 fields=["reporter", "comment"],
                 condition=Q(status="open", comment__isnull=False),
                 name="one_open_report_per_reporter_comment",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "post_comment"],
+                condition=Q(status="open", post_comment__isnull=False),
+                name="one_open_report_per_reporter_post_comment",
             ),
             models.CheckConstraint(
                 condition=Q(status="open", closed_at__isnull=True)

@@ -12,6 +12,7 @@ from uuid import UUID
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Min, Prefetch, QuerySet
 
+from community.models import PostComment
 from creations.models import Creation
 from creations.presenters import media_url
 from sharing.models import Comment
@@ -35,9 +36,25 @@ def is_moderator(user: AbstractBaseUser) -> bool:
     return user.is_authenticated and user.is_staff and user.has_perm(MODERATE_PERMISSION)
 
 
-def reportable_item(*, user: AbstractBaseUser, target: str, item_id) -> Creation | Comment | None:
+Item = Creation | Comment | PostComment
+
+
+def comment_target(comment_id) -> str:
+    """Which kind of comment an id names (POST /api/comments/<id>/reports and the report
+    page take either kind). Both tables make their ids with uuid4, so two rows sharing one
+    is a 2^-122 chance; should it ever happen (rows written by hand), the rule is fixed and
+    the same for everyone: a shared-draft comment with the id, in whatever state and
+    whoever asks, is the one it names; otherwise the post comment with it."""
+    pk = _uuid(comment_id)
+    if pk is not None and Comment.objects.filter(pk=pk).exists():
+        return Target.COMMENT
+    return Target.POST_COMMENT
+
+
+def reportable_item(*, user: AbstractBaseUser, target: str, item_id) -> Item | None:
     """The post or comment `user` may report: one they can see now and did not write. None
-    for anything else (unknown, not visible to them, their own) — all answered alike."""
+    for anything else (unknown, not visible to them, their own) — all answered alike.
+    `target` is the kind of item; for a comment of either kind, ask comment_target first."""
     pk = _uuid(item_id)
     if pk is None or not user.is_authenticated:
         return None
@@ -54,6 +71,17 @@ def reportable_item(*, user: AbstractBaseUser, target: str, item_id) -> Creation
         if comment is None or not can_view(creation=comment.creation, user=user):
             return None
         return comment
+    if target == Target.POST_COMMENT:
+        # As the post's thread shows it: not deleted, its author active, the post public.
+        post_comment = (
+            PostComment.objects.select_related("post__owner", "author")
+            .filter(pk=pk, deleted_at__isnull=True, author__is_active=True)
+            .exclude(author=user)
+            .first()
+        )
+        if post_comment is None or not post_comment.post.is_public:
+            return None
+        return post_comment
     return None
 
 
@@ -68,7 +96,14 @@ def queue(*, assignee: AbstractBaseUser | None = None) -> list[Case]:
     cases = (
         Case.objects.filter(status=Case.Status.OPEN)
         .annotate(report_count=Count("reports"), first_reported_at=Min("reports__created_at"))
-        .select_related("post__owner", "comment__author", "comment__creation", "assignee")
+        .select_related(
+            "post__owner",
+            "comment__author",
+            "comment__creation",
+            "post_comment__author",
+            "post_comment__post__owner",
+            "assignee",
+        )
         .prefetch_related(
             Prefetch("reports", queryset=Report.objects.select_related("reporter")),
             Prefetch("notes", queryset=CaseNote.objects.select_related("author")),
@@ -97,9 +132,9 @@ def open_case_count() -> int:
 def recent_actions(limit: int = LOG_SIZE) -> list[Action]:
     """The action log, newest first: who, when, what, why."""
     return list(
-        Action.objects.select_related("actor", "subject", "post", "comment").order_by(
-            "-created_at"
-        )[:limit]
+        Action.objects.select_related(
+            "actor", "subject", "post", "comment", "post_comment"
+        ).order_by("-created_at")[:limit]
     )
 
 
@@ -107,7 +142,11 @@ def open_appeals() -> list[Appeal]:
     return list(
         Appeal.objects.filter(status=Appeal.Status.OPEN)
         .select_related(
-            "action__actor", "action__subject", "action__post", "action__comment__creation"
+            "action__actor",
+            "action__subject",
+            "action__post",
+            "action__comment__creation",
+            "action__post_comment__post",
         )
         .order_by("created_at", "pk")
     )
@@ -131,7 +170,7 @@ def action_of_subject(*, user: AbstractBaseUser, action_id) -> Action | None:
     if pk is None or not user.is_authenticated:
         return None
     return (
-        Action.objects.select_related("post", "comment__creation", "appeal")
+        Action.objects.select_related("post", "comment__creation", "post_comment__post", "appeal")
         .filter(pk=pk, subject=user)
         .first()
     )

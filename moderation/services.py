@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from community import membership
+from community import services as community
 from creations import services as creations
 from phoenix import ratelimit
 from sharing import services as sharing
@@ -24,6 +25,7 @@ from sharing import services as sharing
 from . import notices, selectors
 from .models import (
     APPEAL_MAX,
+    COMMENT_TARGETS,
     NOTE_MAX,
     REASON_MAX,
     TARGET_FIELDS,
@@ -150,9 +152,10 @@ def report_file(*, reporter: AbstractBaseUser, target: str, item_id, category, n
 
 
 def _already_reported(target: str) -> ModerationRefused:
+    noun = "post" if target == Target.POST else "comment"
     return ModerationRefused(
         "already_reported",
-        f"You have already reported this {target}; our moderators will look at it.",
+        f"You have already reported this {noun}; our moderators will look at it.",
     )
 
 
@@ -177,7 +180,13 @@ def _open_case(*, target: str, item) -> Case:
 def _locked_open_case(case_id) -> Case:
     case = (
         Case.objects.select_for_update(of=("self",))
-        .select_related("post__owner", "comment__author", "comment__creation")
+        .select_related(
+            "post__owner",
+            "comment__author",
+            "comment__creation",
+            "post_comment__author",
+            "post_comment__post",
+        )
         .filter(pk=case_id)
         .first()
     )
@@ -215,17 +224,18 @@ def case_note_add(*, case_id, staff: AbstractBaseUser, text) -> CaseNote:
 # ---------------------------------------------------------------------------------------
 # Decisions.
 
+ANY_ITEM = (Target.POST, *COMMENT_TARGETS)
 DECISIONS = {
-    Action.Kind.DISMISS: (Target.POST, Target.COMMENT),
+    Action.Kind.DISMISS: ANY_ITEM,
     Action.Kind.TAKE_DOWN: (Target.POST,),
-    Action.Kind.REMOVE_COMMENT: (Target.COMMENT,),
-    Action.Kind.WARN: (Target.POST, Target.COMMENT),
-    Action.Kind.SUSPEND: (Target.POST, Target.COMMENT),
+    Action.Kind.REMOVE_COMMENT: COMMENT_TARGETS,
+    Action.Kind.WARN: ANY_ITEM,
+    Action.Kind.SUSPEND: ANY_ITEM,
 }
 
 
 def _author_of(case: Case) -> AbstractBaseUser:
-    return case.post.owner if case.target == Target.POST else case.comment.author
+    return case.post.owner if case.target == Target.POST else case.item.author
 
 
 def case_decide(*, case_id, staff: AbstractBaseUser, kind: str, reason) -> Action:
@@ -242,7 +252,8 @@ def case_decide(*, case_id, staff: AbstractBaseUser, kind: str, reason) -> Actio
         case = _locked_open_case(case_id)
         if case.target not in DECISIONS[kind]:
             raise ModerationRefused(
-                "not_applicable", f"“{Action.Kind(kind).label}” does not apply to a {case.target}."
+                "not_applicable",
+                f"“{Action.Kind(kind).label}” does not apply to a {case.item_noun}.",
             )
         author = _author_of(case)
         _carry_out(case=case, staff=staff, kind=kind, reason=reason, author=author)
@@ -256,6 +267,7 @@ def case_decide(*, case_id, staff: AbstractBaseUser, kind: str, reason) -> Actio
             target=case.target,
             post=case.post,
             comment=case.comment,
+            post_comment=case.post_comment,
             created_at=now,
         )
         Case.objects.filter(pk=case.pk).update(status=Case.Status.CLOSED, closed_at=now)
@@ -274,7 +286,11 @@ def _carry_out(*, case: Case, staff, kind: str, reason: str, author) -> None:
         except creations.ActionRefused as refusal:
             raise ModerationRefused(refusal.code, refusal.message) from None
     elif kind == Action.Kind.REMOVE_COMMENT:
-        if not sharing.comment_remove_by_staff(comment=case.comment, staff=staff):
+        if case.target == Target.POST_COMMENT:
+            removed = community.comment_remove_by_staff(comment=case.post_comment)
+        else:
+            removed = sharing.comment_remove_by_staff(comment=case.comment, staff=staff)
+        if not removed:
             raise ModerationRefused("already_removed", "This comment was already removed.")
     elif kind == Action.Kind.SUSPEND:
         if author.is_staff:

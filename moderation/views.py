@@ -37,7 +37,7 @@ def report_post_page(request: HttpRequest, creation_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def report_comment_page(request: HttpRequest, comment_id) -> HttpResponse:
-    return report_page(request, Target.COMMENT, comment_id)
+    return report_page(request, selectors.comment_target(comment_id), comment_id)
 
 
 def report_page(request: HttpRequest, target: str, item_id) -> HttpResponse:
@@ -47,11 +47,14 @@ def report_page(request: HttpRequest, target: str, item_id) -> HttpResponse:
         raise Http404("No such item.")
     if target == Target.POST:
         fallback = reverse("post", args=[item.pk])
+    elif target == Target.POST_COMMENT:
+        fallback = f"{reverse('post', args=[item.post_id])}#comment-{item.pk}"
     else:
         fallback = reverse("shared_draft", args=[item.creation_id])
     back = _safe_next(request, fallback)
     context = {
         "target": target,
+        "noun": "post" if target == Target.POST else "comment",
         "item": item,
         "categories": Report.Category.choices,
         "note_max": NOTE_MAX,
