@@ -2,7 +2,7 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth import get_user_model, load_backend, login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.core.files.storage import default_storage
@@ -59,7 +59,9 @@ class LoginView(profiles_views.LoginView):
     def form_valid(self, form):
         user = form.get_user()
         if twofactor.is_enabled(user):
-            return second_step(self.request, user, self.get_success_url(), DEFAULT_BACKEND)
+            # The backend that let it in (moderation's, for a suspended account) signs it in.
+            backend = getattr(user, "backend", DEFAULT_BACKEND)
+            return second_step(self.request, user, self.get_success_url(), backend)
         return super().form_valid(form)
 
 
@@ -79,7 +81,12 @@ def _pending_user(request: HttpRequest):
     pending = request.session.get(PENDING)
     if not isinstance(pending, dict) or time.time() - pending.get("t", 0) > PENDING_SECONDS:
         return None
-    return User.objects.filter(pk=pending.get("u"), is_active=True).first()
+    backend = pending.get("b") or DEFAULT_BACKEND
+    if backend not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    # Whom that backend still lets in (Django's: an active account; moderation's: also one
+    # a suspension keeps out, to appeal).
+    return load_backend(backend).get_user(pending.get("u"))
 
 
 @require_http_methods(["GET", "POST"])

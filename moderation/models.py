@@ -240,9 +240,9 @@ class Action(TargetMixin):
         WARN = "warn", "Warning"
         SUSPEND = "suspend", "Account suspended"
 
-    # What the person concerned may appeal (a dismissal concerns nobody; a suspended account
-    # cannot sign in, and writes to support).
-    APPEALABLE = (Kind.TAKE_DOWN, Kind.REMOVE_COMMENT, Kind.WARN)
+    # What the person concerned may appeal (a dismissal concerns nobody). A suspended
+    # account signs in for that alone (moderation.auth).
+    APPEALABLE = (Kind.TAKE_DOWN, Kind.REMOVE_COMMENT, Kind.WARN, Kind.SUSPEND)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -102,6 +102,8 @@ def appeal_text(appeal: Appeal) -> str:
     if appeal.status == Appeal.Status.REVERSED:
         if appeal.action.kind == Action.Kind.TAKE_DOWN:
             return "Your appeal was successful: your post is published again"
+        if appeal.action.kind == Action.Kind.SUSPEND:
+            return "Your appeal was successful: your account is active again"
         return "Your appeal was successful: the decision was reversed"
     if appeal.status == Appeal.Status.UPHELD:
         return f"Your appeal was turned down: {_quote(appeal.decision_note)}"

@@ -164,6 +164,19 @@ def recently_decided_appeals(limit: int = LOG_SIZE) -> list[Appeal]:
 # The person a decision concerns.
 
 
+def suspension_of(user: AbstractBaseUser) -> Action | None:
+    """The suspension that keeps `user` out, the newest: an inactive account with a
+    suspension not reversed. None for anyone else (active, or made inactive some other
+    way: deleted, or by staff in the admin)."""
+    if user.is_active or user.pk is None:
+        return None
+    return (
+        Action.objects.filter(subject=user, kind=Action.Kind.SUSPEND, reversed_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def action_of_subject(*, user: AbstractBaseUser, action_id) -> Action | None:
     """A decision about `user`, or None (someone else's answers as an unknown one)."""
     pk = _uuid(action_id)

@@ -333,7 +333,8 @@ def appeal_file(*, user: AbstractBaseUser, action_id, text) -> Appeal:
 @dataclass(frozen=True)
 class AppealDecision:
     appeal: Appeal
-    reinstated: bool
+    reinstated: bool  # a taken-down post published again
+    reactivated: bool = False  # a suspended account active again
 
 
 def appeal_decide(*, action_id, staff: AbstractBaseUser, reverse: bool, note) -> AppealDecision:
@@ -341,7 +342,8 @@ def appeal_decide(*, action_id, staff: AbstractBaseUser, reverse: bool, note) ->
     the decision through the same services: a taken-down post is published again as it was
     (the state table's taken_down → published), a removed comment cannot be written back
     (its words were erased) and stays removed with the decision marked reversed, a warning
-    is withdrawn. The person who appealed is told either way."""
+    is withdrawn, a suspended account is active again (its likes, comments and follows
+    counted again, in this transaction). The person who appealed is told either way."""
     note = clean_text(note, field="note", limit=REASON_MAX, required=reverse is False)
     with transaction.atomic(durable=True):
         appeal = (
@@ -359,7 +361,7 @@ def appeal_decide(*, action_id, staff: AbstractBaseUser, reverse: bool, note) ->
             raise ModerationRefused(
                 "own_decision", "Another staff member decides an appeal against your decision."
             )
-        reinstated = False
+        reinstated = reactivated = False
         now = timezone.now()
         if reverse:
             if action.kind == Action.Kind.TAKE_DOWN:
@@ -368,6 +370,15 @@ def appeal_decide(*, action_id, staff: AbstractBaseUser, reverse: bool, note) ->
                 except creations.ActionRefused as refusal:
                     raise ModerationRefused(refusal.code, refusal.message) from None
                 reinstated = True
+            elif action.kind == Action.Kind.SUSPEND:
+                # Unless another suspension, not reversed, still stands.
+                others = Action.objects.filter(
+                    subject_id=action.subject_id,
+                    kind=Action.Kind.SUSPEND,
+                    reversed_at__isnull=True,
+                ).exclude(pk=action.pk)
+                if not others.exists():
+                    reactivated = membership.member_reactivate(user_id=action.subject_id)
             Action.objects.filter(pk=action.pk).update(reversed_at=now)
             action.reversed_at = now
         appeal.status = Appeal.Status.REVERSED if reverse else Appeal.Status.UPHELD
@@ -376,4 +387,4 @@ def appeal_decide(*, action_id, staff: AbstractBaseUser, reverse: bool, note) ->
         appeal.decision_note = note
         appeal.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
         notices.tell_appeal_decided(appeal=appeal)
-    return AppealDecision(appeal=appeal, reinstated=reinstated)
+    return AppealDecision(appeal=appeal, reinstated=reinstated, reactivated=reactivated)

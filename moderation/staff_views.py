@@ -136,6 +136,8 @@ def appeal_decide(request: HttpRequest, action_id) -> HttpResponse:
         return redirect(f"{reverse('staff_appeals')}#appeal-{action_id}")
     if decided.reinstated:
         messages.success(request, "Reversed: the post is published again.")
+    elif decided.reactivated:
+        messages.success(request, "Reversed: the account is active again.")
     else:
         messages.success(request, f"Appeal {decided.appeal.get_status_display().lower()}.")
     return redirect("staff_appeals")

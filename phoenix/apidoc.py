@@ -12,7 +12,10 @@ DESCRIPTION = (
     "someone else's object answers 404 not_found exactly as a missing one does. "
     "Authentication is the site's session cookie (state-changing requests also send the "
     "CSRF token in the X-CSRFToken header), or a personal API key "
-    "(`Authorization: Bearer phx_…`, no CSRF token) holding the scope each operation names."
+    "(`Authorization: Bearer phx_…`, no CSRF token) holding the scope each operation names. "
+    "A suspended account signs in to appeal, and nothing else: its session gets 403 "
+    "account_suspended from every operation but the appeal and the notifications (its API "
+    "keys are refused, 401)."
 )
 TAGS = [
     {"name": "creations", "description": "A creator's own creations."},

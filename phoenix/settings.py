@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "profiles.middleware.KnownDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.StaffTwoFactorMiddleware",
+    # A suspended account's session opens its decisions and appeal only (moderation.auth).
+    "moderation.middleware.SuspendedAccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -92,6 +94,13 @@ PHOENIX_FAST_POLLS = ["creations.polling.FAST_POLLS", "notifications.polling.FAS
 
 # The largest request body taken (phoenix/request_limits.py): a 10 MB image with its form.
 PHOENIX_MAX_REQUEST_BYTES = envint("PHOENIX_MAX_REQUEST_BYTES", 11 * 1024 * 1024)
+
+# Django's first: every session it made stays valid. Then moderation's, which lets a
+# suspended account (inactive) sign in to read its decision and appeal it.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "moderation.auth.SuspendedAccountBackend",
+]
 
 ROOT_URLCONF = "phoenix.urls"
 WSGI_APPLICATION = "phoenix.wsgi.application"

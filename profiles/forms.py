@@ -181,6 +181,11 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
         "inactive": "This account is closed.",
     }
 
+    def confirm_login_allowed(self, user):
+        """The backends decide who signs in: Django's refuses every inactive account, and
+        the one an inactive account gets past (moderation's, for a suspended account to
+        read its decision and appeal it) means to let it in."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The form keeps its `username` field: it takes the e-mail address too.
