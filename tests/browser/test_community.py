@@ -100,9 +100,16 @@ def test_bob_likes_comments_and_follows_on_alices_post(browser: Browser, live_se
     bob.locator("#follow-button").click()
     expect(bob.locator("#follow-button")).to_have_text("Following")
     expect(bob.locator("[data-followers]")).to_have_text("1")
+    # Each of her posts with its likes and comments, as in the feed.
+    expect(bob.locator(f"#like-{lighthouse.id} [data-like-count]")).to_have_text("1")
+    expect(bob.locator(f"#like-{lighthouse.id}")).to_have_attribute("aria-pressed", "true")
+    expect(bob.locator(f"#social-{lighthouse.id}")).to_contain_text("1 comment")
+    expect(bob.locator(f"#like-{boat.id} [data-like-count]")).to_have_text("0")
     settle(bob)
     assert_accessible(bob, "profile, following")
     screenshot(bob, "community-04-following")
+    bob.locator(f"#like-{boat.id}").click()
+    expect(bob.locator(f"#like-{boat.id} [data-like-count]")).to_have_text("1")
 
     bob.goto("/?tab=following")
     expect(bob.locator("#feed-list article.post")).to_have_count(2)

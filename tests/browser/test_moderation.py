@@ -187,3 +187,99 @@ def test_a_comment_is_reported_from_its_thread(browser: Browser, live_server, sc
     expect(report).to_be_focused()
 
     assert Report.objects.get().comment_id == comment.id
+
+
+def test_a_comment_on_a_post_is_reported_removed_and_appealed(
+    browser: Browser, live_server, screenshot
+):
+    from community import services as community
+    from community.models import PostComment
+
+    creator_signup(username="alice", password="alice-password-123")
+    bob_user = creator_signup(username="bob", password="bob-password-123")
+    moderator("mona")
+    (draft,) = make_drafts("alice", "A kite over a green hill on a windy day")
+    services.creation_publish(creation=draft, caption="Kite day")
+    comment = community.comment_post(author=bob_user, post_id=draft.id, text="Cheap pills here")
+
+    # alice reports bob's comment under her post, in the dialog.
+    alice = log_in(browser, live_server, "alice")
+    alice.goto(f"/p/{draft.id}")
+    report = alice.get_by_role("link", name="Report bob’s comment")
+    report.click()
+    dialog = alice.get_by_role("dialog", name="Report this comment")
+    expect(dialog).to_contain_text("The comment by bob")
+    dialog.get_by_label("Spam").check()
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.locator("#report-dialog-done")).to_be_visible()
+    assert_accessible(alice, "the Report dialog on a post's comment")
+    settle(alice)
+    screenshot(alice, "moderation-10-post-comment-reported")
+    alice.keyboard.press("Escape")
+    expect(report).to_be_focused()
+    assert Report.objects.get().post_comment_id == comment.id
+
+    # mona removes it from the queue.
+    mona = log_in(browser, live_server, "mona")
+    mona.goto("/staff/moderation")
+    case = mona.locator("section.mod-case")
+    expect(case).to_contain_text("Comment by bob")
+    expect(case).to_contain_text("On a post by alice")
+    expect(case.get_by_label("Take the post down")).to_have_count(0)
+    assert_accessible(mona, "the queue with a post's comment")
+    settle(mona)
+    screenshot(mona, "moderation-11-queue-post-comment")
+    mona.get_by_label("Remove the comment").check()
+    mona.get_by_label(re.compile("^Reason")).fill("Spam: links to a pill shop.")
+    mona.get_by_role("button", name="Decide").click()
+    expect(mona.locator("#action-log")).to_contain_text("Comment removed")
+    assert PostComment.objects.get(pk=comment.pk).is_deleted
+
+    # bob reads why and appeals.
+    bob = log_in(browser, live_server, "bob")
+    bob.goto("/notifications")
+    bob.get_by_role("link", name=re.compile("Your comment was removed")).click()
+    expect(bob.locator(".decision__reason")).to_have_text("Spam: links to a pill shop.")
+    expect(bob.locator(".decision")).to_contain_text("Your comment on a post by alice")
+    bob.get_by_label("Why the decision is wrong").fill("It was a joke between friends.")
+    bob.get_by_role("button", name="Send appeal").click()
+    expect(bob.get_by_text("Waiting for a decision.")).to_be_visible()
+    assert_accessible(bob, "the decision on a post's comment, appealed")
+    settle(bob)
+    screenshot(bob, "moderation-12-post-comment-appealed")
+
+
+def test_a_suspended_creator_signs_in_and_appeals(browser: Browser, live_server, screenshot):
+    from moderation import services as moderation
+
+    alice_user = creator_signup(username="alice", password="alice-password-123")
+    bob_user = creator_signup(username="bob", password="bob-password-123")
+    mona = moderator("mona")
+    (draft,) = make_drafts("alice", "A neon sign in a rainy alley at night")
+    services.creation_publish(creation=draft, caption="Buy followers cheap")
+    report = moderation.report_file(
+        reporter=bob_user, target="post", item_id=draft.id, category="spam", note=""
+    )
+    action = moderation.case_decide(
+        case_id=report.case_id, staff=mona, kind="suspend", reason="Selling fake followers."
+    )
+    alice_user.refresh_from_db()
+    assert not alice_user.is_active
+
+    alice = log_in(browser, live_server, "alice")
+    expect(alice).to_have_url(re.compile(rf"/moderation/decisions/{action.pk}$"))
+    expect(alice.locator("#suspended-note")).to_contain_text("Your account is suspended.")
+    expect(alice.locator(".decision__reason")).to_have_text("Selling fake followers.")
+    alice.wait_for_function("() => [...document.images].every(i => i.complete)")
+    assert_accessible(alice, "a suspended creator's decision page")
+    settle(alice)
+    screenshot(alice, "moderation-13-suspended-decision")
+    # Anything else leads back here.
+    alice.goto("/create")
+    expect(alice).to_have_url(re.compile(rf"/moderation/decisions/{action.pk}$"))
+    alice.get_by_label("Why the decision is wrong").fill("The caption was a joke about bots.")
+    alice.get_by_role("button", name="Send appeal").click()
+    expect(alice.get_by_text("Waiting for a decision.")).to_be_visible()
+    assert_accessible(alice, "a suspended creator's decision page, appealed")
+    settle(alice)
+    screenshot(alice, "moderation-14-suspended-appealed")

@@ -49,6 +49,7 @@ def test_a_suspended_creator_signs_in_reads_the_decision_and_appeals_it(suspensi
     page = client.get(decision).content.decode()
     assert "Repeated spam." in page and "Your account is suspended." in page
     assert "Send appeal" in page
+    assert "Open it" not in page  # the post is hidden while its creator is suspended
     notices = client.get("/api/notifications").json()["notifications"]
     assert any("Your account was suspended" in n["text"] for n in notices)
 
