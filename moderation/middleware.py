@@ -26,6 +26,13 @@ OPEN_TO_SUSPENDED = frozenset(
         "creation_media",
         "login",
         "logout",
+        # Read-only polls of a page from before (their buttons' writes stay closed). They
+        # answer "nothing new" without the session: it is not read for them here either.
+        "creation_card",
+        "drafts_poll",
+        # The health probes: about the site, not the account, and never a session read.
+        "healthz",
+        "readyz",
     }
 )
 SUSPENDED_MESSAGE = (
@@ -42,11 +49,12 @@ class SuspendedAccountMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
-        user = request.user
-        # Active accounts (all but a handful) pass on one attribute read, no query.
-        if not user.is_authenticated or user.is_active:
-            return None
+        # What is open to everyone is looked at first, so that the user (and the session)
+        # is not read for it; active accounts then pass on one attribute read.
         if request.resolver_match.url_name in OPEN_TO_SUSPENDED:
+            return None
+        user = request.user
+        if not user.is_authenticated or user.is_active:
             return None
         if request.path.startswith("/api/"):
             return error(403, "account_suspended", SUSPENDED_MESSAGE)
