@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -38,7 +37,6 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
-User = get_user_model()
 
 REPORT_RATE_SCOPE = "report"
 REPORT_RATE_WINDOW = 3600
