@@ -53,12 +53,18 @@ def thirty_days_of_activity(owner) -> None:
     their ledger rows on the days they happened (the services stamp rows with now)."""
     rng = random.Random(7)
     now = timezone.now()
+    # Each on its own UTC day (the page's days), whatever the time the test runs at: a
+    # creation "10 hours ago" just after midnight would fall on yesterday.
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     account = owner.token_account
     for days_ago in range(29, -1, -1):
+        latest = int((now - midnight).total_seconds()) - 60 if days_ago == 0 else 86_399
         for _ in range(rng.randint(3, 12)):
             kind = "video" if rng.random() < 0.3 else "image"
             status = rng.choices(["draft", "published", "failed", "canceled"], [6, 3, 1, 0.5])[0]
-            created_at = now - timedelta(days=days_ago, minutes=rng.randint(11, 600))
+            created_at = midnight - timedelta(
+                days=days_ago, seconds=-rng.randint(0, max(0, latest))
+            )
             finished = status in ("draft", "published")
             creation = Creation.objects.create(
                 owner=owner,
