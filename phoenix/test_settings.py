@@ -47,3 +47,11 @@ finally:
         del os.environ[_name]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Every e-mail sent, by the test's process or by a real RQ worker process it started, is kept
+# as a file in a folder of this run (tests/mailbox.py): a worker process's e-mails reach the
+# test (tests.conftest.sent_emails). A worker subprocess is given the folder's path.
+EMAIL_BACKEND = "tests.mailbox.SharedMailbox"
+EMAIL_FILE_PATH = os.environ.get("PHOENIX_TEST_MAIL_DIR") or tempfile.mkdtemp(
+    prefix=f"phoenix-test-mail-{_worker}-"
+)

@@ -15,15 +15,18 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
+from django.core.mail import EmailMessage
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
+from rq.job import Job, JobStatus
 
 from creations import queues, versions
 from creations.worker import FairSimpleWorker
 from phoenix import health
 from profiles.services import creator_signup
+from tests import mailbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +53,23 @@ def fresh_cache():
     cards.clear_cache()
     selectors.forget_remembered()
     health.forget_probes()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_mailbox(django_test_environment):
+    """pytest-django's test environment sets Django's locmem backend; the suite's own keeps
+    the test outbox too and shares every message with worker processes (tests/mailbox.py,
+    phoenix/test_settings.py)."""
+    locmem = settings.EMAIL_BACKEND
+    settings.EMAIL_BACKEND = "tests.mailbox.SharedMailbox"
+    yield
+    settings.EMAIL_BACKEND = locmem
+
+
+@pytest.fixture(autouse=True)
+def fresh_mailbox():
+    """Each test starts with no e-mail sent."""
+    mailbox.empty(Path(settings.EMAIL_FILE_PATH))
 
 
 @pytest.fixture(autouse=True)
@@ -121,10 +141,42 @@ def run_worker_burst() -> None:
     worker.work(burst=True)
 
 
-def sent_emails() -> list:
-    """Django's test outbox: account e-mails are sent by the request itself (the live
-    server runs in this process)."""
-    return mail.outbox
+def sent_emails() -> list[EmailMessage]:
+    """Every e-mail sent in this test, oldest first, by this process or by a worker process
+    it started (tests/mailbox.py) — once the jobs waiting on "light" (e-mails are sent by a
+    job) have run here, and those a worker process took have ended. Only "light" runs: a
+    generation waiting in its queue stays queued. A fresh list on every call."""
+    light = queues.get_queue("light")
+
+    def light_jobs_done() -> bool:
+        FairSimpleWorker([light], connection=light.connection).work(burst=True)
+        return not jobs_in_flight(light)
+
+    wait_for(light_jobs_done, what='the jobs on "light" a worker process took')
+    return mailbox.read(Path(settings.EMAIL_FILE_PATH))
+
+
+def forget_sent_emails() -> None:
+    """Empty the mailbox (and the test outbox) mid-test."""
+    mailbox.empty(Path(settings.EMAIL_FILE_PATH))
+    mail.outbox.clear()
+
+
+def jobs_in_flight(queue) -> bool:
+    """Whether any job of `queue` is waiting or running, wherever it is: a job a worker has
+    popped but not yet started is in no list or registry, only its status says "queued"."""
+    redis = queue.connection
+    ids = [
+        key.decode().removeprefix("rq:job:")
+        for key in redis.scan_iter(match="rq:job:*", count=1000)
+        if key.count(b":") == 2
+    ]
+    return any(
+        job is not None
+        and job.origin == queue.name
+        and job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.STARTED)
+        for job in Job.fetch_many(ids, connection=redis)
+    )
 
 
 def worker_environment(**extra: str) -> dict[str, str]:
@@ -136,6 +188,7 @@ def worker_environment(**extra: str) -> dict[str, str]:
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         REDIS_URL=settings.REDIS_URL,
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        PHOENIX_TEST_MAIL_DIR=str(settings.EMAIL_FILE_PATH),
     )
     env.update(extra)
     return env
