@@ -4,12 +4,16 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import (
     AuthenticationForm,
+    PasswordResetForm,
     SetPasswordForm,
     UserCreationForm,
 )
 from django.contrib.auth.password_validation import get_default_password_validators
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
+
+from phoenix.emails import email_enqueue
 
 from . import throttle
 from .email_domains import DISPOSABLE_REFUSED, is_disposable
@@ -99,6 +103,25 @@ class SignupForm(PasswordRulesOnPasswordField, UserCreationForm):
         if is_disposable(email):
             raise ValidationError(DISPOSABLE_REFUSED, "disposable")
         return email
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, its e-mail queued (phoenix.emails) rather than sent in the
+    request: a slow mail server neither holds the page nor tells, by its delay, whether
+    the address has an account."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        email_enqueue(to=to_email, subject=subject, body=body)
 
 
 class NewPasswordForm(PasswordRulesOnPasswordField, SetPasswordForm):

@@ -3,10 +3,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from phoenix.emails import email_enqueue
 from tokens.models import LedgerEntry
 from tokens.services import account_grant_welcome, account_open, lock_account
 
@@ -69,19 +69,18 @@ def confirmation_check(token: str):
     return user
 
 
-def confirmation_send(*, user, confirm_url: str) -> None:
-    """E-mail the confirmation link (raises what the mail backend raises)."""
+def confirmation_send(*, user, confirm_url: str) -> bool:
+    """Queue the confirmation link's e-mail; False when it could not be queued."""
     context = {
         "user": user,
         "confirm_url": confirm_url,
         "welcome_tokens": settings.PHOENIX_WELCOME_TOKENS,
         "days": settings.PHOENIX_EMAIL_CONFIRM_DAYS,
     }
-    send_mail(
+    return email_enqueue(
+        to=user.email,
         subject=render_to_string("registration/confirm_email_subject.txt", context).strip(),
-        message=render_to_string("registration/confirm_email_email.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
+        body=render_to_string("registration/confirm_email_email.txt", context),
     )
 
 

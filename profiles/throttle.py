@@ -187,12 +187,8 @@ def signup_not_made(request: HttpRequest) -> None:
         ratelimit.give_back(scope, subject, window=window)
 
 
-def email_try(request: HttpRequest, scope: str, address: str) -> bool:
-    """Count one e-mail asked for (`scope`: "password-reset", "confirm-email") to
-    `address`, from the client's network; False when either is over its limit. Counted
-    whether or not an account has that address, so the answer tells nothing."""
-    window = settings.PHOENIX_EMAIL_WINDOW
-    limits = [
+def _email_counters(request: HttpRequest, scope: str, address: str) -> list[tuple[str, str, int]]:
+    return [
         (
             f"{scope}-network",
             ratelimit.client_network(request),
@@ -200,10 +196,26 @@ def email_try(request: HttpRequest, scope: str, address: str) -> bool:
         ),
         (f"{scope}-address", address.strip().casefold(), settings.PHOENIX_EMAILS_PER_ADDRESS),
     ]
-    for scope_name, subject, limit in limits:
+
+
+def email_try(request: HttpRequest, scope: str, address: str) -> bool:
+    """Count one e-mail asked for (`scope`: "password-reset", "confirm-email") to
+    `address`, from the client's network; False when either is over its limit. Counted
+    whether or not an account has that address, so the answer tells nothing."""
+    window = settings.PHOENIX_EMAIL_WINDOW
+    for scope_name, subject, limit in _email_counters(request, scope, address):
         if limit and ratelimit.take(scope_name, subject, window=window) > limit:
             return False
     return True
+
+
+def email_not_sent(request: HttpRequest, scope: str, address: str) -> None:
+    """The e-mail counted by email_try could not even be queued (and the person was told
+    so): it does not count, so asking again is not refused for e-mails never sent."""
+    window = settings.PHOENIX_EMAIL_WINDOW
+    for scope_name, subject, limit in _email_counters(request, scope, address):
+        if limit:
+            ratelimit.give_back(scope_name, subject, window=window)
 
 
 def email_minutes_left() -> int:

@@ -1,5 +1,4 @@
 import logging
-import smtplib
 import uuid
 
 from django.conf import settings
@@ -26,7 +25,7 @@ from sharing.selectors import shared_with_page
 
 from . import selectors as profile_selectors
 from . import throttle
-from .forms import EMAIL_TAKEN, LoginForm, NewPasswordForm, SignupForm
+from .forms import EMAIL_TAKEN, LoginForm, NewPasswordForm, QueuedPasswordResetForm, SignupForm
 from .selectors import WELCOME_PENDING
 from .services import (
     BadConfirmation,
@@ -79,14 +78,13 @@ def constraint_of(error: IntegrityError) -> str | None:
 
 
 def send_confirmation(request: HttpRequest, user) -> bool:
-    """E-mail the confirmation link; False (logged) when the mail server fails."""
+    """Queue the confirmation link's e-mail (counted towards the address's limit on
+    e-mails); False (logged) when it could not be queued, and then it does not count."""
     url = request.build_absolute_uri(reverse("confirm_email", args=[confirmation_token(user)]))
-    try:
-        confirmation_send(user=user, confirm_url=url)
-    except (OSError, smtplib.SMTPException):
-        log.exception("Could not send the confirmation e-mail to user %s", user.pk)
-        return False
-    return True
+    if confirmation_send(user=user, confirm_url=url):
+        return True
+    throttle.email_not_sent(request, "confirm-email", user.email)
+    return False
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -203,7 +201,9 @@ def confirm_email_resend(request: HttpRequest) -> HttpResponse:
 
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's, limited per network and per address (counted whether or not an account
-    has the address, so the answer is the same for both)."""
+    has the address, so the answer is the same for both), its e-mail sent by a job."""
+
+    form_class = QueuedPasswordResetForm
 
     def form_valid(self, form):
         if not throttle.email_try(self.request, "password-reset", form.cleaned_data["email"]):

@@ -141,6 +141,13 @@ def run_worker_burst() -> None:
     worker.work(burst=True)
 
 
+def run_light_jobs() -> None:
+    """Run the jobs waiting on "light" in this process, as worker-light would (e-mails, a
+    comment's notifications); a generation waiting in its queue stays queued."""
+    light = queues.get_queue("light")
+    FairSimpleWorker([light], connection=light.connection).work(burst=True)
+
+
 def sent_emails() -> list[EmailMessage]:
     """Every e-mail sent in this test, oldest first, by this process or by a worker process
     it started (tests/mailbox.py) — once the jobs waiting on "light" (e-mails are sent by a
@@ -149,7 +156,7 @@ def sent_emails() -> list[EmailMessage]:
     light = queues.get_queue("light")
 
     def light_jobs_done() -> bool:
-        FairSimpleWorker([light], connection=light.connection).work(burst=True)
+        run_light_jobs()
         return not jobs_in_flight(light)
 
     wait_for(light_jobs_done, what='the jobs on "light" a worker process took')

@@ -6,43 +6,23 @@ import logging
 
 from django.db import transaction
 from redis.exceptions import RedisError
-from rq import Retry
 
 from accounts.models import DataExport
 from phoenix import redis_clients
+from phoenix.emails import email_enqueue
 
 log = logging.getLogger(__name__)
 
 ENTRYPOINTS = "accounts.jobs.entrypoints"
-SEND_ACCOUNT_EMAIL = f"{ENTRYPOINTS}.send_account_email"
 BUILD_DATA_EXPORT = f"{ENTRYPOINTS}.build_data_export"
 PURGE_DELETED_ACCOUNT = f"{ENTRYPOINTS}.purge_deleted_account"
 EXPORT_JOB_TIMEOUT = 1800
 
-EMAIL_RETRY = Retry(max=3, interval=[10, 60, 300])
-
 
 def account_email_enqueue(*, to: str, subject: str, body: str) -> None:
     """Queue the e-mail once the caller's transaction commits (at once outside one)."""
-    if not to:
-        return
-
-    def send() -> None:
-        try:
-            redis_clients.get_queue("light").enqueue(
-                SEND_ACCOUNT_EMAIL,
-                to,
-                subject,
-                body,
-                retry=EMAIL_RETRY,
-                result_ttl=3600,
-                failure_ttl=7 * 24 * 3600,
-                description=f"account e-mail: {subject}",
-            )
-        except RedisError:
-            log.warning("Could not queue the account e-mail %r", subject)
-
-    transaction.on_commit(send)
+    if to:
+        transaction.on_commit(lambda: email_enqueue(to=to, subject=subject, body=body))
 
 
 def export_enqueue(export: DataExport) -> None:

@@ -5,12 +5,12 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core import mail
 from django.test import Client
 from playwright.sync_api import Page, expect
 
 from profiles.services import creator_signup
 from tests.browser.test_creator_flow import PASSWORD, confirm_email, sign_up
+from tests.conftest import sent_emails
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,7 +34,7 @@ def test_a_new_creator_sees_the_banner_until_they_confirm_and_then_has_100_token
     banner.get_by_role("button", name="Resend the link").click()
     expect(page).to_have_url(re.compile(r"/create$"))
     expect(page.locator("#toasts")).to_contain_text("We sent a new link")
-    assert len(mail.outbox) == 2
+    assert len(sent_emails()) == 2
 
     confirm_email(page, f"{username}@example.com")
     expect(page.locator("#nav-balance")).to_have_text("100 tokens")
@@ -45,7 +45,7 @@ def test_a_new_creator_sees_the_banner_until_they_confirm_and_then_has_100_token
 
 def test_the_confirm_page_asks_before_it_confirms(page: Page, screenshot):
     username = sign_up(page, confirm=False)
-    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[0].body)[0]
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", sent_emails()[0].body)[0]
 
     page.goto(link)
 
@@ -85,7 +85,7 @@ def test_a_new_browser_is_told_what_to_do_while_a_stranger_guesses_the_password(
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     screenshot(page, "account-06-reset-done")
 
-    link = re.search(r"https?://\S+/accounts/reset/\S+/", mail.outbox[-1].body)[0]
+    link = re.search(r"https?://\S+/accounts/reset/\S+/", sent_emails()[-1].body)[0]
     page.goto(link)
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
     page.fill("#id_new_password1", "Another-long-password-77")

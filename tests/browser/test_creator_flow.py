@@ -5,11 +5,11 @@ import re
 import uuid
 
 import pytest
-from django.core import mail
 from playwright.sync_api import Page, expect
 
 from creations import versions
 from creations.models import Creation
+from tests.conftest import sent_emails
 from tokens.models import TokenAccount
 
 pytestmark = [
@@ -41,7 +41,7 @@ def sign_up(page: Page, *, confirm: bool = True) -> str:
 
 def confirm_email(page: Page, address: str) -> None:
     # The live server runs in this process: its e-mails land in Django's test outbox.
-    [message] = [m for m in mail.outbox if m.to == [address]][-1:]
+    [message] = [m for m in sent_emails() if m.to == [address]][-1:]
     page.goto(re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body)[0])
     page.get_by_role("button", name="Confirm my e-mail").click()
     expect(page).to_have_url(re.compile(r"/create$"))

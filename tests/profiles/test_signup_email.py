@@ -5,10 +5,11 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core import mail, signing
+from django.core import signing
 from django.test import Client
 
 from profiles.models import ConfirmedEmail, WelcomedAddress
+from tests.conftest import forget_sent_emails, sent_emails
 from tokens.models import LedgerEntry
 from tokens.services import ledger_discrepancies
 
@@ -45,7 +46,7 @@ def test_a_new_creator_has_no_tokens_until_they_confirm_their_address(db):
     assert "Resend the link" in page
     assert BANNER in client.get("/").content.decode()
 
-    [message] = mail.outbox
+    [message] = sent_emails()
     assert message.to == ["Maker@example.com"]
     assert "100 welcome tokens" in message.body
     link = confirm_link(message)
@@ -68,7 +69,7 @@ def test_a_new_creator_has_no_tokens_until_they_confirm_their_address(db):
 def test_following_the_link_twice_grants_once(db):
     client = Client()
     sign_up(client, "maker", "maker@example.com")
-    link = confirm_link(mail.outbox[0])
+    link = confirm_link(sent_emails()[0])
 
     client.post(link)
     again = client.post(link)
@@ -81,15 +82,15 @@ def test_following_the_link_twice_grants_once(db):
 def test_an_address_gets_one_welcome_even_through_a_new_account_or_another_spelling(db):
     first = Client()
     sign_up(first, "first", "farmer@example.com")
-    first.post(confirm_link(mail.outbox[0]))
+    first.post(confirm_link(sent_emails()[0]))
     # The address moves to a new account (the first one gave it up).
     get_user_model().objects.filter(username="first").update(email="elsewhere@example.com")
 
     for number, spelling in enumerate(["FARMER@example.com", "farmer+2@Example.com"]):
-        mail.outbox.clear()
+        forget_sent_emails()
         client = Client()
         sign_up(client, f"again{number}", spelling, address=f"10.8.8.{number}")
-        response = client.post(confirm_link(mail.outbox[0]))
+        response = client.post(confirm_link(sent_emails()[0]))
         assert response.status_code == 302
         assert balance(f"again{number}") == 0
         page = client.get("/create").content.decode()
@@ -102,11 +103,11 @@ def test_an_address_gets_one_welcome_even_through_a_new_account_or_another_spell
 def test_gmail_dots_and_domains_are_one_address(db):
     client = Client()
     sign_up(client, "dots", "jane.doe@gmail.com")
-    client.post(confirm_link(mail.outbox[0]))
-    mail.outbox.clear()
+    client.post(confirm_link(sent_emails()[0]))
+    forget_sent_emails()
     client = Client()
     sign_up(client, "nodots", "janedoe+x@googlemail.com", address="10.9.9.9")
-    client.post(confirm_link(mail.outbox[0]))
+    client.post(confirm_link(sent_emails()[0]))
 
     assert balance("dots") == 100
     assert balance("nodots") == 0
@@ -115,14 +116,14 @@ def test_gmail_dots_and_domains_are_one_address(db):
 def test_changing_the_accounts_address_does_not_grant_again(db):
     client = Client()
     sign_up(client, "maker", "maker@example.com")
-    client.post(confirm_link(mail.outbox[0]))
+    client.post(confirm_link(sent_emails()[0]))
     user = get_user_model().objects.get(username="maker")
     user.email = "new-address@example.com"
     user.save(update_fields=["email"])
 
-    mail.outbox.clear()
+    forget_sent_emails()
     client.post("/accounts/confirm-email/resend", {"next": "/create"})
-    client.post(confirm_link(mail.outbox[0]))
+    client.post(confirm_link(sent_emails()[0]))
 
     assert ConfirmedEmail.objects.get(user=user).address == "new-address@example.com"
     assert balance("maker") == 100
@@ -131,7 +132,7 @@ def test_changing_the_accounts_address_does_not_grant_again(db):
 def test_a_link_for_an_old_address_a_tampered_one_or_an_expired_one_is_refused(db, settings):
     client = Client()
     sign_up(client, "maker", "maker@example.com")
-    link = confirm_link(mail.outbox[0])
+    link = confirm_link(sent_emails()[0])
 
     tampered = link[:-3] + "xx/"
     assert client.post(tampered).status_code == 400
@@ -176,7 +177,7 @@ def test_sign_up_needs_a_valid_address_no_account_has(db, email, error):
     assert response.status_code == 200
     assert error in response.content.decode()
     assert not get_user_model().objects.filter(username="maker").exists()
-    assert mail.outbox == []
+    assert sent_emails() == []
 
 
 def test_probing_for_taken_addresses_uses_up_the_sign_up_limit(db, settings):
@@ -200,11 +201,11 @@ def test_the_resend_button_sends_a_new_link_and_is_rate_limited(db, settings):
         assert response.status_code == 302 and response["Location"] == "/soho/maker"
     refused = client.post("/accounts/confirm-email/resend", {"next": "/soho/maker"})
 
-    assert len(mail.outbox) == 3
+    assert len(sent_emails()) == 3
     assert refused.status_code == 429
     assert "We have sent several links to maker@example.com already" in refused.content.decode()
     # Every link sent works (and grants once).
-    client.post(confirm_link(mail.outbox[1]))
+    client.post(confirm_link(sent_emails()[1]))
     assert balance("maker") == 100
 
 
