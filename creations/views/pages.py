@@ -70,9 +70,10 @@ def _small_number(value) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 3 else None
 
 
-def submit_from_form(request: HttpRequest) -> tuple[HttpResponse | None, str, int]:
+def submit_from_form(request: HttpRequest) -> HttpResponse | Refusal:
     """The create form without JavaScript (and "Try again" without it): the same parsing and
-    service as the API. Returns (redirect, "", 0) on success, else (None, message, status)."""
+    service as the API. Returns the redirect on success, else the API's Refusal (its
+    message in the form's words, its headers for the page's answer)."""
     kind = request.POST.get("type")
     data = {key: request.POST[key] for key in ALLOWED_FIELDS if key in request.POST}
     # Without JavaScript both option groups are sent; only the chosen type's one applies.
@@ -84,9 +85,9 @@ def submit_from_form(request: HttpRequest) -> tuple[HttpResponse | None, str, in
     except Refusal as refusal:
         if refusal.body["error"] == services.IdempotencyKeyReused.code:
             # The API's sentence speaks of keys; the page shown again has a new one.
-            return None, KEY_REUSED_ON_FORM, refusal.status
-        return None, refusal.body["message"], refusal.status
-    return redirect(drafts_url_for(request.user)), "", 0
+            refusal.body["message"] = KEY_REUSED_ON_FORM
+        return refusal
+    return redirect(drafts_url_for(request.user))
 
 
 KEY_REUSED_ON_FORM = (
@@ -98,12 +99,14 @@ KEY_REUSED_ON_FORM = (
 @login_required
 @require_http_methods(["GET", "POST"])
 def create_page(request: HttpRequest) -> HttpResponse:
-    error, status = "", 200
+    error, status, refusal = "", 200, None
     values = create_form_values(request.GET)
     if request.method == "POST":
-        response, error, status = submit_from_form(request)
-        if response is not None:
-            return response
+        outcome = submit_from_form(request)
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        refusal = outcome
+        error, status = refusal.body["message"], refusal.status
         values = create_form_values(request.POST)
     balance = balance_of(request.user)
     costs = settings.PHOENIX_COSTS
@@ -136,4 +139,9 @@ def create_page(request: HttpRequest) -> HttpResponse:
         # A fresh key per render: a repeated submit of this form returns its first creation.
         "idempotency_key": uuid.uuid4().hex,
     }
-    return render(request, "creations/create.html", context, status=status)
+    response = render(request, "creations/create.html", context, status=status)
+    if refusal is not None:
+        # Retry-After of a 429 or 503, as the API answers it.
+        for name, value in refusal.headers.items():
+            response[name] = value
+    return response

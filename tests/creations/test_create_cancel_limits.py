@@ -108,6 +108,21 @@ def test_the_create_form_is_refused_with_the_same_message(
     assert snapshot(alice) == before
 
 
+def test_the_create_forms_429_says_when_to_try_again_as_the_apis_does(
+    limits, alice_client, django_capture_on_commit_callbacks
+):
+    limits.PHOENIX_CREATES_PER_MINUTE = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alice_client.post("/create", {"type": "image", "prompt": "a fox"}).status_code == 302
+        page = alice_client.post("/create", {"type": "image", "prompt": "a fox"})
+        api = create(alice_client)
+
+    assert (page.status_code, api.status_code) == (429, 429)
+    assert 1 <= int(page["Retry-After"]) <= 60
+    assert 1 <= int(api["Retry-After"]) <= 60
+    assert f"Try again in {page['Retry-After']} seconds" in page.content.decode()
+
+
 def test_a_rerun_counts_as_a_create(
     limits, alice_client, alice, make_creation, django_capture_on_commit_callbacks
 ):
