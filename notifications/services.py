@@ -13,7 +13,7 @@ is read.
 
 Who is told: a creation's events tell its owner only; a share tells its recipient; a
 comment tells the draft's owner and everyone who commented on it and may still see it,
-never its author.
+never its author — from a job (`comment_notify`), since a thread may have many.
 
 Seen on the card: see `creation_seen`.
 """
@@ -30,11 +30,12 @@ from django.utils import timezone
 
 from creations import versions
 from creations.models import Creation
+from sharing.models import Comment
 from sharing.selectors import open_comments, users_reached
 
 from . import presenters
 from .emails import wants_email
-from .jobs.sending import notification_email_enqueue
+from .jobs.sending import comment_notify_enqueue, notification_email_enqueue
 from .models import Notification, NotificationPreferences
 
 log = logging.getLogger(__name__)
@@ -253,11 +254,23 @@ def on_draft_shared(sender, *, share, **kwargs) -> None:
 
 
 def on_comment_posted(sender, *, comment, **kwargs) -> None:
+    """A comment's notifications are written by a job (comment_notify): however many took
+    part in the thread, the request that posted it does not wait for them. If Redis refuses
+    the job, they are written here all the same: the bell matters more than the wait."""
+    if not comment_notify_enqueue(comment.pk):
+        comment_notify(comment_id=comment.pk)
+
+
+def comment_notify(*, comment_id) -> int:
     """A comment tells the draft's owner and everyone else who commented on it, except its
     author — and except anyone who may no longer see the draft (a share revoked or expired
-    since): who may is one query for all of them (sharing.selectors.users_reached)."""
-    if getattr(comment, "deleted_at", None) or not comment.text:
-        return
+    since): who may is one query for all of them (sharing.selectors.users_reached). Read
+    when the job runs: a comment deleted by then, or whose thread was closed with its
+    sharing, tells nobody. Returns how many were told (a job run again tells nobody twice:
+    notification_create writes each row once)."""
+    comment = Comment.objects.select_related("creation").filter(pk=comment_id).first()
+    if comment is None or comment.deleted_at or not comment.text or comment.closed_at:
+        return 0
     creation = comment.creation
     # Those who wrote in this sharing's thread (not in one closed with an earlier sharing).
     commenters = set(
@@ -265,7 +278,7 @@ def on_comment_posted(sender, *, comment, **kwargs) -> None:
     )
     candidates = ({creation.owner_id} | commenters) - {comment.author_id}
     if not candidates:
-        return
+        return 0
     active = set(
         get_user_model()
         .objects.filter(pk__in=candidates, is_active=True)
@@ -274,10 +287,13 @@ def on_comment_posted(sender, *, comment, **kwargs) -> None:
     allowed = users_reached(creation=creation, user_ids=active)
     if creation.owner_id in active:
         allowed.add(creation.owner_id)
+    told = 0
     for user_id in sorted(allowed):
-        notification_create(
+        written = notification_create(
             recipient_id=user_id, kind=Kind.COMMENT, creation=creation, comment_id=comment.pk
         )
+        told += written is not None
+    return told
 
 
 def on_tokens_given(sender, *, entry, **kwargs) -> None:

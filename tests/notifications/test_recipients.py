@@ -8,6 +8,7 @@ from creations.events import creation_event
 from creations.models import Creation
 from sharing import services as sharing
 from sharing.signals import comment_posted, draft_shared
+from tests.conftest import run_light_jobs
 
 from .conftest import notifications_of, text_of, texts_of
 
@@ -64,6 +65,8 @@ def test_a_link_share_names_nobody_and_tells_nobody(alice, bob, make_creation, r
     assert notifications_of(alice) == notifications_of(bob) == []
 
 
+# Transactional: the comment's job closes its database connection after it, as on worker-light.
+@pytest.mark.django_db(transaction=True)
 def test_a_comment_tells_the_owner_and_the_other_commenters_not_its_author(
     alice, bob, carol, make_creation, run_on_commit
 ):
@@ -75,6 +78,8 @@ def test_a_comment_tells_the_owner_and_the_other_commenters_not_its_author(
     first = run_on_commit(
         lambda: sharing.comment_post(creation=draft, author=bob, text="Love the colours!")
     )
+    assert notifications_of(alice, "comment") == []  # written by the comment's job
+    run_light_jobs()
     assert texts_of(alice, "comment") == ["bob commented on your draft: “Love the colours!”"]
     assert notifications_of(carol, "comment") == []  # has not commented yet
     assert notifications_of(bob, "comment") == []  # its author
@@ -82,11 +87,14 @@ def test_a_comment_tells_the_owner_and_the_other_commenters_not_its_author(
     second = run_on_commit(
         lambda: sharing.comment_post(creation=draft, author=carol, text="Agreed, lovely.")
     )
+    run_light_jobs()
     reply = run_on_commit(
         lambda: sharing.comment_post(creation=draft, author=alice, text="Thank you both")
     )
-    # The signal sent twice writes nothing more.
+    run_light_jobs()
+    # The signal sent twice (its job run twice) writes nothing more.
     comment_posted.send(sender=type(reply), comment=reply)
+    run_light_jobs()
 
     assert [n.comment_id for n in notifications_of(alice, "comment")] == [first.pk, second.pk]
     assert [n.comment_id for n in notifications_of(bob, "comment")] == [second.pk, reply.pk]
@@ -96,6 +104,8 @@ def test_a_comment_tells_the_owner_and_the_other_commenters_not_its_author(
     )
 
 
+# Transactional: the comment's job closes its database connection after it, as on worker-light.
+@pytest.mark.django_db(transaction=True)
 def test_a_commenter_whose_share_was_revoked_is_not_told_what_follows(
     alice, bob, carol, make_creation, run_on_commit
 ):
@@ -105,9 +115,11 @@ def test_a_commenter_whose_share_was_revoked_is_not_told_what_follows(
     )
     run_on_commit(lambda: sharing.share_with_person(creation=draft, owner=alice, username="carol"))
     run_on_commit(lambda: sharing.comment_post(creation=draft, author=bob, text="First!"))
+    run_light_jobs()
     sharing.share_revoke(share=to_bob)
 
     run_on_commit(lambda: sharing.comment_post(creation=draft, author=carol, text="A secret note"))
+    run_light_jobs()
 
     assert notifications_of(bob, "comment") == []
     assert texts_of(alice, "comment") == [

@@ -9,6 +9,7 @@ from django.utils import timezone
 from creations.services import creation_publish, creation_trash
 from notifications.models import Notification, NotificationPreferences
 from notifications.selectors import PAGE_SIZE
+from tests.conftest import run_light_jobs
 
 from .conftest import comment_notifications, unread_of
 
@@ -191,6 +192,8 @@ def test_opening_leads_where_the_creation_is_now(alice_client, alice, notify, ma
     )
 
 
+# Transactional: the comment's job closes its database connection after it, as on worker-light.
+@pytest.mark.django_db(transaction=True)
 def test_shared_and_comment_notifications_lead_to_the_shared_draft_while_it_is_shared(
     client, alice, bob, make_creation, django_capture_on_commit_callbacks
 ):
@@ -201,6 +204,7 @@ def test_shared_and_comment_notifications_lead_to_the_shared_draft_while_it_is_s
         share = sharing.share_with_person(creation=draft, owner=alice, username="bob")
         sharing.comment_post(creation=draft, author=bob, text="Nice one")
         comment = sharing.comment_post(creation=draft, author=alice, text="Thanks!")
+    run_light_jobs()  # the comments' notifications
     shared = Notification.objects.get(recipient=bob, kind="draft_shared")
     commented = Notification.objects.get(recipient=bob, kind="comment")
     client.force_login(bob)
@@ -218,6 +222,8 @@ def test_shared_and_comment_notifications_lead_to_the_shared_draft_while_it_is_s
     assert "That draft is no longer shared with you." in response.content.decode()
 
 
+# Transactional: the comment's job closes its database connection after it, as on worker-light.
+@pytest.mark.django_db(transaction=True)
 def test_a_comment_on_a_draft_since_published_leads_its_owner_to_the_post(
     alice_client, alice, bob, make_creation, django_capture_on_commit_callbacks
 ):
@@ -227,6 +233,7 @@ def test_a_comment_on_a_draft_since_published_leads_its_owner_to_the_post(
     with django_capture_on_commit_callbacks(execute=True):
         sharing.share_with_person(creation=draft, owner=alice, username="bob")
         sharing.comment_post(creation=draft, author=bob, text="Ship it")
+    run_light_jobs()  # the comment's notifications
     notification = Notification.objects.get(recipient=alice, kind="comment")
     assert alice_client.get(f"/notifications/{notification.pk}/open")["Location"] == (
         f"/creations/{draft.pk}/shared#comment-{notification.comment_id}"

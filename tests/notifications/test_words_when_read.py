@@ -13,8 +13,13 @@ from django.utils import timezone
 from creations import services as creations
 from sharing import services as sharing
 from sharing.models import Share
+from tests.conftest import run_light_jobs
 
 from .conftest import notifications_of
+
+# The comments' jobs run here as on worker-light: each closes its database connection
+# after, which only a transactional test survives.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PROMPT = "Lighthouse beyond the orchard"
 COMMENT = "The orchard light is perfect"
@@ -38,6 +43,7 @@ def conversation(alice, bob, carol, make_creation, django_capture_on_commit_call
         sharing.share_with_person(creation=draft, owner=alice, username="carol")
         sharing.comment_post(creation=draft, author=carol, text="Lovely")
         comment = sharing.comment_post(creation=draft, author=bob, text=COMMENT)
+    run_light_jobs()  # the comments' notifications
     assert [n.kind for n in notifications_of(bob)] == ["draft_shared", "comment"]
     assert [n.kind for n in notifications_of(carol)] == ["draft_shared", "comment"]
     return draft, to_bob, comment
@@ -131,6 +137,7 @@ def test_a_page_costs_the_same_queries_however_many_it_lists(
                 sharing.share_with_person(creation=draft, owner=owner, username="bob")
                 sharing.comment_post(creation=draft, author=bob, text="Mine first")
                 sharing.comment_post(creation=draft, author=owner, text="A reply")
+        run_light_jobs()
 
     one_more_round()
     few = queries()

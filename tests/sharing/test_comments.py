@@ -5,6 +5,7 @@ import pytest
 
 from sharing import services
 from sharing.models import Comment
+from tests.conftest import run_light_jobs
 from tests.security.test_escaping import PAYLOAD, RAW_MARKERS
 
 from .conftest import client_for
@@ -176,6 +177,8 @@ def test_a_comment_sent_after_the_draft_was_trashed_is_refused(shared_with_bob, 
     assert not Comment.objects.filter(author=bob).exists()
 
 
+# Transactional: the comment's job closes its database connection after it, as on worker-light.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("ended_by", ["revoke", "publish_and_unpublish"])
 def test_sharing_a_draft_again_starts_an_empty_thread_for_the_new_people(
     shared_with_bob, draft, alice, bob, carol, ended_by, django_capture_on_commit_callbacks
@@ -200,6 +203,7 @@ def test_sharing_a_draft_again_starts_an_empty_thread_for_the_new_people(
     thread = client_for(carol).get(comments_url(draft), headers=HTMX).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         client_for(carol).post(comments_url(draft), {"text": "hello from carol"}, headers=HTMX)
+    run_light_jobs()  # the comment's notifications
 
     assert "only for the first two" not in thread
     owner_view = client_for(alice).get(comments_url(draft), headers=HTMX).content.decode()
