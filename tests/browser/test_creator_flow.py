@@ -40,7 +40,7 @@ def sign_up(page: Page, *, confirm: bool = True) -> str:
 
 
 def confirm_email(page: Page, address: str) -> None:
-    # The live server runs in this process: its e-mails land in Django's test outbox.
+    # Sent by a job, run in this process or by the test's worker: sent_emails sees both.
     [message] = [m for m in sent_emails() if m.to == [address]][-1:]
     page.goto(re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body)[0])
     page.get_by_role("button", name="Confirm my e-mail").click()
