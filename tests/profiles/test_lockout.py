@@ -3,11 +3,15 @@ with before carries a signed known-device cookie that the per-account lock does 
 to, while the stranger's own guessing stays capped."""
 
 import json
+import time
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+
+from phoenix import ratelimit
 
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
@@ -17,6 +21,15 @@ DEVICE_COOKIE = "phoenix_device"
 @pytest.fixture(autouse=True)
 def client_ip_header(settings):
     settings.PHOENIX_CLIENT_IP_HEADER = "HTTP_CF_CONNECTING_IP"
+
+
+@pytest.fixture(autouse=True)
+def one_window(monkeypatch):
+    """The counters' windows do not turn over in the middle of a test: 300 guesses on a
+    loaded machine once outlasted what was left of a 15-minute window, and the lock was gone
+    when the test looked."""
+    now = time.time()
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now))
 
 
 def log_in(client: Client, username: str, password: str, address: str, url: str = LOGIN):
