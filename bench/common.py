@@ -1,5 +1,5 @@
-"""What the benchmark's parts share (the runner and the capacity part): the creators, the
-HTTP client, Redis, and the worker's rate."""
+"""What the benchmark's parts share (the runner, the capacity, library and community parts):
+the log line, the creators and their drafts, the HTTP client, Redis, and the worker's rate."""
 
 import os
 import socket
@@ -19,6 +19,10 @@ PYTHON = sys.executable
 INSTANT_PROVIDER = "bench.providers:InstantProvider"
 # The worker class the Procfile runs.
 PRODUCTION_WORKER = "creations.worker.PreloadingWorker"
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def redis_connection(url: str | None = None):
@@ -52,6 +56,27 @@ def make_creator(username: str, *, balance: int = 0):
     if balance:
         account_grant(user=user, amount=balance, reason="benchmark")
     return user
+
+
+def draft_row(*, owner_id: int, prompt: str, now):
+    """A finished image draft (not saved), its media the bench's one file."""
+    from creations.models import Creation
+
+    return Creation(
+        owner_id=owner_id,
+        kind="image",
+        prompt=prompt,
+        aspect_ratio="1:1",
+        status=Creation.Status.DRAFT,
+        cost=1,
+        media="creations/bench.png",
+        width=1024,
+        height=1024,
+        progress=100,
+        created_at=now,
+        processing_at=now,
+        draft_at=now,
+    )
 
 
 def free_port() -> int:

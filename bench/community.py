@@ -2,7 +2,7 @@
 page with a million creations and five million likes in the tables.
 
 BENCH_COMMUNITY_CREATIONS creations (default 1,000,000; three in ten published) are written
-by one `generate_series` INSERT that copies a template row (bench.runner.copy_rows_sql),
+by one `generate_series` INSERT that copies a template row (bench.fills),
 spread over BENCH_COMMUNITY_CREATORS creators, with words of every frequency in prompts and
 captions; BENCH_COMMUNITY_LIKES likes (default 5,000,000) by BENCH_COMMUNITY_LIKERS
 accounts are written by one INSERT … SELECT over generate_series (skewed: a few posts get
@@ -16,9 +16,11 @@ Each is timed BENCH_COMMUNITY_SAMPLES times (p95, goal ≤ 50 ms) and its main q
 """
 
 import os
-import re
 import statistics
 import time
+
+from bench import fills
+from bench.common import log
 
 CREATIONS = int(os.getenv("BENCH_COMMUNITY_CREATIONS", "1000000"))
 CREATORS = int(os.getenv("BENCH_COMMUNITY_CREATORS", "1000"))
@@ -26,15 +28,7 @@ LIKES = int(os.getenv("BENCH_COMMUNITY_LIKES", "5000000"))
 LIKERS = int(os.getenv("BENCH_COMMUNITY_LIKERS", "20000"))
 SAMPLES = int(os.getenv("BENCH_COMMUNITY_SAMPLES", "20"))
 GOAL_P95_MS = 50
-# The measured creator holds one creation in this many (10,000 at the default, 3,000 posts).
-HEAVY_EVERY = 100
 
-WORDS = [
-    "lighthouse", "fox", "red", "harbour", "forest", "neon", "city", "portrait", "desert",
-    "glacier", "sunset", "robot", "garden", "castle", "river", "mountain", "storm", "cat",
-    "dragon", "ocean", "market", "train", "bridge", "winter", "summer", "violet", "golden",
-    "misty", "ancient", "futuristic", "watercolor", "pixel", "cinematic", "macro", "aerial",
-]  # fmt: skip
 SEARCHES = [
     ("search: whole word, common", "lighthouse"),
     ("search: whole word, rare", "zeppelin"),
@@ -42,24 +36,6 @@ SEARCHES = [
     ("search: part of a word", "ghthou"),
     ("search: found nowhere", "qwxzvk"),
 ]
-EXECUTION_TIME = re.compile(r"Execution Time: ([0-9.]+) ms")
-INDEX_USED = re.compile(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan) (?:using|on) (\w+)")
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def make_users(prefix: str, count: int) -> list[int]:
-    from django.contrib.auth import get_user_model
-
-    User = get_user_model()
-    User.objects.bulk_create(
-        [User(username=f"{prefix}{n:06d}", password="!") for n in range(count)], batch_size=5000
-    )
-    return list(
-        User.objects.filter(username__startswith=prefix).order_by("pk").values_list("pk", flat=True)
-    )
 
 
 def heaviest_creator() -> int:
@@ -80,60 +56,28 @@ def heaviest_creator() -> int:
 
 def fill(creator_ids: list[int], liker_ids: list[int]) -> dict:
     from django.db import connection, transaction
-    from django.utils import timezone
 
-    from bench.library import copy_rows_sql
     from community import recount
     from community.models import PostLike
     from creations.models import Creation
 
     heavy = creator_ids[0]
-    now = timezone.now()
     reused = Creation.objects.count() >= CREATIONS
     if reused:
         # The library part (run just before) wrote a million creations with the same kind of
         # words, three in ten published: the likes go on them rather than on a second million.
         heavy = heaviest_creator()
-    template = (
-        None
-        if reused
-        else Creation.objects.create(
-            owner_id=heavy,
-            kind="image",
-            prompt="template",
-            aspect_ratio="1:1",
-            status=Creation.Status.DRAFT,
-            cost=1,
-            media="creations/bench.png",
-            width=1024,
-            height=1024,
-            progress=100,
-            created_at=now,
-            processing_at=now,
-            draft_at=now,
-        )
-    )
-    words = "ARRAY[" + ", ".join(f"'{word}'" for word in WORDS) + "]"
-
-    def word(salt: str) -> str:
-        return f"({words})[1 + mod(abs(hashtext(n || '{salt}')), {len(WORDS)})]"
-
+    template = None if reused else fills.template_creation(heavy)
     published = "mod(n, 10) BETWEEN 6 AND 8"
     moment = "now() - n * interval '2 seconds'"
-    insert = copy_rows_sql(
+    insert = fills.copy_rows_sql(
         Creation,
         CREATIONS,
         {
             "id": "md5('phoenix-bench-community-' || n)::uuid",
-            "owner_id": (
-                f"CASE WHEN mod(n, {HEAVY_EVERY}) = 0 THEN {heavy} "
-                f"ELSE (ARRAY{creator_ids[1:]}::integer[])[1 + mod(n, {len(creator_ids) - 1})] END"
-            ),
-            "prompt": (
-                f"'scene ' || n || ' ' || {word('a')} || ' ' || {word('b')} || ' ' || {word('c')}"
-                " || CASE WHEN mod(abs(hashtext(n || 'z')), 10007) = 0 THEN ' zeppelin' ELSE '' END"
-            ),
-            "caption": f"CASE WHEN {published} THEN 'posted ' || {word('d')} ELSE '' END",
+            "owner_id": fills.owner_sql(heavy, creator_ids[1:]),
+            "prompt": fills.PROMPT_SQL,
+            "caption": f"CASE WHEN {published} THEN 'posted ' || {fills.word_sql('d')} ELSE '' END",
             "status": f"CASE WHEN {published} THEN 'published' ELSE 'draft' END",
             "idempotency_key": "NULL",
             "created_at": moment,
@@ -198,21 +142,6 @@ def fill(creator_ids: list[int], liker_ids: list[int]) -> dict:
     }
 
 
-def explain(sql: str, params) -> dict:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-        plan = [row[0] for row in cursor.fetchall()]
-    text = "\n".join(plan)
-    executed = EXECUTION_TIME.search(text)
-    return {
-        "indexes": sorted(set(INDEX_USED.findall(text))),
-        "sql_ms": float(executed.group(1)) if executed else None,
-        "plan": plan,
-    }
-
-
 def main_query_sql(label: str, q: str | None, creator_id: int | None, cursor: str | None):
     """The page's own query (its rows, ordered, one more than a page), for its plan."""
     from django.db.models import F
@@ -242,19 +171,14 @@ def main_query_sql(label: str, q: str | None, creator_id: int | None, cursor: st
     return queryset.query.sql_with_params()
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
 def measure() -> dict:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
     started = time.monotonic()
     log(f"community: {CREATIONS:,} creations of {CREATORS:,} creators, {LIKES:,} likes")
-    creators = make_users("poster", CREATORS)
-    likers = make_users("liker", LIKERS)
+    creators = fills.make_users("poster", CREATORS)
+    likers = fills.make_users("liker", LIKERS)
     seeded = fill(creators, likers)
     fill_seconds = round(time.monotonic() - started, 1)
     log(
@@ -297,14 +221,14 @@ def measure() -> dict:
             "path": path,
             "params": params,
             "p50_ms": round(statistics.median(times), 2),
-            "p95_ms": round(percentile(times, 0.95), 2),
-            **explain(sql, sql_params),
+            "p95_ms": round(fills.percentile(times, 0.95), 2),
+            **fills.explain(sql, sql_params),
         }
         log(
             f"community: {label}: p95 {results[label]['p95_ms']} ms, SQL "
             f"{results[label]['sql_ms']} ms, indexes {', '.join(results[label]['indexes'])}"
         )
-    summary = {group: round(percentile(times, 0.95), 2) for group, times in every.items()}
+    summary = {group: round(fills.percentile(times, 0.95), 2) for group, times in every.items()}
     log(f"community: p95 search {summary['search']} ms, Explore {summary['explore']} ms, "
         f"creator's page {summary['profile']} ms")  # fmt: skip
     return {

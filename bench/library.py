@@ -13,57 +13,18 @@ nowhere: the p95 of all timed requests is the figure (goal ≤ 50 ms), and each 
 """
 
 import os
-import re
 import statistics
 import time
 
+from bench import fills
+from bench.common import log
+
 LIBRARY_CREATIONS = int(os.getenv("BENCH_LIBRARY_CREATIONS", "1000000"))
 LIBRARY_OWNERS = int(os.getenv("BENCH_LIBRARY_OWNERS", "1000"))
-# The measured creator holds one creation in this many.
-HEAVY_EVERY = 100
 BOARD_ITEMS = 500
 SAMPLES = int(os.getenv("BENCH_LIBRARY_SAMPLES", "20"))
 GOAL_P95_MS = 50
 
-# Words of the prompts: each row takes three, picked by hashes of its number, so each word
-# is in about 8% of the rows; "zeppelin" only in one row in 10,007.
-WORDS = [
-    "lighthouse",
-    "fox",
-    "red",
-    "harbour",
-    "forest",
-    "neon",
-    "city",
-    "portrait",
-    "desert",
-    "glacier",
-    "sunset",
-    "robot",
-    "garden",
-    "castle",
-    "river",
-    "mountain",
-    "storm",
-    "cat",
-    "dragon",
-    "ocean",
-    "market",
-    "train",
-    "bridge",
-    "winter",
-    "summer",
-    "violet",
-    "golden",
-    "misty",
-    "ancient",
-    "futuristic",
-    "watercolor",
-    "pixel",
-    "cinematic",
-    "macro",
-    "aerial",
-]
 QUERIES = [
     ("whole word, common", {"q": "lighthouse"}),
     ("whole word, other form", {"q": "foxes"}),
@@ -77,70 +38,6 @@ QUERIES = [
     ("board", {"board": None}),
     ("found nowhere", {"q": "qwxzvk"}),
 ]
-EXECUTION_TIME = re.compile(r"Execution Time: ([0-9.]+) ms")
-INDEX_USED = re.compile(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan) (?:using|on) (\w+)")
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def make_owners() -> list:
-    from django.contrib.auth import get_user_model
-
-    User = get_user_model()
-    User.objects.bulk_create(
-        [User(username=f"library{n:05d}", password="!") for n in range(LIBRARY_OWNERS)],
-        batch_size=1000,
-    )
-    return list(
-        User.objects.filter(username__startswith="library")
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
-def template_creation(owner_id: int):
-    from django.utils import timezone
-
-    from creations.models import Creation
-
-    now = timezone.now()
-    return Creation.objects.create(
-        owner_id=owner_id,
-        kind="image",
-        prompt="template",
-        aspect_ratio="1:1",
-        status=Creation.Status.DRAFT,
-        cost=1,
-        media="creations/bench.png",
-        width=1024,
-        height=1024,
-        progress=100,
-        created_at=now,
-        processing_at=now,
-        draft_at=now,
-    )
-
-
-def copy_rows_sql(model, count: int, overrides: dict[str, str | None]) -> str:
-    """An INSERT of `count` rows copied from one template row (its key the one parameter),
-    some columns computed from n; generated columns (the search vector) are PostgreSQL's."""
-    from django.db import connection
-
-    quote = connection.ops.quote_name
-    columns = [
-        field.column
-        for field in model._meta.concrete_fields
-        if not getattr(field, "generated", False) and overrides.get(field.column, "") is not None
-    ]
-    values = [overrides.get(column, f"t.{quote(column)}") for column in columns]
-    # Only constant SQL of this module and model metadata; the template's key is bound.
-    return (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "  # nosec B608
-        f"SELECT {', '.join(values)} FROM {quote(model._meta.db_table)} AS t, "
-        f"generate_series(1, {int(count)}) AS n WHERE t.{quote(model._meta.pk.column)} = %s"
-    )
 
 
 def fill(owner_ids: list[int]) -> dict:
@@ -151,37 +48,23 @@ def fill(owner_ids: list[int]) -> dict:
     from library.models import Board
 
     heavy = owner_ids[0]
-    others = owner_ids[1:] or owner_ids
-    template = template_creation(heavy)
-    words = "ARRAY[" + ", ".join(f"'{word}'" for word in WORDS) + "]"
-    size = len(WORDS)
-
-    def word(salt: str) -> str:
-        # Spread by a hash of n, not by n: every creator's rows get every word.
-        return f"({words})[1 + mod(abs(hashtext(n || '{salt}')), {size})]"
-
-    prompt = (
-        f"'scene ' || n || ' ' || {word('a')} || ' ' || {word('b')} || ' ' || {word('c')}"
-        " || CASE WHEN mod(abs(hashtext(n || 'z')), 10007) = 0 THEN ' zeppelin' ELSE '' END"
-    )
+    template = fills.template_creation(heavy)
     status = (
         "CASE WHEN mod(n, 10) < 6 THEN 'draft' WHEN mod(n, 10) < 9 THEN 'published' "
         "ELSE 'failed' END"
     )
     moment = "now() - n * interval '20 seconds'"
-    insert = copy_rows_sql(
+    insert = fills.copy_rows_sql(
         Creation,
         LIBRARY_CREATIONS,
         {
             "id": "md5('phoenix-bench-library-' || n)::uuid",
-            "owner_id": (
-                f"CASE WHEN mod(n, {HEAVY_EVERY}) = 0 THEN {heavy} "
-                f"ELSE (ARRAY{others}::integer[])[1 + mod(n, {len(others)})] END"
-            ),
+            "owner_id": fills.owner_sql(heavy, owner_ids[1:] or owner_ids),
             "kind": "CASE WHEN mod(n, 5) = 0 THEN 'video' ELSE 'image' END",
-            "prompt": prompt,
+            "prompt": fills.PROMPT_SQL,
             "caption": (
-                f"CASE WHEN mod(n, 10) BETWEEN 6 AND 8 THEN 'posted ' || {word('d')} ELSE '' END"
+                "CASE WHEN mod(n, 10) BETWEEN 6 AND 8 "
+                f"THEN 'posted ' || {fills.word_sql('d')} ELSE '' END"
             ),
             "status": status,
             "idempotency_key": "NULL",
@@ -208,32 +91,15 @@ def fill(owner_ids: list[int]) -> dict:
     return {"owner_id": heavy, "board_id": str(board.pk)}
 
 
-def explain(owner, params: dict) -> dict:
+def explain_page(owner, params: dict) -> dict:
     """The plan of the page's query (its rows, ordered, one more than a page)."""
-    from django.db import connection
-
     from creations.selectors import DRAFTS_PAGE_SIZE, with_card_details
     from library import selectors
 
     filters = selectors.parse_filters(params, owner=owner)
     queryset = with_card_details(selectors.library_creations(owner=owner, filters=filters))
     queryset = queryset.order_by("-created_at", "-pk")[: DRAFTS_PAGE_SIZE + 1]
-    sql, sql_params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", sql_params)
-        plan = [row[0] for row in cursor.fetchall()]
-    text = "\n".join(plan)
-    executed = EXECUTION_TIME.search(text)
-    return {
-        "indexes": sorted(set(INDEX_USED.findall(text))),
-        "sql_ms": float(executed.group(1)) if executed else None,
-        "plan": plan,
-    }
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return fills.explain(*queryset.query.sql_with_params())
 
 
 def measure() -> dict:
@@ -242,7 +108,7 @@ def measure() -> dict:
 
     started = time.monotonic()
     log(f"library: {LIBRARY_CREATIONS:,} creations of {LIBRARY_OWNERS:,} creators")
-    seeded = fill(make_owners())
+    seeded = fill(fills.make_users("library", LIBRARY_OWNERS))
     fill_seconds = round(time.monotonic() - started, 1)
     owner = get_user_model().objects.get(pk=seeded["owner_id"])
     client = Client(HTTP_HOST="127.0.0.1")
@@ -272,23 +138,23 @@ def measure() -> dict:
             "params": params,
             "results": len(first.json()["results"]),
             "p50_ms": round(statistics.median(times), 2),
-            "p95_ms": round(percentile(times, 0.95), 2),
-            **explain(owner, params),
+            "p95_ms": round(fills.percentile(times, 0.95), 2),
+            **explain_page(owner, params),
         }
         log(
             f"library: {label}: p95 {results[label]['p95_ms']} ms, SQL "
             f"{results[label]['sql_ms']} ms, indexes {', '.join(results[label]['indexes'])}"
         )
-    p95 = round(percentile(every, 0.95), 2)
+    p95 = round(fills.percentile(every, 0.95), 2)
     log(f"library: search p95 {p95} ms over {len(every)} requests")
     return {
         "creations": LIBRARY_CREATIONS,
         "owners": LIBRARY_OWNERS,
-        "owner_creations": LIBRARY_CREATIONS // HEAVY_EVERY,
+        "owner_creations": LIBRARY_CREATIONS // fills.HEAVY_EVERY,
         "fill_s": fill_seconds,
         "samples": SAMPLES,
         "search_p95_ms": p95,
-        "floor_p95_ms": round(percentile(floor, 0.95), 2),
+        "floor_p95_ms": round(fills.percentile(floor, 0.95), 2),
         "queries": results,
     }
 

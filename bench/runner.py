@@ -32,16 +32,19 @@ from bench.common import (
     PRODUCTION_WORKER,
     PYTHON,
     ROOT,
+    draft_row,
     drafts_page_html,
     expect,
     free_port,
     held_poll_urls,
     http_get,
     jobs_per_second,
+    log,
     make_creator,
     new_session,
     redis_connection,
 )
+from bench.fills import copy_rows_sql
 from bench.pages import bell_poll_url, card_poll_urls, stale_poll_url
 
 DB_NAME = os.getenv("BENCH_DB_NAME", "phoenix_bench")
@@ -126,10 +129,6 @@ FIGURES_CREATIONS = int(os.getenv("BENCH_FIGURES_CREATIONS", "300000"))
 METRICS_TOKEN = secrets.token_urlsafe(24)
 
 
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
 def configure_environment() -> tempfile.TemporaryDirectory:
     """Production settings from the environment, as a deployment would set them."""
     scratch = tempfile.TemporaryDirectory(prefix="phoenix-bench-")
@@ -209,20 +208,10 @@ def make_drafts_owner(count: int) -> dict:
     now = timezone.now()
     Creation.objects.bulk_create(
         [
-            Creation(
-                owner=user,
-                kind="image",
+            draft_row(
+                owner_id=user.pk,
                 prompt=f"draft number {index} of a long series of lighthouses",
-                aspect_ratio="1:1",
-                status=Creation.Status.DRAFT,
-                cost=1,
-                media="creations/bench.png",
-                width=1024,
-                height=1024,
-                progress=100,
-                created_at=now,
-                processing_at=now,
-                draft_at=now,
+                now=now,
             )
             for index in range(count)
         ],
@@ -1108,30 +1097,6 @@ def measure_remote_videos(creators: list[dict]) -> dict:
 
 
 # ---------------------------------------------------------------- figures at a million ledger rows
-
-
-def copy_rows_sql(model, count: int, overrides: dict[str, str | None]) -> str:
-    """An INSERT of `count` rows copied from one template row (its key bound as the one
-    parameter), with some columns computed from n (1..count) and those overridden with None
-    left to their database default: every other column, whatever later migrations add, as
-    the template has it."""
-    from django.db import connection
-
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = [
-        field.column
-        for field in model._meta.concrete_fields
-        # A generated column (the creations' search vector) is PostgreSQL's to fill.
-        if not getattr(field, "generated", False) and overrides.get(field.column, "") is not None
-    ]
-    values = [overrides.get(column, f"t.{connection.ops.quote_name(column)}") for column in columns]
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    pk_column = connection.ops.quote_name(model._meta.pk.column)
-    # Only constant SQL of this module and model metadata; the template's key is bound.
-    return (
-        f"INSERT INTO {table} ({names}) SELECT {', '.join(values)} "  # nosec B608
-        f"FROM {table} AS t, generate_series(1, {int(count)}) AS n WHERE t.{pk_column} = %s"
-    )
 
 
 def fill_figures_tables(creators: list[dict], owners: list[dict]) -> None:

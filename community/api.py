@@ -4,6 +4,7 @@ Errors are {"error", "message"}; a refused write changes nothing."""
 
 import json
 from datetime import datetime
+from functools import partial
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -117,7 +118,7 @@ CURSOR = query("cursor", "The next_cursor of the page before.")
 
 
 def refused_answer(problem: services.SocialRefused) -> JsonResponse:
-    return error(STATUS_OF.get(problem.code, 400), problem.code, problem.message)
+    return jsonapi.refusal_error(problem, STATUS_OF)
 
 
 def too_many(seconds: int) -> JsonResponse:
@@ -171,7 +172,7 @@ def posts(request: HttpRequest) -> JsonResponse:
         page = selectors.search_page(q=q, viewer=request.user, cursor=cursor)
     else:
         page = selectors.feed_page(viewer=request.user, cursor=cursor)
-    return JsonResponse({"results": posts_as_json(page.items), "next_cursor": page.next_cursor})
+    return jsonapi.page_answer(page, posts_as_json(page.items))
 
 
 @router.get(
@@ -186,7 +187,7 @@ def posts(request: HttpRequest) -> JsonResponse:
 def explore(request: HttpRequest) -> JsonResponse:
     """Highest score first: each like and the first publication count 2^(-age / half-life)."""
     page = selectors.explore_page(viewer=request.user, cursor=request.GET.get("cursor"))
-    return JsonResponse({"results": posts_as_json(page.items), "next_cursor": page.next_cursor})
+    return jsonapi.page_answer(page, posts_as_json(page.items))
 
 
 @router.get(
@@ -205,39 +206,45 @@ def post_detail(request: HttpRequest, creation_id: UUID) -> JsonResponse:
     return JsonResponse(post_as_json(post, liked=liked))
 
 
-def _like(request: HttpRequest, creation_id: UUID, write) -> JsonResponse:
+def _social_write(
+    request: HttpRequest, write, answer, *, status: int = 200, **target
+) -> JsonResponse:
+    """A like, a follow (set or unset) or a comment: within the allowance of the account and
+    its network, `write(**target)`, its result shaped by `answer` (or the refusal's answer)."""
     wait = throttle.social_write_refused(request)
     if wait is not None:
         return too_many(wait)
     try:
-        result = write(user=request.user, post_id=creation_id)
+        result = write(**target)
     except services.SocialRefused as problem:
         return refused_answer(problem)
-    return JsonResponse({"liked": result.liked, "like_count": result.like_count})
+    return JsonResponse(answer(result), status=status)
 
 
-@router.post(
-    POST + "/like",
-    operation_id="api_post_like",
-    url_name="api_post_like",
-    summary="Like a post (idempotent)",
-    auth=signed_in("publish"),
-    response={200: Liked, 404: PostNotFound, 429: TooManyWrites},
-    openapi_extra=RETRY_AFTER,
-)
+def _liked(result) -> dict:
+    return {"liked": result.liked, "like_count": result.like_count}
+
+
+def _like(request: HttpRequest, creation_id: UUID, write) -> JsonResponse:
+    return _social_write(request, write, _liked, user=request.user, post_id=creation_id)
+
+
+# A like's two operations: one path, the same answers.
+LIKE = {
+    "path": POST + "/like",
+    "url_name": "api_post_like",
+    "auth": signed_in("publish"),
+    "response": {200: Liked, 404: PostNotFound, 429: TooManyWrites},
+    "openapi_extra": RETRY_AFTER,
+}
+
+
+@router.post(operation_id="api_post_like", summary="Like a post (idempotent)", **LIKE)
 def post_like(request: HttpRequest, creation_id: UUID) -> JsonResponse:
     return _like(request, creation_id, services.post_like)
 
 
-@router.delete(
-    POST + "/like",
-    operation_id="api_post_unlike",
-    url_name="api_post_like",
-    summary="Take a like back (idempotent)",
-    auth=signed_in("publish"),
-    response={200: Liked, 404: PostNotFound, 429: TooManyWrites},
-    openapi_extra=RETRY_AFTER,
-)
+@router.delete(operation_id="api_post_unlike", summary="Take a like back (idempotent)", **LIKE)
 def post_unlike(request: HttpRequest, creation_id: UUID) -> JsonResponse:
     return _like(request, creation_id, services.post_unlike)
 
@@ -257,13 +264,8 @@ def post_comments(request: HttpRequest, creation_id: UUID) -> JsonResponse:
     if post is None:
         return post_not_found()
     page = selectors.comments_page(post=post, cursor=request.GET.get("cursor"))
-    return JsonResponse(
-        {
-            "results": [comment_as_json(c, viewer=request.user) for c in page.items],
-            "next_cursor": page.next_cursor,
-            "comment_count": post.comment_count,
-        }
-    )
+    comments = [comment_as_json(c, viewer=request.user) for c in page.items]
+    return jsonapi.page_answer(page, comments, comment_count=post.comment_count)
 
 
 @router.post(
@@ -294,14 +296,15 @@ def post_comment_create(request: HttpRequest, creation_id: UUID) -> JsonResponse
         services.clean_comment(text)  # a refused comment costs no allowance
     except services.SocialRefused as problem:
         return refused_answer(problem)
-    wait = throttle.social_write_refused(request)
-    if wait is not None:
-        return too_many(wait)
-    try:
-        comment = services.comment_post(author=request.user, post_id=post.pk, text=text)
-    except services.SocialRefused as problem:
-        return refused_answer(problem)
-    return JsonResponse(comment_as_json(comment, viewer=request.user), status=201)
+    return _social_write(
+        request,
+        services.comment_post,
+        partial(comment_as_json, viewer=request.user),
+        status=201,
+        author=request.user,
+        post_id=post.pk,
+        text=text,
+    )
 
 
 @router.delete(
@@ -332,21 +335,16 @@ def post_comment_delete(
     return HttpResponse(status=204)
 
 
+def _following(result) -> dict:
+    return {
+        "username": result.creator.get_username(),
+        "following": result.following,
+        "follower_count": result.followers,
+    }
+
+
 def _follow(request: HttpRequest, username: str, write) -> JsonResponse:
-    wait = throttle.social_write_refused(request)
-    if wait is not None:
-        return too_many(wait)
-    try:
-        result = write(follower=request.user, username=username)
-    except services.SocialRefused as problem:
-        return refused_answer(problem)
-    return JsonResponse(
-        {
-            "username": result.creator.get_username(),
-            "following": result.following,
-            "follower_count": result.followers,
-        }
-    )
+    return _social_write(request, write, _following, follower=request.user, username=username)
 
 
 @router.post(

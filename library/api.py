@@ -15,6 +15,7 @@ from creations import api_schemas as creation_shapes
 from creations.api import read_body
 from creations.presenters import creation_as_json
 from creations.validation import RequestProblem, object_with_only
+from phoenix import jsonapi
 from phoenix.jsonapi import Model, NotFound, Router, bad_request, body, error, refused, signed_in
 from phoenix.paging import parse_cursor
 
@@ -76,7 +77,7 @@ NameTaken = refused(
 
 
 def refusal_response(refusal: LibraryRefused) -> JsonResponse:
-    return error(STATUS_OF.get(refusal.code, 400), refusal.code, refusal.message)
+    return jsonapi.refusal_error(refusal, STATUS_OF)
 
 
 def board_as_json(board: Board) -> dict:
@@ -128,12 +129,7 @@ def creations(
     if cursor is not None and parse_cursor(cursor) is None:
         return error(400, "invalid_cursor", "cursor must be a next_cursor this API gave.")
     page = selectors.library_page(owner=request.user, filters=filters, cursor=cursor)
-    return JsonResponse(
-        {
-            "results": [creation_as_json(creation) for creation in page.items],
-            "next_cursor": page.next_cursor,
-        }
-    )
+    return jsonapi.page_answer(page, [creation_as_json(creation) for creation in page.items])
 
 
 def _star(request: HttpRequest, creation_id: UUID, *, starred: bool) -> JsonResponse:
@@ -146,25 +142,22 @@ def _star(request: HttpRequest, creation_id: UUID, *, starred: bool) -> JsonResp
     return JsonResponse(creation_as_json(creation))
 
 
-@router.post(
-    "/creations/{uuid:creation_id}/star",
-    operation_id="api_creation_star",
-    url_name="api_creation_star",
-    summary="Star one's creation (idempotent)",
-    auth=signed_in("publish"),
-    response={200: creation_shapes.Creation, 404: NotFound},
-)
+# The star's two operations: one path, the same answers.
+STAR = {
+    "path": "/creations/{uuid:creation_id}/star",
+    "url_name": "api_creation_star",
+    "auth": signed_in("publish"),
+    "response": {200: creation_shapes.Creation, 404: NotFound},
+}
+
+
+@router.post(operation_id="api_creation_star", summary="Star one's creation (idempotent)", **STAR)
 def star(request: HttpRequest, creation_id: UUID) -> JsonResponse:
     return _star(request, creation_id, starred=True)
 
 
 @router.delete(
-    "/creations/{uuid:creation_id}/star",
-    operation_id="api_creation_unstar",
-    url_name="api_creation_star",
-    summary="Unstar one's creation (idempotent)",
-    auth=signed_in("publish"),
-    response={200: creation_shapes.Creation, 404: NotFound},
+    operation_id="api_creation_unstar", summary="Unstar one's creation (idempotent)", **STAR
 )
 def unstar(request: HttpRequest, creation_id: UUID) -> JsonResponse:
     return _star(request, creation_id, starred=False)
@@ -281,14 +274,20 @@ def _item(request: HttpRequest, board_id: UUID):
     return (found, data["creation_id"]), None
 
 
+# A board's items: one path, the same body.
+ITEMS = {
+    "path": BOARD + "/items",
+    "url_name": "api_board_items",
+    "auth": signed_in("publish"),
+    "openapi_extra": body(BoardItem),
+}
+
+
 @router.post(
-    BOARD + "/items",
     operation_id="api_board_items_add",
-    url_name="api_board_items",
     summary="Put one's creation on one's board",
-    auth=signed_in("publish"),
     response={200: ItemAdded, 400: ItemProblem, 404: NotFound},
-    openapi_extra=body(BoardItem),
+    **ITEMS,
 )
 def board_items_add(request: HttpRequest, board_id: UUID) -> JsonResponse:
     """Idempotent: `added` is false when it was on the board already."""
@@ -305,13 +304,10 @@ def board_items_add(request: HttpRequest, board_id: UUID) -> JsonResponse:
 
 
 @router.delete(
-    BOARD + "/items",
     operation_id="api_board_items_remove",
-    url_name="api_board_items",
     summary="Take a creation off one's board",
-    auth=signed_in("publish"),
     response={204: None, 400: ItemProblem, 404: BoardNotFound},
-    openapi_extra=body(BoardItem),
+    **ITEMS,
 )
 def board_items_remove(request: HttpRequest, board_id: UUID) -> HttpResponse:
     """204 also when it was not on the board."""

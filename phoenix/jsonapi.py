@@ -29,6 +29,8 @@ __all__ = [
     "body",
     "error",
     "literal",
+    "page_answer",
+    "refusal_error",
     "refused",
     "signed_in",
 ]
@@ -46,6 +48,18 @@ SCOPES = {
 
 def error(status: int, code: str, message: str, **extra) -> JsonResponse:
     return JsonResponse({"error": code, "message": message, **extra}, status=status)
+
+
+def refusal_error(refusal, statuses: dict[str, int]) -> JsonResponse:
+    """A domain refusal (its `code` and `message`: services carry no HTTP) as the error body,
+    its status from the app's table by code, 400 for a code not in it."""
+    return error(statuses.get(refusal.code, 400), refusal.code, refusal.message)
+
+
+def page_answer(page, results: list, **extra) -> JsonResponse:
+    """One page of a list (phoenix.paging): its results as the caller shapes them, and the
+    cursor of the next page (None on the last)."""
+    return JsonResponse({"results": results, "next_cursor": page.next_cursor, **extra})
 
 
 def unauthenticated() -> JsonResponse:

@@ -2,20 +2,23 @@
 owner's panel of a board's links, and the board's read-only page for the people who opened
 one. Anyone it is not shared with gets the 404 of an unknown board."""
 
-from django.contrib import messages
+from functools import partial
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from library.errors import LibraryRefused
 from library.models import Board
 from library.selectors import own_board
+from phoenix.htmx import wants_partial
 
 from . import boards, services
 from .services import NotFound, SharingRefused
-from .views import LINK_EXPIRY_CHOICES, _link_expiry, link_url
+from .views import _link_expiry, link_created, render_shares_panel, revoked
 
 
 def _own_board_or_404(request: HttpRequest, board_id) -> Board:
@@ -26,20 +29,14 @@ def _own_board_or_404(request: HttpRequest, board_id) -> Board:
 
 
 def render_board_panel(request: HttpRequest, board: Board, *, status: int = 200, **extra):
-    links = boards.board_links(board)
-    context = {
-        "board": board,
-        "active": [share for share in links if share.is_active],
-        "ended": [share for share in links if not share.is_active],
-        "expiry_choices": LINK_EXPIRY_CHOICES,
+    return render_shares_panel(
+        request,
+        "sharing/board_panel.html",
+        boards.board_links(board),
+        status=status,
+        board=board,
         **extra,
-    }
-    template = "sharing/board_panel.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#panel"
-    response = render(request, template, context, status=status)
-    response["Cache-Control"] = "private, no-store"  # a new link's URL is shown once, here
-    return response
+    )
 
 
 @never_cache
@@ -55,13 +52,7 @@ def board_sharing(request: HttpRequest, board_id) -> HttpResponse:
     except SharingRefused as refusal:
         return render_board_panel(request, board, status=refusal.status, error=refusal.message)
     new = services.board_link_create(board=board, expires_at=expires_at)
-    return render_board_panel(
-        request,
-        board,
-        status=201,
-        new_link=link_url(request, new.token),
-        announcement="Link created. Copy it now: it is not shown again.",
-    )
+    return render_board_panel(request, board, status=201, **link_created(request, new))
 
 
 @require_POST
@@ -72,12 +63,12 @@ def board_link_revoke(request: HttpRequest, board_id, link_id) -> HttpResponse:
         share = boards.find_board_link(board=board, share_id=link_id)
     except NotFound:
         raise Http404("No such link.") from None
-    services.share_revoke(share=share)
-    text = "Link revoked: it opens nothing any more."
-    if not request.htmx:
-        messages.success(request, text)
-        return redirect("board_sharing", board.pk)
-    return render_board_panel(request, board, announcement=text)
+    return revoked(
+        request,
+        share,
+        panel_url=reverse("board_sharing", args=[board.pk]),
+        panel=partial(render_board_panel, request, board),
+    )
 
 
 @never_cache
@@ -98,6 +89,6 @@ def shared_board(request: HttpRequest, board_id) -> HttpResponse:
         "is_owner": board.owner_id == request.user.pk,
     }
     template = "sharing/shared_board.html"
-    if request.htmx and cursor and not request.htmx.history_restore_request:
+    if wants_partial(request) and cursor:
         template += "#more"
     return render(request, template, context)

@@ -5,6 +5,7 @@ Anyone a draft is not shared with gets the same 404 as for an id that does not e
 """
 
 from datetime import timedelta
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from creations.models import Creation
 from library.models import Board
-from phoenix.htmx import wants_partial
+from phoenix.htmx import redirect_with_message, wants_partial
 
 from . import selectors, services
 from .models import COMMENT_MAX, Share
@@ -54,24 +55,54 @@ def link_url(request: HttpRequest, token: str) -> str:
 # The owner's share panel.
 
 
-def panel_context(request: HttpRequest, creation: Creation, **extra) -> dict:
-    shares = selectors.shares_of(creation)
-    return {
-        "creation": creation,
+def render_shares_panel(
+    request: HttpRequest, template: str, shares: list[Share], *, status: int = 200, **context
+) -> HttpResponse:
+    """A share panel, a draft's (people and links) or a board's (links): the standing shares,
+    the ended ones and the link form."""
+    context = {
         "active": [share for share in shares if share.is_active],
         "ended": [share for share in shares if not share.is_active],
         "expiry_choices": LINK_EXPIRY_CHOICES,
-        **extra,
+        **context,
     }
+    if wants_partial(request):
+        template += "#panel"
+    response = render(request, template, context, status=status)
+    response["Cache-Control"] = "private, no-store"  # a new link's URL is shown once, here
+    return response
 
 
 def render_panel(request: HttpRequest, creation: Creation, *, status: int = 200, **extra):
-    template = "sharing/panel.html"
-    if wants_partial(request):
-        template += "#panel"
-    response = render(request, template, panel_context(request, creation, **extra), status=status)
-    response["Cache-Control"] = "private, no-store"  # a new link's URL is shown once, here
-    return response
+    return render_shares_panel(
+        request,
+        "sharing/panel.html",
+        selectors.shares_of(creation),
+        status=status,
+        creation=creation,
+        **extra,
+    )
+
+
+def link_created(request: HttpRequest, share: Share) -> dict:
+    """What the panel shows once after a new link: its URL, and to copy it now."""
+    return {
+        "new_link": link_url(request, share.token),
+        "announcement": "Link created. Copy it now: it is not shown again.",
+    }
+
+
+def revoked(request: HttpRequest, share: Share, *, panel_url: str, panel) -> HttpResponse:
+    """Revoke `share` and say so: the panel again (`panel(**extra)`) for HTMX, its page with
+    a message without JavaScript."""
+    services.share_revoke(share=share)
+    if share.kind == Share.Kind.PERSON:
+        text = f"{share.recipient.username} no longer has access."
+    else:
+        text = "Link revoked: it opens nothing any more."
+    if not request.htmx:
+        return redirect_with_message(request, text, panel_url)
+    return panel(announcement=text)
 
 
 def _link_expiry(value: str):
@@ -95,13 +126,7 @@ def creation_sharing(request: HttpRequest, creation_id) -> HttpResponse:
         if request.POST.get("link"):
             expires_at = _link_expiry(request.POST.get("expires_in", ""))
             new = services.share_link_create(creation=creation, expires_at=expires_at)
-            return render_panel(
-                request,
-                creation,
-                status=201,
-                new_link=link_url(request, new.token),
-                announcement="Link created. Copy it now: it is not shown again.",
-            )
+            return render_panel(request, creation, status=201, **link_created(request, new))
         share = services.share_with_person(
             creation=creation, owner=request.user, username=request.POST.get("username")
         )
@@ -116,8 +141,7 @@ def creation_sharing(request: HttpRequest, creation_id) -> HttpResponse:
         )
     text = f"Shared with {share.recipient.username}."
     if not request.htmx:
-        messages.success(request, text)
-        return redirect("creation_sharing", creation.id)
+        return redirect_with_message(request, text, "creation_sharing", creation.id)
     return render_panel(request, creation, status=201, announcement=text)
 
 
@@ -129,15 +153,12 @@ def share_revoke(request: HttpRequest, creation_id, share_id) -> HttpResponse:
         share = services.find_share(creation=creation, share_id=share_id)
     except NotFound:
         raise Http404("No such share.") from None
-    services.share_revoke(share=share)
-    if share.kind == Share.Kind.PERSON:
-        text = f"{share.recipient.username} no longer has access."
-    else:
-        text = "Link revoked: it opens nothing any more."
-    if not request.htmx:
-        messages.success(request, text)
-        return redirect("creation_sharing", creation.id)
-    return render_panel(request, creation, announcement=text)
+    return revoked(
+        request,
+        share,
+        panel_url=reverse("creation_sharing", args=[creation.id]),
+        panel=partial(render_panel, request, creation),
+    )
 
 
 # ---------------------------------------------------------------------------------------

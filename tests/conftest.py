@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import django_rq
+import httpx
 import pytest
 from django.conf import settings
 from django.core import mail
@@ -81,6 +82,27 @@ def clean_redis():
     redis.flushdb()
     yield redis
     queues.reset()
+
+
+@pytest.fixture
+def httpserver(make_httpserver):
+    """pytest-httpserver's local server, with a clean slate at both ends of the test.
+
+    It is one server per test process and answers one request at a time, appending each to
+    its log when the answer is made. A request a test gave up on (its client timed out) is
+    still being answered after that test ends, and its entry used to land in the log of the
+    next test that used the server (issue 23: the 410 test saw two posts when it ran right
+    after the webhook timeout test). So the test's handlers are dropped, one more request is
+    sent and waited for — the server answers it only after everything sent before it — and
+    the log is cleared after that."""
+    server = make_httpserver
+    server.clear()
+    yield server
+    server.clear_all_handlers()
+    try:
+        httpx.get(server.url_for("/__tests__/drained"), timeout=30)
+    finally:
+        server.clear()
 
 
 @pytest.fixture

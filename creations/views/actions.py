@@ -1,14 +1,17 @@
 """The owner's actions on a card or a post — publish (now or at a time), cancel, delete (to
 the trash, with undo), restore, delete forever, run again, keep one of a batch,
-unschedule, unpublish, edit the caption. Each is a plain function view around one service.
-An HTMX request gets the card (or post) back, or a toast when it leaves its tab; without
-JavaScript the form posts and the view redirects with a message."""
+unschedule, unpublish, edit the caption. Each is a plain function view around one service
+(`owner_action`: the owner's creation in, a refusal answered). An HTMX request gets the
+card (or post) back, or a toast when it leaves its tab; without JavaScript the form posts
+and the view redirects with a message."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+
+from phoenix.htmx import redirect_with_message
 
 from .. import selectors, services
 from ..api import Refusal, refusal_status, start_rerun
@@ -22,16 +25,16 @@ from .common import (
     TRASHED_TEXT,
     _owned_or_404,
     back_url,
-    confirm_page,
     drafts_url_for,
     home_tab,
+    owner_action,
     parse_ids,
     profile_url,
     publish_at_from_form,
     refused,
     render_batch,
-    render_card,
     render_gone,
+    render_owner_card,
     render_post,
     target_of,
     token_count,
@@ -56,10 +59,9 @@ def creation_publish(request: HttpRequest, creation_id) -> HttpResponse:
         if refusal.code == "not_publishable" or not request.htmx:
             return refused(request, creation, refusal, default_tab="drafts")
         # A problem with what was typed: the form again, open, with the words kept.
-        card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
-        return render_card(
+        return render_owner_card(
             request,
-            card,
+            creation,
             status=refusal_status(refusal),
             publish_error=refusal.message,
             caption=caption,
@@ -69,13 +71,12 @@ def creation_publish(request: HttpRequest, creation_id) -> HttpResponse:
     if creation.status == Creation.Status.SCHEDULED:
         if not request.htmx:
             when = f"{creation.publish_at:%a %-d %b, %H:%M} UTC"
-            messages.success(request, f"Scheduled for {when}. It waits in your drafts.")
-            return redirect(profile_url(request.user, "drafts"))
-        card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
-        return render_card(request, card, focus=True, scheduled_announcement=True)
+            text = f"Scheduled for {when}. It waits in your drafts."
+            return redirect_with_message(request, text, profile_url(request.user, "drafts"))
+        return render_owner_card(request, creation, focus=True, scheduled_announcement=True)
     if not request.htmx:
-        messages.success(request, "Published. It is at the top of your posts.")
-        return redirect(profile_url(request.user))
+        text = "Published. It is at the top of your posts."
+        return redirect_with_message(request, text, profile_url(request.user))
     return render_gone(
         request,
         creation,
@@ -86,70 +87,54 @@ def creation_publish(request: HttpRequest, creation_id) -> HttpResponse:
 
 
 @require_POST
-def creation_unschedule(request: HttpRequest, creation_id) -> HttpResponse:
-    creation = _owned_or_404(request, creation_id)
-    try:
-        services.creation_unschedule(creation=creation)
-    except ActionRefused as refusal:
-        return refused(request, creation, refusal, default_tab="drafts")
+@owner_action(refused_tab="drafts")
+def creation_unschedule(request: HttpRequest, creation: Creation) -> HttpResponse:
+    services.creation_unschedule(creation=creation)
     text = "Unscheduled. It is a draft again."
     if not request.htmx:
-        messages.success(request, text)
-        return redirect(profile_url(request.user, "drafts"))
-    card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
-    return render_card(request, card, focus=True, announcement=text)
+        return redirect_with_message(request, text, profile_url(request.user, "drafts"))
+    return render_owner_card(request, creation, focus=True, announcement=text)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def creation_cancel(request: HttpRequest, creation_id) -> HttpResponse:
+@owner_action(refused_tab="drafts", confirm="cancel")
+def creation_cancel(request: HttpRequest, creation: Creation) -> HttpResponse:
     """GET asks first (the page without JavaScript); POST cancels and refunds."""
-    if request.method == "GET":
-        return confirm_page(request, creation_id, action="cancel")
-    creation = _owned_or_404(request, creation_id)
-    try:
-        result = services.creation_cancel(creation=creation)
-    except ActionRefused as refusal:
-        return refused(request, creation, refusal, default_tab="drafts")
+    result = services.creation_cancel(creation=creation)
     text = f"Canceled. {token_count(result.refunded)} refunded."
     if not request.htmx:
-        messages.success(request, text)
-        return redirect(profile_url(request.user, "drafts"))
-    card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
-    return render_card(request, card, focus=True, announcement=text, nav_balance=result.balance)
+        return redirect_with_message(request, text, profile_url(request.user, "drafts"))
+    return render_owner_card(
+        request, creation, focus=True, announcement=text, nav_balance=result.balance
+    )
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def creation_delete(request: HttpRequest, creation_id) -> HttpResponse:
+@owner_action(refused_tab=home_tab, confirm="delete")
+def creation_delete(request: HttpRequest, creation: Creation) -> HttpResponse:
     """Delete moves to the trash, which Undo (or Restore in the Trash tab) reverses, so the
     POST asks nothing first. GET is the same question as a page, for old links."""
-    if request.method == "GET":
-        return confirm_page(request, creation_id, action="delete")
-    creation = _owned_or_404(request, creation_id)
-    try:
-        services.creation_trash(creation=creation)
-    except ActionRefused as refusal:
-        return refused(request, creation, refusal, default_tab=home_tab(creation))
+    services.creation_trash(creation=creation)
     tab = home_tab(creation)
     if not request.htmx:
         # base.html turns this tag into an Undo button.
-        messages.success(request, TRASHED_TEXT, extra_tags=f"undo {creation.id} {tab}")
-        return redirect(profile_url(request.user, tab))
+        undo = f"undo {creation.id} {tab}"
+        return redirect_with_message(
+            request, TRASHED_TEXT, profile_url(request.user, tab), extra_tags=undo
+        )
     return render_gone(request, creation, toast=TRASHED_TEXT, undo_id=creation.id, back=tab)
 
 
 @require_POST
-def creation_restore(request: HttpRequest, creation_id) -> HttpResponse:
+@owner_action(refused_tab="trash")
+def creation_restore(request: HttpRequest, creation: Creation) -> HttpResponse:
     """Restore from the Trash tab, or Undo right after a delete (`undo`): then the card goes
     back into the slot it left (`slot`, sent only while that slot is on the page)."""
-    creation = _owned_or_404(request, creation_id)
     undo = bool(request.POST.get("undo"))
     was = creation.status
-    try:
-        services.creation_restore(creation=creation, undo=undo)
-    except ActionRefused as refusal:
-        return refused(request, creation, refusal, default_tab="trash")
+    services.creation_restore(creation=creation, undo=undo)
     tab = home_tab(creation)
     if creation.status != was:
         # A post (or a scheduled one) never goes straight back into public.
@@ -157,8 +142,8 @@ def creation_restore(request: HttpRequest, creation_id) -> HttpResponse:
     else:
         text = "Restored." if undo else f"Restored to your {tab}."
     if not request.htmx:
-        messages.success(request, text)
-        return redirect(profile_url(request.user, tab if undo else "trash"))
+        back = profile_url(request.user, tab if undo else "trash")
+        return redirect_with_message(request, text, back)
     context = {"toast": text, "toast_link": profile_url(request.user, tab)}
     context["toast_link_text"] = f"Open your {tab}"
     if undo:
@@ -175,19 +160,13 @@ def creation_restore(request: HttpRequest, creation_id) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def creation_purge(request: HttpRequest, creation_id) -> HttpResponse:
+@owner_action(refused_tab="trash", confirm="purge")
+def creation_purge(request: HttpRequest, creation: Creation) -> HttpResponse:
     """Delete forever, from the trash: GET asks first (without JavaScript); POST deletes."""
-    if request.method == "GET":
-        return confirm_page(request, creation_id, action="purge")
-    creation = _owned_or_404(request, creation_id)
-    try:
-        services.creation_purge(creation=creation)
-    except ActionRefused as refusal:
-        return refused(request, creation, refusal, default_tab="trash")
+    services.creation_purge(creation=creation)
     text = "Deleted forever."
     if not request.htmx:
-        messages.success(request, text)
-        return redirect(profile_url(request.user, "trash"))
+        return redirect_with_message(request, text, profile_url(request.user, "trash"))
     return render_gone(request, creation, toast=text)
 
 
@@ -207,20 +186,16 @@ def creation_rerun(request: HttpRequest, creation_id) -> HttpResponse:
 
 
 @require_POST
-def creation_keep(request: HttpRequest, creation_id) -> HttpResponse:
+@owner_action(refused_tab="drafts")
+def creation_keep(request: HttpRequest, creation: Creation) -> HttpResponse:
     """ "Keep this one": the batch's other variations go to the trash, with Undo; the batch's
     grid comes back with what is left in it."""
-    creation = _owned_or_404(request, creation_id)
-    try:
-        trashed = services.creation_keep(creation=creation)
-    except ActionRefused as refusal:
-        return refused(request, creation, refusal, default_tab="drafts")
+    trashed = services.creation_keep(creation=creation)
     text = (
         f"Kept this one: {token_count_words(len(trashed), 'other variation')} moved to the trash."
     )
     if not request.htmx:
-        messages.success(request, text)
-        return redirect(profile_url(request.user, "drafts"))
+        return redirect_with_message(request, text, profile_url(request.user, "drafts"))
     return render_batch(request, creation, toast=text, undo_ids=[c.id for c in trashed])
 
 
@@ -233,8 +208,7 @@ def creation_unkeep(request: HttpRequest, creation_id) -> HttpResponse:
     )
     text = f"{token_count_words(len(restored), 'variation')} back in your drafts."
     if not request.htmx:
-        messages.success(request, text)
-        return redirect(profile_url(request.user, "drafts"))
+        return redirect_with_message(request, text, profile_url(request.user, "drafts"))
     return render_batch(request, creation, toast=text)
 
 
@@ -249,9 +223,7 @@ def creation_caption(request: HttpRequest, creation_id) -> HttpResponse:
     except ActionRefused as refusal:
         if refusal.code == "not_editable" or not request.htmx:
             return refused(request, creation, refusal, default_tab="posts")
-        if on_card:
-            creation = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
-        render_answer = render_card if on_card else render_post
+        render_answer = render_owner_card if on_card else render_post
         return render_answer(
             request,
             creation,
@@ -262,25 +234,19 @@ def creation_caption(request: HttpRequest, creation_id) -> HttpResponse:
         )
     text = "Caption saved."
     if not request.htmx:
-        messages.success(request, text)
-        return redirect(back_url(request, creation, "posts"))
+        return redirect_with_message(request, text, back_url(request, creation, "posts"))
     if on_card:
-        card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
-        return render_card(request, card, announcement=text)
+        return render_owner_card(request, creation, announcement=text)
     return render_post(request, creation, announcement=text, focus=True)
 
 
 @require_POST
-def creation_unpublish(request: HttpRequest, creation_id) -> HttpResponse:
-    creation = _owned_or_404(request, creation_id)
-    try:
-        services.creation_unpublish(creation=creation)
-    except ActionRefused as refusal:
-        return refused(request, creation, refusal, default_tab="posts")
+@owner_action(refused_tab="posts")
+def creation_unpublish(request: HttpRequest, creation: Creation) -> HttpResponse:
+    services.creation_unpublish(creation=creation)
     text = "Unpublished. It is back in your drafts."
     if not request.htmx:
-        messages.success(request, text)
-        return redirect(profile_url(request.user, "drafts"))
+        return redirect_with_message(request, text, profile_url(request.user, "drafts"))
     return render_gone(
         request,
         creation,
@@ -291,16 +257,12 @@ def creation_unpublish(request: HttpRequest, creation_id) -> HttpResponse:
 
 
 @require_POST
-def creation_prompt_visibility(request: HttpRequest, creation_id) -> HttpResponse:
+@owner_action(refused_tab="posts")
+def creation_prompt_visibility(request: HttpRequest, creation: Creation) -> HttpResponse:
     """Show or hide a post's prompt, from its page or the Posts tab."""
-    creation = _owned_or_404(request, creation_id)
     public = request.POST.get("public") == "1"
-    try:
-        services.creation_set_prompt_public(creation=creation, public=public)
-    except ActionRefused as refusal:
-        return refused(request, creation, refusal, default_tab="posts")
+    services.creation_set_prompt_public(creation=creation, public=public)
     text = "The prompt is shown with the post." if public else "The prompt is hidden."
     if not request.htmx:
-        messages.success(request, text)
-        return redirect(back_url(request, creation, "posts"))
+        return redirect_with_message(request, text, back_url(request, creation, "posts"))
     return render_post(request, creation, announcement=text, focus=True)

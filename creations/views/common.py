@@ -3,7 +3,9 @@ answers (card, post, toast) and the refusal."""
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -34,6 +36,36 @@ def _owned_or_404(request: HttpRequest, creation_id) -> Creation:
     if not request.user.is_authenticated:
         raise Http404("No such creation.")
     return services.creation_for_owner(owner=request.user, creation_id=creation_id)
+
+
+def render_owner_card(request: HttpRequest, creation: Creation, **extra) -> HttpResponse:
+    """The owner's card of `creation`, read again: what the action made of it."""
+    card = selectors.card_for_owner(owner=request.user, creation_id=creation.pk)
+    return render_card(request, card, **extra)
+
+
+def owner_action(*, refused_tab: str | Callable[[Creation], str], confirm: str | None = None):
+    """A view of one action on the owner's card or post, around one service: it is called
+    with the creation (404 for anyone else's, or for a visitor not signed in), and a refusal
+    its service raises is answered by `refused` (the action changed nothing), without
+    JavaScript back on `refused_tab` (a tab, or the creation's tab by a function of it).
+    `confirm`: a GET is that question, asked before the POST when there is no JavaScript."""
+
+    def decorate(view: Callable[[HttpRequest, Creation], HttpResponse]):
+        @wraps(view)
+        def action(request: HttpRequest, creation_id) -> HttpResponse:
+            if confirm is not None and request.method == "GET":
+                return confirm_page(request, creation_id, action=confirm)
+            creation = _owned_or_404(request, creation_id)
+            try:
+                return view(request, creation)
+            except ActionRefused as refusal:
+                tab = refused_tab(creation) if callable(refused_tab) else refused_tab
+                return refused(request, creation, refusal, default_tab=tab)
+
+        return action
+
+    return decorate
 
 
 def profile_url(user, tab: str = "posts") -> str:
