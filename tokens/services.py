@@ -40,12 +40,29 @@ log = logging.getLogger(__name__)
 
 
 def _locked_account(user: AbstractBaseUser) -> TokenAccount:
-    try:
-        return TokenAccount.objects.select_for_update().get(user_id=user.pk)
-    except TokenAccount.DoesNotExist:
+    account = _lock_row(user.pk)
+    if account is None:
         # Accounts are opened at sign-up; this covers users made another way (admin, shell).
         TokenAccount.objects.get_or_create(user_id=user.pk)
-        return TokenAccount.objects.select_for_update().get(user_id=user.pk)
+        account = _lock_row(user.pk)
+    return account
+
+
+# Every money write, and every create, starts here. Written out and prepared (phoenix.db):
+# the ORM built and compiled this one query again on every call, three times the CPU of
+# running it (0.5 ms of a create's 8, make bench's create against the debit floor).
+_ACCOUNT_FIELDS = [field.attname for field in TokenAccount._meta.concrete_fields]
+_LOCK_SQL = (
+    f"SELECT {', '.join(field.column for field in TokenAccount._meta.concrete_fields)} "  # nosec B608
+    f"FROM {TokenAccount._meta.db_table} WHERE user_id = %s FOR UPDATE"
+)
+
+
+def _lock_row(user_id) -> TokenAccount | None:
+    with prepared_cursor() as cursor:
+        cursor.execute(_LOCK_SQL, [user_id])
+        row = cursor.fetchone()
+    return None if row is None else TokenAccount.from_db(connection.alias, _ACCOUNT_FIELDS, row)
 
 
 def _write(

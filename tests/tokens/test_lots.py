@@ -329,3 +329,19 @@ def test_a_refused_debit_draws_from_no_lot(empty_handed):
     assert CreditLot.objects.get(pk=lot.pk).remaining == 5
     assert not LotDraw.objects.filter(lot=lot).exists()
     assert balance_of(empty_handed) == 5
+
+
+def test_locking_reads_the_whole_account_row_and_opens_a_missing_one(alice):
+    carol = get_user_model().objects.create(username="carol")
+
+    with transaction.atomic():
+        account = lock_account(alice)
+        stored = TokenAccount.objects.get(user=alice)
+        opened = lock_account(carol)
+
+    assert [getattr(account, f.attname) for f in TokenAccount._meta.concrete_fields] == [
+        getattr(stored, f.attname) for f in TokenAccount._meta.concrete_fields
+    ]
+    assert not account._state.adding
+    assert (opened.user_id, opened.balance, opened.debt) == (carol.pk, 0, 0)
+    assert TokenAccount.objects.filter(user=carol).count() == 1
