@@ -124,8 +124,8 @@ TEMPLATES = [
 
 # Behind PgBouncer in transaction mode (DATABASE_PGBOUNCER=1), a session is not one server
 # connection: no server-side cursors (they live across transactions) and no startup
-# options (PgBouncer refuses them). Prepared statements are off either way (Django's
-# default), and reused connections are health-checked either way.
+# options (PgBouncer refuses them), and no prepared statements (phoenix.db). Reused
+# connections are health-checked either way.
 DATABASE_PGBOUNCER = envbool("DATABASE_PGBOUNCER", "0")
 # gunicorn.conf.py sets PHOENIX_PROCESS=web: web processes get psycopg's pool and a short
 # Redis failover wait.
@@ -151,6 +151,9 @@ if not DATABASE_PGBOUNCER:
     # (ALTER DATABASE ... SET timezone TO 'UTC', docs/deploy.md); without it Django sends
     # SET TIME ZONE, which PgBouncer keeps per client.
     _db_options["options"] = "-c timezone=UTC"
+    # psycopg prepares only what asks (phoenix.db.prepared_cursor): a threshold no query
+    # reaches. Behind PgBouncer, Django's None: nothing is prepared.
+    _db_options["prepare_threshold"] = 2**31 - 1
 if DATABASE_POOL_SIZE:
     _db_options["pool"] = {"min_size": 1, "max_size": DATABASE_POOL_SIZE, "timeout": 10}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Count, OuterRef, Q, Subquery, Sum, Value
@@ -173,3 +175,39 @@ def recent_purchases(*, user: AbstractBaseUser) -> list[Purchase]:
         .filter(account__user_id=user.pk)
         .order_by("-created_at")[:RECENT_PURCHASES]
     )
+
+
+# --- Reconciliation ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    account_id: int
+    username: str
+    balance: int
+    ledger_sum: int
+    # None where only the ledger was compared (the figures' rollup).
+    lot_sum: int | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.username} (account {self.account_id}): balance {self.balance}"
+        if self.balance != self.ledger_sum:
+            text += f", ledger sum {self.ledger_sum}, off by {self.balance - self.ledger_sum:+d}"
+        if self.lot_sum is not None and self.lot_sum != self.balance:
+            text += f", lots hold {self.lot_sum}, off by {self.balance - self.lot_sum:+d}"
+        return text
+
+
+def ledger_discrepancies() -> list[Discrepancy]:
+    """Every account whose balance is not the sum of its ledger (the figures' check, as
+    ops.rollup computes it; reconcile_tokens also compares the lots)."""
+    accounts = (
+        TokenAccount.objects.select_related("user")
+        .annotate(ledger_sum=Sum("entries__amount", default=0))
+        .order_by("id")
+    )
+    return [
+        Discrepancy(a.id, a.user.get_username(), a.balance, a.ledger_sum)
+        for a in accounts
+        if a.balance != a.ledger_sum
+    ]

@@ -33,7 +33,9 @@ def through_pgbouncer(transactional_db, pgbouncer, monkeypatch):
     bouncer = pgbouncer
     connections.close_all()
     db.update(HOST="127.0.0.1", PORT=str(bouncer.port), DISABLE_SERVER_SIDE_CURSORS=True)
-    db["OPTIONS"] = {k: v for k, v in db["OPTIONS"].items() if k != "options"}
+    db["OPTIONS"] = {
+        k: v for k, v in db["OPTIONS"].items() if k not in ("options", "prepare_threshold")
+    }
     # Worker subprocesses build their settings from the environment.
     monkeypatch.setenv("DATABASE_PGBOUNCER", "1")
     try:

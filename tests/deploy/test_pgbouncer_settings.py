@@ -1,5 +1,5 @@
 """Phoenix behind PgBouncer in transaction mode (DATABASE_PGBOUNCER=1): no startup options
-(PgBouncer refuses them), no server-side cursors, and still UTC."""
+(PgBouncer refuses them), no server-side cursors, no prepared statements, and still UTC."""
 
 import json
 import subprocess
@@ -38,14 +38,16 @@ def manage_shell(script: str, **env: str) -> subprocess.CompletedProcess:
 def test_the_database_settings_change_as_pgbouncer_needs():
     script = (
         "from django.conf import settings; import json; d = settings.DATABASES['default']; "
-        "print(json.dumps([d['OPTIONS'].get('options'), d['DISABLE_SERVER_SIDE_CURSORS']]))"
+        "print(json.dumps([d['OPTIONS'].get('options'), d['DISABLE_SERVER_SIDE_CURSORS'], "
+        "d['OPTIONS'].get('prepare_threshold')]))"
     )
 
     direct = manage_shell(script)
     bounced = manage_shell(script, DATABASE_PGBOUNCER="1")
 
-    assert json.loads(direct.stdout.splitlines()[-1]) == ["-c timezone=UTC", False]
-    assert json.loads(bounced.stdout.splitlines()[-1]) == [None, True]
+    # Prepared statements (phoenix.db) only on a connection of its own to PostgreSQL.
+    assert json.loads(direct.stdout.splitlines()[-1]) == ["-c timezone=UTC", False, 2**31 - 1]
+    assert json.loads(bounced.stdout.splitlines()[-1]) == [None, True, None]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -16,10 +16,13 @@ from django.utils import timezone
 
 from tests.conftest import staff_adjust
 from tests.tokens.conftest import ensure_packs, reconciles
-from tokens.models import CreditLot, LedgerEntry, Purchase, TokenAccount, TokenPack
+from tokens.models import CreditLot, LedgerEntry, LotDraw, Purchase, TokenAccount, TokenPack
 from tokens.purchases import purchase_credit
 from tokens.selectors import balance_of
 from tokens.services import (
+    InsufficientTokens,
+    account_debit_locked,
+    account_forfeit,
     account_grant,
     creation_refund_locked,
     lock_account,
@@ -242,3 +245,103 @@ def test_a_debit_beyond_the_lots_opens_one_for_tokens_held_outside_them(alice, m
     draw = LedgerEntry.objects.get(creation=creation, kind="debit").draws.get()
     assert (draw.lot.category, draw.lot.granted, draw.lot.remaining) == ("promo", 5, 4)
     assert reconciles()
+
+
+def a_creation(owner, cost: int):
+    from creations.models import Creation
+
+    return Creation.objects.create(
+        owner=owner, kind="video", prompt="a lot test", aspect_ratio="16:9", cost=cost
+    )
+
+
+def test_a_debit_across_three_lots_takes_each_in_order_in_one_statement(
+    empty_handed, django_assert_num_queries
+):
+    first = open_lot(empty_handed, "promo", "soon")
+    second = open_lot(empty_handed, "promo", "never")
+    third = open_lot(empty_handed, "paid", "never")
+    creation = a_creation(empty_handed, 12)
+
+    with transaction.atomic():
+        account = lock_account(empty_handed)
+        with django_assert_num_queries(1):
+            entry = account_debit_locked(account, amount=12, creation=creation)
+
+    assert (entry.amount, entry.balance_after, account.balance) == (-12, 3, 3)
+    assert LedgerEntry.objects.get(pk=entry.pk).balance_after == 3
+    # Recorded in the order they were drawn.
+    assert list(entry.draws.order_by("id").values_list("lot_id", "amount")) == [
+        (first.pk, 5),
+        (second.pk, 5),
+        (third.pk, 2),
+    ]
+    remaining = dict(
+        CreditLot.objects.filter(pk__in=[first.pk, second.pk, third.pk]).values_list(
+            "pk", "remaining"
+        )
+    )
+    assert remaining == {first.pk: 0, second.pk: 0, third.pk: 3}
+    assert balance_of(empty_handed) == 3
+    assert reconciles()
+
+
+def test_a_debit_that_a_lot_covers_exactly_leaves_the_next_lot_alone(empty_handed):
+    first = open_lot(empty_handed, "promo", "soon")
+    second = open_lot(empty_handed, "promo", "never")
+
+    with transaction.atomic():
+        entry = account_debit_locked(
+            lock_account(empty_handed), amount=5, creation=a_creation(empty_handed, 5)
+        )
+
+    assert list(entry.draws.values_list("lot_id", "amount")) == [(first.pk, 5)]
+    assert CreditLot.objects.get(pk=second.pk).remaining == 5
+    assert reconciles()
+
+
+def test_a_negative_adjustment_and_a_forfeit_draw_as_a_debit(empty_handed):
+    first = open_lot(empty_handed, "paid", "never")
+    second = open_lot(empty_handed, "promo", "late")
+
+    adjustment = staff_adjust(user=empty_handed, amount=-7, reason="Take seven")
+
+    assert list(adjustment.draws.order_by("id").values_list("lot_id", "amount")) == [
+        (second.pk, 5),
+        (first.pk, 2),
+    ]
+    assert adjustment.staff.username == "ledger-keeper" and adjustment.reason == "Take seven"
+    forfeit = account_forfeit(user=empty_handed, reason="account deleted")
+    assert (forfeit.amount, forfeit.balance_after) == (-3, 0)
+    assert list(forfeit.draws.values_list("lot_id", "amount")) == [(first.pk, 3)]
+    assert not CreditLot.objects.filter(account__user=empty_handed, remaining__gt=0).exists()
+    assert reconciles()
+
+
+def test_a_refused_debit_draws_from_no_lot(empty_handed):
+    lot = open_lot(empty_handed, "promo", "never")
+
+    with pytest.raises(InsufficientTokens), transaction.atomic():
+        account_debit_locked(
+            lock_account(empty_handed), amount=6, creation=a_creation(empty_handed, 6)
+        )
+
+    assert CreditLot.objects.get(pk=lot.pk).remaining == 5
+    assert not LotDraw.objects.filter(lot=lot).exists()
+    assert balance_of(empty_handed) == 5
+
+
+def test_locking_reads_the_whole_account_row_and_opens_a_missing_one(alice):
+    carol = get_user_model().objects.create(username="carol")
+
+    with transaction.atomic():
+        account = lock_account(alice)
+        stored = TokenAccount.objects.get(user=alice)
+        opened = lock_account(carol)
+
+    assert [getattr(account, f.attname) for f in TokenAccount._meta.concrete_fields] == [
+        getattr(stored, f.attname) for f in TokenAccount._meta.concrete_fields
+    ]
+    assert not account._state.adding
+    assert (opened.user_id, opened.balance, opened.debt) == (carol.pk, 0, 0)
+    assert TokenAccount.objects.filter(user=carol).count() == 1
