@@ -23,6 +23,7 @@ from library import selectors as library
 from phoenix import errors, ratelimit
 from phoenix.htmx import wants_partial
 from sharing.selectors import shared_with_page
+from tokens.selectors import balance_of
 
 from . import selectors as profile_selectors
 from . import throttle
@@ -349,6 +350,17 @@ def drafts_then_ended(groups: list[list]) -> tuple[list[list], int | None]:
     return live + ended, len(live) if ended else None
 
 
+def page_creator(request: HttpRequest, username: str):
+    """The creator whose page this is: on one's own page the signed-in user, already read
+    (no second query for the same row); anyone else's by name, active only."""
+    if "\x00" in username:  # no username has one, and PostgreSQL refuses to compare it
+        raise Http404("No such creator.")
+    user = request.user
+    if user.is_authenticated and user.is_active and user.get_username() == username:
+        return user
+    return get_object_or_404(User, username=username, is_active=True)
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def profile(
@@ -362,18 +374,10 @@ def profile(
     (anybody else asking for them gets the posts), who also sees their taken-down posts.
     HTMX gets just the tabs, or just the next page. An app above this one may render the
     whole page with its own template (extending profile.html) and `more_context(request,
-    creator, context)` (community: follower figures and Follow)."""
-    if "\x00" in username:  # no username has one, and PostgreSQL refuses to compare it
-        raise Http404("No such creator.")
-    creator = get_object_or_404(
-        User.objects.select_related("token_account"), username=username, is_active=True
-    )
+    creator, context)` (community: follower figures and Follow; on one's own page it may
+    give the `balance` too, read with its figures)."""
+    creator = page_creator(request, username)
     context = tabs_context(request, creator, request.GET.get("tab", ""), request.GET.get("cursor"))
-    account = getattr(creator, "token_account", None)
-    context["balance"] = account.balance if context["is_owner"] and account else None
-    if context["balance"] is not None:
-        # The navigation's balance is this one: no second read of the account.
-        context["token_balance"] = context["balance"]
     template = page_template
     if wants_partial(request):
         template = "profiles/profile.html"
@@ -386,6 +390,13 @@ def profile(
             template += "#tabs"
     elif more_context is not None:
         context.update(more_context(request, creator, context))
+    if not context["is_owner"]:
+        context["balance"] = None
+    elif context.get("balance") is None:
+        context["balance"] = balance_of(creator)
+    if context["balance"] is not None:
+        # The navigation's balance is this one: no second read of the account.
+        context["token_balance"] = context["balance"]
     response = render(request, template, context)
     if context["is_owner"]:
         # Drafts and the balance: nothing a shared computer's Back button should show later.
