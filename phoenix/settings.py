@@ -105,6 +105,8 @@ TEMPLATES = [
                 "tokens.context_processors.token_balance",
                 "notifications.context_processors.unread_notifications",
             ],
+            # {% url %} remembering what it reversed (phoenix/template_urls.py).
+            "builtins": ["phoenix.template_urls"],
         },
     },
 ]
