@@ -77,3 +77,13 @@ def test_it_starts_again_empty_when_full(monkeypatch):
     for name in ("feed", "explore", "create"):
         render(f"{{% url '{name}' %}}")
     assert len(template_urls._reversed) == 1
+
+
+def test_static_gives_the_storages_url_and_follows_its_settings():
+    from django.templatetags.static import static
+
+    assert render("{% static 'css/phoenix.css' %}") == static("css/phoenix.css")
+    with override_settings(STATIC_URL="/elsewhere/"):
+        assert render("{% static 'css/phoenix.css' %}") == "/elsewhere/css/phoenix.css"
+    assert render("{% static 'css/phoenix.css' %}") == static("css/phoenix.css")
+    assert render("{% static 'a b.css' as link %}[{{ link }}]") == f"[{static('a b.css')}]"
