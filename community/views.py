@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from creations import selectors as creation_selectors
+from notifications.polling import bell_poll
 from phoenix.htmx import wants_partial
 from phoenix.jsonapi import error
 from profiles import views as profiles_views
@@ -195,7 +196,18 @@ def follow_toggle(request: HttpRequest, username: str) -> HttpResponse:
 
 
 def _social_context(request: HttpRequest, creator, context: dict) -> dict:
-    return {"figures": selectors.creator_figures(creator=creator, viewer=request.user)}
+    if not context["is_owner"]:
+        return {"figures": selectors.creator_figures(creator=creator, viewer=request.user)}
+    # One's own page: its figures, the balance and the bell's count in one statement; the
+    # bell's version is read before the count (notifications.polling).
+    bell = bell_poll(creator.pk)
+    own = selectors.own_page_figures(user=creator)
+    return {
+        "figures": own.figures,
+        "balance": own.balance,
+        "unread_notifications": own.unread_notifications,
+        "notifications_bell_poll": bell,
+    }
 
 
 def _posts_footer(request: HttpRequest, posts: list) -> dict:

@@ -22,7 +22,6 @@ time, as before.
 import secrets
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
@@ -66,10 +65,13 @@ def _render(creation: Creation, fresh_selection: bool) -> str:
     return get_template(CARD_TEMPLATE).render(context)
 
 
-def cards_html(creations: list[Creation], request, *, fresh_selection: bool = False) -> None:
-    """Give each finished creation its card's HTML for this request (`card_html`); the
-    others get none, and the tab renders them with the template as it is."""
-    token = None
+def cards_html(
+    creations: list[Creation], csrf_token: str, *, fresh_selection: bool = False
+) -> None:
+    """Give each finished creation its card's HTML for this request (`card_html`), with
+    the page's `csrf_token` (django.middleware.csrf.get_token: one for the page, as its
+    template's, each costs 32 random characters); the others get none, and the tab renders
+    them with the template as it is."""
     for creation in creations:
         if not _cacheable(creation):
             creation.card_html = None
@@ -81,10 +83,9 @@ def cards_html(creations: list[Creation], request, *, fresh_selection: bool = Fa
             if len(_cache) >= CACHE_SIZE:
                 _cache.clear()
             _cache[key] = html
-        if token is None:
-            token = get_token(request)
         # Escaped once, by the template, when it was rendered.
-        html = html.replace(_CSRF_MARKER, token).replace(_SHOWING_MARKER, secrets.token_hex(8))
+        html = html.replace(_CSRF_MARKER, csrf_token)
+        html = html.replace(_SHOWING_MARKER, secrets.token_hex(8))
         creation.card_html = mark_safe(html)  # nosec B308 B703
 
 

@@ -24,7 +24,8 @@ from django.http import Http404
 from redis.exceptions import RedisError
 from rq import Worker
 
-from phoenix.paging import Page, keyset_page, parse_cursor
+from phoenix.paging import Page, keyset_page, page_of, parse_cursor
+from phoenix.prepared import STAND_IN_ID, PreparedQuery
 from tokens.selectors import refunded_sql
 
 from . import fair_queue
@@ -352,11 +353,31 @@ def with_queue_estimates(
     return creations
 
 
-def drafts_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
-    queryset = with_card_details(
-        Creation.objects.not_trashed().filter(owner=owner, status__in=DRAFT_TAB_STATUSES)
+def _drafts_tab(owner_id) -> QuerySet:
+    return with_card_details(
+        Creation.objects.not_trashed().filter(owner_id=owner_id, status__in=DRAFT_TAB_STATUSES)
     )
-    page = creations_page(queryset, order_field="created_at", cursor=cursor, size=DRAFTS_PAGE_SIZE)
+
+
+# The drafts tab's first page, which every visit and every new creation asks for, compiled
+# once per process (phoenix.prepared): the same statement as keyset_page's, without the ~1 ms
+# of compiling it on each page (make bench, issue 19).
+_DRAFTS_FIRST_PAGE = PreparedQuery(
+    lambda owner_id: _drafts_tab(owner_id).order_by("-created_at", "-pk")[: DRAFTS_PAGE_SIZE + 1],
+    owner_id=STAND_IN_ID,
+)
+
+
+def drafts_page(*, owner: AbstractBaseUser, cursor: str | None = None) -> Page:
+    if parse_cursor(cursor) is None:
+        rows = _DRAFTS_FIRST_PAGE.rows(owner_id=owner.pk)
+        page = page_of(rows, order_field="created_at", size=DRAFTS_PAGE_SIZE)
+        page.items = _with_media_urls(page.items)
+    else:
+        queryset = _drafts_tab(owner.pk)
+        page = creations_page(
+            queryset, order_field="created_at", cursor=cursor, size=DRAFTS_PAGE_SIZE
+        )
     with_queue_estimates(page.items)
     return page
 

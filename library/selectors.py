@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db import connection
+from django.db.models import QuerySet
 
 from creations import search
 from creations.models import Creation
@@ -25,7 +25,7 @@ from creations.selectors import (
 from phoenix.paging import Page
 
 from .errors import LibraryRefused
-from .models import Board
+from .models import Board, BoardItem
 
 LIBRARY_PAGE_SIZE = DRAFTS_PAGE_SIZE
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -163,14 +163,47 @@ def library_page(*, owner: AbstractBaseUser, filters: Filters, cursor: str | Non
     return page
 
 
+_BOARDS_SQL = f"""
+SELECT board.id, board.owner_id, board.name, board.created_at,
+       count(item.id) FILTER (WHERE creation.trashed_at IS NULL) AS item_count
+FROM {Board._meta.db_table} AS board
+LEFT JOIN {BoardItem._meta.db_table} AS item ON item.board_id = board.id
+LEFT JOIN {Creation._meta.db_table} AS creation ON creation.id = item.creation_id
+WHERE board.owner_id = %s
+GROUP BY board.id
+ORDER BY lower(board.name), board.created_at
+"""  # nosec B608 # table names from model metadata; the owner is a bound parameter
+
+
 def boards_of(owner: AbstractBaseUser) -> list[Board]:
     """The owner's boards by name, each with how many of its creations are not in the
-    trash (`item_count`): one query."""
-    return list(
-        Board.objects.filter(owner_id=owner.pk)
-        .annotate(item_count=Count("items", filter=Q(items__creation__trashed_at__isnull=True)))
-        .order_by(Lower("name"), "created_at")
-    )
+    trash (`item_count`): one query. Written as SQL: the ORM spent ~1 ms of CPU building
+    this one on every drafts tab, more than the database took (make bench, issue 19)."""
+    return list(Board.objects.raw(_BOARDS_SQL, [owner.pk]))
+
+
+@dataclass(frozen=True)
+class BoardLink:
+    """A board as the drafts tab's sidebar and "Add to board" name it: values only, so that
+    those parts of the page can be kept (phoenix.fragments)."""
+
+    id: UUID
+    name: str
+    item_count: int
+
+    @property
+    def pk(self) -> UUID:
+        return self.id
+
+
+def board_links(owner: AbstractBaseUser) -> tuple[BoardLink, ...]:
+    """boards_of as values: the same statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(_BOARDS_SQL, [owner.pk])
+        return tuple(
+            BoardLink(id=pk, name=name, item_count=item_count)
+            for pk, _, name, _, item_count in cursor.fetchall()
+        )
 
 
 def boards_for_export(owner: AbstractBaseUser) -> list[dict]:

@@ -40,6 +40,12 @@ def keyset_page(queryset: QuerySet, *, order_field: str, cursor: str | None, siz
             Q(**{f"{order_field}__lt": moment}) | Q(**{order_field: moment, "pk__lt": pk})
         )
     rows = list(queryset.order_by(f"-{order_field}", "-pk")[: size + 1])
+    return page_of(rows, order_field=order_field, size=size)
+
+
+def page_of(rows: list, *, order_field: str, size: int) -> Page:
+    """A page made of the first `size` + 1 rows after the cursor (newest first by
+    (order_field, pk)): the extra row only says that there is a next page."""
     items = rows[:size]
     next_cursor = None
     if len(rows) > size:

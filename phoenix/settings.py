@@ -118,6 +118,9 @@ TEMPLATES = [
                 "tokens.context_processors.token_balance",
                 "notifications.context_processors.unread_notifications",
             ],
+            # {% url %} remembering what it reversed (phoenix/template_urls.py), and
+            # {% fragment %}: a part of a page kept per process (phoenix/fragments.py).
+            "builtins": ["phoenix.template_urls", "phoenix.fragments"],
         },
     },
 ]

@@ -15,6 +15,13 @@ def balance_of(user: AbstractBaseUser) -> int:
     )
 
 
+def balance_sql(user_param: str) -> str:
+    """The same read as SQL for a raw statement that reads other figures with it (NULL
+    without an account): `user_param` is the placeholder of the user's id."""
+    # The table name from model metadata; the id is the caller's bound parameter.
+    return f"(SELECT balance FROM {TokenAccount._meta.db_table} WHERE user_id = {user_param})"  # nosec B608
+
+
 # --- Refunds: the one reading of "is this creation refunded" -----------------------------
 # A creation is refunded when the ledger holds its refund row (at most one: the database's
 # one_refund_per_creation constraint). Writing one is tokens.services' job, under lock.

@@ -108,3 +108,17 @@ def test_a_cache_redis_that_does_not_answer_costs_a_page_a_fraction_of_a_second(
 
     # One connect try of REDIS_CACHE_CONNECT_TIMEOUT each (was 2 s per try, retried).
     assert cache_seconds < 1 and log_in_seconds < 1.5, (cache_seconds, log_in_seconds)
+
+
+def test_the_cache_keeps_one_redis_client_per_connection_pool(settings):
+    from phoenix.cache import FailOpenRedisCache
+
+    shared = FailOpenRedisCache(settings.REDIS_URL, {"KEY_PREFIX": "client-reuse"})
+
+    shared.set("answer", 42)
+    first = shared._cache.get_client(write=True)
+
+    assert shared.get("answer") == 42
+    assert shared._cache.get_client() is first
+    assert shared._cache.get_client(write=True) is first
+    shared.delete("answer")
