@@ -5,6 +5,7 @@ Anything else: a page is sent to the suspension's decision, the API answers 403
 closed, so a page added later is closed to it too: suspension stops creating, publishing,
 commenting, liking, sharing, buying — everything but appealing."""
 
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -35,6 +36,8 @@ OPEN_TO_SUSPENDED = frozenset(
         "readyz",
     }
 )
+SUSPENDED_BACKEND = "moderation.auth.SuspendedAccountBackend"
+
 SUSPENDED_MESSAGE = (
     "Your account is suspended: you can read the decision and appeal it, nothing else "
     "until a moderator decides."
@@ -52,6 +55,11 @@ class SuspendedAccountMiddleware:
         # What is open to everyone is looked at first, so that the user (and the session)
         # is not read for it; active accounts then pass on one attribute read.
         if request.resolver_match.url_name in OPEN_TO_SUSPENDED:
+            return None
+        # Only SuspendedAccountBackend gives a session to an inactive account (Django's own
+        # backend returns no user for one, and a suspension ends the sessions it had): any
+        # other session passes on the session's own fields, without reading the user.
+        if request.session.get(BACKEND_SESSION_KEY) != SUSPENDED_BACKEND:
             return None
         user = request.user
         if not user.is_authenticated or user.is_active:
