@@ -14,7 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tests.conftest import staff_adjust
+from profiles.services import creator_signup
+from tests.conftest import race_creates, staff_adjust
 from tests.tokens.conftest import ensure_packs, reconciles
 from tokens.models import CreditLot, LedgerEntry, LotDraw, Purchase, TokenAccount, TokenPack
 from tokens.purchases import purchase_credit
@@ -345,3 +346,25 @@ def test_locking_reads_the_whole_account_row_and_opens_a_missing_one(alice):
     assert not account._state.adding
     assert (opened.user_id, opened.balance, opened.debt) == (carol.pk, 0, 0)
     assert TokenAccount.objects.filter(user=carol).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_creates_draw_every_lot_in_order_and_no_token_twice(settings):
+    settings.PHOENIX_MAX_IN_FLIGHT = 0
+    racer = creator_signup(username="lot-racer", password="lot-racer-password-123")
+    staff_adjust(user=racer, amount=-balance_of(racer), reason="Start from nothing")
+    paid = open_lot(racer, "paid", "never")
+    late = open_lot(racer, "promo", "late")
+    soon = open_lot(racer, "promo", "soon")
+
+    outcomes = race_creates(racer, [{"type": "image", "prompt": f"lot {i}"} for i in range(20)])
+
+    assert sorted(status for _, status in outcomes) == [202] * 15 + [402] * 5
+    # Each debit under the account lock in turn: the ledger's order is the order they ran.
+    debits = LedgerEntry.objects.filter(account__user=racer, kind="debit").order_by("id")
+    assert [(debit.draws.get().lot_id, debit.draws.get().amount) for debit in debits] == (
+        [(soon.pk, 1)] * 5 + [(late.pk, 1)] * 5 + [(paid.pk, 1)] * 5
+    )
+    assert not CreditLot.objects.filter(account__user=racer, remaining__gt=0).exists()
+    assert balance_of(racer) == 0
+    assert reconciles()
