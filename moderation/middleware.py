@@ -59,7 +59,12 @@ class SuspendedAccountMiddleware:
         # Only SuspendedAccountBackend gives a session to an inactive account (Django's own
         # backend returns no user for one, and a suspension ends the sessions it had): any
         # other session passes on the session's own fields, without reading the user.
-        if request.session.get(BACKEND_SESSION_KEY) != SUSPENDED_BACKEND:
+        session = request.session
+        accessed = session.accessed
+        if session.get(BACKEND_SESSION_KEY) != SUSPENDED_BACKEND:
+            # This look does not make the answer depend on the session (no Vary: Cookie),
+            # nor make KnownDeviceMiddleware read the user for a view that never did.
+            session.accessed = accessed
             return None
         user = request.user
         if not user.is_authenticated or user.is_active:
