@@ -114,16 +114,18 @@ def following_page(*, viewer: AbstractBaseUser, cursor: str | None = None) -> Pa
 
 def search_page(*, q: str, viewer: AbstractBaseUser, cursor: str | None = None) -> Page:
     """Public posts whose words match `q` (creations.search: whole words through the search
-    vector, websearch syntax; a part of a word through the trigram indexes), newest first."""
+    vector, websearch syntax; a part of a word through trigrams), newest first, a page at a
+    time by keyset (first_published_at, id) as the feed."""
     q = clean_query(q)
     if not q:
         return Page()
-    queryset = search.matching(Creation.objects.public(), q).select_related("owner")
-    page = creations_page(
-        queryset, order_field="first_published_at", cursor=cursor, size=SEARCH_PAGE_SIZE
-    )
-    with_viewer_state(page.items, viewer=viewer)
-    return page
+    rows = search.public_posts_matching(q, after=parse_cursor(cursor), limit=SEARCH_PAGE_SIZE + 1)
+    items = with_media_urls(rows[:SEARCH_PAGE_SIZE])
+    next_cursor = None
+    if len(rows) > SEARCH_PAGE_SIZE:
+        next_cursor = cursor_for(items[-1].first_published_at, items[-1].pk)
+    with_viewer_state(items, viewer=viewer)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def feed_page(*, viewer: AbstractBaseUser, cursor: str | None = None) -> Page:

@@ -254,6 +254,19 @@ class Creation(models.Model):
                 opclasses=["int4_ops", "gin_trgm_ops", "gin_trgm_ops"],
                 name="creation_words_trgm",
             ),
+            # Public search (community.selectors): the same words of public posts only, so a
+            # rare word's posts are found without the drafts' entries or a bitmap of all posts.
+            GinIndex(
+                "search_vector",
+                name="creation_post_search",
+                condition=Q(status="published", trashed_at__isnull=True),
+            ),
+            GinIndex(
+                fields=["prompt", "caption"],
+                opclasses=["gin_trgm_ops", "gin_trgm_ops"],
+                name="creation_post_words_trgm",
+                condition=Q(status="published", trashed_at__isnull=True),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
